@@ -1,0 +1,16 @@
+#pragma once
+
+#include <string_view>
+
+namespace vigil::bus {
+
+// Bus topics. ZeroMQ subscriptions match by prefix, so "samples" also receives
+// "samples.recorded".
+inline constexpr std::string_view kTopicSamples = "samples";
+inline constexpr std::string_view kTopicRecordedSamples = "samples.recorded";
+inline constexpr std::string_view kTopicAlerts = "alerts";
+// Reserved for the notifier's shared notification log and the reporter's rollout decisions.
+inline constexpr std::string_view kTopicNotifications = "notifications";
+inline constexpr std::string_view kTopicDecisions = "decisions";
+
+}  // namespace vigil::bus

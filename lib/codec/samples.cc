@@ -1,0 +1,94 @@
+#include "lib/codec/samples.h"
+
+#include <cstring>
+
+#include "absl/status/status.h"
+#include "lib/base/format.h"
+
+namespace vigil::codec {
+
+double StaleNaN() {
+  double v;
+  uint64_t bits = kStaleNaNBits;
+  std::memcpy(&v, &bits, sizeof v);
+  return v;
+}
+
+bool IsStaleNaN(double v) {
+  uint64_t bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  return bits == kStaleNaNBits;
+}
+
+uint32_t SampleBatchBuilder::Symbol(const std::string& s) {
+  if (batch_.symbols_size() == 0) {
+    batch_.add_symbols("");
+    symbols_.emplace("", 0);
+  }
+  auto [it, inserted] = symbols_.emplace(s, static_cast<uint32_t>(batch_.symbols_size()));
+  if (inserted) batch_.add_symbols(s);
+  return it->second;
+}
+
+void SampleBatchBuilder::Add(const labels::Labels& series, TimestampMs t, double v) {
+  v1::Series* s = batch_.add_series();
+  s->mutable_label_refs()->Reserve(static_cast<int>(series.size() * 2));
+  for (const labels::Label& l : series) {
+    s->add_label_refs(Symbol(l.name));
+    s->add_label_refs(Symbol(l.value));
+  }
+  v1::Sample* sample = s->add_samples();
+  sample->set_timestamp_ms(t);
+  sample->set_value(v);
+}
+
+v1::SampleBatch SampleBatchBuilder::Take() {
+  v1::SampleBatch out = std::move(batch_);
+  batch_ = v1::SampleBatch();
+  symbols_.clear();
+  return out;
+}
+
+absl::StatusOr<std::vector<DecodedSeries>> DecodeSampleBatch(const v1::SampleBatch& batch) {
+  std::vector<DecodedSeries> out;
+  out.reserve(batch.series_size());
+  const auto& symbols = batch.symbols();
+  for (int i = 0; i < batch.series_size(); ++i) {
+    const v1::Series& s = batch.series(i);
+    if (s.label_refs_size() % 2 != 0) {
+      return absl::InvalidArgumentError(StrCat("series ", i, ": odd number of label refs"));
+    }
+    std::vector<labels::Label> ls;
+    ls.reserve(s.label_refs_size() / 2);
+    for (int j = 0; j < s.label_refs_size(); j += 2) {
+      uint32_t n = s.label_refs(j), v = s.label_refs(j + 1);
+      if (n >= static_cast<uint32_t>(symbols.size()) || v >= static_cast<uint32_t>(symbols.size())) {
+        return absl::InvalidArgumentError(StrCat("series ", i, ": symbol out of range"));
+      }
+      ls.push_back(labels::Label{symbols[n], symbols[v]});
+    }
+    DecodedSeries d{labels::Labels(std::move(ls)), {}};
+    d.points.reserve(s.samples_size());
+    for (const v1::Sample& p : s.samples()) d.points.push_back(Point{p.timestamp_ms(), p.value()});
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+labels::Labels FromProto(const google::protobuf::RepeatedPtrField<v1::Label>& in) {
+  std::vector<labels::Label> ls;
+  ls.reserve(in.size());
+  for (const v1::Label& l : in) ls.push_back(labels::Label{l.name(), l.value()});
+  return labels::Labels(std::move(ls));
+}
+
+void ToProto(const labels::Labels& in, google::protobuf::RepeatedPtrField<v1::Label>* out) {
+  out->Clear();
+  for (const labels::Label& l : in) {
+    v1::Label* p = out->Add();
+    p->set_name(l.name);
+    p->set_value(l.value);
+  }
+}
+
+}  // namespace vigil::codec

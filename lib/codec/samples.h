@@ -1,0 +1,53 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "lib/clock/clock.h"
+#include "lib/labels/labels.h"
+#include "vigil/v1/labels.pb.h"
+#include "vigil/v1/samples.pb.h"
+
+namespace vigil::codec {
+
+// Prometheus's staleness marker: a NaN with this exact bit pattern (value.StaleNaN).
+inline constexpr uint64_t kStaleNaNBits = 0x7ff0000000000002ULL;
+double StaleNaN();
+bool IsStaleNaN(double v);
+
+struct Point {
+  TimestampMs t;
+  double v;
+};
+
+struct DecodedSeries {
+  labels::Labels labels;
+  std::vector<Point> points;
+};
+
+// Builds a SampleBatch with the symbol-table label encoding (samples.proto). Not
+// thread-safe; reusable after Take().
+class SampleBatchBuilder {
+ public:
+  void Add(const labels::Labels& series, TimestampMs t, double v);
+  size_t series_count() const { return static_cast<size_t>(batch_.series_size()); }
+  v1::SampleBatch Take();
+
+ private:
+  uint32_t Symbol(const std::string& s);
+
+  v1::SampleBatch batch_;
+  absl::flat_hash_map<std::string, uint32_t> symbols_;
+};
+
+// Decodes a batch; rejects out-of-range symbol references and odd label_refs (a
+// malformed message from the bus), so callers can count and drop it.
+absl::StatusOr<std::vector<DecodedSeries>> DecodeSampleBatch(const v1::SampleBatch& batch);
+
+labels::Labels FromProto(const google::protobuf::RepeatedPtrField<v1::Label>& in);
+void ToProto(const labels::Labels& in, google::protobuf::RepeatedPtrField<v1::Label>* out);
+
+}  // namespace vigil::codec

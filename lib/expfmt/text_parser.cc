@@ -1,0 +1,263 @@
+#include "lib/expfmt/text_parser.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "lib/base/format.h"
+
+namespace vigil::expfmt {
+namespace {
+
+bool IsNameStart(char c) { return absl::ascii_isalpha(c) || c == '_' || c == ':'; }
+bool IsNameChar(char c) { return absl::ascii_isalnum(c) || c == '_' || c == ':'; }
+bool IsLabelStart(char c) { return absl::ascii_isalpha(c) || c == '_'; }
+bool IsLabelChar(char c) { return absl::ascii_isalnum(c) || c == '_'; }
+bool IsBlank(char c) { return c == ' ' || c == '\t'; }
+
+}  // namespace
+
+std::string_view MetricTypeName(MetricType t) {
+  switch (t) {
+    case MetricType::kCounter: return "counter";
+    case MetricType::kGauge: return "gauge";
+    case MetricType::kHistogram: return "histogram";
+    case MetricType::kSummary: return "summary";
+    case MetricType::kUntyped: return "untyped";
+    case MetricType::kUnknown: break;
+  }
+  return "unknown";
+}
+
+std::optional<double> ParseFloat(std::string_view s) {
+  if (s.empty() || s.size() > 64) return std::nullopt;
+  std::string_view body = s;
+  bool neg = false;
+  if (body[0] == '+' || body[0] == '-') {
+    neg = body[0] == '-';
+    body.remove_prefix(1);
+  }
+  if (absl::EqualsIgnoreCase(ToAbsl(body), "inf") || absl::EqualsIgnoreCase(ToAbsl(body), "infinity")) {
+    return neg ? -std::numeric_limits<double>::infinity()
+               : std::numeric_limits<double>::infinity();
+  }
+  if (absl::EqualsIgnoreCase(ToAbsl(body), "nan")) {
+    if (s[0] == '+' || s[0] == '-') return std::nullopt;  // Go rejects signed NaN
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+  // Only decimal digits, '.', exponent and underscores-free forms; reject hex/words strtod takes.
+  for (char c : body) {
+    if (!(absl::ascii_isdigit(c) || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-')) {
+      return std::nullopt;
+    }
+  }
+  char buf[72];
+  s.copy(buf, s.size());
+  buf[s.size()] = '\0';
+  char* end = nullptr;
+  errno = 0;
+  double v = std::strtod(buf, &end);
+  if (end != buf + s.size()) return std::nullopt;
+  // Go returns ±Inf with an error on overflow; Prometheus rejects those values.
+  if (errno == ERANGE && std::isinf(v)) return std::nullopt;
+  return v;
+}
+
+absl::Status TextParser::Error(size_t pos, std::string_view what) const {
+  return absl::InvalidArgumentError(
+      StrCat("line ", line_no_, ", column ", pos - line_start_ + 1, ": ", what));
+}
+
+void TextParser::SkipBlanks(size_t& pos, size_t line_end) const {
+  while (pos < line_end && IsBlank(input_[pos])) ++pos;
+}
+
+absl::StatusOr<Entry> TextParser::Next() {
+  while (!done_) {
+    if (pos_ >= input_.size()) {
+      done_ = true;
+      break;
+    }
+    line_start_ = pos_;
+    ++line_no_;
+    size_t line_end = input_.find('\n', pos_);
+    if (line_end == std::string_view::npos) line_end = input_.size();
+    pos_ = line_end + 1;
+    size_t p = line_start_;
+    SkipBlanks(p, line_end);
+    if (p == line_end) continue;  // blank line
+    absl::StatusOr<Entry> entry;
+    if (input_[p] == '#') {
+      entry = ParseComment(line_end);
+    } else {
+      absl::Status s = ParseSeries(line_end);
+      if (s.ok()) entry = Entry::kSeries; else entry = s;
+    }
+    if (!entry.ok()) done_ = true;
+    return entry;
+  }
+  return Entry::kEof;
+}
+
+absl::StatusOr<Entry> TextParser::ParseComment(size_t line_end) {
+  size_t p = line_start_;
+  SkipBlanks(p, line_end);
+  ++p;  // '#'
+  SkipBlanks(p, line_end);
+  size_t word_start = p;
+  while (p < line_end && !IsBlank(input_[p])) ++p;
+  std::string_view word = input_.substr(word_start, p - word_start);
+  if (word != "HELP" && word != "TYPE") return Entry::kComment;
+  SkipBlanks(p, line_end);
+  size_t name_start = p;
+  if (p >= line_end || !IsNameStart(input_[p])) return Error(p, "invalid metric name in comment");
+  while (p < line_end && IsNameChar(input_[p])) ++p;
+  family_ = input_.substr(name_start, p - name_start);
+  if (p < line_end && !IsBlank(input_[p])) return Error(p, "invalid metric name in comment");
+  SkipBlanks(p, line_end);
+  std::string_view rest = input_.substr(p, line_end - p);
+  if (word == "HELP") {
+    help_.clear();
+    for (size_t i = 0; i < rest.size(); ++i) {
+      if (rest[i] == '\\' && i + 1 < rest.size()) {
+        char n = rest[++i];
+        if (n == 'n') help_.push_back('\n');
+        else if (n == '\\') help_.push_back('\\');
+        else { help_.push_back('\\'); help_.push_back(n); }
+      } else {
+        help_.push_back(rest[i]);
+      }
+    }
+    return Entry::kHelp;
+  }
+  while (!rest.empty() && IsBlank(rest.back())) rest.remove_suffix(1);
+  if (rest == "counter") type_ = MetricType::kCounter;
+  else if (rest == "gauge") type_ = MetricType::kGauge;
+  else if (rest == "histogram") type_ = MetricType::kHistogram;
+  else if (rest == "summary") type_ = MetricType::kSummary;
+  else if (rest == "untyped") type_ = MetricType::kUntyped;
+  else return Error(p, StrCat("invalid metric type \"", rest, "\""));
+  return Entry::kType;
+}
+
+absl::Status TextParser::ParseLabels(size_t& p, size_t line_end) {
+  ++p;  // '{'
+  while (true) {
+    SkipBlanks(p, line_end);
+    if (p >= line_end) return Error(p, "unexpected end of line in label set");
+    if (input_[p] == '}') {
+      ++p;
+      return absl::OkStatus();
+    }
+    if (!IsLabelStart(input_[p])) return Error(p, "invalid label name");
+    size_t name_start = p;
+    while (p < line_end && IsLabelChar(input_[p])) ++p;
+    std::string name(input_.substr(name_start, p - name_start));
+    SkipBlanks(p, line_end);
+    if (p >= line_end || input_[p] != '=') return Error(p, "expected '=' after label name");
+    ++p;
+    SkipBlanks(p, line_end);
+    if (p >= line_end || input_[p] != '"') return Error(p, "expected '\"' to start label value");
+    ++p;
+    std::string value;
+    while (true) {
+      if (p >= line_end) return Error(p, "unterminated label value");
+      char c = input_[p];
+      if (c == '"') break;
+      if (c == '\\') {
+        if (p + 1 >= line_end) return Error(p, "unterminated escape in label value");
+        char n = input_[p + 1];
+        if (n == 'n') value.push_back('\n');
+        else if (n == '\\') value.push_back('\\');
+        else if (n == '"') value.push_back('"');
+        else return Error(p, StrCat("invalid escape sequence \"\\", std::string(1, n), "\""));
+        p += 2;
+        continue;
+      }
+      value.push_back(c);
+      ++p;
+    }
+    ++p;  // closing quote
+    if (name == labels::kMetricName) return Error(name_start, "label name \"__name__\" is reserved");
+    for (const auto& l : labels_) {
+      if (l.name == name) return Error(name_start, StrCat("duplicate label name \"", name, "\""));
+    }
+    labels_.push_back(labels::Label{std::move(name), std::move(value)});
+    SkipBlanks(p, line_end);
+    if (p < line_end && input_[p] == ',') {
+      ++p;
+      continue;
+    }
+    if (p < line_end && input_[p] == '}') continue;
+    return Error(p, "expected ',' or '}' in label set");
+  }
+}
+
+absl::Status TextParser::ParseSeries(size_t line_end) {
+  size_t p = line_start_;
+  SkipBlanks(p, line_end);
+  labels_.clear();
+  timestamp_ms_.reset();
+  if (!IsNameStart(input_[p])) return Error(p, "invalid metric name");
+  size_t name_start = p;
+  while (p < line_end && IsNameChar(input_[p])) ++p;
+  name_ = input_.substr(name_start, p - name_start);
+  size_t after_name = p;
+  SkipBlanks(p, line_end);
+  size_t before_value = after_name;
+  if (p < line_end && input_[p] == '{') {
+    if (absl::Status s = ParseLabels(p, line_end); !s.ok()) return s;
+    before_value = p;
+    SkipBlanks(p, line_end);
+  }
+  if (p == before_value && p < line_end) return Error(p, "expected blank before value");
+  size_t value_start = p;
+  while (p < line_end && !IsBlank(input_[p]) && input_[p] != '\r') ++p;
+  if (p == value_start) return Error(p, "expected value");
+  std::optional<double> v = ParseFloat(input_.substr(value_start, p - value_start));
+  if (!v) {
+    return Error(value_start, StrCat("invalid value \"",
+                                           input_.substr(value_start, p - value_start), "\""));
+  }
+  value_ = *v;
+  SkipBlanks(p, line_end);
+  if (p < line_end && input_[p] != '\r') {
+    size_t ts_start = p;
+    while (p < line_end && !IsBlank(input_[p]) && input_[p] != '\r') ++p;
+    int64_t ts = 0;
+    if (!absl::SimpleAtoi(ToAbsl(input_.substr(ts_start, p - ts_start)), &ts)) {
+      return Error(ts_start, StrCat("invalid timestamp \"",
+                                          input_.substr(ts_start, p - ts_start), "\""));
+    }
+    timestamp_ms_ = ts;
+    SkipBlanks(p, line_end);
+  }
+  if (p < line_end && input_[p] == '\r') ++p;
+  if (p != line_end) return Error(p, "unexpected text after sample");
+  return absl::OkStatus();
+}
+
+labels::Labels TextParser::Labels() const {
+  std::vector<labels::Label> all = labels_;
+  all.push_back(labels::Label{std::string(labels::kMetricName), std::string(name_)});
+  return labels::Labels(std::move(all));
+}
+
+absl::StatusOr<std::vector<ParsedSample>> ParseAll(std::string_view input) {
+  TextParser parser(input);
+  std::vector<ParsedSample> out;
+  while (true) {
+    absl::StatusOr<Entry> e = parser.Next();
+    if (!e.ok()) return e.status();
+    if (*e == Entry::kEof) break;
+    if (*e != Entry::kSeries) continue;
+    out.push_back(ParsedSample{parser.Labels(), parser.value(), parser.timestamp_ms()});
+  }
+  return out;
+}
+
+}  // namespace vigil::expfmt

@@ -1,0 +1,68 @@
+#include "lib/service/flags.h"
+
+#include "lib/base/format.h"
+
+namespace vigil::service {
+namespace {
+
+std::string Bus(int port) { return StrCat("tcp://127.0.0.1:", port); }
+
+}  // namespace
+
+ServiceDefaults CollectorDefaults() {
+  return {"collector", "prometheus.yml", 9401, 9501, 9601, {}, ""};
+}
+ServiceDefaults EvaluatorDefaults() {
+  return {"evaluator", "prometheus.yml", 9402, 9502, 9602, {Bus(9601)}, ""};
+}
+ServiceDefaults NotifierDefaults() {
+  return {"notifier", "alertmanager.yml", 9403, 9503, 9603, {Bus(9602)}, "data/notifier"};
+}
+ServiceDefaults ReporterDefaults() {
+  return {"reporter", "rollout.yml", 9404, 9504, 9604,
+          {Bus(9601), Bus(9602), Bus(9603)}, "data/reporter"};
+}
+
+void AddCommonFlags(CLI::App& app, const ServiceDefaults& d, CommonFlags* f) {
+  f->config_file = d.config_file;
+  f->web_listen_address = StrCat("127.0.0.1:", d.http_port);
+  f->grpc_listen_address = StrCat("127.0.0.1:", d.grpc_port);
+  f->bus_publish_address = Bus(d.bus_port);
+  f->bus_connect = d.bus_connect;
+  f->storage_path = d.storage_path;
+  app.add_option("--config.file", f->config_file, "Configuration file path.")
+      ->capture_default_str();
+  app.add_option("--web.listen-address", f->web_listen_address,
+                 "Address to listen on for /metrics, APIs and /-/ endpoints (port 0: any).")
+      ->capture_default_str();
+  app.add_option("--grpc.listen-address", f->grpc_listen_address,
+                 "Address to listen on for gRPC (health, reflection, control).")
+      ->capture_default_str();
+  app.add_option("--log.level", f->log_level, "Only log messages with this severity or above.")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
+      ->capture_default_str();
+  app.add_option("--log.format", f->log_format, "Output format of log messages.")
+      ->check(CLI::IsMember({"logfmt", "json"}))
+      ->capture_default_str();
+  app.add_option("--bus.publish-address", f->bus_publish_address,
+                 "ZeroMQ endpoint this process publishes on (port 0: any).")
+      ->capture_default_str();
+  app.add_option("--bus.connect", f->bus_connect,
+                 "ZeroMQ endpoint to subscribe to (repeatable).")
+      ->capture_default_str();
+  if (!d.storage_path.empty()) {
+    app.add_option("--storage.path", f->storage_path, "Directory for durable state.")
+        ->capture_default_str();
+  }
+}
+
+int ParseFlags(CLI::App& app, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return -1;
+}
+
+}  // namespace vigil::service
