@@ -15,8 +15,11 @@ absl::StatusOr<Matcher> Matcher::Create(MatchType type, std::string name, std::s
     options.set_log_errors(false);
     re = std::make_shared<re2::RE2>(StrCat("^(?:", value, ")$"), options);
     if (!re->ok()) {
+      // RE2's text ends with ": <the pattern>", which is our anchored wrapper: drop it.
+      std::string why = re->error();
+      if (size_t colon = why.rfind(": "); colon != std::string::npos) why.resize(colon);
       return absl::InvalidArgumentError(
-          StrCat("invalid regular expression \"", value, "\": ", re->error()));
+          StrCat("invalid regular expression \"", value, "\": ", why));
     }
   }
   return Matcher(type, std::move(name), std::move(value), std::move(re));

@@ -1,0 +1,202 @@
+#include "lib/promconfig/promconfig.h"
+
+#include <glob.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "lib/base/format.h"
+#include "lib/config/yaml.h"
+
+namespace vigil::promconfig {
+namespace {
+
+using config::ErrorAt;
+
+bool IsLabelName(const std::string& s) {
+  if (s.empty()) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+              (i > 0 && c >= '0' && c <= '9');
+    if (!ok) return false;
+  }
+  return true;
+}
+
+absl::StatusOr<labels::Labels> ReadLabelMap(const std::string& file, const YAML::Node& node) {
+  if (!node || node.IsNull()) return labels::Labels();
+  if (!node.IsMap()) return ErrorAt(file, node, "labels must be a mapping");
+  std::vector<labels::Label> out;
+  for (const auto& kv : node) {
+    std::string name = kv.first.Scalar();
+    if (!IsLabelName(name)) return ErrorAt(file, kv.first, StrCat("\"", name, "\" is not a valid label name"));
+    if (!kv.second.IsScalar()) return ErrorAt(file, kv.second, "label value must be a string");
+    out.push_back(labels::Label{name, kv.second.Scalar()});
+  }
+  return labels::Labels(std::move(out));
+}
+
+absl::Status ParseGlobal(const std::string& file, const YAML::Node& n, GlobalConfig* g) {
+  if (!n || n.IsNull()) return absl::OkStatus();
+  if (auto s = config::ExpectMap(file, n, "global"); !s.ok()) return s;
+  if (auto s = config::CheckKeys(file, n,
+                                 {"scrape_interval", "scrape_timeout", "evaluation_interval",
+                                  "external_labels", "query_log_file"},
+                                 "global config");
+      !s.ok()) {
+    return s;
+  }
+  bool timeout_set = n["scrape_timeout"].IsDefined();
+  if (auto s = config::ReadDuration(file, n, "scrape_interval", &g->scrape_interval); !s.ok()) return s;
+  if (auto s = config::ReadDuration(file, n, "scrape_timeout", &g->scrape_timeout); !s.ok()) return s;
+  if (auto s = config::ReadDuration(file, n, "evaluation_interval", &g->evaluation_interval); !s.ok()) return s;
+  // Prometheus: without an explicit timeout, a short interval caps the default timeout.
+  if (!timeout_set && g->scrape_timeout > g->scrape_interval) g->scrape_timeout = g->scrape_interval;
+  if (g->scrape_timeout > g->scrape_interval) {
+    return ErrorAt(file, n["scrape_timeout"], "global scrape timeout greater than scrape interval");
+  }
+  auto ext = ReadLabelMap(file, n["external_labels"]);
+  if (!ext.ok()) return ext.status();
+  g->external_labels = *ext;
+  return absl::OkStatus();
+}
+
+absl::Status ParseScrapeConfig(const std::string& file, const YAML::Node& n,
+                               const GlobalConfig& g, ScrapeConfig* sc) {
+  if (auto s = config::ExpectMap(file, n, "scrape config"); !s.ok()) return s;
+  for (const char* unsupported : {"relabel_configs", "metric_relabel_configs", "file_sd_configs",
+                                  "kubernetes_sd_configs", "consul_sd_configs", "dns_sd_configs",
+                                  "basic_auth", "authorization", "tls_config", "params"}) {
+    if (n[unsupported]) {
+      return ErrorAt(file, n[unsupported],
+                     StrCat(unsupported, " is not supported by this version of vigil yet"));
+    }
+  }
+  if (auto s = config::CheckKeys(file, n,
+                                 {"job_name", "scrape_interval", "scrape_timeout", "metrics_path",
+                                  "scheme", "honor_labels", "honor_timestamps", "static_configs",
+                                  "sample_limit"},
+                                 "scrape config");
+      !s.ok()) {
+    return s;
+  }
+  if (auto s = config::ReadString(file, n, "job_name", &sc->job_name); !s.ok()) return s;
+  if (sc->job_name.empty()) return ErrorAt(file, n, "job_name is empty");
+  sc->scrape_interval = g.scrape_interval;
+  sc->scrape_timeout = g.scrape_timeout;
+  bool timeout_set = n["scrape_timeout"].IsDefined();
+  if (auto s = config::ReadDuration(file, n, "scrape_interval", &sc->scrape_interval); !s.ok()) return s;
+  if (auto s = config::ReadDuration(file, n, "scrape_timeout", &sc->scrape_timeout); !s.ok()) return s;
+  if (!timeout_set && sc->scrape_timeout > sc->scrape_interval) sc->scrape_timeout = sc->scrape_interval;
+  if (sc->scrape_interval <= absl::ZeroDuration()) {
+    return ErrorAt(file, n["scrape_interval"], "scrape interval must be positive");
+  }
+  if (sc->scrape_timeout > sc->scrape_interval) {
+    return ErrorAt(file, n["scrape_timeout"],
+                   StrCat("scrape timeout greater than scrape interval for scrape config with job name \"",
+                          sc->job_name, "\""));
+  }
+  if (auto s = config::ReadString(file, n, "metrics_path", &sc->metrics_path); !s.ok()) return s;
+  if (auto s = config::ReadString(file, n, "scheme", &sc->scheme); !s.ok()) return s;
+  if (sc->scheme != "http" && sc->scheme != "https") {
+    return ErrorAt(file, n["scheme"], StrCat("unknown scheme \"", sc->scheme, "\""));
+  }
+  if (auto s = config::ReadBool(file, n, "honor_labels", &sc->honor_labels); !s.ok()) return s;
+  if (auto s = config::ReadBool(file, n, "honor_timestamps", &sc->honor_timestamps); !s.ok()) return s;
+  const YAML::Node statics = n["static_configs"];
+  if (statics && !statics.IsNull()) {
+    if (!statics.IsSequence()) return ErrorAt(file, statics, "static_configs must be a list");
+    for (const auto& st : statics) {
+      if (auto s = config::ExpectMap(file, st, "static config"); !s.ok()) return s;
+      if (auto s = config::CheckKeys(file, st, {"targets", "labels"}, "static config"); !s.ok()) return s;
+      StaticConfig out;
+      const YAML::Node targets = st["targets"];
+      if (targets && !targets.IsNull()) {
+        if (!targets.IsSequence()) return ErrorAt(file, targets, "targets must be a list");
+        for (const auto& t : targets) {
+          if (!t.IsScalar() || t.Scalar().empty()) return ErrorAt(file, t, "target must be a host:port string");
+          if (t.Scalar().find('/') != std::string::npos) {
+            return ErrorAt(file, t, StrCat("\"", t.Scalar(), "\" is not a valid hostname"));
+          }
+          out.targets.push_back(t.Scalar());
+        }
+      }
+      auto ls = ReadLabelMap(file, st["labels"]);
+      if (!ls.ok()) return ls.status();
+      out.labels = *ls;
+      sc->static_configs.push_back(std::move(out));
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::string DirOf(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
+}  // namespace
+
+absl::StatusOr<PrometheusConfig> ParsePrometheusConfig(const std::string& path,
+                                                       const std::string& text) {
+  auto root = config::ParseYaml(path, text);
+  if (!root.ok()) return root.status();
+  PrometheusConfig cfg;
+  cfg.path = path;
+  if (!root->IsDefined() || root->IsNull()) return cfg;  // an empty file is a valid config
+  if (auto s = config::ExpectMap(path, *root, "configuration"); !s.ok()) return s;
+  if (auto s = config::CheckKeys(path, *root,
+                                 {"global", "scrape_configs", "rule_files", "alerting",
+                                  "remote_write", "remote_read", "storage", "tracing"},
+                                 "config");
+      !s.ok()) {
+    return s;
+  }
+  if (auto s = ParseGlobal(path, (*root)["global"], &cfg.global); !s.ok()) return s;
+  const YAML::Node scs = (*root)["scrape_configs"];
+  if (scs && !scs.IsNull()) {
+    if (!scs.IsSequence()) return ErrorAt(path, scs, "scrape_configs must be a list");
+    for (const auto& n : scs) {
+      ScrapeConfig sc;
+      if (auto s = ParseScrapeConfig(path, n, cfg.global, &sc); !s.ok()) return s;
+      for (const auto& other : cfg.scrape_configs) {
+        if (other.job_name == sc.job_name) {
+          return ErrorAt(path, n["job_name"], StrCat("found multiple scrape configs with job name \"", sc.job_name, "\""));
+        }
+      }
+      cfg.scrape_configs.push_back(std::move(sc));
+    }
+  }
+  const YAML::Node rfs = (*root)["rule_files"];
+  if (rfs && !rfs.IsNull()) {
+    if (!rfs.IsSequence()) return ErrorAt(path, rfs, "rule_files must be a list");
+    std::string dir = DirOf(path);
+    for (const auto& rf : rfs) {
+      if (!rf.IsScalar()) return ErrorAt(path, rf, "rule file must be a string");
+      std::string pattern = rf.Scalar();
+      cfg.rule_files.push_back(pattern);
+      std::string full = (!pattern.empty() && pattern[0] == '/') ? pattern : dir + "/" + pattern;
+      glob_t g{};
+      int rc = glob(full.c_str(), 0, nullptr, &g);
+      if (rc == 0) {
+        for (size_t i = 0; i < g.gl_pathc; ++i) cfg.resolved_rule_files.push_back(g.gl_pathv[i]);
+      } else if (rc != GLOB_NOMATCH) {
+        globfree(&g);
+        return ErrorAt(path, rf, StrCat("invalid rule file pattern \"", pattern, "\""));
+      }
+      globfree(&g);
+    }
+  }
+  return cfg;
+}
+
+absl::StatusOr<PrometheusConfig> LoadPrometheusConfig(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(StrCat(path, ": cannot open file"));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ParsePrometheusConfig(path, ss.str());
+}
+
+}  // namespace vigil::promconfig

@@ -1,0 +1,54 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "lib/labels/labels.h"
+
+namespace vigil::promconfig {
+
+// The parts of Prometheus's prometheus.yml that vigil reads. The collector uses `global`
+// and `scrape_configs`, the evaluator `global` and `rule_files`: one file serves both, as
+// in Prometheus. Defaults are Prometheus's (config/config.go).
+struct GlobalConfig {
+  absl::Duration scrape_interval = absl::Minutes(1);
+  absl::Duration scrape_timeout = absl::Seconds(10);
+  absl::Duration evaluation_interval = absl::Minutes(1);
+  labels::Labels external_labels;
+};
+
+struct StaticConfig {
+  std::vector<std::string> targets;  // host:port
+  labels::Labels labels;
+};
+
+struct ScrapeConfig {
+  std::string job_name;
+  absl::Duration scrape_interval;  // defaults from global
+  absl::Duration scrape_timeout;
+  std::string metrics_path = "/metrics";
+  std::string scheme = "http";
+  bool honor_labels = false;
+  bool honor_timestamps = true;
+  std::vector<StaticConfig> static_configs;
+};
+
+struct PrometheusConfig {
+  std::string path;  // the file it was read from
+  GlobalConfig global;
+  std::vector<ScrapeConfig> scrape_configs;
+  // As written, and resolved against the config file's directory (globs expanded).
+  std::vector<std::string> rule_files;
+  std::vector<std::string> resolved_rule_files;
+};
+
+// Loads and validates a prometheus.yml. Errors read "file:line:col: what". Sections vigil
+// does not implement yet (relabel_configs, service discovery other than static_configs,
+// remote_write...) are rejected by name rather than silently ignored.
+absl::StatusOr<PrometheusConfig> LoadPrometheusConfig(const std::string& path);
+absl::StatusOr<PrometheusConfig> ParsePrometheusConfig(const std::string& path,
+                                                       const std::string& text);
+
+}  // namespace vigil::promconfig

@@ -1,0 +1,62 @@
+#include "lib/promconfig/promconfig.h"
+
+#include <gtest/gtest.h>
+
+namespace vigil::promconfig {
+namespace {
+
+TEST(PromConfigTest, DefaultsAndInheritance) {
+  auto cfg = ParsePrometheusConfig("p.yml", R"(
+global:
+  scrape_interval: 5s
+  evaluation_interval: 10s
+  external_labels: {cluster: prod}
+scrape_configs:
+  - job_name: app
+    static_configs:
+      - targets: ["127.0.0.1:9400", "127.0.0.1:9500"]
+        labels: {env: canary}
+  - job_name: slow
+    scrape_interval: 1m
+    scrape_timeout: 20s
+    metrics_path: /deps/x/metrics
+rule_files: ["rules/*.yml"]
+)");
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_EQ(cfg->global.scrape_interval, absl::Seconds(5));
+  EXPECT_EQ(cfg->global.scrape_timeout, absl::Seconds(5));  // capped by the interval
+  EXPECT_EQ(cfg->global.evaluation_interval, absl::Seconds(10));
+  EXPECT_EQ(cfg->global.external_labels.Get("cluster"), "prod");
+  ASSERT_EQ(cfg->scrape_configs.size(), 2u);
+  const ScrapeConfig& app = cfg->scrape_configs[0];
+  EXPECT_EQ(app.scrape_interval, absl::Seconds(5));
+  EXPECT_EQ(app.metrics_path, "/metrics");
+  ASSERT_EQ(app.static_configs.size(), 1u);
+  EXPECT_EQ(app.static_configs[0].targets.size(), 2u);
+  EXPECT_EQ(app.static_configs[0].labels.Get("env"), "canary");
+  EXPECT_EQ(cfg->scrape_configs[1].scrape_timeout, absl::Seconds(20));
+  EXPECT_EQ(cfg->rule_files, std::vector<std::string>{"rules/*.yml"});
+}
+
+TEST(PromConfigTest, ErrorsNamePositions) {
+  auto bad = [](const std::string& text) {
+    auto r = ParsePrometheusConfig("p.yml", text);
+    EXPECT_FALSE(r.ok());
+    return std::string(r.status().message());
+  };
+  EXPECT_EQ(bad("global:\n  scrape_interval: 5x\n"),
+            "p.yml:2:20: \"scrape_interval\": not a valid duration string: \"5x\"");
+  EXPECT_EQ(bad("scrape_configs:\n  - job_name: a\n    bogus: 1\n"),
+            "p.yml:3:5: field bogus not found in scrape config");
+  EXPECT_EQ(bad("scrape_configs:\n  - job_name: a\n  - job_name: a\n"),
+            "p.yml:3:15: found multiple scrape configs with job name \"a\"");
+  EXPECT_EQ(bad("scrape_configs:\n  - job_name: a\n    scrape_interval: 5s\n    scrape_timeout: 10s\n"),
+            "p.yml:4:21: scrape timeout greater than scrape interval for scrape config with job "
+            "name \"a\"");
+  EXPECT_EQ(bad("scrape_configs:\n  - job_name: a\n    relabel_configs: []\n"),
+            "p.yml:3:22: relabel_configs is not supported by this version of vigil yet");
+  EXPECT_NE(bad("global: [1\n").find("p.yml:"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace vigil::promconfig

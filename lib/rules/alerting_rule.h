@@ -1,0 +1,76 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "lib/clock/clock.h"
+#include "lib/promql/engine.h"
+#include "lib/rules/rule_file.h"
+
+namespace vigil::rules {
+
+enum class AlertState { kInactive, kPending, kFiring };
+
+std::string_view AlertStateName(AlertState s);  // "inactive", "pending", "firing"
+
+// "Never", for the times below that may be unset (Go's zero time in Prometheus).
+inline constexpr TimestampMs kUnsetMs = INT64_MIN;
+
+// One alert of an alerting rule (Prometheus rules.Alert). Times are ms.
+struct Alert {
+  labels::Labels labels;
+  std::vector<std::pair<std::string, std::string>> annotations;
+  AlertState state = AlertState::kPending;
+  double value = 0;
+  TimestampMs active_at = 0;
+  TimestampMs fired_at = kUnsetMs;
+  TimestampMs resolved_at = kUnsetMs;
+  TimestampMs last_sent_at = kUnsetMs;
+  TimestampMs valid_until = kUnsetMs;
+  TimestampMs keep_firing_since = kUnsetMs;
+};
+
+// Evaluates an expression at a time; rules are handed one, as in Prometheus, so they are
+// tested without storage.
+using QueryFunc = std::function<absl::StatusOr<promql::Vector>(const promql::Expr&, TimestampMs)>;
+
+// Resolved alerts are kept and re-sent for this long (Prometheus resolvedRetention).
+inline constexpr int64_t kResolvedRetentionMs = 15 * 60 * 1000;
+
+// An alerting rule and its alerts: Prometheus rules/alerting.go's state machine, exactly.
+// inactive → pending when the expression returns the series; pending → firing once it has
+// held for `for`; a pending alert that vanishes is dropped; a firing one resolves (or is
+// held by keep_firing_for) and is kept 15 minutes so the resolution is re-sent.
+class AlertingRule {
+ public:
+  AlertingRule(RuleSpec spec, labels::Labels external_labels);
+
+  // Evaluates at `t`. Returns the fingerprints of alerts whose state changed (new pending,
+  // firing, resolved), for publication.
+  absl::StatusOr<std::vector<uint64_t>> Eval(TimestampMs t, const QueryFunc& query);
+
+  // Prometheus sendAlerts: firing alerts not sent for `resend_delay`, and alerts resolved
+  // since they were last sent. Marks them sent at `t` and sets valid_until to
+  // t + 4 * max(resend_delay, interval).
+  std::vector<uint64_t> TakeAlertsToSend(TimestampMs t, absl::Duration resend_delay,
+                                         absl::Duration interval);
+
+  const RuleSpec& spec() const { return spec_; }
+  const absl::flat_hash_map<uint64_t, Alert>& active() const { return active_; }
+  const std::string& last_error() const { return last_error_; }
+  TimestampMs last_evaluation() const { return last_evaluation_; }
+
+ private:
+  RuleSpec spec_;
+  labels::Labels external_labels_;
+  absl::flat_hash_map<uint64_t, Alert> active_;
+  std::string last_error_;
+  TimestampMs last_evaluation_ = 0;
+};
+
+}  // namespace vigil::rules

@@ -1,0 +1,127 @@
+#include "services/collector/collector_app.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <zmq.hpp>
+
+#include "lib/base/format.h"
+#include "lib/bus/publisher.h"
+#include "lib/bus/topics.h"
+#include "lib/promconfig/promconfig.h"
+#include "lib/service/runtime.h"
+#include "prometheus/counter.h"
+#include "prometheus/gauge.h"
+#include "services/collector/collector_grpc.h"
+#include "services/collector/http_scraper.h"
+#include "services/collector/scrape_manager.h"
+
+namespace vigil::collector {
+
+int RunCollector(const service::CommonFlags& flags) {
+  auto cfg = promconfig::LoadPrometheusConfig(flags.config_file);
+  if (!cfg.ok()) {
+    std::fprintf(stderr, "error: %s\n", std::string(cfg.status().message()).c_str());
+    return 1;
+  }
+  const Clock& clock = SystemClock();
+  zmq::context_t ctx;
+  service::Runtime rt("collector", flags, clock);
+  ScrapeManager manager;
+  HttpScraper scraper;
+  CollectorService grpc_service(rt, manager);
+  rt.AddGrpcService(&grpc_service);
+
+  auto& scrapes = prometheus::BuildCounter()
+                      .Name("vigil_collector_scrapes_total")
+                      .Help("Scrapes completed, by result.")
+                      .Register(rt.registry());
+  auto& scrapes_ok = scrapes.Add({{"result", "success"}});
+  auto& scrapes_failed = scrapes.Add({{"result", "failure"}});
+  auto& samples_published = prometheus::BuildCounter()
+                                .Name("vigil_collector_samples_published_total")
+                                .Help("Samples published on the bus.")
+                                .Register(rt.registry())
+                                .Add({});
+  auto& targets_gauge = prometheus::BuildGauge()
+                            .Name("vigil_collector_targets")
+                            .Help("Configured scrape targets.")
+                            .Register(rt.registry())
+                            .Add({});
+
+  bus::Publisher publisher(ctx, "collector", rt.registry(), clock);
+  auto ep = publisher.Bind(flags.bus_publish_address);
+  if (!ep.ok()) {
+    std::fprintf(stderr, "error: %s\n", std::string(ep.status().message()).c_str());
+    return 1;
+  }
+  rt.AddEndpoint("bus", *ep);
+
+  auto publish = [&](const v1::SampleBatch& batch) {
+    if (batch.series_size() == 0) return;
+    publisher.Publish(bus::kTopicSamples, batch);
+    samples_published.Increment(batch.series_size());
+  };
+  auto apply = [&](const promconfig::PrometheusConfig& c) {
+    publish(manager.ApplyConfig(c, clock.NowMs()));
+    targets_gauge.Set(static_cast<double>(manager.targets().size()));
+  };
+
+  rt.SetHooks({
+      .reload = [&]() -> absl::Status {
+        auto next = promconfig::LoadPrometheusConfig(flags.config_file);
+        if (!next.ok()) return next.status();
+        apply(*next);
+        return absl::OkStatus();
+      },
+      .status =
+          [&](v1::ServiceStatus* s) {
+            int up = 0, down = 0;
+            for (const Target& t : manager.targets()) {
+              if (t.health == Health::kUp) ++up;
+              if (t.health == Health::kDown) {
+                ++down;
+                s->add_problems(StrCat("target ", t.url, " (job ", t.job, ") is down: ",
+                                       t.last_error));
+              }
+            }
+            auto& stats = *s->mutable_stats();
+            stats["targets"] = static_cast<double>(manager.targets().size());
+            stats["targets_up"] = up;
+            stats["targets_down"] = down;
+            stats["samples_published"] = samples_published.Value();
+          },
+  });
+  if (auto s = rt.Start(); !s.ok()) {
+    std::fprintf(stderr, "error: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
+  apply(*cfg);
+  rt.SetReady(true);
+  spdlog::info("collector publishing on {} with {} targets", *ep, manager.targets().size());
+
+  while (!rt.stopping()) {
+    TimestampMs now = clock.NowMs();
+    for (const ScrapeRequest& req : manager.TakeDue(now)) scraper.Start(req, now);
+    for (HttpScraper::Completed& c : scraper.Collect()) {
+      (c.result.error.empty() ? scrapes_ok : scrapes_failed).Increment();
+      if (!c.result.error.empty()) {
+        spdlog::debug("scrape of {} failed: {}", c.target_key, c.result.error);
+      }
+      if (auto batch = manager.OnScrapeDone(c.target_key, c.started, c.result)) publish(*batch);
+    }
+    int timeout_ms = 1000;
+    if (auto next = manager.NextDeadline()) {
+      timeout_ms = static_cast<int>(std::clamp<int64_t>(*next - clock.NowMs(), 0, 1000));
+    }
+    if (scraper.in_flight() > 0) timeout_ms = std::min(timeout_ms, 100);
+    scraper.Wait(timeout_ms, rt.tasks().fd());
+    rt.tasks().RunAll();
+  }
+  rt.Shutdown();
+  spdlog::info("collector stopped");
+  return 0;
+}
+
+}  // namespace vigil::collector

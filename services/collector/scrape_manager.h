@@ -1,0 +1,62 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lib/clock/clock.h"
+#include "lib/promconfig/promconfig.h"
+#include "services/collector/target.h"
+#include "vigil/v1/samples.pb.h"
+
+namespace vigil::collector {
+
+// A scrape the shell should perform now.
+struct ScrapeRequest {
+  std::string target_key;
+  std::string url;
+  absl::Duration timeout;
+};
+
+// What the shell got back. `error` is empty on success (HTTP 200 and a body).
+struct ScrapeResult {
+  std::string body;
+  std::string error;
+  double duration_seconds = 0;
+};
+
+// The collector's core (Prometheus scrape.Manager + scrapeLoop, without I/O): holds the
+// targets, decides when each is due, and turns a scrape's outcome into the samples
+// Prometheus would store: the scraped series with target labels, the synthetic `up`,
+// `scrape_duration_seconds`, `scrape_samples_scraped`, `scrape_samples_post_metric_relabeling`,
+// `scrape_series_added`, and staleness markers for series that disappeared.
+// Single-threaded; time comes in as arguments.
+class ScrapeManager {
+ public:
+  // Replaces the target set. Targets that stay keep their state and schedule; targets
+  // that go away have their series marked stale in the returned batch (may be empty).
+  v1::SampleBatch ApplyConfig(const promconfig::PrometheusConfig& cfg, TimestampMs now);
+
+  // Targets due at `now` that have no scrape in flight; marks them in flight.
+  std::vector<ScrapeRequest> TakeDue(TimestampMs now);
+  // Makes matching targets due at once (ScrapeNow); returns how many.
+  int ScheduleNow(const std::string& job, const std::string& url, TimestampMs now);
+
+  // Records the outcome of the scrape of `target_key` that started at `started`.
+  // Returns the batch to publish, or nullopt if the target no longer exists.
+  std::optional<v1::SampleBatch> OnScrapeDone(const std::string& target_key,
+                                              TimestampMs started, const ScrapeResult& result);
+
+  // The earliest next scrape time, or nullopt with no targets.
+  std::optional<TimestampMs> NextDeadline() const;
+
+  const std::vector<Target>& targets() const { return targets_; }
+
+ private:
+  Target* Find(const std::string& key);
+
+  std::vector<Target> targets_;
+};
+
+}  // namespace vigil::collector

@@ -1,0 +1,132 @@
+#include "services/collector/scrape_manager.h"
+
+#include <cmath>
+#include <map>
+
+#include <gtest/gtest.h>
+
+#include "lib/codec/samples.h"
+
+namespace vigil::collector {
+namespace {
+
+promconfig::PrometheusConfig Config(const std::string& yaml) {
+  auto cfg = promconfig::ParsePrometheusConfig("p.yml", yaml);
+  EXPECT_TRUE(cfg.ok()) << cfg.status();
+  return *cfg;
+}
+
+// Decoded batch as exposition string -> value, for readable assertions.
+std::map<std::string, double> Samples(const v1::SampleBatch& batch) {
+  std::map<std::string, double> out;
+  auto decoded = codec::DecodeSampleBatch(batch);
+  EXPECT_TRUE(decoded.ok());
+  for (const auto& s : *decoded) {
+    out[s.labels.ToExposition()] = codec::IsStaleNaN(s.points[0].v) ? -12345 : s.points[0].v;
+  }
+  return out;
+}
+
+constexpr double kStale = -12345;
+
+const char* kConfig = R"(
+scrape_configs:
+  - job_name: app
+    scrape_interval: 10s
+    static_configs:
+      - targets: ["h:1"]
+        labels: {env: canary}
+)";
+
+TEST(ScrapeManagerTest, SchedulesWithinTheInterval) {
+  ScrapeManager m;
+  m.ApplyConfig(Config(kConfig), 1'000'000);
+  ASSERT_EQ(m.targets().size(), 1u);
+  TimestampMs first = *m.NextDeadline();
+  EXPECT_GE(first, 1'000'000);
+  EXPECT_LT(first, 1'010'000);
+  EXPECT_TRUE(m.TakeDue(first - 1).empty());
+  auto due = m.TakeDue(first);
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].url, "http://h:1/metrics");
+  EXPECT_TRUE(m.TakeDue(first).empty());  // one scrape per target at a time
+  m.OnScrapeDone(due[0].target_key, first, {"x 1\n", "", 0.01});
+  EXPECT_EQ(*m.NextDeadline(), first + 10'000);
+}
+
+TEST(ScrapeManagerTest, SamplesCarryTargetLabelsAndReportSeries) {
+  ScrapeManager m;
+  m.ApplyConfig(Config(kConfig), 0);
+  auto due = m.TakeDue(*m.NextDeadline());
+  auto batch = m.OnScrapeDone(due[0].target_key, 5000,
+                              {"# TYPE x gauge\nx{a=\"1\"} 7\ny 2 1234\n", "", 0.25});
+  ASSERT_TRUE(batch.has_value());
+  EXPECT_TRUE(batch->end_of_round());
+  EXPECT_EQ(batch->round_timestamp_ms(), 5000);
+  auto s = Samples(*batch);
+  EXPECT_EQ(s["x{a=\"1\",env=\"canary\",instance=\"h:1\",job=\"app\"}"], 7);
+  EXPECT_EQ(s["y{env=\"canary\",instance=\"h:1\",job=\"app\"}"], 2);
+  EXPECT_EQ(s["up{env=\"canary\",instance=\"h:1\",job=\"app\"}"], 1);
+  EXPECT_EQ(s["scrape_duration_seconds{env=\"canary\",instance=\"h:1\",job=\"app\"}"], 0.25);
+  EXPECT_EQ(s["scrape_samples_scraped{env=\"canary\",instance=\"h:1\",job=\"app\"}"], 2);
+  EXPECT_EQ(s["scrape_series_added{env=\"canary\",instance=\"h:1\",job=\"app\"}"], 2);
+  // Explicit timestamps are honoured.
+  auto decoded = *codec::DecodeSampleBatch(*batch);
+  for (const auto& d : decoded) {
+    if (d.labels.Get("__name__") == "y") EXPECT_EQ(d.points[0].t, 1234);
+    if (d.labels.Get("__name__") == "x") EXPECT_EQ(d.points[0].t, 5000);
+  }
+}
+
+TEST(ScrapeManagerTest, ClashingLabelsAreExported) {
+  ScrapeManager m;
+  m.ApplyConfig(Config(kConfig), 0);
+  auto due = m.TakeDue(*m.NextDeadline());
+  auto s = Samples(*m.OnScrapeDone(due[0].target_key, 1, {"x{job=\"other\"} 1\n", "", 0}));
+  EXPECT_EQ(s.count("x{env=\"canary\",exported_job=\"other\",instance=\"h:1\",job=\"app\"}"), 1u);
+}
+
+TEST(ScrapeManagerTest, DisappearedSeriesAndFailedScrapesGoStale) {
+  ScrapeManager m;
+  m.ApplyConfig(Config(kConfig), 0);
+  std::string key = m.TakeDue(*m.NextDeadline())[0].target_key;
+  m.OnScrapeDone(key, 1000, {"a 1\nb 2\n", "", 0});
+  m.TakeDue(11000);
+  auto s = Samples(*m.OnScrapeDone(key, 11000, {"a 1\n", "", 0}));
+  EXPECT_EQ(s["b{env=\"canary\",instance=\"h:1\",job=\"app\"}"], kStale);
+  EXPECT_EQ(s["scrape_series_added{env=\"canary\",instance=\"h:1\",job=\"app\"}"], 0);
+
+  m.TakeDue(21000);
+  s = Samples(*m.OnScrapeDone(key, 21000, {"", "server returned HTTP status 503", 0}));
+  EXPECT_EQ(s["a{env=\"canary\",instance=\"h:1\",job=\"app\"}"], kStale);
+  EXPECT_EQ(s["up{env=\"canary\",instance=\"h:1\",job=\"app\"}"], 0);
+  EXPECT_EQ(m.targets()[0].health, Health::kDown);
+  EXPECT_EQ(m.targets()[0].last_error, "server returned HTTP status 503");
+}
+
+TEST(ScrapeManagerTest, GarbageIsUpZeroWithThePosition) {
+  ScrapeManager m;
+  m.ApplyConfig(Config(kConfig), 0);
+  std::string key = m.TakeDue(*m.NextDeadline())[0].target_key;
+  auto s = Samples(*m.OnScrapeDone(key, 1, {"ok 1\n<html>oops</html>\n", "", 0}));
+  EXPECT_EQ(s["up{env=\"canary\",instance=\"h:1\",job=\"app\"}"], 0);
+  EXPECT_EQ(s.count("ok{env=\"canary\",instance=\"h:1\",job=\"app\"}"), 0u);  // all or nothing
+  EXPECT_EQ(m.targets()[0].last_error, "parse error: line 2, column 1: invalid metric name");
+}
+
+TEST(ScrapeManagerTest, RemovedTargetsGoStaleAndKeptOnesKeepState) {
+  ScrapeManager m;
+  m.ApplyConfig(Config(kConfig), 0);
+  std::string key = m.TakeDue(*m.NextDeadline())[0].target_key;
+  m.OnScrapeDone(key, 1000, {"a 1\n", "", 0});
+  EXPECT_EQ(m.ApplyConfig(Config(kConfig), 2000).series_size(), 0);
+  EXPECT_EQ(m.targets()[0].health, Health::kUp);
+  auto s = Samples(m.ApplyConfig(Config("scrape_configs: []\n"), 3000));
+  EXPECT_EQ(s["a{env=\"canary\",instance=\"h:1\",job=\"app\"}"], kStale);
+  EXPECT_EQ(s["up{env=\"canary\",instance=\"h:1\",job=\"app\"}"], kStale);
+  EXPECT_TRUE(m.targets().empty());
+  EXPECT_FALSE(m.OnScrapeDone(key, 4000, {"a 1\n", "", 0}).has_value());
+}
+
+}  // namespace
+}  // namespace vigil::collector

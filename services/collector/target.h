@@ -1,0 +1,47 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/time/time.h"
+#include "lib/clock/clock.h"
+#include "lib/labels/labels.h"
+#include "lib/promconfig/promconfig.h"
+
+namespace vigil::collector {
+
+enum class Health { kUnknown, kUp, kDown };
+
+// One scrape target and what the collector knows about it (Prometheus scrape.Target).
+struct Target {
+  std::string key;  // job + URL: identity across reloads
+  std::string job;
+  std::string url;
+  labels::Labels labels;  // job, instance, static labels
+  absl::Duration interval;
+  absl::Duration timeout;
+  bool honor_labels = false;
+  bool honor_timestamps = true;
+
+  TimestampMs next_scrape_ms = 0;
+  bool in_flight = false;
+
+  Health health = Health::kUnknown;
+  std::string last_error;
+  TimestampMs last_scrape_ms = 0;
+  double last_duration_seconds = 0;
+  uint64_t last_samples = 0;
+  // Series of the last successful scrape (without explicit timestamps), for staleness.
+  absl::flat_hash_map<uint64_t, labels::Labels> last_series;
+};
+
+// Expands a scrape config's static targets into targets (labels job/instance/static).
+std::vector<Target> TargetsFromConfig(const promconfig::ScrapeConfig& sc);
+
+// The first scrape time at or after `now` for a target: spread over the interval by a hash
+// of the target, so that many targets do not scrape at the same instant.
+TimestampMs FirstScrapeTime(const Target& t, TimestampMs now);
+
+}  // namespace vigil::collector
