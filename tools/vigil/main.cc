@@ -1,0 +1,38 @@
+// vigil: the command-line tool. One subcommand per file (up.cc, status.cc, ...).
+
+#include <cstdio>
+#include <filesystem>
+#include <system_error>
+
+#include <CLI/CLI.hpp>
+
+#include "lib/service/flags.h"
+#include "tools/vigil/status.h"
+#include "tools/vigil/up.h"
+
+namespace {
+
+// The directory of the running binary: where `vigil up` finds the other vigil binaries.
+std::string SelfDir() {
+  std::error_code ec;
+  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string(".") : self.parent_path().string();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"vigil: start and inspect a vigil mesh"};
+  app.require_subcommand(1);
+
+  vigil::cli::UpOptions up;
+  up.default_bin_dir = SelfDir();
+  CLI::App* up_cmd = vigil::cli::AddUpCommand(app, &up);
+  vigil::cli::StatusOptions status;
+  CLI::App* status_cmd = vigil::cli::AddStatusCommand(app, &status);
+
+  if (int rc = vigil::service::ParseFlags(app, argc, argv); rc >= 0) return rc;
+  if (*up_cmd) return vigil::cli::RunUp(up);
+  if (*status_cmd) return vigil::cli::RunStatus(status);
+  return 2;
+}
