@@ -1,0 +1,149 @@
+#include "services/evaluator/evaluator_app.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <zmq.hpp>
+
+#include "lib/base/format.h"
+#include "lib/bus/publisher.h"
+#include "lib/bus/subscriber.h"
+#include "lib/bus/topics.h"
+#include "lib/promconfig/promconfig.h"
+#include "lib/service/runtime.h"
+#include "prometheus/counter.h"
+#include "prometheus/gauge.h"
+#include "services/evaluator/evaluator.h"
+#include "services/evaluator/evaluator_grpc.h"
+
+namespace vigil::evaluator {
+
+namespace {
+
+absl::Status LoadAll(const std::string& path, Evaluator& core, TimestampMs now) {
+  auto cfg = promconfig::LoadPrometheusConfig(path);
+  if (!cfg.ok()) return cfg.status();
+  return core.LoadRules(*cfg, now);
+}
+
+}  // namespace
+
+int RunEvaluator(const service::CommonFlags& flags, absl::Duration resend_delay) {
+  const Clock& clock = SystemClock();
+  Evaluator core(EvaluatorOptions{resend_delay, StrCat("http://", flags.web_listen_address)});
+  if (auto s = LoadAll(flags.config_file, core, clock.NowMs()); !s.ok()) {
+    std::fprintf(stderr, "error: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
+  zmq::context_t ctx;
+  service::Runtime rt("evaluator", flags, clock);
+  EvaluatorService grpc_service(rt, core);
+  rt.AddGrpcService(&grpc_service);
+
+  auto& invalid = prometheus::BuildCounter()
+                      .Name("vigil_evaluator_batches_invalid_total")
+                      .Help("Sample batches from the bus rejected as malformed.")
+                      .Register(rt.registry())
+                      .Add({});
+  auto& appended = prometheus::BuildCounter()
+                       .Name("vigil_evaluator_samples_appended_total")
+                       .Help("Samples appended to the in-memory window.")
+                       .Register(rt.registry())
+                       .Add({});
+  auto& events = prometheus::BuildCounter()
+                     .Name("vigil_evaluator_alert_events_published_total")
+                     .Help("Alert events published.")
+                     .Register(rt.registry())
+                     .Add({});
+  auto& head_series = prometheus::BuildGauge()
+                          .Name("vigil_evaluator_head_series")
+                          .Help("Series in the in-memory window.")
+                          .Register(rt.registry())
+                          .Add({});
+
+  bus::Publisher publisher(ctx, "evaluator", rt.registry(), clock);
+  auto ep = publisher.Bind(flags.bus_publish_address);
+  if (!ep.ok()) {
+    std::fprintf(stderr, "error: %s\n", std::string(ep.status().message()).c_str());
+    return 1;
+  }
+  rt.AddEndpoint("bus", *ep);
+  bus::Subscriber subscriber(ctx, rt.registry());
+  for (const std::string& c : flags.bus_connect) subscriber.Connect(c);
+  subscriber.Subscribe(std::string(bus::kTopicSamples));
+
+  rt.SetHooks({
+      .reload = [&]() { return LoadAll(flags.config_file, core, clock.NowMs()); },
+      .status =
+          [&](v1::ServiceStatus* s) {
+            auto& stats = *s->mutable_stats();
+            stats["rule_groups"] = static_cast<double>(core.groups().size());
+            stats["rules"] = static_cast<double>(core.rule_count());
+            stats["head_series"] = static_cast<double>(core.head().num_series());
+            stats["head_samples"] = static_cast<double>(core.head().num_samples());
+            int firing = 0, pending = 0;
+            for (const auto& e : core.ActiveAlerts(clock.NowMs())) {
+              firing += e.state() == v1::ALERT_STATE_FIRING;
+              pending += e.state() == v1::ALERT_STATE_PENDING;
+            }
+            stats["alerts_firing"] = firing;
+            stats["alerts_pending"] = pending;
+            for (const auto& g : core.groups()) {
+              for (size_t i = 0; i < g->size(); ++i) {
+                if (!g->rule_error(i).empty()) {
+                  s->add_problems(StrCat("rule ", g->rule(i).name(), " in group ", g->name(),
+                                         " fails: ", g->rule_error(i)));
+                }
+              }
+            }
+            s->set_bus_gaps(subscriber.gaps());
+            s->set_bus_dropped(subscriber.dropped());
+          },
+  });
+  if (auto s = rt.Start(); !s.ok()) {
+    std::fprintf(stderr, "error: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
+  rt.SetReady(true);
+  spdlog::info("evaluator: {} rules in {} groups, publishing on {}", core.rule_count(),
+               core.groups().size(), *ep);
+
+  while (!rt.stopping()) {
+    int timeout_ms = 1000;
+    if (auto next = core.NextDeadline()) {
+      timeout_ms = static_cast<int>(std::clamp<int64_t>(*next - clock.NowMs(), 0, 1000));
+    }
+    zmq::pollitem_t items[] = {{subscriber.socket().handle(), 0, ZMQ_POLLIN, 0},
+                               {nullptr, rt.tasks().fd(), ZMQ_POLLIN, 0}};
+    zmq::poll(items, 2, std::chrono::milliseconds(timeout_ms));
+    rt.tasks().RunAll();
+    for (int i = 0; i < 1000; ++i) {  // bounded, so timers and tasks are not starved
+      auto m = subscriber.Receive();
+      if (!m) break;
+      v1::SampleBatch batch;
+      if (!m->ParseAs(&batch)) {
+        invalid.Increment();
+        continue;
+      }
+      auto decoded = codec::DecodeSampleBatch(batch);
+      if (!decoded.ok()) {
+        invalid.Increment();
+        continue;
+      }
+      appended.Increment(static_cast<double>(core.OnSamples(*decoded)));
+    }
+    TickOutput out = core.Tick(clock.NowMs());
+    if (out.alerts.alerts_size() > 0) {
+      publisher.Publish(bus::kTopicAlerts, out.alerts);
+      events.Increment(out.alerts.alerts_size());
+    }
+    if (out.recorded.series_size() > 0) publisher.Publish(bus::kTopicRecordedSamples, out.recorded);
+    head_series.Set(static_cast<double>(core.head().num_series()));
+  }
+  rt.Shutdown();
+  spdlog::info("evaluator stopped");
+  return 0;
+}
+
+}  // namespace vigil::evaluator

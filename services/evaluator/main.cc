@@ -1,0 +1,32 @@
+// vigil-evaluator: evaluates Prometheus rule files over the samples on the bus.
+#include <cstdio>
+
+#include "lib/config/duration.h"
+#include "lib/service/flags.h"
+#include "lib/service/logging.h"
+#include "lib/service/signals.h"
+#include "services/evaluator/evaluator_app.h"
+
+int main(int argc, char** argv) {
+  vigil::service::BlockTerminationSignals();
+  CLI::App app{"vigil-evaluator: evaluates Prometheus alerting and recording rules"};
+  vigil::service::CommonFlags flags;
+  vigil::service::AddCommonFlags(app, vigil::service::EvaluatorDefaults(), &flags);
+  std::string resend = "1m";
+  app.add_option("--rules.alert.resend-delay", resend,
+                 "Minimum amount of time to wait before resending an alert.")
+      ->capture_default_str();
+  if (int rc = vigil::service::ParseFlags(app, argc, argv); rc >= 0) return rc;
+  auto resend_delay = vigil::config::ParseDuration(resend);
+  if (!resend_delay.ok()) {
+    std::fprintf(stderr, "error: --rules.alert.resend-delay: %s\n",
+                 std::string(resend_delay.status().message()).c_str());
+    return 2;
+  }
+  if (auto s = vigil::service::InitLogging("evaluator", flags.log_level, flags.log_format);
+      !s.ok()) {
+    std::fprintf(stderr, "error: %s\n", std::string(s.message()).c_str());
+    return 2;
+  }
+  return vigil::evaluator::RunEvaluator(flags, *resend_delay);
+}
