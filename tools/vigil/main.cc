@@ -31,7 +31,8 @@ int main(int argc, char** argv) {
   vigil::cli::StatusOptions status;
   CLI::App* status_cmd = vigil::cli::AddStatusCommand(app, &status);
 
-  if (int rc = vigil::service::ParseFlags(app, argc, argv); rc >= 0) return rc;
+  // --help: 0; bad flags or no subcommand: 2 (CLI11's own codes are not a contract).
+  if (int rc = vigil::service::ParseFlags(app, argc, argv); rc >= 0) return rc == 0 ? 0 : 2;
   if (*up_cmd) return vigil::cli::RunUp(up);
   if (*status_cmd) return vigil::cli::RunStatus(status);
   return 2;

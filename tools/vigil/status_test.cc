@@ -8,6 +8,8 @@
 #include <atomic>
 #include <thread>
 
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -106,6 +108,29 @@ TEST(ProbeTest, NothingListeningIsUnreachable) {
   EXPECT_EQ(r.health, Health::kUnreachable);
   EXPECT_FALSE(r.has_status);
   EXPECT_FALSE(r.error.empty());
+}
+
+TEST(ProbeTest, HealthNotServingIsReported) {
+  // A bare gRPC server with only the health service, set to NOT_SERVING (as a service
+  // shutting down is).
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_TRUE(server && port > 0);
+  server->GetHealthCheckService()->SetServingStatus(false);
+  std::string address = "127.0.0.1:" + std::to_string(port);
+
+  ServiceReport r = Probe("", address, absl::Seconds(5));
+  EXPECT_EQ(r.health, Health::kNotServing) << r.error;
+  EXPECT_FALSE(r.has_status);  // no vigil.v1.Control here
+  EXPECT_NE(r.error.find("GetStatus"), std::string::npos) << r.error;
+
+  auto [code, out] = RunVigil({"status", "--grpc", address}, Tmp("not_serving"));
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_NE(out.find("NOT_SERVING"), std::string::npos) << out;
+  server->Shutdown();
 }
 
 TEST(ProbeTest, DialAddress) {

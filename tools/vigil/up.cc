@@ -120,7 +120,8 @@ class Up {
     opts.max_backoff = mesh_.max_backoff;
     Supervisor sup(mesh_.processes.size(), opts, Now());
 
-    Say(StrCat("mesh ", mesh_.file, ": ", mesh_.processes.size(), " processes, binaries from ",
+    Say(StrCat("mesh ", mesh_.file, ": ", mesh_.processes.size(),
+               mesh_.processes.size() == 1 ? " process" : " processes", ", binaries from ",
                mesh_.bin_dir, ", running in ", mesh_.working_dir));
     for (size_t i : sup.DueStarts(Now())) Start(i, sup);
     PrintTable();

@@ -18,7 +18,9 @@ CLI::App* AddUpCommand(CLI::App& app, UpOptions* options);
 
 // `vigil up`: starts every process of the mesh file as a child with its output prefixed
 // by "[name] ", restarts those that exit (with backoff), forwards SIGHUP, and on
-// SIGINT/SIGTERM stops them all (SIGTERM, SIGKILL after 10 s). Returns the exit code:
+// SIGINT/SIGTERM stops them all (SIGTERM, SIGKILL after 10 s). Each child leads its own
+// process group and signals go to the group; when a child exits, whatever it left in its
+// group is killed, so a restart never leaves strays. Returns the exit code:
 // 0 after a clean stop, 1 on a bad mesh file.
 int RunUp(const UpOptions& options);
 
