@@ -1,10 +1,9 @@
 // vigil: the command-line tool. One subcommand per file (up.cc, status.cc, ...).
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
 #include <system_error>
-
-#include <CLI/CLI.hpp>
 
 #include "lib/service/flags.h"
 #include "tools/vigil/status.h"

@@ -32,8 +32,7 @@ bool IsExecutableFile(const std::string& path) {
 
 absl::Status ParseProcess(std::string_view file, const YAML::Node& node, ProcessSpec* p) {
   if (auto s = config::ExpectMap(file, node, "a process"); !s.ok()) return s;
-  if (auto s = config::CheckKeys(file, node, {"name", "binary", "args", "grpc", "http"},
-                                 "process");
+  if (auto s = config::CheckKeys(file, node, {"name", "binary", "args", "grpc", "http"}, "process");
       !s.ok()) {
     return s;
   }
@@ -72,8 +71,8 @@ absl::StatusOr<Mesh> ParseMesh(std::string_view file, const std::string& text,
   auto root = config::ParseYaml(file, text);
   if (!root.ok()) return root.status();
   if (!root->IsMap()) return ErrorAt(file, *root, "a mesh file must be a mapping");
-  if (auto s = config::CheckKeys(file, *root,
-                                 {"processes", "bin_dir", "working_dir", "restart"}, "mesh");
+  if (auto s = config::CheckKeys(file, *root, {"processes", "bin_dir", "working_dir", "restart"},
+                                 "mesh");
       !s.ok()) {
     return s;
   }

@@ -1,12 +1,11 @@
 #include "tools/vigil/mesh.h"
 
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-
-#include <gtest/gtest.h>
 
 namespace vigil::cli {
 namespace {
@@ -114,14 +113,15 @@ TEST(MeshTest, LoadsRelativeToTheFileAndResolvesBinaries) {
   EXPECT_TRUE(fs::path(mesh->processes[1].path).is_absolute());  // from $PATH
   EXPECT_EQ(mesh->processes[2].path, "/bin/sh");
 
-  {
-    std::ofstream(dir / "mesh.yml") << "processes:\n  - name: x\n    binary: vigil-missing\n";
-  }
+  { std::ofstream(dir / "mesh.yml") << "processes:\n  - name: x\n    binary: vigil-missing\n"; }
   mesh = LoadMesh((dir / "mesh.yml").string(), "/nowhere");
   ASSERT_TRUE(mesh.ok()) << mesh.status();
   absl::Status s = ResolveBinaries(&*mesh);
-  EXPECT_EQ(std::string(s.message()).rfind((dir / "mesh.yml").string() + ":3:13: process x: "
-                                                "executable vigil-missing not found", 0), 0u)
+  EXPECT_EQ(std::string(s.message())
+                .rfind((dir / "mesh.yml").string() + ":3:13: process x: "
+                                                     "executable vigil-missing not found",
+                       0),
+            0u)
       << s;
 
   auto missing = LoadMesh((dir / "nope.yml").string(), "");

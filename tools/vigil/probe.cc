@@ -1,12 +1,12 @@
 #include "tools/vigil/probe.h"
 
-#include <future>
-#include <memory>
-
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/wire_format_lite.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
+
+#include <future>
+#include <memory>
 
 #include "lib/base/format.h"
 #include "vigil/v1/control.grpc.pb.h"
@@ -100,7 +100,8 @@ ServiceReport Probe(const std::string& name, const std::string& address, absl::D
   if (s.ok()) {
     report.has_status = true;
     if (report.name.empty()) report.name = report.status.service();
-    if (!health_known) report.health = report.status.ready() ? Health::kServing : Health::kNotServing;
+    if (!health_known)
+      report.health = report.status.ready() ? Health::kServing : Health::kNotServing;
   } else {
     report.error = StrCat("GetStatus: ", s.error_message());
     if (!health_known) report.health = Health::kUnreachable;

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <map>
-
 #include <nlohmann/json.hpp>
 
 #include "lib/base/format.h"
@@ -52,14 +51,14 @@ std::string FormatStatusTable(const std::vector<ServiceReport>& reports, Timesta
     const v1::ServiceStatus& s = r.status;
     if (s.endpoints_size() > 0) {
       out += "  endpoints ";
-      for (const v1::Endpoint& e : s.endpoints()) out += fmt::format(" {}={}", e.name(), e.address());
+      for (const v1::Endpoint& e : s.endpoints())
+        out += fmt::format(" {}={}", e.name(), e.address());
       out += "\n";
     }
     if (!s.config_file().empty()) {
-      out += fmt::format("  config     {}{}\n", s.config_file(),
-                         s.last_reload_ok() ? ""
-                                            : StrCat(" (last reload failed: ",
-                                                     s.last_reload_error(), ")"));
+      out += fmt::format(
+          "  config     {}{}\n", s.config_file(),
+          s.last_reload_ok() ? "" : StrCat(" (last reload failed: ", s.last_reload_error(), ")"));
     }
     if (s.stats_size() > 0) {
       out += "  stats     ";
@@ -83,8 +82,8 @@ std::string FormatStatusTable(const std::vector<ServiceReport>& reports, Timesta
 std::string FormatStatusJson(const std::vector<ServiceReport>& reports, TimestampMs now) {
   nlohmann::json services = nlohmann::json::array();
   for (const ServiceReport& r : reports) {
-    nlohmann::json j = {{"service", r.name}, {"address", r.address},
-                        {"health", HealthName(r.health)}};
+    nlohmann::json j = {
+        {"service", r.name}, {"address", r.address}, {"health", HealthName(r.health)}};
     if (!r.error.empty()) j["error"] = r.error;
     if (r.has_status) {
       const v1::ServiceStatus& s = r.status;
@@ -161,8 +160,8 @@ int RunStatus(const StatusOptions& options) {
     all_serving = all_serving && reports.back().health == Health::kServing;
   }
   TimestampMs now = SystemClock().NowMs();
-  std::string text = options.output == "json" ? FormatStatusJson(reports, now)
-                                              : FormatStatusTable(reports, now);
+  std::string text =
+      options.output == "json" ? FormatStatusJson(reports, now) : FormatStatusTable(reports, now);
   fwrite(text.data(), 1, text.size(), stdout);
   return all_serving ? 0 : 1;
 }

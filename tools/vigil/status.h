@@ -1,9 +1,8 @@
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "lib/clock/clock.h"
 #include "tools/vigil/probe.h"
@@ -11,10 +10,10 @@
 namespace vigil::cli {
 
 struct StatusOptions {
-  std::string config_file;         // a mesh file: its processes with a gRPC address
-  std::vector<std::string> grpc;   // or these addresses
-  std::string timeout = "2s";      // per call
-  std::string output = "table";    // "table" or "json"
+  std::string config_file;        // a mesh file: its processes with a gRPC address
+  std::vector<std::string> grpc;  // or these addresses
+  std::string timeout = "2s";     // per call
+  std::string output = "table";   // "table" or "json"
 };
 
 // Registers `vigil status` on `app`.

@@ -1,17 +1,16 @@
 #include "tools/vigil/status.h"
 
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <thread>
-
-#include <grpcpp/grpcpp.h>
-#include <grpcpp/health_check_service_interface.h>
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "lib/service/runtime.h"
 #include "tools/vigil/probe.h"
@@ -31,8 +30,9 @@ class FakeService {
                       [](v1::ServiceStatus* s) {
                         (*s->mutable_stats())["targets_up"] = 2;
                         (*s->mutable_stats())["targets_down"] = 1;
-                        s->add_problems("target http://127.0.0.1:9999/metrics is down: "
-                                        "connection refused");
+                        s->add_problems(
+                            "target http://127.0.0.1:9999/metrics is down: "
+                            "connection refused");
                       }});
     started_ = rt_.Start();
     rt_.SetReady(true);
@@ -218,9 +218,9 @@ TEST(StatusCommandTest, UnreachableExitsOne) {
   FakeService svc;
   ASSERT_TRUE(svc.started().ok()) << svc.started();
   DeadAddress dead;
-  auto [code, out] = RunVigil(
-      {"status", "--grpc", svc.grpc(), "--grpc", dead.address(), "--timeout", "2s"},
-      Tmp("unreachable"));
+  auto [code, out] =
+      RunVigil({"status", "--grpc", svc.grpc(), "--grpc", dead.address(), "--timeout", "2s"},
+               Tmp("unreachable"));
   EXPECT_EQ(code, 1) << out;
   EXPECT_NE(out.find("SERVING"), std::string::npos) << out;
   EXPECT_NE(out.find(dead.address() + "  UNREACHABLE"), std::string::npos) << out;
@@ -234,7 +234,8 @@ TEST(StatusCommandTest, JsonOutputAndMeshFile) {
     std::ofstream(mesh) << "processes:\n"
                            "  - name: exporter\n    binary: sh\n"
                            "  - name: my-collector\n    binary: vigil-collector\n"
-                           "    args: [\"--grpc.listen-address=" << svc.grpc() << "\"]\n";
+                           "    args: [\"--grpc.listen-address="
+                        << svc.grpc() << "\"]\n";
   }
   auto [code, out] = RunVigil({"status", "--config", mesh, "--output", "json"}, Tmp("json"));
   EXPECT_EQ(code, 0) << out;

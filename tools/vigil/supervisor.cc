@@ -50,7 +50,9 @@ void Supervisor::Stop(absl::Time now) {
   }
 }
 
-bool Supervisor::ShouldKill(absl::Time now) const { return stopping_ && now >= kill_at_ && !Done(); }
+bool Supervisor::ShouldKill(absl::Time now) const {
+  return stopping_ && now >= kill_at_ && !Done();
+}
 
 bool Supervisor::Done() const {
   if (!stopping_) return false;

@@ -125,8 +125,10 @@ class Up {
                mesh_.bin_dir, ", running in ", mesh_.working_dir));
     for (size_t i : sup.DueStarts(Now())) Start(i, sup);
     PrintTable();
-    Say(StrCat("Ctrl-C (SIGINT/SIGTERM) stops them all, SIGHUP reloads them all; "
-               "state: vigil status --config ", mesh_.file));
+    Say(
+        StrCat("Ctrl-C (SIGINT/SIGTERM) stops them all, SIGHUP reloads them all; "
+               "state: vigil status --config ",
+               mesh_.file));
 
     bool killed = false;
     while (!sup.Done() || !streams_.empty()) {
@@ -138,8 +140,8 @@ class Up {
       absl::Time wake = std::min(sup.NextWakeup(), drain_deadline_);
       int timeout_ms = 1000;
       if (wake != absl::InfiniteFuture()) {
-        timeout_ms = static_cast<int>(std::clamp<int64_t>(
-            absl::ToInt64Milliseconds(wake - Now()) + 1, 0, 1000));
+        timeout_ms = static_cast<int>(
+            std::clamp<int64_t>(absl::ToInt64Milliseconds(wake - Now()) + 1, 0, 1000));
       }
       std::vector<pollfd> fds;
       fds.push_back({signal_fd_, POLLIN, 0});
@@ -177,8 +179,8 @@ class Up {
     for (size_t i = 0; i < mesh_.processes.size(); ++i) {
       const ProcessSpec& p = mesh_.processes[i];
       Say(fmt::format("{:<{}}  {:>8}  {:<22}  {}", p.name, w,
-                      pids_[i] > 0 ? std::to_string(pids_[i]) : "-",
-                      p.http.empty() ? "-" : p.http, p.grpc.empty() ? "-" : p.grpc));
+                      pids_[i] > 0 ? std::to_string(pids_[i]) : "-", p.http.empty() ? "-" : p.http,
+                      p.grpc.empty() ? "-" : p.grpc));
     }
   }
 
@@ -316,8 +318,9 @@ class Up {
 }  // namespace
 
 CLI::App* AddUpCommand(CLI::App& app, UpOptions* options) {
-  CLI::App* up = app.add_subcommand("up", "Start the mesh: every process of a mesh file, "
-                                          "restarted when it exits");
+  CLI::App* up = app.add_subcommand("up",
+                                    "Start the mesh: every process of a mesh file, "
+                                    "restarted when it exits");
   up->add_option("--config", options->config_file, "mesh file (YAML)")->required();
   return up;
 }

@@ -1,12 +1,11 @@
 // Runs the real `vigil up` binary on a mesh of /bin/sh scripts.
 
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 
 #include <filesystem>
 #include <fstream>
-
-#include <gtest/gtest.h>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
@@ -35,18 +34,18 @@ bool Alive(pid_t pid) { return kill(pid, 0) == 0; }
 class UpTest : public testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::path(testing::TempDir()) /
-           ("up_test_" + std::string(testing::UnitTest::GetInstance()->current_test_info()->name()));
+    dir_ =
+        fs::path(testing::TempDir()) /
+        ("up_test_" + std::string(testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::remove_all(dir_);
     fs::create_directories(dir_ / "run");
   }
   std::string Path(const std::string& name) const { return (dir_ / name).string(); }
   std::unique_ptr<Child> StartUp(const std::string& mesh_text) {
     std::ofstream(Path("mesh.yml")) << mesh_text;
-    return std::make_unique<Child>(
-        std::vector<std::string>{std::string(VIGIL_BIN_DIR) + "/vigil", "up", "--config",
-                                 Path("mesh.yml")},
-        Path("up.out"), Path("up.err"));
+    return std::make_unique<Child>(std::vector<std::string>{std::string(VIGIL_BIN_DIR) + "/vigil",
+                                                            "up", "--config", Path("mesh.yml")},
+                                   Path("up.out"), Path("up.err"));
   }
 
   fs::path dir_;
@@ -86,9 +85,9 @@ TEST_F(UpTest, RestartsKilledChildForwardsHupAndStopsCleanly) {
   // Output is passed through, prefixed; the start table says where everything is.
   ASSERT_TRUE(WaitFor([&] {
     return up->out().find("[sleeper] hello from " + std::to_string(first)) != std::string::npos &&
-           up->err().find("[sleeper] complaint from " + std::to_string(first)) !=
-               std::string::npos;
-  })) << up->out() << up->err();
+           up->err().find("[sleeper] complaint from " + std::to_string(first)) != std::string::npos;
+  })) << up->out()
+      << up->err();
   std::string out = up->out();
   EXPECT_NE(out.find("sleeper"), std::string::npos);
   EXPECT_NE(out.find(std::to_string(first)), std::string::npos) << out;
@@ -147,7 +146,8 @@ TEST_F(UpTest, BadMeshFileExitsOneBeforeStartingAnything) {
   int status = up->Wait();
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 1);
-  EXPECT_NE(up->err().find("error: " + Path("mesh.yml") + ":3:13: process a: executable "
+  EXPECT_NE(up->err().find("error: " + Path("mesh.yml") +
+                           ":3:13: process a: executable "
                            "vigil-no-such-binary not found"),
             std::string::npos)
       << up->err();
