@@ -8,8 +8,7 @@
 namespace vigil::reporter {
 namespace {
 
-absl::Status ParseRolloutSection(std::string_view file, const YAML::Node& node,
-                                 RolloutSpec* out) {
+absl::Status ParseRolloutSection(std::string_view file, const YAML::Node& node, RolloutSpec* out) {
   if (auto s = config::ExpectMap(file, node, "rollout"); !s.ok()) return s;
   if (auto s = config::CheckKeys(file, node, {"name", "start", "duration", "checkpoint_interval"},
                                  "rollout");

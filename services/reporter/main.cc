@@ -1,7 +1,6 @@
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <string>
-
-#include <CLI/CLI.hpp>
 
 #include "lib/service/flags.h"
 #include "lib/service/logging.h"
@@ -10,8 +9,9 @@
 
 int main(int argc, char** argv) {
   vigil::service::BlockTerminationSignals();
-  CLI::App app{"vigil-reporter: stores samples, alert events and notifications from the bus; "
-               "rollout gate and reports"};
+  CLI::App app{
+      "vigil-reporter: stores samples, alert events and notifications from the bus; "
+      "rollout gate and reports"};
   vigil::service::CommonFlags flags;
   vigil::service::AddCommonFlags(app, vigil::service::ReporterDefaults(), &flags);
   if (int rc = vigil::service::ParseFlags(app, argc, argv); rc >= 0) return rc;

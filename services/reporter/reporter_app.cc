@@ -1,5 +1,6 @@
 #include "services/reporter/reporter_app.h"
 
+#include <grpcpp/grpcpp.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -7,8 +8,6 @@
 #include <filesystem>
 #include <system_error>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 #include <zmq.hpp>
 
 #include "lib/base/format.h"
@@ -76,8 +75,8 @@ ReporterApp::~ReporterApp() {
 service::Runtime& ReporterApp::runtime() { return state_->rt; }
 void ReporterApp::RequestStop() { state_->rt.RequestStop(); }
 
-absl::StatusOr<std::unique_ptr<ReporterApp>> ReporterApp::Create(
-    const service::CommonFlags& flags, const Clock& clock) {
+absl::StatusOr<std::unique_ptr<ReporterApp>> ReporterApp::Create(const service::CommonFlags& flags,
+                                                                 const Clock& clock) {
   auto config = LoadRolloutConfig(flags.config_file);
   if (!config.ok()) return config.status();
 
@@ -106,13 +105,14 @@ absl::Status ReporterApp::Start() {
         core.SetConfig(*std::move(config));
         return absl::OkStatus();
       },
-      .status = [&s, &core](v1::ServiceStatus* status) {
-        core.FillStatus(status);
-        if (s.subscriber) {
-          status->set_bus_gaps(s.subscriber->gaps());
-          status->set_bus_dropped(s.subscriber->dropped());
-        }
-      },
+      .status =
+          [&s, &core](v1::ServiceStatus* status) {
+            core.FillStatus(status);
+            if (s.subscriber) {
+              status->set_bus_gaps(s.subscriber->gaps());
+              status->set_bus_dropped(s.subscriber->dropped());
+            }
+          },
   });
   s.grpc_service = std::make_unique<ReporterServiceImpl>(s.rt, core);
   s.rt.AddGrpcService(s.grpc_service.get());
@@ -125,8 +125,7 @@ absl::Status ReporterApp::Start() {
 
   s.subscriber = std::make_unique<bus::Subscriber>(s.ctx, s.rt.registry());
   for (const std::string& endpoint : s.flags.bus_connect) s.subscriber->Connect(endpoint);
-  for (std::string_view topic :
-       {bus::kTopicSamples, bus::kTopicAlerts, bus::kTopicNotifications}) {
+  for (std::string_view topic : {bus::kTopicSamples, bus::kTopicAlerts, bus::kTopicNotifications}) {
     s.subscriber->Subscribe(std::string(topic));
   }
   spdlog::info("reporter: rollout \"{}\", storage {}, subscribed to {} publisher(s)",

@@ -19,8 +19,8 @@ class ReporterApp {
  public:
   // Loads the config and opens the store; binds nothing yet. Errors read
   // "file:line:col: what" for the config, or name the path that could not be opened.
-  static absl::StatusOr<std::unique_ptr<ReporterApp>> Create(
-      const service::CommonFlags& flags, const Clock& clock = SystemClock());
+  static absl::StatusOr<std::unique_ptr<ReporterApp>> Create(const service::CommonFlags& flags,
+                                                             const Clock& clock = SystemClock());
   ~ReporterApp();
   ReporterApp(const ReporterApp&) = delete;
   ReporterApp& operator=(const ReporterApp&) = delete;

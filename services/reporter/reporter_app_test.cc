@@ -1,15 +1,13 @@
 #include "services/reporter/reporter_app.h"
 
-#include <httplib.h>
-
+#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <thread>
-
-#include <grpcpp/grpcpp.h>
 
 #include "lib/bus/publisher.h"
 #include "lib/bus/topics.h"
@@ -174,8 +172,7 @@ TEST_F(ReporterAppTest, BadConfigFailsBeforeBindingWithPosition) {
   WriteConfig("rollout:\n  name: phase5\n  duration: forever\n");
   auto app = ReporterApp::Create(flags_, clock_);
   ASSERT_FALSE(app.ok());
-  EXPECT_TRUE(std::string(app.status().message()).starts_with(config_ + ":3:13: "))
-      << app.status();
+  EXPECT_TRUE(std::string(app.status().message()).starts_with(config_ + ":3:13: ")) << app.status();
   EXPECT_FALSE(std::filesystem::exists(dir_ / "data"));
 }
 

@@ -73,9 +73,9 @@ TEST_F(ReporterTest, RecordsScrapesAlertsAndNotificationsOverTime) {
     std::vector<bus::Message> msgs{Msg(bus::kTopicSamples, b.Take())};
     if (round == 3 || round == 8) {
       v1::AlertBatch alerts;
-      *alerts.add_alerts() = Alert("HybridRAGAccuracyLow",
-                                   round == 3 ? v1::ALERT_STATE_PENDING : v1::ALERT_STATE_FIRING,
-                                   now);
+      *alerts.add_alerts() =
+          Alert("HybridRAGAccuracyLow",
+                round == 3 ? v1::ALERT_STATE_PENDING : v1::ALERT_STATE_FIRING, now);
       msgs.push_back(Msg(bus::kTopicAlerts, alerts));
     }
     if (round == 9) {

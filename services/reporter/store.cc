@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-
 #include <nlohmann/json.hpp>
 
 #include "lib/base/format.h"
@@ -55,10 +54,14 @@ CREATE TABLE IF NOT EXISTS notifications(
 
 std::string_view StateName(v1::AlertState s) {
   switch (s) {
-    case v1::ALERT_STATE_PENDING: return "pending";
-    case v1::ALERT_STATE_FIRING: return "firing";
-    case v1::ALERT_STATE_INACTIVE: return "inactive";
-    default: return "unspecified";
+    case v1::ALERT_STATE_PENDING:
+      return "pending";
+    case v1::ALERT_STATE_FIRING:
+      return "firing";
+    case v1::ALERT_STATE_INACTIVE:
+      return "inactive";
+    default:
+      return "unspecified";
   }
 }
 
@@ -68,8 +71,7 @@ std::string LabelsJson(const google::protobuf::RepeatedPtrField<v1::Label>& in) 
   return j.dump();
 }
 
-void JsonToLabels(const unsigned char* text,
-                  google::protobuf::RepeatedPtrField<v1::Label>* out) {
+void JsonToLabels(const unsigned char* text, google::protobuf::RepeatedPtrField<v1::Label>* out) {
   if (text == nullptr) return;
   auto j = nlohmann::json::parse(reinterpret_cast<const char*>(text), nullptr, false);
   if (!j.is_object()) return;
@@ -86,16 +88,22 @@ void BindText(sqlite3_stmt* st, int i, std::string_view s) {
 }
 
 void BindValue(sqlite3_stmt* st, int i, double v) {
-  if (codec::IsStaleNaN(v)) sqlite3_bind_null(st, i);
-  else if (std::isnan(v)) sqlite3_bind_text(st, i, "NaN", 3, SQLITE_STATIC);
-  else sqlite3_bind_double(st, i, v);
+  if (codec::IsStaleNaN(v))
+    sqlite3_bind_null(st, i);
+  else if (std::isnan(v))
+    sqlite3_bind_text(st, i, "NaN", 3, SQLITE_STATIC);
+  else
+    sqlite3_bind_double(st, i, v);
 }
 
 double ColumnValue(sqlite3_stmt* st, int i) {
   switch (sqlite3_column_type(st, i)) {
-    case SQLITE_NULL: return codec::StaleNaN();
-    case SQLITE_TEXT: return std::nan("");
-    default: return sqlite3_column_double(st, i);
+    case SQLITE_NULL:
+      return codec::StaleNaN();
+    case SQLITE_TEXT:
+      return std::nan("");
+    default:
+      return sqlite3_column_double(st, i);
   }
 }
 
@@ -158,7 +166,8 @@ absl::StatusOr<int64_t> Store::CountRows(const char* table) {
 
 absl::Status Store::Resync() {
   series_ids_.clear();
-  for (auto [table, count] : {std::pair{"series", &series_count_}, {"samples", &sample_count_},
+  for (auto [table, count] : {std::pair{"series", &series_count_},
+                              {"samples", &sample_count_},
                               {"alert_events", &alert_event_count_},
                               {"notifications", &notification_count_}}) {
     auto n = CountRows(table);
@@ -170,8 +179,8 @@ absl::Status Store::Resync() {
 
 absl::Status Store::Init(const std::string& path) {
   path_ = path;
-  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                      nullptr) != SQLITE_OK) {
+  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+      SQLITE_OK) {
     return Error("cannot open database");
   }
   sqlite3_busy_timeout(db_, 5000);
@@ -279,8 +288,7 @@ absl::StatusOr<bool> Store::AddAlertEvent(const v1::AlertEvent& e, TimestampMs r
   return inserted;
 }
 
-absl::StatusOr<bool> Store::AddNotification(const v1::Notification& n,
-                                            TimestampMs received_at_ms) {
+absl::StatusOr<bool> Store::AddNotification(const v1::Notification& n, TimestampMs received_at_ms) {
   nlohmann::json fingerprints = nlohmann::json::array();
   for (const std::string& f : n.fingerprints()) fingerprints.push_back(f);
   sqlite3_stmt* st = insert_notification_;
@@ -334,8 +342,8 @@ absl::StatusOr<std::vector<Store::SampleRow>> Store::ReadSamples(const labels::L
   return out;
 }
 
-absl::StatusOr<std::vector<v1::StoredAlertEvent>> Store::ListAlertEvents(
-    std::string_view alertname, uint32_t limit) {
+absl::StatusOr<std::vector<v1::StoredAlertEvent>> Store::ListAlertEvents(std::string_view alertname,
+                                                                         uint32_t limit) {
   auto st = Prepare(
       "SELECT fingerprint, alertname, state, event_time_ms, received_at_ms, labels_json, "
       "annotations_json, value FROM alert_events WHERE (?1 = '' OR alertname = ?1) "

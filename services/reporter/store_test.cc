@@ -15,7 +15,8 @@ class StoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = std::filesystem::path(::testing::TempDir()) /
-           ("store_test_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+           ("store_test_" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     path_ = (dir_ / "reporter.db").string();
@@ -61,7 +62,8 @@ TEST_F(StoreTest, SeriesAreDeduplicatedAndSamplesReadBack) {
     ASSERT_TRUE(txn.status().ok());
     auto id1 = store->SeriesId(up);
     auto id2 = store->SeriesId(lat);
-    auto id3 = store->SeriesId(labels::Labels{{"job", "demo"}, {"instance", "a:1"}, {"__name__", "up"}});
+    auto id3 =
+        store->SeriesId(labels::Labels{{"job", "demo"}, {"instance", "a:1"}, {"__name__", "up"}});
     ASSERT_TRUE(id1.ok() && id2.ok() && id3.ok());
     EXPECT_NE(*id1, *id2);
     EXPECT_EQ(*id1, *id3);
@@ -116,11 +118,15 @@ TEST_F(StoreTest, UncommittedTransactionLeavesNothing) {
 TEST_F(StoreTest, AlertEventsKeepOneRowPerStateNewestLast) {
   auto store = OpenStore();
   Store::Transaction txn(*store);
-  EXPECT_TRUE(*store->AddAlertEvent(Alert("HighLatency", v1::ALERT_STATE_PENDING, 1000, 1000), 1001));
-  EXPECT_TRUE(*store->AddAlertEvent(Alert("HighLatency", v1::ALERT_STATE_FIRING, 301000, 1000), 301002));
+  EXPECT_TRUE(
+      *store->AddAlertEvent(Alert("HighLatency", v1::ALERT_STATE_PENDING, 1000, 1000), 1001));
+  EXPECT_TRUE(
+      *store->AddAlertEvent(Alert("HighLatency", v1::ALERT_STATE_FIRING, 301000, 1000), 301002));
   // Re-published firing alert: same state, not stored again.
-  EXPECT_FALSE(*store->AddAlertEvent(Alert("HighLatency", v1::ALERT_STATE_FIRING, 361000, 1000), 361002));
-  EXPECT_TRUE(*store->AddAlertEvent(Alert("ServiceDown", v1::ALERT_STATE_FIRING, 400000, 340000), 400001));
+  EXPECT_FALSE(
+      *store->AddAlertEvent(Alert("HighLatency", v1::ALERT_STATE_FIRING, 361000, 1000), 361002));
+  EXPECT_TRUE(
+      *store->AddAlertEvent(Alert("ServiceDown", v1::ALERT_STATE_FIRING, 400000, 340000), 400001));
   ASSERT_TRUE(txn.Commit().ok());
   EXPECT_EQ(store->alert_event_count(), 3);
 
@@ -151,7 +157,8 @@ TEST_F(StoreTest, ReopenedFileHasEverything) {
     Store::Transaction txn(*store);
     auto id = store->SeriesId(up);
     ASSERT_TRUE(*store->AddSample(*id, 5000, 1));
-    ASSERT_TRUE(*store->AddAlertEvent(Alert("HighLatency", v1::ALERT_STATE_FIRING, 6000, 1000), 6001));
+    ASSERT_TRUE(
+        *store->AddAlertEvent(Alert("HighLatency", v1::ALERT_STATE_FIRING, 6000, 1000), 6001));
     v1::Notification n;
     n.set_receiver("oncall");
     n.set_group_key("{}:{alertname=\"HighLatency\"}");

@@ -2,11 +2,10 @@
 
 #include <httplib.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <string>
 #include <thread>
-
-#include <CLI/CLI.hpp>
 
 #include "lib/service/runtime.h"
 #include "lib/service/signals.h"
@@ -14,15 +13,15 @@
 
 int main(int argc, char** argv) {
   vigil::service::BlockTerminationSignals();
-  CLI::App app{"vigil-demo-exporter: serves the metrics of a simulated Hybrid RAG system under "
-               "rollout, with switchable failure scenarios"};
+  CLI::App app{
+      "vigil-demo-exporter: serves the metrics of a simulated Hybrid RAG system under "
+      "rollout, with switchable failure scenarios"};
   std::string listen = "127.0.0.1:9400";
   std::string scenario = "healthy";
   uint64_t seed = 1;
   app.add_option("--web.listen-address", listen, "Address to listen on (port 0: any).")
       ->capture_default_str();
-  app.add_option("--scenario", scenario,
-                 "Initial scenario: " + vigil::demo::ScenarioNames() + ".")
+  app.add_option("--scenario", scenario, "Initial scenario: " + vigil::demo::ScenarioNames() + ".")
       ->capture_default_str();
   app.add_option("--seed", seed, "Seed of the simulation's noise.")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
@@ -42,8 +41,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: --web.listen-address: invalid address \"%s\"\n", listen.c_str());
     return 2;
   }
-  bool bound = port == 0 ? (port = server.bind_to_any_port(host)) > 0
-                         : server.bind_to_port(host, port);
+  bool bound =
+      port == 0 ? (port = server.bind_to_any_port(host)) > 0 : server.bind_to_port(host, port);
   if (!bound) {
     std::fprintf(stderr, "error: cannot listen on %s\n", listen.c_str());
     return 1;

@@ -3,7 +3,6 @@
 #include <httplib.h>
 
 #include <cstdio>
-
 #include <nlohmann/json.hpp>
 
 #include "lib/base/format.h"
@@ -33,7 +32,8 @@ absl::Status DemoExporter::SetScenario(std::string_view name, std::string_view s
   absl::MutexLock lock(&mu_);
   std::string before(ScenarioName(sim_.scenario()));
   if (auto s = sim_.SetScenario(name, service, clock_.NowMs()); !s.ok()) return s;
-  std::string detail = sim_.down_dependency().empty() ? "" : StrCat(" (", sim_.down_dependency(), " down)");
+  std::string detail =
+      sim_.down_dependency().empty() ? "" : StrCat(" (", sim_.down_dependency(), " down)");
   std::fprintf(stderr, "demo-exporter: scenario %s -> %s%s\n", before.c_str(),
                std::string(ScenarioName(sim_.scenario())).c_str(), detail.c_str());
   return absl::OkStatus();
@@ -44,24 +44,25 @@ void DemoExporter::Register(httplib::Server& server) {
     absl::MutexLock lock(&mu_);
     res.set_content(sim_.Metrics(clock_.NowMs()), kTextFormat);
   });
-  server.Get(R"(/deps/([a-z_]+)/metrics)", [this](const httplib::Request& req,
-                                                  httplib::Response& res) {
-    absl::MutexLock lock(&mu_);
-    auto body = sim_.DependencyMetrics(req.matches[1].str(), clock_.NowMs());
-    if (body.ok()) {
-      res.set_content(*body, kTextFormat);
-    } else {
-      res.status = absl::IsNotFound(body.status()) ? 404 : 503;
-      res.set_content(StrCat(body.status().message(), "\n"), "text/plain");
-    }
-  });
+  server.Get(R"(/deps/([a-z_]+)/metrics)",
+             [this](const httplib::Request& req, httplib::Response& res) {
+               absl::MutexLock lock(&mu_);
+               auto body = sim_.DependencyMetrics(req.matches[1].str(), clock_.NowMs());
+               if (body.ok()) {
+                 res.set_content(*body, kTextFormat);
+               } else {
+                 res.status = absl::IsNotFound(body.status()) ? 404 : 503;
+                 res.set_content(StrCat(body.status().message(), "\n"), "text/plain");
+               }
+             });
   server.Get("/api/scenario", [this](const httplib::Request&, httplib::Response& res) {
     absl::MutexLock lock(&mu_);
     res.set_content(ScenarioJson() + "\n", "application/json");
   });
   server.Post("/api/scenario", [this](const httplib::Request& req, httplib::Response& res) {
     if (!req.has_param("name")) {
-      Json(res, 400, {{"error", StrCat("missing parameter \"name\" (one of ", ScenarioNames(), ")")}});
+      Json(res, 400,
+           {{"error", StrCat("missing parameter \"name\" (one of ", ScenarioNames(), ")")}});
       return;
     }
     absl::Status s = SetScenario(req.get_param_value("name"), req.get_param_value("service"));

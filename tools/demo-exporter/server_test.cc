@@ -1,13 +1,11 @@
 #include "tools/demo-exporter/server.h"
 
+#include <gtest/gtest.h>
 #include <httplib.h>
 
-#include <gtest/gtest.h>
-
 #include <chrono>
-#include <thread>
-
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "lib/expfmt/text_parser.h"
 
@@ -87,8 +85,7 @@ TEST_F(ServerTest, ServesMetricsDependenciesAndSwitchesScenarios) {
   EXPECT_NE(nlohmann::json::parse(res->body)["error"].get<std::string>().find("meteor"),
             std::string::npos);
   EXPECT_EQ(client_->Post("/api/scenario", "", "text/plain")->status, 400);
-  EXPECT_EQ(nlohmann::json::parse(client_->Get("/api/scenario")->body)["scenario"],
-            "service_down");
+  EXPECT_EQ(nlohmann::json::parse(client_->Get("/api/scenario")->body)["scenario"], "service_down");
 
   res = client_->Post("/api/scenario?name=healthy", "", "text/plain");
   ASSERT_TRUE(res);

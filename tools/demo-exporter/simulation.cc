@@ -1,10 +1,10 @@
 #include "tools/demo-exporter/simulation.h"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <iterator>
 #include <numbers>
-
-#include <fmt/format.h>
 
 #include "lib/base/format.h"
 
@@ -12,10 +12,10 @@ namespace vigil::demo {
 namespace {
 
 constexpr std::array<double, 12> kBucketBounds = {.005, .01, .025, .05, .075, .1,
-                                                  .15,  .2,  .3,   .5,  1,   2.5};
-constexpr std::array<const char*, 13> kBucketLabels = {
-    "0.005", "0.01", "0.025", "0.05", "0.075", "0.1", "0.15", "0.2", "0.3", "0.5", "1", "2.5",
-    "+Inf"};
+                                                  .15,  .2,  .3,   .5,  1,    2.5};
+constexpr std::array<const char*, 13> kBucketLabels = {"0.005", "0.01", "0.025", "0.05", "0.075",
+                                                       "0.1",   "0.15", "0.2",   "0.3",  "0.5",
+                                                       "1",     "2.5",  "+Inf"};
 
 // Retrieval latency is log-normal with this sigma; the median is set so that p95 is
 // 45 ms (healthy) or 180 ms (latency regression): p95 = median * exp(1.645 * sigma).
@@ -27,17 +27,29 @@ constexpr struct {
   Scenario scenario;
   std::string_view name;
 } kScenarios[] = {
-    {Scenario::kHealthy, "healthy"},
-    {Scenario::kLatencyRegression, "latency_regression"},
-    {Scenario::kServiceDown, "service_down"},
-    {Scenario::kCostTargetMissed, "cost_target_missed"},
+    {Scenario::kHealthy, "healthy"},          {Scenario::kLatencyRegression, "latency_regression"},
+    {Scenario::kServiceDown, "service_down"}, {Scenario::kCostTargetMissed, "cost_target_missed"},
     {Scenario::kTokenSpike, "token_spike"},
 };
 
 // Noise streams, one per quantity.
 enum Stream : uint64_t {
-  kQps = 1, kLatency, kErrors, kRedisHit, kVectorHit, kAccuracy, kCostReduction, kMonthly,
-  kHtdag, kHalo, kMemory, kCpu, kMongo, kRedisConns, kHealth, kDepLatency,
+  kQps = 1,
+  kLatency,
+  kErrors,
+  kRedisHit,
+  kVectorHit,
+  kAccuracy,
+  kCostReduction,
+  kMonthly,
+  kHtdag,
+  kHalo,
+  kMemory,
+  kCpu,
+  kMongo,
+  kRedisConns,
+  kHealth,
+  kDepLatency,
 };
 
 uint64_t SplitMix64(uint64_t x) {
@@ -57,8 +69,10 @@ class Writer {
                    type);
   }
   void Sample(std::string_view name, std::string_view labels, double v) {
-    if (labels.empty()) fmt::format_to(std::back_inserter(out_), "{} {}\n", name, v);
-    else fmt::format_to(std::back_inserter(out_), "{}{{{}}} {}\n", name, labels, v);
+    if (labels.empty())
+      fmt::format_to(std::back_inserter(out_), "{} {}\n", name, v);
+    else
+      fmt::format_to(std::back_inserter(out_), "{}{{{}}} {}\n", name, labels, v);
   }
   void Gauge(std::string_view name, std::string_view help, double v) {
     Family(name, "gauge", help);
@@ -122,8 +136,8 @@ absl::Status Simulation::SetScenario(std::string_view name, std::string_view ser
 }
 
 double Simulation::Noise(uint64_t stream, int64_t second) const {
-  uint64_t h = SplitMix64(seed_ ^ SplitMix64(stream * 0x100000001b3ULL ^
-                                             static_cast<uint64_t>(second)));
+  uint64_t h =
+      SplitMix64(seed_ ^ SplitMix64(stream * 0x100000001b3ULL ^ static_cast<uint64_t>(second)));
   return static_cast<double>(h >> 11) / static_cast<double>(1ULL << 52) - 1.0;
 }
 
@@ -243,14 +257,23 @@ std::string Simulation::Metrics(TimestampMs now) {
   return w.Take();
 }
 
-absl::StatusOr<std::string> Simulation::DependencyMetrics(std::string_view name,
-                                                          TimestampMs now) {
+absl::StatusOr<std::string> Simulation::DependencyMetrics(std::string_view name, TimestampMs now) {
+  const struct {
+    std::string_view name;
+    const double* requests;
+    double latency;
+  } deps[] = {{"memory_store", &memory_requests_, 0.004},
+              {"vector_db", &vector_searches_, 0.012},
+              {"graph_db", &graph_queries_, 0.008}};
   const double* requests = nullptr;
   double latency_base = 0;
-  if (name == "memory_store") requests = &memory_requests_, latency_base = 0.004;
-  else if (name == "vector_db") requests = &vector_searches_, latency_base = 0.012;
-  else if (name == "graph_db") requests = &graph_queries_, latency_base = 0.008;
-  else return absl::NotFoundError(StrCat("unknown dependency \"", name, "\""));
+  for (const auto& d : deps) {
+    if (d.name == name) {
+      requests = d.requests;
+      latency_base = d.latency;
+    }
+  }
+  if (requests == nullptr) return absl::NotFoundError(StrCat("unknown dependency \"", name, "\""));
   if (down_ == name) return absl::UnavailableError(StrCat(name, " is down"));
 
   Advance(now);

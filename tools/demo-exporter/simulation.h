@@ -28,7 +28,7 @@ std::string ScenarioNames();
 
 // The dependencies scraped as targets of their own: /deps/<name>/metrics.
 inline constexpr std::array<std::string_view, 3> kDependencies = {"memory_store", "vector_db",
-                                                                   "graph_db"};
+                                                                  "graph_db"};
 
 // A simulated Hybrid RAG system under rollout (origin/rollout-dashboard.md), producing
 // Prometheus text exposition. Deterministic: the same seed, scenario switches and `now`

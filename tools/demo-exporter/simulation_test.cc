@@ -14,15 +14,16 @@ namespace {
 constexpr TimestampMs kStart = 1'700'000'000'000;
 constexpr TimestampMs kMinute = 60'000;
 
-// Parsed samples keyed by their exposition form, e.g. `cost_breakdown_dollars{component="llm_api"}`.
+// Parsed samples keyed by their exposition form, e.g.
+// `cost_breakdown_dollars{component="llm_api"}`.
 std::map<std::string, double> Parse(const std::string& text) {
   auto samples = expfmt::ParseAll(text);
   EXPECT_TRUE(samples.ok()) << samples.status() << "\n" << text;
   std::map<std::string, double> out;
   if (!samples.ok()) return out;
   for (const auto& s : *samples) {
-    EXPECT_TRUE(out.emplace(s.labels.ToExposition(), s.value).second) << "duplicate "
-                                                                      << s.labels.ToExposition();
+    EXPECT_TRUE(out.emplace(s.labels.ToExposition(), s.value).second)
+        << "duplicate " << s.labels.ToExposition();
   }
   return out;
 }
@@ -61,22 +62,39 @@ TEST(SimulationTest, ExpositionParsesWithHelpAndTypeAndHealthyFigures) {
   Simulation sim(42, kStart);
   std::string text = sim.Metrics(kStart + 10 * kMinute);
   EXPECT_NE(text.find("# HELP hybrid_rag_retrieval_latency_seconds "), std::string::npos);
-  EXPECT_NE(text.find("# TYPE hybrid_rag_retrieval_latency_seconds histogram\n"), std::string::npos);
+  EXPECT_NE(text.find("# TYPE hybrid_rag_retrieval_latency_seconds histogram\n"),
+            std::string::npos);
   EXPECT_NE(text.find("# TYPE hybrid_rag_queries_total counter\n"), std::string::npos);
   auto a = Parse(text);
   auto b = Parse(sim.Metrics(kStart + 20 * kMinute));
 
-  for (const char* name :
-       {"hybrid_rag_top3_accuracy_percent", "redis_cache_hits_total", "redis_cache_misses_total",
-        "vector_db_cache_hits_total", "vector_db_cache_misses_total", "hybrid_rag_queries_total",
-        "vector_db_searches_total", "graph_db_queries_total", "hybrid_rag_errors_total",
-        "cost_reduction_percent", "monthly_cost_projection_dollars", "total_system_cost",
-        "llm_input_tokens_total", "llm_output_tokens_total", "genesis_regression_pass_rate",
-        "genesis_regression_tests_total", "genesis_regression_tests_passed",
-        "genesis_regression_tests_failed", "genesis_regression_tests_errors",
-        "genesis_system_health", "genesis_waltzrl_pass_rate", "system_memory_usage_percent",
-        "system_cpu_usage_percent", "mongodb_connections_active", "redis_connections_active",
-        "hybrid_rag_retrieval_latency_seconds_sum", "hybrid_rag_retrieval_latency_seconds_count"}) {
+  for (const char* name : {"hybrid_rag_top3_accuracy_percent",
+                           "redis_cache_hits_total",
+                           "redis_cache_misses_total",
+                           "vector_db_cache_hits_total",
+                           "vector_db_cache_misses_total",
+                           "hybrid_rag_queries_total",
+                           "vector_db_searches_total",
+                           "graph_db_queries_total",
+                           "hybrid_rag_errors_total",
+                           "cost_reduction_percent",
+                           "monthly_cost_projection_dollars",
+                           "total_system_cost",
+                           "llm_input_tokens_total",
+                           "llm_output_tokens_total",
+                           "genesis_regression_pass_rate",
+                           "genesis_regression_tests_total",
+                           "genesis_regression_tests_passed",
+                           "genesis_regression_tests_failed",
+                           "genesis_regression_tests_errors",
+                           "genesis_system_health",
+                           "genesis_waltzrl_pass_rate",
+                           "system_memory_usage_percent",
+                           "system_cpu_usage_percent",
+                           "mongodb_connections_active",
+                           "redis_connections_active",
+                           "hybrid_rag_retrieval_latency_seconds_sum",
+                           "hybrid_rag_retrieval_latency_seconds_count"}) {
     EXPECT_TRUE(b.contains(name)) << name;
   }
   EXPECT_EQ(b.at("demo_scenario_info{scenario=\"healthy\"}"), 1);
@@ -118,8 +136,9 @@ TEST(SimulationTest, CountersNeverDecreaseAcrossTimeAndScenarios) {
     if (i % 40 == 39) ASSERT_TRUE(sim.SetScenario(scenarios[i / 40], "", t).ok());
     auto cur = Parse(sim.Metrics(t));
     for (const auto& [key, value] : cur) {
-      bool counter = key.find("_total") != std::string::npos || key.find("_bucket") != std::string::npos ||
-                     key.find("_count") != std::string::npos || key.find("_sum") != std::string::npos;
+      bool counter =
+          key.find("_total") != std::string::npos || key.find("_bucket") != std::string::npos ||
+          key.find("_count") != std::string::npos || key.find("_sum") != std::string::npos;
       if (!counter || key.starts_with("genesis_")) continue;
       ASSERT_TRUE(prev.contains(key)) << key;
       EXPECT_GE(value, prev[key]) << key << " at step " << i;
@@ -159,7 +178,8 @@ TEST(SimulationTest, ServiceDownTakesOnlyThatDependencyDown) {
   }
   ASSERT_TRUE(sim.SetScenario("service_down", "vector_db", kStart + kMinute).ok());
   EXPECT_EQ(sim.down_dependency(), "vector_db");
-  EXPECT_TRUE(absl::IsUnavailable(sim.DependencyMetrics("vector_db", kStart + 2 * kMinute).status()));
+  EXPECT_TRUE(
+      absl::IsUnavailable(sim.DependencyMetrics("vector_db", kStart + 2 * kMinute).status()));
   EXPECT_TRUE(sim.DependencyMetrics("graph_db", kStart + 2 * kMinute).ok());
   EXPECT_TRUE(absl::IsNotFound(sim.DependencyMetrics("nope", kStart).status()));
   Parse(sim.Metrics(kStart + 2 * kMinute));  // the main endpoint stays up
