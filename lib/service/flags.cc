@@ -60,7 +60,8 @@ int ParseFlags(CLI::App& app, int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    int code = app.exit(e);  // prints help or the error
+    return code == 0 ? 0 : 2;
   }
   return -1;
 }

@@ -1,0 +1,54 @@
+#pragma once
+
+// Thin gRPC calls the cross-process tests make, as `vigil status` or grpcurl would.
+
+#include <grpcpp/grpcpp.h>
+
+#include <optional>
+#include <string>
+
+#include "vigil/v1/control.grpc.pb.h"
+
+namespace vigil::testing {
+
+inline std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
+  return grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+}
+
+inline std::optional<v1::ServiceStatus> GetStatus(const std::string& address) {
+  auto stub = v1::Control::NewStub(Channel(address));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+  v1::ServiceStatus out;
+  if (!stub->GetStatus(&ctx, v1::GetStatusRequest(), &out).ok()) return std::nullopt;
+  return out;
+}
+
+inline double Stat(const std::string& address, const std::string& key) {
+  auto s = GetStatus(address);
+  if (!s) return -1;
+  auto it = s->stats().find(key);
+  return it == s->stats().end() ? -1 : it->second;
+}
+
+inline std::vector<v1::StoredAlertEvent> StoredAlertEvents(const std::string& address,
+                                                           const std::string& alertname) {
+  auto stub = v1::Reporter::NewStub(Channel(address));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+  v1::ListAlertEventsRequest req;
+  req.set_alertname(alertname);
+  v1::ListAlertEventsResponse resp;
+  if (!stub->ListAlertEvents(&ctx, req, &resp).ok()) return {};
+  return {resp.events().begin(), resp.events().end()};
+}
+
+inline bool HasStoredState(const std::string& address, const std::string& alertname,
+                           const std::string& state) {
+  for (const auto& e : StoredAlertEvents(address, alertname)) {
+    if (e.state() == state) return true;
+  }
+  return false;
+}
+
+}  // namespace vigil::testing

@@ -1,0 +1,75 @@
+// Restarts: a service killed with SIGKILL mid-run comes back (restarted here by the test,
+// as `vigil up` would) and the mesh converges by itself — the page still arrives.
+
+#include <signal.h>
+
+#include <gtest/gtest.h>
+
+#include "tests/grpc_clients.h"
+#include "tests/support/mesh_fixture.h"
+
+namespace vigil::testing {
+namespace {
+
+constexpr char kAlert[] = "MemoryStoreServiceDown";
+
+class RestartTest : public ::testing::Test {
+ protected:
+  void StartMesh() {
+    mesh_ = std::make_unique<TestMesh>(MeshOptions{.alert_for = "3s", .webhook_url = webhook_.url()});
+    mesh_->StartAll();
+    for (const char* name : TestMesh::kServices) {
+      ASSERT_TRUE(mesh_->WaitReady(name)) << name << "\n" << mesh_->Logs();
+    }
+    ASSERT_TRUE(WaitFor([&] { return Stat(mesh_->grpc_address("evaluator"), "head_series") > 0; }))
+        << mesh_->Logs();
+  }
+
+  WebhookReceiver webhook_;
+  std::unique_ptr<TestMesh> mesh_;
+};
+
+TEST_F(RestartTest, EvaluatorKilledWhileAlertPending) {
+  StartMesh();
+  ASSERT_TRUE(mesh_->SetScenario("service_down", "memory_store"));
+  std::string evaluator = mesh_->grpc_address("evaluator");
+  ASSERT_TRUE(WaitFor([&] { return Stat(evaluator, "alerts_pending") >= 1; })) << mesh_->Logs();
+  mesh_->Kill("evaluator", SIGKILL);
+  EXPECT_EQ(webhook_.Count("firing", kAlert), 0);
+  mesh_->Start("evaluator");
+  ASSERT_TRUE(mesh_->WaitReady("evaluator")) << mesh_->Logs();
+  ASSERT_TRUE(WaitFor([&] { return webhook_.Count("firing", kAlert) > 0; }, std::chrono::seconds(40)))
+      << mesh_->Logs();
+}
+
+TEST_F(RestartTest, NotifierKilledBeforeTheAlertFires) {
+  StartMesh();
+  mesh_->Kill("notifier", SIGKILL);
+  ASSERT_TRUE(mesh_->SetScenario("service_down", "memory_store"));
+  std::string evaluator = mesh_->grpc_address("evaluator");
+  // The alert fires while no notifier runs: the evaluator's publication is lost...
+  ASSERT_TRUE(WaitFor([&] { return Stat(evaluator, "alerts_firing") >= 1; }, std::chrono::seconds(30)))
+      << mesh_->Logs();
+  mesh_->Start("notifier");
+  ASSERT_TRUE(mesh_->WaitReady("notifier")) << mesh_->Logs();
+  // ...and the periodic re-send reaches the restarted notifier, which pages.
+  ASSERT_TRUE(WaitFor([&] { return webhook_.Count("firing", kAlert) > 0; }, std::chrono::seconds(40)))
+      << mesh_->Logs();
+}
+
+TEST_F(RestartTest, CollectorKilledAndRestartedIsPickedUp) {
+  StartMesh();
+  std::string reporter = mesh_->grpc_address("reporter");
+  mesh_->Kill("collector", SIGKILL);
+  mesh_->Start("collector");
+  ASSERT_TRUE(mesh_->WaitReady("collector")) << mesh_->Logs();
+  double before = Stat(reporter, "samples_stored");
+  // Subscribers reconnect on their own: new samples keep arriving.
+  ASSERT_TRUE(WaitFor([&] { return Stat(reporter, "samples_stored") > before; })) << mesh_->Logs();
+  ASSERT_TRUE(mesh_->SetScenario("service_down", "memory_store"));
+  ASSERT_TRUE(WaitFor([&] { return webhook_.Count("firing", kAlert) > 0; }, std::chrono::seconds(40)))
+      << mesh_->Logs();
+}
+
+}  // namespace
+}  // namespace vigil::testing
