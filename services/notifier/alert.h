@@ -1,0 +1,46 @@
+#pragma once
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "lib/clock/clock.h"
+#include "lib/labels/labels.h"
+#include "vigil/v1/alerts.pb.h"
+
+namespace vigil::notifier {
+
+// An alert as Alertmanager holds it (types.Alert): active from starts_at until ends_at.
+// ends_at in the past means resolved; an alert not re-sent before its ends_at resolves
+// by itself.
+struct Alert {
+  labels::Labels labels;
+  labels::Labels annotations;
+  TimestampMs starts_at_ms = 0;
+  TimestampMs ends_at_ms = 0;
+  std::string generator_url;
+  uint64_t fingerprint = 0;
+  TimestampMs updated_at_ms = 0;  // event time of the newest event applied
+  // ends_at_ms was not given and was set to receipt + resolve_timeout.
+  bool timeout = false;
+
+  bool Resolved(TimestampMs now) const { return ends_at_ms != 0 && ends_at_ms <= now; }
+  std::string FingerprintHex() const;
+
+  bool operator==(const Alert&) const = default;
+};
+
+// Turns a bus event into an alert. FIRING: ends at valid_until (or now + resolve_timeout
+// when unset); INACTIVE: ends at resolved_at (or now). PENDING is not for the notifier
+// (Prometheus never sends pending alerts) and is rejected with FailedPrecondition; bad
+// events (no labels, no alertname, unknown state, fingerprint not matching the labels)
+// are InvalidArgument.
+absl::StatusOr<Alert> AlertFromEvent(const v1::AlertEvent& event, TimestampMs now,
+                                     absl::Duration resolve_timeout);
+
+// Alertmanager's Alert.Merge: `newer` updates `older` of the same fingerprint. Events
+// older than what is held are ignored (idempotent, order-tolerant); an update of a still
+// active alert keeps the earlier start.
+Alert MergeAlerts(const Alert& older, const Alert& newer, TimestampMs now);
+
+}  // namespace vigil::notifier

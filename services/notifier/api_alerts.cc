@@ -1,0 +1,117 @@
+#include "services/notifier/api_alerts.h"
+
+#include <nlohmann/json.hpp>
+
+#include "lib/base/format.h"
+#include "lib/labels/labels.h"
+#include "services/notifier/rfc3339.h"
+
+namespace vigil::notifier {
+
+namespace {
+
+using Json = nlohmann::json;
+
+bool IsLabelName(const std::string& s) {
+  if (s.empty()) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+          (i > 0 && c >= '0' && c <= '9'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+absl::StatusOr<labels::Labels> ReadLabels(const Json& obj, const char* field, bool names) {
+  std::vector<labels::Label> out;
+  if (!obj.contains(field) || obj[field].is_null()) return labels::Labels();
+  const Json& m = obj[field];
+  if (!m.is_object()) return absl::InvalidArgumentError(StrCat(field, " must be an object"));
+  for (const auto& [k, v] : m.items()) {
+    if (names && !IsLabelName(k)) {
+      return absl::InvalidArgumentError(StrCat("invalid label name \"", k, "\""));
+    }
+    if (!v.is_string()) {
+      return absl::InvalidArgumentError(StrCat(field, ".", k, " must be a string"));
+    }
+    out.push_back({k, v.get<std::string>()});
+  }
+  return labels::Labels(std::move(out));
+}
+
+absl::StatusOr<TimestampMs> ReadTime(const Json& obj, const char* field) {
+  if (!obj.contains(field) || obj[field].is_null()) return 0;
+  if (!obj[field].is_string()) return absl::InvalidArgumentError(StrCat(field, " must be a string"));
+  const std::string s = obj[field].get<std::string>();
+  if (s.empty()) return 0;
+  auto t = ParseRfc3339(s);
+  if (!t.ok()) return absl::InvalidArgumentError(StrCat(field, ": ", t.status().message()));
+  return *t;
+}
+
+absl::Status ParseOne(const Json& j, TimestampMs now, v1::AlertEvent* e) {
+  if (!j.is_object()) return absl::InvalidArgumentError("alert must be an object");
+  auto ls = ReadLabels(j, "labels", true);
+  if (!ls.ok()) return ls.status();
+  if (ls->empty()) return absl::InvalidArgumentError("at least one label pair required");
+  auto annotations = ReadLabels(j, "annotations", false);
+  if (!annotations.ok()) return annotations.status();
+  auto starts = ReadTime(j, "startsAt");
+  if (!starts.ok()) return starts.status();
+  auto ends = ReadTime(j, "endsAt");
+  if (!ends.ok()) return ends.status();
+  TimestampMs starts_at = *starts == 0 ? now : *starts;
+  if (*ends != 0 && *ends < starts_at) {
+    return absl::InvalidArgumentError("start time must be before end time");
+  }
+  std::string generator;
+  if (j.contains("generatorURL") && !j["generatorURL"].is_null()) {
+    if (!j["generatorURL"].is_string()) {
+      return absl::InvalidArgumentError("generatorURL must be a string");
+    }
+    generator = j["generatorURL"].get<std::string>();
+  }
+  for (const labels::Label& l : *ls) {
+    v1::Label* p = e->add_labels();
+    p->set_name(l.name);
+    p->set_value(l.value);
+  }
+  for (const labels::Label& l : *annotations) {
+    v1::Label* p = e->add_annotations();
+    p->set_name(l.name);
+    p->set_value(l.value);
+  }
+  e->set_fingerprint(ls->FingerprintHex());
+  e->set_active_at_ms(starts_at);
+  e->set_fired_at_ms(starts_at);
+  if (*ends != 0 && *ends <= now) {
+    e->set_state(v1::ALERT_STATE_INACTIVE);
+    e->set_resolved_at_ms(*ends);
+  } else {
+    e->set_state(v1::ALERT_STATE_FIRING);
+    e->set_valid_until_ms(*ends);
+  }
+  e->set_generator_url(generator);
+  e->set_event_time_ms(now);
+  e->set_source("api");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<v1::AlertBatch> ParsePostableAlerts(const std::string& body, TimestampMs now) {
+  Json doc = Json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return absl::InvalidArgumentError("invalid JSON body");
+  if (!doc.is_array()) return absl::InvalidArgumentError("body must be a JSON array of alerts");
+  v1::AlertBatch batch;
+  for (size_t i = 0; i < doc.size(); ++i) {
+    if (auto s = ParseOne(doc[i], now, batch.add_alerts()); !s.ok()) {
+      return absl::InvalidArgumentError(StrCat("alert ", i, ": ", s.message()));
+    }
+  }
+  return batch;
+}
+
+}  // namespace vigil::notifier

@@ -1,0 +1,348 @@
+#include "services/notifier/config.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "lib/base/format.h"
+#include "lib/config/yaml.h"
+
+namespace vigil::notifier {
+
+namespace {
+
+using config::CheckKeys;
+using config::ErrorAt;
+
+bool IsLabelName(std::string_view s) {
+  if (s.empty()) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+              (i > 0 && c >= '0' && c <= '9');
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// A YAML node known to be absent, for "missing key" errors at the enclosing mapping.
+class Parser {
+ public:
+  explicit Parser(std::string_view file) : file_(file) {}
+
+  absl::Status Parse(const YAML::Node& root, Config* cfg) {
+    if (!root || root.IsNull()) {
+      return absl::InvalidArgumentError(StrCat(file_, ": no route provided in config"));
+    }
+    if (auto s = config::ExpectMap(file_, root, "configuration"); !s.ok()) return s;
+    if (auto s = CheckKeys(file_, root, {"global", "route", "receivers"}, "config"); !s.ok()) {
+      return s;
+    }
+    if (auto s = ParseGlobal(root["global"], cfg); !s.ok()) return s;
+    if (auto s = ParseReceivers(root["receivers"], cfg); !s.ok()) return s;
+    const YAML::Node route = root["route"];
+    if (!route || route.IsNull()) return ErrorAt(file_, root, "no route provided in config");
+    auto r = ParseRoute(route, nullptr, RouteOptions{}, *cfg);
+    if (!r.ok()) return r.status();
+    cfg->route = std::move(*r);
+    return absl::OkStatus();
+  }
+
+ private:
+  absl::Status ParseGlobal(const YAML::Node& node, Config* cfg) {
+    if (!node || node.IsNull()) return absl::OkStatus();
+    if (auto s = config::ExpectMap(file_, node, "global"); !s.ok()) return s;
+    if (auto s = CheckKeys(file_, node, {"resolve_timeout"}, "global config"); !s.ok()) return s;
+    if (auto s = config::ReadDuration(file_, node, "resolve_timeout", &cfg->resolve_timeout);
+        !s.ok()) {
+      return s;
+    }
+    if (cfg->resolve_timeout <= absl::ZeroDuration()) {
+      return ErrorAt(file_, node["resolve_timeout"], "resolve_timeout must be positive");
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ParseReceivers(const YAML::Node& node, Config* cfg) {
+    if (!node || node.IsNull()) return absl::OkStatus();
+    if (!node.IsSequence()) return ErrorAt(file_, node, "receivers must be a list");
+    std::set<std::string> names;
+    for (const YAML::Node& item : node) {
+      if (auto s = config::ExpectMap(file_, item, "receiver"); !s.ok()) return s;
+      if (auto s = CheckKeys(file_, item, {"name", "webhook_configs", "file_configs"},
+                             "receiver");
+          !s.ok()) {
+        return s;
+      }
+      Receiver r;
+      if (auto s = config::ReadString(file_, item, "name", &r.name); !s.ok()) return s;
+      if (r.name.empty()) return ErrorAt(file_, item, "missing name in receiver");
+      if (!names.insert(r.name).second) {
+        return ErrorAt(file_, item["name"], StrCat("notification config name \"", r.name,
+                                                   "\" is not unique"));
+      }
+      if (auto s = ParseWebhooks(item["webhook_configs"], &r); !s.ok()) return s;
+      if (auto s = ParseFiles(item["file_configs"], &r); !s.ok()) return s;
+      cfg->receivers.push_back(std::move(r));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ParseWebhooks(const YAML::Node& node, Receiver* r) {
+    if (!node || node.IsNull()) return absl::OkStatus();
+    if (!node.IsSequence()) return ErrorAt(file_, node, "webhook_configs must be a list");
+    for (const YAML::Node& item : node) {
+      if (auto s = config::ExpectMap(file_, item, "webhook config"); !s.ok()) return s;
+      if (auto s = CheckKeys(file_, item, {"url", "send_resolved", "max_alerts"},
+                             "webhook config");
+          !s.ok()) {
+        return s;
+      }
+      WebhookConfig w;
+      if (auto s = config::ReadString(file_, item, "url", &w.url); !s.ok()) return s;
+      if (auto s = config::ReadBool(file_, item, "send_resolved", &w.send_resolved); !s.ok()) {
+        return s;
+      }
+      if (auto s = config::ReadInt(file_, item, "max_alerts", &w.max_alerts); !s.ok()) return s;
+      if (w.url.empty()) return ErrorAt(file_, item, "one of url or url_file must be configured");
+      if (w.url.rfind("http://", 0) != 0 && w.url.rfind("https://", 0) != 0) {
+        return ErrorAt(file_, item["url"], StrCat("unsupported scheme in url \"", w.url, "\""));
+      }
+      if (w.max_alerts < 0) {
+        return ErrorAt(file_, item["max_alerts"], "max_alerts must not be negative");
+      }
+      r->webhook_configs.push_back(std::move(w));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ParseFiles(const YAML::Node& node, Receiver* r) {
+    if (!node || node.IsNull()) return absl::OkStatus();
+    if (!node.IsSequence()) return ErrorAt(file_, node, "file_configs must be a list");
+    for (const YAML::Node& item : node) {
+      if (auto s = config::ExpectMap(file_, item, "file config"); !s.ok()) return s;
+      if (auto s = CheckKeys(file_, item, {"path", "send_resolved"}, "file config"); !s.ok()) {
+        return s;
+      }
+      FileConfig f;
+      if (auto s = config::ReadString(file_, item, "path", &f.path); !s.ok()) return s;
+      if (auto s = config::ReadBool(file_, item, "send_resolved", &f.send_resolved); !s.ok()) {
+        return s;
+      }
+      if (f.path.empty()) return ErrorAt(file_, item, "missing path in file config");
+      r->file_configs.push_back(std::move(f));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ParseGroupBy(const YAML::Node& node, RouteOptions* opts) {
+    if (!node || node.IsNull()) return absl::OkStatus();
+    if (!node.IsSequence()) return ErrorAt(file_, node, "group_by must be a list");
+    opts->group_by.clear();
+    opts->group_by_all = false;
+    for (const YAML::Node& item : node) {
+      if (!item.IsScalar()) return ErrorAt(file_, item, "group_by entries must be strings");
+      const std::string& name = item.Scalar();
+      if (name == "...") {
+        opts->group_by_all = true;
+        continue;
+      }
+      if (!IsLabelName(name)) {
+        return ErrorAt(file_, item, StrCat("invalid label name \"", name, "\" in group_by"));
+      }
+      if (std::find(opts->group_by.begin(), opts->group_by.end(), name) !=
+          opts->group_by.end()) {
+        return ErrorAt(file_, item, StrCat("duplicated label \"", name, "\" in group_by"));
+      }
+      opts->group_by.push_back(name);
+    }
+    if (opts->group_by_all && !opts->group_by.empty()) {
+      return ErrorAt(file_, node, "cannot have wildcard group_by (`...`) and other labels at the same time");
+    }
+    std::sort(opts->group_by.begin(), opts->group_by.end());
+    return absl::OkStatus();
+  }
+
+  absl::Status ParseMatchers(const YAML::Node& route, std::vector<labels::Matcher>* out) {
+    const YAML::Node match = route["match"];
+    if (match && !match.IsNull()) {
+      if (!match.IsMap()) return ErrorAt(file_, match, "match must be a mapping");
+      for (const auto& kv : match) {
+        const std::string name = kv.first.Scalar();
+        if (!IsLabelName(name)) {
+          return ErrorAt(file_, kv.first, StrCat("\"", name, "\" is not a valid label name"));
+        }
+        if (!kv.second.IsScalar()) return ErrorAt(file_, kv.second, "match values must be strings");
+        auto m = labels::Matcher::Create(labels::MatchType::kEqual, name, kv.second.Scalar());
+        if (!m.ok()) return ErrorAt(file_, kv.second, ToStd(m.status().message()));
+        out->push_back(std::move(*m));
+      }
+    }
+    const YAML::Node match_re = route["match_re"];
+    if (match_re && !match_re.IsNull()) {
+      if (!match_re.IsMap()) return ErrorAt(file_, match_re, "match_re must be a mapping");
+      for (const auto& kv : match_re) {
+        const std::string name = kv.first.Scalar();
+        if (!IsLabelName(name)) {
+          return ErrorAt(file_, kv.first, StrCat("\"", name, "\" is not a valid label name"));
+        }
+        if (!kv.second.IsScalar()) {
+          return ErrorAt(file_, kv.second, "match_re values must be strings");
+        }
+        auto m = labels::Matcher::Create(labels::MatchType::kRegex, name, kv.second.Scalar());
+        if (!m.ok()) return ErrorAt(file_, kv.second, ToStd(m.status().message()));
+        out->push_back(std::move(*m));
+      }
+    }
+    const YAML::Node matchers = route["matchers"];
+    if (matchers && !matchers.IsNull()) {
+      if (!matchers.IsSequence()) return ErrorAt(file_, matchers, "matchers must be a list");
+      for (const YAML::Node& item : matchers) {
+        if (!item.IsScalar()) return ErrorAt(file_, item, "matchers entries must be strings");
+        auto m = ParseMatcher(item.Scalar());
+        if (!m.ok()) return ErrorAt(file_, item, ToStd(m.status().message()));
+        out->push_back(std::move(*m));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::unique_ptr<Route>> ParseRoute(const YAML::Node& node, const Route* parent,
+                                                    RouteOptions opts, const Config& cfg) {
+    if (auto s = config::ExpectMap(file_, node, "route"); !s.ok()) return s;
+    if (auto s = CheckKeys(file_, node,
+                           {"receiver", "group_by", "continue", "matchers", "match", "match_re",
+                            "group_wait", "group_interval", "repeat_interval", "routes"},
+                           "route");
+        !s.ok()) {
+      return s;
+    }
+    const bool root = parent == nullptr;
+    std::string receiver;
+    if (auto s = config::ReadString(file_, node, "receiver", &receiver); !s.ok()) return s;
+    if (!receiver.empty()) {
+      if (!cfg.FindReceiver(receiver)) {
+        return ErrorAt(file_, node["receiver"],
+                       StrCat("undefined receiver \"", receiver, "\" used in route"));
+      }
+      opts.receiver = receiver;
+    } else if (root) {
+      return ErrorAt(file_, node, "root route must specify a default receiver");
+    }
+    if (auto s = ParseGroupBy(node["group_by"], &opts); !s.ok()) return s;
+    if (auto s = config::ReadDuration(file_, node, "group_wait", &opts.group_wait); !s.ok()) {
+      return s;
+    }
+    if (auto s = config::ReadDuration(file_, node, "group_interval", &opts.group_interval);
+        !s.ok()) {
+      return s;
+    }
+    if (opts.group_interval == absl::ZeroDuration()) {
+      return ErrorAt(file_, node["group_interval"], "group_interval cannot be zero");
+    }
+    if (auto s = config::ReadDuration(file_, node, "repeat_interval", &opts.repeat_interval);
+        !s.ok()) {
+      return s;
+    }
+    if (opts.repeat_interval == absl::ZeroDuration()) {
+      return ErrorAt(file_, node["repeat_interval"], "repeat_interval cannot be zero");
+    }
+    bool cont = false;
+    if (auto s = config::ReadBool(file_, node, "continue", &cont); !s.ok()) return s;
+    if (root && cont) return ErrorAt(file_, node["continue"], "cannot have continue in root route");
+    std::vector<labels::Matcher> matchers;
+    if (auto s = ParseMatchers(node, &matchers); !s.ok()) return s;
+    if (root && !matchers.empty()) {
+      return ErrorAt(file_, node, "root route must not have any matchers");
+    }
+    auto route = std::make_unique<Route>(parent, opts, std::move(matchers), cont);
+    const YAML::Node children = node["routes"];
+    if (children && !children.IsNull()) {
+      if (!children.IsSequence()) return ErrorAt(file_, children, "routes must be a list");
+      for (const YAML::Node& child : children) {
+        auto c = ParseRoute(child, route.get(), opts, cfg);
+        if (!c.ok()) return c.status();
+        route->AddChild(std::move(*c));
+      }
+    }
+    return route;
+  }
+
+  std::string file_;
+};
+
+}  // namespace
+
+const Receiver* Config::FindReceiver(std::string_view name) const {
+  for (const Receiver& r : receivers) {
+    if (r.name == name) return &r;
+  }
+  return nullptr;
+}
+
+absl::StatusOr<labels::Matcher> ParseMatcher(std::string_view text) {
+  std::string_view s = ToStd(absl::StripAsciiWhitespace(ToAbsl(text)));
+  size_t i = 0;
+  while (i < s.size() && (std::isalnum(static_cast<unsigned char>(s[i])) || s[i] == '_')) ++i;
+  std::string name(s.substr(0, i));
+  if (!IsLabelName(name)) {
+    return absl::InvalidArgumentError(StrCat("bad matcher format: ", s));
+  }
+  while (i < s.size() && s[i] == ' ') ++i;
+  labels::MatchType type;
+  std::string_view rest = s.substr(i);
+  if (rest.rfind("=~", 0) == 0) {
+    type = labels::MatchType::kRegex;
+    i += 2;
+  } else if (rest.rfind("!~", 0) == 0) {
+    type = labels::MatchType::kNotRegex;
+    i += 2;
+  } else if (rest.rfind("!=", 0) == 0) {
+    type = labels::MatchType::kNotEqual;
+    i += 2;
+  } else if (rest.rfind("=", 0) == 0) {
+    type = labels::MatchType::kEqual;
+    i += 1;
+  } else {
+    return absl::InvalidArgumentError(StrCat("bad matcher format: ", s));
+  }
+  std::string_view raw = ToStd(absl::StripAsciiWhitespace(ToAbsl(s.substr(i))));
+  std::string value;
+  if (!raw.empty() && raw.front() == '"') {
+    if (raw.size() < 2 || raw.back() != '"') {
+      return absl::InvalidArgumentError(StrCat("unterminated quoted value in matcher: ", s));
+    }
+    for (size_t j = 1; j + 1 < raw.size(); ++j) {
+      char c = raw[j];
+      if (c == '\\' && j + 2 < raw.size()) {
+        char n = raw[++j];
+        value.push_back(n == 'n' ? '\n' : n == 't' ? '\t' : n);
+      } else if (c == '"') {
+        return absl::InvalidArgumentError(StrCat("unescaped quote in matcher value: ", s));
+      } else {
+        value.push_back(c);
+      }
+    }
+  } else {
+    value = std::string(raw);
+  }
+  return labels::Matcher::Create(type, std::move(name), std::move(value));
+}
+
+absl::StatusOr<Config> ParseConfig(std::string_view file, const std::string& text) {
+  auto root = config::ParseYaml(file, text);
+  if (!root.ok()) return root.status();
+  Config cfg;
+  if (auto s = Parser(file).Parse(*root, &cfg); !s.ok()) return s;
+  return cfg;
+}
+
+absl::StatusOr<Config> LoadConfig(const std::string& path) {
+  auto root = config::LoadYamlFile(path);
+  if (!root.ok()) return root.status();
+  Config cfg;
+  if (auto s = Parser(path).Parse(*root, &cfg); !s.ok()) return s;
+  return cfg;
+}
+
+}  // namespace vigil::notifier

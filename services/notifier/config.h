@@ -1,0 +1,36 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "services/notifier/receiver.h"
+#include "services/notifier/route.h"
+
+namespace vigil::notifier {
+
+// The notifier's configuration: the subset of Alertmanager's alertmanager.yml it supports
+// (global.resolve_timeout, the route tree, receivers with webhook_configs) plus vigil's
+// file_configs. Parsing is strict: unknown keys, bad values and routes naming undefined
+// receivers are errors reading "file:line:col: what".
+struct Config {
+  absl::Duration resolve_timeout = absl::Minutes(5);
+  std::unique_ptr<Route> route;  // never null in a parsed config
+  std::vector<Receiver> receivers;
+
+  // nullptr when not defined.
+  const Receiver* FindReceiver(std::string_view name) const;
+};
+
+absl::StatusOr<Config> LoadConfig(const std::string& path);
+// `file` names the source in error messages.
+absl::StatusOr<Config> ParseConfig(std::string_view file, const std::string& text);
+
+// Parses one Alertmanager matcher string such as `severity="P0"`, `alertname=~"Foo.*"`,
+// `env!=prod` (unquoted values are trimmed).
+absl::StatusOr<labels::Matcher> ParseMatcher(std::string_view text);
+
+}  // namespace vigil::notifier

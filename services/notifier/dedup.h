@@ -1,0 +1,53 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/time/time.h"
+#include "lib/clock/clock.h"
+
+namespace vigil::notifier {
+
+using FingerprintSet = absl::flat_hash_set<uint64_t>;
+
+// What was last notified for one (group, receiver integration): Alertmanager's nflog entry.
+struct LogEntry {
+  FingerprintSet firing;
+  FingerprintSet resolved;
+  TimestampMs timestamp_ms = 0;
+};
+
+// Alertmanager's DedupStage.needsUpdate: notify when something newly fires, when every
+// alert resolved after some were notified as firing, when (with send_resolved) something
+// newly resolved, or when repeat_interval passed since the last notification.
+bool NeedsUpdate(const LogEntry* entry, const FingerprintSet& firing,
+                 const FingerprintSet& resolved, bool send_resolved, absl::Duration repeat,
+                 TimestampMs now);
+
+// The notification log (Alertmanager's nflog), in memory for now: what each
+// (group key, receiver, integration) was last told. Entries expire after `retention`.
+// Persisting it in SQLite under --storage.path is a later step. Loop thread only.
+class NotificationLog {
+ public:
+  explicit NotificationLog(absl::Duration retention = absl::Hours(120))
+      : retention_(retention) {}
+
+  static std::string Key(const std::string& group_key, const std::string& receiver,
+                         const std::string& integration) {
+    return group_key + '\x1f' + receiver + '\x1f' + integration;
+  }
+
+  const LogEntry* Get(const std::string& key) const;
+  void Set(const std::string& key, LogEntry entry) { entries_[key] = std::move(entry); }
+  // Drops entries older than the retention.
+  void GC(TimestampMs now);
+  size_t size() const { return entries_.size(); }
+
+ private:
+  absl::Duration retention_;
+  absl::flat_hash_map<std::string, LogEntry> entries_;
+};
+
+}  // namespace vigil::notifier

@@ -1,0 +1,222 @@
+#include "services/notifier/delivery.h"
+
+#include <httplib.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <thread>
+
+#include "absl/synchronization/mutex.h"
+#include "prometheus/text_serializer.h"
+
+namespace vigil::notifier {
+namespace {
+
+using ::testing::HasSubstr;
+
+// Polls `cond` until true or a 10 s deadline.
+template <typename Fn>
+bool WaitFor(Fn cond) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return cond();
+}
+
+// Collects what the worker reports.
+struct Results {
+  absl::Mutex mu;
+  std::vector<DeliveryResult> all;
+
+  Deliverer::ResultFn Fn() {
+    return [this](const Notification&, const DeliveryResult& r) {
+      absl::MutexLock lock(&mu);
+      all.push_back(r);
+    };
+  }
+  std::optional<DeliveryResult> Final(uint64_t id) {
+    absl::MutexLock lock(&mu);
+    for (const auto& r : all) {
+      if (r.id == id && r.final) return r;
+    }
+    return std::nullopt;
+  }
+};
+
+// A webhook receiver on a free port that answers with the given codes in turn (then 200).
+class WebhookServer {
+ public:
+  explicit WebhookServer(std::vector<int> codes) : codes_(std::move(codes)) {
+    server_.Post("/hook", [this](const httplib::Request& req, httplib::Response& res) {
+      absl::MutexLock lock(&mu_);
+      bodies_.push_back(req.body);
+      keys_.push_back(req.get_header_value("Idempotency-Key"));
+      content_types_.push_back(req.get_header_value("Content-Type"));
+      size_t i = bodies_.size() - 1;
+      res.status = i < codes_.size() ? codes_[i] : 200;
+      res.set_content(res.status == 200 ? "ok" : "try later", "text/plain");
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+  }
+  ~WebhookServer() {
+    server_.stop();
+    thread_.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hook"; }
+  size_t requests() {
+    absl::MutexLock lock(&mu_);
+    return bodies_.size();
+  }
+  std::vector<std::string> keys() {
+    absl::MutexLock lock(&mu_);
+    return keys_;
+  }
+  std::vector<std::string> bodies() {
+    absl::MutexLock lock(&mu_);
+    return bodies_;
+  }
+  std::vector<std::string> content_types() {
+    absl::MutexLock lock(&mu_);
+    return content_types_;
+  }
+
+ private:
+  std::vector<int> codes_;
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+  absl::Mutex mu_;
+  std::vector<std::string> bodies_, keys_, content_types_;
+};
+
+Notification Webhook(uint64_t id, const std::string& url, uint64_t sequence = 1) {
+  Notification n;
+  n.id = id;
+  n.receiver = "team";
+  n.integration = {Integration::Kind::kWebhook, 0, url, true, 0};
+  n.group_key = R"({}:{alertname="X"})";
+  n.sequence = sequence;
+  n.status = "firing";
+  n.body = R"({"version":"4","n":)" + std::to_string(id) + "}";
+  return n;
+}
+
+DeliveryOptions Fast() {
+  return {.initial_backoff = absl::Milliseconds(20), .max_backoff = absl::Milliseconds(200),
+          .request_timeout = absl::Seconds(5)};
+}
+
+std::string Metrics(prometheus::Registry& registry) {
+  return prometheus::TextSerializer().Serialize(registry.Collect());
+}
+
+TEST(DeliveryTest, RetriesAfter500UntilDelivered) {
+  WebhookServer server({500, 503});
+  prometheus::Registry registry;
+  Results results;
+  Deliverer deliverer(registry, results.Fn(), Fast());
+  deliverer.Submit(Webhook(7, server.url(), 3));
+  ASSERT_TRUE(WaitFor([&] { return results.Final(7).has_value(); }));
+  DeliveryResult r = *results.Final(7);
+  EXPECT_TRUE(r.delivered);
+  EXPECT_EQ(r.attempts, 3u);
+  EXPECT_EQ(server.requests(), 3u);
+  // Every attempt carries the same body and idempotency key.
+  for (const std::string& key : server.keys()) EXPECT_EQ(key, R"({}:{alertname="X"}/3)");
+  for (const std::string& body : server.bodies()) EXPECT_EQ(body, R"({"version":"4","n":7})");
+  EXPECT_EQ(server.content_types()[0], "application/json");
+  {
+    absl::MutexLock lock(&results.mu);
+    ASSERT_EQ(results.all.size(), 3u);  // two failed attempts reported, then the final one
+    EXPECT_FALSE(results.all[0].final);
+    EXPECT_THAT(results.all[0].error, HasSubstr("unexpected status code 500"));
+  }
+  EXPECT_EQ(deliverer.QueueLength(), 0u);
+  const std::string m = Metrics(registry);
+  EXPECT_THAT(m, HasSubstr(R"(vigil_notifier_notifications_total{receiver="team"} 3)"));
+  EXPECT_THAT(m, HasSubstr(R"(vigil_notifier_notifications_failed_total{receiver="team"} 2)"));
+  EXPECT_THAT(m, HasSubstr("vigil_notifier_notification_latency_seconds_count 3"));
+  EXPECT_THAT(m, HasSubstr("vigil_notifier_queue_length 0"));
+}
+
+TEST(DeliveryTest, ClientErrorIsNotRetried) {
+  WebhookServer server({400});
+  prometheus::Registry registry;
+  Results results;
+  Deliverer deliverer(registry, results.Fn(), Fast());
+  deliverer.Submit(Webhook(1, server.url()));
+  ASSERT_TRUE(WaitFor([&] { return results.Final(1).has_value(); }));
+  EXPECT_FALSE(results.Final(1)->delivered);
+  EXPECT_EQ(results.Final(1)->attempts, 1u);
+  EXPECT_THAT(results.Final(1)->error, HasSubstr("unexpected status code 400"));
+}
+
+TEST(DeliveryTest, NewerNotificationOfTheSameGroupSupersedesARetryingOne) {
+  prometheus::Registry registry;
+  Results results;
+  std::atomic<int> calls{0};
+  std::atomic<bool> down{true};
+  auto send = [&](const Notification& n, absl::Duration) -> SendResult {
+    ++calls;
+    if (down) return {false, true, "connection refused"};
+    return {true, false, ""};
+  };
+  DeliveryOptions slow = Fast();
+  slow.initial_backoff = slow.max_backoff = absl::Hours(1);  // the first retry never comes
+  Deliverer deliverer(registry, results.Fn(), slow, send);
+  deliverer.Submit(Webhook(1, "http://unused/", 1));
+  ASSERT_TRUE(WaitFor([&] { return calls.load() == 1 && deliverer.QueueLength() == 1; }));
+  down = false;
+  deliverer.Submit(Webhook(2, "http://unused/", 2));
+  ASSERT_TRUE(WaitFor([&] { return results.Final(2).has_value(); }));
+  EXPECT_TRUE(results.Final(1)->superseded);
+  EXPECT_FALSE(results.Final(1)->delivered);
+  EXPECT_TRUE(results.Final(2)->delivered);
+  EXPECT_EQ(calls.load(), 2);
+}
+
+TEST(DeliveryTest, FileReceiverAppendsOneJsonObjectPerLine) {
+  const std::string path = ::testing::TempDir() + "/notifier_delivery_test.jsonl";
+  std::remove(path.c_str());
+  prometheus::Registry registry;
+  Results results;
+  Deliverer deliverer(registry, results.Fn(), Fast());
+  for (uint64_t id : {1, 2}) {
+    Notification n = Webhook(id, "");
+    n.integration = {Integration::Kind::kFile, 0, path, true, 0};
+    n.group_key = "g" + std::to_string(id);  // separate streams: neither supersedes
+    deliverer.Submit(n);
+  }
+  ASSERT_TRUE(WaitFor([&] { return results.Final(1) && results.Final(2); }));
+  EXPECT_TRUE(results.Final(1)->delivered);
+  std::ifstream in(path);
+  std::vector<int> seen;
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line);
+    EXPECT_EQ(j["version"], "4");
+    seen.push_back(j["n"].get<int>());
+  }
+  std::sort(seen.begin(), seen.end());
+  EXPECT_EQ(seen, (std::vector<int>{1, 2}));
+  std::remove(path.c_str());
+}
+
+TEST(DeliveryTest, FileReceiverErrorsAreRetriedAndReported) {
+  SendResult r = AppendLine("/nonexistent-dir/x.jsonl", "{}");
+  EXPECT_FALSE(r.ok);
+  EXPECT_TRUE(r.retry);
+  EXPECT_THAT(r.error, HasSubstr("/nonexistent-dir/x.jsonl"));
+}
+
+}  // namespace
+}  // namespace vigil::notifier

@@ -1,0 +1,89 @@
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <limits>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "lib/clock/clock.h"
+#include "services/notifier/aggregation_group.h"
+#include "services/notifier/alert.h"
+#include "services/notifier/config.h"
+#include "services/notifier/dedup.h"
+#include "services/notifier/notification.h"
+#include "vigil/v1/alerts.pb.h"
+#include "vigil/v1/control.pb.h"
+
+namespace vigil::notifier {
+
+// The notifier's functional core (Alertmanager's dispatcher plus the dedup stage of its
+// notification pipeline): keeps alerts by fingerprint, routes them into aggregation
+// groups, and on each group's timer decides which receiver integrations need a
+// notification. Time comes only from the `now` arguments. Not thread-safe: owned by the
+// loop thread.
+class Dispatcher {
+ public:
+  static constexpr size_t kHistorySize = 1000;
+  static constexpr TimestampMs kNever = std::numeric_limits<TimestampMs>::max();
+
+  explicit Dispatcher(std::shared_ptr<const Config> config, std::string external_url = "");
+  Dispatcher(const Dispatcher&) = delete;
+  Dispatcher& operator=(const Dispatcher&) = delete;
+
+  struct IngestResult {
+    int accepted = 0;
+    int ignored = 0;  // pending alerts
+    int invalid = 0;
+    std::string first_error;
+  };
+  // Applies alert events (state-based, idempotent) and routes them into groups.
+  IngestResult OnAlerts(const v1::AlertBatch& batch, TimestampMs now);
+
+  // Flushes the groups that are due; returns the notifications to deliver.
+  std::vector<Notification> Tick(TimestampMs now);
+  // When Tick next has work; kNever when there are no groups.
+  TimestampMs NextDeadline() const;
+
+  // Records what the delivery worker reports.
+  void OnDeliveryResult(const DeliveryResult& result);
+
+  // Switches to a new configuration: groups are rebuilt from the alerts held (their
+  // timers restart; the notification log keeps them from re-sending what was sent).
+  void ApplyConfig(std::shared_ptr<const Config> config, TimestampMs now);
+
+  // Observers for status, metrics and the API.
+  size_t ActiveAlerts(TimestampMs now) const;
+  size_t Groups() const { return groups_.size(); }
+  uint64_t notifications_sent() const { return sent_; }
+  uint64_t notifications_failed() const { return failed_; }
+  // Newest first; limit 0 means all kept.
+  std::vector<v1::Notification> RecentNotifications(size_t limit) const;
+  // One sentence per receiver integration whose last delivery attempt failed.
+  std::vector<std::string> Problems() const;
+  const Config& config() const { return *config_; }
+
+ private:
+  void RouteAlert(const Alert& alert, TimestampMs now);
+  void Flush(AggregationGroup& group, TimestampMs now, std::vector<Notification>* out);
+  v1::Notification* FindHistory(uint64_t id);
+
+  std::shared_ptr<const Config> config_;
+  std::string external_url_;
+  absl::flat_hash_map<uint64_t, Alert> alerts_;  // by fingerprint
+  // By route id and group labels; ordered so that ticks are deterministic.
+  std::map<std::string, std::unique_ptr<AggregationGroup>> groups_;
+  NotificationLog nflog_;
+  absl::flat_hash_map<std::string, uint64_t> sequences_;  // by stream key
+  uint64_t next_id_ = 1;
+  std::deque<std::pair<uint64_t, v1::Notification>> history_;  // oldest first
+  std::map<std::string, std::string> failing_;  // "receiver/integration" -> last error
+  uint64_t sent_ = 0;
+  uint64_t failed_ = 0;
+  TimestampMs last_gc_ms_ = 0;
+};
+
+}  // namespace vigil::notifier

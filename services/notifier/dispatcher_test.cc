@@ -1,0 +1,254 @@
+#include "services/notifier/dispatcher.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace vigil::notifier {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+constexpr TimestampMs kS = 1000;
+constexpr TimestampMs kM = 60 * kS;
+constexpr TimestampMs kH = 60 * kM;
+constexpr TimestampMs kT0 = 1'700'000'000'000;
+
+constexpr char kConfig[] = R"(
+route:
+  receiver: hook
+  group_by: [alertname]
+  group_wait: 30s
+  group_interval: 5m
+  repeat_interval: 4h
+  routes:
+    - matchers: ['severity="P0"']
+      receiver: pager
+      continue: true
+    - matchers: ['team="db"']
+      receiver: quiet
+receivers:
+  - name: hook
+    webhook_configs: [{url: "http://127.0.0.1:1/hook"}]
+  - name: pager
+    webhook_configs: [{url: "http://127.0.0.1:1/pager"}]
+  - name: quiet
+    file_configs: [{path: /tmp/x.jsonl, send_resolved: false}]
+)";
+
+std::shared_ptr<const Config> TestConfig(const char* text = kConfig) {
+  auto cfg = ParseConfig("am.yml", text);
+  EXPECT_TRUE(cfg.ok()) << cfg.status();
+  return std::make_shared<const Config>(std::move(*cfg));
+}
+
+v1::AlertEvent Event(const labels::Labels& ls, v1::AlertState state, TimestampMs fired_at,
+                     TimestampMs until_or_resolved, TimestampMs event_time) {
+  v1::AlertEvent e;
+  for (const labels::Label& l : ls) {
+    v1::Label* p = e.add_labels();
+    p->set_name(l.name);
+    p->set_value(l.value);
+  }
+  e.set_fingerprint(ls.FingerprintHex());
+  e.set_state(state);
+  e.set_active_at_ms(fired_at);
+  e.set_fired_at_ms(fired_at);
+  if (state == v1::ALERT_STATE_INACTIVE) {
+    e.set_resolved_at_ms(until_or_resolved);
+  } else {
+    e.set_valid_until_ms(until_or_resolved);
+  }
+  e.set_event_time_ms(event_time);
+  return e;
+}
+
+v1::AlertBatch Batch(std::initializer_list<v1::AlertEvent> events) {
+  v1::AlertBatch b;
+  for (const auto& e : events) *b.add_alerts() = e;
+  return b;
+}
+
+// A firing event at `now`, valid for 4 minutes (as the evaluator re-sends it).
+v1::AlertEvent Firing(const labels::Labels& ls, TimestampMs fired_at, TimestampMs now) {
+  return Event(ls, v1::ALERT_STATE_FIRING, fired_at, now + 4 * kM, now);
+}
+v1::AlertEvent Resolved(const labels::Labels& ls, TimestampMs fired_at, TimestampMs at) {
+  return Event(ls, v1::ALERT_STATE_INACTIVE, fired_at, at, at);
+}
+
+std::vector<std::string> Keys(const std::vector<Notification>& ns) {
+  std::vector<std::string> out;
+  for (const auto& n : ns) out.push_back(n.receiver + " " + n.group_key + " " + n.status);
+  return out;
+}
+
+const labels::Labels kA{{"alertname", "X"}, {"instance", "a"}};
+const labels::Labels kB{{"alertname", "X"}, {"instance", "b"}};
+
+TEST(DispatcherTest, GroupWaitThenGroupIntervalForNewAlerts) {
+  Dispatcher d(TestConfig());
+  auto r = d.OnAlerts(Batch({Firing(kA, kT0, kT0)}), kT0);
+  EXPECT_EQ(r.accepted, 1);
+  EXPECT_EQ(d.Groups(), 1u);
+  EXPECT_EQ(d.NextDeadline(), kT0 + 30 * kS);
+  EXPECT_THAT(d.Tick(kT0 + 29 * kS), IsEmpty());
+
+  auto first = d.Tick(kT0 + 30 * kS);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].group_key, R"({}:{alertname="X"})");
+  EXPECT_EQ(first[0].receiver, "hook");
+  EXPECT_EQ(first[0].status, "firing");
+  EXPECT_EQ(first[0].sequence, 1u);
+  EXPECT_EQ(first[0].IdempotencyKey(), R"({}:{alertname="X"}/1)");
+  EXPECT_THAT(first[0].fingerprints, ElementsAre(kA.FingerprintHex()));
+  EXPECT_EQ(d.NextDeadline(), kT0 + 30 * kS + 5 * kM);
+
+  // A second alert joins the group: notified at the next group_interval, not before.
+  d.OnAlerts(Batch({Firing(kA, kT0, kT0 + kM), Firing(kB, kT0 + kM, kT0 + kM)}), kT0 + kM);
+  EXPECT_THAT(d.Tick(kT0 + 2 * kM), IsEmpty());
+  d.OnAlerts(Batch({Firing(kA, kT0, kT0 + 4 * kM), Firing(kB, kT0 + kM, kT0 + 4 * kM)}),
+             kT0 + 4 * kM);
+  auto second = d.Tick(kT0 + 30 * kS + 5 * kM);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].sequence, 2u);
+  EXPECT_THAT(second[0].fingerprints, ElementsAre(kA.FingerprintHex(), kB.FingerprintHex()));
+  auto body = nlohmann::json::parse(second[0].body);
+  EXPECT_EQ(body["alerts"].size(), 2u);
+  EXPECT_EQ(body["groupKey"], R"({}:{alertname="X"})");
+}
+
+TEST(DispatcherTest, UnchangedGroupRepeatsOnlyAfterRepeatInterval) {
+  Dispatcher d(TestConfig());
+  TimestampMs now = kT0;
+  d.OnAlerts(Batch({Firing(kA, kT0, now)}), now);
+  int notified = 0;
+  std::vector<TimestampMs> sent_at;
+  // Re-send every minute, as the evaluator does, for 4.5 hours.
+  for (; now <= kT0 + 4 * kH + 30 * kM; now += kM) {
+    d.OnAlerts(Batch({Firing(kA, kT0, now)}), now);
+    for (const auto& n : d.Tick(now)) {
+      ++notified;
+      sent_at.push_back(n.created_ms);
+    }
+  }
+  // After group_wait, and again at the first group_interval flush after 4h had passed
+  // (Alertmanager's strict "before now - repeat_interval").
+  ASSERT_EQ(notified, 2);
+  EXPECT_EQ(sent_at[0], kT0 + kM);  // first tick at or after group_wait (1-minute steps)
+  EXPECT_EQ(sent_at[1], kT0 + kM + 4 * kH + 5 * kM);
+}
+
+TEST(DispatcherTest, ResolvedIsSentOnceThenDropped) {
+  Dispatcher d(TestConfig());
+  d.OnAlerts(Batch({Firing(kA, kT0, kT0), Firing(kB, kT0, kT0)}), kT0);
+  ASSERT_EQ(d.Tick(kT0 + 30 * kS).size(), 1u);
+  EXPECT_EQ(d.ActiveAlerts(kT0 + 30 * kS), 2u);
+
+  // A resolves; B is kept alive.
+  d.OnAlerts(Batch({Resolved(kA, kT0, kT0 + kM), Firing(kB, kT0, kT0 + 2 * kM)}), kT0 + 2 * kM);
+  EXPECT_EQ(d.ActiveAlerts(kT0 + 2 * kM), 1u);
+  auto ns = d.Tick(kT0 + 30 * kS + 5 * kM);
+  ASSERT_EQ(ns.size(), 1u);
+  EXPECT_EQ(ns[0].status, "firing");  // B still fires
+  auto body = nlohmann::json::parse(ns[0].body);
+  ASSERT_EQ(body["alerts"].size(), 2u);
+  EXPECT_EQ(body["alerts"][0]["status"], "resolved");
+  EXPECT_EQ(body["alerts"][1]["status"], "firing");
+
+  // B expires without a re-send (valid_until passed): resolved by itself.
+  auto last = d.Tick(kT0 + 30 * kS + 10 * kM);
+  ASSERT_EQ(last.size(), 1u);
+  EXPECT_EQ(last[0].status, "resolved");
+  EXPECT_THAT(last[0].fingerprints, ElementsAre(kB.FingerprintHex()));
+  EXPECT_EQ(d.Groups(), 0u);
+  EXPECT_EQ(d.NextDeadline(), Dispatcher::kNever);
+
+  // The same resolved event again (idempotent): no new notification.
+  d.OnAlerts(Batch({Resolved(kA, kT0, kT0 + kM)}), kT0 + 11 * kM);
+  EXPECT_THAT(d.Tick(kT0 + 12 * kM), IsEmpty());
+  EXPECT_THAT(d.Tick(kT0 + 20 * kM), IsEmpty());
+}
+
+TEST(DispatcherTest, SendResolvedFalseSkipsResolvedButNotifiesRefiring) {
+  Dispatcher d(TestConfig());
+  const labels::Labels db{{"alertname", "Disk"}, {"team", "db"}};
+  d.OnAlerts(Batch({Firing(db, kT0, kT0)}), kT0);
+  EXPECT_THAT(Keys(d.Tick(kT0 + 30 * kS)),
+              ElementsAre(R"(quiet {}/{team="db"}:{alertname="Disk"} firing)"));
+  d.OnAlerts(Batch({Resolved(db, kT0, kT0 + kM)}), kT0 + kM);
+  EXPECT_THAT(d.Tick(kT0 + 30 * kS + 5 * kM), IsEmpty());
+  EXPECT_EQ(d.Groups(), 0u);
+  // Fires again: a new group, notified after group_wait.
+  d.OnAlerts(Batch({Firing(db, kT0 + 7 * kM, kT0 + 7 * kM)}), kT0 + 7 * kM);
+  EXPECT_THAT(Keys(d.Tick(kT0 + 7 * kM + 30 * kS)),
+              ElementsAre(R"(quiet {}/{team="db"}:{alertname="Disk"} firing)"));
+}
+
+TEST(DispatcherTest, ContinueRoutesIntoSeveralGroups) {
+  Dispatcher d(TestConfig());
+  d.OnAlerts(Batch({Firing({{"alertname", "Down"}, {"severity", "P0"}, {"team", "db"}}, kT0, kT0)}),
+             kT0);
+  EXPECT_EQ(d.Groups(), 2u);
+  EXPECT_THAT(Keys(d.Tick(kT0 + 30 * kS)),
+              ElementsAre(R"(pager {}/{severity="P0"}:{alertname="Down"} firing)",
+                          R"(quiet {}/{team="db"}:{alertname="Down"} firing)"));
+}
+
+TEST(DispatcherTest, OldAlertFlushesAtOnceAndPendingAndInvalidAreNotNotified) {
+  Dispatcher d(TestConfig());
+  v1::AlertEvent pending = Firing({{"alertname", "P"}}, kT0, kT0);
+  pending.set_state(v1::ALERT_STATE_PENDING);
+  v1::AlertEvent no_labels;
+  no_labels.set_state(v1::ALERT_STATE_FIRING);
+  v1::AlertEvent bad_fp = Firing({{"alertname", "Q"}}, kT0, kT0);
+  bad_fp.set_fingerprint("0000000000000001");
+  auto r = d.OnAlerts(
+      Batch({pending, no_labels, bad_fp, Firing(kA, kT0 - 10 * kM, kT0)}), kT0);
+  EXPECT_EQ(r.accepted, 1);
+  EXPECT_EQ(r.ignored, 1);
+  EXPECT_EQ(r.invalid, 2);
+  EXPECT_FALSE(r.first_error.empty());
+  // kA fired 10 minutes ago: its group_wait is over already.
+  EXPECT_EQ(d.NextDeadline(), kT0);
+  EXPECT_EQ(d.Tick(kT0).size(), 1u);
+}
+
+TEST(DispatcherTest, DeliveryResultsFeedHistoryStatsAndProblems) {
+  Dispatcher d(TestConfig());
+  d.OnAlerts(Batch({Firing(kA, kT0, kT0)}), kT0);
+  auto ns = d.Tick(kT0 + 30 * kS);
+  ASSERT_EQ(ns.size(), 1u);
+  auto recent = d.RecentNotifications(0);
+  ASSERT_EQ(recent.size(), 1u);
+  EXPECT_FALSE(recent[0].delivered());
+  EXPECT_EQ(recent[0].group_key(), ns[0].group_key);
+
+  d.OnDeliveryResult({.id = ns[0].id, .final = false, .attempts = 1, .error = "connection refused"});
+  ASSERT_EQ(d.Problems().size(), 1u);
+  EXPECT_EQ(d.Problems()[0], R"(receiver "hook": last delivery failed: connection refused)");
+  d.OnDeliveryResult({.id = ns[0].id, .final = true, .delivered = true, .attempts = 2});
+  EXPECT_THAT(d.Problems(), IsEmpty());
+  EXPECT_EQ(d.notifications_sent(), 1u);
+  EXPECT_EQ(d.notifications_failed(), 0u);
+  recent = d.RecentNotifications(1);
+  EXPECT_TRUE(recent[0].delivered());
+  EXPECT_EQ(recent[0].attempts(), 2u);
+}
+
+TEST(DispatcherTest, ReloadRebuildsGroupsWithoutResending) {
+  Dispatcher d(TestConfig());
+  d.OnAlerts(Batch({Firing(kA, kT0, kT0)}), kT0);
+  ASSERT_EQ(d.Tick(kT0 + 30 * kS).size(), 1u);
+  d.ApplyConfig(TestConfig(), kT0 + kM);
+  EXPECT_EQ(d.Groups(), 1u);
+  // The alert started long enough ago to flush at once, but nothing changed.
+  EXPECT_THAT(d.Tick(kT0 + kM), IsEmpty());
+  d.OnAlerts(Batch({Firing(kB, kT0 + 2 * kM, kT0 + 2 * kM)}), kT0 + 2 * kM);
+  EXPECT_EQ(d.Tick(kT0 + kM + 5 * kM).size(), 1u);
+}
+
+}  // namespace
+}  // namespace vigil::notifier
