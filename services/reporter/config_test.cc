@@ -1,6 +1,7 @@
 #include "services/reporter/config.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -59,7 +60,8 @@ TEST(RolloutConfigTest, ErrorsNameFileLineAndColumn) {
 }
 
 TEST(RolloutConfigTest, LoadsFileAndReportsItsPath) {
-  std::string path = ::testing::TempDir() + "/reporter_config_test.yml";
+  std::string path =
+      ::testing::TempDir() + "/reporter_config_test_" + std::to_string(getpid()) + ".yml";
   {
     std::ofstream out(path);
     out << "rollout:\n  name: phase5\n  bogus: 1\n";

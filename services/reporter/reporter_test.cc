@@ -1,6 +1,7 @@
 #include "services/reporter/reporter.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -35,7 +36,9 @@ v1::AlertEvent Alert(std::string name, v1::AlertState state, TimestampMs t) {
 class ReporterTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::path(::testing::TempDir()) / "reporter_core_test";
+    dir_ = std::filesystem::path(::testing::TempDir()) /
+           ("reporter_core_test_" + std::to_string(getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     auto store = Store::Open((dir_ / "reporter.db").string());
