@@ -69,7 +69,10 @@ void Runtime::AddDefaultRoutes() {
     }
   };
   http_->Get("/-/ready", ready);
-  http_->Post("/-/reload", [this](const httplib::Request&, httplib::Response& res) {
+  // A content-reader handler: httplib then does not insist on a Content-Length, so
+  // `curl -X POST .../-/reload` (no body), as Prometheus users type it, works.
+  http_->Post("/-/reload", [this](const httplib::Request&, httplib::Response& res,
+                                  const httplib::ContentReader&) {
     auto result = tasks_.Call([this] { return Reload(); }, 30s);
     if (!result) {
       res.status = 503;

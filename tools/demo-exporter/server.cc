@@ -59,7 +59,9 @@ void DemoExporter::Register(httplib::Server& server) {
     absl::MutexLock lock(&mu_);
     res.set_content(ScenarioJson() + "\n", "application/json");
   });
-  server.Post("/api/scenario", [this](const httplib::Request& req, httplib::Response& res) {
+  // A content-reader handler, so a POST without a body (`curl -X POST URL`) is accepted.
+  server.Post("/api/scenario", [this](const httplib::Request& req, httplib::Response& res,
+                                      const httplib::ContentReader&) {
     if (!req.has_param("name")) {
       Json(res, 400,
            {{"error", StrCat("missing parameter \"name\" (one of ", ScenarioNames(), ")")}});
