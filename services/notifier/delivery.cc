@@ -58,6 +58,11 @@ void Deliverer::Submit(Notification n) {
   }
 }
 
+void Deliverer::InitReceiverMetrics(const std::string& receiver) {
+  total_.Add({{"receiver", receiver}});
+  failed_.Add({{"receiver", receiver}});
+}
+
 size_t Deliverer::QueueLength() const {
   absl::MutexLock lock(&mu_);
   return pending_.size() + (in_flight_ ? 1 : 0);

@@ -46,6 +46,8 @@ class Deliverer {
   Deliverer& operator=(const Deliverer&) = delete;
 
   void Submit(Notification n);
+  // Creates the receiver's metric series at zero, so they exist before the first attempt.
+  void InitReceiverMetrics(const std::string& receiver);
   // Notifications waiting or in flight.
   size_t QueueLength() const;
 

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -212,10 +213,19 @@ TEST(DeliveryTest, FileReceiverAppendsOneJsonObjectPerLine) {
 }
 
 TEST(DeliveryTest, FileReceiverErrorsAreRetriedAndReported) {
-  SendResult r = AppendLine("/nonexistent-dir/x.jsonl", "{}");
+  SendResult r = AppendLine("/proc/version/x.jsonl", "{}");  // not a directory
   EXPECT_FALSE(r.ok);
   EXPECT_TRUE(r.retry);
-  EXPECT_THAT(r.error, HasSubstr("/nonexistent-dir/x.jsonl"));
+  EXPECT_THAT(r.error, HasSubstr("/proc/version/x.jsonl"));
+  // A missing directory is created.
+  const std::string dir = ::testing::TempDir() + "/notifier_delivery_test_dir";
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(AppendLine(dir + "/sub/x.jsonl", "{}").ok);
+  std::ifstream in(dir + "/sub/x.jsonl");
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line));
+  EXPECT_EQ(line, "{}");
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <mutex>
 
 #include "lib/base/format.h"
@@ -58,6 +59,16 @@ SendResult SendWebhook(const std::string& url, const std::string& body,
 
 SendResult AppendLine(const std::string& path, const std::string& body) {
   int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0 && errno == ENOENT) {
+    // Create the file's directory on first use, as the file itself.
+    std::error_code ec;
+    const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+    if (!parent.empty() && std::filesystem::create_directories(parent, ec)) {
+      fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    } else {
+      errno = ENOENT;
+    }
+  }
   if (fd < 0) return {false, true, StrCat("open ", path, ": ", std::strerror(errno))};
   std::string line = body + "\n";
   const char* p = line.data();

@@ -19,7 +19,8 @@ struct SendResult {
 SendResult SendWebhook(const std::string& url, const std::string& body,
                        const std::string& idempotency_key, absl::Duration timeout);
 
-// Appends `body` and a newline to the file, then fsyncs it. Blocking.
+// Appends `body` and a newline to the file (creating it and its directory), then fsyncs
+// it. Blocking.
 SendResult AppendLine(const std::string& path, const std::string& body);
 
 // Sends through the notification's integration.

@@ -1,0 +1,22 @@
+#include <cstdio>
+
+#include <CLI/CLI.hpp>
+
+#include "lib/service/flags.h"
+#include "lib/service/logging.h"
+#include "lib/service/signals.h"
+#include "services/notifier/notifier_app.h"
+
+int main(int argc, char** argv) {
+  vigil::service::BlockTerminationSignals();  // first, before any thread exists
+  CLI::App app{"vigil-notifier: routes alert events to receivers, like Alertmanager"};
+  vigil::service::CommonFlags flags;
+  vigil::service::AddCommonFlags(app, vigil::service::NotifierDefaults(), &flags);
+  if (int rc = vigil::service::ParseFlags(app, argc, argv); rc >= 0) return rc;
+  if (auto s = vigil::service::InitLogging("notifier", flags.log_level, flags.log_format);
+      !s.ok()) {
+    std::fprintf(stderr, "error: %s\n", std::string(s.message()).c_str());
+    return 2;
+  }
+  return vigil::notifier::RunNotifier(flags);
+}

@@ -1,0 +1,213 @@
+#include "services/notifier/notifier_app.h"
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+#include <zmq.hpp>
+
+#include "lib/base/format.h"
+#include "lib/bus/publisher.h"
+#include "lib/bus/subscriber.h"
+#include "lib/bus/topics.h"
+#include "lib/service/runtime.h"
+#include "prometheus/counter.h"
+#include "services/notifier/api_alerts.h"
+#include "services/notifier/config.h"
+#include "services/notifier/delivery.h"
+#include "services/notifier/dispatcher.h"
+#include "vigil/v1/control.grpc.pb.h"
+
+namespace vigil::notifier {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// vigil.v1.Notifier: answers from the loop thread.
+class NotifierServiceImpl final : public v1::Notifier::Service {
+ public:
+  NotifierServiceImpl(service::Runtime& rt, Dispatcher& dispatcher)
+      : rt_(rt), dispatcher_(dispatcher) {}
+
+  grpc::Status ListNotifications(grpc::ServerContext*, const v1::ListNotificationsRequest* req,
+                                 v1::ListNotificationsResponse* resp) override {
+    const size_t limit = req->limit();
+    auto recent = rt_.tasks().Call([this, limit] { return dispatcher_.RecentNotifications(limit); },
+                                   5s);
+    if (!recent) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "notifier loop busy");
+    for (v1::Notification& n : *recent) *resp->add_notifications() = std::move(n);
+    return grpc::Status::OK;
+  }
+
+ private:
+  service::Runtime& rt_;
+  Dispatcher& dispatcher_;
+};
+
+int Fail(const std::string& what) {
+  std::fprintf(stderr, "error: %s\n", what.c_str());
+  return 1;
+}
+
+}  // namespace
+
+int RunNotifier(const service::CommonFlags& flags) {
+  auto loaded = LoadConfig(flags.config_file);
+  if (!loaded.ok()) return Fail(std::string(loaded.status().message()));
+  if (!flags.storage_path.empty()) {
+    // The notification log will live here (SQLite); for now it is kept in memory.
+    std::error_code ec;
+    std::filesystem::create_directories(flags.storage_path, ec);
+    if (ec) return Fail(StrCat("--storage.path ", flags.storage_path, ": ", ec.message()));
+  }
+  const Clock& clock = SystemClock();
+  Dispatcher dispatcher(std::make_shared<const Config>(std::move(*loaded)));
+
+  zmq::context_t ctx;
+  service::Runtime rt("notifier", flags, clock);
+  prometheus::Counter& invalid = prometheus::BuildCounter()
+                                     .Name("vigil_notifier_alerts_invalid_total")
+                                     .Help("Alert events and payloads rejected as malformed.")
+                                     .Register(rt.registry())
+                                     .Add({});
+  prometheus::Counter& received = prometheus::BuildCounter()
+                                      .Name("vigil_notifier_alerts_received_total")
+                                      .Help("Alert events accepted, from the bus and the API.")
+                                      .Register(rt.registry())
+                                      .Add({});
+
+  bus::Publisher publisher(ctx, "notifier", rt.registry(), clock);
+  // Runs on the delivery worker; the result goes to the loop, which owns the core.
+  auto on_result = [&rt, &dispatcher, &publisher](const Notification& n, const DeliveryResult& r) {
+    if (!r.delivered && !r.superseded) {
+      spdlog::warn("notify {} {} for {} failed (attempt {}{}): {}", n.receiver,
+                   n.integration.Name(), n.group_key, r.attempts, r.final ? ", giving up" : "",
+                   r.error);
+    }
+    v1::Notification event;
+    if (r.final && r.delivered) {
+      event.set_receiver(n.receiver);
+      event.set_group_key(n.group_key);
+      event.set_status(n.status);
+      for (const std::string& fp : n.fingerprints) event.add_fingerprints(fp);
+      event.set_sent_at_ms(n.created_ms);
+      event.set_delivered(true);
+      event.set_attempts(r.attempts);
+    }
+    rt.tasks().Post([&dispatcher, &publisher, r, event = std::move(event)] {
+      dispatcher.OnDeliveryResult(r);
+      if (r.final && r.delivered) publisher.Publish(bus::kTopicNotifications, event);
+    });
+  };
+  Deliverer deliverer(rt.registry(), on_result);
+  auto init_metrics = [&] {
+    for (const Receiver& r : dispatcher.config().receivers) deliverer.InitReceiverMetrics(r.name);
+  };
+  init_metrics();
+
+  auto ingest = [&](const v1::AlertBatch& batch, TimestampMs now) {
+    Dispatcher::IngestResult r = dispatcher.OnAlerts(batch, now);
+    received.Increment(r.accepted);
+    if (r.invalid > 0) {
+      invalid.Increment(r.invalid);
+      spdlog::debug("dropped {} invalid alert events: {}", r.invalid, r.first_error);
+    }
+    return r;
+  };
+
+  rt.SetHooks({
+      .reload = [&]() -> absl::Status {
+        auto cfg = LoadConfig(flags.config_file);
+        if (!cfg.ok()) return cfg.status();
+        dispatcher.ApplyConfig(std::make_shared<const Config>(std::move(*cfg)), clock.NowMs());
+        init_metrics();
+        return absl::OkStatus();
+      },
+      .status =
+          [&](v1::ServiceStatus* s) {
+            auto& stats = *s->mutable_stats();
+            stats["alerts_active"] = static_cast<double>(dispatcher.ActiveAlerts(clock.NowMs()));
+            stats["groups"] = static_cast<double>(dispatcher.Groups());
+            stats["notifications_sent"] = static_cast<double>(dispatcher.notifications_sent());
+            stats["notifications_failed"] = static_cast<double>(dispatcher.notifications_failed());
+            stats["queue_length"] = static_cast<double>(deliverer.QueueLength());
+            for (const std::string& p : dispatcher.Problems()) s->add_problems(p);
+          },
+  });
+
+  NotifierServiceImpl notifier_service(rt, dispatcher);
+  rt.AddGrpcService(&notifier_service);
+
+  // Alertmanager's API: alerts POSTed here take the same path as those from the bus.
+  rt.http().Post("/api/v2/alerts", [&](const httplib::Request& req, httplib::Response& res) {
+    auto batch = ParsePostableAlerts(req.body, clock.NowMs());
+    if (!batch.ok()) {
+      invalid.Increment();
+      res.status = 400;
+      nlohmann::json body{{"code", 400}, {"message", std::string(batch.status().message())}};
+      res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                      "application/json");
+      return;
+    }
+    auto done = rt.tasks().Call(
+        [&, b = std::move(*batch)] { return ingest(b, clock.NowMs()).invalid; }, 10s);
+    if (!done) {
+      res.status = 503;
+      res.set_content("notifier loop busy\n", "text/plain");
+    } else if (*done > 0) {
+      res.status = 400;
+      res.set_content("{\"code\":400,\"message\":\"invalid alerts\"}", "application/json");
+    }
+  });
+
+  if (auto s = rt.Start(); !s.ok()) return Fail(std::string(s.message()));
+  dispatcher.set_external_url(StrCat("http://", rt.http_address()));
+
+  auto bound = publisher.Bind(flags.bus_publish_address);
+  if (!bound.ok()) {
+    rt.Shutdown();
+    return Fail(std::string(bound.status().message()));
+  }
+  rt.AddEndpoint("bus", *bound);
+
+  bus::Subscriber subscriber(ctx, rt.registry());
+  for (const std::string& endpoint : flags.bus_connect) subscriber.Connect(endpoint);
+  subscriber.Subscribe(std::string(bus::kTopicAlerts));
+
+  rt.SetReady(true);
+  spdlog::info("notifier ready: bus={} subscribed to {} publisher(s)", *bound,
+               flags.bus_connect.size());
+
+  while (!rt.stopping()) {
+    const TimestampMs now = clock.NowMs();
+    const TimestampMs next = dispatcher.NextDeadline();
+    const int64_t wait_ms = std::clamp<int64_t>(next == Dispatcher::kNever ? 1000 : next - now,
+                                                0, 1000);
+    zmq::pollitem_t items[] = {{subscriber.socket().handle(), 0, ZMQ_POLLIN, 0},
+                               {nullptr, rt.tasks().fd(), ZMQ_POLLIN, 0}};
+    zmq::poll(items, 2, std::chrono::milliseconds(wait_ms));
+    rt.tasks().RunAll();
+    while (auto m = subscriber.Receive()) {
+      v1::AlertBatch batch;
+      if (m->topic != bus::kTopicAlerts || !m->ParseAs(&batch)) {
+        invalid.Increment();
+        continue;
+      }
+      ingest(batch, clock.NowMs());
+    }
+    for (Notification& n : dispatcher.Tick(clock.NowMs())) deliverer.Submit(std::move(n));
+  }
+  rt.Shutdown();
+  return 0;
+}
+
+}  // namespace vigil::notifier
