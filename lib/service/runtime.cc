@@ -1,6 +1,7 @@
 #include "lib/service/runtime.h"
 
 #include <httplib.h>
+#include <unistd.h>
 #include <spdlog/spdlog.h>
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
@@ -161,6 +162,7 @@ void Runtime::FillStatus(v1::ServiceStatus* status) {
   status->set_service(service_);
   status->set_version(VIGIL_VERSION);
   status->set_started_at_ms(started_at_ms_);
+  status->set_pid(getpid());
   status->set_ready(ready_ && !stop_);
   status->set_config_file(flags_.config_file);
   status->set_last_reload_ok(last_reload_ok_);

@@ -157,6 +157,22 @@ bool TestMesh::SetScenario(const std::string& scenario, const std::string& servi
   return HttpPost(http_.at("demo-exporter"), path).first == 200;
 }
 
+std::string TestMesh::WriteMeshFile() const {
+  std::string yaml = StrCat("working_dir: .\nrestart: {initial_backoff: 100ms, max_backoff: 1s}\n",
+                            "processes:\n");
+  for (const char* name : kServices) {
+    std::vector<std::string> args = Args(name);
+    yaml += StrCat("  - name: ", name, "\n    binary: ", args[0], "\n    args:\n");
+    for (size_t i = 1; i < args.size(); ++i) yaml += StrCat("      - \"", args[i], "\"\n");
+    if (grpc_.count(name) && std::string(name) != "demo-exporter") {
+      yaml += StrCat("    grpc: ", grpc_address(name), "\n");
+    }
+  }
+  std::string path = dir_ + "/mesh.yml";
+  WriteFile(path, yaml);
+  return path;
+}
+
 std::string TestMesh::Logs() const {
   std::string out;
   for (const char* name : kServices) {

@@ -67,6 +67,8 @@ class TestMesh {
   // Waits until the service answers /-/ready (the exporter: /api/scenario).
   bool WaitReady(const std::string& name);
   bool SetScenario(const std::string& scenario, const std::string& service = "");
+  // Writes a mesh file for `vigil up` that runs the same processes; returns its path.
+  std::string WriteMeshFile() const;
   // Every process's log, for failure messages.
   std::string Logs() const;
 
