@@ -15,8 +15,7 @@ bool AlertLess(const Alert& a, const Alert& b) {
   return a.labels < b.labels;
 }
 
-AggregationGroup::AggregationGroup(const Route& route, labels::Labels group_labels,
-                                   TimestampMs now)
+AggregationGroup::AggregationGroup(const Route& route, labels::Labels group_labels, TimestampMs now)
     : route_(route),
       group_labels_(std::move(group_labels)),
       key_(route.key() + ":" + group_labels_.ToString()),
@@ -26,8 +25,8 @@ void AggregationGroup::Insert(const Alert& alert, TimestampMs now) {
   auto [it, inserted] = alerts_.try_emplace(alert.fingerprint, alert);
   if (!inserted) it->second = MergeAlerts(it->second, alert, now);
   // The wait for this alert is already over: flush at once (before the first flush only).
-  const TimestampMs wait_over = alert.starts_at_ms +
-                                absl::ToInt64Milliseconds(route_.options().group_wait);
+  const TimestampMs wait_over =
+      alert.starts_at_ms + absl::ToInt64Milliseconds(route_.options().group_wait);
   if (!has_flushed_ && wait_over < now) next_flush_ms_ = std::min(next_flush_ms_, now);
 }
 

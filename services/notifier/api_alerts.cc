@@ -43,7 +43,8 @@ absl::StatusOr<labels::Labels> ReadLabels(const Json& obj, const char* field, bo
 
 absl::StatusOr<TimestampMs> ReadTime(const Json& obj, const char* field) {
   if (!obj.contains(field) || obj[field].is_null()) return 0;
-  if (!obj[field].is_string()) return absl::InvalidArgumentError(StrCat(field, " must be a string"));
+  if (!obj[field].is_string())
+    return absl::InvalidArgumentError(StrCat(field, " must be a string"));
   const std::string s = obj[field].get<std::string>();
   if (s.empty()) return 0;
   auto t = ParseRfc3339(s);

@@ -19,7 +19,8 @@ TEST(ApiAlertsTest, ParsesAlertmanagersPostableAlerts) {
     {"labels": {"alertname": "Old"}, "startsAt": "2023-11-14T21:00:00Z",
      "endsAt": "2023-11-14T21:30:00Z"},
     {"labels": {"alertname": "Soon"}, "endsAt": "2023-11-14T23:00:00Z"}
-  ])", kNow);
+  ])",
+                                   kNow);
   ASSERT_TRUE(batch.ok()) << batch.status();
   ASSERT_EQ(batch->alerts_size(), 3);
   const v1::AlertEvent& down = batch->alerts(0);
@@ -38,8 +39,7 @@ TEST(ApiAlertsTest, ParsesAlertmanagersPostableAlerts) {
 }
 
 TEST(ApiAlertsTest, RejectsBadInputWithAMessage) {
-  EXPECT_THAT(ParsePostableAlerts("{not json", kNow).status().message(),
-              HasSubstr("invalid JSON"));
+  EXPECT_THAT(ParsePostableAlerts("{not json", kNow).status().message(), HasSubstr("invalid JSON"));
   EXPECT_THAT(ParsePostableAlerts(R"({"labels": {}})", kNow).status().message(),
               HasSubstr("array"));
   EXPECT_THAT(ParsePostableAlerts(R"([{"labels": {}}])", kNow).status().message(),
@@ -50,11 +50,10 @@ TEST(ApiAlertsTest, RejectsBadInputWithAMessage) {
               HasSubstr("alert 1: invalid label name"));
   EXPECT_THAT(ParsePostableAlerts(R"([{"labels": {"a": 1}}])", kNow).status().message(),
               HasSubstr("must be a string"));
-  EXPECT_THAT(
-      ParsePostableAlerts(R"([{"labels": {"a": "1"}, "startsAt": "later"}])", kNow)
-          .status()
-          .message(),
-      HasSubstr("startsAt"));
+  EXPECT_THAT(ParsePostableAlerts(R"([{"labels": {"a": "1"}, "startsAt": "later"}])", kNow)
+                  .status()
+                  .message(),
+              HasSubstr("startsAt"));
   EXPECT_THAT(ParsePostableAlerts(R"([{"labels": {"a": "1"}, "startsAt": "2023-11-14T22:00:00Z",
                                        "endsAt": "2023-11-14T21:00:00Z"}])",
                                   kNow)

@@ -69,8 +69,7 @@ class Parser {
     std::set<std::string> names;
     for (const YAML::Node& item : node) {
       if (auto s = config::ExpectMap(file_, item, "receiver"); !s.ok()) return s;
-      if (auto s = CheckKeys(file_, item, {"name", "webhook_configs", "file_configs"},
-                             "receiver");
+      if (auto s = CheckKeys(file_, item, {"name", "webhook_configs", "file_configs"}, "receiver");
           !s.ok()) {
         return s;
       }
@@ -78,8 +77,8 @@ class Parser {
       if (auto s = config::ReadString(file_, item, "name", &r.name); !s.ok()) return s;
       if (r.name.empty()) return ErrorAt(file_, item, "missing name in receiver");
       if (!names.insert(r.name).second) {
-        return ErrorAt(file_, item["name"], StrCat("notification config name \"", r.name,
-                                                   "\" is not unique"));
+        return ErrorAt(file_, item["name"],
+                       StrCat("notification config name \"", r.name, "\" is not unique"));
       }
       if (auto s = ParseWebhooks(item["webhook_configs"], &r); !s.ok()) return s;
       if (auto s = ParseFiles(item["file_configs"], &r); !s.ok()) return s;
@@ -93,8 +92,7 @@ class Parser {
     if (!node.IsSequence()) return ErrorAt(file_, node, "webhook_configs must be a list");
     for (const YAML::Node& item : node) {
       if (auto s = config::ExpectMap(file_, item, "webhook config"); !s.ok()) return s;
-      if (auto s = CheckKeys(file_, item, {"url", "send_resolved", "max_alerts"},
-                             "webhook config");
+      if (auto s = CheckKeys(file_, item, {"url", "send_resolved", "max_alerts"}, "webhook config");
           !s.ok()) {
         return s;
       }
@@ -150,14 +148,14 @@ class Parser {
       if (!IsLabelName(name)) {
         return ErrorAt(file_, item, StrCat("invalid label name \"", name, "\" in group_by"));
       }
-      if (std::find(opts->group_by.begin(), opts->group_by.end(), name) !=
-          opts->group_by.end()) {
+      if (std::find(opts->group_by.begin(), opts->group_by.end(), name) != opts->group_by.end()) {
         return ErrorAt(file_, item, StrCat("duplicated label \"", name, "\" in group_by"));
       }
       opts->group_by.push_back(name);
     }
     if (opts->group_by_all && !opts->group_by.empty()) {
-      return ErrorAt(file_, node, "cannot have wildcard group_by (`...`) and other labels at the same time");
+      return ErrorAt(file_, node,
+                     "cannot have wildcard group_by (`...`) and other labels at the same time");
     }
     std::sort(opts->group_by.begin(), opts->group_by.end());
     return absl::OkStatus();

@@ -107,8 +107,9 @@ TEST(ConfigTest, ErrorsNameFileLineAndColumn) {
                        "receivers: [{name: a}]\n"),
             "am.yml:5:7: field colour not found in route");
   // Undefined receiver, at the receiver's value.
-  EXPECT_EQ(ParseError("route:\n  receiver: a\n  routes:\n    - receiver: b\nreceivers: [{name: a}]\n"),
-            "am.yml:4:17: undefined receiver \"b\" used in route");
+  EXPECT_EQ(
+      ParseError("route:\n  receiver: a\n  routes:\n    - receiver: b\nreceivers: [{name: a}]\n"),
+      "am.yml:4:17: undefined receiver \"b\" used in route");
   // Bad duration.
   EXPECT_THAT(ParseError("route:\n  receiver: a\n  group_wait: soon\nreceivers: [{name: a}]\n"),
               HasSubstr("am.yml:3:15: \"group_wait\""));
@@ -139,8 +140,7 @@ TEST(ConfigTest, ErrorsNameFileLineAndColumn) {
   // YAML syntax error.
   EXPECT_THAT(ParseError("route: {receiver: a\n"), HasSubstr("am.yml:"));
   // No route at all.
-  EXPECT_THAT(ParseError("receivers: [{name: a}]\n"),
-              HasSubstr("no route provided in config"));
+  EXPECT_THAT(ParseError("receivers: [{name: a}]\n"), HasSubstr("no route provided in config"));
 }
 
 TEST(ConfigTest, LoadConfigNamesTheFile) {
@@ -151,9 +151,18 @@ TEST(ConfigTest, LoadConfigNamesTheFile) {
   }
   auto cfg = LoadConfig(path);
   ASSERT_FALSE(cfg.ok());
-  EXPECT_EQ(std::string(cfg.status().message()), path + ":2:13: undefined receiver \"nobody\" used in route");
+  EXPECT_EQ(std::string(cfg.status().message()),
+            path + ":2:13: undefined receiver \"nobody\" used in route");
   std::remove(path.c_str());
   EXPECT_FALSE(LoadConfig(path).ok());
+}
+
+// The example the mesh runs (tests run from the source root).
+TEST(ConfigTest, AcceptsThePhase5Example) {
+  auto cfg = LoadConfig("examples/phase5/alertmanager.yml");
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_EQ(cfg->route->options().group_wait, absl::ZeroDuration());
+  EXPECT_EQ(cfg->route->routes().front()->options().receiver, "on-call");
 }
 
 TEST(ConfigTest, ParsesMatcherStrings) {

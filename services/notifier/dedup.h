@@ -31,8 +31,7 @@ bool NeedsUpdate(const LogEntry* entry, const FingerprintSet& firing,
 // Persisting it in SQLite under --storage.path is a later step. Loop thread only.
 class NotificationLog {
  public:
-  explicit NotificationLog(absl::Duration retention = absl::Hours(120))
-      : retention_(retention) {}
+  explicit NotificationLog(absl::Duration retention = absl::Hours(120)) : retention_(retention) {}
 
   static std::string Key(const std::string& group_key, const std::string& receiver,
                          const std::string& integration) {

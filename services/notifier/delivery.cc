@@ -22,8 +22,8 @@ Deliverer::Deliverer(prometheus::Registry& registry, ResultFn on_result, Deliver
                    .Name("vigil_notifier_notification_latency_seconds")
                    .Help("Duration of delivery attempts.")
                    .Register(registry)
-                   .Add({}, prometheus::Histogram::BucketBoundaries{
-                                0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 15, 20})),
+                   .Add({}, prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.05, 0.1, 0.5, 1,
+                                                                    5, 10, 15, 20})),
       queue_length_(prometheus::BuildGauge()
                         .Name("vigil_notifier_queue_length")
                         .Help("Notifications waiting for delivery or in flight.")
@@ -52,9 +52,11 @@ void Deliverer::Submit(Notification n) {
     cv_.Signal();
   }
   if (superseded) {
-    Report(superseded->notification,
-           {.id = superseded->notification.id, .final = true, .superseded = true,
-            .attempts = superseded->attempts, .error = ""});
+    Report(superseded->notification, {.id = superseded->notification.id,
+                                      .final = true,
+                                      .superseded = true,
+                                      .attempts = superseded->attempts,
+                                      .error = ""});
   }
 }
 
@@ -104,8 +106,8 @@ void Deliverer::Run() {
           break;
         }
         // Woken by Submit and the destructor, or at the earliest retry time.
-        cv_.WaitWithDeadline(&mu_, due == pending_.end() ? absl::InfiniteFuture()
-                                                         : due->second.next_attempt);
+        cv_.WaitWithDeadline(
+            &mu_, due == pending_.end() ? absl::InfiniteFuture() : due->second.next_attempt);
       }
     }
 

@@ -1,17 +1,15 @@
 #include "services/notifier/delivery.h"
 
-#include <httplib.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include <nlohmann/json.hpp>
+#include <httplib.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
@@ -113,7 +111,8 @@ Notification Webhook(uint64_t id, const std::string& url, uint64_t sequence = 1)
 }
 
 DeliveryOptions Fast() {
-  return {.initial_backoff = absl::Milliseconds(20), .max_backoff = absl::Milliseconds(200),
+  return {.initial_backoff = absl::Milliseconds(20),
+          .max_backoff = absl::Milliseconds(200),
           .request_timeout = absl::Seconds(5)};
 }
 

@@ -46,8 +46,7 @@ void Dispatcher::RouteAlert(const Alert& alert, TimestampMs now) {
     std::string id = route->id() + '\x1f' + group_labels.ToString();
     auto it = groups_.find(id);
     if (it == groups_.end()) {
-      it = groups_.emplace(id, std::make_unique<AggregationGroup>(*route, group_labels, now))
-               .first;
+      it = groups_.emplace(id, std::make_unique<AggregationGroup>(*route, group_labels, now)).first;
     }
     it->second->Insert(alert, now);
   }
@@ -83,7 +82,8 @@ void Dispatcher::Flush(AggregationGroup& group, TimestampMs now, std::vector<Not
   for (const Alert& a : alerts) (a.Resolved(now) ? resolved : firing).insert(a.fingerprint);
 
   for (const Integration& integration : receiver->Integrations()) {
-    const std::string log_key = NotificationLog::Key(group.key(), receiver->name, integration.Name());
+    const std::string log_key =
+        NotificationLog::Key(group.key(), receiver->name, integration.Name());
     if (!NeedsUpdate(nflog_.Get(log_key), firing, resolved, integration.send_resolved,
                      opts.repeat_interval, now)) {
       continue;

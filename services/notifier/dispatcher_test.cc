@@ -205,8 +205,7 @@ TEST(DispatcherTest, OldAlertFlushesAtOnceAndPendingAndInvalidAreNotNotified) {
   no_labels.set_state(v1::ALERT_STATE_FIRING);
   v1::AlertEvent bad_fp = Firing({{"alertname", "Q"}}, kT0, kT0);
   bad_fp.set_fingerprint("0000000000000001");
-  auto r = d.OnAlerts(
-      Batch({pending, no_labels, bad_fp, Firing(kA, kT0 - 10 * kM, kT0)}), kT0);
+  auto r = d.OnAlerts(Batch({pending, no_labels, bad_fp, Firing(kA, kT0 - 10 * kM, kT0)}), kT0);
   EXPECT_EQ(r.accepted, 1);
   EXPECT_EQ(r.ignored, 1);
   EXPECT_EQ(r.invalid, 2);
@@ -226,7 +225,8 @@ TEST(DispatcherTest, DeliveryResultsFeedHistoryStatsAndProblems) {
   EXPECT_FALSE(recent[0].delivered());
   EXPECT_EQ(recent[0].group_key(), ns[0].group_key);
 
-  d.OnDeliveryResult({.id = ns[0].id, .final = false, .attempts = 1, .error = "connection refused"});
+  d.OnDeliveryResult(
+      {.id = ns[0].id, .final = false, .attempts = 1, .error = "connection refused"});
   ASSERT_EQ(d.Problems().size(), 1u);
   EXPECT_EQ(d.Problems()[0], R"(receiver "hook": last delivery failed: connection refused)");
   d.OnDeliveryResult({.id = ns[0].id, .final = true, .delivered = true, .attempts = 2});

@@ -53,8 +53,9 @@ SendResult SendWebhook(const std::string& url, const std::string& body,
   if (code / 100 == 2) return {true, false, ""};
   // As Alertmanager's webhook: 5xx (and 429) may succeed later, other codes will not.
   const bool retry = code / 100 == 5 || code == 429;
-  return {false, retry, StrCat("unexpected status code ", code, " from ", url,
-                               response.empty() ? "" : ": ", response)};
+  return {false, retry,
+          StrCat("unexpected status code ", code, " from ", url, response.empty() ? "" : ": ",
+                 response)};
 }
 
 SendResult AppendLine(const std::string& path, const std::string& body) {

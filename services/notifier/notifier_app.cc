@@ -1,16 +1,14 @@
 #include "services/notifier/notifier_app.h"
 
+#include <grpcpp/grpcpp.h>
 #include <httplib.h>
 #include <spdlog/spdlog.h>
-
-#include <grpcpp/grpcpp.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
-
 #include <nlohmann/json.hpp>
 #include <zmq.hpp>
 
@@ -41,8 +39,8 @@ class NotifierServiceImpl final : public v1::Notifier::Service {
   grpc::Status ListNotifications(grpc::ServerContext*, const v1::ListNotificationsRequest* req,
                                  v1::ListNotificationsResponse* resp) override {
     const size_t limit = req->limit();
-    auto recent = rt_.tasks().Call([this, limit] { return dispatcher_.RecentNotifications(limit); },
-                                   5s);
+    auto recent =
+        rt_.tasks().Call([this, limit] { return dispatcher_.RecentNotifications(limit); }, 5s);
     if (!recent) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "notifier loop busy");
     for (v1::Notification& n : *recent) *resp->add_notifications() = std::move(n);
     return grpc::Status::OK;
@@ -190,8 +188,8 @@ int RunNotifier(const service::CommonFlags& flags) {
   while (!rt.stopping()) {
     const TimestampMs now = clock.NowMs();
     const TimestampMs next = dispatcher.NextDeadline();
-    const int64_t wait_ms = std::clamp<int64_t>(next == Dispatcher::kNever ? 1000 : next - now,
-                                                0, 1000);
+    const int64_t wait_ms =
+        std::clamp<int64_t>(next == Dispatcher::kNever ? 1000 : next - now, 0, 1000);
     zmq::pollitem_t items[] = {{subscriber.socket().handle(), 0, ZMQ_POLLIN, 0},
                                {nullptr, rt.tasks().fd(), ZMQ_POLLIN, 0}};
     zmq::poll(items, 2, std::chrono::milliseconds(wait_ms));

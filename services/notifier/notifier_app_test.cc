@@ -2,15 +2,13 @@
 // retried after a 500, the Notification published on the bus, gRPC answers, a rejected
 // reload, and a clean exit on SIGTERM.
 
+#include <gmock/gmock.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
 #include <httplib.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
-#include <grpcpp/grpcpp.h>
 
 #include <chrono>
 #include <filesystem>
@@ -110,10 +108,10 @@ TEST(NotifierAppTest, BusAlertToWebhookWithRetryThenStatusReloadAndStop) {
   std::filesystem::create_directories(dir);
   Webhook webhook;
   const std::string config = dir + "/alertmanager.yml";
-  WriteFile(config, "route:\n  receiver: page\n  group_by: [alertname]\n  group_wait: 0s\n"
-                    "  group_interval: 1s\nreceivers:\n  - name: page\n    webhook_configs: [{url: '" +
-                        webhook.url() + "'}]\n    file_configs: [{path: '" + dir +
-                        "/pages.jsonl'}]\n");
+  WriteFile(config,
+            "route:\n  receiver: page\n  group_by: [alertname]\n  group_wait: 0s\n"
+            "  group_interval: 1s\nreceivers:\n  - name: page\n    webhook_configs: [{url: '" +
+                webhook.url() + "'}]\n    file_configs: [{path: '" + dir + "/pages.jsonl'}]\n");
 
   zmq::context_t ctx;
   prometheus::Registry registry;

@@ -52,8 +52,8 @@ TEST(PayloadTest, WebhookMessageHasAlertmanagersShape) {
   };
   const std::string text = WebhookMessage(data);
   // Go's field order.
-  EXPECT_EQ(text.rfind(R"({"receiver":"team-x","status":"firing","alerts":[{"status":"firing",)", 0),
-            0u)
+  EXPECT_EQ(
+      text.rfind(R"({"receiver":"team-x","status":"firing","alerts":[{"status":"firing",)", 0), 0u)
       << text;
   auto j = nlohmann::json::parse(text);
   const nlohmann::json expected = nlohmann::json::parse(R"({
@@ -66,14 +66,16 @@ TEST(PayloadTest, WebhookMessageHasAlertmanagersShape) {
        "startsAt": "2023-11-14T22:13:20Z",
        "endsAt": "0001-01-01T00:00:00Z",
        "generatorURL": "http://prom/graph",
-       "fingerprint": ")" + data.alerts[0].FingerprintHex() + R"("},
+       "fingerprint": ")" + data.alerts[0].FingerprintHex() +
+                                                        R"("},
       {"status": "resolved",
        "labels": {"alertname": "Down", "instance": "b", "severity": "P0"},
        "annotations": {"runbook": "r", "summary": "b is down"},
        "startsAt": "2023-11-14T22:13:20.5Z",
        "endsAt": "2023-11-14T22:14:59Z",
        "generatorURL": "http://prom/graph",
-       "fingerprint": ")" + data.alerts[1].FingerprintHex() + R"("}
+       "fingerprint": ")" + data.alerts[1].FingerprintHex() +
+                                                        R"("}
     ],
     "groupLabels": {"alertname": "Down"},
     "commonLabels": {"alertname": "Down", "severity": "P0"},

@@ -45,8 +45,8 @@ struct Receiver {
     std::vector<Integration> out;
     for (size_t i = 0; i < webhook_configs.size(); ++i) {
       const WebhookConfig& w = webhook_configs[i];
-      out.push_back({Integration::Kind::kWebhook, static_cast<int>(i), w.url, w.send_resolved,
-                     w.max_alerts});
+      out.push_back(
+          {Integration::Kind::kWebhook, static_cast<int>(i), w.url, w.send_resolved, w.max_alerts});
     }
     for (size_t i = 0; i < file_configs.size(); ++i) {
       const FileConfig& f = file_configs[i];

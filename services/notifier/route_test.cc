@@ -35,8 +35,7 @@ TEST(RouteTest, DepthFirstFirstMatchWinsUnlessContinue) {
   auto cfg = ParseConfig("t.yml", kTree);
   ASSERT_TRUE(cfg.ok()) << cfg.status();
   // No child matches: the root itself.
-  EXPECT_EQ(MatchedReceivers(*cfg, {{"alertname", "A"}}),
-            (std::vector<std::string>{"root {}"}));
+  EXPECT_EQ(MatchedReceivers(*cfg, {{"alertname", "A"}}), (std::vector<std::string>{"root {}"}));
   // First matching child wins; later siblings are not tried.
   EXPECT_EQ(MatchedReceivers(*cfg, {{"alertname", "A"}, {"team", "db"}}),
             (std::vector<std::string>{R"(db {}/{team="db"})"}));
@@ -44,9 +43,9 @@ TEST(RouteTest, DepthFirstFirstMatchWinsUnlessContinue) {
   EXPECT_EQ(MatchedReceivers(*cfg, {{"team", "db"}, {"severity", "P1"}}),
             (std::vector<std::string>{R"(db-urgent {}/{team="db"}/{severity=~"P0|P1"})"}));
   // continue: the P0 route matches and matching goes on to the next siblings.
-  EXPECT_EQ(MatchedReceivers(*cfg, {{"team", "api"}, {"severity", "P0"}}),
-            (std::vector<std::string>{R"(pager {}/{severity="P0"})",
-                                      R"(backend {}/{team=~"db|api"})"}));
+  EXPECT_EQ(
+      MatchedReceivers(*cfg, {{"team", "api"}, {"severity", "P0"}}),
+      (std::vector<std::string>{R"(pager {}/{severity="P0"})", R"(backend {}/{team=~"db|api"})"}));
   // continue with no later match: only the P0 route (not the root).
   EXPECT_EQ(MatchedReceivers(*cfg, {{"severity", "P0"}}),
             (std::vector<std::string>{R"(pager {}/{severity="P0"})"}));
