@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -28,6 +29,12 @@ struct Alert {
   std::string FingerprintHex() const;
 
   bool operator==(const Alert&) const = default;
+};
+
+// An active alert and the receivers its routes lead to, as Alertmanager's API lists it.
+struct RoutedAlert {
+  Alert alert;
+  std::vector<std::string> receivers;
 };
 
 // Turns a bus event into an alert. FIRING: ends at valid_until (or now + resolve_timeout

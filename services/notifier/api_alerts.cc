@@ -115,4 +115,32 @@ absl::StatusOr<v1::AlertBatch> ParsePostableAlerts(const std::string& body, Time
   return batch;
 }
 
+std::string GettableAlertsJson(const std::vector<RoutedAlert>& alerts) {
+  using Ordered = nlohmann::ordered_json;
+  auto kv = [](const labels::Labels& ls) {
+    Ordered out = Ordered::object();
+    for (const labels::Label& l : ls) out[l.name] = l.value;
+    return out;
+  };
+  Ordered out = Ordered::array();
+  for (const RoutedAlert& r : alerts) {
+    const Alert& a = r.alert;
+    Ordered j;
+    j["annotations"] = kv(a.annotations);
+    j["endsAt"] = FormatGoTime(a.ends_at_ms);
+    j["fingerprint"] = a.FingerprintHex();
+    Ordered receivers = Ordered::array();
+    for (const std::string& name : r.receivers) receivers.push_back({{"name", name}});
+    j["receivers"] = std::move(receivers);
+    j["startsAt"] = FormatGoTime(a.starts_at_ms);
+    j["status"] = {
+        {"inhibitedBy", Ordered::array()}, {"silencedBy", Ordered::array()}, {"state", "active"}};
+    j["updatedAt"] = FormatGoTime(a.updated_at_ms);
+    j["generatorURL"] = a.generator_url;
+    j["labels"] = kv(a.labels);
+    out.push_back(std::move(j));
+  }
+  return out.dump(-1, ' ', false, Ordered::error_handler_t::replace);
+}
+
 }  // namespace vigil::notifier

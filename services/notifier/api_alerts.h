@@ -1,9 +1,11 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "lib/clock/clock.h"
+#include "services/notifier/alert.h"
 #include "vigil/v1/alerts.pb.h"
 
 namespace vigil::notifier {
@@ -15,5 +17,10 @@ namespace vigil::notifier {
 // startsAt means `now`. Errors (bad JSON, no labels, bad label names, bad times, endsAt
 // before startsAt) are InvalidArgument naming the alert's index.
 absl::StatusOr<v1::AlertBatch> ParsePostableAlerts(const std::string& body, TimestampMs now);
+
+// The body of Alertmanager's `GET /api/v2/alerts` (gettable alerts): labels, annotations,
+// startsAt, endsAt, updatedAt, generatorURL, fingerprint, receivers and status
+// {state: "active", silencedBy: [], inhibitedBy: []} (silences and inhibition come later).
+std::string GettableAlertsJson(const std::vector<RoutedAlert>& alerts);
 
 }  // namespace vigil::notifier

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "lib/labels/labels.h"
 
 namespace vigil::notifier {
@@ -60,6 +62,27 @@ TEST(ApiAlertsTest, RejectsBadInputWithAMessage) {
                   .status()
                   .message(),
               HasSubstr("start time must be before end time"));
+}
+
+TEST(ApiAlertsTest, GettableAlertsHaveAlertmanagersFields) {
+  Alert a;
+  a.labels = labels::Labels{{"alertname", "Down"}};
+  a.annotations = labels::Labels{{"summary", "s"}};
+  a.fingerprint = a.labels.Fingerprint();
+  a.starts_at_ms = kNow;
+  a.ends_at_ms = kNow + 60'000;
+  a.updated_at_ms = kNow;
+  auto j = nlohmann::json::parse(GettableAlertsJson({{a, {"page"}}}));
+  ASSERT_EQ(j.size(), 1u);
+  EXPECT_EQ(j[0]["labels"]["alertname"], "Down");
+  EXPECT_EQ(j[0]["annotations"]["summary"], "s");
+  EXPECT_EQ(j[0]["fingerprint"], a.FingerprintHex());
+  EXPECT_EQ(j[0]["startsAt"], "2023-11-14T22:13:20Z");
+  EXPECT_EQ(j[0]["endsAt"], "2023-11-14T22:14:20Z");
+  EXPECT_EQ(j[0]["updatedAt"], "2023-11-14T22:13:20Z");
+  EXPECT_EQ(j[0]["receivers"][0]["name"], "page");
+  EXPECT_EQ(j[0]["status"]["state"], "active");
+  EXPECT_TRUE(j[0]["status"]["silencedBy"].empty());
 }
 
 }  // namespace

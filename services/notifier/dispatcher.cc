@@ -1,5 +1,7 @@
 #include "services/notifier/dispatcher.h"
 
+#include <algorithm>
+
 #include "lib/base/format.h"
 #include "services/notifier/payload.h"
 
@@ -175,6 +177,24 @@ size_t Dispatcher::ActiveAlerts(TimestampMs now) const {
   size_t n = 0;
   for (const auto& [fp, a] : alerts_) n += a.Resolved(now) ? 0 : 1;
   return n;
+}
+
+std::vector<RoutedAlert> Dispatcher::ListAlerts(TimestampMs now) const {
+  std::vector<RoutedAlert> out;
+  for (const auto& [fp, a] : alerts_) {
+    if (a.Resolved(now)) continue;
+    RoutedAlert r{a, {}};
+    for (const Route* route : config_->route->Match(a.labels)) {
+      const std::string& name = route->options().receiver;
+      if (std::find(r.receivers.begin(), r.receivers.end(), name) == r.receivers.end()) {
+        r.receivers.push_back(name);
+      }
+    }
+    out.push_back(std::move(r));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const RoutedAlert& a, const RoutedAlert& b) { return AlertLess(a.alert, b.alert); });
+  return out;
 }
 
 std::vector<v1::Notification> Dispatcher::RecentNotifications(size_t limit) const {

@@ -57,6 +57,8 @@ class Dispatcher {
 
   // Observers for status, metrics and the API.
   size_t ActiveAlerts(TimestampMs now) const;
+  // The alerts not resolved at `now`, in notification order, with their receivers.
+  std::vector<RoutedAlert> ListAlerts(TimestampMs now) const;
   size_t Groups() const { return groups_.size(); }
   uint64_t notifications_sent() const { return sent_; }
   uint64_t notifications_failed() const { return failed_; }

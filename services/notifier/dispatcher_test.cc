@@ -197,6 +197,18 @@ TEST(DispatcherTest, ContinueRoutesIntoSeveralGroups) {
                           R"(quiet {}/{team="db"}:{alertname="Down"} firing)"));
 }
 
+TEST(DispatcherTest, ListsActiveAlertsWithTheirReceivers) {
+  Dispatcher d(TestConfig());
+  d.OnAlerts(Batch({Firing({{"alertname", "Down"}, {"severity", "P0"}, {"team", "db"}}, kT0, kT0),
+                    Firing(kA, kT0, kT0), Resolved(kB, kT0, kT0)}),
+             kT0 + kS);
+  auto alerts = d.ListAlerts(kT0 + kS);
+  ASSERT_EQ(alerts.size(), 2u);
+  EXPECT_EQ(alerts[0].alert.labels, kA);
+  EXPECT_THAT(alerts[0].receivers, ElementsAre("hook"));
+  EXPECT_THAT(alerts[1].receivers, ElementsAre("pager", "quiet"));
+}
+
 TEST(DispatcherTest, OldAlertFlushesAtOnceAndPendingAndInvalidAreNotNotified) {
   Dispatcher d(TestConfig());
   v1::AlertEvent pending = Firing({{"alertname", "P"}}, kT0, kT0);

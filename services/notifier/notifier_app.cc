@@ -167,6 +167,17 @@ int RunNotifier(const service::CommonFlags& flags) {
     }
   });
 
+  rt.http().Get("/api/v2/alerts", [&](const httplib::Request&, httplib::Response& res) {
+    auto body = rt.tasks().Call(
+        [&] { return GettableAlertsJson(dispatcher.ListAlerts(clock.NowMs())); }, 10s);
+    if (!body) {
+      res.status = 503;
+      res.set_content("notifier loop busy\n", "text/plain");
+      return;
+    }
+    res.set_content(*body, "application/json");
+  });
+
   if (auto s = rt.Start(); !s.ok()) return Fail(std::string(s.message()));
   dispatcher.set_external_url(StrCat("http://", rt.http_address()));
 

@@ -138,7 +138,7 @@ TEST(NotifierAppTest, BusAlertToWebhookWithRetryThenStatusReloadAndStop) {
     text = ReadFile(log);
     return std::regex_search(text, m, ready);
   })) << text;
-  const std::string grpc_address = m[2], bus_address = m[3];
+  const std::string http_address = m[1], grpc_address = m[2], bus_address = m[3];
   EXPECT_TRUE(std::filesystem::is_directory(dir + "/data"));
 
   bus::Subscriber reporter(ctx, registry);
@@ -170,6 +170,15 @@ TEST(NotifierAppTest, BusAlertToWebhookWithRetryThenStatusReloadAndStop) {
   EXPECT_THAT(webhook.bodies()[1], HasSubstr(R"("version":"4")"));
   EXPECT_EQ(webhook.keys()[0], webhook.keys()[1]);
   EXPECT_THAT(ReadFile(dir + "/pages.jsonl"), HasSubstr("AppTest"));
+
+  // Alertmanager's API lists the active alert with its receiver.
+  const size_t colon = http_address.rfind(':');
+  httplib::Client http(http_address.substr(0, colon), std::stoi(http_address.substr(colon + 1)));
+  auto listed = http.Get("/api/v2/alerts");
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(listed->status, 200);
+  EXPECT_THAT(listed->body, HasSubstr(R"("receivers":[{"name":"page"}])"));
+  EXPECT_THAT(listed->body, HasSubstr(R"("alertname":"AppTest")"));
 
   auto channel = grpc::CreateChannel(grpc_address, grpc::InsecureChannelCredentials());
   auto notifier = v1::Notifier::NewStub(channel);
