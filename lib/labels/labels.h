@@ -61,6 +61,11 @@ class Labels {
   std::vector<Label> items_;
 };
 
+// Prometheus's name rules: label names [a-zA-Z_][a-zA-Z0-9_]*, metric names
+// [a-zA-Z_:][a-zA-Z0-9_:]*.
+bool IsValidLabelName(std::string_view name);
+bool IsValidMetricName(std::string_view name);
+
 // Escapes a label value as in the text exposition format: backslash, double quote, newline.
 std::string EscapeLabelValue(std::string_view value);
 

@@ -13,24 +13,13 @@ namespace {
 
 using config::ErrorAt;
 
-bool IsLabelName(const std::string& s) {
-  if (s.empty()) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-              (i > 0 && c >= '0' && c <= '9');
-    if (!ok) return false;
-  }
-  return true;
-}
-
 absl::StatusOr<labels::Labels> ReadLabelMap(const std::string& file, const YAML::Node& node) {
   if (!node || node.IsNull()) return labels::Labels();
   if (!node.IsMap()) return ErrorAt(file, node, "labels must be a mapping");
   std::vector<labels::Label> out;
   for (const auto& kv : node) {
     std::string name = kv.first.Scalar();
-    if (!IsLabelName(name)) return ErrorAt(file, kv.first, StrCat("\"", name, "\" is not a valid label name"));
+    if (!labels::IsValidLabelName(name)) return ErrorAt(file, kv.first, StrCat("\"", name, "\" is not a valid label name"));
     if (!kv.second.IsScalar()) return ErrorAt(file, kv.second, "label value must be a string");
     out.push_back(labels::Label{name, kv.second.Scalar()});
   }

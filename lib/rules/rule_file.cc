@@ -13,17 +13,6 @@ namespace {
 
 using config::ErrorAt;
 
-bool IsMetricName(const std::string& s) {
-  if (s.empty()) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' ||
-              (i > 0 && c >= '0' && c <= '9');
-    if (!ok) return false;
-  }
-  return true;
-}
-
 absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ReadStringMap(
     const std::string& file, const YAML::Node& n, std::string_view what) {
   std::vector<std::pair<std::string, std::string>> out;
@@ -54,7 +43,7 @@ absl::Status ParseRule(const std::string& file, const std::string& group, int in
     return ErrorAt(file, n, StrCat(where, ": one of 'record' or 'alert' must be set"));
   }
   where = StrCat(where, ", \"", r->name(), "\"");
-  if (!r->record.empty() && !IsMetricName(r->record)) {
+  if (!r->record.empty() && !labels::IsValidMetricName(r->record)) {
     return ErrorAt(file, n["record"], StrCat(where, ": invalid recording rule name: ", r->record));
   }
   const YAML::Node expr = n["expr"];
