@@ -12,25 +12,13 @@ namespace {
 
 using Json = nlohmann::json;
 
-bool IsLabelName(const std::string& s) {
-  if (s.empty()) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-          (i > 0 && c >= '0' && c <= '9'))) {
-      return false;
-    }
-  }
-  return true;
-}
-
 absl::StatusOr<labels::Labels> ReadLabels(const Json& obj, const char* field, bool names) {
   std::vector<labels::Label> out;
   if (!obj.contains(field) || obj[field].is_null()) return labels::Labels();
   const Json& m = obj[field];
   if (!m.is_object()) return absl::InvalidArgumentError(StrCat(field, " must be an object"));
   for (const auto& [k, v] : m.items()) {
-    if (names && !IsLabelName(k)) {
+    if (names && !labels::IsValidLabelName(k)) {
       return absl::InvalidArgumentError(StrCat("invalid label name \"", k, "\""));
     }
     if (!v.is_string()) {

@@ -14,17 +14,6 @@ namespace {
 using config::CheckKeys;
 using config::ErrorAt;
 
-bool IsLabelName(std::string_view s) {
-  if (s.empty()) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-              (i > 0 && c >= '0' && c <= '9');
-    if (!ok) return false;
-  }
-  return true;
-}
-
 // A YAML node known to be absent, for "missing key" errors at the enclosing mapping.
 class Parser {
  public:
@@ -145,7 +134,7 @@ class Parser {
         opts->group_by_all = true;
         continue;
       }
-      if (!IsLabelName(name)) {
+      if (!labels::IsValidLabelName(name)) {
         return ErrorAt(file_, item, StrCat("invalid label name \"", name, "\" in group_by"));
       }
       if (std::find(opts->group_by.begin(), opts->group_by.end(), name) != opts->group_by.end()) {
@@ -167,7 +156,7 @@ class Parser {
       if (!match.IsMap()) return ErrorAt(file_, match, "match must be a mapping");
       for (const auto& kv : match) {
         const std::string name = kv.first.Scalar();
-        if (!IsLabelName(name)) {
+        if (!labels::IsValidLabelName(name)) {
           return ErrorAt(file_, kv.first, StrCat("\"", name, "\" is not a valid label name"));
         }
         if (!kv.second.IsScalar()) return ErrorAt(file_, kv.second, "match values must be strings");
@@ -181,7 +170,7 @@ class Parser {
       if (!match_re.IsMap()) return ErrorAt(file_, match_re, "match_re must be a mapping");
       for (const auto& kv : match_re) {
         const std::string name = kv.first.Scalar();
-        if (!IsLabelName(name)) {
+        if (!labels::IsValidLabelName(name)) {
           return ErrorAt(file_, kv.first, StrCat("\"", name, "\" is not a valid label name"));
         }
         if (!kv.second.IsScalar()) {
@@ -283,7 +272,7 @@ absl::StatusOr<labels::Matcher> ParseMatcher(std::string_view text) {
   size_t i = 0;
   while (i < s.size() && (std::isalnum(static_cast<unsigned char>(s[i])) || s[i] == '_')) ++i;
   std::string name(s.substr(0, i));
-  if (!IsLabelName(name)) {
+  if (!labels::IsValidLabelName(name)) {
     return absl::InvalidArgumentError(StrCat("bad matcher format: ", s));
   }
   while (i < s.size() && s[i] == ' ') ++i;
