@@ -7,6 +7,7 @@
 
 #include "lib/service/flags.h"
 #include "tools/vigil/status.h"
+#include "tools/vigil/tap.h"
 #include "tools/vigil/up.h"
 
 namespace {
@@ -29,10 +30,13 @@ int main(int argc, char** argv) {
   CLI::App* up_cmd = vigil::cli::AddUpCommand(app, &up);
   vigil::cli::StatusOptions status;
   CLI::App* status_cmd = vigil::cli::AddStatusCommand(app, &status);
+  vigil::cli::TapOptions tap;
+  CLI::App* tap_cmd = vigil::cli::AddTapCommand(app, &tap);
 
   // --help: 0; bad flags or no subcommand: 2 (CLI11's own codes are not a contract).
   if (int rc = vigil::service::ParseFlags(app, argc, argv); rc >= 0) return rc == 0 ? 0 : 2;
   if (*up_cmd) return vigil::cli::RunUp(up);
   if (*status_cmd) return vigil::cli::RunStatus(status);
+  if (*tap_cmd) return vigil::cli::RunTap(tap);
   return 2;
 }
