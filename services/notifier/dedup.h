@@ -17,6 +17,7 @@ struct LogEntry {
   FingerprintSet firing;
   FingerprintSet resolved;
   TimestampMs timestamp_ms = 0;
+  uint64_t sequence = 0;  // of the notification this entry records (see Notification)
 };
 
 // Alertmanager's DedupStage.needsUpdate: notify when something newly fires, when every
@@ -26,9 +27,9 @@ bool NeedsUpdate(const LogEntry* entry, const FingerprintSet& firing,
                  const FingerprintSet& resolved, bool send_resolved, absl::Duration repeat,
                  TimestampMs now);
 
-// The notification log (Alertmanager's nflog), in memory for now: what each
-// (group key, receiver, integration) was last told. Entries expire after `retention`.
-// Persisting it in SQLite under --storage.path is a later step. Loop thread only.
+// The notification log (Alertmanager's nflog) in memory: what each (group key, receiver,
+// integration) was last told. Entries expire after `retention`. The Dispatcher persists
+// the delivered entries through its Store. Loop thread only.
 class NotificationLog {
  public:
   explicit NotificationLog(absl::Duration retention = absl::Hours(120)) : retention_(retention) {}
@@ -40,6 +41,7 @@ class NotificationLog {
 
   const LogEntry* Get(const std::string& key) const;
   void Set(const std::string& key, LogEntry entry) { entries_[key] = std::move(entry); }
+  void Erase(const std::string& key) { entries_.erase(key); }
   // Drops entries older than the retention.
   void GC(TimestampMs now);
   size_t size() const { return entries_.size(); }

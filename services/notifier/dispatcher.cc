@@ -12,14 +12,52 @@ namespace {
 // Resolved alerts are kept this long for status and re-routing on reload.
 constexpr TimestampMs kResolvedRetentionMs = 15 * 60 * 1000;
 constexpr TimestampMs kGcIntervalMs = 60 * 1000;
+// As NotificationLog's default retention (Alertmanager's --data.retention).
+constexpr absl::Duration kLogRetention = absl::Hours(120);
 
 }  // namespace
 
-Dispatcher::Dispatcher(std::shared_ptr<const Config> config, std::string external_url)
-    : config_(std::move(config)), external_url_(std::move(external_url)) {}
+Dispatcher::Dispatcher(std::shared_ptr<const Config> config, std::string external_url, Store* store)
+    : config_(std::move(config)), external_url_(std::move(external_url)), store_(store) {}
+
+void Dispatcher::StoreResult(const absl::Status& s) {
+  if (s.ok()) return;
+  ++store_errors_;
+  store_error_ = std::string(s.message());
+}
+
+absl::StatusOr<std::vector<Notification>> Dispatcher::Recover(TimestampMs now) {
+  std::vector<Notification> owed;
+  if (store_ == nullptr) return owed;
+  auto alerts = store_->LoadAlerts();
+  if (!alerts.ok()) return alerts.status();
+  auto log = store_->LoadLog();
+  if (!log.ok()) return log.status();
+  auto outbox = store_->LoadOutbox();
+  if (!outbox.ok()) return outbox.status();
+  for (Alert& a : *alerts) alerts_[a.fingerprint] = std::move(a);
+  for (const auto& [key, entry] : *log) {
+    delivered_.Set(key, entry);
+    nflog_.Set(key, entry);
+    sequences_[key] = std::max(sequences_[key], entry.sequence);
+  }
+  for (Store::OutboxRow& row : *outbox) {
+    Notification& n = row.notification;
+    const std::string key = n.StreamKey();
+    nflog_.Set(key, row.entry);
+    sequences_[key] = std::max(sequences_[key], n.sequence);
+    n.id = next_id_++;
+    in_flight_[n.id] = InFlight{key, row.entry};
+    Record(n);
+    owed.push_back(std::move(n));
+  }
+  for (const auto& [fp, alert] : alerts_) RouteAlert(alert, now);
+  return owed;
+}
 
 Dispatcher::IngestResult Dispatcher::OnAlerts(const v1::AlertBatch& batch, TimestampMs now) {
   IngestResult result;
+  Store::Transaction tx(store_);
   for (const v1::AlertEvent& event : batch.alerts()) {
     auto alert = AlertFromEvent(event, now, config_->resolve_timeout);
     if (!alert.ok()) {
@@ -37,8 +75,10 @@ Dispatcher::IngestResult Dispatcher::OnAlerts(const v1::AlertBatch& batch, Times
       if (alert->updated_at_ms < it->second.updated_at_ms) continue;  // stale event
       it->second = MergeAlerts(it->second, *alert, now);
     }
+    if (store_ != nullptr) StoreResult(store_->PutAlert(it->second));
     RouteAlert(it->second, now);
   }
+  StoreResult(tx.Commit());
   return result;
 }
 
@@ -56,6 +96,7 @@ void Dispatcher::RouteAlert(const Alert& alert, TimestampMs now) {
 
 std::vector<Notification> Dispatcher::Tick(TimestampMs now) {
   std::vector<Notification> out;
+  Store::Transaction tx(store_);
   for (auto it = groups_.begin(); it != groups_.end();) {
     AggregationGroup& group = *it->second;
     if (group.Due(now)) Flush(group, now, &out);
@@ -64,20 +105,27 @@ std::vector<Notification> Dispatcher::Tick(TimestampMs now) {
   if (now - last_gc_ms_ >= kGcIntervalMs) {
     last_gc_ms_ = now;
     nflog_.GC(now);
+    delivered_.GC(now);
+    if (store_ != nullptr) {
+      StoreResult(store_->DeleteLogBefore(now - absl::ToInt64Milliseconds(kLogRetention)));
+    }
     for (auto it = alerts_.begin(); it != alerts_.end();) {
       const Alert& a = it->second;
       if (a.Resolved(now) && a.ends_at_ms + kResolvedRetentionMs < now) {
+        if (store_ != nullptr) StoreResult(store_->DeleteAlert(a.fingerprint));
         alerts_.erase(it++);
       } else {
         ++it;
       }
     }
   }
+  StoreResult(tx.Commit());
   return out;
 }
 
 void Dispatcher::Flush(AggregationGroup& group, TimestampMs now, std::vector<Notification>* out) {
   std::vector<Alert> alerts = group.Flush(now);
+  ++flushes_;
   const RouteOptions& opts = group.route().options();
   const Receiver* receiver = config_->FindReceiver(opts.receiver);
   FingerprintSet firing, resolved;
@@ -90,21 +138,27 @@ void Dispatcher::Flush(AggregationGroup& group, TimestampMs now, std::vector<Not
                      opts.repeat_interval, now)) {
       continue;
     }
-    // Alertmanager logs the notification once delivered; here it is logged when handed
-    // to delivery, which retries until delivered or superseded by a newer one.
-    nflog_.Set(log_key, LogEntry{firing, resolved, now});
+    const uint64_t sequence = ++sequences_[log_key];
+    LogEntry entry{firing, resolved, now, sequence};
+    nflog_.Set(log_key, entry);
     std::vector<Alert> sent;
     for (const Alert& a : alerts) {
       if (integration.send_resolved || !a.Resolved(now)) sent.push_back(a);
     }
-    if (sent.empty()) continue;
+    if (sent.empty()) {
+      // Nothing to tell this integration (resolved alerts without send_resolved): like
+      // Alertmanager, log it as notified so the firing set is cleared.
+      delivered_.Set(log_key, entry);
+      if (store_ != nullptr) StoreResult(store_->PutLog(log_key, entry));
+      continue;
+    }
 
     Notification n;
     n.id = next_id_++;
     n.receiver = receiver->name;
     n.integration = integration;
     n.group_key = group.key();
-    n.sequence = ++sequences_[n.StreamKey()];
+    n.sequence = sequence;
     n.status = GroupStatus(sent, now);
     for (const Alert& a : sent) n.fingerprints.push_back(a.FingerprintHex());
     n.body = WebhookMessage({.receiver = receiver->name,
@@ -115,18 +169,24 @@ void Dispatcher::Flush(AggregationGroup& group, TimestampMs now, std::vector<Not
                              .max_alerts = integration.max_alerts,
                              .now = now});
     n.created_ms = now;
-
-    v1::Notification record;
-    record.set_receiver(n.receiver);
-    record.set_group_key(n.group_key);
-    record.set_status(n.status);
-    for (const std::string& fp : n.fingerprints) record.add_fingerprints(fp);
-    record.set_sent_at_ms(now);
-    history_.emplace_back(n.id, std::move(record));
-    while (history_.size() > kHistorySize) history_.pop_front();
+    // Owed from now on: written before delivery starts, deleted once it is done.
+    if (store_ != nullptr) StoreResult(store_->PutOutbox(n, entry));
+    in_flight_[n.id] = InFlight{log_key, std::move(entry)};
+    Record(n);
     out->push_back(std::move(n));
   }
   group.DeleteResolved(alerts, now);
+}
+
+void Dispatcher::Record(const Notification& n) {
+  v1::Notification record;
+  record.set_receiver(n.receiver);
+  record.set_group_key(n.group_key);
+  record.set_status(n.status);
+  for (const std::string& fp : n.fingerprints) record.add_fingerprints(fp);
+  record.set_sent_at_ms(n.created_ms);
+  history_.emplace_back(n.id, std::move(record));
+  while (history_.size() > kHistorySize) history_.pop_front();
 }
 
 TimestampMs Dispatcher::NextDeadline() const {
@@ -143,6 +203,42 @@ v1::Notification* Dispatcher::FindHistory(uint64_t id) {
 }
 
 void Dispatcher::OnDeliveryResult(const DeliveryResult& result) {
+  if (result.final) {
+    auto it = in_flight_.find(result.id);
+    if (it != in_flight_.end()) {
+      InFlight done = std::move(it->second);
+      in_flight_.erase(it);
+      Store::Transaction tx(store_);
+      if (result.delivered) {
+        const LogEntry* prev = delivered_.Get(done.stream_key);
+        if (prev == nullptr || prev->sequence < done.entry.sequence) {
+          delivered_.Set(done.stream_key, done.entry);
+          if (store_ != nullptr) StoreResult(store_->PutLog(done.stream_key, done.entry));
+        }
+      } else if (!result.superseded) {
+        // Failed for good: back to what was delivered, so the next flush tries again.
+        // The log keeps the sequence, so that attempt's idempotency key is not reused.
+        LogEntry back;
+        if (const LogEntry* d = delivered_.Get(done.stream_key)) {
+          back = *d;
+        } else {
+          back.timestamp_ms = done.entry.timestamp_ms;
+        }
+        back.sequence = std::max(back.sequence, done.entry.sequence);
+        delivered_.Set(done.stream_key, back);
+        if (store_ != nullptr) StoreResult(store_->PutLog(done.stream_key, back));
+        const LogEntry* handed = nflog_.Get(done.stream_key);
+        if (handed != nullptr && handed->sequence == done.entry.sequence) {
+          nflog_.Set(done.stream_key, back);
+        }
+      }
+      // A superseded notification's row was already replaced by the newer one.
+      if (store_ != nullptr && !result.superseded) {
+        StoreResult(store_->DeleteOutbox(done.stream_key, done.entry.sequence));
+      }
+      StoreResult(tx.Commit());
+    }
+  }
   v1::Notification* record = FindHistory(result.id);
   if (record == nullptr) return;  // fell out of the history
   record->set_attempts(result.attempts);
@@ -208,6 +304,9 @@ std::vector<v1::Notification> Dispatcher::RecentNotifications(size_t limit) cons
 
 std::vector<std::string> Dispatcher::Problems() const {
   std::vector<std::string> out;
+  if (store_errors_ > 0) {
+    out.push_back(StrCat(store_errors_, " storage write(s) failed, last: ", store_error_));
+  }
   for (const auto& [who, error] : failing_) {
     out.push_back(StrCat(who, ": last delivery failed: ", error));
   }

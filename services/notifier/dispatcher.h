@@ -15,6 +15,7 @@
 #include "services/notifier/config.h"
 #include "services/notifier/dedup.h"
 #include "services/notifier/notification.h"
+#include "services/notifier/store.h"
 #include "vigil/v1/alerts.pb.h"
 #include "vigil/v1/control.pb.h"
 
@@ -25,12 +26,21 @@ namespace vigil::notifier {
 // groups, and on each group's timer decides which receiver integrations need a
 // notification. Time comes only from the `now` arguments. Not thread-safe: owned by the
 // loop thread.
+//
+// Durability (with a Store): alerts are written as they are ingested; a notification is
+// written to the outbox when handed to delivery and moves to the notification log once
+// delivered. After a restart, Recover() reloads all three: delivered notifications are
+// not sent again, owed ones are re-sent with the same idempotency key, and groups are
+// rebuilt from the alerts (resolved ones included, so an owed resolved notification goes
+// out). A failed store write is reported in Problems(); the core keeps working.
 class Dispatcher {
  public:
   static constexpr size_t kHistorySize = 1000;
   static constexpr TimestampMs kNever = std::numeric_limits<TimestampMs>::max();
 
-  explicit Dispatcher(std::shared_ptr<const Config> config, std::string external_url = "");
+  // `store` may be null (nothing persisted); it must outlive the dispatcher.
+  explicit Dispatcher(std::shared_ptr<const Config> config, std::string external_url = "",
+                      Store* store = nullptr);
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
 
@@ -42,6 +52,10 @@ class Dispatcher {
   };
   // Applies alert events (state-based, idempotent) and routes them into groups.
   IngestResult OnAlerts(const v1::AlertBatch& batch, TimestampMs now);
+
+  // Loads the store's alerts, notification log and owed notifications; returns the owed
+  // notifications, to be handed to delivery again. Call once, before anything else.
+  absl::StatusOr<std::vector<Notification>> Recover(TimestampMs now);
 
   // Flushes the groups that are due; returns the notifications to deliver.
   std::vector<Notification> Tick(TimestampMs now);
@@ -62,6 +76,8 @@ class Dispatcher {
   size_t Groups() const { return groups_.size(); }
   uint64_t notifications_sent() const { return sent_; }
   uint64_t notifications_failed() const { return failed_; }
+  uint64_t group_flushes() const { return flushes_; }
+  uint64_t store_errors() const { return store_errors_; }
   // Newest first; limit 0 means all kept.
   std::vector<v1::Notification> RecentNotifications(size_t limit) const;
   // One sentence per receiver integration whose last delivery attempt failed.
@@ -74,19 +90,33 @@ class Dispatcher {
   void RouteAlert(const Alert& alert, TimestampMs now);
   void Flush(AggregationGroup& group, TimestampMs now, std::vector<Notification>* out);
   v1::Notification* FindHistory(uint64_t id);
+  void Record(const Notification& n);
+  void StoreResult(const absl::Status& s);
+
+  // A notification handed to delivery and not finished yet.
+  struct InFlight {
+    std::string stream_key;
+    LogEntry entry;
+  };
 
   std::shared_ptr<const Config> config_;
   std::string external_url_;
   absl::flat_hash_map<uint64_t, Alert> alerts_;  // by fingerprint
   // By route id and group labels; ordered so that ticks are deterministic.
   std::map<std::string, std::unique_ptr<AggregationGroup>> groups_;
-  NotificationLog nflog_;
+  Store* store_;
+  NotificationLog nflog_;                                 // handed to delivery (dedup decisions)
+  NotificationLog delivered_;                             // delivered (what the store's log holds)
+  absl::flat_hash_map<uint64_t, InFlight> in_flight_;     // by notification id
   absl::flat_hash_map<std::string, uint64_t> sequences_;  // by stream key
   uint64_t next_id_ = 1;
   std::deque<std::pair<uint64_t, v1::Notification>> history_;  // oldest first
   std::map<std::string, std::string> failing_;  // "receiver/integration" -> last error
   uint64_t sent_ = 0;
   uint64_t failed_ = 0;
+  uint64_t flushes_ = 0;
+  uint64_t store_errors_ = 0;
+  std::string store_error_;
   TimestampMs last_gc_ms_ = 0;
 };
 

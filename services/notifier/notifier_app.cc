@@ -22,6 +22,7 @@
 #include "services/notifier/config.h"
 #include "services/notifier/delivery.h"
 #include "services/notifier/dispatcher.h"
+#include "services/notifier/store.h"
 #include "vigil/v1/control.grpc.pb.h"
 
 namespace vigil::notifier {
@@ -61,14 +62,20 @@ int Fail(const std::string& what) {
 int RunNotifier(const service::CommonFlags& flags) {
   auto loaded = LoadConfig(flags.config_file);
   if (!loaded.ok()) return Fail(std::string(loaded.status().message()));
+  const Clock& clock = SystemClock();
+  std::unique_ptr<Store> store;
   if (!flags.storage_path.empty()) {
-    // The notification log will live here (SQLite); for now it is kept in memory.
     std::error_code ec;
     std::filesystem::create_directories(flags.storage_path, ec);
     if (ec) return Fail(StrCat("--storage.path ", flags.storage_path, ": ", ec.message()));
+    auto opened = Store::Open(flags.storage_path + "/notifier.db");
+    if (!opened.ok()) return Fail(std::string(opened.status().message()));
+    store = std::move(*opened);
   }
-  const Clock& clock = SystemClock();
-  Dispatcher dispatcher(std::make_shared<const Config>(std::move(*loaded)));
+  Dispatcher dispatcher(std::make_shared<const Config>(std::move(*loaded)), "", store.get());
+  // Alerts, the notification log and the notifications still owed, from the last run.
+  auto owed = dispatcher.Recover(clock.NowMs());
+  if (!owed.ok()) return Fail(std::string(owed.status().message()));
 
   zmq::context_t ctx;
   service::Runtime rt("notifier", flags, clock);
@@ -111,6 +118,9 @@ int RunNotifier(const service::CommonFlags& flags) {
     for (const Receiver& r : dispatcher.config().receivers) deliverer.InitReceiverMetrics(r.name);
   };
   init_metrics();
+  if (!owed->empty())
+    spdlog::info("re-sending {} notification(s) owed from the last run", owed->size());
+  for (Notification& n : *owed) deliverer.Submit(std::move(n));
 
   auto ingest = [&](const v1::AlertBatch& batch, TimestampMs now) {
     Dispatcher::IngestResult r = dispatcher.OnAlerts(batch, now);
@@ -137,6 +147,7 @@ int RunNotifier(const service::CommonFlags& flags) {
             stats["groups"] = static_cast<double>(dispatcher.Groups());
             stats["notifications_sent"] = static_cast<double>(dispatcher.notifications_sent());
             stats["notifications_failed"] = static_cast<double>(dispatcher.notifications_failed());
+            stats["group_flushes"] = static_cast<double>(dispatcher.group_flushes());
             stats["queue_length"] = static_cast<double>(deliverer.QueueLength());
             for (const std::string& p : dispatcher.Problems()) s->add_problems(p);
           },

@@ -1,0 +1,100 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "services/notifier/alert.h"
+#include "services/notifier/dedup.h"
+#include "services/notifier/notification.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace vigil::notifier {
+
+// The notifier's durable state, in one SQLite file (WAL, synchronous=NORMAL: a committed
+// transaction survives the process being killed).
+//
+// Tables:
+//   alerts   - the alerts held, by fingerprint (resolved ones too, until garbage-collected),
+//              so that groups and owed resolved notifications survive a restart;
+//   nflog    - per stream (group key, receiver, integration): what was last *delivered*
+//              (firing/resolved fingerprints, time, sequence);
+//   outbox   - per stream: the notification handed to delivery and not yet delivered
+//              (body, idempotency sequence, and the log entry it will become);
+//   silences - Alertmanager silences as their API JSON, by id.
+//
+// Threading: not thread-safe; confined to the loop thread that opened it. Group writes
+// in a Transaction so each ingested batch or tick costs one commit.
+class Store {
+ public:
+  // Opens (creating if needed) the database at `path`; ":memory:" for tests.
+  static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& path);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // A write transaction: begun on construction, rolled back unless Commit() succeeded.
+  class Transaction {
+   public:
+    explicit Transaction(Store* store);  // null store: a no-op
+    ~Transaction();
+    Transaction(const Transaction&) = delete;
+    Transaction& operator=(const Transaction&) = delete;
+    absl::Status Commit();
+
+   private:
+    Store* store_;
+    bool open_ = false;
+  };
+
+  absl::Status PutAlert(const Alert& alert);
+  absl::Status DeleteAlert(uint64_t fingerprint);
+  absl::StatusOr<std::vector<Alert>> LoadAlerts();
+
+  // The delivered log, keyed by Notification::StreamKey().
+  absl::Status PutLog(const std::string& stream_key, const LogEntry& entry);
+  absl::Status DeleteLogBefore(TimestampMs cutoff_ms);
+  absl::StatusOr<std::map<std::string, LogEntry>> LoadLog();
+
+  // Notifications owed: one per stream, a newer one replaces the older.
+  struct OutboxRow {
+    Notification notification;  // id is not stored (0 when loaded)
+    LogEntry entry;             // what the log records once it is delivered
+  };
+  absl::Status PutOutbox(const Notification& n, const LogEntry& entry);
+  // Deletes the stream's row if it still holds `sequence`.
+  absl::Status DeleteOutbox(const std::string& stream_key, uint64_t sequence);
+  absl::StatusOr<std::vector<OutboxRow>> LoadOutbox();
+
+  // Silences as opaque JSON documents (see silences.h), by id.
+  absl::Status PutSilence(const std::string& id, const std::string& json, TimestampMs ends_at_ms);
+  absl::Status DeleteSilencesEndedBefore(TimestampMs cutoff_ms);
+  absl::StatusOr<std::vector<std::string>> LoadSilences();
+
+ private:
+  Store() = default;
+  absl::Status Init(const std::string& path);
+  absl::Status Exec(const char* sql);
+  absl::Status Error(std::string_view what) const;
+  // A cached prepared statement, reset and unbound.
+  absl::StatusOr<sqlite3_stmt*> Stmt(const char* sql);
+  // Runs a statement that returns no rows.
+  absl::Status Run(sqlite3_stmt* st, std::string_view what);
+
+  std::string path_;
+  sqlite3* db_ = nullptr;
+  std::map<const char*, sqlite3_stmt*> statements_;
+};
+
+// "a1b2...,c3d4..." (sorted hex fingerprints) and back; used by the store and tests.
+std::string EncodeFingerprints(const FingerprintSet& set);
+FingerprintSet DecodeFingerprints(std::string_view text);
+
+}  // namespace vigil::notifier

@@ -1,0 +1,218 @@
+// The notifier's durable state: the store round-trips what it holds, and a Dispatcher
+// recovered from it after a "crash" (the old one simply dropped) neither repeats a
+// delivered notification nor forgets an owed one.
+
+#include "services/notifier/store.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "services/notifier/dispatcher.h"
+
+namespace vigil::notifier {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using ::testing::SizeIs;
+
+constexpr TimestampMs kS = 1000;
+constexpr TimestampMs kT0 = 1'700'000'000'000;
+
+constexpr char kConfig[] = R"(
+route:
+  receiver: hook
+  group_by: [alertname]
+  group_wait: 30s
+  group_interval: 1m
+  repeat_interval: 4h
+receivers:
+  - name: hook
+    webhook_configs: [{url: "http://127.0.0.1:1/hook"}]
+)";
+
+std::shared_ptr<const Config> TestConfig() {
+  auto cfg = ParseConfig("am.yml", kConfig);
+  EXPECT_TRUE(cfg.ok()) << cfg.status();
+  return std::make_shared<const Config>(std::move(*cfg));
+}
+
+v1::AlertBatch Event(const labels::Labels& ls, bool firing, TimestampMs fired_at, TimestampMs now) {
+  v1::AlertBatch b;
+  v1::AlertEvent* e = b.add_alerts();
+  for (const labels::Label& l : ls) {
+    v1::Label* p = e->add_labels();
+    p->set_name(l.name);
+    p->set_value(l.value);
+  }
+  e->set_state(firing ? v1::ALERT_STATE_FIRING : v1::ALERT_STATE_INACTIVE);
+  e->set_fired_at_ms(fired_at);
+  if (firing) {
+    e->set_valid_until_ms(now + 240 * kS);
+  } else {
+    e->set_resolved_at_ms(now);
+  }
+  e->set_event_time_ms(now);
+  return b;
+}
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/notifier_store_test_" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  // A fresh process: reopens the file and recovers a new dispatcher from it.
+  std::vector<Notification> Restart(TimestampMs now) {
+    dispatcher_.reset();
+    store_.reset();
+    auto s = Store::Open(dir_ + "/notifier.db");
+    EXPECT_TRUE(s.ok()) << s.status();
+    store_ = std::move(*s);
+    dispatcher_ = std::make_unique<Dispatcher>(TestConfig(), "http://am", store_.get());
+    auto owed = dispatcher_->Recover(now);
+    EXPECT_TRUE(owed.ok()) << owed.status();
+    return *owed;
+  }
+  void Deliver(const Notification& n) {
+    dispatcher_->OnDeliveryResult({.id = n.id, .final = true, .delivered = true, .attempts = 1});
+  }
+
+  std::string dir_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+  const labels::Labels a_{{"alertname", "A"}, {"instance", "1"}};
+};
+
+TEST_F(StoreTest, RoundTripsAlertsLogOutboxAndSilences) {
+  auto s = Store::Open(":memory:");
+  ASSERT_TRUE(s.ok()) << s.status();
+  Store& store = **s;
+  Alert a{.labels = a_,
+          .annotations = {{"summary", "x"}},
+          .starts_at_ms = 1,
+          .ends_at_ms = 2,
+          .generator_url = "g",
+          .fingerprint = a_.Fingerprint(),
+          .updated_at_ms = 3};
+  ASSERT_TRUE(store.PutAlert(a).ok());
+  auto alerts = store.LoadAlerts();
+  ASSERT_TRUE(alerts.ok());
+  EXPECT_THAT(*alerts, ElementsAre(a));
+
+  LogEntry e{{1, 2}, {3}, 10, 7};
+  ASSERT_TRUE(store.PutLog("k", e).ok());
+  auto log = store.LoadLog();
+  ASSERT_TRUE(log.ok());
+  ASSERT_EQ(log->count("k"), 1u);
+  EXPECT_EQ(log->at("k").firing, e.firing);
+  EXPECT_EQ(log->at("k").resolved, e.resolved);
+  EXPECT_EQ(log->at("k").sequence, 7u);
+  ASSERT_TRUE(store.DeleteLogBefore(11).ok());
+  EXPECT_THAT(*store.LoadLog(), IsEmpty());
+
+  Notification n{.receiver = "hook",
+                 .integration = {Integration::Kind::kWebhook, 0, "http://h", true, 5},
+                 .group_key = "{}:{}",
+                 .sequence = 4,
+                 .status = "firing",
+                 .fingerprints = {"00000000000000aa", "00000000000000bb"},
+                 .body = "{\"x\":1}",
+                 .created_ms = 9};
+  ASSERT_TRUE(store.PutOutbox(n, e).ok());
+  auto outbox = store.LoadOutbox();
+  ASSERT_TRUE(outbox.ok());
+  ASSERT_THAT(*outbox, SizeIs(1));
+  const Notification& m = (*outbox)[0].notification;
+  EXPECT_EQ(m.StreamKey(), n.StreamKey());
+  EXPECT_EQ(m.integration.target, "http://h");
+  EXPECT_EQ(m.integration.max_alerts, 5);
+  EXPECT_EQ(m.sequence, 4u);
+  EXPECT_EQ(m.fingerprints, n.fingerprints);
+  EXPECT_EQ(m.body, n.body);
+  EXPECT_EQ((*outbox)[0].entry.firing, e.firing);
+  // Only the row still holding that sequence is deleted.
+  ASSERT_TRUE(store.DeleteOutbox(n.StreamKey(), 3).ok());
+  EXPECT_THAT(*store.LoadOutbox(), SizeIs(1));
+  ASSERT_TRUE(store.DeleteOutbox(n.StreamKey(), 4).ok());
+  EXPECT_THAT(*store.LoadOutbox(), IsEmpty());
+
+  ASSERT_TRUE(store.PutSilence("s1", "{}", 100).ok());
+  EXPECT_THAT(*store.LoadSilences(), ElementsAre("{}"));
+  ASSERT_TRUE(store.DeleteSilencesEndedBefore(101).ok());
+  EXPECT_THAT(*store.LoadSilences(), IsEmpty());
+}
+
+TEST_F(StoreTest, PendingGroupIsNotifiedAfterRestart) {
+  EXPECT_THAT(Restart(kT0), IsEmpty());
+  dispatcher_->OnAlerts(Event(a_, true, kT0, kT0), kT0);
+  EXPECT_THAT(dispatcher_->Tick(kT0 + 10 * kS), IsEmpty());  // group_wait not over
+  // Crash; back 20 s later: the alert is known, its group waits out group_wait.
+  EXPECT_THAT(Restart(kT0 + 20 * kS), IsEmpty());
+  EXPECT_EQ(dispatcher_->ActiveAlerts(kT0 + 20 * kS), 1u);
+  auto sent = dispatcher_->Tick(kT0 + 50 * kS);
+  ASSERT_THAT(sent, SizeIs(1));
+  EXPECT_EQ(sent[0].status, "firing");
+}
+
+TEST_F(StoreTest, DeliveredIsNotResentAndOwedResolvedIsSent) {
+  Restart(kT0);
+  dispatcher_->OnAlerts(Event(a_, true, kT0, kT0), kT0);
+  auto sent = dispatcher_->Tick(kT0 + 30 * kS);
+  ASSERT_THAT(sent, SizeIs(1));
+  Deliver(sent[0]);
+
+  // Crash after delivery: nothing is owed, and re-flushing the group sends nothing.
+  EXPECT_THAT(Restart(kT0 + 40 * kS), IsEmpty());
+  EXPECT_THAT(dispatcher_->Tick(kT0 + 40 * kS), IsEmpty());
+  EXPECT_THAT(dispatcher_->Tick(kT0 + 200 * kS), IsEmpty());
+
+  // Resolved, then a crash before the group's next flush (Alertmanager #2370).
+  dispatcher_->OnAlerts(Event(a_, false, kT0, kT0 + 210 * kS), kT0 + 210 * kS);
+  EXPECT_THAT(Restart(kT0 + 215 * kS), IsEmpty());
+  sent = dispatcher_->Tick(kT0 + 215 * kS);
+  ASSERT_THAT(sent, SizeIs(1));
+  EXPECT_EQ(sent[0].status, "resolved");
+  EXPECT_EQ(sent[0].sequence, 2u);  // a new idempotency key
+  Deliver(sent[0]);
+  EXPECT_THAT(Restart(kT0 + 300 * kS), IsEmpty());
+  EXPECT_THAT(dispatcher_->Tick(kT0 + 300 * kS), IsEmpty());
+}
+
+TEST_F(StoreTest, UndeliveredNotificationIsOwedWithItsIdempotencyKey) {
+  Restart(kT0);
+  dispatcher_->OnAlerts(Event(a_, true, kT0, kT0), kT0);
+  auto sent = dispatcher_->Tick(kT0 + 30 * kS);
+  ASSERT_THAT(sent, SizeIs(1));
+  dispatcher_->OnDeliveryResult({.id = sent[0].id, .attempts = 1, .error = "HTTP 500"});
+
+  // Crash while the webhook fails: the notification comes back, same key and body, once.
+  auto owed = Restart(kT0 + 40 * kS);
+  ASSERT_THAT(owed, SizeIs(1));
+  EXPECT_EQ(owed[0].IdempotencyKey(), sent[0].IdempotencyKey());
+  EXPECT_EQ(owed[0].body, sent[0].body);
+  EXPECT_THAT(dispatcher_->Tick(kT0 + 40 * kS), IsEmpty());  // not a second copy
+  Deliver(owed[0]);
+  EXPECT_THAT(Restart(kT0 + 50 * kS), IsEmpty());
+  EXPECT_THAT(dispatcher_->Tick(kT0 + 120 * kS), IsEmpty());
+}
+
+TEST_F(StoreTest, NotificationFailedForGoodIsRetriedAtTheNextFlush) {
+  Restart(kT0);
+  dispatcher_->OnAlerts(Event(a_, true, kT0, kT0), kT0);
+  auto sent = dispatcher_->Tick(kT0 + 30 * kS);
+  ASSERT_THAT(sent, SizeIs(1));
+  dispatcher_->OnDeliveryResult(
+      {.id = sent[0].id, .final = true, .attempts = 1, .error = "HTTP 400"});
+  EXPECT_THAT(Restart(kT0 + 40 * kS), IsEmpty());  // no longer owed ...
+  auto again = dispatcher_->Tick(kT0 + 100 * kS);  // ... but not logged as notified either
+  ASSERT_THAT(again, SizeIs(1));
+  EXPECT_GT(again[0].sequence, sent[0].sequence);
+}
+
+}  // namespace
+}  // namespace vigil::notifier
