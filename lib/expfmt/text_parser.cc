@@ -21,18 +21,6 @@ bool IsBlank(char c) { return c == ' ' || c == '\t'; }
 
 }  // namespace
 
-std::string_view MetricTypeName(MetricType t) {
-  switch (t) {
-    case MetricType::kCounter: return "counter";
-    case MetricType::kGauge: return "gauge";
-    case MetricType::kHistogram: return "histogram";
-    case MetricType::kSummary: return "summary";
-    case MetricType::kUntyped: return "untyped";
-    case MetricType::kUnknown: break;
-  }
-  return "unknown";
-}
-
 std::optional<double> ParseFloat(std::string_view s) {
   if (s.empty() || s.size() > 64) return std::nullopt;
   std::string_view body = s;
@@ -41,9 +29,9 @@ std::optional<double> ParseFloat(std::string_view s) {
     neg = body[0] == '-';
     body.remove_prefix(1);
   }
-  if (absl::EqualsIgnoreCase(ToAbsl(body), "inf") || absl::EqualsIgnoreCase(ToAbsl(body), "infinity")) {
-    return neg ? -std::numeric_limits<double>::infinity()
-               : std::numeric_limits<double>::infinity();
+  if (absl::EqualsIgnoreCase(ToAbsl(body), "inf") ||
+      absl::EqualsIgnoreCase(ToAbsl(body), "infinity")) {
+    return neg ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
   }
   if (absl::EqualsIgnoreCase(ToAbsl(body), "nan")) {
     if (s[0] == '+' || s[0] == '-') return std::nullopt;  // Go rejects signed NaN
@@ -95,7 +83,10 @@ absl::StatusOr<Entry> TextParser::Next() {
       entry = ParseComment(line_end);
     } else {
       absl::Status s = ParseSeries(line_end);
-      if (s.ok()) entry = Entry::kSeries; else entry = s;
+      if (s.ok())
+        entry = Entry::kSeries;
+      else
+        entry = s;
     }
     if (!entry.ok()) done_ = true;
     return entry;
@@ -125,9 +116,14 @@ absl::StatusOr<Entry> TextParser::ParseComment(size_t line_end) {
     for (size_t i = 0; i < rest.size(); ++i) {
       if (rest[i] == '\\' && i + 1 < rest.size()) {
         char n = rest[++i];
-        if (n == 'n') help_.push_back('\n');
-        else if (n == '\\') help_.push_back('\\');
-        else { help_.push_back('\\'); help_.push_back(n); }
+        if (n == 'n')
+          help_.push_back('\n');
+        else if (n == '\\')
+          help_.push_back('\\');
+        else {
+          help_.push_back('\\');
+          help_.push_back(n);
+        }
       } else {
         help_.push_back(rest[i]);
       }
@@ -135,12 +131,18 @@ absl::StatusOr<Entry> TextParser::ParseComment(size_t line_end) {
     return Entry::kHelp;
   }
   while (!rest.empty() && IsBlank(rest.back())) rest.remove_suffix(1);
-  if (rest == "counter") type_ = MetricType::kCounter;
-  else if (rest == "gauge") type_ = MetricType::kGauge;
-  else if (rest == "histogram") type_ = MetricType::kHistogram;
-  else if (rest == "summary") type_ = MetricType::kSummary;
-  else if (rest == "untyped") type_ = MetricType::kUntyped;
-  else return Error(p, StrCat("invalid metric type \"", rest, "\""));
+  if (rest == "counter")
+    type_ = MetricType::kCounter;
+  else if (rest == "gauge")
+    type_ = MetricType::kGauge;
+  else if (rest == "histogram")
+    type_ = MetricType::kHistogram;
+  else if (rest == "summary")
+    type_ = MetricType::kSummary;
+  else if (rest == "untyped")
+    type_ = MetricType::kUntyped;
+  else
+    return Error(p, StrCat("invalid metric type \"", rest, "\""));
   return Entry::kType;
 }
 
@@ -171,10 +173,14 @@ absl::Status TextParser::ParseLabels(size_t& p, size_t line_end) {
       if (c == '\\') {
         if (p + 1 >= line_end) return Error(p, "unterminated escape in label value");
         char n = input_[p + 1];
-        if (n == 'n') value.push_back('\n');
-        else if (n == '\\') value.push_back('\\');
-        else if (n == '"') value.push_back('"');
-        else return Error(p, StrCat("invalid escape sequence \"\\", std::string(1, n), "\""));
+        if (n == 'n')
+          value.push_back('\n');
+        else if (n == '\\')
+          value.push_back('\\');
+        else if (n == '"')
+          value.push_back('"');
+        else
+          return Error(p, StrCat("invalid escape sequence \"\\", std::string(1, n), "\""));
         p += 2;
         continue;
       }
@@ -182,7 +188,8 @@ absl::Status TextParser::ParseLabels(size_t& p, size_t line_end) {
       ++p;
     }
     ++p;  // closing quote
-    if (name == labels::kMetricName) return Error(name_start, "label name \"__name__\" is reserved");
+    if (name == labels::kMetricName)
+      return Error(name_start, "label name \"__name__\" is reserved");
     for (const auto& l : labels_) {
       if (l.name == name) return Error(name_start, StrCat("duplicate label name \"", name, "\""));
     }
@@ -220,8 +227,8 @@ absl::Status TextParser::ParseSeries(size_t line_end) {
   if (p == value_start) return Error(p, "expected value");
   std::optional<double> v = ParseFloat(input_.substr(value_start, p - value_start));
   if (!v) {
-    return Error(value_start, StrCat("invalid value \"",
-                                           input_.substr(value_start, p - value_start), "\""));
+    return Error(value_start,
+                 StrCat("invalid value \"", input_.substr(value_start, p - value_start), "\""));
   }
   value_ = *v;
   SkipBlanks(p, line_end);
@@ -230,8 +237,8 @@ absl::Status TextParser::ParseSeries(size_t line_end) {
     while (p < line_end && !IsBlank(input_[p]) && input_[p] != '\r') ++p;
     int64_t ts = 0;
     if (!absl::SimpleAtoi(ToAbsl(input_.substr(ts_start, p - ts_start)), &ts)) {
-      return Error(ts_start, StrCat("invalid timestamp \"",
-                                          input_.substr(ts_start, p - ts_start), "\""));
+      return Error(ts_start,
+                   StrCat("invalid timestamp \"", input_.substr(ts_start, p - ts_start), "\""));
     }
     timestamp_ms_ = ts;
     SkipBlanks(p, line_end);
@@ -239,12 +246,6 @@ absl::Status TextParser::ParseSeries(size_t line_end) {
   if (p < line_end && input_[p] == '\r') ++p;
   if (p != line_end) return Error(p, "unexpected text after sample");
   return absl::OkStatus();
-}
-
-labels::Labels TextParser::Labels() const {
-  std::vector<labels::Label> all = labels_;
-  all.push_back(labels::Label{std::string(labels::kMetricName), std::string(name_)});
-  return labels::Labels(std::move(all));
 }
 
 absl::StatusOr<std::vector<ParsedSample>> ParseAll(std::string_view input) {

@@ -1,8 +1,8 @@
 #include "lib/expfmt/text_parser.h"
 
-#include <cmath>
-
 #include <gtest/gtest.h>
+
+#include <cmath>
 
 namespace vigil::expfmt {
 namespace {
@@ -27,9 +27,9 @@ TEST(TextParserTest, ParsesFamiliesAndSamples) {
   ASSERT_EQ(*p.Next(), Entry::kType);
   EXPECT_EQ(p.type(), MetricType::kCounter);
   ASSERT_EQ(*p.Next(), Entry::kSeries);
-  EXPECT_EQ(p.Labels(), labels::Labels({{"__name__", "http_requests_total"},
-                                        {"method", "post"},
-                                        {"code", "200"}}));
+  EXPECT_EQ(
+      p.Labels(),
+      labels::Labels({{"__name__", "http_requests_total"}, {"method", "post"}, {"code", "200"}}));
   EXPECT_EQ(p.value(), 1027);
   EXPECT_EQ(p.timestamp_ms(), 1395066363000);
   ASSERT_EQ(*p.Next(), Entry::kSeries);
