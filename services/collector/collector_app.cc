@@ -82,8 +82,8 @@ int RunCollector(const service::CommonFlags& flags) {
               if (t.health == Health::kUp) ++up;
               if (t.health == Health::kDown) {
                 ++down;
-                s->add_problems(StrCat("target ", t.url, " (job ", t.job, ") is down: ",
-                                       t.last_error));
+                s->add_problems(
+                    StrCat("target ", t.url, " (job ", t.job, ") is down: ", t.last_error));
               }
             }
             auto& stats = *s->mutable_stats();

@@ -11,9 +11,15 @@ void TargetToProto(const Target& t, v1::Target* out) {
   out->set_scrape_url(t.url);
   codec::ToProto(t.labels, out->mutable_labels());
   switch (t.health) {
-    case Health::kUp: out->set_health(v1::TARGET_HEALTH_UP); break;
-    case Health::kDown: out->set_health(v1::TARGET_HEALTH_DOWN); break;
-    case Health::kUnknown: out->set_health(v1::TARGET_HEALTH_UNKNOWN); break;
+    case Health::kUp:
+      out->set_health(v1::TARGET_HEALTH_UP);
+      break;
+    case Health::kDown:
+      out->set_health(v1::TARGET_HEALTH_DOWN);
+      break;
+    case Health::kUnknown:
+      out->set_health(v1::TARGET_HEALTH_UNKNOWN);
+      break;
   }
   out->set_last_error(t.last_error);
   out->set_last_scrape_ms(t.last_scrape_ms);
@@ -23,8 +29,7 @@ void TargetToProto(const Target& t, v1::Target* out) {
   out->set_scrape_timeout_seconds(absl::ToDoubleSeconds(t.timeout));
 }
 
-grpc::Status CollectorService::ListTargets(grpc::ServerContext*,
-                                           const v1::ListTargetsRequest* req,
+grpc::Status CollectorService::ListTargets(grpc::ServerContext*, const v1::ListTargetsRequest* req,
                                            v1::ListTargetsResponse* resp) {
   std::string job = req->job();
   auto result = rt_.tasks().Call(

@@ -10,7 +10,14 @@ namespace vigil::collector {
 namespace {
 
 constexpr size_t kMaxBodyBytes = 64 << 20;
-constexpr char kAccept[] = "text/plain;version=0.0.4;q=1,*/*;q=0.1";
+}  // namespace
+
+// Prometheus 2.42's Accept header (scrape/scrape.go scrapeAcceptHeader).
+const char kScrapeAcceptHeader[] =
+    "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;"
+    "q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+
+namespace {
 
 struct Transfer {
   CURL* easy = nullptr;
@@ -35,17 +42,28 @@ size_t OnData(char* data, size_t size, size_t n, void* user) {
 
 const char* Reason(long code) {
   switch (code) {
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "";
+    case 301:
+      return "Moved Permanently";
+    case 302:
+      return "Found";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 500:
+      return "Internal Server Error";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return "";
   }
 }
 
@@ -84,13 +102,15 @@ void HttpScraper::Start(const ScrapeRequest& request, TimestampMs started) {
   t->url = request.url;
   t->started = started;
   double timeout_s = absl::ToDoubleSeconds(request.timeout);
-  t->headers = curl_slist_append(t->headers, StrCat("Accept: ", kAccept).c_str());
+  t->headers = curl_slist_append(t->headers, StrCat("Accept: ", kScrapeAcceptHeader).c_str());
   t->headers = curl_slist_append(
       t->headers, StrCat("X-Prometheus-Scrape-Timeout-Seconds: ", timeout_s).c_str());
   CURL* e = t->easy;
   curl_easy_setopt(e, CURLOPT_URL, t->url.c_str());
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
-  curl_easy_setopt(e, CURLOPT_USERAGENT, "vigil-collector/" "0.1");
+  curl_easy_setopt(e, CURLOPT_USERAGENT,
+                   "vigil-collector/"
+                   "0.1");
   curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "gzip");
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_s * 1000));
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -137,6 +157,9 @@ std::vector<HttpScraper::Completed> HttpScraper::Collect() {
         c.result.error = HttpStatusError(code);
       } else {
         c.result.body = std::move(t.body);
+        char* content_type = nullptr;
+        curl_easy_getinfo(e, CURLINFO_CONTENT_TYPE, &content_type);
+        if (content_type != nullptr) c.result.content_type = content_type;
       }
     }
     out.push_back(std::move(c));

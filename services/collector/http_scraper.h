@@ -36,6 +36,9 @@ class HttpScraper {
   std::unique_ptr<Impl> impl_;
 };
 
+// The Accept header of every scrape: Prometheus 2.42's, preferring OpenMetrics 1.0.
+extern const char kScrapeAcceptHeader[];
+
 // Prometheus's wording for a non-200 answer: "server returned HTTP status 503 Service Unavailable".
 std::string HttpStatusError(long code);
 

@@ -1,13 +1,12 @@
 #include "services/collector/http_scraper.h"
 
+#include <gtest/gtest.h>
 #include <httplib.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 namespace vigil::collector {
 namespace {
@@ -17,6 +16,17 @@ class HttpScraperTest : public ::testing::Test {
   void SetUp() override {
     server_.Get("/metrics", [](const httplib::Request& req, httplib::Response& res) {
       res.set_content("up_test 1\n", "text/plain; version=0.0.4");
+      res.set_header("X-Seen-Timeout", req.get_header_value("X-Prometheus-Scrape-Timeout-Seconds"));
+    });
+    server_.Get("/om", [](const httplib::Request& req, httplib::Response& res) {
+      // Answers in OpenMetrics only to a client that asks for it, as client libraries do.
+      if (req.get_header_value("Accept").find("application/openmetrics-text") == 0) {
+        res.set_content("om_test 1 1.5\n# EOF\n",
+                        "application/openmetrics-text; version=1.0.0; charset=utf-8");
+      } else {
+        res.set_content("om_test 1\n", "text/plain; version=0.0.4; charset=utf-8");
+      }
+      res.set_header("X-Seen-Accept", req.get_header_value("Accept"));
       res.set_header("X-Seen-Timeout", req.get_header_value("X-Prometheus-Scrape-Timeout-Seconds"));
     });
     server_.Get("/down", [](const httplib::Request&, httplib::Response& res) { res.status = 503; });
@@ -66,6 +76,43 @@ TEST_F(HttpScraperTest, FetchesBodiesAndReportsErrorsLikePrometheus) {
     }
   }
   EXPECT_EQ(s.in_flight(), 0u);
+}
+
+TEST_F(HttpScraperTest, NegotiatesOpenMetricsWithPrometheusHeaders) {
+  EXPECT_STREQ(kScrapeAcceptHeader,
+               "application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
+               "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1");
+  HttpScraper s;
+  std::string base = "http://127.0.0.1:" + std::to_string(port_);
+  s.Start({"om", base + "/om", absl::Milliseconds(2500)}, 100);
+  s.Start({"text", base + "/metrics", absl::Seconds(2)}, 100);
+  auto done = RunUntilDone(s, 2);
+  ASSERT_EQ(done.size(), 2u);
+  for (const auto& c : done) {
+    ASSERT_EQ(c.result.error, "") << c.target_key;
+    if (c.target_key == "om") {
+      EXPECT_EQ(c.result.body, "om_test 1 1.5\n# EOF\n");
+      EXPECT_EQ(c.result.content_type,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8");
+    } else {
+      EXPECT_EQ(c.result.content_type, "text/plain; version=0.0.4");
+    }
+  }
+}
+
+// The headers the target saw, checked through a plain HTTP client against the same handler.
+TEST_F(HttpScraperTest, SendsAcceptAndScrapeTimeoutHeaders) {
+  server_.Get("/echo", [](const httplib::Request& req, httplib::Response& res) {
+    res.set_content(req.get_header_value("Accept") + "|" +
+                        req.get_header_value("X-Prometheus-Scrape-Timeout-Seconds"),
+                    "text/plain");
+  });
+  HttpScraper s;
+  s.Start({"echo", "http://127.0.0.1:" + std::to_string(port_) + "/echo", absl::Milliseconds(2500)},
+          100);
+  auto done = RunUntilDone(s, 1);
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].result.body, std::string(kScrapeAcceptHeader) + "|2.5");
 }
 
 }  // namespace

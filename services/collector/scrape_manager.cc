@@ -4,7 +4,7 @@
 
 #include "lib/base/format.h"
 #include "lib/codec/samples.h"
-#include "lib/expfmt/text_parser.h"
+#include "lib/expfmt/parser.h"
 
 namespace vigil::collector {
 namespace {
@@ -35,8 +35,8 @@ labels::Labels MergeTargetLabels(std::vector<labels::Label> scraped, const Targe
   return labels::Labels(std::move(scraped));
 }
 
-void AddReport(codec::SampleBatchBuilder& b, const Target& t, std::string_view name,
-               TimestampMs ts, double v) {
+void AddReport(codec::SampleBatchBuilder& b, const Target& t, std::string_view name, TimestampMs ts,
+               double v) {
   b.Add(t.labels.With(labels::kMetricName, name), ts, v);
 }
 
@@ -54,8 +54,8 @@ v1::SampleBatch ScrapeManager::ApplyConfig(const promconfig::PrometheusConfig& c
   std::vector<Target> next;
   for (const auto& sc : cfg.scrape_configs) {
     for (Target& t : TargetsFromConfig(sc)) {
-      if (Target* old = Find(t.key); old != nullptr && old->interval == t.interval &&
-                                     old->labels == t.labels) {
+      if (Target* old = Find(t.key);
+          old != nullptr && old->interval == t.interval && old->labels == t.labels) {
         // Same target, same schedule: keep its state; pick up other settings.
         Target kept = std::move(*old);
         kept.timeout = t.timeout;
@@ -133,9 +133,10 @@ std::optional<v1::SampleBatch> ScrapeManager::OnScrapeDone(const std::string& ta
   };
   std::vector<Scraped> samples;
   if (error.empty()) {
-    expfmt::TextParser parser(result.body);
+    // Exemplars are parsed (a malformed one fails the scrape, as in Prometheus) and dropped.
+    std::unique_ptr<expfmt::Parser> parser = expfmt::NewParser(result.body, result.content_type);
     while (true) {
-      absl::StatusOr<expfmt::Entry> e = parser.Next();
+      absl::StatusOr<expfmt::Entry> e = parser->Next();
       if (!e.ok()) {
         error = StrCat("parse error: ", e.status().message());
         samples.clear();
@@ -143,11 +144,12 @@ std::optional<v1::SampleBatch> ScrapeManager::OnScrapeDone(const std::string& ta
       }
       if (*e == expfmt::Entry::kEof) break;
       if (*e != expfmt::Entry::kSeries) continue;
-      std::vector<labels::Label> ls = parser.series_labels();
-      ls.push_back(labels::Label{std::string(labels::kMetricName), std::string(parser.metric_name())});
-      bool explicit_ts = t->honor_timestamps && parser.timestamp_ms().has_value();
+      std::vector<labels::Label> ls = parser->series_labels();
+      ls.push_back(
+          labels::Label{std::string(labels::kMetricName), std::string(parser->metric_name())});
+      bool explicit_ts = t->honor_timestamps && parser->timestamp_ms().has_value();
       samples.push_back(Scraped{MergeTargetLabels(std::move(ls), *t),
-                                explicit_ts ? *parser.timestamp_ms() : started, parser.value(),
+                                explicit_ts ? *parser->timestamp_ms() : started, parser->value(),
                                 explicit_ts});
     }
   }

@@ -20,10 +20,13 @@ struct ScrapeRequest {
 };
 
 // What the shell got back. `error` is empty on success (HTTP 200 and a body).
+// `content_type` is the answer's Content-Type; it chooses the parser as in Prometheus
+// (OpenMetrics for application/openmetrics-text, the text format otherwise).
 struct ScrapeResult {
   std::string body;
   std::string error;
   double duration_seconds = 0;
+  std::string content_type;
 };
 
 // The collector's core (Prometheus scrape.Manager + scrapeLoop, without I/O): holds the
@@ -45,8 +48,8 @@ class ScrapeManager {
 
   // Records the outcome of the scrape of `target_key` that started at `started`.
   // Returns the batch to publish, or nullopt if the target no longer exists.
-  std::optional<v1::SampleBatch> OnScrapeDone(const std::string& target_key,
-                                              TimestampMs started, const ScrapeResult& result);
+  std::optional<v1::SampleBatch> OnScrapeDone(const std::string& target_key, TimestampMs started,
+                                              const ScrapeResult& result);
 
   // The earliest next scrape time, or nullopt with no targets.
   std::optional<TimestampMs> NextDeadline() const;

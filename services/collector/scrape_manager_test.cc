@@ -1,9 +1,9 @@
 #include "services/collector/scrape_manager.h"
 
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <map>
-
-#include <gtest/gtest.h>
 
 #include "lib/codec/samples.h"
 
@@ -112,6 +112,37 @@ TEST(ScrapeManagerTest, GarbageIsUpZeroWithThePosition) {
   EXPECT_EQ(s["up{env=\"canary\",instance=\"h:1\",job=\"app\"}"], 0);
   EXPECT_EQ(s.count("ok{env=\"canary\",instance=\"h:1\",job=\"app\"}"), 0u);  // all or nothing
   EXPECT_EQ(m.targets()[0].last_error, "parse error: line 2, column 1: invalid metric name");
+}
+
+TEST(ScrapeManagerTest, ParsesOpenMetricsWhenTheTargetAnswersInIt) {
+  ScrapeManager m;
+  m.ApplyConfig(Config(kConfig), 0);
+  std::string key = m.TakeDue(*m.NextDeadline())[0].target_key;
+  constexpr char kOm[] = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+  auto batch = m.OnScrapeDone(key, 5000,
+                              {"# TYPE c counter\n"
+                               "c_total 3 1.5 # {trace_id=\"x\"} 1\n"
+                               "c_created 1000.25\n"
+                               "# TYPE s stateset\n"
+                               "s{s=\"a\"} 1\n"
+                               "# EOF\n",
+                               "", 0, kOm});
+  auto s = Samples(*batch);
+  EXPECT_EQ(s["c_total{env=\"canary\",instance=\"h:1\",job=\"app\"}"], 3);
+  EXPECT_EQ(s["c_created{env=\"canary\",instance=\"h:1\",job=\"app\"}"], 1000.25);
+  EXPECT_EQ(s["s{env=\"canary\",instance=\"h:1\",job=\"app\",s=\"a\"}"], 1);
+  EXPECT_EQ(s["up{env=\"canary\",instance=\"h:1\",job=\"app\"}"], 1);
+  auto decoded = codec::DecodeSampleBatch(*batch);
+  ASSERT_TRUE(decoded.ok());
+  for (const auto& d : *decoded) {
+    if (d.labels.Get("__name__") == "c_total") EXPECT_EQ(d.points[0].t, 1500);  // seconds -> ms
+  }
+  // An OpenMetrics answer must end with "# EOF"; without it the scrape fails.
+  m.TakeDue(20000);
+  auto bad = Samples(*m.OnScrapeDone(key, 20000, {"c_total 1\n", "", 0, kOm}));
+  EXPECT_EQ(bad["up{env=\"canary\",instance=\"h:1\",job=\"app\"}"], 0);
+  EXPECT_EQ(m.targets()[0].last_error,
+            "parse error: line 2, column 1: data does not end with \"# EOF\"");
 }
 
 TEST(ScrapeManagerTest, RemovedTargetsGoStaleAndKeptOnesKeepState) {

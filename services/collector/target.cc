@@ -1,5 +1,6 @@
-#include "lib/base/format.h"
 #include "services/collector/target.h"
+
+#include "lib/base/format.h"
 
 namespace vigil::collector {
 
