@@ -1,69 +1,1148 @@
 #include "lib/promql/engine.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <unordered_map>
+#include <unordered_set>
 
+#include "lib/base/format.h"
 #include "lib/codec/samples.h"
+#include "lib/promql/functions.h"
+#include "lib/promql/parser.h"
+#include "re2/re2.h"
 
 namespace vigil::promql {
-namespace {
 
-bool Compare(BinOp op, double a, double b) {
-  switch (op) {
-    case BinOp::kEql: return a == b;
-    case BinOp::kNeq: return a != b;
-    case BinOp::kGtr: return a > b;
-    case BinOp::kLss: return a < b;
-    case BinOp::kGte: return a >= b;
-    case BinOp::kLte: return a <= b;
+std::vector<SeriesView> HeadQueryable::Select(const std::vector<labels::Matcher>& matchers) const {
+  std::vector<SeriesView> out;
+  for (const tsdb::MemSeries* s : head_.Select(matchers)) {
+    out.push_back(SeriesView{&s->labels, std::span<const tsdb::Point>(s->points)});
   }
-  return false;
+  // Prometheus's storage returns series sorted by labels; aggregation order depends on it.
+  std::sort(out.begin(), out.end(), [](const SeriesView& a, const SeriesView& b) { return *a.labels < *b.labels; });
+  return out;
 }
 
-Vector SelectInstant(const VectorSelector& sel, TimestampMs t, const tsdb::Head& head) {
-  Vector out;
-  for (const tsdb::MemSeries* s : head.Select(sel.matchers)) {
-    auto it = std::upper_bound(s->points.begin(), s->points.end(), t,
-                               [](TimestampMs ts, const tsdb::Point& p) { return ts < p.t; });
-    if (it == s->points.begin()) continue;
-    const tsdb::Point& p = *std::prev(it);
-    if (p.t < t - kLookbackDeltaMs || codec::IsStaleNaN(p.v)) continue;
-    out.push_back(Sample{s->labels, p.v});
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+struct EvalError {
+  std::string msg;
+};
+[[noreturn]] void Fail(std::string msg) { throw EvalError{std::move(msg)}; }
+
+// Go's math.Max / math.Min (NaN wins, +Inf / -Inf win, signed zeros ordered).
+double GoMax(double x, double y) {
+  if (std::isinf(x) && x > 0) return x;
+  if (std::isinf(y) && y > 0) return y;
+  if (std::isnan(x) || std::isnan(y)) return kNaN;
+  if (x == 0 && x == y) return std::signbit(x) ? y : x;
+  return x > y ? x : y;
+}
+double GoMin(double x, double y) {
+  if (std::isinf(x) && x < 0) return x;
+  if (std::isinf(y) && y < 0) return y;
+  if (std::isnan(x) || std::isnan(y)) return kNaN;
+  if (x == 0 && x == y) return std::signbit(x) ? x : y;
+  return x < y ? x : y;
+}
+
+labels::Labels DropName(const labels::Labels& l) { return l.Without(labels::kMetricName); }
+
+labels::Labels Keep(const labels::Labels& l, const std::vector<std::string>& names) {
+  std::vector<labels::Label> out;
+  for (const auto& lb : l) {
+    if (std::find(names.begin(), names.end(), lb.name) != names.end()) out.push_back(lb);
+  }
+  return labels::Labels(std::move(out));
+}
+
+labels::Labels Drop(const labels::Labels& l, const std::vector<std::string>& names, bool drop_name) {
+  std::vector<labels::Label> out;
+  for (const auto& lb : l) {
+    if (drop_name && lb.name == labels::kMetricName) continue;
+    if (std::find(names.begin(), names.end(), lb.name) != names.end()) continue;
+    out.push_back(lb);
+  }
+  return labels::Labels(std::move(out));
+}
+
+std::string Key(const labels::Labels& l) {
+  std::string k;
+  for (const auto& lb : l) {
+    k += lb.name;
+    k += '\xff';
+    k += lb.value;
+    k += '\xff';
+  }
+  return k;
+}
+
+void CheckNoDuplicates(const Vector& v) {
+  std::unordered_set<std::string> seen;
+  for (const Sample& s : v) {
+    if (!seen.insert(Key(s.metric)).second) Fail("vector cannot contain metrics with the same labelset");
+  }
+}
+
+// Prometheus's quantile over a set of values (aggregation and quantile_over_time).
+double Quantile(double q, std::vector<double> values) {
+  if (values.empty()) return kNaN;
+  if (q < 0) return -kInf;
+  if (q > 1) return kInf;
+  std::sort(values.begin(), values.end(), [](double a, double b) {
+    if (std::isnan(a)) return !std::isnan(b);
+    return a < b;
+  });
+  double n = static_cast<double>(values.size());
+  double rank = q * (n - 1);
+  double lower = std::max(0.0, std::floor(rank));
+  double upper = std::min(n - 1, lower + 1);
+  double weight = rank - std::floor(rank);
+  return values[static_cast<size_t>(lower)] * (1 - weight) + values[static_cast<size_t>(upper)] * weight;
+}
+
+struct Bucket {
+  double upper;
+  double count;
+};
+
+double BucketQuantile(double q, std::vector<Bucket> b) {
+  if (std::isnan(q)) return kNaN;
+  if (q < 0) return -kInf;
+  if (q > 1) return kInf;
+  std::sort(b.begin(), b.end(), [](const Bucket& x, const Bucket& y) { return x.upper < y.upper; });
+  if (!(std::isinf(b.back().upper) && b.back().upper > 0)) return kNaN;
+  // coalesceBuckets
+  std::vector<Bucket> c;
+  for (const Bucket& x : b) {
+    if (!c.empty() && c.back().upper == x.upper) {
+      c.back().count += x.count;
+    } else {
+      c.push_back(x);
+    }
+  }
+  // ensureMonotonic
+  double max = -kInf;
+  for (Bucket& x : c) {
+    if (x.count > max) {
+      max = x.count;
+    } else if (x.count < max) {
+      x.count = max;
+    }
+  }
+  if (c.size() < 2) return kNaN;
+  double observations = c.back().count;
+  if (observations == 0) return kNaN;
+  double rank = q * observations;
+  size_t i = 0;
+  size_t n = c.size() - 1;
+  {  // sort.Search(n, count >= rank)
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+      size_t h = (lo + hi) / 2;
+      if (!(c[h].count >= rank)) lo = h + 1; else hi = h;
+    }
+    i = lo;
+  }
+  if (i == c.size() - 1) return c[c.size() - 2].upper;
+  if (i == 0 && c[0].upper <= 0) return c[0].upper;
+  double start = 0, end = c[i].upper, count = c[i].count;
+  if (i > 0) {
+    start = c[i - 1].upper;
+    count -= c[i - 1].count;
+    rank -= c[i - 1].count;
+  }
+  return start + (end - start) * (rank / count);
+}
+
+std::pair<double, double> LinearRegression(std::span<const tsdb::Point> pts, int64_t intercept_time) {
+  double n = 0, sum_x = 0, sum_y = 0, sum_xy = 0, sum_x2 = 0;
+  double init_y = pts[0].v;
+  bool const_y = true;
+  for (size_t i = 0; i < pts.size(); i++) {
+    if (const_y && i > 0 && pts[i].v != init_y) const_y = false;
+    n += 1;
+    double x = static_cast<double>(pts[i].t - intercept_time) / 1e3;
+    sum_x += x;
+    sum_y += pts[i].v;
+    sum_xy += x * pts[i].v;
+    sum_x2 += x * x;
+  }
+  if (const_y) {
+    if (std::isinf(init_y)) return {kNaN, kNaN};
+    return {0, init_y};
+  }
+  double cov_xy = sum_xy - sum_x * sum_y / n;
+  double var_x = sum_x2 - sum_x * sum_x / n;
+  double slope = cov_xy / var_x;
+  double intercept = sum_y / n - slope * sum_x / n;
+  return {slope, intercept};
+}
+
+// Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+struct Civil {
+  int64_t year;
+  int month, day, hour, minute, wday, yday;
+};
+Civil ToCivil(double secs) {
+  int64_t s = static_cast<int64_t>(secs);
+  int64_t days = s >= 0 ? s / 86400 : -((-s + 86399) / 86400);
+  int64_t rem = s - days * 86400;
+  Civil c;
+  c.hour = static_cast<int>(rem / 3600);
+  c.minute = static_cast<int>((rem % 3600) / 60);
+  c.wday = static_cast<int>(((days % 7) + 11) % 7);  // 1970-01-01 was a Thursday (4)
+  int64_t z = days + 719468;
+  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  int64_t doe = z - era * 146097;
+  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t y = yoe + era * 400;
+  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  int64_t mp = (5 * doy + 2) / 153;
+  c.day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+  c.month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+  c.year = c.month <= 2 ? y + 1 : y;
+  bool leap = (c.year % 4 == 0 && c.year % 100 != 0) || c.year % 400 == 0;
+  static const int kCum[] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
+  c.yday = kCum[c.month - 1] + c.day + (leap && c.month > 2 ? 1 : 0);
+  return c;
+}
+int DaysInMonth(int64_t year, int month) {
+  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return month == 2 && leap ? 29 : kDays[month - 1];
+}
+
+// Go's regexp.Expand for label_replace's replacement template.
+std::string Expand(std::string_view tmpl, const std::vector<std::string_view>& groups, const re2::RE2& re) {
+  std::string out;
+  const auto& names = re.NamedCapturingGroups();
+  for (size_t i = 0; i < tmpl.size(); i++) {
+    if (tmpl[i] != '$' || i + 1 >= tmpl.size()) {
+      out += tmpl[i];
+      continue;
+    }
+    if (tmpl[i + 1] == '$') {
+      out += '$';
+      i++;
+      continue;
+    }
+    std::string name;
+    size_t j = i + 1;
+    bool braced = tmpl[j] == '{';
+    if (braced) j++;
+    size_t k = j;
+    while (k < tmpl.size() && (std::isalnum(static_cast<unsigned char>(tmpl[k])) || tmpl[k] == '_')) k++;
+    name = std::string(tmpl.substr(j, k - j));
+    if (braced) {
+      if (k >= tmpl.size() || tmpl[k] != '}' || name.empty()) {
+        out += tmpl[i];
+        continue;
+      }
+      k++;
+    }
+    if (name.empty()) {
+      out += tmpl[i];
+      continue;
+    }
+    i = k - 1;
+    bool numeric = std::all_of(name.begin(), name.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+    if (numeric) {
+      size_t idx = std::strtoul(name.c_str(), nullptr, 10);
+      if (idx < groups.size()) out += groups[idx];
+    } else {
+      auto it = names.find(name);
+      if (it != names.end() && static_cast<size_t>(it->second) < groups.size()) out += groups[it->second];
+    }
   }
   return out;
 }
 
-}  // namespace
+class Evaluator {
+ public:
+  Evaluator(const Queryable& q, int64_t start, int64_t end, const QueryOptions& opts)
+      : q_(q), start_(start), end_(end), opts_(opts) {}
 
-absl::StatusOr<Vector> EvalInstant(const Expr& expr, TimestampMs t, const tsdb::Head& head) {
-  switch (expr.kind) {
-    case Expr::Kind::kNumber:
-      return Vector{Sample{labels::Labels(), expr.number.value}};
-    case Expr::Kind::kVectorSelector:
-      return SelectInstant(expr.selector, t, head);
-    case Expr::Kind::kBinary: {
-      const BinaryExpr& b = expr.binary;
-      bool vector_left = b.lhs->kind == Expr::Kind::kVectorSelector;
-      const Expr& vec_expr = vector_left ? *b.lhs : *b.rhs;
-      const Expr& num_expr = vector_left ? *b.rhs : *b.lhs;
-      if (vec_expr.kind != Expr::Kind::kVectorSelector) {
-        // scalar OP bool scalar
-        double r = Compare(b.op, b.lhs->number.value, b.rhs->number.value) ? 1 : 0;
-        return Vector{Sample{labels::Labels(), r}};
+  Value Eval(const Expr& e, int64_t t) {
+    switch (e.kind) {
+      case Expr::Kind::kNumber: return Scalar(e.number);
+      case Expr::Kind::kString: {
+        Value v;
+        v.type = ValueType::kString;
+        v.str = e.str;
+        return v;
       }
-      double scalar = num_expr.number.value;
-      Vector out;
-      for (Sample& s : SelectInstant(vec_expr.selector, t, head)) {
-        bool holds = vector_left ? Compare(b.op, s.value, scalar) : Compare(b.op, scalar, s.value);
-        if (b.return_bool) {
-          out.push_back(Sample{s.metric.Without(labels::kMetricName), holds ? 1.0 : 0.0});
-        } else if (holds) {
-          out.push_back(std::move(s));
+      case Expr::Kind::kParen: return Eval(*e.lhs, t);
+      case Expr::Kind::kVectorSelector: {
+        Value v;
+        v.type = ValueType::kVector;
+        v.vector = SelectVector(e, t);
+        return v;
+      }
+      case Expr::Kind::kMatrixSelector:
+      case Expr::Kind::kSubquery: {
+        Value v;
+        v.type = ValueType::kMatrix;
+        int64_t range;
+        v.matrix = EvalMatrix(e, t, &range);
+        return v;
+      }
+      case Expr::Kind::kUnary: {
+        Value v = Eval(*e.lhs, t);
+        if (e.op == BinOp::kSub) {
+          if (v.type == ValueType::kScalar) {
+            v.scalar = -v.scalar;
+          } else {
+            for (Sample& s : v.vector) {
+              s.metric = DropName(s.metric);
+              s.value = -s.value;
+            }
+            CheckNoDuplicates(v.vector);
+          }
+        }
+        return v;
+      }
+      case Expr::Kind::kBinary: return EvalBinary(e, t);
+      case Expr::Kind::kAggregate: return EvalAggregate(e, t);
+      case Expr::Kind::kCall: return EvalCall(e, t);
+    }
+    Fail("unknown expression");
+  }
+
+ private:
+  static Value Scalar(double v) {
+    Value out;
+    out.type = ValueType::kScalar;
+    out.scalar = v;
+    return out;
+  }
+  static Value Vec(Vector v) {
+    Value out;
+    out.type = ValueType::kVector;
+    out.vector = std::move(v);
+    return out;
+  }
+
+  // The time a selector or subquery reads at: its @ time or the evaluation time.
+  int64_t AtTime(const Expr& e, int64_t t) const {
+    switch (e.at) {
+      case AtKind::kNone: return t;
+      case AtKind::kTimestamp: return e.at_ms;
+      case AtKind::kStart: return start_;
+      case AtKind::kEnd: return end_;
+    }
+    return t;
+  }
+
+  const std::vector<SeriesView>& SelectSeries(const Expr& sel) {
+    auto it = cache_.find(&sel);
+    if (it == cache_.end()) it = cache_.emplace(&sel, q_.Select(sel.selector.matchers)).first;
+    return it->second;
+  }
+
+  Vector SelectVector(const Expr& sel, int64_t t) {
+    int64_t ref = AtTime(sel, t) - sel.offset_ms;
+    Vector out;
+    for (const SeriesView& s : SelectSeries(sel)) {
+      auto it = std::upper_bound(s.points.begin(), s.points.end(), ref,
+                                 [](int64_t ts, const tsdb::Point& p) { return ts < p.t; });
+      if (it == s.points.begin()) continue;
+      const tsdb::Point& p = *std::prev(it);
+      if (p.t < ref - opts_.lookback_ms || codec::IsStaleNaN(p.v)) continue;
+      out.push_back(Sample{*s.labels, p.v, p.t});
+    }
+    return out;
+  }
+
+  // A range vector at t; *range is set to the window length (for extrapolation).
+  Matrix EvalMatrix(const Expr& e, int64_t t, int64_t* range) {
+    *range = e.range_ms;
+    if (e.kind == Expr::Kind::kMatrixSelector) {
+      const Expr& sel = *e.lhs;
+      int64_t maxt = AtTime(sel, t) - sel.offset_ms;
+      int64_t mint = maxt - e.range_ms;
+      Matrix out;
+      for (const SeriesView& s : SelectSeries(sel)) {
+        auto lo = std::lower_bound(s.points.begin(), s.points.end(), mint,
+                                   [](const tsdb::Point& p, int64_t ts) { return p.t < ts; });
+        Series series{*s.labels, {}};
+        for (auto it = lo; it != s.points.end() && it->t <= maxt; ++it) {
+          if (!codec::IsStaleNaN(it->v)) series.points.push_back(*it);
+        }
+        out.push_back(std::move(series));
+      }
+      return out;
+    }
+    if (e.kind == Expr::Kind::kSubquery) {
+      int64_t at = AtTime(e, t);
+      int64_t step = e.step_ms > 0 ? e.step_ms : opts_.default_subquery_step_ms;
+      int64_t lo = at - e.offset_ms - e.range_ms;
+      int64_t start = step * (lo / step);  // Go's truncating division
+      if (start < lo) start += step;
+      int64_t end = at - e.offset_ms;
+      Matrix out;
+      std::unordered_map<std::string, size_t> index;
+      for (int64_t ts = start; ts <= end; ts += step) {
+        Value v = Eval(*e.lhs, ts);
+        if (v.type == ValueType::kScalar) {
+          v.vector = {Sample{labels::Labels(), v.scalar, ts}};
+        }
+        for (Sample& s : v.vector) {
+          std::string k = Key(s.metric);
+          auto [it, inserted] = index.emplace(k, out.size());
+          if (inserted) out.push_back(Series{s.metric, {}});
+          out[it->second].points.push_back(tsdb::Point{ts, s.value});
         }
       }
       return out;
     }
+    if (e.kind == Expr::Kind::kParen) return EvalMatrix(*e.lhs, t, range);
+    Fail("expected a range vector");
   }
-  return absl::InternalError("unknown expression kind");
+
+  // --- binary operators -------------------------------------------------------------
+
+  static std::pair<double, bool> ElemBinop(BinOp op, double l, double r) {
+    switch (op) {
+      case BinOp::kAdd: return {l + r, true};
+      case BinOp::kSub: return {l - r, true};
+      case BinOp::kMul: return {l * r, true};
+      case BinOp::kDiv: return {l / r, true};
+      case BinOp::kPow: return {std::pow(l, r), true};
+      case BinOp::kMod: return {std::fmod(l, r), true};
+      case BinOp::kAtan2: return {std::atan2(l, r), true};
+      case BinOp::kEql: return {l, l == r};
+      case BinOp::kNeq: return {l, l != r};
+      case BinOp::kGtr: return {l, l > r};
+      case BinOp::kLss: return {l, l < r};
+      case BinOp::kGte: return {l, l >= r};
+      case BinOp::kLte: return {l, l <= r};
+      default: Fail(StrCat("operator \"", BinOpString(op), "\" not allowed here"));
+    }
+  }
+
+  static double ScalarBinop(BinOp op, double l, double r) {
+    auto [v, keep] = ElemBinop(op, l, r);
+    if (IsComparison(op)) return keep ? 1 : 0;
+    return v;
+  }
+
+  // Prometheus 2.42's shouldDropMetricName: arithmetic except atan2.
+  static bool DropsName(BinOp op) { return !IsComparison(op) && !IsSetOp(op) && op != BinOp::kAtan2; }
+
+  Value EvalBinary(const Expr& e, int64_t t) {
+    Value l = Eval(*e.lhs, t);
+    Value r = Eval(*e.rhs, t);
+    if (l.type == ValueType::kScalar && r.type == ValueType::kScalar) {
+      return Scalar(ScalarBinop(e.op, l.scalar, r.scalar));
+    }
+    Vector out;
+    if (l.type == ValueType::kVector && r.type == ValueType::kVector) {
+      VectorMatching vm = e.matching ? *e.matching : VectorMatching{};
+      switch (e.op) {
+        case BinOp::kAnd: out = And(l.vector, r.vector, vm); break;
+        case BinOp::kOr: out = Or(l.vector, r.vector, vm); break;
+        case BinOp::kUnless: out = Unless(l.vector, r.vector, vm); break;
+        default: out = VectorBinop(e.op, l.vector, r.vector, vm, e.return_bool); break;
+      }
+    } else {
+      bool swap = l.type == ValueType::kScalar;
+      const Vector& vec = swap ? r.vector : l.vector;
+      double scalar = swap ? l.scalar : r.scalar;
+      for (const Sample& s : vec) {
+        double lv = s.value, rv = scalar;
+        if (swap) std::swap(lv, rv);
+        auto [value, keep] = ElemBinop(e.op, lv, rv);
+        if (IsComparison(e.op) && swap) value = rv;
+        if (e.return_bool) {
+          value = keep ? 1 : 0;
+          keep = true;
+        }
+        if (!keep) continue;
+        labels::Labels m = s.metric;
+        if (DropsName(e.op) || e.return_bool) m = DropName(m);
+        out.push_back(Sample{std::move(m), value, t});
+      }
+    }
+    CheckNoDuplicates(out);
+    return Vec(std::move(out));
+  }
+
+  static std::string Signature(const labels::Labels& l, const VectorMatching& vm) {
+    return Key(vm.on ? Keep(l, vm.matching_labels) : Drop(l, vm.matching_labels, true));
+  }
+
+  Vector And(const Vector& lhs, const Vector& rhs, const VectorMatching& vm) {
+    std::unordered_set<std::string> right;
+    for (const Sample& s : rhs) right.insert(Signature(s.metric, vm));
+    Vector out;
+    for (const Sample& s : lhs) {
+      if (right.count(Signature(s.metric, vm))) out.push_back(s);
+    }
+    return out;
+  }
+  Vector Or(const Vector& lhs, const Vector& rhs, const VectorMatching& vm) {
+    std::unordered_set<std::string> left;
+    Vector out;
+    for (const Sample& s : lhs) {
+      left.insert(Signature(s.metric, vm));
+      out.push_back(s);
+    }
+    for (const Sample& s : rhs) {
+      if (!left.count(Signature(s.metric, vm))) out.push_back(s);
+    }
+    return out;
+  }
+  Vector Unless(const Vector& lhs, const Vector& rhs, const VectorMatching& vm) {
+    std::unordered_set<std::string> right;
+    for (const Sample& s : rhs) right.insert(Signature(s.metric, vm));
+    Vector out;
+    for (const Sample& s : lhs) {
+      if (!right.count(Signature(s.metric, vm))) out.push_back(s);
+    }
+    return out;
+  }
+
+  Vector VectorBinop(BinOp op, Vector lhs, Vector rhs, const VectorMatching& vm, bool return_bool) {
+    if (vm.card == Cardinality::kOneToMany) std::swap(lhs, rhs);
+    std::unordered_map<std::string, const Sample*> right;
+    for (const Sample& rs : rhs) {
+      std::string sig = Signature(rs.metric, vm);
+      auto [it, inserted] = right.emplace(sig, &rs);
+      if (!inserted) {
+        std::string side = vm.card == Cardinality::kOneToMany ? "left" : "right";
+        labels::Labels matched = vm.on ? Keep(rs.metric, vm.matching_labels) : Drop(rs.metric, vm.matching_labels, true);
+        Fail(StrCat("found duplicate series for the match group ", matched.ToString(), " on the ", side,
+                    " hand-side of the operation: [", rs.metric.ToString(), ", ", it->second->metric.ToString(),
+                    "];many-to-many matching not allowed: matching labels must be unique on one side"));
+      }
+    }
+    std::unordered_map<std::string, std::unordered_set<std::string>> matched;
+    Vector out;
+    for (const Sample& ls : lhs) {
+      std::string sig = Signature(ls.metric, vm);
+      auto it = right.find(sig);
+      if (it == right.end()) continue;
+      const Sample& rs = *it->second;
+      double vl = ls.value, vr = rs.value;
+      if (vm.card == Cardinality::kOneToMany) std::swap(vl, vr);
+      auto [value, keep] = ElemBinop(op, vl, vr);
+      if (return_bool) {
+        value = keep ? 1 : 0;
+      } else if (!keep) {
+        continue;
+      }
+      labels::Labels metric = ResultMetric(ls.metric, rs.metric, op, vm);
+      if (return_bool) metric = DropName(metric);
+      auto mit = matched.find(sig);
+      if (vm.card == Cardinality::kOneToOne) {
+        if (mit != matched.end()) {
+          Fail("multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)");
+        }
+        matched[sig];
+      } else {
+        std::string ins = Key(metric);
+        if (!matched[sig].insert(ins).second) {
+          Fail("multiple matches for labels: grouping labels must ensure unique matches");
+        }
+      }
+      out.push_back(Sample{std::move(metric), value, 0});
+    }
+    return out;
+  }
+
+  static labels::Labels ResultMetric(const labels::Labels& lhs, const labels::Labels& rhs, BinOp op,
+                                     const VectorMatching& vm) {
+    labels::Labels m = lhs;
+    if (DropsName(op)) m = DropName(m);
+    if (vm.card == Cardinality::kOneToOne) {
+      m = vm.on ? Keep(m, vm.matching_labels) : Drop(m, vm.matching_labels, false);
+    }
+    for (const std::string& ln : vm.include) {
+      std::string_view v = rhs.Get(ln);
+      m = v.empty() ? m.Without(ln) : m.With(ln, v);
+    }
+    return m;
+  }
+
+  // --- aggregation ------------------------------------------------------------------
+
+  struct Group {
+    labels::Labels labels;
+    double value = 0;
+    double mean = 0;
+    double count = 0;
+    std::vector<Sample> heap;
+    std::vector<double> values;
+  };
+
+  // Go's container/heap with the given less.
+  template <typename Less>
+  static void HeapUp(std::vector<Sample>& h, size_t j, Less less) {
+    while (j > 0) {
+      size_t i = (j - 1) / 2;
+      if (i == j || !less(h[j], h[i])) break;
+      std::swap(h[i], h[j]);
+      j = i;
+    }
+  }
+  template <typename Less>
+  static bool HeapDown(std::vector<Sample>& h, size_t i0, size_t n, Less less) {
+    size_t i = i0;
+    while (true) {
+      size_t j1 = 2 * i + 1;
+      if (j1 >= n) break;
+      size_t j = j1;
+      if (size_t j2 = j1 + 1; j2 < n && less(h[j2], h[j1])) j = j2;
+      if (!less(h[j], h[i])) break;
+      std::swap(h[i], h[j]);
+      i = j;
+    }
+    return i > i0;
+  }
+
+  Value EvalAggregate(const Expr& e, int64_t t) {
+    Value arg = Eval(*e.lhs, t);
+    double param = 0;
+    std::string value_label;
+    int64_t k = 0;
+    if (e.rhs) {
+      Value p = Eval(*e.rhs, t);
+      if (e.agg == AggOp::kCountValues) {
+        value_label = p.str;
+        if (!labels::IsValidLabelName(value_label)) Fail(StrCat("invalid label name ", GoQuote(value_label)));
+      } else {
+        param = p.scalar;
+      }
+    }
+    if (e.agg == AggOp::kTopk || e.agg == AggOp::kBottomk) {
+      if (param >= 9.223372036854775807e18 || param <= -9.223372036854775807e18) {
+        Fail(StrCat("Scalar value ", FormatFloatG(param), " overflows int64"));
+      }
+      k = std::isnan(param) ? std::numeric_limits<int64_t>::min() : static_cast<int64_t>(param);
+      if (k < 1) return Vec({});
+    }
+    std::vector<std::string> grouping = e.grouping;
+    if (e.agg == AggOp::kCountValues && !e.without) grouping.push_back(value_label);
+
+    auto top_less = [](const Sample& a, const Sample& b) {
+      if (std::isnan(a.value)) return true;
+      return a.value < b.value;
+    };
+    auto bottom_less = [](const Sample& a, const Sample& b) {
+      if (std::isnan(a.value)) return true;
+      return a.value > b.value;
+    };
+
+    std::unordered_map<std::string, size_t> index;
+    std::vector<Group> groups;
+    for (const Sample& s0 : arg.vector) {
+      labels::Labels metric = s0.metric;
+      if (e.agg == AggOp::kCountValues) metric = metric.With(value_label, FormatFloatF(s0.value));
+      labels::Labels gl;
+      if (e.without) {
+        gl = Drop(metric, grouping, true);
+      } else {
+        gl = Keep(metric, grouping);
+      }
+      std::string key = Key(gl);
+      auto [it, inserted] = index.emplace(key, groups.size());
+      double v = s0.value;
+      if (inserted) {
+        Group g;
+        g.labels = gl;
+        g.value = v;
+        g.mean = v;
+        g.count = 1;
+        if (e.agg == AggOp::kStddev || e.agg == AggOp::kStdvar) g.value = 0;
+        if (e.agg == AggOp::kGroup) g.value = 1;
+        if (e.agg == AggOp::kTopk || e.agg == AggOp::kBottomk) g.heap.push_back(Sample{metric, v, t});
+        if (e.agg == AggOp::kQuantile) g.values.push_back(v);
+        groups.push_back(std::move(g));
+        continue;
+      }
+      Group& g = groups[it->second];
+      switch (e.agg) {
+        case AggOp::kSum: g.value += v; break;
+        case AggOp::kAvg:
+          g.count++;
+          if (std::isinf(g.mean)) {
+            if (std::isinf(v) && (g.mean > 0) == (v > 0)) break;
+            if (!std::isinf(v) && !std::isnan(v)) break;
+          }
+          g.mean += v / g.count - g.mean / g.count;
+          break;
+        case AggOp::kGroup: break;
+        case AggOp::kCount:
+        case AggOp::kCountValues: g.count++; break;
+        case AggOp::kMax:
+          if (g.value < v || std::isnan(g.value)) g.value = v;
+          break;
+        case AggOp::kMin:
+          if (g.value > v || std::isnan(g.value)) g.value = v;
+          break;
+        case AggOp::kStddev:
+        case AggOp::kStdvar: {
+          g.count++;
+          double delta = v - g.mean;
+          g.mean += delta / g.count;
+          g.value += delta * (v - g.mean);
+          break;
+        }
+        case AggOp::kTopk:
+          if (static_cast<int64_t>(g.heap.size()) < k) {
+            g.heap.push_back(Sample{metric, v, t});
+            HeapUp(g.heap, g.heap.size() - 1, top_less);
+          } else if (g.heap[0].value < v || (std::isnan(g.heap[0].value) && !std::isnan(v))) {
+            g.heap[0] = Sample{metric, v, t};
+            if (k > 1 && !HeapDown(g.heap, 0, g.heap.size(), top_less)) HeapUp(g.heap, 0, top_less);
+          }
+          break;
+        case AggOp::kBottomk:
+          if (static_cast<int64_t>(g.heap.size()) < k) {
+            g.heap.push_back(Sample{metric, v, t});
+            HeapUp(g.heap, g.heap.size() - 1, bottom_less);
+          } else if (g.heap[0].value > v || (std::isnan(g.heap[0].value) && !std::isnan(v))) {
+            g.heap[0] = Sample{metric, v, t};
+            if (k > 1 && !HeapDown(g.heap, 0, g.heap.size(), bottom_less)) HeapUp(g.heap, 0, bottom_less);
+          }
+          break;
+        case AggOp::kQuantile: g.values.push_back(v); break;
+      }
+    }
+    Vector out;
+    for (Group& g : groups) {
+      switch (e.agg) {
+        case AggOp::kAvg: g.value = g.mean; break;
+        case AggOp::kCount:
+        case AggOp::kCountValues: g.value = g.count; break;
+        case AggOp::kStdvar: g.value = g.value / g.count; break;
+        case AggOp::kStddev: g.value = std::sqrt(g.value / g.count); break;
+        case AggOp::kQuantile: g.value = Quantile(param, g.values); break;
+        case AggOp::kTopk:
+        case AggOp::kBottomk: {
+          auto less = e.agg == AggOp::kTopk ? +[](const Sample& a, const Sample& b) {
+            if (std::isnan(a.value)) return true;
+            return a.value < b.value;
+          } : +[](const Sample& a, const Sample& b) {
+            if (std::isnan(a.value)) return true;
+            return a.value > b.value;
+          };
+          // sort.Sort(sort.Reverse(heap)): largest (by less) first.
+          std::stable_sort(g.heap.begin(), g.heap.end(), [&](const Sample& a, const Sample& b) { return less(b, a); });
+          for (Sample& s : g.heap) out.push_back(Sample{s.metric, s.value, t});
+          continue;
+        }
+        default: break;
+      }
+      out.push_back(Sample{g.labels, g.value, t});
+    }
+    return Vec(std::move(out));
+  }
+
+  // --- functions --------------------------------------------------------------------
+
+  static const Expr* Unparen(const Expr* e) {
+    while (e->kind == Expr::Kind::kParen) e = e->lhs.get();
+    return e;
+  }
+
+  Value EvalCall(const Expr& e, int64_t t) {
+    std::string_view name = e.func->name;
+    // Functions over a range vector.
+    int matrix_arg = -1;
+    for (size_t i = 0; i < e.args.size(); i++) {
+      if (e.args[i]->type() == ValueType::kMatrix) matrix_arg = static_cast<int>(i);
+    }
+    if (matrix_arg >= 0) return EvalMatrixCall(e, t, matrix_arg);
+
+    auto scalar_arg = [&](size_t i) { return Eval(*e.args[i], t).scalar; };
+    auto string_arg = [&](size_t i) { return Eval(*e.args[i], t).str; };
+
+    if (name == "time") return Scalar(static_cast<double>(t) / 1000);
+    if (name == "pi") return Scalar(M_PI);
+    if (name == "vector") return Vec({Sample{labels::Labels(), scalar_arg(0), t}});
+    if (name == "scalar") {
+      Value v = Eval(*e.args[0], t);
+      return Scalar(v.vector.size() == 1 ? v.vector[0].value : kNaN);
+    }
+
+    Vector in;
+    if (!e.args.empty()) {
+      in = Eval(*e.args[0], t).vector;
+    } else {
+      in = {Sample{labels::Labels(), static_cast<double>(t) / 1000, t}};
+    }
+    Vector out;
+    auto simple = [&](auto f) {
+      for (const Sample& s : in) out.push_back(Sample{DropName(s.metric), f(s.value), t});
+    };
+    if (name == "abs") simple([](double v) { return std::fabs(v); });
+    else if (name == "ceil") simple([](double v) { return std::ceil(v); });
+    else if (name == "floor") simple([](double v) { return std::floor(v); });
+    else if (name == "exp") simple([](double v) { return std::exp(v); });
+    else if (name == "sqrt") simple([](double v) { return std::sqrt(v); });
+    else if (name == "ln") simple([](double v) { return std::log(v); });
+    else if (name == "log2") simple([](double v) { return std::log2(v); });
+    else if (name == "log10") simple([](double v) { return std::log10(v); });
+    else if (name == "sin") simple([](double v) { return std::sin(v); });
+    else if (name == "cos") simple([](double v) { return std::cos(v); });
+    else if (name == "tan") simple([](double v) { return std::tan(v); });
+    else if (name == "asin") simple([](double v) { return std::asin(v); });
+    else if (name == "acos") simple([](double v) { return std::acos(v); });
+    else if (name == "atan") simple([](double v) { return std::atan(v); });
+    else if (name == "sinh") simple([](double v) { return std::sinh(v); });
+    else if (name == "cosh") simple([](double v) { return std::cosh(v); });
+    else if (name == "tanh") simple([](double v) { return std::tanh(v); });
+    else if (name == "asinh") simple([](double v) { return std::asinh(v); });
+    else if (name == "acosh") simple([](double v) { return std::acosh(v); });
+    else if (name == "atanh") simple([](double v) { return std::atanh(v); });
+    else if (name == "deg") simple([](double v) { return v * 180 / M_PI; });
+    else if (name == "rad") simple([](double v) { return v * M_PI / 180; });
+    else if (name == "sgn") simple([](double v) { return v < 0 ? -1.0 : v > 0 ? 1.0 : v; });
+    else if (name == "timestamp") {
+      bool raw = Unparen(e.args[0].get())->kind == Expr::Kind::kVectorSelector;
+      for (const Sample& s : in) {
+        out.push_back(Sample{DropName(s.metric), static_cast<double>(raw ? s.t : t) / 1000, t});
+      }
+    } else if (name == "round") {
+      double to_nearest = e.args.size() > 1 ? scalar_arg(1) : 1;
+      double inv = 1.0 / to_nearest;
+      simple([&](double v) { return std::floor(v * inv + 0.5) / inv; });
+    } else if (name == "clamp") {
+      double min = scalar_arg(1), max = scalar_arg(2);
+      if (max < min) return Vec({});
+      simple([&](double v) { return GoMax(min, GoMin(max, v)); });
+    } else if (name == "clamp_max") {
+      double max = scalar_arg(1);
+      simple([&](double v) { return GoMin(max, v); });
+    } else if (name == "clamp_min") {
+      double min = scalar_arg(1);
+      simple([&](double v) { return GoMax(min, v); });
+    } else if (name == "day_of_month") simple([](double v) { return double(ToCivil(v).day); });
+    else if (name == "day_of_week") simple([](double v) { return double(ToCivil(v).wday); });
+    else if (name == "day_of_year") simple([](double v) { return double(ToCivil(v).yday); });
+    else if (name == "days_in_month") simple([](double v) { Civil c = ToCivil(v); return double(DaysInMonth(c.year, c.month)); });
+    else if (name == "hour") simple([](double v) { return double(ToCivil(v).hour); });
+    else if (name == "minute") simple([](double v) { return double(ToCivil(v).minute); });
+    else if (name == "month") simple([](double v) { return double(ToCivil(v).month); });
+    else if (name == "year") simple([](double v) { return double(ToCivil(v).year); });
+    else if (name == "sort" || name == "sort_desc") {
+      out = in;
+      bool desc = name == "sort_desc";
+      std::stable_sort(out.begin(), out.end(), [desc](const Sample& a, const Sample& b) {
+        // Prometheus 2.42 sorts NaN last in both directions.
+        if (std::isnan(a.value)) return false;
+        if (std::isnan(b.value)) return true;
+        return desc ? a.value > b.value : a.value < b.value;
+      });
+      return Vec(std::move(out));
+    } else if (name == "absent") {
+      if (!in.empty()) return Vec({});
+      return Vec({Sample{AbsentLabels(*e.args[0]), 1, t}});
+    } else if (name == "histogram_quantile") {
+      double q = scalar_arg(0);
+      Vector vec = Eval(*e.args[1], t).vector;
+      std::unordered_map<std::string, size_t> index;
+      std::vector<std::pair<labels::Labels, std::vector<Bucket>>> groups;
+      for (const Sample& s : vec) {
+        double upper;
+        if (!ParseNumber(s.metric.Get("le"), &upper)) continue;
+        labels::Labels l = Drop(s.metric, {"le"}, true);
+        // The name is part of the grouping (prometheus#9910) but not of the result.
+        auto [it, inserted] = index.emplace(Key(l) + std::string(s.metric.Get(labels::kMetricName)), groups.size());
+        if (inserted) groups.push_back({l, {}});
+        groups[it->second].second.push_back(Bucket{upper, s.value});
+      }
+      for (auto& [l, b] : groups) out.push_back(Sample{l, BucketQuantile(q, b), t});
+    } else if (name == "label_replace") {
+      std::string dst = string_arg(1), repl = string_arg(2), src = string_arg(3), regex = string_arg(4);
+      re2::RE2::Options o;
+      o.set_dot_nl(true);
+      o.set_log_errors(false);
+      re2::RE2 re(StrCat("^(?:", regex, ")$"), o);
+      if (!re.ok()) Fail(StrCat("invalid regular expression in label_replace(): ", regex));
+      if (!labels::IsValidLabelName(dst)) Fail(StrCat("invalid destination label name in label_replace(): ", dst));
+      int n = re.NumberOfCapturingGroups() + 1;
+      std::vector<re2::StringPiece> groups(n);
+      for (const Sample& s : in) {
+        std::string_view val = s.metric.Get(src);
+        re2::StringPiece input(val.data(), val.size());
+        if (re.Match(input, 0, val.size(), re2::RE2::UNANCHORED, groups.data(), n)) {
+          std::vector<std::string_view> g;
+          for (auto& p : groups) g.emplace_back(p.data() ? std::string_view(p.data(), p.size()) : std::string_view());
+          std::string res = Expand(repl, g, re);
+          out.push_back(Sample{res.empty() ? s.metric.Without(dst) : s.metric.With(dst, res), s.value, t});
+        } else {
+          out.push_back(s);
+        }
+      }
+    } else if (name == "label_join") {
+      std::string dst = string_arg(1), sep = string_arg(2);
+      std::vector<std::string> srcs;
+      for (size_t i = 3; i < e.args.size(); i++) {
+        srcs.push_back(string_arg(i));
+        if (!labels::IsValidLabelName(srcs.back())) Fail(StrCat("invalid source label name in label_join(): ", srcs.back()));
+      }
+      if (!labels::IsValidLabelName(dst)) Fail(StrCat("invalid destination label name in label_join(): ", dst));
+      for (const Sample& s : in) {
+        std::string res;
+        for (size_t i = 0; i < srcs.size(); i++) {
+          if (i > 0) res += sep;
+          res += s.metric.Get(srcs[i]);
+        }
+        out.push_back(Sample{res.empty() ? s.metric.Without(dst) : s.metric.With(dst, res), s.value, t});
+      }
+    } else {
+      Fail(StrCat("function \"", name, "\" is not implemented"));
+    }
+    CheckNoDuplicates(out);
+    return Vec(std::move(out));
+  }
+
+  static labels::Labels AbsentLabels(const Expr& arg0) {
+    const Expr* a = Unparen(&arg0);
+    if (a->kind == Expr::Kind::kMatrixSelector) a = a->lhs.get();
+    if (a->kind != Expr::Kind::kVectorSelector) return labels::Labels();
+    std::vector<labels::Label> out;
+    std::vector<std::string> empty;
+    for (const auto& m : a->selector.matchers) {
+      if (m.name() == labels::kMetricName) continue;
+      bool has = std::any_of(out.begin(), out.end(), [&](const labels::Label& l) { return l.name == m.name(); });
+      if (m.type() == labels::MatchType::kEqual && !has) {
+        out.push_back({m.name(), m.value()});
+      } else {
+        empty.push_back(m.name());
+      }
+    }
+    return Drop(labels::Labels(std::move(out)), empty, false);
+  }
+
+  Value EvalMatrixCall(const Expr& e, int64_t t, int matrix_arg) {
+    std::string_view name = e.func->name;
+    const Expr& marg = *e.args[matrix_arg];
+    int64_t range = 0;
+    Matrix m = EvalMatrix(*Unparen(&marg), t, &range);
+    const Expr* mu = Unparen(&marg);
+    int64_t range_end = mu->kind == Expr::Kind::kMatrixSelector ? AtTime(*mu->lhs, t) - mu->lhs->offset_ms
+                                                                : AtTime(*mu, t) - mu->offset_ms;
+    int64_t range_start = range_end - range;
+    std::vector<double> scalars;
+    for (size_t i = 0; i < e.args.size(); i++) {
+      if (static_cast<int>(i) != matrix_arg) scalars.push_back(Eval(*e.args[i], t).scalar);
+    }
+    Vector out;
+    if (name == "absent_over_time") {
+      for (const Series& s : m) {
+        if (!s.points.empty()) return Vec({});
+      }
+      return Vec({Sample{AbsentLabels(marg), 1, t}});
+    }
+    if (name == "holt_winters") {
+      double sf = scalars[0], tf = scalars[1];
+      if (sf <= 0 || sf >= 1) Fail(StrCat("invalid smoothing factor. Expected: 0 < sf < 1, got: ", FormatFloatF(sf)));
+      if (tf <= 0 || tf >= 1) Fail(StrCat("invalid trend factor. Expected: 0 < tf < 1, got: ", FormatFloatF(tf)));
+    }
+    for (const Series& s : m) {
+      const auto& p = s.points;
+      if (p.empty()) continue;
+      std::optional<double> r = MatrixFunc(name, p, scalars, range_start, range_end, range, t);
+      if (!r) continue;
+      labels::Labels metric = name == "last_over_time" ? s.metric : DropName(s.metric);
+      out.push_back(Sample{std::move(metric), *r, t});
+    }
+    CheckNoDuplicates(out);
+    return Vec(std::move(out));
+  }
+
+  static std::optional<double> ExtrapolatedRate(const std::vector<tsdb::Point>& p, bool is_counter, bool is_rate,
+                                                int64_t range_start, int64_t range_end, int64_t range) {
+    if (p.size() < 2) return std::nullopt;
+    double result = p.back().v - p.front().v;
+    if (is_counter) {
+      double last = 0;
+      for (const auto& s : p) {
+        if (s.v < last) result += last;
+        last = s.v;
+      }
+    }
+    double to_start = static_cast<double>(p.front().t - range_start) / 1000;
+    double to_end = static_cast<double>(range_end - p.back().t) / 1000;
+    double sampled = static_cast<double>(p.back().t - p.front().t) / 1000;
+    double avg = sampled / static_cast<double>(p.size() - 1);
+    if (is_counter && result > 0 && p.front().v >= 0) {
+      double to_zero = sampled * (p.front().v / result);
+      if (to_zero < to_start) to_start = to_zero;
+    }
+    double threshold = avg * 1.1;
+    double interval = sampled;
+    interval += to_start < threshold ? to_start : avg / 2;
+    interval += to_end < threshold ? to_end : avg / 2;
+    result = result * (interval / sampled);
+    if (is_rate) result = result / (static_cast<double>(range) / 1000);
+    return result;
+  }
+
+  static std::optional<double> MatrixFunc(std::string_view name, const std::vector<tsdb::Point>& p,
+                                          const std::vector<double>& scalars, int64_t range_start, int64_t range_end,
+                                          int64_t range, int64_t t) {
+    if (name == "rate") return ExtrapolatedRate(p, true, true, range_start, range_end, range);
+    if (name == "increase") return ExtrapolatedRate(p, true, false, range_start, range_end, range);
+    if (name == "delta") return ExtrapolatedRate(p, false, false, range_start, range_end, range);
+    if (name == "irate" || name == "idelta") {
+      if (p.size() < 2) return std::nullopt;
+      const auto& last = p[p.size() - 1];
+      const auto& prev = p[p.size() - 2];
+      bool is_rate = name == "irate";
+      double r = is_rate && last.v < prev.v ? last.v : last.v - prev.v;
+      int64_t interval = last.t - prev.t;
+      if (interval == 0) return std::nullopt;
+      if (is_rate) r /= static_cast<double>(interval) / 1000;
+      return r;
+    }
+    if (name == "deriv") {
+      if (p.size() < 2) return std::nullopt;
+      return LinearRegression(p, p[0].t).first;
+    }
+    if (name == "predict_linear") {
+      if (p.size() < 2) return std::nullopt;
+      auto [slope, intercept] = LinearRegression(p, t);
+      return slope * scalars[0] + intercept;
+    }
+    if (name == "holt_winters") {
+      if (p.size() < 2) return std::nullopt;
+      double sf = scalars[0], tf = scalars[1];
+      double s0 = 0, s1 = p[0].v, b = p[1].v - p[0].v;
+      for (size_t i = 1; i < p.size(); i++) {
+        double x = sf * p[i].v;
+        if (i - 1 != 0) b = tf * (s1 - s0) + (1 - tf) * b;
+        double y = (1 - sf) * (s1 + b);
+        s0 = s1;
+        s1 = x + y;
+      }
+      return s1;
+    }
+    if (name == "resets" || name == "changes") {
+      int n = 0;
+      double prev = p[0].v;
+      for (size_t i = 1; i < p.size(); i++) {
+        double cur = p[i].v;
+        if (name == "resets" ? cur < prev : (cur != prev && !(std::isnan(cur) && std::isnan(prev)))) n++;
+        prev = cur;
+      }
+      return n;
+    }
+    if (name == "avg_over_time") {
+      double mean = 0, count = 0;
+      for (const auto& s : p) {
+        count++;
+        if (std::isinf(mean)) {
+          if (std::isinf(s.v) && (mean > 0) == (s.v > 0)) continue;
+          if (!std::isinf(s.v) && !std::isnan(s.v)) continue;
+        }
+        mean += s.v / count - mean / count;
+      }
+      return mean;
+    }
+    if (name == "count_over_time") return static_cast<double>(p.size());
+    if (name == "present_over_time") return 1;
+    if (name == "last_over_time") return p.back().v;
+    if (name == "sum_over_time") {
+      double sum = 0;
+      for (const auto& s : p) sum += s.v;
+      return sum;
+    }
+    if (name == "max_over_time") {
+      double max = p[0].v;
+      for (const auto& s : p) {
+        if (s.v > max || std::isnan(max)) max = s.v;
+      }
+      return max;
+    }
+    if (name == "min_over_time") {
+      double min = p[0].v;
+      for (const auto& s : p) {
+        if (s.v < min || std::isnan(min)) min = s.v;
+      }
+      return min;
+    }
+    if (name == "stddev_over_time" || name == "stdvar_over_time") {
+      double count = 0, mean = 0, aux = 0;
+      for (const auto& s : p) {
+        count++;
+        double delta = s.v - mean;
+        mean += delta / count;
+        aux += delta * (s.v - mean);
+      }
+      double var = aux / count;
+      return name == "stddev_over_time" ? std::sqrt(var) : var;
+    }
+    if (name == "quantile_over_time") {
+      std::vector<double> values;
+      for (const auto& s : p) values.push_back(s.v);
+      return Quantile(scalars[0], values);
+    }
+    Fail(StrCat("function \"", name, "\" is not implemented"));
+  }
+
+  const Queryable& q_;
+  int64_t start_, end_;
+  QueryOptions opts_;
+  std::unordered_map<const Expr*, std::vector<SeriesView>> cache_;
+};
+
+}  // namespace
+
+absl::StatusOr<Value> Query(const Expr& expr, const Queryable& q, TimestampMs t, const QueryOptions& opts) {
+  try {
+    Evaluator ev(q, t, t, opts);
+    return ev.Eval(expr, t);
+  } catch (const EvalError& e) {
+    return absl::InvalidArgumentError(e.msg);
+  }
+}
+
+absl::StatusOr<Matrix> QueryRange(const Expr& expr, const Queryable& q, TimestampMs start, TimestampMs end,
+                                  int64_t step, const QueryOptions& opts) {
+  ValueType ty = expr.type();
+  if (ty != ValueType::kScalar && ty != ValueType::kVector) {
+    return absl::InvalidArgumentError(
+        StrCat("invalid expression type \"", ValueTypeName(ty), "\" for range query, must be Scalar or instant Vector"));
+  }
+  if (step <= 0) return absl::InvalidArgumentError("zero or negative query resolution step widths are not accepted");
+  try {
+    Evaluator ev(q, start, end, opts);
+    std::map<labels::Labels, std::vector<tsdb::Point>> series;
+    for (int64_t ts = start; ts <= end; ts += step) {
+      Value v = ev.Eval(expr, ts);
+      if (v.type == ValueType::kScalar) {
+        series[labels::Labels()].push_back({ts, v.scalar});
+      } else {
+        for (const Sample& s : v.vector) series[s.metric].push_back({ts, s.value});
+      }
+    }
+    Matrix out;
+    for (auto& [l, p] : series) out.push_back(Series{l, std::move(p)});
+    return out;
+  } catch (const EvalError& e) {
+    return absl::InvalidArgumentError(e.msg);
+  }
+}
+
+absl::StatusOr<Vector> EvalInstant(const Expr& expr, TimestampMs t, const tsdb::Head& head) {
+  HeadQueryable q(head);
+  absl::StatusOr<Value> v = Query(expr, q, t);
+  if (!v.ok()) return v.status();
+  switch (v->type) {
+    case ValueType::kScalar: return Vector{Sample{labels::Labels(), v->scalar, t}};
+    case ValueType::kVector: return std::move(v->vector);
+    default: return absl::InvalidArgumentError("rule result is not a vector or scalar");
+  }
 }
 
 }  // namespace vigil::promql

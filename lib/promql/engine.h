@@ -1,5 +1,7 @@
 #pragma once
 
+#include <span>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -10,15 +12,71 @@
 
 namespace vigil::promql {
 
+// Values (Prometheus promql/value.go).
 struct Sample {
   labels::Labels metric;
   double value;
+  // The sample's own timestamp for raw selector results (used by timestamp()); otherwise
+  // the evaluation time.
+  TimestampMs t = 0;
 };
 using Vector = std::vector<Sample>;
+
+struct Series {
+  labels::Labels metric;
+  std::vector<tsdb::Point> points;
+};
+using Matrix = std::vector<Series>;
+
+struct Value {
+  ValueType type = ValueType::kNone;
+  double scalar = 0;
+  std::string str;
+  Vector vector;
+  Matrix matrix;
+};
+
+// The narrow storage interface the engine reads: every series matching all matchers,
+// with its samples (staleness markers included) in timestamp order. The views stay valid
+// for the duration of one query.
+struct SeriesView {
+  const labels::Labels* labels;
+  std::span<const tsdb::Point> points;
+};
+class Queryable {
+ public:
+  virtual ~Queryable() = default;
+  virtual std::vector<SeriesView> Select(const std::vector<labels::Matcher>& matchers) const = 0;
+};
+
+// A Queryable over the evaluator's head.
+class HeadQueryable : public Queryable {
+ public:
+  explicit HeadQueryable(const tsdb::Head& head) : head_(head) {}
+  std::vector<SeriesView> Select(const std::vector<labels::Matcher>& matchers) const override;
+
+ private:
+  const tsdb::Head& head_;
+};
 
 // Prometheus's default lookback: an instant selector sees the newest sample in
 // [t - 5m, t] (closed on both ends in Prometheus 2.42), unless it is a staleness marker.
 inline constexpr int64_t kLookbackDeltaMs = 5 * 60 * 1000;
+
+struct QueryOptions {
+  int64_t lookback_ms = kLookbackDeltaMs;
+  // The step of subqueries written without one (`x[5m:]`); Prometheus uses the global
+  // evaluation interval.
+  int64_t default_subquery_step_ms = 60 * 1000;
+};
+
+// An instant query at `t` (Prometheus's engine.NewInstantQuery): any value type.
+absl::StatusOr<Value> Query(const Expr& expr, const Queryable& q, TimestampMs t, const QueryOptions& opts = {});
+
+// A range query over [start, end] every `step` ms: one series per label set, sorted by
+// labels. Only scalar and instant-vector expressions are allowed.
+absl::StatusOr<Matrix> QueryRange(const Expr& expr, const Queryable& q, TimestampMs start, TimestampMs end,
+                                  int64_t step, const QueryOptions& opts = {});
 
 // Evaluates `expr` at `t` over `head`, like Prometheus's EngineQueryFunc for rules: a
 // scalar result becomes a one-sample vector with no labels. Results are in no particular

@@ -12,8 +12,8 @@ Vector Eval(const tsdb::Head& h, std::string_view q, TimestampMs t) {
   auto e = ParseExpr(q);
   EXPECT_TRUE(e.ok()) << e.status();
   auto v = EvalInstant(**e, t, h);
-  EXPECT_TRUE(v.ok());
-  return *v;
+  EXPECT_TRUE(v.ok()) << v.status();
+  return v.ok() ? *v : Vector{};
 }
 
 TEST(EngineTest, LookbackAndStaleness) {
@@ -43,6 +43,41 @@ TEST(EngineTest, ComparisonFiltersOrReturnsBool) {
   ASSERT_EQ(v.size(), 1u);
   EXPECT_EQ(v[0].metric.Get("job"), "a");
   EXPECT_EQ(v[0].value, 1);
+}
+
+TEST(EngineTest, RateExtrapolatesLikePrometheus) {
+  tsdb::Head h;
+  labels::Labels c({{"__name__", "c"}});
+  for (int i = 0; i <= 10; i++) h.Append(c, i * 60'000, i * 60.0);  // 1/s
+  Vector v = Eval(h, "rate(c[5m])", 600'000);
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_DOUBLE_EQ(v[0].value, 1.0);
+  EXPECT_EQ(v[0].metric.Get("__name__"), "");
+  v = Eval(h, "increase(c[5m])", 600'000);
+  EXPECT_DOUBLE_EQ(v[0].value, 300.0);
+}
+
+TEST(EngineTest, RangeQueryAndMatchingErrors) {
+  tsdb::Head h;
+  h.Append(labels::Labels({{"__name__", "a"}, {"x", "1"}, {"y", "1"}}), 0, 1);
+  h.Append(labels::Labels({{"__name__", "a"}, {"x", "1"}, {"y", "2"}}), 0, 2);
+  h.Append(labels::Labels({{"__name__", "b"}, {"x", "1"}}), 0, 10);
+  HeadQueryable q(h);
+  auto e = ParseExpr("a * on(x) b");
+  auto r = Query(**e, q, 0);
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(),
+            "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)");
+  e = ParseExpr("a * on(x) group_left b");
+  r = Query(**e, q, 0);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->vector.size(), 2u);
+  e = ParseExpr("sum(a)");
+  auto m = QueryRange(**e, q, 0, 120'000, 60'000);
+  ASSERT_TRUE(m.ok());
+  ASSERT_EQ(m->size(), 1u);
+  EXPECT_EQ((*m)[0].points.size(), 3u);
+  EXPECT_EQ((*m)[0].points[2].v, 3);
 }
 
 }  // namespace

@@ -5,38 +5,99 @@
 namespace vigil::promql {
 namespace {
 
+std::string RoundTrip(std::string_view in) {
+  auto e = ParseExpr(in);
+  EXPECT_TRUE(e.ok()) << in << ": " << e.status();
+  return e.ok() ? String(**e) : "";
+}
+
+std::string Err(std::string_view in) {
+  auto e = ParseExpr(in);
+  EXPECT_FALSE(e.ok()) << in;
+  return e.ok() ? "" : std::string(e.status().message());
+}
+
 TEST(ParserTest, SelectorsAndComparisons) {
   auto e = ParseExpr("up{job=\"memory_store\", instance=~\"127.*\"} == 0");
   ASSERT_TRUE(e.ok()) << e.status();
   ASSERT_EQ((*e)->kind, Expr::Kind::kBinary);
-  EXPECT_EQ((*e)->binary.op, BinOp::kEql);
-  const VectorSelector& sel = (*e)->binary.lhs->selector;
+  EXPECT_EQ((*e)->op, BinOp::kEql);
+  const VectorSelector& sel = (*e)->lhs->selector;
   EXPECT_EQ(sel.name, "up");
   ASSERT_EQ(sel.matchers.size(), 3u);
   EXPECT_EQ(sel.matchers[1].ToString(), "job=\"memory_store\"");
-  EXPECT_EQ((*e)->binary.rhs->number.value, 0);
-
+  EXPECT_EQ((*e)->rhs->number, 0);
   e = ParseExpr("cost_reduction_percent < bool 75");
   ASSERT_TRUE(e.ok());
-  EXPECT_TRUE((*e)->binary.return_bool);
-  EXPECT_TRUE(ParseExpr("{__name__=\"x\"}").ok());
-  EXPECT_TRUE(ParseExpr("90 > x").ok());
-  EXPECT_TRUE(ParseExpr("x >= 1e3").ok());
+  EXPECT_TRUE((*e)->return_bool);
+}
+
+TEST(ParserTest, Literals) {
+  EXPECT_EQ(RoundTrip("0x1F"), "31");
+  EXPECT_EQ(RoundTrip("1e3"), "1000");
+  EXPECT_EQ(RoundTrip(".5"), "0.5");
+  EXPECT_EQ(RoundTrip("-Inf"), "-Inf");
+  EXPECT_EQ(RoundTrip("NaN"), "NaN");
+  EXPECT_EQ(RoundTrip("'a\\n\"b'"), "\"a\\n\\\"b\"");
+  EXPECT_EQ(RoundTrip("`a\\n`"), "\"a\\\\n\"");
+}
+
+TEST(ParserTest, PrecedenceAndAssociativity) {
+  auto top = [](std::string_view in) {
+    auto e = ParseExpr(in);
+    EXPECT_TRUE(e.ok()) << e.status();
+    return (*e)->op;
+  };
+  EXPECT_EQ(top("a + b * c"), BinOp::kAdd);
+  EXPECT_EQ(top("a * b + c"), BinOp::kAdd);
+  EXPECT_EQ(top("a or b and c"), BinOp::kOr);
+  EXPECT_EQ(top("a > b + c"), BinOp::kGtr);
+  // ^ is right-associative: 2 ^ 3 ^ 2 = 2 ^ 9.
+  auto e = ParseExpr("2 ^ 3 ^ 2");
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ((*e)->rhs->kind, Expr::Kind::kBinary);
+  // Unary minus binds looser than ^: -a ^ b is -(a ^ b).
+  e = ParseExpr("-a ^ b");
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ((*e)->kind, Expr::Kind::kUnary);
+  e = ParseExpr("-a * b");
+  EXPECT_EQ((*e)->kind, Expr::Kind::kBinary);
+}
+
+TEST(ParserTest, PrintsLikePrometheus) {
+  EXPECT_EQ(RoundTrip("sum by (job) (rate(x{a=\"b\"}[5m]))"), "sum by(job) (rate(x{a=\"b\"}[5m]))");
+  EXPECT_EQ(RoundTrip("sum(x) without (a,b)"), "sum without(a, b) (x)");
+  EXPECT_EQ(RoundTrip("topk(3, x)"), "topk(3, x)");
+  EXPECT_EQ(RoundTrip("x offset -5m"), "x offset -5m");
+  EXPECT_EQ(RoundTrip("x[1h30m] offset 1d @ 100"), "x[1h30m] @ 100.000 offset 1d");
+  EXPECT_EQ(RoundTrip("x @ start()"), "x @ start()");
+  EXPECT_EQ(RoundTrip("rate(x[5m])[30m:1m]"), "rate(x[5m])[30m:1m]");
+  EXPECT_EQ(RoundTrip("max_over_time(x[10m:])"), "max_over_time(x[10m:])");
+  EXPECT_EQ(RoundTrip("a / on(x) group_left(y) b"), "a / on(x) group_left(y) b");
+  EXPECT_EQ(RoundTrip("a == ignoring(x) b"), "a == ignoring(x) b");
+  EXPECT_EQ(RoundTrip("a and b"), "a and b");
+  EXPECT_EQ(RoundTrip("{__name__=~\"a.*\"}"), "{__name__=~\"a.*\"}");
+  EXPECT_EQ(RoundTrip("count_values(\"v\", x)"), "count_values(\"v\", x)");
+  EXPECT_EQ(RoundTrip("-x"), "-x");
+  EXPECT_EQ(RoundTrip("(1 + 2) * 3"), "(1 + 2) * 3");
 }
 
 TEST(ParserTest, ErrorsHavePositions) {
-  auto msg = [](std::string_view in) {
-    auto e = ParseExpr(in);
-    EXPECT_FALSE(e.ok()) << in;
-    return std::string(e.status().message());
-  };
-  EXPECT_EQ(msg("up{job=\"a\""), "1:11: parse error: unexpected end of input inside braces");
-  EXPECT_EQ(msg("up{job~\"a\"}"), "1:7: parse error: expected label matching operator");
-  EXPECT_EQ(msg("{job=\"\"}"), "1:1: parse error: vector selector must contain at least one non-empty matcher");
-  EXPECT_EQ(msg("1 > 2"), "1:3: parse error: comparisons between scalars must use BOOL modifier");
-  EXPECT_EQ(msg("rate(x[5m]) > 1"),
-            "1:1: parse error: function or aggregation \"rate\" is not supported in this version");
-  EXPECT_EQ(msg("x{a=~\"(\"}"), "1:3: parse error: invalid regular expression \"(\": missing )");
+  EXPECT_EQ(Err("up{job=\"a\""), "1:11: parse error: unexpected end of input inside braces");
+  EXPECT_EQ(Err("up{job~\"a\"}"), "1:7: parse error: unexpected character inside braces: '~'");
+  EXPECT_EQ(Err("{job=\"\"}"), "1:1: parse error: vector selector must contain at least one non-empty matcher");
+  EXPECT_EQ(Err("1 > 2"), "1:3: parse error: comparisons between scalars must use BOOL modifier");
+  EXPECT_EQ(Err("x{a=~\"(\"}"), "1:3: parse error: invalid regular expression \"(\": missing )");
+  EXPECT_EQ(Err("rate(x)"), "1:6: parse error: expected type range vector in call to function \"rate\", got instant vector");
+  EXPECT_EQ(Err("foo(x)"), "1:1: parse error: unknown function with name \"foo\"");
+  EXPECT_EQ(Err("sum(x[5m])"), "1:5: parse error: expected type instant vector in aggregation expression, got range vector");
+  EXPECT_EQ(Err("1 and x"), "1:1: parse error: set operator \"and\" not allowed in binary scalar expression");
+  EXPECT_EQ(Err("a\n+ "), "2:3: parse error: unexpected end of input");
+  EXPECT_EQ(Err("sum(x) offset 5m"),
+            "1:8: parse error: offset modifier must be preceded by an instant vector selector or range vector selector or a subquery");
+  EXPECT_FALSE(ParseExpr("x[5m][5m]").ok());
+  EXPECT_FALSE(ParseExpr("a and on(x) group_left b").ok());
+  EXPECT_FALSE(ParseExpr("").ok());
 }
 
 }  // namespace
