@@ -30,11 +30,16 @@ void AggregationGroup::Insert(const Alert& alert, TimestampMs now) {
   if (!has_flushed_ && wait_over < now) next_flush_ms_ = std::min(next_flush_ms_, now);
 }
 
-std::vector<Alert> AggregationGroup::Flush(TimestampMs now) {
+std::vector<Alert> AggregationGroup::Alerts() const {
   std::vector<Alert> out;
   out.reserve(alerts_.size());
   for (const auto& [fp, a] : alerts_) out.push_back(a);
   std::sort(out.begin(), out.end(), AlertLess);
+  return out;
+}
+
+std::vector<Alert> AggregationGroup::Flush(TimestampMs now) {
+  std::vector<Alert> out = Alerts();
   has_flushed_ = true;
   next_flush_ms_ = now + absl::ToInt64Milliseconds(route_.options().group_interval);
   return out;

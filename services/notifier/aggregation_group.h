@@ -30,6 +30,9 @@ class AggregationGroup {
   // Adds or updates an alert (merging with the one held).
   void Insert(const Alert& alert, TimestampMs now);
 
+  // The alerts held, in notification order.
+  std::vector<Alert> Alerts() const;
+
   bool Due(TimestampMs now) const { return next_flush_ms_ <= now; }
   // The alerts to notify, in Alertmanager's order (job, instance, then labels), and
   // schedules the next flush group_interval after `now`.

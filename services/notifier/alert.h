@@ -32,9 +32,12 @@ struct Alert {
 };
 
 // An active alert and the receivers its routes lead to, as Alertmanager's API lists it.
+// "suppressed" when silenced or inhibited.
 struct RoutedAlert {
   Alert alert;
   std::vector<std::string> receivers;
+  std::vector<std::string> silenced_by;   // silence ids
+  std::vector<std::string> inhibited_by;  // fingerprints of inhibiting alerts
 };
 
 // Turns a bus event into an alert. FIRING: ends at valid_until (or now + resolve_timeout

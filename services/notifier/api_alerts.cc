@@ -4,6 +4,7 @@
 
 #include "lib/base/format.h"
 #include "lib/labels/labels.h"
+#include "services/notifier/config.h"
 #include "services/notifier/rfc3339.h"
 
 namespace vigil::notifier {
@@ -103,13 +104,22 @@ absl::StatusOr<v1::AlertBatch> ParsePostableAlerts(const std::string& body, Time
   return batch;
 }
 
-std::string GettableAlertsJson(const std::vector<RoutedAlert>& alerts) {
-  using Ordered = nlohmann::ordered_json;
-  auto kv = [](const labels::Labels& ls) {
-    Ordered out = Ordered::object();
-    for (const labels::Label& l : ls) out[l.name] = l.value;
-    return out;
-  };
+namespace {
+
+using Ordered = nlohmann::ordered_json;
+
+Ordered KeyValues(const labels::Labels& ls) {
+  Ordered out = Ordered::object();
+  for (const labels::Label& l : ls) out[l.name] = l.value;
+  return out;
+}
+
+std::string Dump(const Ordered& j) {
+  return j.dump(-1, ' ', false, Ordered::error_handler_t::replace);
+}
+
+Ordered GettableAlerts(const std::vector<RoutedAlert>& alerts) {
+  const auto& kv = KeyValues;
   Ordered out = Ordered::array();
   for (const RoutedAlert& r : alerts) {
     const Alert& a = r.alert;
@@ -121,14 +131,106 @@ std::string GettableAlertsJson(const std::vector<RoutedAlert>& alerts) {
     for (const std::string& name : r.receivers) receivers.push_back({{"name", name}});
     j["receivers"] = std::move(receivers);
     j["startsAt"] = FormatGoTime(a.starts_at_ms);
-    j["status"] = {
-        {"inhibitedBy", Ordered::array()}, {"silencedBy", Ordered::array()}, {"state", "active"}};
+    const bool suppressed = !r.inhibited_by.empty() || !r.silenced_by.empty();
+    j["status"] = {{"inhibitedBy", r.inhibited_by},
+                   {"silencedBy", r.silenced_by},
+                   {"state", suppressed ? "suppressed" : "active"}};
     j["updatedAt"] = FormatGoTime(a.updated_at_ms);
     j["generatorURL"] = a.generator_url;
     j["labels"] = kv(a.labels);
     out.push_back(std::move(j));
   }
-  return out.dump(-1, ' ', false, Ordered::error_handler_t::replace);
+  return out;
+}
+
+absl::StatusOr<bool> ParseBool(const std::string& name, const std::string& value) {
+  if (value == "true" || value == "1" || value == "True" || value == "TRUE" || value == "t") {
+    return true;
+  }
+  if (value == "false" || value == "0" || value == "False" || value == "FALSE" || value == "f") {
+    return false;
+  }
+  return absl::InvalidArgumentError(StrCat(name, ": invalid boolean \"", value, "\""));
+}
+
+}  // namespace
+
+std::string GettableAlertsJson(const std::vector<RoutedAlert>& alerts) {
+  return Dump(GettableAlerts(alerts));
+}
+
+bool AlertFilter::Keep(const RoutedAlert& a) const {
+  const bool is_silenced = !a.silenced_by.empty();
+  const bool is_inhibited = !a.inhibited_by.empty();
+  if (!active && !is_silenced && !is_inhibited) return false;
+  if (!silenced && is_silenced) return false;
+  if (!inhibited && is_inhibited) return false;
+  if (!labels::MatchesAll(matchers, a.alert.labels)) return false;
+  if (!receiver_regex.empty()) {
+    auto m = labels::Matcher::Create(labels::MatchType::kRegex, "receiver", receiver_regex);
+    if (!m.ok()) return false;
+    bool any = false;
+    for (const std::string& r : a.receivers) any = any || m->MatchesValue(r);
+    if (!any) return false;
+  }
+  return true;
+}
+
+absl::StatusOr<AlertFilter> ParseAlertFilter(
+    const std::vector<std::pair<std::string, std::string>>& params) {
+  AlertFilter f;
+  for (const auto& [name, value] : params) {
+    if (name == "active" || name == "silenced" || name == "inhibited" || name == "unprocessed") {
+      auto b = ParseBool(name, value);
+      if (!b.ok()) return b.status();
+      if (name == "active") f.active = *b;
+      if (name == "silenced") f.silenced = *b;
+      if (name == "inhibited") f.inhibited = *b;
+    } else if (name == "filter") {
+      auto m = ParseMatcher(value);
+      if (!m.ok()) return absl::InvalidArgumentError(StrCat("filter: ", m.status().message()));
+      f.matchers.push_back(std::move(*m));
+    } else if (name == "receiver") {
+      auto m = labels::Matcher::Create(labels::MatchType::kRegex, "receiver", value);
+      if (!m.ok()) return absl::InvalidArgumentError(StrCat("receiver: ", m.status().message()));
+      f.receiver_regex = value;
+    }
+  }
+  return f;
+}
+
+std::string AlertGroupsJson(const std::vector<AlertGroupView>& groups) {
+  Ordered out = Ordered::array();
+  for (const AlertGroupView& g : groups) {
+    Ordered j;
+    j["alerts"] = GettableAlerts(g.alerts);
+    j["labels"] = KeyValues(g.labels);
+    j["receiver"] = {{"name", g.receiver}};
+    out.push_back(std::move(j));
+  }
+  return Dump(out);
+}
+
+std::string ReceiversJson(const std::vector<std::string>& names) {
+  Ordered out = Ordered::array();
+  for (const std::string& n : names) out.push_back({{"name", n}});
+  return Dump(out);
+}
+
+std::string StatusJson(const std::string& config_original, TimestampMs started_ms) {
+  Ordered j;
+  j["cluster"] = {{"peers", Ordered::array()}, {"status", "disabled"}};
+  j["config"] = {{"original", config_original}};
+  j["uptime"] = FormatGoTime(started_ms);
+  j["versionInfo"] = {{"branch", "main"},      {"buildDate", ""},
+                      {"buildUser", "vigil"},  {"goVersion", "none (C++)"},
+                      {"revision", "unknown"}, {"version", "0.25.0-vigil"}};
+  return Dump(j);
+}
+
+std::string ErrorJson(std::string_view message) {
+  return nlohmann::json(std::string(message))
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace vigil::notifier

@@ -5,6 +5,7 @@
 
 #include "absl/status/statusor.h"
 #include "lib/clock/clock.h"
+#include "lib/labels/matcher.h"
 #include "services/notifier/alert.h"
 #include "vigil/v1/alerts.pb.h"
 
@@ -20,7 +21,40 @@ absl::StatusOr<v1::AlertBatch> ParsePostableAlerts(const std::string& body, Time
 
 // The body of Alertmanager's `GET /api/v2/alerts` (gettable alerts): labels, annotations,
 // startsAt, endsAt, updatedAt, generatorURL, fingerprint, receivers and status
-// {state: "active", silencedBy: [], inhibitedBy: []} (silences and inhibition come later).
+// {state: "active" or "suppressed", silencedBy, inhibitedBy}.
 std::string GettableAlertsJson(const std::vector<RoutedAlert>& alerts);
+
+// The query parameters of `GET /api/v2/alerts` and `/api/v2/alerts/groups`: active,
+// silenced, inhibited (default true), filter (matchers, repeated), receiver (regex).
+struct AlertFilter {
+  bool active = true;
+  bool silenced = true;
+  bool inhibited = true;
+  std::vector<labels::Matcher> matchers;
+  std::string receiver_regex;  // empty: any
+
+  bool Keep(const RoutedAlert& a) const;
+};
+// `params` as (name, value) pairs; InvalidArgument naming a bad parameter.
+absl::StatusOr<AlertFilter> ParseAlertFilter(
+    const std::vector<std::pair<std::string, std::string>>& params);
+
+// Alertmanager's alert group: {alerts: [gettable alert], labels, receiver: {name}}.
+struct AlertGroupView {
+  labels::Labels labels;
+  std::string receiver;
+  std::vector<RoutedAlert> alerts;
+};
+std::string AlertGroupsJson(const std::vector<AlertGroupView>& groups);
+
+// `GET /api/v2/receivers`: [{name}].
+std::string ReceiversJson(const std::vector<std::string>& names);
+
+// `GET /api/v2/status`: cluster (disabled: vigil runs no gossip cluster), versionInfo,
+// config.original, uptime.
+std::string StatusJson(const std::string& config_original, TimestampMs started_ms);
+
+// Alertmanager's error body: a JSON string.
+std::string ErrorJson(std::string_view message);
 
 }  // namespace vigil::notifier

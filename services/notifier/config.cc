@@ -1,7 +1,9 @@
 #include "services/notifier/config.h"
 
 #include <algorithm>
+#include <fstream>
 #include <set>
+#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "lib/base/format.h"
@@ -24,7 +26,9 @@ class Parser {
       return absl::InvalidArgumentError(StrCat(file_, ": no route provided in config"));
     }
     if (auto s = config::ExpectMap(file_, root, "configuration"); !s.ok()) return s;
-    if (auto s = CheckKeys(file_, root, {"global", "route", "receivers"}, "config"); !s.ok()) {
+    if (auto s =
+            CheckKeys(file_, root, {"global", "route", "receivers", "inhibit_rules"}, "config");
+        !s.ok()) {
       return s;
     }
     if (auto s = ParseGlobal(root["global"], cfg); !s.ok()) return s;
@@ -34,7 +38,7 @@ class Parser {
     auto r = ParseRoute(route, nullptr, RouteOptions{}, *cfg);
     if (!r.ok()) return r.status();
     cfg->route = std::move(*r);
-    return absl::OkStatus();
+    return ParseInhibitRules(root["inhibit_rules"], cfg);
   }
 
  private:
@@ -150,10 +154,51 @@ class Parser {
     return absl::OkStatus();
   }
 
-  absl::Status ParseMatchers(const YAML::Node& route, std::vector<labels::Matcher>* out) {
-    const YAML::Node match = route["match"];
+  absl::Status ParseInhibitRules(const YAML::Node& node, Config* cfg) {
+    if (!node || node.IsNull()) return absl::OkStatus();
+    if (!node.IsSequence()) return ErrorAt(file_, node, "inhibit_rules must be a list");
+    for (const YAML::Node& item : node) {
+      if (auto s = config::ExpectMap(file_, item, "inhibit rule"); !s.ok()) return s;
+      if (auto s = CheckKeys(file_, item,
+                             {"source_matchers", "target_matchers", "equal", "source_match",
+                              "source_match_re", "target_match", "target_match_re"},
+                             "inhibit rule");
+          !s.ok()) {
+        return s;
+      }
+      InhibitRule rule;
+      if (auto s = ParseMatchers(item, &rule.source_matchers, "source_match", "source_match_re",
+                                 "source_matchers");
+          !s.ok()) {
+        return s;
+      }
+      if (auto s = ParseMatchers(item, &rule.target_matchers, "target_match", "target_match_re",
+                                 "target_matchers");
+          !s.ok()) {
+        return s;
+      }
+      const YAML::Node equal = item["equal"];
+      if (equal && !equal.IsNull()) {
+        if (!equal.IsSequence()) return ErrorAt(file_, equal, "equal must be a list");
+        for (const YAML::Node& name : equal) {
+          if (!name.IsScalar() || !labels::IsValidLabelName(name.Scalar())) {
+            return ErrorAt(file_, name,
+                           StrCat("invalid label name \"", name.Scalar(), "\" in equal"));
+          }
+          rule.equal.push_back(name.Scalar());
+        }
+      }
+      cfg->inhibit_rules.push_back(std::move(rule));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ParseMatchers(const YAML::Node& route, std::vector<labels::Matcher>* out,
+                             const char* match_key = "match", const char* match_re_key = "match_re",
+                             const char* matchers_key = "matchers") {
+    const YAML::Node match = route[match_key];
     if (match && !match.IsNull()) {
-      if (!match.IsMap()) return ErrorAt(file_, match, "match must be a mapping");
+      if (!match.IsMap()) return ErrorAt(file_, match, StrCat(match_key, " must be a mapping"));
       for (const auto& kv : match) {
         const std::string name = kv.first.Scalar();
         if (!labels::IsValidLabelName(name)) {
@@ -165,9 +210,11 @@ class Parser {
         out->push_back(std::move(*m));
       }
     }
-    const YAML::Node match_re = route["match_re"];
+    const YAML::Node match_re = route[match_re_key];
     if (match_re && !match_re.IsNull()) {
-      if (!match_re.IsMap()) return ErrorAt(file_, match_re, "match_re must be a mapping");
+      if (!match_re.IsMap()) {
+        return ErrorAt(file_, match_re, StrCat(match_re_key, " must be a mapping"));
+      }
       for (const auto& kv : match_re) {
         const std::string name = kv.first.Scalar();
         if (!labels::IsValidLabelName(name)) {
@@ -181,9 +228,11 @@ class Parser {
         out->push_back(std::move(*m));
       }
     }
-    const YAML::Node matchers = route["matchers"];
+    const YAML::Node matchers = route[matchers_key];
     if (matchers && !matchers.IsNull()) {
-      if (!matchers.IsSequence()) return ErrorAt(file_, matchers, "matchers must be a list");
+      if (!matchers.IsSequence()) {
+        return ErrorAt(file_, matchers, StrCat(matchers_key, " must be a list"));
+      }
       for (const YAML::Node& item : matchers) {
         if (!item.IsScalar()) return ErrorAt(file_, item, "matchers entries must be strings");
         auto m = ParseMatcher(item.Scalar());
@@ -321,6 +370,7 @@ absl::StatusOr<Config> ParseConfig(std::string_view file, const std::string& tex
   if (!root.ok()) return root.status();
   Config cfg;
   if (auto s = Parser(file).Parse(*root, &cfg); !s.ok()) return s;
+  cfg.original = text;
   return cfg;
 }
 
@@ -329,6 +379,10 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
   if (!root.ok()) return root.status();
   Config cfg;
   if (auto s = Parser(path).Parse(*root, &cfg); !s.ok()) return s;
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  cfg.original = text.str();
   return cfg;
 }
 

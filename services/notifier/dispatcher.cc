@@ -1,6 +1,7 @@
 #include "services/notifier/dispatcher.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "lib/base/format.h"
 #include "services/notifier/payload.h"
@@ -35,6 +36,12 @@ absl::StatusOr<std::vector<Notification>> Dispatcher::Recover(TimestampMs now) {
   if (!log.ok()) return log.status();
   auto outbox = store_->LoadOutbox();
   if (!outbox.ok()) return outbox.status();
+  auto silences = store_->LoadSilences();
+  if (!silences.ok()) return silences.status();
+  for (const std::string& json : *silences) {
+    auto sil = ParseSilenceJson(json);
+    if (sil.ok() && !sil->id.empty()) silences_.Restore(std::move(*sil));
+  }
   for (Alert& a : *alerts) alerts_[a.fingerprint] = std::move(a);
   for (const auto& [key, entry] : *log) {
     delivered_.Set(key, entry);
@@ -97,17 +104,24 @@ void Dispatcher::RouteAlert(const Alert& alert, TimestampMs now) {
 std::vector<Notification> Dispatcher::Tick(TimestampMs now) {
   std::vector<Notification> out;
   Store::Transaction tx(store_);
+  std::optional<Inhibitor> inhibitor;  // built when the first group is due
   for (auto it = groups_.begin(); it != groups_.end();) {
     AggregationGroup& group = *it->second;
-    if (group.Due(now)) Flush(group, now, &out);
+    if (group.Due(now)) {
+      if (!inhibitor) inhibitor.emplace(config_->inhibit_rules, alerts_, now);
+      Flush(group, *inhibitor, now, &out);
+    }
     it = group.empty() ? groups_.erase(it) : std::next(it);
   }
   if (now - last_gc_ms_ >= kGcIntervalMs) {
     last_gc_ms_ = now;
     nflog_.GC(now);
     delivered_.GC(now);
+    const TimestampMs cutoff = now - absl::ToInt64Milliseconds(kLogRetention);
+    silences_.GC(cutoff);
     if (store_ != nullptr) {
-      StoreResult(store_->DeleteLogBefore(now - absl::ToInt64Milliseconds(kLogRetention)));
+      StoreResult(store_->DeleteLogBefore(cutoff));
+      StoreResult(store_->DeleteSilencesEndedBefore(cutoff));
     }
     for (auto it = alerts_.begin(); it != alerts_.end();) {
       const Alert& a = it->second;
@@ -123,9 +137,23 @@ std::vector<Notification> Dispatcher::Tick(TimestampMs now) {
   return out;
 }
 
-void Dispatcher::Flush(AggregationGroup& group, TimestampMs now, std::vector<Notification>* out) {
-  std::vector<Alert> alerts = group.Flush(now);
+void Dispatcher::Flush(AggregationGroup& group, const Inhibitor& inhibitor, TimestampMs now,
+                       std::vector<Notification>* out) {
+  std::vector<Alert> flushed = group.Flush(now);
   ++flushes_;
+  // Alertmanager's stages in order: inhibit, then silence (time intervals come later);
+  // muted alerts are left out. With nothing left the pipeline stops here, the
+  // notification log untouched.
+  std::vector<Alert> alerts;
+  for (const Alert& a : flushed) {
+    if (!inhibitor.InhibitedBy(a).empty()) continue;
+    if (!silences_.Mutes(a.labels, now).empty()) continue;
+    alerts.push_back(a);
+  }
+  if (alerts.empty()) {
+    group.DeleteResolved(flushed, now);
+    return;
+  }
   const RouteOptions& opts = group.route().options();
   const Receiver* receiver = config_->FindReceiver(opts.receiver);
   FingerprintSet firing, resolved;
@@ -175,7 +203,7 @@ void Dispatcher::Flush(AggregationGroup& group, TimestampMs now, std::vector<Not
     Record(n);
     out->push_back(std::move(n));
   }
-  group.DeleteResolved(alerts, now);
+  group.DeleteResolved(flushed, now);
 }
 
 void Dispatcher::Record(const Notification& n) {
@@ -275,22 +303,71 @@ size_t Dispatcher::ActiveAlerts(TimestampMs now) const {
   return n;
 }
 
+RoutedAlert Dispatcher::Describe(const Alert& a, const Inhibitor& inhibitor,
+                                 TimestampMs now) const {
+  RoutedAlert r{a, {}, silences_.Mutes(a.labels, now), inhibitor.InhibitedBy(a)};
+  for (const Route* route : config_->route->Match(a.labels)) {
+    const std::string& name = route->options().receiver;
+    if (std::find(r.receivers.begin(), r.receivers.end(), name) == r.receivers.end()) {
+      r.receivers.push_back(name);
+    }
+  }
+  return r;
+}
+
 std::vector<RoutedAlert> Dispatcher::ListAlerts(TimestampMs now) const {
+  const Inhibitor inhibitor(config_->inhibit_rules, alerts_, now);
   std::vector<RoutedAlert> out;
   for (const auto& [fp, a] : alerts_) {
     if (a.Resolved(now)) continue;
-    RoutedAlert r{a, {}};
-    for (const Route* route : config_->route->Match(a.labels)) {
-      const std::string& name = route->options().receiver;
-      if (std::find(r.receivers.begin(), r.receivers.end(), name) == r.receivers.end()) {
-        r.receivers.push_back(name);
-      }
-    }
-    out.push_back(std::move(r));
+    out.push_back(Describe(a, inhibitor, now));
   }
   std::sort(out.begin(), out.end(),
             [](const RoutedAlert& a, const RoutedAlert& b) { return AlertLess(a.alert, b.alert); });
   return out;
+}
+
+std::vector<Dispatcher::GroupView> Dispatcher::ListGroups(TimestampMs now) const {
+  const Inhibitor inhibitor(config_->inhibit_rules, alerts_, now);
+  std::vector<GroupView> out;
+  for (const auto& [id, group] : groups_) {
+    GroupView view{group->group_labels(), group->route().options().receiver, {}};
+    for (const Alert& a : group->Alerts()) {
+      if (a.Resolved(now)) continue;
+      auto held = alerts_.find(a.fingerprint);
+      view.alerts.push_back(Describe(held == alerts_.end() ? a : held->second, inhibitor, now));
+    }
+    if (!view.alerts.empty()) out.push_back(std::move(view));
+  }
+  return out;
+}
+
+void Dispatcher::PersistSilence(const Silence& s, TimestampMs now) {
+  if (store_ == nullptr) return;
+  StoreResult(store_->PutSilence(s.id, GettableSilenceJson(s, now), s.ends_at_ms));
+}
+
+absl::StatusOr<Silence> Dispatcher::SetSilence(Silence s, TimestampMs now) {
+  const std::string old_id = s.id;
+  auto set = silences_.Set(std::move(s), now);
+  if (!set.ok()) return set;
+  Store::Transaction tx(store_);
+  // An update that made a new silence expired the old one.
+  if (!old_id.empty() && old_id != set->id) {
+    if (const Silence* old = silences_.Get(old_id)) PersistSilence(*old, now);
+  }
+  PersistSilence(*set, now);
+  StoreResult(tx.Commit());
+  return set;
+}
+
+absl::StatusOr<Silence> Dispatcher::ExpireSilence(const std::string& id, TimestampMs now) {
+  auto expired = silences_.Expire(id, now);
+  if (!expired.ok()) return expired;
+  Store::Transaction tx(store_);
+  PersistSilence(*expired, now);
+  StoreResult(tx.Commit());
+  return expired;
 }
 
 std::vector<v1::Notification> Dispatcher::RecentNotifications(size_t limit) const {

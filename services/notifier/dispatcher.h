@@ -12,9 +12,12 @@
 #include "lib/clock/clock.h"
 #include "services/notifier/aggregation_group.h"
 #include "services/notifier/alert.h"
+#include "services/notifier/api_alerts.h"
 #include "services/notifier/config.h"
 #include "services/notifier/dedup.h"
+#include "services/notifier/inhibit.h"
 #include "services/notifier/notification.h"
+#include "services/notifier/silences.h"
 #include "services/notifier/store.h"
 #include "vigil/v1/alerts.pb.h"
 #include "vigil/v1/control.pb.h"
@@ -69,10 +72,19 @@ class Dispatcher {
   // timers restart; the notification log keeps them from re-sending what was sent).
   void ApplyConfig(std::shared_ptr<const Config> config, TimestampMs now);
 
+  // Silences (Alertmanager API v2), persisted with the store. See Silences::Set/Expire.
+  absl::StatusOr<Silence> SetSilence(Silence s, TimestampMs now);
+  absl::StatusOr<Silence> ExpireSilence(const std::string& id, TimestampMs now);
+  const Silences& silences() const { return silences_; }
+
   // Observers for status, metrics and the API.
   size_t ActiveAlerts(TimestampMs now) const;
   // The alerts not resolved at `now`, in notification order, with their receivers.
+  // Each carries its silences and inhibiting alerts.
   std::vector<RoutedAlert> ListAlerts(TimestampMs now) const;
+  // Alertmanager's alert groups: the aggregation groups and their unresolved alerts.
+  using GroupView = AlertGroupView;
+  std::vector<GroupView> ListGroups(TimestampMs now) const;
   size_t Groups() const { return groups_.size(); }
   uint64_t notifications_sent() const { return sent_; }
   uint64_t notifications_failed() const { return failed_; }
@@ -88,7 +100,10 @@ class Dispatcher {
 
  private:
   void RouteAlert(const Alert& alert, TimestampMs now);
-  void Flush(AggregationGroup& group, TimestampMs now, std::vector<Notification>* out);
+  void Flush(AggregationGroup& group, const Inhibitor& inhibitor, TimestampMs now,
+             std::vector<Notification>* out);
+  RoutedAlert Describe(const Alert& a, const Inhibitor& inhibitor, TimestampMs now) const;
+  void PersistSilence(const Silence& s, TimestampMs now);
   v1::Notification* FindHistory(uint64_t id);
   void Record(const Notification& n);
   void StoreResult(const absl::Status& s);
@@ -105,6 +120,7 @@ class Dispatcher {
   // By route id and group labels; ordered so that ticks are deterministic.
   std::map<std::string, std::unique_ptr<AggregationGroup>> groups_;
   Store* store_;
+  Silences silences_;
   NotificationLog nflog_;                                 // handed to delivery (dedup decisions)
   NotificationLog delivered_;                             // delivered (what the store's log holds)
   absl::flat_hash_map<uint64_t, InFlight> in_flight_;     // by notification id

@@ -1,0 +1,218 @@
+#include "services/notifier/silences.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "absl/strings/str_format.h"
+#include "lib/base/format.h"
+#include "services/notifier/rfc3339.h"
+
+namespace vigil::notifier {
+
+namespace {
+
+using Ordered = nlohmann::ordered_json;
+
+Ordered ToJson(const Silence& s, TimestampMs now) {
+  Ordered j;
+  j["id"] = s.id;
+  j["status"] = {{"state", s.State(now)}};
+  j["updatedAt"] = FormatGoTime(s.updated_at_ms);
+  j["comment"] = s.comment;
+  j["createdBy"] = s.created_by;
+  j["endsAt"] = FormatGoTime(s.ends_at_ms);
+  Ordered matchers = Ordered::array();
+  for (const labels::Matcher& m : s.matchers) {
+    const bool regex =
+        m.type() == labels::MatchType::kRegex || m.type() == labels::MatchType::kNotRegex;
+    const bool equal =
+        m.type() == labels::MatchType::kEqual || m.type() == labels::MatchType::kRegex;
+    matchers.push_back(
+        {{"isEqual", equal}, {"isRegex", regex}, {"name", m.name()}, {"value", m.value()}});
+  }
+  j["matchers"] = std::move(matchers);
+  j["startsAt"] = FormatGoTime(s.starts_at_ms);
+  return j;
+}
+
+std::string Dump(const Ordered& j) {
+  return j.dump(-1, ' ', false, Ordered::error_handler_t::replace);
+}
+
+absl::StatusOr<std::string> ReadString(const nlohmann::json& j, const char* field) {
+  if (!j.contains(field) || j[field].is_null()) return std::string();
+  if (!j[field].is_string()) return absl::InvalidArgumentError(StrCat(field, " must be a string"));
+  return j[field].get<std::string>();
+}
+
+absl::StatusOr<TimestampMs> ReadTime(const nlohmann::json& j, const char* field) {
+  auto s = ReadString(j, field);
+  if (!s.ok()) return s.status();
+  if (s->empty()) return absl::InvalidArgumentError(StrCat(field, " is required"));
+  auto t = ParseRfc3339(*s);
+  if (!t.ok()) return absl::InvalidArgumentError(StrCat(field, ": ", t.status().message()));
+  return *t;
+}
+
+}  // namespace
+
+std::string Silence::State(TimestampMs now) const {
+  if (now < starts_at_ms) return "pending";
+  if (now < ends_at_ms) return "active";
+  return "expired";
+}
+
+std::string GettableSilenceJson(const Silence& s, TimestampMs now) { return Dump(ToJson(s, now)); }
+
+std::string GettableSilencesJson(const std::vector<Silence>& silences, TimestampMs now) {
+  Ordered out = Ordered::array();
+  for (const Silence& s : silences) out.push_back(ToJson(s, now));
+  return Dump(out);
+}
+
+absl::StatusOr<Silence> ParseSilenceJson(const std::string& body) {
+  nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
+  if (j.is_discarded()) return absl::InvalidArgumentError("invalid JSON body");
+  if (!j.is_object()) return absl::InvalidArgumentError("silence must be a JSON object");
+  Silence s;
+  auto id = ReadString(j, "id");
+  if (!id.ok()) return id.status();
+  s.id = *id;
+  auto by = ReadString(j, "createdBy");
+  if (!by.ok()) return by.status();
+  s.created_by = *by;
+  auto comment = ReadString(j, "comment");
+  if (!comment.ok()) return comment.status();
+  s.comment = *comment;
+  auto starts = ReadTime(j, "startsAt");
+  if (!starts.ok()) return starts.status();
+  s.starts_at_ms = *starts;
+  auto ends = ReadTime(j, "endsAt");
+  if (!ends.ok()) return ends.status();
+  s.ends_at_ms = *ends;
+  if (j.contains("updatedAt")) {
+    auto updated = ReadTime(j, "updatedAt");
+    if (!updated.ok()) return updated.status();
+    s.updated_at_ms = *updated;
+  }
+  if (!j.contains("matchers") || !j["matchers"].is_array()) {
+    return absl::InvalidArgumentError("matchers must be a list");
+  }
+  for (const nlohmann::json& m : j["matchers"]) {
+    if (!m.is_object() || !m.contains("name") || !m["name"].is_string() || !m.contains("value") ||
+        !m["value"].is_string() || !m.contains("isRegex") || !m["isRegex"].is_boolean() ||
+        (m.contains("isEqual") && !m["isEqual"].is_boolean())) {
+      return absl::InvalidArgumentError(
+          "each matcher needs name and value (strings) and isRegex (and optional isEqual) "
+          "(booleans)");
+    }
+    const bool regex = m["isRegex"].get<bool>();
+    const bool equal = m.value("isEqual", true);
+    const std::string name = m["name"].get<std::string>();
+    if (!labels::IsValidLabelName(name)) {
+      return absl::InvalidArgumentError(StrCat("invalid label name \"", name, "\""));
+    }
+    const labels::MatchType type =
+        regex ? (equal ? labels::MatchType::kRegex : labels::MatchType::kNotRegex)
+              : (equal ? labels::MatchType::kEqual : labels::MatchType::kNotEqual);
+    auto matcher = labels::Matcher::Create(type, name, m["value"].get<std::string>());
+    if (!matcher.ok()) return matcher.status();
+    s.matchers.push_back(std::move(*matcher));
+  }
+  return s;
+}
+
+std::string NewSilenceId() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  const uint64_t hi = (rng() & ~0xf000ULL) | 0x4000ULL;            // version 4
+  const uint64_t lo = (rng() & ~(0x3ULL << 62)) | (0x2ULL << 62);  // variant 1
+  return absl::StrFormat("%08x-%04x-%04x-%04x-%012x", hi >> 32, (hi >> 16) & 0xffff, hi & 0xffff,
+                         lo >> 48, lo & 0xffffffffffffULL);
+}
+
+absl::StatusOr<Silence> Silences::Set(Silence s, TimestampMs now) {
+  if (s.matchers.empty()) return absl::InvalidArgumentError("at least one matcher required");
+  if (std::all_of(s.matchers.begin(), s.matchers.end(),
+                  [](const labels::Matcher& m) { return m.MatchesValue(""); })) {
+    return absl::InvalidArgumentError("at least one matcher must not match the empty string");
+  }
+  if (s.ends_at_ms <= s.starts_at_ms) {
+    return absl::InvalidArgumentError("start time must be before end time");
+  }
+  if (s.ends_at_ms < now) return absl::InvalidArgumentError("end time can't be in the past");
+  if (s.starts_at_ms < now) s.starts_at_ms = now;
+  s.updated_at_ms = now;
+  if (!s.id.empty()) {
+    auto it = silences_.find(s.id);
+    if (it == silences_.end()) {
+      return absl::NotFoundError(StrCat("silence ", s.id, " not found"));
+    }
+    Silence& old = it->second;
+    auto same = [](const std::vector<labels::Matcher>& a, const std::vector<labels::Matcher>& b) {
+      if (a.size() != b.size()) return false;
+      for (size_t i = 0; i < a.size(); ++i) {
+        if (a[i].ToString() != b[i].ToString()) return false;
+      }
+      return true;
+    };
+    if (old.State(now) != "expired" && same(old.matchers, s.matchers)) {
+      // In place; an active silence keeps its start.
+      if (old.Active(now)) s.starts_at_ms = old.starts_at_ms;
+      old = s;
+      return old;
+    }
+    if (old.State(now) != "expired") Expire(old.id, now).IgnoreError();
+  }
+  s.id = NewSilenceId();
+  silences_[s.id] = s;
+  return s;
+}
+
+absl::StatusOr<Silence> Silences::Expire(const std::string& id, TimestampMs now) {
+  auto it = silences_.find(id);
+  if (it == silences_.end()) return absl::NotFoundError(StrCat("silence ", id, " not found"));
+  Silence& s = it->second;
+  if (s.State(now) == "expired") {
+    return absl::FailedPreconditionError(StrCat("silence ", id, " already expired"));
+  }
+  // A pending silence ends where it would have started.
+  if (now < s.starts_at_ms) s.starts_at_ms = now;
+  s.ends_at_ms = now;
+  s.updated_at_ms = now;
+  return s;
+}
+
+const Silence* Silences::Get(const std::string& id) const {
+  auto it = silences_.find(id);
+  return it == silences_.end() ? nullptr : &it->second;
+}
+
+std::vector<Silence> Silences::List() const {
+  std::vector<Silence> out;
+  for (const auto& [id, s] : silences_) out.push_back(s);
+  return out;
+}
+
+std::vector<std::string> Silences::Mutes(const labels::Labels& ls, TimestampMs now) const {
+  std::vector<std::string> out;
+  for (const auto& [id, s] : silences_) {
+    if (s.Active(now) && s.Matches(ls)) out.push_back(id);
+  }
+  return out;
+}
+
+size_t Silences::GC(TimestampMs cutoff) {
+  size_t n = 0;
+  for (auto it = silences_.begin(); it != silences_.end();) {
+    if (it->second.ends_at_ms < cutoff) {
+      silences_.erase(it++);
+      ++n;
+    } else {
+      ++it;
+    }
+  }
+  return n;
+}
+
+}  // namespace vigil::notifier
