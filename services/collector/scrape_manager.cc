@@ -156,12 +156,13 @@ std::optional<v1::SampleBatch> ScrapeManager::OnScrapeDone(const std::string& ta
 
   codec::SampleBatchBuilder b;
   absl::flat_hash_map<uint64_t, labels::Labels> current;
+  absl::flat_hash_set<uint64_t> seen;
   uint64_t added = 0;
   uint64_t kept = 0;
   for (Scraped& s : samples) {
     uint64_t fp = s.labels.Fingerprint();
-    if (current.contains(fp)) continue;  // duplicate series in one scrape: first wins
-    if (!t->last_series.contains(fp)) ++added;
+    if (!seen.insert(fp).second) continue;  // duplicate series in one scrape: first wins
+    if (!t->last_seen.contains(fp)) ++added;
     b.Add(s.labels, s.t, s.v);
     ++kept;
     if (!s.explicit_ts) current.emplace(fp, std::move(s.labels));
@@ -170,6 +171,7 @@ std::optional<v1::SampleBatch> ScrapeManager::OnScrapeDone(const std::string& ta
     if (!current.contains(fp)) b.Add(ls, started, codec::StaleNaN());
   }
   t->last_series = std::move(current);
+  t->last_seen = std::move(seen);
 
   bool up = error.empty();
   AddReport(b, *t, "up", started, up ? 1 : 0);

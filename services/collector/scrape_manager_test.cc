@@ -96,6 +96,14 @@ TEST(ScrapeManagerTest, DisappearedSeriesAndFailedScrapesGoStale) {
   EXPECT_EQ(s["b{env=\"canary\",instance=\"h:1\",job=\"app\"}"], kStale);
   EXPECT_EQ(s["scrape_series_added{env=\"canary\",instance=\"h:1\",job=\"app\"}"], 0);
 
+  // A series with an explicit timestamp is not tracked for staleness but is not "added"
+  // again on every scrape either (found by the differential test against Prometheus).
+  m.TakeDue(15000);
+  m.OnScrapeDone(key, 15000, {"a 1\nts 1 14000\n", "", 0});
+  m.TakeDue(16000);
+  s = Samples(*m.OnScrapeDone(key, 16000, {"a 1\nts 1 15500\n", "", 0}));
+  EXPECT_EQ(s["scrape_series_added{env=\"canary\",instance=\"h:1\",job=\"app\"}"], 0);
+
   m.TakeDue(21000);
   s = Samples(*m.OnScrapeDone(key, 21000, {"", "server returned HTTP status 503", 0}));
   EXPECT_EQ(s["a{env=\"canary\",instance=\"h:1\",job=\"app\"}"], kStale);

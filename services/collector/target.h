@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/time/time.h"
 #include "lib/clock/clock.h"
 #include "lib/labels/labels.h"
@@ -35,6 +36,9 @@ struct Target {
   uint64_t last_samples = 0;
   // Series of the last successful scrape (without explicit timestamps), for staleness.
   absl::flat_hash_map<uint64_t, labels::Labels> last_series;
+  // Every series of the last successful scrape, explicit timestamps included: a series not
+  // in it counts in scrape_series_added (Prometheus's scrape cache).
+  absl::flat_hash_set<uint64_t> last_seen;
 };
 
 // Expands a scrape config's static targets into targets (labels job/instance/static).

@@ -1,0 +1,262 @@
+// Differential test against the real Prometheus 2.42 (Debian's `prometheus`): both scrape
+// the same targets — the real prometheus-node-exporter and a target serving tricky
+// payloads — and the samples vigil's collector publishes must equal what Prometheus
+// stores: the same series (names and labels), the same values, the same staleness.
+
+#include <httplib.h>
+#include <signal.h>
+
+#include <cmath>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "lib/base/format.h"
+#include "lib/bus/subscriber.h"
+#include "lib/codec/samples.h"
+#include "tests/support/process.h"
+
+namespace vigil::testing {
+namespace {
+
+constexpr char kPrometheus[] = "/usr/bin/prometheus";
+constexpr char kNodeExporter[] = "/usr/bin/prometheus-node-exporter";
+
+// A target whose payload the test controls.
+class TrickyTarget {
+ public:
+  TrickyTarget() {
+    server_.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+      std::lock_guard<std::mutex> lock(mu_);
+      res.set_content(body_, "text/plain; version=0.0.4; charset=utf-8");
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+  }
+  ~TrickyTarget() {
+    server_.stop();
+    thread_.join();
+  }
+  int port() const { return port_; }
+  void Serve(std::string body) {
+    std::lock_guard<std::mutex> lock(mu_);
+    body_ = std::move(body);
+  }
+
+ private:
+  httplib::Server server_;
+  std::thread thread_;
+  int port_;
+  std::mutex mu_;
+  std::string body_;
+};
+
+std::string TrickyBody(bool with_vanishing, int64_t explicit_ts_ms) {
+  std::string b =
+      "# HELP tricky_escapes Label values with escapes.\n"
+      "# TYPE tricky_escapes gauge\n"
+      "tricky_escapes{path=\"C:\\\\dir\\\\\",quote=\"say \\\"hi\\\"\",nl=\"a\\nb\"} 1\n"
+      "# TYPE tricky_hist histogram\n"
+      "tricky_hist_bucket{le=\"0.1\"} 1\n"
+      "tricky_hist_bucket{le=\"1\"} 3\n"
+      "tricky_hist_bucket{le=\"+Inf\"} 4\n"
+      "tricky_hist_sum 2.5\n"
+      "tricky_hist_count 4\n"
+      "# TYPE tricky_summary summary\n"
+      "tricky_summary{quantile=\"0.5\"} 0.25\n"
+      "tricky_summary{quantile=\"0.99\"} NaN\n"
+      "tricky_summary_sum 10\n"
+      "tricky_summary_count 7\n"
+      "tricky_inf +Inf\n"
+      "tricky_neginf -Inf\n"
+      "tricky_small 1.5e-9\n"
+      "tricky_untyped{job=\"inner\",instance=\"elsewhere\"} 3\n";
+  b += StrCat("tricky_timestamped 42 ", explicit_ts_ms, "\n");
+  if (with_vanishing) b += "tricky_vanishing{which=\"one\"} 7\n";
+  return b;
+}
+
+// What the collector published, as the last value of each series.
+class BusRecorder {
+ public:
+  BusRecorder(zmq::context_t& ctx, const std::string& endpoint) : sub_(ctx, registry_) {
+    sub_.Connect(endpoint);
+    sub_.Subscribe("samples");
+  }
+  void Drain() {
+    while (auto m = sub_.Receive()) {
+      v1::SampleBatch batch;
+      if (!m->ParseAs(&batch)) continue;
+      auto decoded = codec::DecodeSampleBatch(batch);
+      if (!decoded.ok()) continue;
+      if (batch.end_of_round()) ++rounds_[batch.source()];
+      for (auto& s : *decoded) last_[s.labels.ToExposition()] = s.points.back();
+    }
+  }
+  const std::map<std::string, codec::Point>& last() const { return last_; }
+  int rounds(const std::string& source_part) const {
+    int n = 0;
+    for (const auto& [k, v] : rounds_) {
+      if (k.find(source_part) != std::string::npos) n = std::max(n, v);
+    }
+    return n;
+  }
+
+ private:
+  prometheus::Registry registry_;
+  bus::Subscriber sub_;
+  std::map<std::string, codec::Point> last_;
+  std::map<std::string, int> rounds_;
+};
+
+// Prometheus's HTTP API.
+nlohmann::json PromQuery(int port, const std::string& path) {
+  auto [code, body] = HttpGet(port, path);
+  if (code != 200) return nlohmann::json();
+  return nlohmann::json::parse(body, nullptr, false);
+}
+
+std::string UrlEncode(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.') out.push_back(static_cast<char>(c));
+    else out += fmt::format("%{:02X}", c);
+  }
+  return out;
+}
+
+// Series of a job stored by Prometheus, in exposition form.
+std::set<std::string> PromSeries(int port, const std::string& job) {
+  std::set<std::string> out;
+  auto j = PromQuery(port, "/api/v1/series?match[]=" + UrlEncode(StrCat("{job=\"", job, "\"}")));
+  if (!j.is_object()) return out;
+  for (const auto& s : j["data"]) {
+    std::vector<labels::Label> ls;
+    for (auto it = s.begin(); it != s.end(); ++it) ls.push_back({it.key(), it.value().get<std::string>()});
+    out.insert(labels::Labels(std::move(ls)).ToExposition());
+  }
+  return out;
+}
+
+// The current value of every series of a job in Prometheus: exposition form -> value.
+std::map<std::string, double> PromInstant(int port, const std::string& selector) {
+  std::map<std::string, double> out;
+  auto j = PromQuery(port, "/api/v1/query?query=" + UrlEncode(selector));
+  if (!j.is_object()) return out;
+  for (const auto& r : j["data"]["result"]) {
+    std::vector<labels::Label> ls;
+    for (auto it = r["metric"].begin(); it != r["metric"].end(); ++it) {
+      ls.push_back({it.key(), it.value().get<std::string>()});
+    }
+    out[labels::Labels(std::move(ls)).ToExposition()] =
+        std::strtod(r["value"][1].get<std::string>().c_str(), nullptr);
+  }
+  return out;
+}
+
+bool SameValue(double a, double b) { return (std::isnan(a) && std::isnan(b)) || a == b; }
+
+class CollectorDifferentialTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (access(kPrometheus, X_OK) != 0 || access(kNodeExporter, X_OK) != 0) {
+      GTEST_SKIP() << "needs Debian's prometheus and prometheus-node-exporter";
+    }
+    dir_ = MakeTempDir("vigil-diff");
+  }
+  void TearDown() override { RemoveTree(dir_); }
+  std::string dir_;
+};
+
+TEST_F(CollectorDifferentialTest, SameSeriesValuesAndStalenessAsPrometheus) {
+  int node_port = FreePort();
+  Process node({kNodeExporter, StrCat("--web.listen-address=127.0.0.1:", node_port),
+                "--collector.disable-defaults", "--collector.cpu", "--collector.meminfo",
+                "--collector.loadavg", "--collector.stat", "--collector.time",
+                "--collector.uname"},
+               dir_, dir_ + "/node.log");
+  TrickyTarget tricky;
+  int64_t ts = (absl::ToUnixMillis(absl::Now()) / 1000) * 1000;
+  tricky.Serve(TrickyBody(true, ts));
+  ASSERT_TRUE(WaitFor([&] { return HttpGet(node_port, "/metrics").first == 200; })) << node.Log();
+
+  WriteFile(dir_ + "/prometheus.yml",
+            StrCat("global: {scrape_interval: 1s, scrape_timeout: 1s}\n",
+                   "scrape_configs:\n",
+                   "  - job_name: node\n    static_configs: [{targets: ['127.0.0.1:", node_port, "']}]\n",
+                   "  - job_name: tricky\n    static_configs: [{targets: ['127.0.0.1:", tricky.port(),
+                   "']}]\n"));
+  int prom_port = FreePort();
+  Process prom({kPrometheus, "--config.file=prometheus.yml", "--storage.tsdb.path=prom-data",
+                StrCat("--web.listen-address=127.0.0.1:", prom_port)},
+               dir_, dir_ + "/prometheus.log");
+  int bus_port = FreePort();
+  Process collector({BinDir() + "/vigil-collector", "--config.file=prometheus.yml",
+                     StrCat("--web.listen-address=127.0.0.1:", FreePort()),
+                     StrCat("--grpc.listen-address=127.0.0.1:", FreePort()),
+                     StrCat("--bus.publish-address=tcp://127.0.0.1:", bus_port)},
+                    dir_, dir_ + "/collector.log");
+  zmq::context_t ctx;
+  BusRecorder bus(ctx, StrCat("tcp://127.0.0.1:", bus_port));
+
+  // Several complete rounds on both sides.
+  ASSERT_TRUE(WaitFor([&] {
+    bus.Drain();
+    return bus.rounds("node") >= 3 && bus.rounds("tricky") >= 3 &&
+           PromInstant(prom_port, "up").size() == 2 &&
+           PromInstant(prom_port, "scrape_series_added{job=\"tricky\"} == 0").size() == 1;
+  }, std::chrono::seconds(60))) << prom.Log() << collector.Log();
+
+  // 1. The same series, names and labels, for both targets.
+  for (const std::string job : {"node", "tricky"}) {
+    std::set<std::string> prom_series = PromSeries(prom_port, job);
+    std::set<std::string> vigil_series;
+    for (const auto& [series, point] : bus.last()) {
+      if (series.find(StrCat("job=\"", job, "\"")) != std::string::npos &&
+          !codec::IsStaleNaN(point.v)) {
+        vigil_series.insert(series);
+      }
+    }
+    std::vector<std::string> only_prom, only_vigil;
+    std::set_difference(prom_series.begin(), prom_series.end(), vigil_series.begin(),
+                        vigil_series.end(), std::back_inserter(only_prom));
+    std::set_difference(vigil_series.begin(), vigil_series.end(), prom_series.begin(),
+                        prom_series.end(), std::back_inserter(only_vigil));
+    EXPECT_TRUE(only_prom.empty() && only_vigil.empty())
+        << job << ": only in Prometheus: " << ::testing::PrintToString(only_prom)
+        << "\nonly in vigil: " << ::testing::PrintToString(only_vigil);
+    EXPECT_GT(prom_series.size(), job == std::string("node") ? 20u : 15u);
+  }
+
+  // 2. The same values for the target whose values do not move (timing series aside).
+  auto prom_values = PromInstant(prom_port, "{job=\"tricky\"}");
+  for (const auto& [series, value] : prom_values) {
+    if (series.rfind("scrape_duration_seconds", 0) == 0) continue;
+    auto it = bus.last().find(series);
+    ASSERT_NE(it, bus.last().end()) << series;
+    EXPECT_TRUE(SameValue(it->second.v, value)) << series << ": vigil " << it->second.v
+                                                << ", Prometheus " << value;
+  }
+  auto explicit_ts = bus.last().find("tricky_timestamped{instance=\"127.0.0.1:" +
+                                     std::to_string(tricky.port()) + "\",job=\"tricky\"}");
+  ASSERT_NE(explicit_ts, bus.last().end());
+  EXPECT_EQ(explicit_ts->second.t, ts);
+
+  // 3. Staleness: a series that vanishes is marked stale by both.
+  tricky.Serve(TrickyBody(false, ts));
+  std::string vanishing = StrCat("tricky_vanishing{instance=\"127.0.0.1:", tricky.port(),
+                                 "\",job=\"tricky\",which=\"one\"}");
+  ASSERT_TRUE(WaitFor([&] {
+    bus.Drain();
+    auto it = bus.last().find(vanishing);
+    return it != bus.last().end() && codec::IsStaleNaN(it->second.v) &&
+           PromInstant(prom_port, "tricky_vanishing").empty();
+  }, std::chrono::seconds(30))) << "vigil or Prometheus did not mark " << vanishing << " stale";
+}
+
+}  // namespace
+}  // namespace vigil::testing
