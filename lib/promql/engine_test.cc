@@ -80,5 +80,50 @@ TEST(EngineTest, RangeQueryAndMatchingErrors) {
   EXPECT_EQ((*m)[0].points[2].v, 3);
 }
 
+// The narrow storage interface: tests feed series directly.
+class FakeStorage : public Queryable {
+ public:
+  void Add(labels::Labels l, std::vector<tsdb::Point> p) { series_.push_back({std::move(l), std::move(p)}); }
+  std::vector<SeriesView> Select(const std::vector<labels::Matcher>& m) const override {
+    std::vector<SeriesView> out;
+    for (const Series& s : series_) {
+      if (labels::MatchesAll(m, s.metric)) out.push_back({&s.metric, s.points});
+    }
+    return out;
+  }
+
+ private:
+  std::vector<Series> series_;
+};
+
+TEST(EngineTest, AtStartAndEndPinTheWholeRangeQuery) {
+  FakeStorage st;
+  std::vector<tsdb::Point> pts;
+  for (int i = 0; i <= 10; i++) pts.push_back({i * 60'000, static_cast<double>(i)});
+  st.Add(labels::Labels({{"__name__", "x"}}), pts);
+  auto run = [&](std::string_view q) {
+    auto e = ParseExpr(q);
+    EXPECT_TRUE(e.ok()) << e.status();
+    auto m = QueryRange(**e, st, 120'000, 480'000, 120'000);
+    EXPECT_TRUE(m.ok()) << m.status();
+    std::vector<double> out;
+    for (const auto& p : (*m)[0].points) out.push_back(p.v);
+    return out;
+  };
+  EXPECT_EQ(run("x"), (std::vector<double>{2, 4, 6, 8}));
+  EXPECT_EQ(run("x @ end()"), (std::vector<double>{8, 8, 8, 8}));
+  EXPECT_EQ(run("x @ start()"), (std::vector<double>{2, 2, 2, 2}));
+  EXPECT_EQ(run("x offset 1m"), (std::vector<double>{1, 3, 5, 7}));
+  EXPECT_EQ(run("x offset -1m"), (std::vector<double>{3, 5, 7, 9}));
+  // A subquery's steps are aligned to multiples of its step: at 4m, [3m:2m] reads 2m and 4m.
+  EXPECT_EQ(run("sum_over_time(x[3m:2m])"), (std::vector<double>{0 + 2, 2 + 4, 4 + 6, 6 + 8}));
+  auto e = ParseExpr("x[5m]");
+  EXPECT_FALSE(QueryRange(**e, st, 0, 60'000, 60'000).ok());  // range vectors are instant-only
+  auto v = Query(**e, st, 300'000);
+  ASSERT_TRUE(v.ok());
+  ASSERT_EQ(v->type, ValueType::kMatrix);
+  EXPECT_EQ(v->matrix[0].points.size(), 6u);  // [0, 5m], closed on both ends in 2.42
+}
+
 }  // namespace
 }  // namespace vigil::promql

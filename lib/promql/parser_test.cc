@@ -100,5 +100,32 @@ TEST(ParserTest, ErrorsHavePositions) {
   EXPECT_FALSE(ParseExpr("").ok());
 }
 
+TEST(ParserTest, RolloutRuleExpressions) {
+  // examples/phase5/rules/alerts_phase5_rates.yml
+  for (std::string_view q : {
+           "histogram_quantile(0.95, sum by (le) (rate(hybrid_rag_retrieval_latency_seconds_bucket[5m]))) > 0.1",
+           "sum(rate(redis_cache_hits_total[5m])) / (sum(rate(redis_cache_hits_total[5m])) + "
+           "sum(rate(redis_cache_misses_total[5m]))) < 0.7",
+           "sum(rate(hybrid_rag_errors_total[5m])) / sum(rate(hybrid_rag_queries_total[5m])) > 0.001",
+           "sum(rate(llm_input_tokens_total[5m])) > 2 * sum(rate(llm_input_tokens_total[1h] offset 1h))",
+       }) {
+    std::string printed = RoundTrip(q);
+    EXPECT_EQ(RoundTrip(printed), printed) << q;  // String() output parses back to itself
+  }
+  EXPECT_EQ(RoundTrip("histogram_quantile(0.95, sum by (le) (rate(x_bucket[5m]))) > 0.1"),
+            "histogram_quantile(0.95, sum by(le) (rate(x_bucket[5m]))) > 0.1");
+}
+
+TEST(ParserTest, EveryPrefixOfAQueryIsAnsweredWithoutCrashing) {
+  const std::string q =
+      "sum by (job) (rate(http_requests_total{code=~\"5..\", job!=\"x\"}[5m] offset -1m @ 100)) / on(job) "
+      "group_left(team) max_over_time(up[10m:30s] @ end()) > bool 0x1F ^ -Inf unless count_values('v', x)";
+  ASSERT_TRUE(ParseExpr(q).ok()) << ParseExpr(q).status();
+  for (size_t n = 0; n < q.size(); n++) {
+    auto e = ParseExpr(q.substr(0, n));
+    if (!e.ok()) EXPECT_NE(std::string(e.status().message()).find("parse error"), std::string::npos);
+  }
+}
+
 }  // namespace
 }  // namespace vigil::promql
