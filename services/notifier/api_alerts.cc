@@ -228,9 +228,8 @@ std::string StatusJson(const std::string& config_original, TimestampMs started_m
   return Dump(j);
 }
 
-std::string ErrorJson(std::string_view message) {
-  return nlohmann::json(std::string(message))
-      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+std::string ErrorJson(const std::string& message) {
+  return nlohmann::json(message).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace vigil::notifier

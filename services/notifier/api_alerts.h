@@ -55,6 +55,6 @@ std::string ReceiversJson(const std::vector<std::string>& names);
 std::string StatusJson(const std::string& config_original, TimestampMs started_ms);
 
 // Alertmanager's error body: a JSON string.
-std::string ErrorJson(std::string_view message);
+std::string ErrorJson(const std::string& message);
 
 }  // namespace vigil::notifier

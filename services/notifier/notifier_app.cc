@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <utility>
 #include <zmq.hpp>
 
 #include "lib/base/format.h"
@@ -22,6 +24,7 @@
 #include "services/notifier/config.h"
 #include "services/notifier/delivery.h"
 #include "services/notifier/dispatcher.h"
+#include "services/notifier/silences.h"
 #include "services/notifier/store.h"
 #include "vigil/v1/control.grpc.pb.h"
 
@@ -178,15 +181,153 @@ int RunNotifier(const service::CommonFlags& flags) {
     }
   });
 
-  rt.http().Get("/api/v2/alerts", [&](const httplib::Request&, httplib::Response& res) {
-    auto body = rt.tasks().Call(
-        [&] { return GettableAlertsJson(dispatcher.ListAlerts(clock.NowMs())); }, 10s);
-    if (!body) {
+  // The rest of Alertmanager's API v2, enough for amtool: answered from the loop thread.
+  const TimestampMs started_ms = clock.NowMs();
+  auto reply = [](httplib::Response& res, const std::optional<std::pair<int, std::string>>& r) {
+    if (!r) {
       res.status = 503;
-      res.set_content("notifier loop busy\n", "text/plain");
+      res.set_content(ErrorJson("notifier loop busy"), "application/json");
       return;
     }
-    res.set_content(*body, "application/json");
+    res.status = r->first;
+    res.set_content(r->second, "application/json");
+  };
+  auto params = [](const httplib::Request& req) {
+    std::vector<std::pair<std::string, std::string>> out(req.params.begin(), req.params.end());
+    return out;
+  };
+  using Answer = std::pair<int, std::string>;
+
+  rt.http().Get("/api/v2/alerts", [&](const httplib::Request& req, httplib::Response& res) {
+    auto filter = ParseAlertFilter(params(req));
+    if (!filter.ok())
+      return reply(res, Answer{400, ErrorJson(std::string(filter.status().message()))});
+    reply(res, rt.tasks().Call(
+                   [&] {
+                     std::vector<RoutedAlert> kept;
+                     for (RoutedAlert& a : dispatcher.ListAlerts(clock.NowMs())) {
+                       if (filter->Keep(a)) kept.push_back(std::move(a));
+                     }
+                     return Answer{200, GettableAlertsJson(kept)};
+                   },
+                   10s));
+  });
+
+  rt.http().Get("/api/v2/alerts/groups", [&](const httplib::Request& req, httplib::Response& res) {
+    auto filter = ParseAlertFilter(params(req));
+    if (!filter.ok())
+      return reply(res, Answer{400, ErrorJson(std::string(filter.status().message()))});
+    reply(res, rt.tasks().Call(
+                   [&] {
+                     std::vector<AlertGroupView> groups;
+                     for (AlertGroupView& g : dispatcher.ListGroups(clock.NowMs())) {
+                       std::vector<RoutedAlert> kept;
+                       for (RoutedAlert& a : g.alerts) {
+                         if (filter->Keep(a)) kept.push_back(std::move(a));
+                       }
+                       if (kept.empty()) continue;
+                       g.alerts = std::move(kept);
+                       groups.push_back(std::move(g));
+                     }
+                     return Answer{200, AlertGroupsJson(groups)};
+                   },
+                   10s));
+  });
+
+  rt.http().Get("/api/v2/silences", [&](const httplib::Request& req, httplib::Response& res) {
+    std::vector<labels::Matcher> filter;
+    for (const auto& [name, value] : req.params) {
+      if (name != "filter") continue;
+      auto m = ParseMatcher(value);
+      if (!m.ok()) return reply(res, Answer{400, ErrorJson(std::string(m.status().message()))});
+      filter.push_back(std::move(*m));
+    }
+    reply(res, rt.tasks().Call(
+                   [&] {
+                     std::vector<Silence> out;
+                     for (Silence& s : dispatcher.silences().List()) {
+                       // Alertmanager: the filter matches the silence's own name=value pairs.
+                       std::vector<labels::Label> pairs;
+                       for (const labels::Matcher& m : s.matchers) {
+                         pairs.push_back({m.name(), m.value()});
+                       }
+                       if (labels::MatchesAll(filter, labels::Labels(std::move(pairs)))) {
+                         out.push_back(std::move(s));
+                       }
+                     }
+                     return Answer{200, GettableSilencesJson(out, clock.NowMs())};
+                   },
+                   10s));
+  });
+
+  rt.http().Post("/api/v2/silences", [&](const httplib::Request& req, httplib::Response& res) {
+    auto silence = ParseSilenceJson(req.body);
+    if (!silence.ok()) {
+      invalid.Increment();
+      return reply(res, Answer{400, ErrorJson(std::string(silence.status().message()))});
+    }
+    reply(res, rt.tasks().Call(
+                   [&] {
+                     auto set = dispatcher.SetSilence(std::move(*silence), clock.NowMs());
+                     if (absl::IsNotFound(set.status())) {
+                       return Answer{404, ErrorJson(std::string(set.status().message()))};
+                     }
+                     if (!set.ok())
+                       return Answer{400, ErrorJson(std::string(set.status().message()))};
+                     spdlog::info("silence {} set by {}: {}", set->id, set->created_by,
+                                  set->comment);
+                     return Answer{200, nlohmann::json{{"silenceID", set->id}}.dump()};
+                   },
+                   10s));
+  });
+
+  rt.http().Get(R"(/api/v2/silence/([^/]+))",
+                [&](const httplib::Request& req, httplib::Response& res) {
+                  const std::string id = req.matches[1];
+                  reply(res, rt.tasks().Call(
+                                 [&] {
+                                   const Silence* s = dispatcher.silences().Get(id);
+                                   if (s == nullptr)
+                                     return Answer{404, ErrorJson("silence not found")};
+                                   return Answer{200, GettableSilenceJson(*s, clock.NowMs())};
+                                 },
+                                 10s));
+                });
+
+  rt.http().Delete(
+      R"(/api/v2/silence/([^/]+))", [&](const httplib::Request& req, httplib::Response& res) {
+        const std::string id = req.matches[1];
+        reply(res, rt.tasks().Call(
+                       [&] {
+                         auto expired = dispatcher.ExpireSilence(id, clock.NowMs());
+                         if (absl::IsNotFound(expired.status())) {
+                           return Answer{404, ErrorJson(std::string(expired.status().message()))};
+                         }
+                         if (!expired.ok())
+                           return Answer{500, ErrorJson(std::string(expired.status().message()))};
+                         spdlog::info("silence {} expired", id);
+                         return Answer{200, std::string()};
+                       },
+                       10s));
+      });
+
+  rt.http().Get("/api/v2/status", [&](const httplib::Request&, httplib::Response& res) {
+    reply(res, rt.tasks().Call(
+                   [&] {
+                     return Answer{200, StatusJson(dispatcher.config().original, started_ms)};
+                   },
+                   10s));
+  });
+
+  rt.http().Get("/api/v2/receivers", [&](const httplib::Request&, httplib::Response& res) {
+    reply(res, rt.tasks().Call(
+                   [&] {
+                     std::vector<std::string> names;
+                     for (const Receiver& r : dispatcher.config().receivers)
+                       names.push_back(r.name);
+                     return Answer{200, ReceiversJson(names)};
+                   },
+                   10s));
   });
 
   if (auto s = rt.Start(); !s.ok()) return Fail(std::string(s.message()));

@@ -1,0 +1,139 @@
+// Debian's real amtool (Alertmanager 0.25's CLI) against the running vigil-notifier:
+// silence add/query/expire, alert query with silenced and inhibited alerts, config show,
+// and silences surviving a SIGKILL.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "tests/support/process.h"
+
+namespace vigil::notifier {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::HttpGet;
+using testing::HttpPost;
+using ::testing::Not;
+using testing::Process;
+using testing::RunCommand;
+using testing::WaitFor;
+
+constexpr char kAmtool[] = "/usr/bin/amtool";
+
+class AmtoolTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (access(kAmtool, X_OK) != 0) {
+      GTEST_SKIP() << kAmtool << " not installed (Debian package prometheus-alertmanager)";
+    }
+    dir_ = testing::MakeTempDir("notifier_amtool");
+    testing::WriteFile(dir_ + "/am.yml",
+                       "route:\n  receiver: team\n  group_by: [alertname]\n  group_wait: 0s\n"
+                       "receivers:\n  - name: team\n    file_configs: [{path: '" +
+                           dir_ +
+                           "/pages.jsonl'}]\n"
+                           "inhibit_rules:\n  - source_matchers: [severity=critical]\n"
+                           "    target_matchers: [severity=warning]\n    equal: [cluster]\n");
+    port_ = testing::FreePort();
+  }
+  void TearDown() override {
+    notifier_.reset();
+    if (!dir_.empty() && !HasFailure()) testing::RemoveTree(dir_);
+  }
+  void Start() {
+    notifier_ = std::make_unique<Process>(
+        std::vector<std::string>{
+            testing::BinDir() + "/vigil-notifier", "--config.file=" + dir_ + "/am.yml",
+            "--web.listen-address=127.0.0.1:" + std::to_string(port_),
+            "--grpc.listen-address=127.0.0.1:0", "--bus.publish-address=tcp://127.0.0.1:0",
+            "--storage.path=" + dir_ + "/data"},
+        dir_, dir_ + "/notifier.log");
+    ASSERT_TRUE(WaitFor([&] { return HttpGet(port_, "/-/ready").first == 200; }))
+        << notifier_->Log();
+  }
+  // Runs amtool; returns its output, failing the test on a non-zero exit.
+  std::string Amtool(std::vector<std::string> args, int want_rc = 0) {
+    args.insert(args.begin(),
+                {kAmtool, "--alertmanager.url=http://127.0.0.1:" + std::to_string(port_)});
+    auto [rc, out] = RunCommand(args);
+    EXPECT_EQ(rc, want_rc) << out;
+    return out;
+  }
+
+  std::string dir_;
+  int port_ = 0;
+  std::unique_ptr<Process> notifier_;
+};
+
+TEST_F(AmtoolTest, SilencesAndAlertQueries) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  // Silence add prints the new id; query lists it. The silence comes first.
+  std::string id = Amtool({"silence", "add", "alertname=DiskFull", "--comment=disk swap",
+                           "--author=alice", "--duration=2h"});
+  while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
+  ASSERT_EQ(id.size(), 36u) << id;
+  std::string query = Amtool({"silence", "query"});
+  EXPECT_THAT(query, HasSubstr(id));
+  EXPECT_THAT(query, HasSubstr("alertname=\"DiskFull\""));
+  EXPECT_THAT(query, HasSubstr("alice"));
+  EXPECT_THAT(query, HasSubstr("disk swap"));
+  EXPECT_THAT(Amtool({"silence", "query", "alertname=Other"}), Not(HasSubstr(id)));
+
+  // Alerts arrive after the silence (group_wait 0s: notified at once unless muted).
+  auto [code, body] = HttpPost(port_, "/api/v2/alerts",
+                               R"([{"labels":{"alertname":"DiskFull","severity":"warning",)"
+                               R"("cluster":"a"}},{"labels":{"alertname":"Slow",)"
+                               R"("severity":"warning","cluster":"b"}},)"
+                               R"({"labels":{"alertname":"Down","severity":"critical",)"
+                               R"("cluster":"b"}}])");
+  ASSERT_EQ(code, 200) << body;
+
+  // amtool alert query hides silenced and inhibited alerts unless asked.
+  std::string alerts = Amtool({"alert", "query"});
+  EXPECT_THAT(alerts, HasSubstr("Down"));
+  EXPECT_THAT(alerts, Not(HasSubstr("DiskFull")));
+  EXPECT_THAT(alerts, Not(HasSubstr("Slow")));  // inhibited by Down in cluster b
+  EXPECT_THAT(Amtool({"alert", "query", "--silenced"}), HasSubstr("DiskFull"));
+  EXPECT_THAT(Amtool({"alert", "query", "--inhibited"}), HasSubstr("Slow"));
+  auto json = nlohmann::json::parse(Amtool({"-o", "json", "alert", "query", "-a", "-s", "-i"}));
+  ASSERT_EQ(json.size(), 3u);
+  for (const auto& a : json) {
+    const std::string name = a["labels"]["alertname"];
+    EXPECT_EQ(a["status"]["state"], name == "Down" ? "active" : "suppressed") << name;
+    if (name == "DiskFull") EXPECT_EQ(a["status"]["silencedBy"][0], id);
+    if (name == "Slow") EXPECT_EQ(a["status"]["inhibitedBy"].size(), 1u);
+  }
+  EXPECT_THAT(Amtool({"config", "show"}), HasSubstr("inhibit_rules"));
+
+  // Only the unmuted alert was notified.
+  ASSERT_TRUE(WaitFor([&] { return !testing::ReadFile(dir_ + "/pages.jsonl").empty(); }));
+  EXPECT_THAT(testing::ReadFile(dir_ + "/pages.jsonl"), Not(HasSubstr("DiskFull")));
+
+  // The silence survives a SIGKILL.
+  notifier_->Signal(SIGKILL);
+  ASSERT_EQ(notifier_->Wait(), -SIGKILL);
+  ASSERT_NO_FATAL_FAILURE(Start());
+  EXPECT_THAT(Amtool({"silence", "query"}), HasSubstr(id));
+
+  // Expire: gone from the active list, shown with --expired; expiring again fails.
+  Amtool({"silence", "expire", id});
+  EXPECT_THAT(Amtool({"silence", "query"}), Not(HasSubstr(id)));
+  EXPECT_THAT(Amtool({"silence", "query", "--expired"}), HasSubstr(id));
+  Amtool({"silence", "expire", id}, 1);
+  EXPECT_THAT(Amtool({"alert", "query"}), HasSubstr("DiskFull"));
+
+  // A bad silence is refused with Alertmanager's message.
+  auto [rc, out] =
+      RunCommand({kAmtool, "--alertmanager.url=http://127.0.0.1:" + std::to_string(port_),
+                  "silence", "add", "alertname=~.*", "--comment=x"});
+  EXPECT_NE(rc, 0);
+  EXPECT_THAT(out, HasSubstr("must not match the empty string"));
+}
+
+}  // namespace
+}  // namespace vigil::notifier
