@@ -30,6 +30,19 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
+// Prometheus's kahanSumInc: Kahan-Babuska-Neumaier compensated summation.
+void KahanSumInc(double inc, double* sum, double* c) {
+  double t = *sum + inc;
+  if (std::fabs(*sum) >= std::fabs(inc)) {
+    *c += (*sum - t) + inc;
+  } else {
+    *c += (inc - t) + *sum;
+  }
+  *sum = t;
+}
+
+double KahanResult(double sum, double c) { return std::isinf(sum) ? sum : sum + c; }
+
 struct EvalError {
   std::string msg;
 };
@@ -162,21 +175,26 @@ double BucketQuantile(double q, std::vector<Bucket> b) {
 
 std::pair<double, double> LinearRegression(std::span<const tsdb::Point> pts, int64_t intercept_time) {
   double n = 0, sum_x = 0, sum_y = 0, sum_xy = 0, sum_x2 = 0;
+  double c_x = 0, c_y = 0, c_xy = 0, c_x2 = 0;
   double init_y = pts[0].v;
   bool const_y = true;
   for (size_t i = 0; i < pts.size(); i++) {
     if (const_y && i > 0 && pts[i].v != init_y) const_y = false;
     n += 1;
     double x = static_cast<double>(pts[i].t - intercept_time) / 1e3;
-    sum_x += x;
-    sum_y += pts[i].v;
-    sum_xy += x * pts[i].v;
-    sum_x2 += x * x;
+    KahanSumInc(x, &sum_x, &c_x);
+    KahanSumInc(pts[i].v, &sum_y, &c_y);
+    KahanSumInc(x * pts[i].v, &sum_xy, &c_xy);
+    KahanSumInc(x * x, &sum_x2, &c_x2);
   }
   if (const_y) {
     if (std::isinf(init_y)) return {kNaN, kNaN};
     return {0, init_y};
   }
+  sum_x += c_x;
+  sum_y += c_y;
+  sum_xy += c_xy;
+  sum_x2 += c_x2;
   double cov_xy = sum_xy - sum_x * sum_y / n;
   double var_x = sum_x2 - sum_x * sum_x / n;
   double slope = cov_xy / var_x;
@@ -577,6 +595,7 @@ class Evaluator {
     double value = 0;
     double mean = 0;
     double count = 0;
+    double kahan_c = 0;
     std::vector<Sample> heap;
     std::vector<double> values;
   };
@@ -668,7 +687,7 @@ class Evaluator {
       }
       Group& g = groups[it->second];
       switch (e.agg) {
-        case AggOp::kSum: g.value += v; break;
+        case AggOp::kSum: KahanSumInc(v, &g.value, &g.kahan_c); break;
         case AggOp::kAvg:
           g.count++;
           if (std::isinf(g.mean)) {
@@ -718,6 +737,7 @@ class Evaluator {
     Vector out;
     for (Group& g : groups) {
       switch (e.agg) {
+        case AggOp::kSum: g.value = KahanResult(g.value, g.kahan_c); break;
         case AggOp::kAvg: g.value = g.mean; break;
         case AggOp::kCount:
         case AggOp::kCountValues: g.value = g.count; break;
@@ -1038,24 +1058,24 @@ class Evaluator {
       return n;
     }
     if (name == "avg_over_time") {
-      double mean = 0, count = 0;
+      double mean = 0, count = 0, c = 0;
       for (const auto& s : p) {
         count++;
         if (std::isinf(mean)) {
           if (std::isinf(s.v) && (mean > 0) == (s.v > 0)) continue;
           if (!std::isinf(s.v) && !std::isnan(s.v)) continue;
         }
-        mean += s.v / count - mean / count;
+        KahanSumInc(s.v / count - mean / count, &mean, &c);
       }
-      return mean;
+      return KahanResult(mean, c);
     }
     if (name == "count_over_time") return static_cast<double>(p.size());
     if (name == "present_over_time") return 1;
     if (name == "last_over_time") return p.back().v;
     if (name == "sum_over_time") {
-      double sum = 0;
-      for (const auto& s : p) sum += s.v;
-      return sum;
+      double sum = 0, c = 0;
+      for (const auto& s : p) KahanSumInc(s.v, &sum, &c);
+      return KahanResult(sum, c);
     }
     if (name == "max_over_time") {
       double max = p[0].v;
@@ -1072,14 +1092,14 @@ class Evaluator {
       return min;
     }
     if (name == "stddev_over_time" || name == "stdvar_over_time") {
-      double count = 0, mean = 0, aux = 0;
+      double count = 0, mean = 0, c_mean = 0, aux = 0, c_aux = 0;
       for (const auto& s : p) {
         count++;
-        double delta = s.v - mean;
-        mean += delta / count;
-        aux += delta * (s.v - mean);
+        double delta = s.v - (mean + c_mean);
+        KahanSumInc(delta / count, &mean, &c_mean);
+        KahanSumInc(delta * (s.v - (mean + c_mean)), &aux, &c_aux);
       }
-      double var = aux / count;
+      double var = (aux + c_aux) / count;
       return name == "stddev_over_time" ? std::sqrt(var) : var;
     }
     if (name == "quantile_over_time") {

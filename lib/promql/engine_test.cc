@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "lib/codec/samples.h"
 #include "lib/promql/parser.h"
 
@@ -123,6 +125,87 @@ TEST(EngineTest, AtStartAndEndPinTheWholeRangeQuery) {
   ASSERT_TRUE(v.ok());
   ASSERT_EQ(v->type, ValueType::kMatrix);
   EXPECT_EQ(v->matrix[0].points.size(), 6u);  // [0, 5m], closed on both ends in 2.42
+}
+
+// Values Debian's promtool 2.42 prints for the same data (`promtool test rules` with an
+// empty exp_samples shows what it got, to the last bit): compensated sums, incremental
+// means, regression, extrapolation, quantiles and float formatting must match exactly.
+TEST(EngineTest, MatchesPromtool242BitForBit) {
+  FakeStorage st;
+  auto add = [&](std::string_view name, std::string_view a, std::vector<double> vals) {
+    std::vector<tsdb::Point> pts;
+    for (size_t i = 0; i < vals.size(); i++) pts.push_back({static_cast<int64_t>(i) * 60'000, vals[i]});
+    st.Add(a.empty() ? labels::Labels({{"__name__", name}}) : labels::Labels({{"__name__", name}, {"a", a}}), pts);
+  };
+  add("k", "1", {1e100, 1, -1e100});
+  add("k", "2", {1, 1e100, 1, -1e100});
+  add("f", "1", {0.1, 0.2, 0.3, 0.4, 0.7});
+  add("f", "2", {0.3, 0.1, 0.7, 0.11, 1.3});
+  add("g", "1", {1e100});
+  add("g", "2", {1});
+  add("g", "3", {-1e100});
+  add("h", "1", {0.1});
+  add("h", "2", {0.2});
+  add("h", "3", {0.3});
+  add("h", "4", {0.7});
+  add("c", "", {0, 3, 7, 2, 9, 15});
+  std::vector<double> b1, b5, binf;
+  for (int i = 0; i <= 10; i++) {
+    b1.push_back(i);
+    b5.push_back(3 * i);
+    binf.push_back(7 * i);
+  }
+  for (auto [le, vals] : {std::pair{"0.1", b1}, {"0.5", b5}, {"+Inf", binf}}) {
+    std::vector<tsdb::Point> pts;
+    for (size_t i = 0; i < vals.size(); i++) pts.push_back({static_cast<int64_t>(i) * 60'000, vals[i]});
+    st.Add(labels::Labels({{"__name__", "b_bucket"}, {"le", le}}), pts);
+  }
+  auto eval = [&](std::string_view q, int64_t t) {
+    auto e = ParseExpr(q);
+    EXPECT_TRUE(e.ok()) << e.status();
+    auto v = Query(**e, st, t);
+    EXPECT_TRUE(v.ok()) << v.status();
+    std::map<std::string, double> out;
+    for (const Sample& s : v->vector) out[s.metric.ToString()] = s.value;
+    return out;
+  };
+  using M = std::map<std::string, double>;
+  const int64_t m = 60'000;
+  EXPECT_EQ(eval("sum_over_time(k[10m])", 4 * m), (M{{"{a=\"1\"}", 1}, {"{a=\"2\"}", 2}}));
+  EXPECT_EQ(eval("avg_over_time(f[10m])", 4 * m), (M{{"{a=\"1\"}", 0.33999999999999997}, {"{a=\"2\"}", 0.502}}));
+  EXPECT_EQ(eval("stddev_over_time(f[10m])", 4 * m),
+            (M{{"{a=\"1\"}", 0.20591260281974}, {"{a=\"2\"}", 0.4543302763409016}}));
+  EXPECT_EQ(eval("sum(k)", 2 * m), (M{{"{}", -1e100}}));
+  EXPECT_EQ(eval("avg(f)", 4 * m), (M{{"{}", 1}}));
+  EXPECT_EQ(eval("stddev(f)", 4 * m), (M{{"{}", 0.30000000000000004}}));
+  EXPECT_EQ(eval("deriv(f[10m])", 4 * m),
+            (M{{"{a=\"1\"}", 0.0023333333333333335}, {"{a=\"2\"}", 0.0033500000000000023}}));
+  EXPECT_EQ(eval("predict_linear(f[10m], 100)", 4 * m),
+            (M{{"{a=\"1\"}", 0.8533333333333334}, {"{a=\"2\"}", 1.2389999999999997}}));
+  EXPECT_EQ(eval("rate(f[3m])", 4 * m),
+            (M{{"{a=\"1\"}", 0.0027777777777777775}, {"{a=\"2\"}", 0.010555555555555556}}));
+  EXPECT_EQ(eval("quantile_over_time(0.3, f[10m])", 4 * m),
+            (M{{"{a=\"1\"}", 0.22000000000000003}, {"{a=\"2\"}", 0.148}}));
+  EXPECT_EQ(eval("holt_winters(f[10m], 0.3, 0.6)", 4 * m),
+            (M{{"{a=\"1\"}", 0.5599999999999999}, {"{a=\"2\"}", 0.418336}}));
+  EXPECT_EQ(eval("sum(g)", 0), (M{{"{}", 1}}));
+  EXPECT_EQ(eval("avg(h)", 0), (M{{"{}", 0.325}}));
+  EXPECT_EQ(eval("stdvar(h)", 0), (M{{"{}", 0.051874999999999984}}));
+  EXPECT_EQ(eval("quantile(0.33, h)", 0), (M{{"{}", 0.199}}));
+  EXPECT_EQ(eval("histogram_quantile(0.63, rate(b_bucket[5m]))", 10 * m), (M{{"{}", 0.5}}));
+  EXPECT_EQ(eval("increase(c[4m])", 5 * m), (M{{"{}", 19}}));
+  EXPECT_EQ(eval("rate(c[150s])", 5 * m), (M{{"{}", 0.09999999999999999}}));
+  EXPECT_EQ(eval("irate(c[5m])", 5 * m), (M{{"{}", 0.1}}));
+  EXPECT_EQ(eval("delta(c[3m])", 4 * m), (M{{"{}", 6}}));
+  EXPECT_EQ(eval("h / on() group_left sum(h)", 0),
+            (M{{"{a=\"1\"}", 0.07692307692307693},
+               {"{a=\"2\"}", 0.15384615384615385},
+               {"{a=\"3\"}", 0.23076923076923075},
+               {"{a=\"4\"}", 0.5384615384615384}}));
+  EXPECT_EQ(eval("h % 0.3 ^ 2", 0), (M{{"{a=\"1\"}", 0.010000000000000009},
+                                      {"{a=\"2\"}", 0.020000000000000018},
+                                      {"{a=\"3\"}", 0.03},
+                                      {"{a=\"4\"}", 0.06999999999999998}}));
 }
 
 }  // namespace
