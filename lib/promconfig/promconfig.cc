@@ -19,7 +19,8 @@ absl::StatusOr<labels::Labels> ReadLabelMap(const std::string& file, const YAML:
   std::vector<labels::Label> out;
   for (const auto& kv : node) {
     std::string name = kv.first.Scalar();
-    if (!labels::IsValidLabelName(name)) return ErrorAt(file, kv.first, StrCat("\"", name, "\" is not a valid label name"));
+    if (!labels::IsValidLabelName(name))
+      return ErrorAt(file, kv.first, StrCat("\"", name, "\" is not a valid label name"));
     if (!kv.second.IsScalar()) return ErrorAt(file, kv.second, "label value must be a string");
     out.push_back(labels::Label{name, kv.second.Scalar()});
   }
@@ -37,11 +38,16 @@ absl::Status ParseGlobal(const std::string& file, const YAML::Node& n, GlobalCon
     return s;
   }
   bool timeout_set = n["scrape_timeout"].IsDefined();
-  if (auto s = config::ReadDuration(file, n, "scrape_interval", &g->scrape_interval); !s.ok()) return s;
-  if (auto s = config::ReadDuration(file, n, "scrape_timeout", &g->scrape_timeout); !s.ok()) return s;
-  if (auto s = config::ReadDuration(file, n, "evaluation_interval", &g->evaluation_interval); !s.ok()) return s;
+  if (auto s = config::ReadDuration(file, n, "scrape_interval", &g->scrape_interval); !s.ok())
+    return s;
+  if (auto s = config::ReadDuration(file, n, "scrape_timeout", &g->scrape_timeout); !s.ok())
+    return s;
+  if (auto s = config::ReadDuration(file, n, "evaluation_interval", &g->evaluation_interval);
+      !s.ok())
+    return s;
   // Prometheus: without an explicit timeout, a short interval caps the default timeout.
-  if (!timeout_set && g->scrape_timeout > g->scrape_interval) g->scrape_timeout = g->scrape_interval;
+  if (!timeout_set && g->scrape_timeout > g->scrape_interval)
+    g->scrape_timeout = g->scrape_interval;
   if (g->scrape_timeout > g->scrape_interval) {
     return ErrorAt(file, n["scrape_timeout"], "global scrape timeout greater than scrape interval");
   }
@@ -51,22 +57,22 @@ absl::Status ParseGlobal(const std::string& file, const YAML::Node& n, GlobalCon
   return absl::OkStatus();
 }
 
-absl::Status ParseScrapeConfig(const std::string& file, const YAML::Node& n,
-                               const GlobalConfig& g, ScrapeConfig* sc) {
+absl::Status ParseScrapeConfig(const std::string& file, const YAML::Node& n, const GlobalConfig& g,
+                               ScrapeConfig* sc) {
   if (auto s = config::ExpectMap(file, n, "scrape config"); !s.ok()) return s;
-  for (const char* unsupported : {"relabel_configs", "metric_relabel_configs", "file_sd_configs",
-                                  "kubernetes_sd_configs", "consul_sd_configs", "dns_sd_configs",
-                                  "basic_auth", "authorization", "tls_config", "params"}) {
+  for (const char* unsupported : {"file_sd_configs", "kubernetes_sd_configs", "consul_sd_configs",
+                                  "dns_sd_configs", "basic_auth", "authorization", "tls_config"}) {
     if (n[unsupported]) {
       return ErrorAt(file, n[unsupported],
                      StrCat(unsupported, " is not supported by this version of vigil yet"));
     }
   }
-  if (auto s = config::CheckKeys(file, n,
-                                 {"job_name", "scrape_interval", "scrape_timeout", "metrics_path",
-                                  "scheme", "honor_labels", "honor_timestamps", "static_configs",
-                                  "sample_limit"},
-                                 "scrape config");
+  if (auto s =
+          config::CheckKeys(file, n,
+                            {"job_name", "scrape_interval", "scrape_timeout", "metrics_path",
+                             "scheme", "honor_labels", "honor_timestamps", "static_configs",
+                             "sample_limit", "params", "relabel_configs", "metric_relabel_configs"},
+                            "scrape config");
       !s.ok()) {
     return s;
   }
@@ -75,16 +81,20 @@ absl::Status ParseScrapeConfig(const std::string& file, const YAML::Node& n,
   sc->scrape_interval = g.scrape_interval;
   sc->scrape_timeout = g.scrape_timeout;
   bool timeout_set = n["scrape_timeout"].IsDefined();
-  if (auto s = config::ReadDuration(file, n, "scrape_interval", &sc->scrape_interval); !s.ok()) return s;
-  if (auto s = config::ReadDuration(file, n, "scrape_timeout", &sc->scrape_timeout); !s.ok()) return s;
-  if (!timeout_set && sc->scrape_timeout > sc->scrape_interval) sc->scrape_timeout = sc->scrape_interval;
+  if (auto s = config::ReadDuration(file, n, "scrape_interval", &sc->scrape_interval); !s.ok())
+    return s;
+  if (auto s = config::ReadDuration(file, n, "scrape_timeout", &sc->scrape_timeout); !s.ok())
+    return s;
+  if (!timeout_set && sc->scrape_timeout > sc->scrape_interval)
+    sc->scrape_timeout = sc->scrape_interval;
   if (sc->scrape_interval <= absl::ZeroDuration()) {
     return ErrorAt(file, n["scrape_interval"], "scrape interval must be positive");
   }
   if (sc->scrape_timeout > sc->scrape_interval) {
-    return ErrorAt(file, n["scrape_timeout"],
-                   StrCat("scrape timeout greater than scrape interval for scrape config with job name \"",
-                          sc->job_name, "\""));
+    return ErrorAt(
+        file, n["scrape_timeout"],
+        StrCat("scrape timeout greater than scrape interval for scrape config with job name \"",
+               sc->job_name, "\""));
   }
   if (auto s = config::ReadString(file, n, "metrics_path", &sc->metrics_path); !s.ok()) return s;
   if (auto s = config::ReadString(file, n, "scheme", &sc->scheme); !s.ok()) return s;
@@ -92,19 +102,39 @@ absl::Status ParseScrapeConfig(const std::string& file, const YAML::Node& n,
     return ErrorAt(file, n["scheme"], StrCat("unknown scheme \"", sc->scheme, "\""));
   }
   if (auto s = config::ReadBool(file, n, "honor_labels", &sc->honor_labels); !s.ok()) return s;
-  if (auto s = config::ReadBool(file, n, "honor_timestamps", &sc->honor_timestamps); !s.ok()) return s;
+  if (auto s = config::ReadBool(file, n, "honor_timestamps", &sc->honor_timestamps); !s.ok())
+    return s;
+  if (const YAML::Node params = n["params"]; params && !params.IsNull()) {
+    if (!params.IsMap()) return ErrorAt(file, params, "params must be a mapping of lists");
+    for (const auto& kv : params) {
+      std::vector<std::string>& values = sc->params[kv.first.Scalar()];
+      if (kv.second.IsScalar()) return ErrorAt(file, kv.second, "a param's values must be a list");
+      for (const auto& v : kv.second) {
+        if (!v.IsScalar()) return ErrorAt(file, v, "a param value must be a string");
+        values.push_back(v.Scalar());
+      }
+    }
+  }
+  auto relabels = relabel::ParseConfigs(file, n["relabel_configs"]);
+  if (!relabels.ok()) return relabels.status();
+  sc->relabel_configs = std::move(*relabels);
+  auto metric_relabels = relabel::ParseConfigs(file, n["metric_relabel_configs"]);
+  if (!metric_relabels.ok()) return metric_relabels.status();
+  sc->metric_relabel_configs = std::move(*metric_relabels);
   const YAML::Node statics = n["static_configs"];
   if (statics && !statics.IsNull()) {
     if (!statics.IsSequence()) return ErrorAt(file, statics, "static_configs must be a list");
     for (const auto& st : statics) {
       if (auto s = config::ExpectMap(file, st, "static config"); !s.ok()) return s;
-      if (auto s = config::CheckKeys(file, st, {"targets", "labels"}, "static config"); !s.ok()) return s;
+      if (auto s = config::CheckKeys(file, st, {"targets", "labels"}, "static config"); !s.ok())
+        return s;
       StaticConfig out;
       const YAML::Node targets = st["targets"];
       if (targets && !targets.IsNull()) {
         if (!targets.IsSequence()) return ErrorAt(file, targets, "targets must be a list");
         for (const auto& t : targets) {
-          if (!t.IsScalar() || t.Scalar().empty()) return ErrorAt(file, t, "target must be a host:port string");
+          if (!t.IsScalar() || t.Scalar().empty())
+            return ErrorAt(file, t, "target must be a host:port string");
           if (t.Scalar().find('/') != std::string::npos) {
             return ErrorAt(file, t, StrCat("\"", t.Scalar(), "\" is not a valid hostname"));
           }
@@ -151,7 +181,9 @@ absl::StatusOr<PrometheusConfig> ParsePrometheusConfig(const std::string& path,
       if (auto s = ParseScrapeConfig(path, n, cfg.global, &sc); !s.ok()) return s;
       for (const auto& other : cfg.scrape_configs) {
         if (other.job_name == sc.job_name) {
-          return ErrorAt(path, n["job_name"], StrCat("found multiple scrape configs with job name \"", sc.job_name, "\""));
+          return ErrorAt(
+              path, n["job_name"],
+              StrCat("found multiple scrape configs with job name \"", sc.job_name, "\""));
         }
       }
       cfg.scrape_configs.push_back(std::move(sc));

@@ -1,11 +1,13 @@
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "lib/labels/labels.h"
+#include "lib/relabel/relabel.h"
 
 namespace vigil::promconfig {
 
@@ -32,7 +34,10 @@ struct ScrapeConfig {
   std::string scheme = "http";
   bool honor_labels = false;
   bool honor_timestamps = true;
+  std::map<std::string, std::vector<std::string>> params;  // URL query parameters
   std::vector<StaticConfig> static_configs;
+  std::vector<relabel::Config> relabel_configs;         // on targets, before scraping
+  std::vector<relabel::Config> metric_relabel_configs;  // on scraped samples
 };
 
 struct PrometheusConfig {
@@ -45,8 +50,8 @@ struct PrometheusConfig {
 };
 
 // Loads and validates a prometheus.yml. Errors read "file:line:col: what". Sections vigil
-// does not implement yet (relabel_configs, service discovery other than static_configs,
-// remote_write...) are rejected by name rather than silently ignored.
+// does not implement yet (service discovery other than static_configs, remote_write...) are
+// rejected by name rather than silently ignored.
 absl::StatusOr<PrometheusConfig> LoadPrometheusConfig(const std::string& path);
 absl::StatusOr<PrometheusConfig> ParsePrometheusConfig(const std::string& path,
                                                        const std::string& text);

@@ -38,6 +38,35 @@ rule_files: ["rules/*.yml"]
   EXPECT_EQ(cfg->rule_files, std::vector<std::string>{"rules/*.yml"});
 }
 
+TEST(PromConfigTest, RelabelConfigsAndParams) {
+  auto cfg = ParsePrometheusConfig("p.yml", R"(
+scrape_configs:
+  - job_name: blackbox
+    metrics_path: /probe
+    params:
+      module: [http_2xx]
+    relabel_configs:
+      - source_labels: [__address__]
+        target_label: __param_target
+      - target_label: __address__
+        replacement: 127.0.0.1:9115
+    metric_relabel_configs:
+      - source_labels: [__name__]
+        regex: go_.*
+        action: drop
+    static_configs:
+      - targets: [example.com]
+)");
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  const ScrapeConfig& sc = cfg->scrape_configs[0];
+  EXPECT_EQ(sc.params.at("module"), std::vector<std::string>{"http_2xx"});
+  ASSERT_EQ(sc.relabel_configs.size(), 2u);
+  EXPECT_EQ(sc.relabel_configs[0].target_label, "__param_target");
+  EXPECT_EQ(sc.relabel_configs[1].replacement, "127.0.0.1:9115");
+  ASSERT_EQ(sc.metric_relabel_configs.size(), 1u);
+  EXPECT_EQ(sc.metric_relabel_configs[0].action, relabel::Action::kDrop);
+}
+
 TEST(PromConfigTest, ErrorsNamePositions) {
   auto bad = [](const std::string& text) {
     auto r = ParsePrometheusConfig("p.yml", text);
@@ -50,11 +79,15 @@ TEST(PromConfigTest, ErrorsNamePositions) {
             "p.yml:3:5: field bogus not found in scrape config");
   EXPECT_EQ(bad("scrape_configs:\n  - job_name: a\n  - job_name: a\n"),
             "p.yml:3:15: found multiple scrape configs with job name \"a\"");
-  EXPECT_EQ(bad("scrape_configs:\n  - job_name: a\n    scrape_interval: 5s\n    scrape_timeout: 10s\n"),
-            "p.yml:4:21: scrape timeout greater than scrape interval for scrape config with job "
-            "name \"a\"");
-  EXPECT_EQ(bad("scrape_configs:\n  - job_name: a\n    relabel_configs: []\n"),
-            "p.yml:3:22: relabel_configs is not supported by this version of vigil yet");
+  EXPECT_EQ(
+      bad("scrape_configs:\n  - job_name: a\n    scrape_interval: 5s\n    scrape_timeout: 10s\n"),
+      "p.yml:4:21: scrape timeout greater than scrape interval for scrape config with job "
+      "name \"a\"");
+  EXPECT_EQ(bad("scrape_configs:\n  - job_name: a\n    basic_auth: {}\n"),
+            "p.yml:3:17: basic_auth is not supported by this version of vigil yet");
+  EXPECT_EQ(bad("scrape_configs:\n  - job_name: a\n    metric_relabel_configs:\n"
+                "      - action: hashmod\n        target_label: x\n"),
+            "p.yml:4:9: relabel configuration for hashmod requires non-zero modulus");
   EXPECT_NE(bad("global: [1\n").find("p.yml:"), std::string::npos);
 }
 

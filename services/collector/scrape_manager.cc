@@ -5,6 +5,7 @@
 #include "lib/base/format.h"
 #include "lib/codec/samples.h"
 #include "lib/expfmt/parser.h"
+#include "lib/relabel/relabel.h"
 
 namespace vigil::collector {
 namespace {
@@ -132,6 +133,7 @@ std::optional<v1::SampleBatch> ScrapeManager::OnScrapeDone(const std::string& ta
     bool explicit_ts;
   };
   std::vector<Scraped> samples;
+  uint64_t scraped = 0;  // before metric relabelling
   if (error.empty()) {
     // Exemplars are parsed (a malformed one fails the scrape, as in Prometheus) and dropped.
     std::unique_ptr<expfmt::Parser> parser = expfmt::NewParser(result.body, result.content_type);
@@ -140,6 +142,7 @@ std::optional<v1::SampleBatch> ScrapeManager::OnScrapeDone(const std::string& ta
       if (!e.ok()) {
         error = StrCat("parse error: ", e.status().message());
         samples.clear();
+        scraped = 0;
         break;
       }
       if (*e == expfmt::Entry::kEof) break;
@@ -148,9 +151,15 @@ std::optional<v1::SampleBatch> ScrapeManager::OnScrapeDone(const std::string& ta
       ls.push_back(
           labels::Label{std::string(labels::kMetricName), std::string(parser->metric_name())});
       bool explicit_ts = t->honor_timestamps && parser->timestamp_ms().has_value();
-      samples.push_back(Scraped{MergeTargetLabels(std::move(ls), *t),
-                                explicit_ts ? *parser->timestamp_ms() : started, parser->value(),
-                                explicit_ts});
+      ++scraped;
+      labels::Labels merged = MergeTargetLabels(std::move(ls), *t);
+      if (t->metric_relabel && !t->metric_relabel->empty()) {
+        std::optional<labels::Labels> relabelled = relabel::Process(merged, *t->metric_relabel);
+        if (!relabelled || relabelled->empty()) continue;  // dropped by metric relabelling
+        merged = std::move(*relabelled);
+      }
+      samples.push_back(Scraped{std::move(merged), explicit_ts ? *parser->timestamp_ms() : started,
+                                parser->value(), explicit_ts});
     }
   }
 
@@ -176,7 +185,7 @@ std::optional<v1::SampleBatch> ScrapeManager::OnScrapeDone(const std::string& ta
   bool up = error.empty();
   AddReport(b, *t, "up", started, up ? 1 : 0);
   AddReport(b, *t, "scrape_duration_seconds", started, result.duration_seconds);
-  AddReport(b, *t, "scrape_samples_scraped", started, static_cast<double>(samples.size()));
+  AddReport(b, *t, "scrape_samples_scraped", started, static_cast<double>(scraped));
   AddReport(b, *t, "scrape_samples_post_metric_relabeling", started, static_cast<double>(kept));
   AddReport(b, *t, "scrape_series_added", started, static_cast<double>(added));
 
@@ -184,7 +193,7 @@ std::optional<v1::SampleBatch> ScrapeManager::OnScrapeDone(const std::string& ta
   t->last_error = error;
   t->last_scrape_ms = started;
   t->last_duration_seconds = result.duration_seconds;
-  t->last_samples = samples.size();
+  t->last_samples = scraped;
 
   v1::SampleBatch batch = b.Take();
   batch.set_source(t->key);

@@ -153,6 +153,81 @@ TEST(ScrapeManagerTest, ParsesOpenMetricsWhenTheTargetAnswersInIt) {
             "parse error: line 2, column 1: data does not end with \"# EOF\"");
 }
 
+TEST(ScrapeManagerTest, RelabelConfigsShapeTargetsAsInPrometheus) {
+  ScrapeManager m;
+  m.ApplyConfig(Config(R"(
+scrape_configs:
+  - job_name: blackbox
+    metrics_path: /probe
+    scrape_interval: 10s
+    params:
+      module: [http_2xx]
+    relabel_configs:
+      - source_labels: [__address__]
+        target_label: __param_target
+      - source_labels: [__param_target]
+        target_label: instance
+      - target_label: __address__
+        replacement: 127.0.0.1:9115
+      - source_labels: [__address__]
+        target_label: __meta_seen
+      - source_labels: [__param_target]
+        regex: skip\..*
+        action: drop
+    static_configs:
+      - targets: [example.com, skip.example.com]
+        labels: {team: web}
+  - job_name: plain
+    scrape_interval: 10s
+    relabel_configs:
+      - target_label: __scrape_interval__
+        replacement: 30s
+      - target_label: __scheme__
+        replacement: https
+    static_configs:
+      - targets: ["h:2"]
+)"),
+                0);
+  // skip.example.com was dropped by relabelling: it is not a target.
+  ASSERT_EQ(m.targets().size(), 2u);
+  const Target& probe = m.targets()[0];
+  EXPECT_EQ(probe.url, "http://127.0.0.1:9115/probe?module=http_2xx&target=example.com");
+  // __meta_* and other "__" labels are gone; instance came from relabelling.
+  EXPECT_EQ(probe.labels,
+            labels::Labels({{"instance", "example.com"}, {"job", "blackbox"}, {"team", "web"}}));
+  const Target& plain = m.targets()[1];
+  EXPECT_EQ(plain.url, "https://h:2/metrics");
+  EXPECT_EQ(plain.labels, labels::Labels({{"instance", "h:2"}, {"job", "plain"}}));  // default
+  EXPECT_EQ(plain.interval, absl::Seconds(30));
+}
+
+TEST(ScrapeManagerTest, MetricRelabelConfigsApplyToScrapedSamples) {
+  ScrapeManager m;
+  m.ApplyConfig(Config(R"(
+scrape_configs:
+  - job_name: app
+    scrape_interval: 10s
+    metric_relabel_configs:
+      - source_labels: [__name__]
+        regex: go_.*
+        action: drop
+      - source_labels: [instance]
+        target_label: host
+        regex: (.*):.*
+    static_configs:
+      - targets: ["h:1"]
+)"),
+                0);
+  std::string key = m.TakeDue(*m.NextDeadline())[0].target_key;
+  auto s = Samples(
+      *m.OnScrapeDone(key, 1000, {"go_goroutines 5\ngo_threads 3\nhttp_requests 7\n", "", 0}));
+  EXPECT_EQ(s.count("go_goroutines{instance=\"h:1\",job=\"app\"}"), 0u);
+  EXPECT_EQ(s["http_requests{host=\"h\",instance=\"h:1\",job=\"app\"}"], 7);
+  EXPECT_EQ(s["scrape_samples_scraped{instance=\"h:1\",job=\"app\"}"], 3);
+  EXPECT_EQ(s["scrape_samples_post_metric_relabeling{instance=\"h:1\",job=\"app\"}"], 1);
+  EXPECT_EQ(s["scrape_series_added{instance=\"h:1\",job=\"app\"}"], 1);
+}
+
 TEST(ScrapeManagerTest, RemovedTargetsGoStaleAndKeptOnesKeepState) {
   ScrapeManager m;
   m.ApplyConfig(Config(kConfig), 0);

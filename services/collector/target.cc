@@ -1,22 +1,90 @@
 #include "services/collector/target.h"
 
+#include <map>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "lib/base/format.h"
+#include "lib/config/duration.h"
 
 namespace vigil::collector {
+namespace {
+
+// Go's url.QueryEscape.
+std::string QueryEscape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(c);
+    } else if (c == ' ') {
+      out.push_back('+');
+    } else {
+      out += StrCat("%", fmt::format("{:02X}", static_cast<unsigned char>(c)));
+    }
+  }
+  return out;
+}
+
+}  // namespace
 
 std::vector<Target> TargetsFromConfig(const promconfig::ScrapeConfig& sc) {
   std::vector<Target> out;
+  auto metric_relabel =
+      std::make_shared<const std::vector<relabel::Config>>(sc.metric_relabel_configs);
+  std::string interval = config::FormatPromDuration(sc.scrape_interval);
+  std::string timeout = config::FormatPromDuration(sc.scrape_timeout);
   for (const auto& st : sc.static_configs) {
     for (const std::string& address : st.targets) {
+      labels::Labels ls = st.labels.With("__address__", address);
+      for (auto [name, value] : {std::pair<std::string_view, std::string_view>{"job", sc.job_name},
+                                 {"__scheme__", sc.scheme},
+                                 {"__metrics_path__", sc.metrics_path},
+                                 {"__scrape_interval__", interval},
+                                 {"__scrape_timeout__", timeout}}) {
+        if (!ls.Has(name)) ls = ls.With(name, value);
+      }
+      for (const auto& [name, values] : sc.params) {
+        std::string label = StrCat("__param_", name);
+        if (!values.empty() && !ls.Has(label)) ls = ls.With(label, values[0]);
+      }
+      std::optional<labels::Labels> relabelled = relabel::Process(ls, sc.relabel_configs);
+      if (!relabelled) continue;  // dropped by relabelling
+      ls = std::move(*relabelled);
+      std::string addr(ls.Get("__address__"));
+      if (addr.empty()) continue;  // Prometheus: "no address"
+      auto iv = config::ParseDuration(ls.Get("__scrape_interval__"));
+      auto to = config::ParseDuration(ls.Get("__scrape_timeout__"));
+      if (!iv.ok() || !to.ok() || *iv <= absl::ZeroDuration() || *to > *iv) continue;
+      if (!ls.Has("instance")) ls = ls.With("instance", addr);
+
+      std::map<std::string, std::vector<std::string>> params = sc.params;
+      std::vector<labels::Label> series;
+      for (const labels::Label& l : ls) {
+        if (absl::StartsWith(l.name, "__param_")) {
+          std::vector<std::string>& v = params[l.name.substr(8)];
+          if (v.empty())
+            v.push_back(l.value);
+          else
+            v[0] = l.value;
+        }
+        if (!absl::StartsWith(l.name, "__")) series.push_back(l);  // __meta_* go here too
+      }
+      std::string query;
+      for (const auto& [name, values] : params) {
+        for (const std::string& v : values) {
+          query += StrCat(query.empty() ? "?" : "&", QueryEscape(name), "=", QueryEscape(v));
+        }
+      }
       Target t;
       t.job = sc.job_name;
-      t.url = StrCat(sc.scheme, "://", address, sc.metrics_path);
+      t.url = StrCat(ls.Get("__scheme__"), "://", addr, ls.Get("__metrics_path__"), query);
       t.key = StrCat(sc.job_name, "\t", t.url);
-      t.labels = st.labels.With("job", sc.job_name).With("instance", address);
-      t.interval = sc.scrape_interval;
-      t.timeout = sc.scrape_timeout;
+      t.labels = labels::Labels(std::move(series));
+      t.interval = *iv;
+      t.timeout = *to;
       t.honor_labels = sc.honor_labels;
       t.honor_timestamps = sc.honor_timestamps;
+      t.metric_relabel = metric_relabel;
       out.push_back(std::move(t));
     }
   }

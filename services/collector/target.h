@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,8 @@ struct Target {
   absl::Duration timeout;
   bool honor_labels = false;
   bool honor_timestamps = true;
+  // metric_relabel_configs of the target's scrape config (shared by its targets).
+  std::shared_ptr<const std::vector<relabel::Config>> metric_relabel;
 
   TimestampMs next_scrape_ms = 0;
   bool in_flight = false;
@@ -41,7 +44,14 @@ struct Target {
   absl::flat_hash_set<uint64_t> last_seen;
 };
 
-// Expands a scrape config's static targets into targets (labels job/instance/static).
+// Expands a scrape config's static targets into targets as Prometheus's PopulateLabels
+// does: the target's labels start as __address__, the group's labels, job,
+// __scheme__, __metrics_path__, __scrape_interval__, __scrape_timeout__ and
+// __param_<name> for each param; relabel_configs run on them (a target they drop is not
+// scraped); then __meta_* labels go, `instance` defaults to __address__, the URL is built
+// from __scheme__, __address__, __metrics_path__ and the params (a __param_<name> label
+// overrides the first value of that param), interval and timeout come from their labels,
+// and the target's series labels are those not starting with "__".
 std::vector<Target> TargetsFromConfig(const promconfig::ScrapeConfig& sc);
 
 // The first scrape time at or after `now` for a target: spread over the interval by a hash
