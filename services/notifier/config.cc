@@ -26,13 +26,17 @@ class Parser {
       return absl::InvalidArgumentError(StrCat(file_, ": no route provided in config"));
     }
     if (auto s = config::ExpectMap(file_, root, "configuration"); !s.ok()) return s;
-    if (auto s =
-            CheckKeys(file_, root, {"global", "route", "receivers", "inhibit_rules"}, "config");
+    if (auto s = CheckKeys(file_, root,
+                           {"global", "route", "receivers", "inhibit_rules", "time_intervals",
+                            "mute_time_intervals"},
+                           "config");
         !s.ok()) {
       return s;
     }
     if (auto s = ParseGlobal(root["global"], cfg); !s.ok()) return s;
     if (auto s = ParseReceivers(root["receivers"], cfg); !s.ok()) return s;
+    if (auto s = ParseTimeIntervals(root["mute_time_intervals"], cfg); !s.ok()) return s;
+    if (auto s = ParseTimeIntervals(root["time_intervals"], cfg); !s.ok()) return s;
     const YAML::Node route = root["route"];
     if (!route || route.IsNull()) return ErrorAt(file_, root, "no route provided in config");
     auto r = ParseRoute(route, nullptr, RouteOptions{}, *cfg);
@@ -154,6 +158,120 @@ class Parser {
     return absl::OkStatus();
   }
 
+  // A list of strings under `key` in `map`, each parsed by `parse`.
+  template <typename T, typename Fn>
+  absl::Status ParseList(const YAML::Node& map, const char* key, Fn parse, std::vector<T>* out) {
+    const YAML::Node node = map[key];
+    if (!node || node.IsNull()) return absl::OkStatus();
+    if (!node.IsSequence()) return ErrorAt(file_, node, StrCat(key, " must be a list"));
+    for (const YAML::Node& item : node) {
+      if (!item.IsScalar()) return ErrorAt(file_, item, StrCat(key, " entries must be strings"));
+      auto v = parse(item.Scalar());
+      if (!v.ok()) return ErrorAt(file_, item, ToStd(v.status().message()));
+      out->push_back(*v);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ParseTimeIntervals(const YAML::Node& node, Config* cfg) {
+    if (!node || node.IsNull()) return absl::OkStatus();
+    if (!node.IsSequence()) return ErrorAt(file_, node, "time intervals must be a list");
+    for (const YAML::Node& named : node) {
+      if (auto s = config::ExpectMap(file_, named, "time interval"); !s.ok()) return s;
+      if (auto s = CheckKeys(file_, named, {"name", "time_intervals"}, "time interval"); !s.ok()) {
+        return s;
+      }
+      std::string name;
+      if (auto s = config::ReadString(file_, named, "name", &name); !s.ok()) return s;
+      if (name.empty()) return ErrorAt(file_, named, "missing name in time interval");
+      if (cfg->time_intervals.count(name) > 0) {
+        return ErrorAt(file_, named["name"], StrCat("time interval \"", name, "\" is not unique"));
+      }
+      std::vector<TimeInterval>& list = cfg->time_intervals[name];
+      const YAML::Node items = named["time_intervals"];
+      if (items && !items.IsNull() && !items.IsSequence()) {
+        return ErrorAt(file_, items, "time_intervals must be a list");
+      }
+      for (const YAML::Node& item : items) {
+        if (auto s = config::ExpectMap(file_, item, "time interval"); !s.ok()) return s;
+        if (auto s = CheckKeys(
+                file_, item, {"times", "weekdays", "days_of_month", "months", "years", "location"},
+                "time interval");
+            !s.ok()) {
+          return s;
+        }
+        TimeInterval ti;
+        const YAML::Node times = item["times"];
+        if (times && !times.IsNull()) {
+          if (!times.IsSequence()) return ErrorAt(file_, times, "times must be a list");
+          for (const YAML::Node& t : times) {
+            if (auto s = config::ExpectMap(file_, t, "time range"); !s.ok()) return s;
+            if (auto s = CheckKeys(file_, t, {"start_time", "end_time"}, "time range"); !s.ok()) {
+              return s;
+            }
+            std::string start, end;
+            if (auto s = config::ReadString(file_, t, "start_time", &start); !s.ok()) return s;
+            if (auto s = config::ReadString(file_, t, "end_time", &end); !s.ok()) return s;
+            auto a = ParseMinuteOfDay(start);
+            if (!a.ok())
+              return ErrorAt(file_, t["start_time"] ? t["start_time"] : t,
+                             ToStd(a.status().message()));
+            auto b = ParseMinuteOfDay(end);
+            if (!b.ok())
+              return ErrorAt(file_, t["end_time"] ? t["end_time"] : t, ToStd(b.status().message()));
+            if (*a >= *b) {
+              return ErrorAt(file_, t, "start time cannot be equal or greater than end time");
+            }
+            ti.times.push_back({*a, *b});
+          }
+        }
+        if (auto s = ParseList(item, "weekdays", ParseWeekdayRange, &ti.weekdays); !s.ok()) {
+          return s;
+        }
+        if (auto s = ParseList(item, "days_of_month", ParseDayOfMonthRange, &ti.days_of_month);
+            !s.ok()) {
+          return s;
+        }
+        if (auto s = ParseList(item, "months", ParseMonthRange, &ti.months); !s.ok()) return s;
+        if (auto s = ParseList(item, "years", ParseYearRange, &ti.years); !s.ok()) return s;
+        std::string location;
+        if (auto s = config::ReadString(file_, item, "location", &location); !s.ok()) return s;
+        if (!location.empty() && location != "UTC") {
+          if (location == "Local") {
+            ti.location = absl::LocalTimeZone();
+          } else if (!absl::LoadTimeZone(location, &ti.location)) {
+            return ErrorAt(file_, item["location"], StrCat("unknown time zone \"", location, "\""));
+          }
+        }
+        list.push_back(std::move(ti));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ParseIntervalNames(const YAML::Node& route, const char* key, bool root,
+                                  const Config& cfg, std::vector<std::string>* out) {
+    out->clear();
+    const YAML::Node node = route[key];
+    if (!node || node.IsNull()) return absl::OkStatus();
+    if (!node.IsSequence()) return ErrorAt(file_, node, StrCat(key, " must be a list"));
+    if (root && node.size() > 0) {
+      return ErrorAt(file_, node,
+                     StrCat("root route must not have any ",
+                            std::string_view(key) == "mute_time_intervals" ? "mute" : "active",
+                            " time intervals"));
+    }
+    for (const YAML::Node& item : node) {
+      if (!item.IsScalar()) return ErrorAt(file_, item, StrCat(key, " entries must be strings"));
+      if (cfg.time_intervals.count(item.Scalar()) == 0) {
+        return ErrorAt(file_, item,
+                       StrCat("undefined time interval \"", item.Scalar(), "\" used in route"));
+      }
+      out->push_back(item.Scalar());
+    }
+    return absl::OkStatus();
+  }
+
   absl::Status ParseInhibitRules(const YAML::Node& node, Config* cfg) {
     if (!node || node.IsNull()) return absl::OkStatus();
     if (!node.IsSequence()) return ErrorAt(file_, node, "inhibit_rules must be a list");
@@ -248,7 +366,8 @@ class Parser {
     if (auto s = config::ExpectMap(file_, node, "route"); !s.ok()) return s;
     if (auto s = CheckKeys(file_, node,
                            {"receiver", "group_by", "continue", "matchers", "match", "match_re",
-                            "group_wait", "group_interval", "repeat_interval", "routes"},
+                            "group_wait", "group_interval", "repeat_interval", "routes",
+                            "mute_time_intervals", "active_time_intervals"},
                            "route");
         !s.ok()) {
       return s;
@@ -266,6 +385,16 @@ class Parser {
       return ErrorAt(file_, node, "root route must specify a default receiver");
     }
     if (auto s = ParseGroupBy(node["group_by"], &opts); !s.ok()) return s;
+    if (auto s =
+            ParseIntervalNames(node, "mute_time_intervals", root, cfg, &opts.mute_time_intervals);
+        !s.ok()) {
+      return s;
+    }
+    if (auto s = ParseIntervalNames(node, "active_time_intervals", root, cfg,
+                                    &opts.active_time_intervals);
+        !s.ok()) {
+      return s;
+    }
     if (auto s = config::ReadDuration(file_, node, "group_wait", &opts.group_wait); !s.ok()) {
       return s;
     }

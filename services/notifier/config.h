@@ -10,11 +10,13 @@
 #include "services/notifier/inhibit.h"
 #include "services/notifier/receiver.h"
 #include "services/notifier/route.h"
+#include "services/notifier/time_interval.h"
 
 namespace vigil::notifier {
 
 // The notifier's configuration: the subset of Alertmanager's alertmanager.yml it supports
-// (global.resolve_timeout, the route tree, inhibit_rules, receivers with webhook_configs)
+// (global.resolve_timeout, the route tree, inhibit_rules, time_intervals, receivers with
+// webhook_configs)
 // plus vigil's file_configs. Parsing is strict: unknown keys, bad values and routes naming
 // undefined receivers are errors reading "file:line:col: what".
 struct Config {
@@ -22,7 +24,8 @@ struct Config {
   std::unique_ptr<Route> route;  // never null in a parsed config
   std::vector<Receiver> receivers;
   std::vector<InhibitRule> inhibit_rules;
-  std::string original;  // the file's text, for /api/v2/status
+  TimeIntervals time_intervals;  // `time_intervals` and the older `mute_time_intervals`
+  std::string original;          // the file's text, for /api/v2/status
 
   // nullptr when not defined.
   const Receiver* FindReceiver(std::string_view name) const;

@@ -150,6 +150,18 @@ void Dispatcher::Flush(AggregationGroup& group, const Inhibitor& inhibitor, Time
     if (!silences_.Mutes(a.labels, now).empty()) continue;
     alerts.push_back(a);
   }
+  // Then the route's time intervals: muted inside a mute interval, and outside all of its
+  // active intervals when it has any.
+  const RouteOptions& route_opts = group.route().options();
+  const TimeIntervals& intervals = config_->time_intervals;
+  auto inside = [&](const std::string& name) { return InTimeInterval(intervals, name, now); };
+  if (std::any_of(route_opts.mute_time_intervals.begin(), route_opts.mute_time_intervals.end(),
+                  inside) ||
+      (!route_opts.active_time_intervals.empty() &&
+       std::none_of(route_opts.active_time_intervals.begin(),
+                    route_opts.active_time_intervals.end(), inside))) {
+    alerts.clear();
+  }
   if (alerts.empty()) {
     group.DeleteResolved(flushed, now);
     return;

@@ -18,6 +18,10 @@ struct RouteOptions {
   absl::Duration group_wait = absl::Seconds(30);
   absl::Duration group_interval = absl::Minutes(5);
   absl::Duration repeat_interval = absl::Hours(4);
+  // Names from the config's time_intervals. Unlike the fields above, not inherited by
+  // child routes (as in Alertmanager).
+  std::vector<std::string> mute_time_intervals;
+  std::vector<std::string> active_time_intervals;
 };
 
 // A node of the routing tree (Alertmanager `dispatch/route.go`). Children have inherited
