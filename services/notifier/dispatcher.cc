@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "absl/strings/numbers.h"
 #include "lib/base/format.h"
 #include "services/notifier/payload.h"
 
@@ -42,6 +43,9 @@ absl::StatusOr<std::vector<Notification>> Dispatcher::Recover(TimestampMs now) {
     auto sil = ParseSilenceJson(json);
     if (sil.ok() && !sil->id.empty()) silences_.Restore(std::move(*sil));
   }
+  auto acks = store_->LoadAcks();
+  if (!acks.ok()) return acks.status();
+  acks_ = std::move(*acks);
   for (Alert& a : *alerts) alerts_[a.fingerprint] = std::move(a);
   for (const auto& [key, entry] : *log) {
     delivered_.Set(key, entry);
@@ -371,6 +375,56 @@ absl::StatusOr<Silence> Dispatcher::SetSilence(Silence s, TimestampMs now) {
   PersistSilence(*set, now);
   StoreResult(tx.Commit());
   return set;
+}
+
+absl::StatusOr<v1::Acknowledgement> Dispatcher::Acknowledge(const v1::AcknowledgeRequest& req,
+                                                            TimestampMs now) {
+  if (req.who().empty()) return absl::InvalidArgumentError("who is required");
+  if (req.fingerprint().empty() == req.group_key().empty()) {
+    return absl::InvalidArgumentError("give exactly one of fingerprint and group_key");
+  }
+  v1::Acknowledgement ack;
+  const labels::Labels* ls = nullptr;
+  if (!req.fingerprint().empty()) {
+    uint64_t fp = 0;
+    auto it = absl::SimpleHexAtoi(req.fingerprint(), &fp) ? alerts_.find(fp) : alerts_.end();
+    if (it == alerts_.end()) {
+      return absl::NotFoundError(StrCat("no alert with fingerprint ", req.fingerprint()));
+    }
+    ls = &it->second.labels;
+    ack.set_fingerprint(it->second.FingerprintHex());
+  } else {
+    for (const auto& [id, group] : groups_) {
+      if (group->key() == req.group_key()) ls = &group->group_labels();
+    }
+    if (ls == nullptr) return absl::NotFoundError(StrCat("no group ", req.group_key()));
+    ack.set_group_key(req.group_key());
+  }
+  for (const labels::Label& l : *ls) {
+    v1::Label* p = ack.add_labels();
+    p->set_name(l.name);
+    p->set_value(l.value);
+  }
+  ack.set_who(req.who());
+  ack.set_comment(req.comment());
+  ack.set_at_ms(now);
+  if (store_ != nullptr) {
+    auto id = store_->AddAck(ack);
+    if (!id.ok()) return id.status();
+    ack.set_id(*id);
+  } else {
+    ack.set_id(acks_.empty() ? 1 : acks_.back().id() + 1);
+  }
+  acks_.push_back(ack);
+  return ack;
+}
+
+std::vector<v1::Acknowledgement> Dispatcher::Acknowledgements(size_t limit) const {
+  std::vector<v1::Acknowledgement> out;
+  for (auto it = acks_.rbegin(); it != acks_.rend() && (limit == 0 || out.size() < limit); ++it) {
+    out.push_back(*it);
+  }
+  return out;
 }
 
 absl::StatusOr<Silence> Dispatcher::ExpireSilence(const std::string& id, TimestampMs now) {

@@ -77,6 +77,12 @@ class Dispatcher {
   absl::StatusOr<Silence> ExpireSilence(const std::string& id, TimestampMs now);
   const Silences& silences() const { return silences_; }
 
+  // Records an acknowledgement at `now` (see vigil.v1.Notifier.Acknowledge for the rules).
+  absl::StatusOr<v1::Acknowledgement> Acknowledge(const v1::AcknowledgeRequest& req,
+                                                  TimestampMs now);
+  // Newest first; limit 0 means all.
+  std::vector<v1::Acknowledgement> Acknowledgements(size_t limit) const;
+
   // Observers for status, metrics and the API.
   size_t ActiveAlerts(TimestampMs now) const;
   // The alerts not resolved at `now`, in notification order, with their receivers.
@@ -121,6 +127,7 @@ class Dispatcher {
   std::map<std::string, std::unique_ptr<AggregationGroup>> groups_;
   Store* store_;
   Silences silences_;
+  std::vector<v1::Acknowledgement> acks_;                 // oldest first
   NotificationLog nflog_;                                 // handed to delivery (dedup decisions)
   NotificationLog delivered_;                             // delivered (what the store's log holds)
   absl::flat_hash_map<uint64_t, InFlight> in_flight_;     // by notification id

@@ -50,6 +50,34 @@ class NotifierServiceImpl final : public v1::Notifier::Service {
     return grpc::Status::OK;
   }
 
+  grpc::Status Acknowledge(grpc::ServerContext*, const v1::AcknowledgeRequest* req,
+                           v1::Acknowledgement* resp) override {
+    auto done = rt_.tasks().Call(
+        [this, req] { return dispatcher_.Acknowledge(*req, SystemClock().NowMs()); }, 5s);
+    if (!done) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "notifier loop busy");
+    if (!done->ok()) {
+      const absl::Status& s = done->status();
+      const grpc::StatusCode code = absl::IsInvalidArgument(s) ? grpc::StatusCode::INVALID_ARGUMENT
+                                    : absl::IsNotFound(s)      ? grpc::StatusCode::NOT_FOUND
+                                                               : grpc::StatusCode::INTERNAL;
+      return grpc::Status(code, std::string(s.message()));
+    }
+    spdlog::info("acknowledged by {}: {}{} ({})", req->who(), req->fingerprint(), req->group_key(),
+                 req->comment());
+    *resp = std::move(**done);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status ListAcknowledgements(grpc::ServerContext*,
+                                    const v1::ListAcknowledgementsRequest* req,
+                                    v1::ListAcknowledgementsResponse* resp) override {
+    const size_t limit = req->limit();
+    auto acks = rt_.tasks().Call([this, limit] { return dispatcher_.Acknowledgements(limit); }, 5s);
+    if (!acks) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "notifier loop busy");
+    for (v1::Acknowledgement& a : *acks) *resp->add_acknowledgements() = std::move(a);
+    return grpc::Status::OK;
+  }
+
  private:
   service::Runtime& rt_;
   Dispatcher& dispatcher_;

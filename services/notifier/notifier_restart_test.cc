@@ -158,6 +158,20 @@ TEST_F(NotifierRestartTest, KilledWhileGroupPendingAndWhileResolvedIsOwed) {
       << notifier_->Log();
   ASSERT_TRUE(WaitFor([&] { return Stat("notifications_sent") >= 1; })) << notifier_->Log();
 
+  // An acknowledgement over gRPC is kept across the crash below.
+  {
+    auto stub = v1::Notifier::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(grpc_port_),
+                                                          grpc::InsecureChannelCredentials()));
+    grpc::ClientContext ctx;
+    v1::AcknowledgeRequest req;
+    req.set_group_key(R"({}:{alertname="Pending"})");
+    req.set_who("oncall");
+    req.set_comment("rolling back");
+    v1::Acknowledgement ack;
+    ASSERT_TRUE(stub->Acknowledge(&ctx, req, &ack).ok());
+    EXPECT_GE(ack.at_ms(), t0);
+  }
+
   // Resolved, and killed before the group's next flush (group_interval 1s).
   ASSERT_NO_FATAL_FAILURE(Post("Pending", t0, NowMs()));
   ASSERT_NO_FATAL_FAILURE(Kill9());
@@ -176,6 +190,16 @@ TEST_F(NotifierRestartTest, KilledWhileGroupPendingAndWhileResolvedIsOwed) {
   EXPECT_EQ(receiver_.Accepted("firing", "Pending"), 1);
   EXPECT_EQ(receiver_.Accepted("resolved", "Pending"), 1);
   EXPECT_EQ(receiver_.requests().size(), 2u);
+  {
+    auto stub = v1::Notifier::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(grpc_port_),
+                                                          grpc::InsecureChannelCredentials()));
+    grpc::ClientContext ctx;
+    v1::ListAcknowledgementsResponse resp;
+    ASSERT_TRUE(stub->ListAcknowledgements(&ctx, v1::ListAcknowledgementsRequest(), &resp).ok());
+    ASSERT_EQ(resp.acknowledgements_size(), 1);
+    EXPECT_EQ(resp.acknowledgements(0).who(), "oncall");
+    EXPECT_EQ(resp.acknowledgements(0).comment(), "rolling back");
+  }
 }
 
 TEST_F(NotifierRestartTest, KilledWhileWebhookFails) {

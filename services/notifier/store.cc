@@ -44,6 +44,10 @@ CREATE TABLE IF NOT EXISTS outbox(
   created_ms INTEGER NOT NULL,
   firing TEXT NOT NULL,
   resolved TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS acks(
+  id INTEGER PRIMARY KEY,
+  at_ms INTEGER NOT NULL,
+  proto BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS silences(
   id TEXT PRIMARY KEY,
   json TEXT NOT NULL,
@@ -364,6 +368,34 @@ absl::StatusOr<std::vector<std::string>> Store::LoadSilences() {
   while ((rc = sqlite3_step(*st)) == SQLITE_ROW) out.push_back(ColumnText(*st, 0));
   sqlite3_reset(*st);
   if (rc != SQLITE_DONE) return Error("loading silences");
+  return out;
+}
+
+absl::StatusOr<int64_t> Store::AddAck(const v1::Acknowledgement& ack) {
+  auto st = Stmt("INSERT INTO acks(at_ms, proto) VALUES(?, ?)");
+  if (!st.ok()) return st.status();
+  const std::string bytes = ack.SerializeAsString();
+  sqlite3_bind_int64(*st, 1, ack.at_ms());
+  sqlite3_bind_blob(*st, 2, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+  if (auto s = Run(*st, "storing an acknowledgement"); !s.ok()) return s;
+  return sqlite3_last_insert_rowid(db_);
+}
+
+absl::StatusOr<std::vector<v1::Acknowledgement>> Store::LoadAcks() {
+  auto st = Stmt("SELECT id, proto FROM acks ORDER BY id");
+  if (!st.ok()) return st.status();
+  std::vector<v1::Acknowledgement> out;
+  int rc;
+  while ((rc = sqlite3_step(*st)) == SQLITE_ROW) {
+    v1::Acknowledgement ack;
+    const void* p = sqlite3_column_blob(*st, 1);
+    if (p != nullptr && ack.ParseFromArray(p, sqlite3_column_bytes(*st, 1))) {
+      ack.set_id(sqlite3_column_int64(*st, 0));
+      out.push_back(std::move(ack));
+    }
+  }
+  sqlite3_reset(*st);
+  if (rc != SQLITE_DONE) return Error("loading acknowledgements");
   return out;
 }
 

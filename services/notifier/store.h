@@ -12,6 +12,7 @@
 #include "services/notifier/alert.h"
 #include "services/notifier/dedup.h"
 #include "services/notifier/notification.h"
+#include "vigil/v1/control.pb.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -28,7 +29,8 @@ namespace vigil::notifier {
 //              (firing/resolved fingerprints, time, sequence);
 //   outbox   - per stream: the notification handed to delivery and not yet delivered
 //              (body, idempotency sequence, and the log entry it will become);
-//   silences - Alertmanager silences as their API JSON, by id.
+//   silences - Alertmanager silences as their API JSON, by id;
+//   acks     - acknowledgements (who, when, comment), in the order given.
 //
 // Threading: not thread-safe; confined to the loop thread that opened it. Group writes
 // in a Transaction so each ingested batch or tick costs one commit.
@@ -77,6 +79,11 @@ class Store {
   absl::Status PutSilence(const std::string& id, const std::string& json, TimestampMs ends_at_ms);
   absl::Status DeleteSilencesEndedBefore(TimestampMs cutoff_ms);
   absl::StatusOr<std::vector<std::string>> LoadSilences();
+
+  // Appends an acknowledgement; returns its id (ack.id is ignored).
+  absl::StatusOr<int64_t> AddAck(const v1::Acknowledgement& ack);
+  // Oldest first, ids set.
+  absl::StatusOr<std::vector<v1::Acknowledgement>> LoadAcks();
 
  private:
   Store() = default;

@@ -214,5 +214,36 @@ TEST_F(StoreTest, NotificationFailedForGoodIsRetriedAtTheNextFlush) {
   EXPECT_GT(again[0].sequence, sent[0].sequence);
 }
 
+TEST_F(StoreTest, AcknowledgementsAreRecordedAndSurviveARestart) {
+  Restart(kT0);
+  dispatcher_->OnAlerts(Event(a_, true, kT0, kT0), kT0);
+  v1::AcknowledgeRequest req;
+  req.set_who("alice");
+  EXPECT_TRUE(absl::IsInvalidArgument(dispatcher_->Acknowledge(req, kT0).status()));
+  req.set_fingerprint("00000000000000ff");
+  EXPECT_TRUE(absl::IsNotFound(dispatcher_->Acknowledge(req, kT0).status()));
+  req.set_fingerprint(a_.FingerprintHex());
+  req.set_comment("looking at it");
+  auto ack = dispatcher_->Acknowledge(req, kT0 + kS);
+  ASSERT_TRUE(ack.ok()) << ack.status();
+  EXPECT_EQ(ack->at_ms(), kT0 + kS);
+  EXPECT_EQ(ack->labels_size(), 2);
+
+  v1::AcknowledgeRequest group;
+  group.set_who("bob");
+  group.set_group_key(R"({}:{alertname="A"})");
+  ASSERT_TRUE(dispatcher_->Acknowledge(group, kT0 + 2 * kS).ok());
+
+  Restart(kT0 + 10 * kS);
+  auto acks = dispatcher_->Acknowledgements(0);
+  ASSERT_THAT(acks, SizeIs(2));
+  EXPECT_EQ(acks[0].who(), "bob");  // newest first
+  EXPECT_EQ(acks[1].who(), "alice");
+  EXPECT_EQ(acks[1].comment(), "looking at it");
+  EXPECT_EQ(acks[1].fingerprint(), a_.FingerprintHex());
+  EXPECT_GT(acks[0].id(), acks[1].id());
+  EXPECT_THAT(dispatcher_->Acknowledgements(1), SizeIs(1));
+}
+
 }  // namespace
 }  // namespace vigil::notifier
