@@ -109,9 +109,30 @@ std::string FormatDuration(int64_t ms) {
 std::string FormatFloatF(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  char buf[512];
-  auto r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed);
-  return std::string(buf, r.ptr);
+  // Go prints the shortest round-tripping digits, laid out without an exponent.
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::scientific);
+  std::string sci(buf, r.ptr);
+  std::string out;
+  if (sci[0] == '-') {
+    out = "-";
+    sci = sci.substr(1);
+  }
+  size_t e = sci.find('e');
+  int exp = std::stoi(sci.substr(e + 1));
+  std::string digits;
+  for (char c : sci.substr(0, e)) {
+    if (c != '.') digits += c;
+  }
+  int n = static_cast<int>(digits.size());
+  if (exp >= n - 1) {
+    out += digits + std::string(exp - (n - 1), '0');
+  } else if (exp >= 0) {
+    out += digits.substr(0, exp + 1) + "." + digits.substr(exp + 1);
+  } else {
+    out += "0." + std::string(-exp - 1, '0') + digits;
+  }
+  return out;
 }
 
 std::string FormatFloatG(double v) {

@@ -1003,9 +1003,9 @@ class Evaluator {
     double interval = sampled;
     interval += to_start < threshold ? to_start : avg / 2;
     interval += to_end < threshold ? to_end : avg / 2;
-    result = result * (interval / sampled);
-    if (is_rate) result = result / (static_cast<double>(range) / 1000);
-    return result;
+    double factor = interval / sampled;
+    if (is_rate) factor /= static_cast<double>(range) / 1000;
+    return result * factor;
   }
 
   static std::optional<double> MatrixFunc(std::string_view name, const std::vector<tsdb::Point>& p,
