@@ -127,6 +127,11 @@ TEST_F(AmtoolTest, SilencesAndAlertQueries) {
   Amtool({"silence", "expire", id}, 1);
   EXPECT_THAT(Amtool({"alert", "query"}), HasSubstr("DiskFull"));
 
+  // amtool alert add (zero start and end times) fires an alert.
+  Amtool({"alert", "add", "alertname=FromAmtool", "severity=info", "--annotation=summary=hi"});
+  EXPECT_THAT(Amtool({"alert", "query", "alertname=FromAmtool"}), HasSubstr("FromAmtool"));
+  EXPECT_THAT(Amtool({"alert", "query", "alertname=FromAmtool"}), Not(HasSubstr("DiskFull")));
+
   // A bad silence is refused with Alertmanager's message.
   auto [rc, out] =
       RunCommand({kAmtool, "--alertmanager.url=http://127.0.0.1:" + std::to_string(port_),

@@ -21,6 +21,7 @@ TEST(Rfc3339Test, Parses) {
   EXPECT_EQ(*ParseRfc3339("2023-11-14T22:13:20.25Z"), 1'700'000'000'250);
   EXPECT_EQ(*ParseRfc3339("2023-11-14T23:13:20+01:00"), 1'700'000'000'000);
   EXPECT_EQ(*ParseRfc3339("0001-01-01T00:00:00Z"), 0);
+  EXPECT_EQ(*ParseRfc3339("0001-01-01T00:00:00.000Z"), 0);  // amtool alert add
   EXPECT_FALSE(ParseRfc3339("yesterday").ok());
 }
 

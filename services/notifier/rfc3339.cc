@@ -20,6 +20,10 @@ absl::StatusOr<TimestampMs> ParseRfc3339(std::string_view text) {
   if (!absl::ParseTime(absl::RFC3339_full, ToAbsl(text), &t, &err)) {
     return absl::InvalidArgumentError(StrCat("invalid RFC3339 time \"", text, "\": ", err));
   }
+  // Go's zero time in any spelling ("0001-01-01T00:00:00.000Z" from amtool alert add).
+  static const absl::Time kGoZero =
+      absl::FromCivil(absl::CivilSecond(1, 1, 1, 0, 0, 0), absl::UTCTimeZone());
+  if (t == kGoZero) return 0;
   return ToMs(t);
 }
 
