@@ -527,6 +527,7 @@ absl::Status OpenMetricsParser::ParseSeries(size_t line_end) {
   if (p < line_end && input_[p] == '{') {
     if (absl::Status s = ParseLabelSet(p, line_end, &labels_, false); !s.ok()) return s;
   }
+  series_text_ = input_.substr(name_start, p - name_start);
   if (p >= line_end || input_[p] != ' ') return Error(p, "expected a space before the value");
   ++p;
   size_t value_start = p;

@@ -32,7 +32,7 @@ std::string_view MetricTypeName(MetricType t) {
 }
 
 labels::Labels Parser::Labels() const {
-  std::vector<labels::Label> all = labels_;
+  std::vector<labels::Label> all = series_labels();
   all.push_back(labels::Label{std::string(labels::kMetricName), std::string(name_)});
   return labels::Labels(std::move(all));
 }

@@ -51,7 +51,18 @@ class Parser {
   // kSeries: metric name, the labels as written (escapes resolved, without __name__), the
   // value and the optional timestamp (ms), and the exemplar if the line had one.
   std::string_view metric_name() const { return name_; }
-  const std::vector<labels::Label>& series_labels() const { return labels_; }
+  const std::vector<labels::Label>& series_labels() const {
+    if (!labels_ready_) {
+      FillLabels();
+      labels_ready_ = true;
+    }
+    return labels_;
+  }
+  // The series as written on the line: the metric name and the label set, up to the blank
+  // before the value. Two lines with equal series texts (in one format) name the same
+  // series, so a scraper can cache what a text resolves to (Prometheus's scrape cache) and
+  // never build the labels of a line it has seen before.
+  std::string_view series_text() const { return series_text_; }
   double value() const { return value_; }
   std::optional<int64_t> timestamp_ms() const { return timestamp_ms_; }
   const Exemplar* exemplar() const { return has_exemplar_ ? &exemplar_ : nullptr; }
@@ -65,8 +76,14 @@ class Parser {
   std::string_view unit() const { return unit_; }
 
  protected:
+  // Parsers that find the labels' spans in Next() and build them only on demand override
+  // this and clear labels_ready_ on every series.
+  virtual void FillLabels() const {}
+
   std::string_view name_;
-  std::vector<labels::Label> labels_;
+  std::string_view series_text_;
+  mutable std::vector<labels::Label> labels_;
+  mutable bool labels_ready_ = true;
   double value_ = 0;
   std::optional<int64_t> timestamp_ms_;
   bool has_exemplar_ = false;

@@ -1,6 +1,7 @@
 #include "lib/expfmt/text_parser.h"
 
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
@@ -23,6 +24,16 @@ bool IsBlank(char c) { return c == ' ' || c == '\t'; }
 
 std::optional<double> ParseFloat(std::string_view s) {
   if (s.empty() || s.size() > 64) return std::nullopt;
+  // Fast path for plain decimals (nearly every value): from_chars rounds correctly, as Go
+  // does, and only strings that start with a digit or '.' (after a '-') go
+  // there, so no sign '+', hex, inf or nan. Anything it does not consume whole,
+  // including out-of-range values, takes the checks below.
+  size_t first = s[0] == '-' ? 1 : 0;
+  if (first < s.size() && (absl::ascii_isdigit(s[first]) || s[first] == '.')) {
+    double v = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec == std::errc() && end == s.data() + s.size()) return v;
+  }
   std::string_view body = s;
   bool neg = false;
   if (body[0] == '+' || body[0] == '-') {
@@ -158,14 +169,15 @@ absl::Status TextParser::ParseLabels(size_t& p, size_t line_end) {
     if (!IsLabelStart(input_[p])) return Error(p, "invalid label name");
     size_t name_start = p;
     while (p < line_end && IsLabelChar(input_[p])) ++p;
-    std::string name(input_.substr(name_start, p - name_start));
+    std::string_view name = input_.substr(name_start, p - name_start);
     SkipBlanks(p, line_end);
     if (p >= line_end || input_[p] != '=') return Error(p, "expected '=' after label name");
     ++p;
     SkipBlanks(p, line_end);
     if (p >= line_end || input_[p] != '"') return Error(p, "expected '\"' to start label value");
     ++p;
-    std::string value;
+    size_t value_start = p;
+    bool escaped = false;
     while (true) {
       if (p >= line_end) return Error(p, "unterminated label value");
       char c = input_[p];
@@ -173,27 +185,25 @@ absl::Status TextParser::ParseLabels(size_t& p, size_t line_end) {
       if (c == '\\') {
         if (p + 1 >= line_end) return Error(p, "unterminated escape in label value");
         char n = input_[p + 1];
-        if (n == 'n')
-          value.push_back('\n');
-        else if (n == '\\')
-          value.push_back('\\');
-        else if (n == '"')
-          value.push_back('"');
-        else
+        if (n != 'n' && n != '\\' && n != '"') {
           return Error(p, StrCat("invalid escape sequence \"\\", std::string(1, n), "\""));
+        }
+        escaped = true;
         p += 2;
         continue;
       }
-      value.push_back(c);
       ++p;
     }
+    size_t value_size = p - value_start;
     ++p;  // closing quote
     if (name == labels::kMetricName)
       return Error(name_start, "label name \"__name__\" is reserved");
-    for (const auto& l : labels_) {
-      if (l.name == name) return Error(name_start, StrCat("duplicate label name \"", name, "\""));
+    for (const LabelSpan& l : spans_) {
+      if (input_.substr(l.name_begin, l.name_size) == name) {
+        return Error(name_start, StrCat("duplicate label name \"", name, "\""));
+      }
     }
-    labels_.push_back(labels::Label{std::move(name), std::move(value)});
+    spans_.push_back(LabelSpan{name_start, name.size(), value_start, value_size, escaped});
     SkipBlanks(p, line_end);
     if (p < line_end && input_[p] == ',') {
       ++p;
@@ -204,10 +214,36 @@ absl::Status TextParser::ParseLabels(size_t& p, size_t line_end) {
   }
 }
 
+void TextParser::FillLabels() const {
+  labels_.clear();
+  labels_.reserve(spans_.size());
+  for (const LabelSpan& l : spans_) {
+    std::string_view raw = input_.substr(l.value_begin, l.value_size);
+    std::string value;
+    if (!l.escaped) {
+      value.assign(raw);
+    } else {
+      value.reserve(raw.size());
+      for (size_t i = 0; i < raw.size(); ++i) {
+        if (raw[i] != '\\') {
+          value.push_back(raw[i]);
+          continue;
+        }
+        char n = raw[++i];  // ParseLabels checked that a valid escape follows
+        value.push_back(n == 'n' ? '\n' : n);
+      }
+    }
+    labels_.push_back(labels::Label{std::string(input_.substr(l.name_begin, l.name_size)),
+                                    std::move(value)});
+  }
+}
+
 absl::Status TextParser::ParseSeries(size_t line_end) {
   size_t p = line_start_;
   SkipBlanks(p, line_end);
+  spans_.clear();
   labels_.clear();
+  labels_ready_ = false;
   timestamp_ms_.reset();
   if (!IsNameStart(input_[p])) return Error(p, "invalid metric name");
   size_t name_start = p;
@@ -219,7 +255,10 @@ absl::Status TextParser::ParseSeries(size_t line_end) {
   if (p < line_end && input_[p] == '{') {
     if (absl::Status s = ParseLabels(p, line_end); !s.ok()) return s;
     before_value = p;
+    series_text_ = input_.substr(name_start, p - name_start);
     SkipBlanks(p, line_end);
+  } else {
+    series_text_ = name_;
   }
   if (p == before_value && p < line_end) return Error(p, "expected blank before value");
   size_t value_start = p;

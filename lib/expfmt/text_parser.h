@@ -26,6 +26,18 @@ class TextParser final : public Parser {
   absl::Status ParseSeries(size_t line_end);
   absl::Status ParseLabels(size_t& pos, size_t line_end);
   void SkipBlanks(size_t& pos, size_t line_end) const;
+  void FillLabels() const override;
+
+  // Where a label of the current series is on its line; its strings are built only when
+  // asked for (series_labels()).
+  struct LabelSpan {
+    size_t name_begin;
+    size_t name_size;
+    size_t value_begin;
+    size_t value_size;
+    bool escaped;  // the value has backslash escapes to resolve
+  };
+  std::vector<LabelSpan> spans_;
 
   std::string_view input_;
   size_t pos_ = 0;      // start of the next line

@@ -73,6 +73,33 @@ TEST(TextParserTest, ParseFloatLikeGo) {
   EXPECT_FALSE(ParseFloat("1e999").has_value());
   EXPECT_FALSE(ParseFloat("-NaN").has_value());
   EXPECT_FALSE(ParseFloat("abc").has_value());
+  // The from_chars fast path and the strtod path agree with Go on the edges.
+  EXPECT_EQ(ParseFloat("+5"), 5.0);
+  EXPECT_EQ(ParseFloat("5."), 5.0);
+  EXPECT_EQ(ParseFloat(".5"), 0.5);
+  EXPECT_EQ(ParseFloat("-0.1"), -0.1);
+  EXPECT_EQ(ParseFloat("1e-400"), 0.0);  // underflow is not an error in Go
+  EXPECT_EQ(ParseFloat("0.30000000000000004"), 0.1 + 0.2);
+  EXPECT_FALSE(ParseFloat("-1e999").has_value());
+  EXPECT_FALSE(ParseFloat("-nan(1)").has_value());
+  EXPECT_FALSE(ParseFloat("1e").has_value());
+  EXPECT_FALSE(ParseFloat("1.2.3").has_value());
+  EXPECT_FALSE(ParseFloat("+-1").has_value());
+  EXPECT_FALSE(ParseFloat("0x1p3").has_value());
+}
+
+TEST(TextParserTest, SeriesTextIsTheLineUpToTheValueAndLabelsAreBuiltOnDemand) {
+  TextParser p("a{x=\"1\\n\\\\\",y=\"\"} 1 5\nb 2\n");
+  ASSERT_EQ(*p.Next(), Entry::kSeries);
+  EXPECT_EQ(p.series_text(), "a{x=\"1\\n\\\\\",y=\"\"}");
+  ASSERT_EQ(p.series_labels().size(), 2u);
+  EXPECT_EQ(p.series_labels()[0], (labels::Label{"x", "1\n\\"}));
+  EXPECT_EQ(p.series_labels()[1], (labels::Label{"y", ""}));
+  EXPECT_EQ(p.timestamp_ms(), 5);
+  ASSERT_EQ(*p.Next(), Entry::kSeries);
+  EXPECT_EQ(p.series_text(), "b");
+  EXPECT_TRUE(p.series_labels().empty());
+  EXPECT_EQ(p.Labels(), labels::Labels({{"__name__", "b"}}));
 }
 
 }  // namespace

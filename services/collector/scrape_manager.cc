@@ -10,6 +10,10 @@
 namespace vigil::collector {
 namespace {
 
+constexpr const char* kReportNames[] = {"up", "scrape_duration_seconds", "scrape_samples_scraped",
+                                        "scrape_samples_post_metric_relabeling",
+                                        "scrape_series_added"};
+
 // Attaches the target's labels to a scraped series (Prometheus mutateSampleLabels): with
 // honor_labels the scraped value wins; otherwise the target's wins and a clashing scraped
 // label is kept as exported_<name>.
@@ -62,6 +66,8 @@ v1::SampleBatch ScrapeManager::ApplyConfig(const promconfig::PrometheusConfig& c
         kept.timeout = t.timeout;
         kept.honor_labels = t.honor_labels;
         kept.honor_timestamps = t.honor_timestamps;
+        kept.metric_relabel = t.metric_relabel;
+        kept.cache.ForgetLines();  // lines may resolve differently under the new settings
         old->key.clear();  // moved out
         next.push_back(std::move(kept));
         continue;
@@ -74,10 +80,11 @@ v1::SampleBatch ScrapeManager::ApplyConfig(const promconfig::PrometheusConfig& c
   codec::SampleBatchBuilder gone;
   for (const Target& old : targets_) {
     if (old.key.empty()) continue;
-    for (const auto& [fp, ls] : old.last_series) gone.Add(ls, now, codec::StaleNaN());
+    for (const ScrapeCache::Series& s : old.cache.series) {
+      if (s.tracked == old.cache.scrape) gone.Add(s.labels, now, codec::StaleNaN());
+    }
     if (old.health != Health::kUnknown) {
-      for (const char* name : {"up", "scrape_duration_seconds", "scrape_samples_scraped",
-                               "scrape_samples_post_metric_relabeling", "scrape_series_added"}) {
+      for (const char* name : kReportNames) {
         AddReport(gone, old, name, now, codec::StaleNaN());
       }
     }
@@ -116,78 +123,114 @@ std::optional<TimestampMs> ScrapeManager::NextDeadline() const {
   return next;
 }
 
-std::optional<v1::SampleBatch> ScrapeManager::OnScrapeDone(const std::string& target_key,
-                                                           TimestampMs started,
-                                                           const ScrapeResult& result) {
+namespace {
+
+// The series a line becomes (cache miss): target labels, then metric relabelling.
+int32_t ResolveLine(const expfmt::Parser& parser, const Target& t, ScrapeCache& cache) {
+  std::vector<labels::Label> ls = parser.series_labels();
+  ls.push_back(labels::Label{std::string(labels::kMetricName), std::string(parser.metric_name())});
+  labels::Labels merged = MergeTargetLabels(std::move(ls), t);
+  if (t.metric_relabel && !t.metric_relabel->empty()) {
+    std::optional<labels::Labels> relabelled = relabel::Process(merged, *t.metric_relabel);
+    if (!relabelled || relabelled->empty()) return ScrapeCache::kDropped;
+    merged = std::move(*relabelled);
+  }
+  return cache.Intern(std::move(merged));
+}
+
+void AddSample(v1::SampleBatch& b, const std::vector<uint32_t>& refs, TimestampMs t, double v) {
+  v1::Series* s = b.add_series();
+  s->mutable_label_refs()->Add(refs.begin(), refs.end());
+  v1::Sample* p = s->add_samples();
+  p->set_timestamp_ms(t);
+  p->set_value(v);
+}
+
+}  // namespace
+
+const v1::SampleBatch* ScrapeManager::OnScrapeDone(const std::string& target_key,
+                                                   TimestampMs started,
+                                                   const ScrapeResult& result) {
   Target* t = Find(target_key);
-  if (t == nullptr) return std::nullopt;
+  if (t == nullptr) return nullptr;
   t->in_flight = false;
   int64_t interval = absl::ToInt64Milliseconds(t->interval);
   if (t->next_scrape_ms <= started) t->next_scrape_ms = started + interval;
 
+  ScrapeCache& c = t->cache;
+  if (c.compact_due) {
+    c.Compact();
+    c.compact_due = false;
+  }
+  uint64_t scrape = ++c.scrape;
   std::string error = result.error;
-  struct Scraped {
-    labels::Labels labels;
-    TimestampMs t;
-    double v;
-    bool explicit_ts;
-  };
-  std::vector<Scraped> samples;
+  c.rows.clear();
   uint64_t scraped = 0;  // before metric relabelling
   if (error.empty()) {
+    expfmt::Format format = expfmt::FormatFromContentType(result.content_type);
+    if (format != c.format) {
+      c.ForgetLines();  // a text may read differently in the other format
+      c.format = format;
+    }
     // Exemplars are parsed (a malformed one fails the scrape, as in Prometheus) and dropped.
     std::unique_ptr<expfmt::Parser> parser = expfmt::NewParser(result.body, result.content_type);
     while (true) {
       absl::StatusOr<expfmt::Entry> e = parser->Next();
       if (!e.ok()) {
         error = StrCat("parse error: ", e.status().message());
-        samples.clear();
+        c.rows.clear();
         scraped = 0;
         break;
       }
       if (*e == expfmt::Entry::kEof) break;
       if (*e != expfmt::Entry::kSeries) continue;
-      std::vector<labels::Label> ls = parser->series_labels();
-      ls.push_back(
-          labels::Label{std::string(labels::kMetricName), std::string(parser->metric_name())});
-      bool explicit_ts = t->honor_timestamps && parser->timestamp_ms().has_value();
       ++scraped;
-      labels::Labels merged = MergeTargetLabels(std::move(ls), *t);
-      if (t->metric_relabel && !t->metric_relabel->empty()) {
-        std::optional<labels::Labels> relabelled = relabel::Process(merged, *t->metric_relabel);
-        if (!relabelled || relabelled->empty()) continue;  // dropped by metric relabelling
-        merged = std::move(*relabelled);
+      std::string_view text = parser->series_text();
+      int32_t index;
+      if (auto it = c.lines.find(ToAbsl(text)); it != c.lines.end()) {
+        index = it->second;
+      } else {
+        index = ResolveLine(*parser, *t, c);
+        c.lines.emplace(std::string(text), index);
       }
-      samples.push_back(Scraped{std::move(merged), explicit_ts ? *parser->timestamp_ms() : started,
-                                parser->value(), explicit_ts});
+      if (index == ScrapeCache::kDropped) continue;  // dropped by metric relabelling
+      bool explicit_ts = t->honor_timestamps && parser->timestamp_ms().has_value();
+      c.rows.push_back(ScrapeCache::Row{index, explicit_ts,
+                                        explicit_ts ? *parser->timestamp_ms() : started,
+                                        parser->value()});
     }
   }
 
-  codec::SampleBatchBuilder b;
-  absl::flat_hash_map<uint64_t, labels::Labels> current;
-  absl::flat_hash_set<uint64_t> seen;
+  v1::SampleBatch& b = c.batch;
+  b.mutable_series()->Clear();
   uint64_t added = 0;
   uint64_t kept = 0;
-  for (Scraped& s : samples) {
-    uint64_t fp = s.labels.Fingerprint();
-    if (!seen.insert(fp).second) continue;  // duplicate series in one scrape: first wins
-    if (!t->last_seen.contains(fp)) ++added;
-    b.Add(s.labels, s.t, s.v);
+  for (const ScrapeCache::Row& row : c.rows) {
+    ScrapeCache::Series& s = c.series[static_cast<size_t>(row.series)];
+    if (s.seen == scrape) continue;  // duplicate series in one scrape: first wins
+    if (s.seen != scrape - 1) ++added;
+    s.seen = scrape;
+    if (!row.explicit_ts) s.tracked = scrape;
+    AddSample(b, s.refs, row.t, row.v);
     ++kept;
-    if (!s.explicit_ts) current.emplace(fp, std::move(s.labels));
   }
-  for (const auto& [fp, ls] : t->last_series) {
-    if (!current.contains(fp)) b.Add(ls, started, codec::StaleNaN());
+  // Series of the previous scrape (without explicit timestamps) missing now end now.
+  for (const ScrapeCache::Series& s : c.series) {
+    if (s.tracked == scrape - 1) AddSample(b, s.refs, started, codec::StaleNaN());
   }
-  t->last_series = std::move(current);
-  t->last_seen = std::move(seen);
 
   bool up = error.empty();
-  AddReport(b, *t, "up", started, up ? 1 : 0);
-  AddReport(b, *t, "scrape_duration_seconds", started, result.duration_seconds);
-  AddReport(b, *t, "scrape_samples_scraped", started, static_cast<double>(scraped));
-  AddReport(b, *t, "scrape_samples_post_metric_relabeling", started, static_cast<double>(kept));
-  AddReport(b, *t, "scrape_series_added", started, static_cast<double>(added));
+  if (c.report_refs.empty()) {
+    for (const char* name : kReportNames) {
+      c.report_refs.push_back(c.Refs(t->labels.With(labels::kMetricName, name)));
+    }
+  }
+  const double report_values[] = {up ? 1.0 : 0.0, result.duration_seconds,
+                                  static_cast<double>(scraped), static_cast<double>(kept),
+                                  static_cast<double>(added)};
+  for (size_t i = 0; i < std::size(kReportNames); ++i) {
+    AddSample(b, c.report_refs[i], started, report_values[i]);
+  }
 
   t->health = up ? Health::kUp : Health::kDown;
   t->last_error = error;
@@ -195,11 +238,13 @@ std::optional<v1::SampleBatch> ScrapeManager::OnScrapeDone(const std::string& ta
   t->last_duration_seconds = result.duration_seconds;
   t->last_samples = scraped;
 
-  v1::SampleBatch batch = b.Take();
-  batch.set_source(t->key);
-  batch.set_round_timestamp_ms(started);
-  batch.set_end_of_round(true);
-  return batch;
+  b.set_source(t->key);
+  b.set_round_timestamp_ms(started);
+  b.set_end_of_round(true);
+  // Keep the cache proportional to what the target exposes now. The batch refers to the
+  // symbol table, so compact before the next scrape, not after this one is published.
+  c.compact_due = c.series.size() > 2 * kept + 64 || c.lines.size() > 2 * scraped + 64;
+  return &b;
 }
 
 }  // namespace vigil::collector

@@ -47,9 +47,10 @@ class ScrapeManager {
   int ScheduleNow(const std::string& job, const std::string& url, TimestampMs now);
 
   // Records the outcome of the scrape of `target_key` that started at `started`.
-  // Returns the batch to publish, or nullopt if the target no longer exists.
-  std::optional<v1::SampleBatch> OnScrapeDone(const std::string& target_key, TimestampMs started,
-                                              const ScrapeResult& result);
+  // Returns the batch to publish, or nullptr if the target no longer exists. The batch
+  // belongs to the target and is reused: it is valid until the next call on this manager.
+  const v1::SampleBatch* OnScrapeDone(const std::string& target_key, TimestampMs started,
+                                      const ScrapeResult& result);
 
   // The earliest next scrape time, or nullopt with no targets.
   std::optional<TimestampMs> NextDeadline() const;

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <map>
 
+#include "lib/base/format.h"
 #include "lib/codec/samples.h"
 
 namespace vigil::collector {
@@ -60,7 +61,7 @@ TEST(ScrapeManagerTest, SamplesCarryTargetLabelsAndReportSeries) {
   auto due = m.TakeDue(*m.NextDeadline());
   auto batch = m.OnScrapeDone(due[0].target_key, 5000,
                               {"# TYPE x gauge\nx{a=\"1\"} 7\ny 2 1234\n", "", 0.25});
-  ASSERT_TRUE(batch.has_value());
+  ASSERT_NE(batch, nullptr);
   EXPECT_TRUE(batch->end_of_round());
   EXPECT_EQ(batch->round_timestamp_ms(), 5000);
   auto s = Samples(*batch);
@@ -110,6 +111,59 @@ TEST(ScrapeManagerTest, DisappearedSeriesAndFailedScrapesGoStale) {
   EXPECT_EQ(s["up{env=\"canary\",instance=\"h:1\",job=\"app\"}"], 0);
   EXPECT_EQ(m.targets()[0].health, Health::kDown);
   EXPECT_EQ(m.targets()[0].last_error, "server returned HTTP status 503");
+}
+
+TEST(ScrapeManagerTest, RepeatedLinesReuseTheCacheAndEquivalentTextsAreOneSeries) {
+  ScrapeManager m;
+  m.ApplyConfig(Config(kConfig), 0);
+  std::string key = m.TakeDue(*m.NextDeadline())[0].target_key;
+  m.OnScrapeDone(key, 1000, {"a{x=\"1\"} 1\nb 2\n", "", 0});
+  // Same texts, new values; a second spelling of a{x="1"} is a duplicate (first wins).
+  auto s = Samples(*m.OnScrapeDone(key, 11000, {"a{x=\"1\"} 3\na{ x=\"1\" } 4\nb 5\n", "", 0}));
+  EXPECT_EQ(s["a{env=\"canary\",instance=\"h:1\",job=\"app\",x=\"1\"}"], 3);
+  EXPECT_EQ(s["b{env=\"canary\",instance=\"h:1\",job=\"app\"}"], 5);
+  EXPECT_EQ(s["scrape_samples_scraped{env=\"canary\",instance=\"h:1\",job=\"app\"}"], 3);
+  EXPECT_EQ(s["scrape_samples_post_metric_relabeling{env=\"canary\",instance=\"h:1\",job=\"app\"}"],
+            2);
+  EXPECT_EQ(s["scrape_series_added{env=\"canary\",instance=\"h:1\",job=\"app\"}"], 0);
+  EXPECT_EQ(s.size(), 7u);  // 2 series + 5 report series, no staleness markers
+}
+
+TEST(ScrapeManagerTest, ChurningSeriesKeepTheCacheBoundedAndGoStale) {
+  ScrapeManager m;
+  m.ApplyConfig(Config(kConfig), 0);
+  std::string key = m.TakeDue(*m.NextDeadline())[0].target_key;
+  for (int i = 0; i < 500; ++i) {
+    std::string body = StrCat("steady 1\nchurn{n=\"", i, "\"} ", i, "\n");
+    auto s = Samples(*m.OnScrapeDone(key, 1000 + i * 10'000, {body, "", 0}));
+    EXPECT_EQ(s[StrCat("churn{env=\"canary\",instance=\"h:1\",job=\"app\",n=\"", i, "\"}")], i);
+    if (i > 0) {
+      EXPECT_EQ(s[StrCat("churn{env=\"canary\",instance=\"h:1\",job=\"app\",n=\"", i - 1, "\"}")],
+                kStale);
+      EXPECT_EQ(s["scrape_series_added{env=\"canary\",instance=\"h:1\",job=\"app\"}"], 1);
+      EXPECT_EQ(s.size(), 8u);  // steady, churn, churn's predecessor stale, 5 report series
+    }
+  }
+  const ScrapeCache& c = m.targets()[0].cache;
+  EXPECT_LT(c.series.size(), 100u);
+  EXPECT_LT(c.lines.size(), 100u);
+  EXPECT_LT(c.batch.symbols_size(), 200);
+}
+
+TEST(ScrapeManagerTest, ReloadedMetricRelabelConfigsApplyToCachedLines) {
+  ScrapeManager m;
+  m.ApplyConfig(Config(kConfig), 0);
+  std::string key = m.TakeDue(*m.NextDeadline())[0].target_key;
+  m.OnScrapeDone(key, 1000, {"a 1\nb 1\n", "", 0});
+  m.ApplyConfig(Config(StrCat(kConfig, R"(    metric_relabel_configs:
+      - source_labels: [__name__]
+        regex: b
+        action: drop
+)")),
+                2000);
+  auto s = Samples(*m.OnScrapeDone(key, 11000, {"a 2\nb 2\n", "", 0}));
+  EXPECT_EQ(s["a{env=\"canary\",instance=\"h:1\",job=\"app\"}"], 2);
+  EXPECT_EQ(s["b{env=\"canary\",instance=\"h:1\",job=\"app\"}"], kStale);
 }
 
 TEST(ScrapeManagerTest, GarbageIsUpZeroWithThePosition) {
@@ -239,7 +293,7 @@ TEST(ScrapeManagerTest, RemovedTargetsGoStaleAndKeptOnesKeepState) {
   EXPECT_EQ(s["a{env=\"canary\",instance=\"h:1\",job=\"app\"}"], kStale);
   EXPECT_EQ(s["up{env=\"canary\",instance=\"h:1\",job=\"app\"}"], kStale);
   EXPECT_TRUE(m.targets().empty());
-  EXPECT_FALSE(m.OnScrapeDone(key, 4000, {"a 1\n", "", 0}).has_value());
+  EXPECT_EQ(m.OnScrapeDone(key, 4000, {"a 1\n", "", 0}), nullptr);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "lib/clock/clock.h"
 #include "lib/labels/labels.h"
 #include "lib/promconfig/promconfig.h"
+#include "services/collector/scrape_cache.h"
 
 namespace vigil::collector {
 
@@ -37,11 +38,8 @@ struct Target {
   TimestampMs last_scrape_ms = 0;
   double last_duration_seconds = 0;
   uint64_t last_samples = 0;
-  // Series of the last successful scrape (without explicit timestamps), for staleness.
-  absl::flat_hash_map<uint64_t, labels::Labels> last_series;
-  // Every series of the last successful scrape, explicit timestamps included: a series not
-  // in it counts in scrape_series_added (Prometheus's scrape cache).
-  absl::flat_hash_set<uint64_t> last_seen;
+  // The target's series across scrapes: staleness, scrape_series_added, the scrape cache.
+  ScrapeCache cache;
 };
 
 // Expands a scrape config's static targets into targets as Prometheus's PopulateLabels
