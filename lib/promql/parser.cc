@@ -8,6 +8,7 @@
 
 #include "lib/base/format.h"
 #include "lib/promql/functions.h"
+#include "re2/re2.h"
 
 namespace vigil::promql {
 namespace {
@@ -37,23 +38,34 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
+std::optional<std::string> KeywordDesc(std::string_view text);
+
+// Prometheus's Item.desc() for "unexpected ..." messages.
 std::string Describe(const Token& t) {
+  auto quoted = [](std::string_view v) {
+    if (v.size() > 10) return GoQuote(v.substr(0, 10)) + "...";
+    return GoQuote(v);
+  };
   switch (t.type) {
     case Tok::kEOF: return "end of input";
-    case Tok::kIdent: return StrCat("identifier \"", t.text, "\"");
-    case Tok::kNumber: return StrCat("number \"", t.text, "\"");
-    case Tok::kString: return StrCat("string ", t.text);
-    case Tok::kDuration: return StrCat("duration \"", t.text, "\"");
-    case Tok::kLParen: return "(";
-    case Tok::kRParen: return ")";
-    case Tok::kLBrace: return "{";
-    case Tok::kRBrace: return "}";
-    case Tok::kLBracket: return "[";
-    case Tok::kRBracket: return "]";
-    case Tok::kComma: return "\",\"";
-    case Tok::kColon: return "\":\"";
-    case Tok::kAt: return "@";
-    default: return StrCat("\"", t.text, "\"");
+    case Tok::kIdent: {
+      if (auto kw = KeywordDesc(t.text)) return *kw;
+      bool metric = t.text.find(':') != std::string_view::npos;
+      return StrCat(metric ? "metric identifier " : "identifier ", GoQuote(t.text));
+    }
+    case Tok::kNumber: return StrCat("number ", quoted(t.text));
+    case Tok::kString: return StrCat("string ", quoted(t.text));
+    case Tok::kDuration: return StrCat("duration ", quoted(t.text));
+    case Tok::kLParen:
+    case Tok::kRParen:
+    case Tok::kLBrace:
+    case Tok::kRBrace:
+    case Tok::kLBracket:
+    case Tok::kRBracket:
+    case Tok::kComma:
+    case Tok::kColon: return GoQuote(t.text);
+    case Tok::kAt: return "\"<Item 57385>\" <op:@>";
+    default: return StrCat("<op:", t.text, ">");
   }
 }
 
@@ -104,31 +116,54 @@ class Lexer {
       }
       if (std::isdigit(static_cast<unsigned char>(c)) ||
           (c == '.' && std::isdigit(static_cast<unsigned char>(next(1))))) {
-        size_t j = i;
-        while (j < in_.size()) {
-          char d = in_[j];
-          if (IsAlnum(d) || d == '.') {
-            j++;
-          } else if ((d == '+' || d == '-') && j > i && (in_[j - 1] == 'e' || in_[j - 1] == 'E') &&
-                     !(in_.substr(i, 2) == "0x" || in_.substr(i, 2) == "0X") &&
-                     j + 1 < in_.size() && std::isdigit(static_cast<unsigned char>(in_[j + 1]))) {
-            j++;
-          } else {
-            break;
+        // Go's lexer: scanNumber, then acceptRemainingDuration (promql/parser/lex.go).
+        size_t p = i;
+        auto accept = [&](std::string_view set) {
+          if (p < in_.size() && set.find(in_[p]) != std::string_view::npos) {
+            p++;
+            return true;
           }
+          return false;
+        };
+        auto accept_run = [&](std::string_view set) { while (accept(set)) {} };
+        std::string_view digits = "0123456789";
+        if (accept("0") && accept("xX")) digits = "0123456789abcdefABCDEF";
+        accept_run(digits);
+        if (accept(".")) accept_run(digits);
+        if (accept("eE")) {
+          accept("+-");
+          accept_run("0123456789");
         }
-        std::string_view text = in_.substr(i, j - i);
-        double v;
-        if (ParseDurationMs(text).ok() && !ParseNumber(text, &v)) {
-          emit(Tok::kDuration, j - i);
-        } else if (ParseNumber(text, &v)) {
-          emit(Tok::kNumber, j - i);
-        } else if (ParseDurationMs(text).ok()) {
-          emit(Tok::kDuration, j - i);
-        } else {
-          *err = {static_cast<int>(start), StrCat("bad number or duration syntax: \"", text, "\"")};
+        bool is_number = !(p < in_.size() && IsAlnum(in_[p]));
+        if (is_number && bracket_depth_ > 0) {
+          *err = {static_cast<int>(start), "missing unit character in duration"};
           return false;
         }
+        if (is_number) {
+          emit(Tok::kNumber, p - i);
+          continue;
+        }
+        bool dur = false;
+        if (accept("smhdwy")) {
+          accept("s");
+          dur = true;
+          while (dur && accept("0123456789")) {
+            accept_run("0123456789");
+            if (!accept("smhdw")) dur = false;
+            if (dur) accept("s");
+          }
+          if (dur && p < in_.size() && IsAlnum(in_[p])) {
+            p++;
+            dur = false;
+          }
+        }
+        if (!dur) {
+          *err = {static_cast<int>(start), StrCat(bracket_depth_ > 0 ? "bad duration syntax: \""
+                                                                     : "bad number or duration syntax: \"",
+                                                  in_.substr(i, p - i), "\"")};
+          return false;
+        }
+        emit(Tok::kDuration, p - i);
         continue;
       }
       if (IsAlpha(c) || (c == ':' && brace_depth == 0 && bracket_depth_ == 0)) {
@@ -144,14 +179,27 @@ class Lexer {
         continue;
       }
       switch (c) {
-        case '(': emit(Tok::kLParen, 1); continue;
-        case ')': emit(Tok::kRParen, 1); continue;
+        case '(': paren_depth_++; emit(Tok::kLParen, 1); continue;
+        case ')':
+          if (--paren_depth_ < 0) {
+            *err = {static_cast<int>(start) + 1, "unexpected right parenthesis ')'"};
+            return false;
+          }
+          emit(Tok::kRParen, 1);
+          continue;
         case '{': brace_depth++; emit(Tok::kLBrace, 1); continue;
         case '}': brace_depth--; emit(Tok::kRBrace, 1); continue;
-        case '[': bracket_depth_++; emit(Tok::kLBracket, 1); continue;
+        case '[': bracket_depth_++; got_colon_ = false; emit(Tok::kLBracket, 1); continue;
         case ']': bracket_depth_--; emit(Tok::kRBracket, 1); continue;
         case ',': emit(Tok::kComma, 1); continue;
-        case ':': emit(Tok::kColon, 1); continue;
+        case ':':
+          if (bracket_depth_ > 0 && got_colon_) {
+            *err = {static_cast<int>(start), "unexpected colon ':'"};
+            return false;
+          }
+          got_colon_ = true;
+          emit(Tok::kColon, 1);
+          continue;
         case '@': emit(Tok::kAt, 1); continue;
         case '+': emit(Tok::kAdd, 1); continue;
         case '-': emit(Tok::kSub, 1); continue;
@@ -190,6 +238,8 @@ class Lexer {
  private:
   std::string_view in_;
   int bracket_depth_ = 0;
+  int paren_depth_ = 0;
+  bool got_colon_ = false;
 };
 
 // ---------------------------------------------------------------------------------------
@@ -245,6 +295,18 @@ std::optional<AggOp> AggregatorOp(std::string_view word) {
   return std::nullopt;
 }
 
+std::optional<std::string> KeywordDesc(std::string_view text) {
+  std::string w = Lower(text);
+  for (const char* k : {"by", "without", "on", "ignoring", "group_left", "group_right", "bool", "offset", "start", "end"}) {
+    if (w == k) return StrCat("<", text, ">");
+  }
+  for (const char* k : {"and", "or", "unless", "atan2"}) {
+    if (w == k) return StrCat("<op:", text, ">");
+  }
+  if (AggregatorOp(text)) return StrCat("<aggr:", text, ">");
+  return std::nullopt;
+}
+
 bool IsKeyword(std::string_view word) {
   static const char* kKeywords[] = {"and", "or", "unless", "atan2", "offset", "by", "without", "on",
                                     "ignoring", "group_left", "group_right", "bool"};
@@ -253,6 +315,36 @@ bool IsKeyword(std::string_view word) {
     if (w == k) return true;
   }
   return AggregatorOp(word).has_value();
+}
+
+// Go's regexp error text ("error parsing regexp: missing closing ): `^(?:()$`") for the
+// anchored form Prometheus compiles; empty when the regex compiles.
+std::string GoRegexpError(const std::string& value) {
+  std::string anchored = StrCat("^(?:", value, ")$");
+  re2::RE2::Options o;
+  o.set_log_errors(false);
+  re2::RE2 re(anchored, o);
+  if (re.ok()) return "";
+  std::string_view code;
+  switch (re.error_code()) {
+    case re2::RE2::ErrorMissingParen: code = "missing closing )"; break;
+    case re2::RE2::ErrorUnexpectedParen: code = "unexpected )"; break;
+    case re2::RE2::ErrorMissingBracket: code = "missing closing ]"; break;
+    case re2::RE2::ErrorRepeatOp: code = "invalid nested repetition operator"; break;
+    case re2::RE2::ErrorRepeatArgument: code = "missing argument to repetition operator"; break;
+    case re2::RE2::ErrorRepeatSize: code = "invalid repeat count"; break;
+    case re2::RE2::ErrorBadEscape: code = "invalid escape sequence"; break;
+    case re2::RE2::ErrorBadCharClass: code = "invalid character class"; break;
+    case re2::RE2::ErrorBadCharRange: code = "invalid character class range"; break;
+    case re2::RE2::ErrorTrailingBackslash: code = "trailing backslash at end of expression"; break;
+    case re2::RE2::ErrorBadPerlOp: code = "invalid or unsupported Perl syntax"; break;
+    case re2::RE2::ErrorBadNamedCapture: code = "invalid named capture"; break;
+    case re2::RE2::ErrorBadUTF8: code = "invalid UTF-8"; break;
+    default: return StrCat("error parsing regexp: ", re.error());
+  }
+  std::string arg = re.error_arg();
+  if (re.error_code() == re2::RE2::ErrorMissingParen) arg = anchored;  // Go quotes the whole expression
+  return StrCat("error parsing regexp: ", code, ": `", arg, "`");
 }
 
 class Parser {
@@ -313,7 +405,7 @@ class Parser {
         vm.matching_labels = ParseLabelList();
         has_matching = true;
       }
-      if (IsWord(Peek(), "group_left") || IsWord(Peek(), "group_right")) {
+      if (has_matching && (IsWord(Peek(), "group_left") || IsWord(Peek(), "group_right"))) {
         vm.card = IsWord(Peek(), "group_left") ? Cardinality::kManyToOne : Cardinality::kOneToMany;
         Next();
         if (Peek().type == Tok::kLParen) vm.include = ParseLabelList();
@@ -406,9 +498,7 @@ class Parser {
         int64_t range = *ParseDurationMs(d.text);
         if (Peek().type == Tok::kRBracket) {
           Next();
-          if (e->kind != Expr::Kind::kVectorSelector) {
-            Fail(e->pos, "ranges only allowed for vector selectors");
-          }
+          if (e->kind != Expr::Kind::kVectorSelector) Fail(pos, "ranges only allowed for vector selectors");
           if (e->offset_ms != 0) Fail(pos, "no offset modifiers allowed before range");
           if (e->at != AtKind::kNone) Fail(pos, "no @ modifiers allowed before range");
           auto m = New(Expr::Kind::kMatrixSelector, e->pos);
@@ -446,9 +536,9 @@ class Parser {
         int64_t off = *ParseDurationMs(d.text);
         Expr* target = ModifierTarget(e.get());
         if (target == nullptr) {
-          Fail(pos, "offset modifier must be preceded by an instant vector selector or range vector selector or a subquery");
+          Fail(e->pos, "offset modifier must be preceded by an instant vector selector or range vector selector or a subquery");
         }
-        if (target->offset_ms != 0) Fail(pos, "offset may not be set multiple times");
+        if (target->offset_ms != 0) Fail(e->pos, "offset may not be set multiple times");
         target->offset_ms = neg ? -off : off;
         continue;
       }
@@ -457,9 +547,9 @@ class Parser {
         Next();
         Expr* target = ModifierTarget(e.get());
         if (target == nullptr) {
-          Fail(pos, "@ modifier must be preceded by an instant vector selector or range vector selector or a subquery");
+          Fail(e->pos, "@ modifier must be preceded by an instant vector selector or range vector selector or a subquery");
         }
-        if (target->at != AtKind::kNone) Fail(pos, "@ <timestamp> may not be set multiple times");
+        if (target->at != AtKind::kNone) Fail(e->pos, "@ <timestamp> may not be set multiple times");
         const Token& a = Peek();
         if (a.type == Tok::kIdent && (a.text == "start" || a.text == "end")) {
           Next();
@@ -506,7 +596,9 @@ class Parser {
       case Tok::kNumber: {
         Next();
         auto e = New(Expr::Kind::kNumber, t.pos);
-        ParseNumber(t.text, &e->number);
+        if (!ParseNumber(t.text, &e->number)) {
+          Fail(t.pos, StrCat("error parsing number: strconv.ParseFloat: parsing ", GoQuote(t.text), ": invalid syntax"));
+        }
         return e;
       }
       case Tok::kString: {
@@ -592,6 +684,9 @@ class Parser {
         Next();
         auto val = Unquote(v.text);
         if (!val.ok()) Fail(v.pos, std::string(val.status().message()));
+        if (mt == labels::MatchType::kRegex || mt == labels::MatchType::kNotRegex) {
+          if (std::string re_err = GoRegexpError(*val); !re_err.empty()) Fail(l.pos, re_err);
+        }
         auto m = labels::Matcher::Create(mt, std::string(l.text), *val);
         if (!m.ok()) Fail(l.pos, std::string(m.status().message()));
         if (l.text == labels::kMetricName && !name.empty()) {
@@ -639,7 +734,7 @@ class Parser {
     bool has_param = op == AggOp::kTopk || op == AggOp::kBottomk || op == AggOp::kQuantile || op == AggOp::kCountValues;
     size_t want = has_param ? 2 : 1;
     if (args.size() != want) {
-      Fail(lparen, StrCat("wrong number of arguments for aggregate expression provided, expected ", want, ", got ",
+      Fail(t.pos, StrCat("wrong number of arguments for aggregate expression provided, expected ", want, ", got ",
                           args.size()));
     }
     if (has_param) e->rhs = std::move(args[0]);
