@@ -3,6 +3,7 @@
 // and silences surviving a SIGKILL.
 
 #include <gmock/gmock.h>
+#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/support/process.h"
+#include "vigil/v1/control.grpc.pb.h"
 
 namespace vigil::notifier {
 namespace {
@@ -40,6 +42,7 @@ class AmtoolTest : public ::testing::Test {
                            "inhibit_rules:\n  - source_matchers: [severity=critical]\n"
                            "    target_matchers: [severity=warning]\n    equal: [cluster]\n");
     port_ = testing::FreePort();
+    grpc_port_ = testing::FreePort();
   }
   void TearDown() override {
     notifier_.reset();
@@ -50,8 +53,8 @@ class AmtoolTest : public ::testing::Test {
         std::vector<std::string>{
             testing::BinDir() + "/vigil-notifier", "--config.file=" + dir_ + "/am.yml",
             "--web.listen-address=127.0.0.1:" + std::to_string(port_),
-            "--grpc.listen-address=127.0.0.1:0", "--bus.publish-address=tcp://127.0.0.1:0",
-            "--storage.path=" + dir_ + "/data"},
+            "--grpc.listen-address=127.0.0.1:" + std::to_string(grpc_port_),
+            "--bus.publish-address=tcp://127.0.0.1:0", "--storage.path=" + dir_ + "/data"},
         dir_, dir_ + "/notifier.log");
     ASSERT_TRUE(WaitFor([&] { return HttpGet(port_, "/-/ready").first == 200; }))
         << notifier_->Log();
@@ -66,7 +69,7 @@ class AmtoolTest : public ::testing::Test {
   }
 
   std::string dir_;
-  int port_ = 0;
+  int port_ = 0, grpc_port_ = 0;
   std::unique_ptr<Process> notifier_;
 };
 
@@ -131,6 +134,52 @@ TEST_F(AmtoolTest, SilencesAndAlertQueries) {
   Amtool({"alert", "add", "alertname=FromAmtool", "severity=info", "--annotation=summary=hi"});
   EXPECT_THAT(Amtool({"alert", "query", "alertname=FromAmtool"}), HasSubstr("FromAmtool"));
   EXPECT_THAT(Amtool({"alert", "query", "alertname=FromAmtool"}), Not(HasSubstr("DiskFull")));
+
+  // The same silences over gRPC (vigil.v1.Notifier).
+  auto stub = v1::Notifier::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(grpc_port_),
+                                                        grpc::InsecureChannelCredentials()));
+  v1::Silence created;
+  {
+    grpc::ClientContext ctx;
+    v1::Silence req;
+    req.add_matchers(R"(alertname="FromAmtool")");
+    req.set_ends_at_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count() +
+                       3'600'000);
+    req.set_created_by("grpc");
+    req.set_comment("via gRPC");
+    grpc::Status st = stub->SetSilence(&ctx, req, &created);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    EXPECT_EQ(created.state(), "active");
+  }
+  EXPECT_THAT(Amtool({"silence", "query"}), HasSubstr(created.id()));
+  EXPECT_THAT(Amtool({"alert", "query", "alertname=FromAmtool"}), Not(HasSubstr("FromAmtool")));
+  {
+    grpc::ClientContext ctx;
+    v1::ListSilencesResponse resp;
+    ASSERT_TRUE(stub->ListSilences(&ctx, v1::ListSilencesRequest(), &resp).ok());
+    EXPECT_EQ(resp.silences_size(), 2);  // the expired one from amtool and this one
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::ExpireSilenceRequest req;
+    req.set_id(created.id());
+    v1::Silence expired;
+    ASSERT_TRUE(stub->ExpireSilence(&ctx, req, &expired).ok());
+    EXPECT_EQ(expired.state(), "expired");
+    grpc::ClientContext again;
+    EXPECT_EQ(stub->ExpireSilence(&again, req, &expired).error_code(),
+              grpc::StatusCode::FAILED_PRECONDITION);
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::Silence bad;
+    bad.add_matchers("alertname=~.*");
+    bad.set_ends_at_ms(1);
+    v1::Silence out;
+    EXPECT_EQ(stub->SetSilence(&ctx, bad, &out).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  }
 
   // A bad silence is refused with Alertmanager's message.
   auto [rc, out] =

@@ -34,6 +34,28 @@ namespace {
 
 using namespace std::chrono_literals;
 
+grpc::Status ToGrpc(const absl::Status& s) {
+  const grpc::StatusCode code = absl::IsInvalidArgument(s) ? grpc::StatusCode::INVALID_ARGUMENT
+                                : absl::IsNotFound(s)      ? grpc::StatusCode::NOT_FOUND
+                                : absl::IsFailedPrecondition(s)
+                                    ? grpc::StatusCode::FAILED_PRECONDITION
+                                    : grpc::StatusCode::INTERNAL;
+  return grpc::Status(code, std::string(s.message()));
+}
+
+v1::Silence ToProto(const Silence& s, TimestampMs now) {
+  v1::Silence out;
+  out.set_id(s.id);
+  for (const labels::Matcher& m : s.matchers) out.add_matchers(m.ToString());
+  out.set_starts_at_ms(s.starts_at_ms);
+  out.set_ends_at_ms(s.ends_at_ms);
+  out.set_created_by(s.created_by);
+  out.set_comment(s.comment);
+  out.set_updated_at_ms(s.updated_at_ms);
+  out.set_state(s.State(now));
+  return out;
+}
+
 // vigil.v1.Notifier: answers from the loop thread.
 class NotifierServiceImpl final : public v1::Notifier::Service {
  public:
@@ -55,15 +77,71 @@ class NotifierServiceImpl final : public v1::Notifier::Service {
     auto done = rt_.tasks().Call(
         [this, req] { return dispatcher_.Acknowledge(*req, SystemClock().NowMs()); }, 5s);
     if (!done) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "notifier loop busy");
-    if (!done->ok()) {
-      const absl::Status& s = done->status();
-      const grpc::StatusCode code = absl::IsInvalidArgument(s) ? grpc::StatusCode::INVALID_ARGUMENT
-                                    : absl::IsNotFound(s)      ? grpc::StatusCode::NOT_FOUND
-                                                               : grpc::StatusCode::INTERNAL;
-      return grpc::Status(code, std::string(s.message()));
-    }
+    if (!done->ok()) return ToGrpc(done->status());
     spdlog::info("acknowledged by {}: {}{} ({})", req->who(), req->fingerprint(), req->group_key(),
                  req->comment());
+    *resp = std::move(**done);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status SetSilence(grpc::ServerContext*, const v1::Silence* req,
+                          v1::Silence* resp) override {
+    Silence s;
+    s.id = req->id();
+    for (const std::string& text : req->matchers()) {
+      auto m = ParseMatcher(text);
+      if (!m.ok()) return ToGrpc(m.status());
+      s.matchers.push_back(std::move(*m));
+    }
+    s.starts_at_ms = req->starts_at_ms();
+    s.ends_at_ms = req->ends_at_ms();
+    s.created_by = req->created_by();
+    s.comment = req->comment();
+    auto done = rt_.tasks().Call(
+        [this, &s] {
+          const TimestampMs now = SystemClock().NowMs();
+          if (s.starts_at_ms == 0) s.starts_at_ms = now;
+          auto set = dispatcher_.SetSilence(std::move(s), now);
+          return set.ok() ? absl::StatusOr<v1::Silence>(ToProto(*set, now))
+                          : absl::StatusOr<v1::Silence>(set.status());
+        },
+        5s);
+    if (!done) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "notifier loop busy");
+    if (!done->ok()) return ToGrpc(done->status());
+    spdlog::info("silence {} set by {}: {}", (*done)->id(), req->created_by(), req->comment());
+    *resp = std::move(**done);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status ListSilences(grpc::ServerContext*, const v1::ListSilencesRequest*,
+                            v1::ListSilencesResponse* resp) override {
+    auto list = rt_.tasks().Call(
+        [this] {
+          std::vector<v1::Silence> out;
+          const TimestampMs now = SystemClock().NowMs();
+          for (const Silence& s : dispatcher_.silences().List()) out.push_back(ToProto(s, now));
+          return out;
+        },
+        5s);
+    if (!list) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "notifier loop busy");
+    for (v1::Silence& s : *list) *resp->add_silences() = std::move(s);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status ExpireSilence(grpc::ServerContext*, const v1::ExpireSilenceRequest* req,
+                             v1::Silence* resp) override {
+    const std::string id = req->id();
+    auto done = rt_.tasks().Call(
+        [this, &id] {
+          const TimestampMs now = SystemClock().NowMs();
+          auto expired = dispatcher_.ExpireSilence(id, now);
+          return expired.ok() ? absl::StatusOr<v1::Silence>(ToProto(*expired, now))
+                              : absl::StatusOr<v1::Silence>(expired.status());
+        },
+        5s);
+    if (!done) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "notifier loop busy");
+    if (!done->ok()) return ToGrpc(done->status());
+    spdlog::info("silence {} expired", id);
     *resp = std::move(**done);
     return grpc::Status::OK;
   }
