@@ -965,8 +965,13 @@ class Evaluator {
     }
     if (name == "holt_winters") {
       double sf = scalars[0], tf = scalars[1];
-      if (sf <= 0 || sf >= 1) Fail(StrCat("invalid smoothing factor. Expected: 0 < sf < 1, got: ", FormatFloatF(sf)));
-      if (tf <= 0 || tf >= 1) Fail(StrCat("invalid trend factor. Expected: 0 < tf < 1, got: ", FormatFloatF(tf)));
+      auto go_f = [](double v) {  // Go's %f
+        char buf[512];
+        snprintf(buf, sizeof(buf), "%f", v);
+        return std::string(buf);
+      };
+      if (sf <= 0 || sf >= 1) Fail(StrCat("invalid smoothing factor. Expected: 0 < sf < 1, got: ", go_f(sf)));
+      if (tf <= 0 || tf >= 1) Fail(StrCat("invalid trend factor. Expected: 0 < tf < 1, got: ", go_f(tf)));
     }
     for (const Series& s : m) {
       const auto& p = s.points;

@@ -127,6 +127,41 @@ TEST(EngineTest, AtStartAndEndPinTheWholeRangeQuery) {
   EXPECT_EQ(v->matrix[0].points.size(), 6u);  // [0, 5m], closed on both ends in 2.42
 }
 
+// Errors Debian's promtool 2.42 reports for the same queries.
+TEST(EngineTest, RuntimeErrorsMatchPromtool242) {
+  FakeStorage st;
+  st.Add(labels::Labels({{"__name__", "h"}, {"a", "1"}}), {{0, 1}});
+  st.Add(labels::Labels({{"__name__", "h"}, {"a", "2"}}), {{0, 2}});
+  st.Add(labels::Labels({{"__name__", "k"}, {"a", "1"}}), {{0, 1}});
+  auto err = [&](std::string_view q) {
+    auto e = ParseExpr(q);
+    EXPECT_TRUE(e.ok()) << e.status();
+    auto v = Query(**e, st, 0);
+    EXPECT_FALSE(v.ok()) << q;
+    return v.ok() ? "" : std::string(v.status().message());
+  };
+  const std::string dup =
+      "found duplicate series for the match group {} on the right hand-side of the operation: "
+      "[{__name__=\"h\", a=\"2\"}, {__name__=\"h\", a=\"1\"}];many-to-many matching not allowed: matching "
+      "labels must be unique on one side";
+  EXPECT_EQ(err("h * on() k"),
+            "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)");
+  EXPECT_EQ(err("k * on() h"), dup);
+  EXPECT_EQ(err("h + ignoring(a) h"), dup);
+  EXPECT_EQ(err("sum without(a) (h) + on() group_left h"), dup);
+  EXPECT_EQ(err("-{__name__=~\"h|k\"}"), "vector cannot contain metrics with the same labelset");
+  EXPECT_EQ(err("label_replace(h, \"a-b\", \"x\", \"a\", \".*\")"),
+            "invalid destination label name in label_replace(): a-b");
+  EXPECT_EQ(err("label_replace(h, \"b\", \"x\", \"a\", \"(\")"), "invalid regular expression in label_replace(): (");
+  EXPECT_EQ(err("count_values(\"a b\", h)"), "invalid label name \"a b\"");
+  EXPECT_EQ(err("topk(1e30, h)"), "Scalar value 1e+30 overflows int64");
+  EXPECT_EQ(err("holt_winters(h[5m], 2, 0.5)"), "invalid smoothing factor. Expected: 0 < sf < 1, got: 2.000000");
+  auto e = ParseExpr("k * on() group_right h");
+  auto v = Query(**e, st, 0);
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->vector.size(), 2u);  // {a="1"} 1, {a="2"} 2
+}
+
 // Values Debian's promtool 2.42 prints for the same data (`promtool test rules` with an
 // empty exp_samples shows what it got, to the last bit): compensated sums, incremental
 // means, regression, extrapolation, quantiles and float formatting must match exactly.
