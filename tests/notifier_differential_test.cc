@@ -1,0 +1,286 @@
+// Differential test against the real Alertmanager 0.25 (Debian's `prometheus-alertmanager`):
+// the same configuration and the same timed alert stream (POST /api/v2/alerts) go into
+// both; the webhook notifications each one sends must be the same — receiver, groupKey,
+// status, the alert set (labels and status), groupLabels, commonLabels — timestamps aside.
+// The stream covers grouping, group_wait and group_interval, `continue`, inhibition, a
+// silence and its expiry, send_resolved, and resolution.
+
+#include <httplib.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "lib/base/format.h"
+#include "tests/support/mesh_fixture.h"
+#include "tests/support/process.h"
+
+namespace vigil::testing {
+namespace {
+
+using nlohmann::json;
+
+constexpr char kAlertmanager[] = "/usr/bin/prometheus-alertmanager";
+
+std::string Rfc3339(std::chrono::system_clock::time_point t) {
+  std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() %
+            1000;
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[80];
+  std::snprintf(out, sizeof(out), "%s.%03lldZ", buf, static_cast<long long>(ms));
+  return out;
+}
+
+// The configuration both systems load; only the webhook URL differs.
+std::string Config(const std::string& url) {
+  return StrCat(
+      "route:\n"
+      "  receiver: default\n"
+      "  group_by: [alertname, cluster]\n"
+      "  group_wait: 1s\n"
+      "  group_interval: 2s\n"
+      "  repeat_interval: 1h\n"
+      "  routes:\n"
+      "    - receiver: db\n"
+      "      matchers: [team=\"db\"]\n"
+      "      continue: true\n"
+      "    - receiver: pager\n"
+      "      matchers: [severity=\"critical\"]\n"
+      "      group_by: [cluster]\n"
+      "receivers:\n"
+      "  - name: default\n"
+      "    webhook_configs: [{url: '",
+      url,
+      "/default'}]\n"
+      "  - name: db\n"
+      "    webhook_configs: [{url: '",
+      url,
+      "/db', send_resolved: false}]\n"
+      "  - name: pager\n"
+      "    webhook_configs: [{url: '",
+      url,
+      "/pager'}]\n"
+      "inhibit_rules:\n"
+      "  - source_matchers: [alertname=\"ClusterDown\"]\n"
+      "    target_matchers: [severity=\"warning\"]\n"
+      "    equal: [cluster]\n");
+}
+
+// One webhook notification with the timestamps and URLs stripped: what must be equal.
+json Normalize(const std::string& body) {
+  json j = json::parse(body, nullptr, false);
+  if (j.is_discarded()) return json{{"unparsable", body}};
+  std::vector<json> alerts;
+  for (const auto& a : j["alerts"]) {
+    alerts.push_back(json{{"status", a.value("status", "")}, {"labels", a["labels"]}});
+  }
+  std::sort(alerts.begin(), alerts.end(),
+            [](const json& a, const json& b) { return a.dump() < b.dump(); });
+  return json{{"receiver", j.value("receiver", "")},
+              {"groupKey", j.value("groupKey", "")},
+              {"status", j.value("status", "")},
+              {"groupLabels", j["groupLabels"]},
+              {"commonLabels", j["commonLabels"]},
+              {"truncatedAlerts", j.value("truncatedAlerts", 0)},
+              {"version", j.value("version", "")},
+              {"alerts", alerts}};
+}
+
+// Notifications [from, to) as a sorted list (order between groups flushed at the same
+// tick is not defined in either system).
+std::vector<std::string> Slice(const std::vector<std::string>& bodies, size_t from, size_t to) {
+  std::vector<std::string> out;
+  for (size_t i = from; i < to && i < bodies.size(); ++i) out.push_back(Normalize(bodies[i]).dump());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string Join(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += x + "\n";
+  return s;
+}
+
+// One system under test: its HTTP port, its process, its webhook receiver.
+struct System {
+  std::string name;
+  int port = 0;
+  std::unique_ptr<Process> process;
+  WebhookReceiver hook;
+};
+
+class NotifierDifferentialTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (access(kAlertmanager, X_OK) != 0) {
+      GTEST_SKIP() << kAlertmanager << " not installed (Debian package prometheus-alertmanager)";
+    }
+    dir_ = MakeTempDir("notifier-diff");
+    am_.name = "alertmanager";
+    vigil_.name = "vigil-notifier";
+    am_.port = FreePort();
+    vigil_.port = FreePort();
+    WriteFile(dir_ + "/am.yml", Config(am_.hook.url()));
+    WriteFile(dir_ + "/vigil.yml", Config(vigil_.hook.url()));
+    am_.process = std::make_unique<Process>(
+        std::vector<std::string>{kAlertmanager, "--config.file=" + dir_ + "/am.yml",
+                                 "--storage.path=" + dir_ + "/am-data",
+                                 "--web.listen-address=127.0.0.1:" + std::to_string(am_.port),
+                                 "--cluster.listen-address=", "--log.level=warn"},
+        dir_, dir_ + "/alertmanager.log");
+    vigil_.process = std::make_unique<Process>(
+        std::vector<std::string>{
+            BinDir() + "/vigil-notifier", "--config.file=" + dir_ + "/vigil.yml",
+            "--storage.path=" + dir_ + "/vigil-data",
+            "--web.listen-address=127.0.0.1:" + std::to_string(vigil_.port),
+            "--grpc.listen-address=127.0.0.1:" + std::to_string(FreePort()),
+            "--bus.publish-address=tcp://127.0.0.1:0"},
+        dir_, dir_ + "/notifier.log");
+    for (System* s : {&am_, &vigil_}) {
+      ASSERT_TRUE(WaitFor([&] { return HttpGet(s->port, "/-/ready").first == 200; }))
+          << s->name << " not ready:\n" << s->process->Log();
+    }
+  }
+
+  void TearDown() override {
+    for (System* s : {&am_, &vigil_}) {
+      if (s->process) {
+        s->process->Signal(SIGTERM);
+        s->process->Wait();
+      }
+    }
+    if (!dir_.empty() && !HasFailure()) RemoveTree(dir_);
+  }
+
+  // Posts the same alerts to both systems, back to back.
+  void PostAlerts(const json& alerts) {
+    for (System* s : {&am_, &vigil_}) {
+      auto [code, body] = HttpPost(s->port, "/api/v2/alerts", alerts.dump());
+      ASSERT_EQ(code, 200) << s->name << ": " << body;
+    }
+  }
+
+  // Waits until both systems have sent `want` notifications in total, then compares the
+  // ones sent since the previous phase.
+  void ExpectPhase(const std::string& phase, size_t want) {
+    for (System* s : {&am_, &vigil_}) {
+      EXPECT_TRUE(WaitFor([&] { return s->hook.bodies().size() >= want; },
+                          std::chrono::seconds(10)))
+          << phase << ": " << s->name << " sent " << s->hook.bodies().size() << " of " << want
+          << " notifications:\n"
+          << Join(Slice(s->hook.bodies(), 0, 1000)) << s->process->Log();
+    }
+    auto am = Slice(am_.hook.bodies(), seen_, want);
+    auto vigil = Slice(vigil_.hook.bodies(), seen_, want);
+    EXPECT_EQ(vigil, am) << phase << "\nvigil:\n"
+                         << Join(vigil) << "alertmanager:\n"
+                         << Join(am);
+    if (getenv("VIGIL_DIFF_DUMP")) std::cerr << phase << ":\n" << Join(vigil);
+    seen_ = want;
+  }
+
+  static json Alert(json labels, std::chrono::system_clock::time_point starts,
+                    std::chrono::system_clock::time_point ends = {}) {
+    json a{{"labels", std::move(labels)},
+           {"annotations", {{"summary", "differential"}}},
+           {"startsAt", Rfc3339(starts)},
+           {"generatorURL", "http://example/graph"}};
+    if (ends != std::chrono::system_clock::time_point{}) a["endsAt"] = Rfc3339(ends);
+    return a;
+  }
+
+  std::string dir_;
+  System am_, vigil_;
+  size_t seen_ = 0;
+};
+
+TEST_F(NotifierDifferentialTest, SameNotificationsAsAlertmanager) {
+  using Clock = std::chrono::system_clock;
+  const auto t0 = Clock::now();
+
+  // A silence for alertname=Noisy on both, created before any alert.
+  std::vector<std::string> silence_ids;
+  for (System* s : {&am_, &vigil_}) {
+    json silence{{"matchers", {{{"name", "alertname"}, {"value", "Noisy"}, {"isRegex", false},
+                                {"isEqual", true}}}},
+                 {"startsAt", Rfc3339(t0)},
+                 {"endsAt", Rfc3339(t0 + std::chrono::hours(1))},
+                 {"createdBy", "differential"},
+                 {"comment", "noisy"}};
+    auto [code, body] = HttpPost(s->port, "/api/v2/silences", silence.dump());
+    ASSERT_EQ(code, 200) << s->name << ": " << body;
+    silence_ids.push_back(json::parse(body).value("silenceID", ""));
+  }
+
+  const json hl_a1 = {{"alertname", "HighLatency"}, {"cluster", "a"}, {"instance", "1"},
+                      {"severity", "warning"}};
+  const json hl_a2 = {{"alertname", "HighLatency"}, {"cluster", "a"}, {"instance", "2"},
+                      {"severity", "warning"}};
+  const json hl_a3 = {{"alertname", "HighLatency"}, {"cluster", "a"}, {"instance", "3"},
+                      {"severity", "warning"}};
+  const json hl_b1 = {{"alertname", "HighLatency"}, {"cluster", "b"}, {"instance", "1"},
+                      {"severity", "warning"}};
+  const json hl_c1 = {{"alertname", "HighLatency"}, {"cluster", "c"}, {"instance", "1"},
+                      {"severity", "warning"}};
+  const json db_slow = {{"alertname", "DBSlow"}, {"cluster", "a"}, {"team", "db"},
+                        {"severity", "warning"}};
+  const json db_down = {{"alertname", "DBDown"}, {"cluster", "a"}, {"team", "db"},
+                        {"severity", "critical"}};
+  const json cluster_down = {{"alertname", "ClusterDown"}, {"cluster", "c"},
+                             {"severity", "critical"}};
+  const json noisy = {{"alertname", "Noisy"}, {"cluster", "a"}, {"severity", "info"}};
+
+  // Phase 1 (t0): every group is new; all flush after group_wait (1s). HighLatency in
+  // cluster c is inhibited by ClusterDown, Noisy is silenced: neither is sent. DBDown
+  // goes to db and (continue) to pager; DBSlow only to db.
+  const auto start = Clock::now();
+  ASSERT_NO_FATAL_FAILURE(PostAlerts(json::array(
+      {Alert(hl_a1, start), Alert(hl_a2, start), Alert(hl_b1, start), Alert(hl_c1, start),
+       Alert(db_slow, start), Alert(db_down, start), Alert(cluster_down, start),
+       Alert(noisy, start)})));
+  ASSERT_NO_FATAL_FAILURE(ExpectPhase("phase 1: group_wait", 6));
+
+  // Phase 2 (t0+~1s): a new alert joins a flushed group, and three alerts resolve; all
+  // wait for the groups' next group_interval tick (t0+3s). Resolving ClusterDown lifts
+  // the inhibition of HighLatency in cluster c. db has send_resolved: false.
+  const auto now2 = Clock::now();
+  ASSERT_NO_FATAL_FAILURE(PostAlerts(json::array(
+      {Alert(hl_a3, now2), Alert(hl_b1, start, now2), Alert(cluster_down, start, now2),
+       Alert(db_slow, start, now2)})));
+  ASSERT_NO_FATAL_FAILURE(ExpectPhase("phase 2: group_interval", 10));
+
+  // Phase 3 (t0+~3s): the silence expires and cluster a's latency alerts resolve; both
+  // are sent at the next tick (t0+5s).
+  for (size_t i = 0; i < 2; ++i) {
+    System* s = i == 0 ? &am_ : &vigil_;
+    ASSERT_FALSE(silence_ids[i].empty());
+    httplib::Client client("127.0.0.1", s->port);
+    auto res = client.Delete(("/api/v2/silence/" + silence_ids[i]).c_str());
+    ASSERT_TRUE(res) << s->name;
+    ASSERT_EQ(res->status, 200) << s->name << ": " << res->body;
+  }
+  const auto now3 = Clock::now();
+  ASSERT_NO_FATAL_FAILURE(PostAlerts(json::array(
+      {Alert(hl_a1, start, now3), Alert(hl_a2, start, now3), Alert(hl_a3, now2, now3)})));
+  ASSERT_NO_FATAL_FAILURE(ExpectPhase("phase 3: silence expired, resolve", 12));
+  EXPECT_LT(Clock::now() - t0, std::chrono::seconds(30));
+  EXPECT_EQ(am_.hook.bodies().size(), 12u);
+  EXPECT_EQ(vigil_.hook.bodies().size(), 12u);
+}
+
+}  // namespace
+}  // namespace vigil::testing
