@@ -208,7 +208,11 @@ struct Civil {
   int month, day, hour, minute, wday, yday;
 };
 Civil ToCivil(double secs) {
-  int64_t s = static_cast<int64_t>(secs);
+  // Go's int64(f) on amd64: NaN, Inf and out-of-range values become math.MinInt64. Years
+  // that far out are clamped (no defined answer; avoids overflow).
+  int64_t s = std::isfinite(secs) && std::fabs(secs) < 9.2e18 ? static_cast<int64_t>(secs)
+                                                                : std::numeric_limits<int64_t>::min();
+  s = std::clamp<int64_t>(s, -(int64_t{1} << 55), int64_t{1} << 55);
   int64_t days = s >= 0 ? s / 86400 : -((-s + 86399) / 86400);
   int64_t rem = s - days * 86400;
   Civil c;
@@ -357,6 +361,11 @@ class Evaluator {
     return t;
   }
 
+  void Charge(int64_t n) {
+    samples_ += n;
+    if (samples_ > opts_.max_samples) Fail("query processing would load too many samples into memory in query execution");
+  }
+
   const std::vector<SeriesView>& SelectSeries(const Expr& sel) {
     auto it = cache_.find(&sel);
     if (it == cache_.end()) it = cache_.emplace(&sel, q_.Select(sel.selector.matchers)).first;
@@ -374,6 +383,7 @@ class Evaluator {
       if (p.t < ref - opts_.lookback_ms || codec::IsStaleNaN(p.v)) continue;
       out.push_back(Sample{*s.labels, p.v, p.t});
     }
+    Charge(static_cast<int64_t>(out.size()));
     return out;
   }
 
@@ -392,6 +402,7 @@ class Evaluator {
         for (auto it = lo; it != s.points.end() && it->t <= maxt; ++it) {
           if (!codec::IsStaleNaN(it->v)) series.points.push_back(*it);
         }
+        Charge(static_cast<int64_t>(series.points.size()));
         out.push_back(std::move(series));
       }
       return out;
@@ -406,6 +417,7 @@ class Evaluator {
       Matrix out;
       std::unordered_map<std::string, size_t> index;
       for (int64_t ts = start; ts <= end; ts += step) {
+        Charge(1);
         Value v = Eval(*e.lhs, ts);
         if (v.type == ValueType::kScalar) {
           v.vector = {Sample{labels::Labels(), v.scalar, ts}};
@@ -1118,6 +1130,7 @@ class Evaluator {
   const Queryable& q_;
   int64_t start_, end_;
   QueryOptions opts_;
+  int64_t samples_ = 0;
   std::unordered_map<const Expr*, std::vector<SeriesView>> cache_;
 };
 

@@ -68,6 +68,10 @@ struct QueryOptions {
   // The step of subqueries written without one (`x[5m:]`); Prometheus uses the global
   // evaluation interval.
   int64_t default_subquery_step_ms = 60 * 1000;
+  // Prometheus's --query.max-samples default. vigil counts every sample and subquery step
+  // a query touches (Prometheus counts those held at once), so a runaway query such as
+  // `x[100y:1ms]` fails instead of running for hours.
+  int64_t max_samples = 50'000'000;
 };
 
 // An instant query at `t` (Prometheus's engine.NewInstantQuery): any value type.

@@ -127,6 +127,30 @@ TEST(EngineTest, AtStartAndEndPinTheWholeRangeQuery) {
   EXPECT_EQ(v->matrix[0].points.size(), 6u);  // [0, 5m], closed on both ends in 2.42
 }
 
+TEST(EngineTest, DateFunctionsOnOddInputsDoNotCrash) {
+  FakeStorage st;
+  for (std::string_view q : {"year(vector(NaN))", "month(vector(Inf))", "day_of_week(vector(-Inf))",
+                             "days_in_month(vector(1e300))", "hour(vector(-1e300))"}) {
+    auto e = ParseExpr(q);
+    ASSERT_TRUE(e.ok()) << q;
+    EXPECT_TRUE(Query(**e, st, 0).ok()) << q;
+  }
+  auto e = ParseExpr("day_of_week(vector(1e9))");  // 2001-09-09 was a Sunday
+  EXPECT_EQ(Query(**e, st, 0)->vector[0].value, 0);
+}
+
+TEST(EngineTest, RunawayQueriesHitTheSampleLimit) {
+  FakeStorage st;
+  st.Add(labels::Labels({{"__name__", "x"}}), {{0, 1}});
+  auto e = ParseExpr("max_over_time(x[100y:1ms])");
+  ASSERT_TRUE(e.ok());
+  QueryOptions opts;
+  opts.max_samples = 1'000'000;
+  auto v = Query(**e, st, 0, opts);
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.status().message(), "query processing would load too many samples into memory in query execution");
+}
+
 // Errors Debian's promtool 2.42 reports for the same queries.
 TEST(EngineTest, RuntimeErrorsMatchPromtool242) {
   FakeStorage st;

@@ -383,7 +383,19 @@ class Parser {
     return e;
   }
 
+  // Bounds recursion so that hostile input cannot exhaust the stack (Prometheus's yacc
+  // parser keeps its stack on the heap; no real query nests this deep).
+  struct DepthGuard {
+    Parser* p;
+    explicit DepthGuard(Parser* parser) : p(parser) {
+      if (++p->depth_ > kMaxDepth) p->Fail(p->Peek().pos, "expression nested too deeply");
+    }
+    ~DepthGuard() { --p->depth_; }
+  };
+  static constexpr int kMaxDepth = 1000;
+
   ExprPtr ParseBinary(int min_prec) {
+    DepthGuard guard(this);
     ExprPtr lhs = ParseUnary();
     while (true) {
       const Token& t = Peek();
@@ -807,6 +819,7 @@ class Parser {
   std::string_view input_;
   std::vector<Token> toks_;
   size_t i_ = 0;
+  int depth_ = 0;
 };
 
 absl::Status PosError(std::string_view input, int pos, std::string_view msg) {

@@ -187,6 +187,14 @@ TEST(ParserTest, ErrorsMatchPromtool242) {
   for (std::string_view ok : {"a == bool b", "x[1y2d]", "x{}", "x{a!~\"\"}"}) EXPECT_TRUE(ParseExpr(ok).ok()) << ok;
 }
 
+TEST(ParserTest, DeepNestingIsAnErrorNotACrash) {
+  std::string deep = std::string(100'000, '(') + "x" + std::string(100'000, ')');
+  EXPECT_NE(Err(deep).find("expression nested too deeply"), std::string::npos);
+  std::string minus(100'000, '-');
+  EXPECT_NE(Err(minus + "x").find("expression nested too deeply"), std::string::npos);
+  EXPECT_TRUE(ParseExpr(std::string(200, '(') + "x" + std::string(200, ')')).ok());
+}
+
 TEST(ParserTest, RolloutRuleExpressions) {
   // examples/phase5/rules/alerts_phase5_rates.yml
   for (std::string_view q : {
