@@ -11,76 +11,119 @@ namespace vigil::promql {
 
 std::string_view ValueTypeName(ValueType t) {
   switch (t) {
-    case ValueType::kNone: return "none";
-    case ValueType::kScalar: return "scalar";
-    case ValueType::kVector: return "instant vector";
-    case ValueType::kMatrix: return "range vector";
-    case ValueType::kString: return "string";
+    case ValueType::kNone:
+      return "none";
+    case ValueType::kScalar:
+      return "scalar";
+    case ValueType::kVector:
+      return "instant vector";
+    case ValueType::kMatrix:
+      return "range vector";
+    case ValueType::kString:
+      return "string";
   }
   return "?";
 }
 
 std::string_view BinOpString(BinOp op) {
   switch (op) {
-    case BinOp::kAdd: return "+";
-    case BinOp::kSub: return "-";
-    case BinOp::kMul: return "*";
-    case BinOp::kDiv: return "/";
-    case BinOp::kMod: return "%";
-    case BinOp::kPow: return "^";
-    case BinOp::kAtan2: return "atan2";
-    case BinOp::kEql: return "==";
-    case BinOp::kNeq: return "!=";
-    case BinOp::kGtr: return ">";
-    case BinOp::kLss: return "<";
-    case BinOp::kGte: return ">=";
-    case BinOp::kLte: return "<=";
-    case BinOp::kAnd: return "and";
-    case BinOp::kOr: return "or";
-    case BinOp::kUnless: return "unless";
+    case BinOp::kAdd:
+      return "+";
+    case BinOp::kSub:
+      return "-";
+    case BinOp::kMul:
+      return "*";
+    case BinOp::kDiv:
+      return "/";
+    case BinOp::kMod:
+      return "%";
+    case BinOp::kPow:
+      return "^";
+    case BinOp::kAtan2:
+      return "atan2";
+    case BinOp::kEql:
+      return "==";
+    case BinOp::kNeq:
+      return "!=";
+    case BinOp::kGtr:
+      return ">";
+    case BinOp::kLss:
+      return "<";
+    case BinOp::kGte:
+      return ">=";
+    case BinOp::kLte:
+      return "<=";
+    case BinOp::kAnd:
+      return "and";
+    case BinOp::kOr:
+      return "or";
+    case BinOp::kUnless:
+      return "unless";
   }
   return "?";
 }
 
 bool IsComparison(BinOp op) {
-  return op == BinOp::kEql || op == BinOp::kNeq || op == BinOp::kGtr || op == BinOp::kLss || op == BinOp::kGte ||
-         op == BinOp::kLte;
+  return op == BinOp::kEql || op == BinOp::kNeq || op == BinOp::kGtr || op == BinOp::kLss ||
+         op == BinOp::kGte || op == BinOp::kLte;
 }
 
 bool IsSetOp(BinOp op) { return op == BinOp::kAnd || op == BinOp::kOr || op == BinOp::kUnless; }
 
 std::string_view AggOpString(AggOp op) {
   switch (op) {
-    case AggOp::kSum: return "sum";
-    case AggOp::kAvg: return "avg";
-    case AggOp::kMin: return "min";
-    case AggOp::kMax: return "max";
-    case AggOp::kCount: return "count";
-    case AggOp::kGroup: return "group";
-    case AggOp::kStddev: return "stddev";
-    case AggOp::kStdvar: return "stdvar";
-    case AggOp::kQuantile: return "quantile";
-    case AggOp::kTopk: return "topk";
-    case AggOp::kBottomk: return "bottomk";
-    case AggOp::kCountValues: return "count_values";
+    case AggOp::kSum:
+      return "sum";
+    case AggOp::kAvg:
+      return "avg";
+    case AggOp::kMin:
+      return "min";
+    case AggOp::kMax:
+      return "max";
+    case AggOp::kCount:
+      return "count";
+    case AggOp::kGroup:
+      return "group";
+    case AggOp::kStddev:
+      return "stddev";
+    case AggOp::kStdvar:
+      return "stdvar";
+    case AggOp::kQuantile:
+      return "quantile";
+    case AggOp::kTopk:
+      return "topk";
+    case AggOp::kBottomk:
+      return "bottomk";
+    case AggOp::kCountValues:
+      return "count_values";
   }
   return "?";
 }
 
 ValueType Expr::type() const {
   switch (kind) {
-    case Kind::kNumber: return ValueType::kScalar;
-    case Kind::kString: return ValueType::kString;
-    case Kind::kVectorSelector: return ValueType::kVector;
-    case Kind::kMatrixSelector: return ValueType::kMatrix;
-    case Kind::kSubquery: return ValueType::kMatrix;
-    case Kind::kParen: return lhs->type();
-    case Kind::kUnary: return lhs->type();
+    case Kind::kNumber:
+      return ValueType::kScalar;
+    case Kind::kString:
+      return ValueType::kString;
+    case Kind::kVectorSelector:
+      return ValueType::kVector;
+    case Kind::kMatrixSelector:
+      return ValueType::kMatrix;
+    case Kind::kSubquery:
+      return ValueType::kMatrix;
+    case Kind::kParen:
+      return lhs->type();
+    case Kind::kUnary:
+      return lhs->type();
     case Kind::kBinary:
-      return lhs->type() == ValueType::kScalar && rhs->type() == ValueType::kScalar ? ValueType::kScalar
-                                                                                     : ValueType::kVector;
-    case Kind::kAggregate: return ValueType::kVector;
-    case Kind::kCall: return func->return_type;
+      return lhs->type() == ValueType::kScalar && rhs->type() == ValueType::kScalar
+                 ? ValueType::kScalar
+                 : ValueType::kVector;
+    case Kind::kAggregate:
+      return ValueType::kVector;
+    case Kind::kCall:
+      return func->return_type;
   }
   return ValueType::kNone;
 }
@@ -186,13 +229,23 @@ std::string AtOffset(const Expr& e) {
 std::string SelectorString(const Expr& e) {
   std::vector<std::string> ms;
   for (const auto& m : e.selector.matchers) {
-    if (!e.selector.name.empty() && m.name() == labels::kMetricName && m.type() == labels::MatchType::kEqual) continue;
+    if (!e.selector.name.empty() && m.name() == labels::kMetricName &&
+        m.type() == labels::MatchType::kEqual)
+      continue;
     const char* op = "=";
     switch (m.type()) {
-      case labels::MatchType::kEqual: op = "="; break;
-      case labels::MatchType::kNotEqual: op = "!="; break;
-      case labels::MatchType::kRegex: op = "=~"; break;
-      case labels::MatchType::kNotRegex: op = "!~"; break;
+      case labels::MatchType::kEqual:
+        op = "=";
+        break;
+      case labels::MatchType::kNotEqual:
+        op = "!=";
+        break;
+      case labels::MatchType::kRegex:
+        op = "=~";
+        break;
+      case labels::MatchType::kNotRegex:
+        op = "!~";
+        break;
     }
     ms.push_back(StrCat(m.name(), op, GoQuote(m.value())));
   }
@@ -209,25 +262,33 @@ std::string SelectorString(const Expr& e) {
 
 std::string String(const Expr& e) {
   switch (e.kind) {
-    case Expr::Kind::kNumber: return FormatFloatF(e.number);
-    case Expr::Kind::kString: return GoQuote(e.str);
-    case Expr::Kind::kVectorSelector: return SelectorString(e) + AtOffset(e);
+    case Expr::Kind::kNumber:
+      return FormatFloatF(e.number);
+    case Expr::Kind::kString:
+      return GoQuote(e.str);
+    case Expr::Kind::kVectorSelector:
+      return SelectorString(e) + AtOffset(e);
     case Expr::Kind::kMatrixSelector:
       return StrCat(SelectorString(*e.lhs), "[", FormatDuration(e.range_ms), "]", AtOffset(*e.lhs));
     case Expr::Kind::kSubquery:
       return StrCat(String(*e.lhs), "[", FormatDuration(e.range_ms), ":",
                     e.step_ms > 0 ? FormatDuration(e.step_ms) : std::string(), "]", AtOffset(e));
-    case Expr::Kind::kParen: return StrCat("(", String(*e.lhs), ")");
-    case Expr::Kind::kUnary: return StrCat(BinOpString(e.op), String(*e.lhs));
+    case Expr::Kind::kParen:
+      return StrCat("(", String(*e.lhs), ")");
+    case Expr::Kind::kUnary:
+      return StrCat(BinOpString(e.op), String(*e.lhs));
     case Expr::Kind::kBinary: {
       std::string mod;
       if (e.return_bool) mod += " bool";
       if (e.matching && (!e.matching->matching_labels.empty() || e.matching->on)) {
-        mod += StrCat(e.matching->on ? " on(" : " ignoring(", Join(e.matching->matching_labels), ")");
+        mod +=
+            StrCat(e.matching->on ? " on(" : " ignoring(", Join(e.matching->matching_labels), ")");
       }
-      if (e.matching && (e.matching->card == Cardinality::kManyToOne || e.matching->card == Cardinality::kOneToMany)) {
-        mod += StrCat(e.matching->card == Cardinality::kManyToOne ? " group_left(" : " group_right(",
-                      Join(e.matching->include), ")");
+      if (e.matching && (e.matching->card == Cardinality::kManyToOne ||
+                         e.matching->card == Cardinality::kOneToMany)) {
+        mod +=
+            StrCat(e.matching->card == Cardinality::kManyToOne ? " group_left(" : " group_right(",
+                   Join(e.matching->include), ")");
       }
       return StrCat(String(*e.lhs), " ", BinOpString(e.op), mod, " ", String(*e.rhs));
     }

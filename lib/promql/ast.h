@@ -16,15 +16,41 @@ enum class ValueType { kNone, kScalar, kVector, kMatrix, kString };
 std::string_view ValueTypeName(ValueType t);  // "scalar", "instant vector", ...
 
 enum class BinOp {
-  kAdd, kSub, kMul, kDiv, kMod, kPow, kAtan2,
-  kEql, kNeq, kGtr, kLss, kGte, kLte,
-  kAnd, kOr, kUnless,
+  kAdd,
+  kSub,
+  kMul,
+  kDiv,
+  kMod,
+  kPow,
+  kAtan2,
+  kEql,
+  kNeq,
+  kGtr,
+  kLss,
+  kGte,
+  kLte,
+  kAnd,
+  kOr,
+  kUnless,
 };
 std::string_view BinOpString(BinOp op);
 bool IsComparison(BinOp op);
 bool IsSetOp(BinOp op);
 
-enum class AggOp { kSum, kAvg, kMin, kMax, kCount, kGroup, kStddev, kStdvar, kQuantile, kTopk, kBottomk, kCountValues };
+enum class AggOp {
+  kSum,
+  kAvg,
+  kMin,
+  kMax,
+  kCount,
+  kGroup,
+  kStddev,
+  kStdvar,
+  kQuantile,
+  kTopk,
+  kBottomk,
+  kCountValues
+};
 std::string_view AggOpString(AggOp op);
 
 enum class Cardinality { kOneToOne, kManyToOne, kOneToMany, kManyToMany };
@@ -50,7 +76,18 @@ struct Expr;
 using ExprPtr = std::unique_ptr<Expr>;
 
 struct Expr {
-  enum class Kind { kNumber, kString, kVectorSelector, kMatrixSelector, kSubquery, kParen, kUnary, kBinary, kAggregate, kCall };
+  enum class Kind {
+    kNumber,
+    kString,
+    kVectorSelector,
+    kMatrixSelector,
+    kSubquery,
+    kParen,
+    kUnary,
+    kBinary,
+    kAggregate,
+    kCall
+  };
   Kind kind;
   int pos = 0;  // byte offset of the node's start in the input
 

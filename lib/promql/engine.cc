@@ -21,7 +21,8 @@ std::vector<SeriesView> HeadQueryable::Select(const std::vector<labels::Matcher>
     out.push_back(SeriesView{&s->labels, std::span<const tsdb::Point>(s->points)});
   }
   // Prometheus's storage returns series sorted by labels; aggregation order depends on it.
-  std::sort(out.begin(), out.end(), [](const SeriesView& a, const SeriesView& b) { return *a.labels < *b.labels; });
+  std::sort(out.begin(), out.end(),
+            [](const SeriesView& a, const SeriesView& b) { return *a.labels < *b.labels; });
   return out;
 }
 
@@ -74,7 +75,8 @@ labels::Labels Keep(const labels::Labels& l, const std::vector<std::string>& nam
   return labels::Labels(std::move(out));
 }
 
-labels::Labels Drop(const labels::Labels& l, const std::vector<std::string>& names, bool drop_name) {
+labels::Labels Drop(const labels::Labels& l, const std::vector<std::string>& names,
+                    bool drop_name) {
   std::vector<labels::Label> out;
   for (const auto& lb : l) {
     if (drop_name && lb.name == labels::kMetricName) continue;
@@ -98,7 +100,8 @@ std::string Key(const labels::Labels& l) {
 void CheckNoDuplicates(const Vector& v) {
   std::unordered_set<std::string> seen;
   for (const Sample& s : v) {
-    if (!seen.insert(Key(s.metric)).second) Fail("vector cannot contain metrics with the same labelset");
+    if (!seen.insert(Key(s.metric)).second)
+      Fail("vector cannot contain metrics with the same labelset");
   }
 }
 
@@ -116,7 +119,8 @@ double Quantile(double q, std::vector<double> values) {
   double lower = std::max(0.0, std::floor(rank));
   double upper = std::min(n - 1, lower + 1);
   double weight = rank - std::floor(rank);
-  return values[static_cast<size_t>(lower)] * (1 - weight) + values[static_cast<size_t>(upper)] * weight;
+  return values[static_cast<size_t>(lower)] * (1 - weight) +
+         values[static_cast<size_t>(upper)] * weight;
 }
 
 struct Bucket {
@@ -158,7 +162,10 @@ double BucketQuantile(double q, std::vector<Bucket> b) {
     size_t lo = 0, hi = n;
     while (lo < hi) {
       size_t h = (lo + hi) / 2;
-      if (!(c[h].count >= rank)) lo = h + 1; else hi = h;
+      if (!(c[h].count >= rank))
+        lo = h + 1;
+      else
+        hi = h;
     }
     i = lo;
   }
@@ -173,7 +180,8 @@ double BucketQuantile(double q, std::vector<Bucket> b) {
   return start + (end - start) * (rank / count);
 }
 
-std::pair<double, double> LinearRegression(std::span<const tsdb::Point> pts, int64_t intercept_time) {
+std::pair<double, double> LinearRegression(std::span<const tsdb::Point> pts,
+                                           int64_t intercept_time) {
   double n = 0, sum_x = 0, sum_y = 0, sum_xy = 0, sum_x2 = 0;
   double c_x = 0, c_y = 0, c_xy = 0, c_x2 = 0;
   double init_y = pts[0].v;
@@ -211,7 +219,7 @@ Civil ToCivil(double secs) {
   // Go's int64(f) on amd64: NaN, Inf and out-of-range values become math.MinInt64. Years
   // that far out are clamped (no defined answer; avoids overflow).
   int64_t s = std::isfinite(secs) && std::fabs(secs) < 9.2e18 ? static_cast<int64_t>(secs)
-                                                                : std::numeric_limits<int64_t>::min();
+                                                              : std::numeric_limits<int64_t>::min();
   s = std::clamp<int64_t>(s, -(int64_t{1} << 55), int64_t{1} << 55);
   int64_t days = s >= 0 ? s / 86400 : -((-s + 86399) / 86400);
   int64_t rem = s - days * 86400;
@@ -241,7 +249,8 @@ int DaysInMonth(int64_t year, int month) {
 }
 
 // Go's regexp.Expand for label_replace's replacement template.
-std::string Expand(std::string_view tmpl, const std::vector<std::string_view>& groups, const re2::RE2& re) {
+std::string Expand(std::string_view tmpl, const std::vector<std::string_view>& groups,
+                   const re2::RE2& re) {
   std::string out;
   const auto& names = re.NamedCapturingGroups();
   for (size_t i = 0; i < tmpl.size(); i++) {
@@ -259,7 +268,8 @@ std::string Expand(std::string_view tmpl, const std::vector<std::string_view>& g
     bool braced = tmpl[j] == '{';
     if (braced) j++;
     size_t k = j;
-    while (k < tmpl.size() && (std::isalnum(static_cast<unsigned char>(tmpl[k])) || tmpl[k] == '_')) k++;
+    while (k < tmpl.size() && (std::isalnum(static_cast<unsigned char>(tmpl[k])) || tmpl[k] == '_'))
+      k++;
     name = std::string(tmpl.substr(j, k - j));
     if (braced) {
       if (k >= tmpl.size() || tmpl[k] != '}' || name.empty()) {
@@ -273,13 +283,15 @@ std::string Expand(std::string_view tmpl, const std::vector<std::string_view>& g
       continue;
     }
     i = k - 1;
-    bool numeric = std::all_of(name.begin(), name.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+    bool numeric = std::all_of(name.begin(), name.end(),
+                               [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
     if (numeric) {
       size_t idx = std::strtoul(name.c_str(), nullptr, 10);
       if (idx < groups.size()) out += groups[idx];
     } else {
       auto it = names.find(name);
-      if (it != names.end() && static_cast<size_t>(it->second) < groups.size()) out += groups[it->second];
+      if (it != names.end() && static_cast<size_t>(it->second) < groups.size())
+        out += groups[it->second];
     }
   }
   return out;
@@ -292,14 +304,16 @@ class Evaluator {
 
   Value Eval(const Expr& e, int64_t t) {
     switch (e.kind) {
-      case Expr::Kind::kNumber: return Scalar(e.number);
+      case Expr::Kind::kNumber:
+        return Scalar(e.number);
       case Expr::Kind::kString: {
         Value v;
         v.type = ValueType::kString;
         v.str = e.str;
         return v;
       }
-      case Expr::Kind::kParen: return Eval(*e.lhs, t);
+      case Expr::Kind::kParen:
+        return Eval(*e.lhs, t);
       case Expr::Kind::kVectorSelector: {
         Value v;
         v.type = ValueType::kVector;
@@ -329,9 +343,12 @@ class Evaluator {
         }
         return v;
       }
-      case Expr::Kind::kBinary: return EvalBinary(e, t);
-      case Expr::Kind::kAggregate: return EvalAggregate(e, t);
-      case Expr::Kind::kCall: return EvalCall(e, t);
+      case Expr::Kind::kBinary:
+        return EvalBinary(e, t);
+      case Expr::Kind::kAggregate:
+        return EvalAggregate(e, t);
+      case Expr::Kind::kCall:
+        return EvalCall(e, t);
     }
     Fail("unknown expression");
   }
@@ -353,17 +370,22 @@ class Evaluator {
   // The time a selector or subquery reads at: its @ time or the evaluation time.
   int64_t AtTime(const Expr& e, int64_t t) const {
     switch (e.at) {
-      case AtKind::kNone: return t;
-      case AtKind::kTimestamp: return e.at_ms;
-      case AtKind::kStart: return start_;
-      case AtKind::kEnd: return end_;
+      case AtKind::kNone:
+        return t;
+      case AtKind::kTimestamp:
+        return e.at_ms;
+      case AtKind::kStart:
+        return start_;
+      case AtKind::kEnd:
+        return end_;
     }
     return t;
   }
 
   void Charge(int64_t n) {
     samples_ += n;
-    if (samples_ > opts_.max_samples) Fail("query processing would load too many samples into memory in query execution");
+    if (samples_ > opts_.max_samples)
+      Fail("query processing would load too many samples into memory in query execution");
   }
 
   const std::vector<SeriesView>& SelectSeries(const Expr& sel) {
@@ -439,20 +461,34 @@ class Evaluator {
 
   static std::pair<double, bool> ElemBinop(BinOp op, double l, double r) {
     switch (op) {
-      case BinOp::kAdd: return {l + r, true};
-      case BinOp::kSub: return {l - r, true};
-      case BinOp::kMul: return {l * r, true};
-      case BinOp::kDiv: return {l / r, true};
-      case BinOp::kPow: return {std::pow(l, r), true};
-      case BinOp::kMod: return {std::fmod(l, r), true};
-      case BinOp::kAtan2: return {std::atan2(l, r), true};
-      case BinOp::kEql: return {l, l == r};
-      case BinOp::kNeq: return {l, l != r};
-      case BinOp::kGtr: return {l, l > r};
-      case BinOp::kLss: return {l, l < r};
-      case BinOp::kGte: return {l, l >= r};
-      case BinOp::kLte: return {l, l <= r};
-      default: Fail(StrCat("operator \"", BinOpString(op), "\" not allowed here"));
+      case BinOp::kAdd:
+        return {l + r, true};
+      case BinOp::kSub:
+        return {l - r, true};
+      case BinOp::kMul:
+        return {l * r, true};
+      case BinOp::kDiv:
+        return {l / r, true};
+      case BinOp::kPow:
+        return {std::pow(l, r), true};
+      case BinOp::kMod:
+        return {std::fmod(l, r), true};
+      case BinOp::kAtan2:
+        return {std::atan2(l, r), true};
+      case BinOp::kEql:
+        return {l, l == r};
+      case BinOp::kNeq:
+        return {l, l != r};
+      case BinOp::kGtr:
+        return {l, l > r};
+      case BinOp::kLss:
+        return {l, l < r};
+      case BinOp::kGte:
+        return {l, l >= r};
+      case BinOp::kLte:
+        return {l, l <= r};
+      default:
+        Fail(StrCat("operator \"", BinOpString(op), "\" not allowed here"));
     }
   }
 
@@ -463,7 +499,9 @@ class Evaluator {
   }
 
   // Prometheus 2.42's shouldDropMetricName: arithmetic except atan2.
-  static bool DropsName(BinOp op) { return !IsComparison(op) && !IsSetOp(op) && op != BinOp::kAtan2; }
+  static bool DropsName(BinOp op) {
+    return !IsComparison(op) && !IsSetOp(op) && op != BinOp::kAtan2;
+  }
 
   Value EvalBinary(const Expr& e, int64_t t) {
     Value l = Eval(*e.lhs, t);
@@ -475,10 +513,18 @@ class Evaluator {
     if (l.type == ValueType::kVector && r.type == ValueType::kVector) {
       VectorMatching vm = e.matching ? *e.matching : VectorMatching{};
       switch (e.op) {
-        case BinOp::kAnd: out = And(l.vector, r.vector, vm); break;
-        case BinOp::kOr: out = Or(l.vector, r.vector, vm); break;
-        case BinOp::kUnless: out = Unless(l.vector, r.vector, vm); break;
-        default: out = VectorBinop(e.op, l.vector, r.vector, vm, e.return_bool); break;
+        case BinOp::kAnd:
+          out = And(l.vector, r.vector, vm);
+          break;
+        case BinOp::kOr:
+          out = Or(l.vector, r.vector, vm);
+          break;
+        case BinOp::kUnless:
+          out = Unless(l.vector, r.vector, vm);
+          break;
+        default:
+          out = VectorBinop(e.op, l.vector, r.vector, vm, e.return_bool);
+          break;
       }
     } else {
       bool swap = l.type == ValueType::kScalar;
@@ -546,10 +592,13 @@ class Evaluator {
       auto [it, inserted] = right.emplace(sig, &rs);
       if (!inserted) {
         std::string side = vm.card == Cardinality::kOneToMany ? "left" : "right";
-        labels::Labels matched = vm.on ? Keep(rs.metric, vm.matching_labels) : Drop(rs.metric, vm.matching_labels, true);
-        Fail(StrCat("found duplicate series for the match group ", matched.ToString(), " on the ", side,
-                    " hand-side of the operation: [", rs.metric.ToString(), ", ", it->second->metric.ToString(),
-                    "];many-to-many matching not allowed: matching labels must be unique on one side"));
+        labels::Labels matched =
+            vm.on ? Keep(rs.metric, vm.matching_labels) : Drop(rs.metric, vm.matching_labels, true);
+        Fail(StrCat(
+            "found duplicate series for the match group ", matched.ToString(), " on the ", side,
+            " hand-side of the operation: [", rs.metric.ToString(), ", ",
+            it->second->metric.ToString(),
+            "];many-to-many matching not allowed: matching labels must be unique on one side"));
       }
     }
     std::unordered_map<std::string, std::unordered_set<std::string>> matched;
@@ -572,7 +621,9 @@ class Evaluator {
       auto mit = matched.find(sig);
       if (vm.card == Cardinality::kOneToOne) {
         if (mit != matched.end()) {
-          Fail("multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)");
+          Fail(
+              "multiple matches for labels: many-to-one matching must be explicit "
+              "(group_left/group_right)");
         }
         matched[sig];
       } else {
@@ -646,7 +697,8 @@ class Evaluator {
       Value p = Eval(*e.rhs, t);
       if (e.agg == AggOp::kCountValues) {
         value_label = p.str;
-        if (!labels::IsValidLabelName(value_label)) Fail(StrCat("invalid label name ", GoQuote(value_label)));
+        if (!labels::IsValidLabelName(value_label))
+          Fail(StrCat("invalid label name ", GoQuote(value_label)));
       } else {
         param = p.scalar;
       }
@@ -692,14 +744,17 @@ class Evaluator {
         g.count = 1;
         if (e.agg == AggOp::kStddev || e.agg == AggOp::kStdvar) g.value = 0;
         if (e.agg == AggOp::kGroup) g.value = 1;
-        if (e.agg == AggOp::kTopk || e.agg == AggOp::kBottomk) g.heap.push_back(Sample{metric, v, t});
+        if (e.agg == AggOp::kTopk || e.agg == AggOp::kBottomk)
+          g.heap.push_back(Sample{metric, v, t});
         if (e.agg == AggOp::kQuantile) g.values.push_back(v);
         groups.push_back(std::move(g));
         continue;
       }
       Group& g = groups[it->second];
       switch (e.agg) {
-        case AggOp::kSum: KahanSumInc(v, &g.value, &g.kahan_c); break;
+        case AggOp::kSum:
+          KahanSumInc(v, &g.value, &g.kahan_c);
+          break;
         case AggOp::kAvg:
           g.count++;
           if (std::isinf(g.mean)) {
@@ -708,9 +763,12 @@ class Evaluator {
           }
           g.mean += v / g.count - g.mean / g.count;
           break;
-        case AggOp::kGroup: break;
+        case AggOp::kGroup:
+          break;
         case AggOp::kCount:
-        case AggOp::kCountValues: g.count++; break;
+        case AggOp::kCountValues:
+          g.count++;
+          break;
         case AggOp::kMax:
           if (g.value < v || std::isnan(g.value)) g.value = v;
           break;
@@ -740,22 +798,37 @@ class Evaluator {
             HeapUp(g.heap, g.heap.size() - 1, bottom_less);
           } else if (g.heap[0].value > v || (std::isnan(g.heap[0].value) && !std::isnan(v))) {
             g.heap[0] = Sample{metric, v, t};
-            if (k > 1 && !HeapDown(g.heap, 0, g.heap.size(), bottom_less)) HeapUp(g.heap, 0, bottom_less);
+            if (k > 1 && !HeapDown(g.heap, 0, g.heap.size(), bottom_less))
+              HeapUp(g.heap, 0, bottom_less);
           }
           break;
-        case AggOp::kQuantile: g.values.push_back(v); break;
+        case AggOp::kQuantile:
+          g.values.push_back(v);
+          break;
       }
     }
     Vector out;
     for (Group& g : groups) {
       switch (e.agg) {
-        case AggOp::kSum: g.value = KahanResult(g.value, g.kahan_c); break;
-        case AggOp::kAvg: g.value = g.mean; break;
+        case AggOp::kSum:
+          g.value = KahanResult(g.value, g.kahan_c);
+          break;
+        case AggOp::kAvg:
+          g.value = g.mean;
+          break;
         case AggOp::kCount:
-        case AggOp::kCountValues: g.value = g.count; break;
-        case AggOp::kStdvar: g.value = g.value / g.count; break;
-        case AggOp::kStddev: g.value = std::sqrt(g.value / g.count); break;
-        case AggOp::kQuantile: g.value = Quantile(param, g.values); break;
+        case AggOp::kCountValues:
+          g.value = g.count;
+          break;
+        case AggOp::kStdvar:
+          g.value = g.value / g.count;
+          break;
+        case AggOp::kStddev:
+          g.value = std::sqrt(g.value / g.count);
+          break;
+        case AggOp::kQuantile:
+          g.value = Quantile(param, g.values);
+          break;
         case AggOp::kTopk:
         case AggOp::kBottomk: {
           auto less = e.agg == AggOp::kTopk ? +[](const Sample& a, const Sample& b) {
@@ -766,11 +839,13 @@ class Evaluator {
             return a.value > b.value;
           };
           // sort.Sort(sort.Reverse(heap)): largest (by less) first.
-          std::stable_sort(g.heap.begin(), g.heap.end(), [&](const Sample& a, const Sample& b) { return less(b, a); });
+          std::stable_sort(g.heap.begin(), g.heap.end(),
+                           [&](const Sample& a, const Sample& b) { return less(b, a); });
           for (Sample& s : g.heap) out.push_back(Sample{s.metric, s.value, t});
           continue;
         }
-        default: break;
+        default:
+          break;
       }
       out.push_back(Sample{g.labels, g.value, t});
     }
@@ -814,29 +889,52 @@ class Evaluator {
     auto simple = [&](auto f) {
       for (const Sample& s : in) out.push_back(Sample{DropName(s.metric), f(s.value), t});
     };
-    if (name == "abs") simple([](double v) { return std::fabs(v); });
-    else if (name == "ceil") simple([](double v) { return std::ceil(v); });
-    else if (name == "floor") simple([](double v) { return std::floor(v); });
-    else if (name == "exp") simple([](double v) { return std::exp(v); });
-    else if (name == "sqrt") simple([](double v) { return std::sqrt(v); });
-    else if (name == "ln") simple([](double v) { return std::log(v); });
-    else if (name == "log2") simple([](double v) { return std::log2(v); });
-    else if (name == "log10") simple([](double v) { return std::log10(v); });
-    else if (name == "sin") simple([](double v) { return std::sin(v); });
-    else if (name == "cos") simple([](double v) { return std::cos(v); });
-    else if (name == "tan") simple([](double v) { return std::tan(v); });
-    else if (name == "asin") simple([](double v) { return std::asin(v); });
-    else if (name == "acos") simple([](double v) { return std::acos(v); });
-    else if (name == "atan") simple([](double v) { return std::atan(v); });
-    else if (name == "sinh") simple([](double v) { return std::sinh(v); });
-    else if (name == "cosh") simple([](double v) { return std::cosh(v); });
-    else if (name == "tanh") simple([](double v) { return std::tanh(v); });
-    else if (name == "asinh") simple([](double v) { return std::asinh(v); });
-    else if (name == "acosh") simple([](double v) { return std::acosh(v); });
-    else if (name == "atanh") simple([](double v) { return std::atanh(v); });
-    else if (name == "deg") simple([](double v) { return v * 180 / M_PI; });
-    else if (name == "rad") simple([](double v) { return v * M_PI / 180; });
-    else if (name == "sgn") simple([](double v) { return v < 0 ? -1.0 : v > 0 ? 1.0 : v; });
+    if (name == "abs")
+      simple([](double v) { return std::fabs(v); });
+    else if (name == "ceil")
+      simple([](double v) { return std::ceil(v); });
+    else if (name == "floor")
+      simple([](double v) { return std::floor(v); });
+    else if (name == "exp")
+      simple([](double v) { return std::exp(v); });
+    else if (name == "sqrt")
+      simple([](double v) { return std::sqrt(v); });
+    else if (name == "ln")
+      simple([](double v) { return std::log(v); });
+    else if (name == "log2")
+      simple([](double v) { return std::log2(v); });
+    else if (name == "log10")
+      simple([](double v) { return std::log10(v); });
+    else if (name == "sin")
+      simple([](double v) { return std::sin(v); });
+    else if (name == "cos")
+      simple([](double v) { return std::cos(v); });
+    else if (name == "tan")
+      simple([](double v) { return std::tan(v); });
+    else if (name == "asin")
+      simple([](double v) { return std::asin(v); });
+    else if (name == "acos")
+      simple([](double v) { return std::acos(v); });
+    else if (name == "atan")
+      simple([](double v) { return std::atan(v); });
+    else if (name == "sinh")
+      simple([](double v) { return std::sinh(v); });
+    else if (name == "cosh")
+      simple([](double v) { return std::cosh(v); });
+    else if (name == "tanh")
+      simple([](double v) { return std::tanh(v); });
+    else if (name == "asinh")
+      simple([](double v) { return std::asinh(v); });
+    else if (name == "acosh")
+      simple([](double v) { return std::acosh(v); });
+    else if (name == "atanh")
+      simple([](double v) { return std::atanh(v); });
+    else if (name == "deg")
+      simple([](double v) { return v * 180 / M_PI; });
+    else if (name == "rad")
+      simple([](double v) { return v * M_PI / 180; });
+    else if (name == "sgn")
+      simple([](double v) { return v < 0 ? -1.0 : v > 0 ? 1.0 : v; });
     else if (name == "timestamp") {
       bool raw = Unparen(e.args[0].get())->kind == Expr::Kind::kVectorSelector;
       for (const Sample& s : in) {
@@ -856,14 +954,25 @@ class Evaluator {
     } else if (name == "clamp_min") {
       double min = scalar_arg(1);
       simple([&](double v) { return GoMax(min, v); });
-    } else if (name == "day_of_month") simple([](double v) { return double(ToCivil(v).day); });
-    else if (name == "day_of_week") simple([](double v) { return double(ToCivil(v).wday); });
-    else if (name == "day_of_year") simple([](double v) { return double(ToCivil(v).yday); });
-    else if (name == "days_in_month") simple([](double v) { Civil c = ToCivil(v); return double(DaysInMonth(c.year, c.month)); });
-    else if (name == "hour") simple([](double v) { return double(ToCivil(v).hour); });
-    else if (name == "minute") simple([](double v) { return double(ToCivil(v).minute); });
-    else if (name == "month") simple([](double v) { return double(ToCivil(v).month); });
-    else if (name == "year") simple([](double v) { return double(ToCivil(v).year); });
+    } else if (name == "day_of_month")
+      simple([](double v) { return double(ToCivil(v).day); });
+    else if (name == "day_of_week")
+      simple([](double v) { return double(ToCivil(v).wday); });
+    else if (name == "day_of_year")
+      simple([](double v) { return double(ToCivil(v).yday); });
+    else if (name == "days_in_month")
+      simple([](double v) {
+        Civil c = ToCivil(v);
+        return double(DaysInMonth(c.year, c.month));
+      });
+    else if (name == "hour")
+      simple([](double v) { return double(ToCivil(v).hour); });
+    else if (name == "minute")
+      simple([](double v) { return double(ToCivil(v).minute); });
+    else if (name == "month")
+      simple([](double v) { return double(ToCivil(v).month); });
+    else if (name == "year")
+      simple([](double v) { return double(ToCivil(v).year); });
     else if (name == "sort" || name == "sort_desc") {
       out = in;
       bool desc = name == "sort_desc";
@@ -887,19 +996,22 @@ class Evaluator {
         if (!ParseNumber(s.metric.Get("le"), &upper)) continue;
         labels::Labels l = Drop(s.metric, {"le"}, true);
         // The name is part of the grouping (prometheus#9910) but not of the result.
-        auto [it, inserted] = index.emplace(Key(l) + std::string(s.metric.Get(labels::kMetricName)), groups.size());
+        auto [it, inserted] =
+            index.emplace(Key(l) + std::string(s.metric.Get(labels::kMetricName)), groups.size());
         if (inserted) groups.push_back({l, {}});
         groups[it->second].second.push_back(Bucket{upper, s.value});
       }
       for (auto& [l, b] : groups) out.push_back(Sample{l, BucketQuantile(q, b), t});
     } else if (name == "label_replace") {
-      std::string dst = string_arg(1), repl = string_arg(2), src = string_arg(3), regex = string_arg(4);
+      std::string dst = string_arg(1), repl = string_arg(2), src = string_arg(3),
+                  regex = string_arg(4);
       re2::RE2::Options o;
       o.set_dot_nl(true);
       o.set_log_errors(false);
       re2::RE2 re(StrCat("^(?:", regex, ")$"), o);
       if (!re.ok()) Fail(StrCat("invalid regular expression in label_replace(): ", regex));
-      if (!labels::IsValidLabelName(dst)) Fail(StrCat("invalid destination label name in label_replace(): ", dst));
+      if (!labels::IsValidLabelName(dst))
+        Fail(StrCat("invalid destination label name in label_replace(): ", dst));
       int n = re.NumberOfCapturingGroups() + 1;
       std::vector<re2::StringPiece> groups(n);
       for (const Sample& s : in) {
@@ -907,9 +1019,11 @@ class Evaluator {
         re2::StringPiece input(val.data(), val.size());
         if (re.Match(input, 0, val.size(), re2::RE2::UNANCHORED, groups.data(), n)) {
           std::vector<std::string_view> g;
-          for (auto& p : groups) g.emplace_back(p.data() ? std::string_view(p.data(), p.size()) : std::string_view());
+          for (auto& p : groups)
+            g.emplace_back(p.data() ? std::string_view(p.data(), p.size()) : std::string_view());
           std::string res = Expand(repl, g, re);
-          out.push_back(Sample{res.empty() ? s.metric.Without(dst) : s.metric.With(dst, res), s.value, t});
+          out.push_back(
+              Sample{res.empty() ? s.metric.Without(dst) : s.metric.With(dst, res), s.value, t});
         } else {
           out.push_back(s);
         }
@@ -919,16 +1033,19 @@ class Evaluator {
       std::vector<std::string> srcs;
       for (size_t i = 3; i < e.args.size(); i++) {
         srcs.push_back(string_arg(i));
-        if (!labels::IsValidLabelName(srcs.back())) Fail(StrCat("invalid source label name in label_join(): ", srcs.back()));
+        if (!labels::IsValidLabelName(srcs.back()))
+          Fail(StrCat("invalid source label name in label_join(): ", srcs.back()));
       }
-      if (!labels::IsValidLabelName(dst)) Fail(StrCat("invalid destination label name in label_join(): ", dst));
+      if (!labels::IsValidLabelName(dst))
+        Fail(StrCat("invalid destination label name in label_join(): ", dst));
       for (const Sample& s : in) {
         std::string res;
         for (size_t i = 0; i < srcs.size(); i++) {
           if (i > 0) res += sep;
           res += s.metric.Get(srcs[i]);
         }
-        out.push_back(Sample{res.empty() ? s.metric.Without(dst) : s.metric.With(dst, res), s.value, t});
+        out.push_back(
+            Sample{res.empty() ? s.metric.Without(dst) : s.metric.With(dst, res), s.value, t});
       }
     } else {
       Fail(StrCat("function \"", name, "\" is not implemented"));
@@ -945,7 +1062,8 @@ class Evaluator {
     std::vector<std::string> empty;
     for (const auto& m : a->selector.matchers) {
       if (m.name() == labels::kMetricName) continue;
-      bool has = std::any_of(out.begin(), out.end(), [&](const labels::Label& l) { return l.name == m.name(); });
+      bool has = std::any_of(out.begin(), out.end(),
+                             [&](const labels::Label& l) { return l.name == m.name(); });
       if (m.type() == labels::MatchType::kEqual && !has) {
         out.push_back({m.name(), m.value()});
       } else {
@@ -961,8 +1079,9 @@ class Evaluator {
     int64_t range = 0;
     Matrix m = EvalMatrix(*Unparen(&marg), t, &range);
     const Expr* mu = Unparen(&marg);
-    int64_t range_end = mu->kind == Expr::Kind::kMatrixSelector ? AtTime(*mu->lhs, t) - mu->lhs->offset_ms
-                                                                : AtTime(*mu, t) - mu->offset_ms;
+    int64_t range_end = mu->kind == Expr::Kind::kMatrixSelector
+                            ? AtTime(*mu->lhs, t) - mu->lhs->offset_ms
+                            : AtTime(*mu, t) - mu->offset_ms;
     int64_t range_start = range_end - range;
     std::vector<double> scalars;
     for (size_t i = 0; i < e.args.size(); i++) {
@@ -982,8 +1101,10 @@ class Evaluator {
         snprintf(buf, sizeof(buf), "%f", v);
         return std::string(buf);
       };
-      if (sf <= 0 || sf >= 1) Fail(StrCat("invalid smoothing factor. Expected: 0 < sf < 1, got: ", go_f(sf)));
-      if (tf <= 0 || tf >= 1) Fail(StrCat("invalid trend factor. Expected: 0 < tf < 1, got: ", go_f(tf)));
+      if (sf <= 0 || sf >= 1)
+        Fail(StrCat("invalid smoothing factor. Expected: 0 < sf < 1, got: ", go_f(sf)));
+      if (tf <= 0 || tf >= 1)
+        Fail(StrCat("invalid trend factor. Expected: 0 < tf < 1, got: ", go_f(tf)));
     }
     for (const Series& s : m) {
       const auto& p = s.points;
@@ -997,8 +1118,9 @@ class Evaluator {
     return Vec(std::move(out));
   }
 
-  static std::optional<double> ExtrapolatedRate(const std::vector<tsdb::Point>& p, bool is_counter, bool is_rate,
-                                                int64_t range_start, int64_t range_end, int64_t range) {
+  static std::optional<double> ExtrapolatedRate(const std::vector<tsdb::Point>& p, bool is_counter,
+                                                bool is_rate, int64_t range_start,
+                                                int64_t range_end, int64_t range) {
     if (p.size() < 2) return std::nullopt;
     double result = p.back().v - p.front().v;
     if (is_counter) {
@@ -1026,8 +1148,8 @@ class Evaluator {
   }
 
   static std::optional<double> MatrixFunc(std::string_view name, const std::vector<tsdb::Point>& p,
-                                          const std::vector<double>& scalars, int64_t range_start, int64_t range_end,
-                                          int64_t range, int64_t t) {
+                                          const std::vector<double>& scalars, int64_t range_start,
+                                          int64_t range_end, int64_t range, int64_t t) {
     if (name == "rate") return ExtrapolatedRate(p, true, true, range_start, range_end, range);
     if (name == "increase") return ExtrapolatedRate(p, true, false, range_start, range_end, range);
     if (name == "delta") return ExtrapolatedRate(p, false, false, range_start, range_end, range);
@@ -1069,7 +1191,8 @@ class Evaluator {
       double prev = p[0].v;
       for (size_t i = 1; i < p.size(); i++) {
         double cur = p[i].v;
-        if (name == "resets" ? cur < prev : (cur != prev && !(std::isnan(cur) && std::isnan(prev)))) n++;
+        if (name == "resets" ? cur < prev : (cur != prev && !(std::isnan(cur) && std::isnan(prev))))
+          n++;
         prev = cur;
       }
       return n;
@@ -1136,7 +1259,8 @@ class Evaluator {
 
 }  // namespace
 
-absl::StatusOr<Value> Query(const Expr& expr, const Queryable& q, TimestampMs t, const QueryOptions& opts) {
+absl::StatusOr<Value> Query(const Expr& expr, const Queryable& q, TimestampMs t,
+                            const QueryOptions& opts) {
   try {
     Evaluator ev(q, t, t, opts);
     return ev.Eval(expr, t);
@@ -1145,14 +1269,17 @@ absl::StatusOr<Value> Query(const Expr& expr, const Queryable& q, TimestampMs t,
   }
 }
 
-absl::StatusOr<Matrix> QueryRange(const Expr& expr, const Queryable& q, TimestampMs start, TimestampMs end,
-                                  int64_t step, const QueryOptions& opts) {
+absl::StatusOr<Matrix> QueryRange(const Expr& expr, const Queryable& q, TimestampMs start,
+                                  TimestampMs end, int64_t step, const QueryOptions& opts) {
   ValueType ty = expr.type();
   if (ty != ValueType::kScalar && ty != ValueType::kVector) {
     return absl::InvalidArgumentError(
-        StrCat("invalid expression type \"", ValueTypeName(ty), "\" for range query, must be Scalar or instant Vector"));
+        StrCat("invalid expression type \"", ValueTypeName(ty),
+               "\" for range query, must be Scalar or instant Vector"));
   }
-  if (step <= 0) return absl::InvalidArgumentError("zero or negative query resolution step widths are not accepted");
+  if (step <= 0)
+    return absl::InvalidArgumentError(
+        "zero or negative query resolution step widths are not accepted");
   try {
     Evaluator ev(q, start, end, opts);
     std::map<labels::Labels, std::vector<tsdb::Point>> series;
@@ -1177,9 +1304,12 @@ absl::StatusOr<Vector> EvalInstant(const Expr& expr, TimestampMs t, const tsdb::
   absl::StatusOr<Value> v = Query(expr, q, t);
   if (!v.ok()) return v.status();
   switch (v->type) {
-    case ValueType::kScalar: return Vector{Sample{labels::Labels(), v->scalar, t}};
-    case ValueType::kVector: return std::move(v->vector);
-    default: return absl::InvalidArgumentError("rule result is not a vector or scalar");
+    case ValueType::kScalar:
+      return Vector{Sample{labels::Labels(), v->scalar, t}};
+    case ValueType::kVector:
+      return std::move(v->vector);
+    default:
+      return absl::InvalidArgumentError("rule result is not a vector or scalar");
   }
 }
 

@@ -75,12 +75,13 @@ struct QueryOptions {
 };
 
 // An instant query at `t` (Prometheus's engine.NewInstantQuery): any value type.
-absl::StatusOr<Value> Query(const Expr& expr, const Queryable& q, TimestampMs t, const QueryOptions& opts = {});
+absl::StatusOr<Value> Query(const Expr& expr, const Queryable& q, TimestampMs t,
+                            const QueryOptions& opts = {});
 
 // A range query over [start, end] every `step` ms: one series per label set, sorted by
 // labels. Only scalar and instant-vector expressions are allowed.
-absl::StatusOr<Matrix> QueryRange(const Expr& expr, const Queryable& q, TimestampMs start, TimestampMs end,
-                                  int64_t step, const QueryOptions& opts = {});
+absl::StatusOr<Matrix> QueryRange(const Expr& expr, const Queryable& q, TimestampMs start,
+                                  TimestampMs end, int64_t step, const QueryOptions& opts = {});
 
 // Evaluates `expr` at `t` over `head`, like Prometheus's EngineQueryFunc for rules: a
 // scalar result becomes a one-sample vector with no labels. Results are in no particular

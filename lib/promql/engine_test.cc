@@ -69,7 +69,8 @@ TEST(EngineTest, RangeQueryAndMatchingErrors) {
   auto r = Query(**e, q, 0);
   EXPECT_FALSE(r.ok());
   EXPECT_EQ(r.status().message(),
-            "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)");
+            "multiple matches for labels: many-to-one matching must be explicit "
+            "(group_left/group_right)");
   e = ParseExpr("a * on(x) group_left b");
   r = Query(**e, q, 0);
   ASSERT_TRUE(r.ok());
@@ -85,7 +86,9 @@ TEST(EngineTest, RangeQueryAndMatchingErrors) {
 // The narrow storage interface: tests feed series directly.
 class FakeStorage : public Queryable {
  public:
-  void Add(labels::Labels l, std::vector<tsdb::Point> p) { series_.push_back({std::move(l), std::move(p)}); }
+  void Add(labels::Labels l, std::vector<tsdb::Point> p) {
+    series_.push_back({std::move(l), std::move(p)});
+  }
   std::vector<SeriesView> Select(const std::vector<labels::Matcher>& m) const override {
     std::vector<SeriesView> out;
     for (const Series& s : series_) {
@@ -148,7 +151,8 @@ TEST(EngineTest, RunawayQueriesHitTheSampleLimit) {
   opts.max_samples = 1'000'000;
   auto v = Query(**e, st, 0, opts);
   ASSERT_FALSE(v.ok());
-  EXPECT_EQ(v.status().message(), "query processing would load too many samples into memory in query execution");
+  EXPECT_EQ(v.status().message(),
+            "query processing would load too many samples into memory in query execution");
 }
 
 // Errors Debian's promtool 2.42 reports for the same queries.
@@ -166,20 +170,24 @@ TEST(EngineTest, RuntimeErrorsMatchPromtool242) {
   };
   const std::string dup =
       "found duplicate series for the match group {} on the right hand-side of the operation: "
-      "[{__name__=\"h\", a=\"2\"}, {__name__=\"h\", a=\"1\"}];many-to-many matching not allowed: matching "
+      "[{__name__=\"h\", a=\"2\"}, {__name__=\"h\", a=\"1\"}];many-to-many matching not allowed: "
+      "matching "
       "labels must be unique on one side";
   EXPECT_EQ(err("h * on() k"),
-            "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)");
+            "multiple matches for labels: many-to-one matching must be explicit "
+            "(group_left/group_right)");
   EXPECT_EQ(err("k * on() h"), dup);
   EXPECT_EQ(err("h + ignoring(a) h"), dup);
   EXPECT_EQ(err("sum without(a) (h) + on() group_left h"), dup);
   EXPECT_EQ(err("-{__name__=~\"h|k\"}"), "vector cannot contain metrics with the same labelset");
   EXPECT_EQ(err("label_replace(h, \"a-b\", \"x\", \"a\", \".*\")"),
             "invalid destination label name in label_replace(): a-b");
-  EXPECT_EQ(err("label_replace(h, \"b\", \"x\", \"a\", \"(\")"), "invalid regular expression in label_replace(): (");
+  EXPECT_EQ(err("label_replace(h, \"b\", \"x\", \"a\", \"(\")"),
+            "invalid regular expression in label_replace(): (");
   EXPECT_EQ(err("count_values(\"a b\", h)"), "invalid label name \"a b\"");
   EXPECT_EQ(err("topk(1e30, h)"), "Scalar value 1e+30 overflows int64");
-  EXPECT_EQ(err("holt_winters(h[5m], 2, 0.5)"), "invalid smoothing factor. Expected: 0 < sf < 1, got: 2.000000");
+  EXPECT_EQ(err("holt_winters(h[5m], 2, 0.5)"),
+            "invalid smoothing factor. Expected: 0 < sf < 1, got: 2.000000");
   auto e = ParseExpr("k * on() group_right h");
   auto v = Query(**e, st, 0);
   ASSERT_TRUE(v.ok());
@@ -193,8 +201,11 @@ TEST(EngineTest, MatchesPromtool242BitForBit) {
   FakeStorage st;
   auto add = [&](std::string_view name, std::string_view a, std::vector<double> vals) {
     std::vector<tsdb::Point> pts;
-    for (size_t i = 0; i < vals.size(); i++) pts.push_back({static_cast<int64_t>(i) * 60'000, vals[i]});
-    st.Add(a.empty() ? labels::Labels({{"__name__", name}}) : labels::Labels({{"__name__", name}, {"a", a}}), pts);
+    for (size_t i = 0; i < vals.size(); i++)
+      pts.push_back({static_cast<int64_t>(i) * 60'000, vals[i]});
+    st.Add(a.empty() ? labels::Labels({{"__name__", name}})
+                     : labels::Labels({{"__name__", name}, {"a", a}}),
+           pts);
   };
   add("k", "1", {1e100, 1, -1e100});
   add("k", "2", {1, 1e100, 1, -1e100});
@@ -216,7 +227,8 @@ TEST(EngineTest, MatchesPromtool242BitForBit) {
   }
   for (auto [le, vals] : {std::pair{"0.1", b1}, {"0.5", b5}, {"+Inf", binf}}) {
     std::vector<tsdb::Point> pts;
-    for (size_t i = 0; i < vals.size(); i++) pts.push_back({static_cast<int64_t>(i) * 60'000, vals[i]});
+    for (size_t i = 0; i < vals.size(); i++)
+      pts.push_back({static_cast<int64_t>(i) * 60'000, vals[i]});
     st.Add(labels::Labels({{"__name__", "b_bucket"}, {"le", le}}), pts);
   }
   auto eval = [&](std::string_view q, int64_t t) {
@@ -231,7 +243,8 @@ TEST(EngineTest, MatchesPromtool242BitForBit) {
   using M = std::map<std::string, double>;
   const int64_t m = 60'000;
   EXPECT_EQ(eval("sum_over_time(k[10m])", 4 * m), (M{{"{a=\"1\"}", 1}, {"{a=\"2\"}", 2}}));
-  EXPECT_EQ(eval("avg_over_time(f[10m])", 4 * m), (M{{"{a=\"1\"}", 0.33999999999999997}, {"{a=\"2\"}", 0.502}}));
+  EXPECT_EQ(eval("avg_over_time(f[10m])", 4 * m),
+            (M{{"{a=\"1\"}", 0.33999999999999997}, {"{a=\"2\"}", 0.502}}));
   EXPECT_EQ(eval("stddev_over_time(f[10m])", 4 * m),
             (M{{"{a=\"1\"}", 0.20591260281974}, {"{a=\"2\"}", 0.4543302763409016}}));
   EXPECT_EQ(eval("sum(k)", 2 * m), (M{{"{}", -1e100}}));
@@ -256,15 +269,14 @@ TEST(EngineTest, MatchesPromtool242BitForBit) {
   EXPECT_EQ(eval("rate(c[150s])", 5 * m), (M{{"{}", 0.09999999999999999}}));
   EXPECT_EQ(eval("irate(c[5m])", 5 * m), (M{{"{}", 0.1}}));
   EXPECT_EQ(eval("delta(c[3m])", 4 * m), (M{{"{}", 6}}));
-  EXPECT_EQ(eval("h / on() group_left sum(h)", 0),
-            (M{{"{a=\"1\"}", 0.07692307692307693},
-               {"{a=\"2\"}", 0.15384615384615385},
-               {"{a=\"3\"}", 0.23076923076923075},
-               {"{a=\"4\"}", 0.5384615384615384}}));
+  EXPECT_EQ(eval("h / on() group_left sum(h)", 0), (M{{"{a=\"1\"}", 0.07692307692307693},
+                                                      {"{a=\"2\"}", 0.15384615384615385},
+                                                      {"{a=\"3\"}", 0.23076923076923075},
+                                                      {"{a=\"4\"}", 0.5384615384615384}}));
   EXPECT_EQ(eval("h % 0.3 ^ 2", 0), (M{{"{a=\"1\"}", 0.010000000000000009},
-                                      {"{a=\"2\"}", 0.020000000000000018},
-                                      {"{a=\"3\"}", 0.03},
-                                      {"{a=\"4\"}", 0.06999999999999998}}));
+                                       {"{a=\"2\"}", 0.020000000000000018},
+                                       {"{a=\"3\"}", 0.03},
+                                       {"{a=\"4\"}", 0.06999999999999998}}));
 }
 
 }  // namespace

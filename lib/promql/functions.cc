@@ -14,22 +14,24 @@ constexpr ValueType Str = ValueType::kString;
 const std::map<std::string, Function, std::less<>>& Table() {
   static const auto* table = [] {
     auto* t = new std::map<std::string, Function, std::less<>>();
-    auto add = [t](std::string_view name, std::vector<ValueType> args, int variadic, ValueType ret) {
+    auto add = [t](std::string_view name, std::vector<ValueType> args, int variadic,
+                   ValueType ret) {
       (*t)[std::string(name)] = Function{name, std::move(args), variadic, ret};
     };
-    for (std::string_view f : {"abs", "ceil", "exp", "floor", "ln", "log2", "log10", "sqrt", "sgn", "acos", "acosh",
-                               "asin", "asinh", "atan", "atanh", "cos", "cosh", "sin", "sinh", "tan", "tanh", "deg",
-                               "rad", "absent", "sort", "sort_desc", "timestamp"}) {
+    for (std::string_view f :
+         {"abs",  "ceil",  "exp",  "floor", "ln",   "log2",   "log10", "sqrt",      "sgn",
+          "acos", "acosh", "asin", "asinh", "atan", "atanh",  "cos",   "cosh",      "sin",
+          "sinh", "tan",   "tanh", "deg",   "rad",  "absent", "sort",  "sort_desc", "timestamp"}) {
       add(f, {V}, 0, V);
     }
-    for (std::string_view f : {"avg_over_time", "count_over_time", "max_over_time", "min_over_time", "sum_over_time",
-                               "stddev_over_time", "stdvar_over_time", "last_over_time", "present_over_time",
-                               "absent_over_time", "changes", "resets", "rate", "irate", "increase", "delta", "idelta",
-                               "deriv"}) {
+    for (std::string_view f : {"avg_over_time", "count_over_time", "max_over_time", "min_over_time",
+                               "sum_over_time", "stddev_over_time", "stdvar_over_time",
+                               "last_over_time", "present_over_time", "absent_over_time", "changes",
+                               "resets", "rate", "irate", "increase", "delta", "idelta", "deriv"}) {
       add(f, {M}, 0, V);
     }
-    for (std::string_view f : {"day_of_month", "day_of_week", "day_of_year", "days_in_month", "hour", "minute",
-                               "month", "year"}) {
+    for (std::string_view f : {"day_of_month", "day_of_week", "day_of_year", "days_in_month",
+                               "hour", "minute", "month", "year"}) {
       add(f, {V}, 1, V);
     }
     add("clamp", {V, S, S}, 0, V);

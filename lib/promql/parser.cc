@@ -17,10 +17,35 @@ namespace {
 // Lexer (Prometheus promql/parser/lex.go, without the series-description mode).
 
 enum class Tok {
-  kEOF, kIdent, kNumber, kString, kDuration,
-  kLParen, kRParen, kLBrace, kRBrace, kLBracket, kRBracket, kComma, kColon, kAt,
-  kAdd, kSub, kMul, kDiv, kMod, kPow,
-  kEqlc, kNeq, kLss, kLte, kGtr, kGte, kAssign, kEqlRegex, kNeqRegex,
+  kEOF,
+  kIdent,
+  kNumber,
+  kString,
+  kDuration,
+  kLParen,
+  kRParen,
+  kLBrace,
+  kRBrace,
+  kLBracket,
+  kRBracket,
+  kComma,
+  kColon,
+  kAt,
+  kAdd,
+  kSub,
+  kMul,
+  kDiv,
+  kMod,
+  kPow,
+  kEqlc,
+  kNeq,
+  kLss,
+  kLte,
+  kGtr,
+  kGte,
+  kAssign,
+  kEqlRegex,
+  kNeqRegex,
 };
 
 struct Token {
@@ -47,15 +72,19 @@ std::string Describe(const Token& t) {
     return GoQuote(v);
   };
   switch (t.type) {
-    case Tok::kEOF: return "end of input";
+    case Tok::kEOF:
+      return "end of input";
     case Tok::kIdent: {
       if (auto kw = KeywordDesc(t.text)) return *kw;
       bool metric = t.text.find(':') != std::string_view::npos;
       return StrCat(metric ? "metric identifier " : "identifier ", GoQuote(t.text));
     }
-    case Tok::kNumber: return StrCat("number ", quoted(t.text));
-    case Tok::kString: return StrCat("string ", quoted(t.text));
-    case Tok::kDuration: return StrCat("duration ", quoted(t.text));
+    case Tok::kNumber:
+      return StrCat("number ", quoted(t.text));
+    case Tok::kString:
+      return StrCat("string ", quoted(t.text));
+    case Tok::kDuration:
+      return StrCat("duration ", quoted(t.text));
     case Tok::kLParen:
     case Tok::kRParen:
     case Tok::kLBrace:
@@ -63,9 +92,12 @@ std::string Describe(const Token& t) {
     case Tok::kLBracket:
     case Tok::kRBracket:
     case Tok::kComma:
-    case Tok::kColon: return GoQuote(t.text);
-    case Tok::kAt: return "\"<Item 57385>\" <op:@>";
-    default: return StrCat("<op:", t.text, ">");
+    case Tok::kColon:
+      return GoQuote(t.text);
+    case Tok::kAt:
+      return "\"<Item 57385>\" <op:@>";
+    default:
+      return StrCat("<op:", t.text, ">");
   }
 }
 
@@ -125,7 +157,10 @@ class Lexer {
           }
           return false;
         };
-        auto accept_run = [&](std::string_view set) { while (accept(set)) {} };
+        auto accept_run = [&](std::string_view set) {
+          while (accept(set)) {
+          }
+        };
         std::string_view digits = "0123456789";
         if (accept("0") && accept("xX")) digits = "0123456789abcdefABCDEF";
         accept_run(digits);
@@ -158,9 +193,10 @@ class Lexer {
           }
         }
         if (!dur) {
-          *err = {static_cast<int>(start), StrCat(bracket_depth_ > 0 ? "bad duration syntax: \""
-                                                                     : "bad number or duration syntax: \"",
-                                                  in_.substr(i, p - i), "\"")};
+          *err = {static_cast<int>(start),
+                  StrCat(bracket_depth_ > 0 ? "bad duration syntax: \""
+                                            : "bad number or duration syntax: \"",
+                         in_.substr(i, p - i), "\"")};
           return false;
         }
         emit(Tok::kDuration, p - i);
@@ -179,7 +215,10 @@ class Lexer {
         continue;
       }
       switch (c) {
-        case '(': paren_depth_++; emit(Tok::kLParen, 1); continue;
+        case '(':
+          paren_depth_++;
+          emit(Tok::kLParen, 1);
+          continue;
         case ')':
           if (--paren_depth_ < 0) {
             *err = {static_cast<int>(start) + 1, "unexpected right parenthesis ')'"};
@@ -187,11 +226,26 @@ class Lexer {
           }
           emit(Tok::kRParen, 1);
           continue;
-        case '{': brace_depth++; emit(Tok::kLBrace, 1); continue;
-        case '}': brace_depth--; emit(Tok::kRBrace, 1); continue;
-        case '[': bracket_depth_++; got_colon_ = false; emit(Tok::kLBracket, 1); continue;
-        case ']': bracket_depth_--; emit(Tok::kRBracket, 1); continue;
-        case ',': emit(Tok::kComma, 1); continue;
+        case '{':
+          brace_depth++;
+          emit(Tok::kLBrace, 1);
+          continue;
+        case '}':
+          brace_depth--;
+          emit(Tok::kRBrace, 1);
+          continue;
+        case '[':
+          bracket_depth_++;
+          got_colon_ = false;
+          emit(Tok::kLBracket, 1);
+          continue;
+        case ']':
+          bracket_depth_--;
+          emit(Tok::kRBracket, 1);
+          continue;
+        case ',':
+          emit(Tok::kComma, 1);
+          continue;
         case ':':
           if (bracket_depth_ > 0 && got_colon_) {
             *err = {static_cast<int>(start), "unexpected colon ':'"};
@@ -200,36 +254,64 @@ class Lexer {
           got_colon_ = true;
           emit(Tok::kColon, 1);
           continue;
-        case '@': emit(Tok::kAt, 1); continue;
-        case '+': emit(Tok::kAdd, 1); continue;
-        case '-': emit(Tok::kSub, 1); continue;
-        case '*': emit(Tok::kMul, 1); continue;
-        case '/': emit(Tok::kDiv, 1); continue;
-        case '%': emit(Tok::kMod, 1); continue;
-        case '^': emit(Tok::kPow, 1); continue;
+        case '@':
+          emit(Tok::kAt, 1);
+          continue;
+        case '+':
+          emit(Tok::kAdd, 1);
+          continue;
+        case '-':
+          emit(Tok::kSub, 1);
+          continue;
+        case '*':
+          emit(Tok::kMul, 1);
+          continue;
+        case '/':
+          emit(Tok::kDiv, 1);
+          continue;
+        case '%':
+          emit(Tok::kMod, 1);
+          continue;
+        case '^':
+          emit(Tok::kPow, 1);
+          continue;
         case '=':
-          if (next(1) == '=') emit(Tok::kEqlc, 2);
-          else if (next(1) == '~') emit(Tok::kEqlRegex, 2);
-          else emit(Tok::kAssign, 1);
+          if (next(1) == '=')
+            emit(Tok::kEqlc, 2);
+          else if (next(1) == '~')
+            emit(Tok::kEqlRegex, 2);
+          else
+            emit(Tok::kAssign, 1);
           continue;
         case '!':
-          if (next(1) == '=') emit(Tok::kNeq, 2);
-          else if (next(1) == '~') emit(Tok::kNeqRegex, 2);
+          if (next(1) == '=')
+            emit(Tok::kNeq, 2);
+          else if (next(1) == '~')
+            emit(Tok::kNeqRegex, 2);
           else {
-            *err = {static_cast<int>(start), StrCat("unexpected character after '!': '", std::string_view(&in_[start + 1], next(1) ? 1 : 0), "'")};
+            *err = {static_cast<int>(start),
+                    StrCat("unexpected character after '!': '",
+                           std::string_view(&in_[start + 1], next(1) ? 1 : 0), "'")};
             return false;
           }
           continue;
         case '<':
-          if (next(1) == '=') emit(Tok::kLte, 2); else emit(Tok::kLss, 1);
+          if (next(1) == '=')
+            emit(Tok::kLte, 2);
+          else
+            emit(Tok::kLss, 1);
           continue;
         case '>':
-          if (next(1) == '=') emit(Tok::kGte, 2); else emit(Tok::kGtr, 1);
+          if (next(1) == '=')
+            emit(Tok::kGte, 2);
+          else
+            emit(Tok::kGtr, 1);
           continue;
         default:
-          *err = {static_cast<int>(start), StrCat(brace_depth > 0 ? "unexpected character inside braces: '"
-                                                                   : "unexpected character: '",
-                                                  std::string_view(&in_[start], 1), "'")};
+          *err = {static_cast<int>(start),
+                  StrCat(brace_depth > 0 ? "unexpected character inside braces: '"
+                                         : "unexpected character: '",
+                         std::string_view(&in_[start], 1), "'")};
           return false;
       }
     }
@@ -254,18 +336,30 @@ constexpr int kPowPrec = 6;
 
 std::optional<OpInfo> BinaryOp(const Token& t) {
   switch (t.type) {
-    case Tok::kAdd: return OpInfo{BinOp::kAdd, 4};
-    case Tok::kSub: return OpInfo{BinOp::kSub, 4};
-    case Tok::kMul: return OpInfo{BinOp::kMul, 5};
-    case Tok::kDiv: return OpInfo{BinOp::kDiv, 5};
-    case Tok::kMod: return OpInfo{BinOp::kMod, 5};
-    case Tok::kPow: return OpInfo{BinOp::kPow, kPowPrec};
-    case Tok::kEqlc: return OpInfo{BinOp::kEql, 3};
-    case Tok::kNeq: return OpInfo{BinOp::kNeq, 3};
-    case Tok::kLss: return OpInfo{BinOp::kLss, 3};
-    case Tok::kLte: return OpInfo{BinOp::kLte, 3};
-    case Tok::kGtr: return OpInfo{BinOp::kGtr, 3};
-    case Tok::kGte: return OpInfo{BinOp::kGte, 3};
+    case Tok::kAdd:
+      return OpInfo{BinOp::kAdd, 4};
+    case Tok::kSub:
+      return OpInfo{BinOp::kSub, 4};
+    case Tok::kMul:
+      return OpInfo{BinOp::kMul, 5};
+    case Tok::kDiv:
+      return OpInfo{BinOp::kDiv, 5};
+    case Tok::kMod:
+      return OpInfo{BinOp::kMod, 5};
+    case Tok::kPow:
+      return OpInfo{BinOp::kPow, kPowPrec};
+    case Tok::kEqlc:
+      return OpInfo{BinOp::kEql, 3};
+    case Tok::kNeq:
+      return OpInfo{BinOp::kNeq, 3};
+    case Tok::kLss:
+      return OpInfo{BinOp::kLss, 3};
+    case Tok::kLte:
+      return OpInfo{BinOp::kLte, 3};
+    case Tok::kGtr:
+      return OpInfo{BinOp::kGtr, 3};
+    case Tok::kGte:
+      return OpInfo{BinOp::kGte, 3};
     case Tok::kIdent: {
       std::string w = Lower(t.text);
       if (w == "and") return OpInfo{BinOp::kAnd, 2};
@@ -274,7 +368,8 @@ std::optional<OpInfo> BinaryOp(const Token& t) {
       if (w == "atan2") return OpInfo{BinOp::kAtan2, 5};
       return std::nullopt;
     }
-    default: return std::nullopt;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -297,7 +392,8 @@ std::optional<AggOp> AggregatorOp(std::string_view word) {
 
 std::optional<std::string> KeywordDesc(std::string_view text) {
   std::string w = Lower(text);
-  for (const char* k : {"by", "without", "on", "ignoring", "group_left", "group_right", "bool", "offset", "start", "end"}) {
+  for (const char* k : {"by", "without", "on", "ignoring", "group_left", "group_right", "bool",
+                        "offset", "start", "end"}) {
     if (w == k) return StrCat("<", text, ">");
   }
   for (const char* k : {"and", "or", "unless", "atan2"}) {
@@ -308,7 +404,8 @@ std::optional<std::string> KeywordDesc(std::string_view text) {
 }
 
 bool IsKeyword(std::string_view word) {
-  static const char* kKeywords[] = {"and", "or", "unless", "atan2", "offset", "by", "without", "on",
+  static const char* kKeywords[] = {"and",      "or",         "unless",      "atan2",
+                                    "offset",   "by",         "without",     "on",
                                     "ignoring", "group_left", "group_right", "bool"};
   std::string w = Lower(word);
   for (const char* k : kKeywords) {
@@ -327,23 +424,51 @@ std::string GoRegexpError(const std::string& value) {
   if (re.ok()) return "";
   std::string_view code;
   switch (re.error_code()) {
-    case re2::RE2::ErrorMissingParen: code = "missing closing )"; break;
-    case re2::RE2::ErrorUnexpectedParen: code = "unexpected )"; break;
-    case re2::RE2::ErrorMissingBracket: code = "missing closing ]"; break;
-    case re2::RE2::ErrorRepeatOp: code = "invalid nested repetition operator"; break;
-    case re2::RE2::ErrorRepeatArgument: code = "missing argument to repetition operator"; break;
-    case re2::RE2::ErrorRepeatSize: code = "invalid repeat count"; break;
-    case re2::RE2::ErrorBadEscape: code = "invalid escape sequence"; break;
-    case re2::RE2::ErrorBadCharClass: code = "invalid character class"; break;
-    case re2::RE2::ErrorBadCharRange: code = "invalid character class range"; break;
-    case re2::RE2::ErrorTrailingBackslash: code = "trailing backslash at end of expression"; break;
-    case re2::RE2::ErrorBadPerlOp: code = "invalid or unsupported Perl syntax"; break;
-    case re2::RE2::ErrorBadNamedCapture: code = "invalid named capture"; break;
-    case re2::RE2::ErrorBadUTF8: code = "invalid UTF-8"; break;
-    default: return StrCat("error parsing regexp: ", re.error());
+    case re2::RE2::ErrorMissingParen:
+      code = "missing closing )";
+      break;
+    case re2::RE2::ErrorUnexpectedParen:
+      code = "unexpected )";
+      break;
+    case re2::RE2::ErrorMissingBracket:
+      code = "missing closing ]";
+      break;
+    case re2::RE2::ErrorRepeatOp:
+      code = "invalid nested repetition operator";
+      break;
+    case re2::RE2::ErrorRepeatArgument:
+      code = "missing argument to repetition operator";
+      break;
+    case re2::RE2::ErrorRepeatSize:
+      code = "invalid repeat count";
+      break;
+    case re2::RE2::ErrorBadEscape:
+      code = "invalid escape sequence";
+      break;
+    case re2::RE2::ErrorBadCharClass:
+      code = "invalid character class";
+      break;
+    case re2::RE2::ErrorBadCharRange:
+      code = "invalid character class range";
+      break;
+    case re2::RE2::ErrorTrailingBackslash:
+      code = "trailing backslash at end of expression";
+      break;
+    case re2::RE2::ErrorBadPerlOp:
+      code = "invalid or unsupported Perl syntax";
+      break;
+    case re2::RE2::ErrorBadNamedCapture:
+      code = "invalid named capture";
+      break;
+    case re2::RE2::ErrorBadUTF8:
+      code = "invalid UTF-8";
+      break;
+    default:
+      return StrCat("error parsing regexp: ", re.error());
   }
   std::string arg = re.error_arg();
-  if (re.error_code() == re2::RE2::ErrorMissingParen) arg = anchored;  // Go quotes the whole expression
+  if (re.error_code() == re2::RE2::ErrorMissingParen)
+    arg = anchored;  // Go quotes the whole expression
   return StrCat("error parsing regexp: ", code, ": `", arg, "`");
 }
 
@@ -374,7 +499,9 @@ class Parser {
     if (Peek().type != type) Unexpected(Peek(), context);
     return Next();
   }
-  bool IsWord(const Token& t, std::string_view w) const { return t.type == Tok::kIdent && Lower(t.text) == w; }
+  bool IsWord(const Token& t, std::string_view w) const {
+    return t.type == Tok::kIdent && Lower(t.text) == w;
+  }
 
   ExprPtr New(Expr::Kind kind, int pos) {
     auto e = std::make_unique<Expr>();
@@ -423,7 +550,6 @@ class Parser {
         if (Peek().type == Tok::kLParen) vm.include = ParseLabelList();
         has_matching = true;
       }
-      (void)has_matching;
       int next_min = op->op == BinOp::kPow ? op->prec : op->prec + 1;
       e->rhs = ParseBinary(next_min);
       e->lhs = std::move(lhs);
@@ -437,15 +563,19 @@ class Parser {
   void CheckBinary(Expr& n, int op_pos) {
     ValueType lt = n.lhs->type(), rt = n.rhs->type();
     VectorMatching& vm = *n.matching;
-    if (n.return_bool && !IsComparison(n.op)) Fail(op_pos, "bool modifier can only be used on comparison operators");
-    if (IsComparison(n.op) && !n.return_bool && lt == ValueType::kScalar && rt == ValueType::kScalar) {
+    if (n.return_bool && !IsComparison(n.op))
+      Fail(op_pos, "bool modifier can only be used on comparison operators");
+    if (IsComparison(n.op) && !n.return_bool && lt == ValueType::kScalar &&
+        rt == ValueType::kScalar) {
       Fail(op_pos, "comparisons between scalars must use BOOL modifier");
     }
     if (IsSetOp(n.op) && vm.card == Cardinality::kOneToOne) vm.card = Cardinality::kManyToMany;
     if (vm.on) {
       for (const auto& l1 : vm.matching_labels) {
         for (const auto& l2 : vm.include) {
-          if (l1 == l2) Fail(op_pos, StrCat("label \"", l1, "\" must not occur in ON and GROUP clause at once"));
+          if (l1 == l2)
+            Fail(op_pos,
+                 StrCat("label \"", l1, "\" must not occur in ON and GROUP clause at once"));
         }
       }
     }
@@ -456,8 +586,10 @@ class Parser {
       Fail(n.rhs->pos, "binary expression must contain only scalar and instant vector types");
     }
     if (lt != ValueType::kVector || rt != ValueType::kVector) {
-      if (!vm.matching_labels.empty() || vm.on || vm.card == Cardinality::kManyToOne || vm.card == Cardinality::kOneToMany) {
-        if (!vm.matching_labels.empty()) Fail(n.pos, "vector matching only allowed between instant vectors");
+      if (!vm.matching_labels.empty() || vm.on || vm.card == Cardinality::kManyToOne ||
+          vm.card == Cardinality::kOneToMany) {
+        if (!vm.matching_labels.empty())
+          Fail(n.pos, "vector matching only allowed between instant vectors");
       }
       n.matching.reset();
     } else if (IsSetOp(n.op)) {
@@ -466,7 +598,8 @@ class Parser {
       }
     }
     if ((lt == ValueType::kScalar || rt == ValueType::kScalar) && IsSetOp(n.op)) {
-      Fail(n.pos, StrCat("set operator \"", BinOpString(n.op), "\" not allowed in binary scalar expression"));
+      Fail(n.pos, StrCat("set operator \"", BinOpString(n.op),
+                         "\" not allowed in binary scalar expression"));
     }
   }
 
@@ -484,7 +617,8 @@ class Parser {
       }
       ValueType ty = operand->type();
       if (ty != ValueType::kScalar && ty != ValueType::kVector) {
-        Fail(pos, StrCat("unary expression only allowed on expressions of type scalar or instant vector, got \"",
+        Fail(pos, StrCat("unary expression only allowed on expressions of type scalar or instant "
+                         "vector, got \"",
                          ValueTypeName(ty), "\""));
       }
       auto e = New(Expr::Kind::kUnary, pos);
@@ -503,14 +637,16 @@ class Parser {
         Next();
         const Token& d = Peek();
         if (d.type != Tok::kDuration) {
-          if (d.type == Tok::kColon) Fail(d.pos, "unexpected \":\" in subquery selector, expected duration");
+          if (d.type == Tok::kColon)
+            Fail(d.pos, "unexpected \":\" in subquery selector, expected duration");
           Unexpected(d, "in subquery selector, expected duration");
         }
         Next();
         int64_t range = *ParseDurationMs(d.text);
         if (Peek().type == Tok::kRBracket) {
           Next();
-          if (e->kind != Expr::Kind::kVectorSelector) Fail(pos, "ranges only allowed for vector selectors");
+          if (e->kind != Expr::Kind::kVectorSelector)
+            Fail(pos, "ranges only allowed for vector selectors");
           if (e->offset_ms != 0) Fail(pos, "no offset modifiers allowed before range");
           if (e->at != AtKind::kNone) Fail(pos, "no @ modifiers allowed before range");
           auto m = New(Expr::Kind::kMatrixSelector, e->pos);
@@ -524,8 +660,8 @@ class Parser {
         if (Peek().type == Tok::kDuration) step = *ParseDurationMs(Next().text);
         Expect(Tok::kRBracket, "in subquery selector, expected \"]\"");
         if (e->type() != ValueType::kVector) {
-          Fail(e->pos, StrCat("subquery is only allowed on instant vector, got ", ValueTypeName(e->type()),
-                              " instead"));
+          Fail(e->pos, StrCat("subquery is only allowed on instant vector, got ",
+                              ValueTypeName(e->type()), " instead"));
         }
         auto s = New(Expr::Kind::kSubquery, e->pos);
         s->range_ms = range;
@@ -535,7 +671,6 @@ class Parser {
         continue;
       }
       if (IsWord(t, "offset")) {
-        int pos = t.pos;
         Next();
         bool neg = false;
         if (Peek().type == Tok::kSub || Peek().type == Tok::kAdd) {
@@ -548,7 +683,9 @@ class Parser {
         int64_t off = *ParseDurationMs(d.text);
         Expr* target = ModifierTarget(e.get());
         if (target == nullptr) {
-          Fail(e->pos, "offset modifier must be preceded by an instant vector selector or range vector selector or a subquery");
+          Fail(e->pos,
+               "offset modifier must be preceded by an instant vector selector or range vector "
+               "selector or a subquery");
         }
         if (target->offset_ms != 0) Fail(e->pos, "offset may not be set multiple times");
         target->offset_ms = neg ? -off : off;
@@ -559,9 +696,12 @@ class Parser {
         Next();
         Expr* target = ModifierTarget(e.get());
         if (target == nullptr) {
-          Fail(e->pos, "@ modifier must be preceded by an instant vector selector or range vector selector or a subquery");
+          Fail(e->pos,
+               "@ modifier must be preceded by an instant vector selector or range vector selector "
+               "or a subquery");
         }
-        if (target->at != AtKind::kNone) Fail(e->pos, "@ <timestamp> may not be set multiple times");
+        if (target->at != AtKind::kNone)
+          Fail(e->pos, "@ <timestamp> may not be set multiple times");
         const Token& a = Peek();
         if (a.type == Tok::kIdent && (a.text == "start" || a.text == "end")) {
           Next();
@@ -595,10 +735,14 @@ class Parser {
   // The node an offset or @ modifier applies to.
   Expr* ModifierTarget(Expr* e) {
     switch (e->kind) {
-      case Expr::Kind::kVectorSelector: return e;
-      case Expr::Kind::kMatrixSelector: return e->lhs.get();
-      case Expr::Kind::kSubquery: return e;
-      default: return nullptr;
+      case Expr::Kind::kVectorSelector:
+        return e;
+      case Expr::Kind::kMatrixSelector:
+        return e->lhs.get();
+      case Expr::Kind::kSubquery:
+        return e;
+      default:
+        return nullptr;
     }
   }
 
@@ -609,7 +753,8 @@ class Parser {
         Next();
         auto e = New(Expr::Kind::kNumber, t.pos);
         if (!ParseNumber(t.text, &e->number)) {
-          Fail(t.pos, StrCat("error parsing number: strconv.ParseFloat: parsing ", GoQuote(t.text), ": invalid syntax"));
+          Fail(t.pos, StrCat("error parsing number: strconv.ParseFloat: parsing ", GoQuote(t.text),
+                             ": invalid syntax"));
         }
         return e;
       }
@@ -632,7 +777,8 @@ class Parser {
         Next();
         return e;
       }
-      case Tok::kLBrace: return ParseSelector(t.pos, "");
+      case Tok::kLBrace:
+        return ParseSelector(t.pos, "");
       case Tok::kIdent: {
         if (auto agg = AggregatorOp(t.text)) return ParseAggregate(*agg);
         if (Peek(1).type == Tok::kLParen) return ParseCall();
@@ -640,8 +786,10 @@ class Parser {
         Next();
         return ParseSelector(t.pos, t.text);
       }
-      case Tok::kEOF: Fail(t.pos, "unexpected end of input");
-      default: Unexpected(t);
+      case Tok::kEOF:
+        Fail(t.pos, "unexpected end of input");
+      default:
+        Unexpected(t);
     }
   }
 
@@ -670,7 +818,8 @@ class Parser {
     e->selector.name = std::string(name);
     std::vector<labels::Matcher> ms;
     if (!name.empty()) {
-      ms.push_back(*labels::Matcher::Create(labels::MatchType::kEqual, std::string(labels::kMetricName), e->selector.name));
+      ms.push_back(*labels::Matcher::Create(labels::MatchType::kEqual,
+                                            std::string(labels::kMetricName), e->selector.name));
     }
     if (Peek().type == Tok::kLBrace) {
       Next();
@@ -682,12 +831,22 @@ class Parser {
         const Token& op = Peek();
         labels::MatchType mt;
         switch (op.type) {
-          case Tok::kAssign: mt = labels::MatchType::kEqual; break;
-          case Tok::kNeq: mt = labels::MatchType::kNotEqual; break;
-          case Tok::kEqlRegex: mt = labels::MatchType::kRegex; break;
-          case Tok::kNeqRegex: mt = labels::MatchType::kNotRegex; break;
-          case Tok::kEOF: Fail(op.pos, "unexpected end of input inside braces");
-          default: Fail(op.pos, "expected label matching operator");
+          case Tok::kAssign:
+            mt = labels::MatchType::kEqual;
+            break;
+          case Tok::kNeq:
+            mt = labels::MatchType::kNotEqual;
+            break;
+          case Tok::kEqlRegex:
+            mt = labels::MatchType::kRegex;
+            break;
+          case Tok::kNeqRegex:
+            mt = labels::MatchType::kNotRegex;
+            break;
+          case Tok::kEOF:
+            Fail(op.pos, "unexpected end of input inside braces");
+          default:
+            Fail(op.pos, "expected label matching operator");
         }
         Next();
         const Token& v = Peek();
@@ -702,7 +861,8 @@ class Parser {
         auto m = labels::Matcher::Create(mt, std::string(l.text), *val);
         if (!m.ok()) Fail(l.pos, std::string(m.status().message()));
         if (l.text == labels::kMetricName && !name.empty()) {
-          Fail(l.pos, StrCat("metric name must not be set twice: \"", name, "\" or \"", *val, "\""));
+          Fail(l.pos,
+               StrCat("metric name must not be set twice: \"", name, "\" or \"", *val, "\""));
         }
         ms.push_back(std::move(*m));
         if (Peek().type == Tok::kComma) {
@@ -740,25 +900,26 @@ class Parser {
     };
     grouping();
     if (Peek().type != Tok::kLParen) Unexpected(Peek(), "in aggregation, expected \"(\"");
-    int lparen = Peek().pos;
     std::vector<ExprPtr> args = ParseArgs("in aggregation");
     grouping();
-    bool has_param = op == AggOp::kTopk || op == AggOp::kBottomk || op == AggOp::kQuantile || op == AggOp::kCountValues;
+    bool has_param = op == AggOp::kTopk || op == AggOp::kBottomk || op == AggOp::kQuantile ||
+                     op == AggOp::kCountValues;
     size_t want = has_param ? 2 : 1;
     if (args.size() != want) {
-      Fail(t.pos, StrCat("wrong number of arguments for aggregate expression provided, expected ", want, ", got ",
-                          args.size()));
+      Fail(t.pos, StrCat("wrong number of arguments for aggregate expression provided, expected ",
+                         want, ", got ", args.size()));
     }
     if (has_param) e->rhs = std::move(args[0]);
     e->lhs = std::move(args.back());
     if (e->lhs->type() != ValueType::kVector) {
-      Fail(e->lhs->pos, StrCat("expected type instant vector in aggregation expression, got ", ValueTypeName(e->lhs->type())));
+      Fail(e->lhs->pos, StrCat("expected type instant vector in aggregation expression, got ",
+                               ValueTypeName(e->lhs->type())));
     }
     if (has_param) {
       ValueType want_t = op == AggOp::kCountValues ? ValueType::kString : ValueType::kScalar;
       if (e->rhs->type() != want_t) {
-        Fail(e->rhs->pos, StrCat("expected type ", ValueTypeName(want_t), " in aggregation parameter, got ",
-                                 ValueTypeName(e->rhs->type())));
+        Fail(e->rhs->pos, StrCat("expected type ", ValueTypeName(want_t),
+                                 " in aggregation parameter, got ", ValueTypeName(e->rhs->type())));
       }
     }
     return e;
@@ -775,7 +936,8 @@ class Parser {
       args.push_back(ParseBinary(0));
       if (Peek().type == Tok::kComma) {
         Next();
-        if (Peek().type == Tok::kRParen) Fail(Peek().pos, "trailing commas not allowed in function call args");
+        if (Peek().type == Tok::kRParen)
+          Fail(Peek().pos, "trailing commas not allowed in function call args");
         continue;
       }
       if (Peek().type == Tok::kRParen) {
@@ -797,20 +959,26 @@ class Parser {
     int n = static_cast<int>(e->args.size());
     int want = static_cast<int>(f->arg_types.size());
     if (f->variadic == 0) {
-      if (n != want) Fail(t.pos, StrCat("expected ", want, " argument(s) in call to \"", f->name, "\", got ", n));
+      if (n != want)
+        Fail(t.pos,
+             StrCat("expected ", want, " argument(s) in call to \"", f->name, "\", got ", n));
     } else {
       int min = want - 1;
-      if (n < min) Fail(t.pos, StrCat("expected at least ", min, " argument(s) in call to \"", f->name, "\", got ", n));
+      if (n < min)
+        Fail(t.pos, StrCat("expected at least ", min, " argument(s) in call to \"", f->name,
+                           "\", got ", n));
       if (f->variadic > 0 && n > min + f->variadic) {
-        Fail(t.pos, StrCat("expected at most ", min + f->variadic, " argument(s) in call to \"", f->name, "\", got ", n));
+        Fail(t.pos, StrCat("expected at most ", min + f->variadic, " argument(s) in call to \"",
+                           f->name, "\", got ", n));
       }
     }
     for (int i = 0; i < n; i++) {
       ValueType want_t = i >= want ? f->arg_types.back() : f->arg_types[i];
       ValueType got = e->args[i]->type();
       if (got != want_t) {
-        Fail(e->args[i]->pos, StrCat("expected type ", ValueTypeName(want_t), " in call to function \"", f->name,
-                                     "\", got ", ValueTypeName(got)));
+        Fail(e->args[i]->pos,
+             StrCat("expected type ", ValueTypeName(want_t), " in call to function \"", f->name,
+                    "\", got ", ValueTypeName(got)));
       }
     }
     return e;
@@ -863,15 +1031,20 @@ void AppendUtf8(std::string& out, uint32_t r) {
 absl::StatusOr<int64_t> ParseDurationMs(std::string_view s) {
   if (s == "0") return 0;
   if (s.empty()) return absl::InvalidArgumentError("empty duration string");
-  static const std::pair<std::string_view, int64_t> kUnits[] = {
-      {"y", 365LL * 24 * 3600 * 1000}, {"w", 7LL * 24 * 3600 * 1000}, {"d", 24LL * 3600 * 1000},
-      {"h", 3600LL * 1000}, {"m", 60LL * 1000}, {"s", 1000}, {"ms", 1}};
+  static const std::pair<std::string_view, int64_t> kUnits[] = {{"y", 365LL * 24 * 3600 * 1000},
+                                                                {"w", 7LL * 24 * 3600 * 1000},
+                                                                {"d", 24LL * 3600 * 1000},
+                                                                {"h", 3600LL * 1000},
+                                                                {"m", 60LL * 1000},
+                                                                {"s", 1000},
+                                                                {"ms", 1}};
   size_t i = 0, unit = 0;
   int64_t total = 0;
   while (i < s.size()) {
     size_t j = i;
     while (j < s.size() && std::isdigit(static_cast<unsigned char>(s[j]))) j++;
-    if (j == i) return absl::InvalidArgumentError(StrCat("not a valid duration string: \"", s, "\""));
+    if (j == i)
+      return absl::InvalidArgumentError(StrCat("not a valid duration string: \"", s, "\""));
     size_t k = j;
     while (k < s.size() && std::isalpha(static_cast<unsigned char>(s[k]))) k++;
     std::string_view u = s.substr(j, k - j);
@@ -882,7 +1055,8 @@ absl::StatusOr<int64_t> ParseDurationMs(std::string_view s) {
         break;
       }
     }
-    if (!found) return absl::InvalidArgumentError(StrCat("not a valid duration string: \"", s, "\""));
+    if (!found)
+      return absl::InvalidArgumentError(StrCat("not a valid duration string: \"", s, "\""));
     int64_t n = std::strtoll(std::string(s.substr(i, j - i)).c_str(), nullptr, 10);
     total += n * kUnits[unit].second;
     unit++;
@@ -943,7 +1117,8 @@ bool ParseNumber(std::string_view s, double* out) {
     if (base == 16) return false;
   }
   for (char c : str) {
-    if (!(std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-')) {
+    if (!(std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == 'e' || c == 'E' ||
+          c == '+' || c == '-')) {
       return false;
     }
   }
@@ -968,14 +1143,30 @@ absl::StatusOr<std::string> Unquote(std::string_view s) {
     if (++i >= body.size()) return absl::InvalidArgumentError("invalid syntax");
     char e = body[i];
     switch (e) {
-      case 'a': out += '\a'; break;
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case 't': out += '\t'; break;
-      case 'v': out += '\v'; break;
-      case '\\': out += '\\'; break;
+      case 'a':
+        out += '\a';
+        break;
+      case 'b':
+        out += '\b';
+        break;
+      case 'f':
+        out += '\f';
+        break;
+      case 'n':
+        out += '\n';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case 't':
+        out += '\t';
+        break;
+      case 'v':
+        out += '\v';
+        break;
+      case '\\':
+        out += '\\';
+        break;
       case '\'':
       case '"':
         if (e != q) return absl::InvalidArgumentError("invalid syntax");
@@ -985,7 +1176,8 @@ absl::StatusOr<std::string> Unquote(std::string_view s) {
       case 'u':
       case 'U': {
         size_t n = e == 'x' ? 2 : e == 'u' ? 4 : 8;
-        if (i + n >= body.size() + 0 && i + n > body.size() - 1 + 1) return absl::InvalidArgumentError("invalid syntax");
+        if (i + n >= body.size() + 0 && i + n > body.size() - 1 + 1)
+          return absl::InvalidArgumentError("invalid syntax");
         uint32_t v = 0;
         for (size_t k = 1; k <= n; k++) {
           if (i + k >= body.size()) return absl::InvalidArgumentError("invalid syntax");
@@ -994,7 +1186,10 @@ absl::StatusOr<std::string> Unquote(std::string_view s) {
           v = v * 16 + h;
         }
         i += n;
-        if (e == 'x') out += static_cast<char>(v); else AppendUtf8(out, v);
+        if (e == 'x')
+          out += static_cast<char>(v);
+        else
+          AppendUtf8(out, v);
         break;
       }
       default:
@@ -1021,15 +1216,33 @@ std::string GoQuote(std::string_view s) {
   std::string out = "\"";
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\a': out += "\\a"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\v': out += "\\v"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\a':
+        out += "\\a";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\v':
+        out += "\\v";
+        break;
       default:
         if (c < 0x20 || c == 0x7f) {
           static const char* kHex = "0123456789abcdef";

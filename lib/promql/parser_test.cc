@@ -85,12 +85,18 @@ TEST(ParserTest, PrintsLikePrometheus) {
 TEST(ParserTest, ErrorsHavePositions) {
   EXPECT_EQ(Err("up{job=\"a\""), "1:11: parse error: unexpected end of input inside braces");
   EXPECT_EQ(Err("up{job~\"a\"}"), "1:7: parse error: unexpected character inside braces: '~'");
-  EXPECT_EQ(Err("{job=\"\"}"), "1:1: parse error: vector selector must contain at least one non-empty matcher");
+  EXPECT_EQ(Err("{job=\"\"}"),
+            "1:1: parse error: vector selector must contain at least one non-empty matcher");
   EXPECT_EQ(Err("1 > 2"), "1:3: parse error: comparisons between scalars must use BOOL modifier");
-  EXPECT_EQ(Err("rate(x)"), "1:6: parse error: expected type range vector in call to function \"rate\", got instant vector");
+  EXPECT_EQ(Err("rate(x)"),
+            "1:6: parse error: expected type range vector in call to function \"rate\", got "
+            "instant vector");
   EXPECT_EQ(Err("foo(x)"), "1:1: parse error: unknown function with name \"foo\"");
-  EXPECT_EQ(Err("sum(x[5m])"), "1:5: parse error: expected type instant vector in aggregation expression, got range vector");
-  EXPECT_EQ(Err("1 and x"), "1:1: parse error: set operator \"and\" not allowed in binary scalar expression");
+  EXPECT_EQ(
+      Err("sum(x[5m])"),
+      "1:5: parse error: expected type instant vector in aggregation expression, got range vector");
+  EXPECT_EQ(Err("1 and x"),
+            "1:1: parse error: set operator \"and\" not allowed in binary scalar expression");
   EXPECT_EQ(Err("a\n+ "), "2:3: parse error: unexpected end of input");
   EXPECT_FALSE(ParseExpr("x[5m][5m]").ok());
   EXPECT_FALSE(ParseExpr("a and on(x) group_left b").ok());
@@ -100,50 +106,38 @@ TEST(ParserTest, ErrorsHavePositions) {
 // Messages Debian's promtool 2.42 prints (`promtool check rules`) for the same inputs.
 TEST(ParserTest, ErrorsMatchPromtool242) {
   const std::pair<std::string_view, std::string_view> kCases[] = {
-      {"up{job=\"a\"",
-       "1:11: parse error: unexpected end of input inside braces"},
-      {"up{job~\"a\"}",
-       "1:7: parse error: unexpected character inside braces: '~'"},
+      {"up{job=\"a\"", "1:11: parse error: unexpected end of input inside braces"},
+      {"up{job~\"a\"}", "1:7: parse error: unexpected character inside braces: '~'"},
       {"{job=\"\"}",
        "1:1: parse error: vector selector must contain at least one non-empty matcher"},
-      {"1 > 2",
-       "1:3: parse error: comparisons between scalars must use BOOL modifier"},
-      {"x{a=~\"(\"}",
-       "1:3: parse error: error parsing regexp: missing closing ): `^(?:()$`"},
+      {"1 > 2", "1:3: parse error: comparisons between scalars must use BOOL modifier"},
+      {"x{a=~\"(\"}", "1:3: parse error: error parsing regexp: missing closing ): `^(?:()$`"},
       {"rate(x)",
-       "1:6: parse error: expected type range vector in call to function \"rate\", got instant vector"},
-      {"foo(x)",
-       "1:1: parse error: unknown function with name \"foo\""},
+       "1:6: parse error: expected type range vector in call to function \"rate\", got instant "
+       "vector"},
+      {"foo(x)", "1:1: parse error: unknown function with name \"foo\""},
       {"sum(x[5m])",
-       "1:5: parse error: expected type instant vector in aggregation expression, got range vector"},
-      {"1 and x",
-       "1:1: parse error: set operator \"and\" not allowed in binary scalar expression"},
+       "1:5: parse error: expected type instant vector in aggregation expression, got range "
+       "vector"},
+      {"1 and x", "1:1: parse error: set operator \"and\" not allowed in binary scalar expression"},
       {"sum(x) offset 5m",
-       "1:1: parse error: offset modifier must be preceded by an instant vector selector or range vector selector or a subquery"},
-      {"x[5m][5m]",
-       "1:6: parse error: ranges only allowed for vector selectors"},
-      {"a and on(x) group_left b",
-       "1:1: parse error: no grouping allowed for \"and\" operation"},
-      {"rate(x[5m]",
-       "1:11: parse error: unclosed left parenthesis"},
-      {"x offset 5",
-       "1:10: parse error: unexpected number \"5\" in offset, expected duration"},
-      {"x @ foo",
-       "1:5: parse error: unexpected identifier \"foo\" in @, expected timestamp"},
-      {"sum by (a) (x) by (b)",
-       "1:16: parse error: unexpected <by>"},
+       "1:1: parse error: offset modifier must be preceded by an instant vector selector or range "
+       "vector selector or a subquery"},
+      {"x[5m][5m]", "1:6: parse error: ranges only allowed for vector selectors"},
+      {"a and on(x) group_left b", "1:1: parse error: no grouping allowed for \"and\" operation"},
+      {"rate(x[5m]", "1:11: parse error: unclosed left parenthesis"},
+      {"x offset 5", "1:10: parse error: unexpected number \"5\" in offset, expected duration"},
+      {"x @ foo", "1:5: parse error: unexpected identifier \"foo\" in @, expected timestamp"},
+      {"sum by (a) (x) by (b)", "1:16: parse error: unexpected <by>"},
       {"topk(x)",
-       "1:1: parse error: wrong number of arguments for aggregate expression provided, expected 2, got 1"},
-      {"x[5m:1m:1m]",
-       "1:8: parse error: unexpected colon ':'"},
+       "1:1: parse error: wrong number of arguments for aggregate expression provided, expected 2, "
+       "got 1"},
+      {"x[5m:1m:1m]", "1:8: parse error: unexpected colon ':'"},
       {"1 + \"a\"",
        "1:5: parse error: binary expression must contain only scalar and instant vector types"},
-      {"x +",
-       "1:4: parse error: unexpected end of input"},
-      {"(x",
-       "1:3: parse error: unclosed left parenthesis"},
-      {"x)",
-       "1:3: parse error: unexpected right parenthesis ')'"},
+      {"x +", "1:4: parse error: unexpected end of input"},
+      {"(x", "1:3: parse error: unclosed left parenthesis"},
+      {"x)", "1:3: parse error: unexpected right parenthesis ')'"},
       {"label_replace(x, \"a\")",
        "1:1: parse error: expected 5 argument(s) in call to \"label_replace\", got 2"},
       {"x{a=\"b\"}[5m] offset 1m offset 2m",
@@ -153,38 +147,34 @@ TEST(ParserTest, ErrorsMatchPromtool242) {
       {"quantile(\"a\", x)",
        "1:10: parse error: expected type scalar in aggregation parameter, got string"},
       {"-\"a\"",
-       "1:1: parse error: unary expression only allowed on expressions of type scalar or instant vector, got \"string\""},
-      {"x[5x]",
-       "1:3: parse error: bad duration syntax: \"5\""},
-      {"a bool == b",
-       "1:3: parse error: unexpected <bool>"},
-      {"abs(x, y)",
-       "1:1: parse error: expected 1 argument(s) in call to \"abs\", got 2"},
-      {"round()",
-       "1:1: parse error: expected at least 1 argument(s) in call to \"round\", got 0"},
+       "1:1: parse error: unary expression only allowed on expressions of type scalar or instant "
+       "vector, got \"string\""},
+      {"x[5x]", "1:3: parse error: bad duration syntax: \"5\""},
+      {"a bool == b", "1:3: parse error: unexpected <bool>"},
+      {"abs(x, y)", "1:1: parse error: expected 1 argument(s) in call to \"abs\", got 2"},
+      {"round()", "1:1: parse error: expected at least 1 argument(s) in call to \"round\", got 0"},
       {"histogram_quantile(x, 0.5)",
-       "1:20: parse error: expected type scalar in call to function \"histogram_quantile\", got instant vector"},
+       "1:20: parse error: expected type scalar in call to function \"histogram_quantile\", got "
+       "instant vector"},
       {"sum(x) by (1)",
        "1:12: parse error: unexpected number \"1\" in grouping opts, expected label"},
-      {"@ 10",
-       "1:1: parse error: unexpected \"<Item 57385>\" <op:@>"},
-      {"x @ 10 @ 20",
-       "1:1: parse error: @ <timestamp> may not be set multiple times"},
+      {"@ 10", "1:1: parse error: unexpected \"<Item 57385>\" <op:@>"},
+      {"x @ 10 @ 20", "1:1: parse error: @ <timestamp> may not be set multiple times"},
       {"1e",
-       "1:1: parse error: error parsing number: strconv.ParseFloat: parsing \"1e\": invalid syntax"},
+       "1:1: parse error: error parsing number: strconv.ParseFloat: parsing \"1e\": invalid "
+       "syntax"},
       {"0x",
-       "1:1: parse error: error parsing number: strconv.ParseFloat: parsing \"0x\": invalid syntax"},
-      {"\"abc",
-       "1:1: parse error: unterminated quoted string"},
-      {"x unless group_right y",
-       "1:10: parse error: unexpected <group_right>"},
+       "1:1: parse error: error parsing number: strconv.ParseFloat: parsing \"0x\": invalid "
+       "syntax"},
+      {"\"abc", "1:1: parse error: unterminated quoted string"},
+      {"x unless group_right y", "1:10: parse error: unexpected <group_right>"},
       {"a + on(x) group_left(x) b",
        "1:3: parse error: label \"x\" must not occur in ON and GROUP clause at once"},
-      {"vector(1)[5m]",
-       "1:10: parse error: ranges only allowed for vector selectors"},
+      {"vector(1)[5m]", "1:10: parse error: ranges only allowed for vector selectors"},
   };
   for (const auto& [in, want] : kCases) EXPECT_EQ(Err(in), want) << in;
-  for (std::string_view ok : {"a == bool b", "x[1y2d]", "x{}", "x{a!~\"\"}"}) EXPECT_TRUE(ParseExpr(ok).ok()) << ok;
+  for (std::string_view ok : {"a == bool b", "x[1y2d]", "x{}", "x{a!~\"\"}"})
+    EXPECT_TRUE(ParseExpr(ok).ok()) << ok;
 }
 
 TEST(ParserTest, DeepNestingIsAnErrorNotACrash) {
@@ -198,11 +188,14 @@ TEST(ParserTest, DeepNestingIsAnErrorNotACrash) {
 TEST(ParserTest, RolloutRuleExpressions) {
   // examples/phase5/rules/alerts_phase5_rates.yml
   for (std::string_view q : {
-           "histogram_quantile(0.95, sum by (le) (rate(hybrid_rag_retrieval_latency_seconds_bucket[5m]))) > 0.1",
+           "histogram_quantile(0.95, sum by (le) "
+           "(rate(hybrid_rag_retrieval_latency_seconds_bucket[5m]))) > 0.1",
            "sum(rate(redis_cache_hits_total[5m])) / (sum(rate(redis_cache_hits_total[5m])) + "
            "sum(rate(redis_cache_misses_total[5m]))) < 0.7",
-           "sum(rate(hybrid_rag_errors_total[5m])) / sum(rate(hybrid_rag_queries_total[5m])) > 0.001",
-           "sum(rate(llm_input_tokens_total[5m])) > 2 * sum(rate(llm_input_tokens_total[1h] offset 1h))",
+           "sum(rate(hybrid_rag_errors_total[5m])) / sum(rate(hybrid_rag_queries_total[5m])) > "
+           "0.001",
+           "sum(rate(llm_input_tokens_total[5m])) > 2 * sum(rate(llm_input_tokens_total[1h] offset "
+           "1h))",
        }) {
     std::string printed = RoundTrip(q);
     EXPECT_EQ(RoundTrip(printed), printed) << q;  // String() output parses back to itself
@@ -213,12 +206,15 @@ TEST(ParserTest, RolloutRuleExpressions) {
 
 TEST(ParserTest, EveryPrefixOfAQueryIsAnsweredWithoutCrashing) {
   const std::string q =
-      "sum by (job) (rate(http_requests_total{code=~\"5..\", job!=\"x\"}[5m] offset -1m @ 100)) / on(job) "
-      "group_left(team) max_over_time(up[10m:30s] @ end()) > bool 0x1F ^ -Inf unless count_values('v', x)";
+      "sum by (job) (rate(http_requests_total{code=~\"5..\", job!=\"x\"}[5m] offset -1m @ 100)) / "
+      "on(job) "
+      "group_left(team) max_over_time(up[10m:30s] @ end()) > bool 0x1F ^ -Inf unless "
+      "count_values('v', x)";
   ASSERT_TRUE(ParseExpr(q).ok()) << ParseExpr(q).status();
   for (size_t n = 0; n < q.size(); n++) {
     auto e = ParseExpr(q.substr(0, n));
-    if (!e.ok()) EXPECT_NE(std::string(e.status().message()).find("parse error"), std::string::npos);
+    if (!e.ok())
+      EXPECT_NE(std::string(e.status().message()).find("parse error"), std::string::npos);
   }
 }
 

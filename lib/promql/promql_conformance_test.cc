@@ -43,14 +43,17 @@ std::string Trim(std::string_view s) {
 }
 
 // Parses `name{a="b", ...}` at the start of `s`; returns the rest.
-bool ParseMetric(std::string_view s, labels::Labels* out, std::string_view* rest, std::string* err) {
+bool ParseMetric(std::string_view s, labels::Labels* out, std::string_view* rest,
+                 std::string* err) {
   size_t i = 0;
   std::vector<labels::Label> ls;
   if (!s.empty() && std::isdigit(static_cast<unsigned char>(s[0]))) {
     *err = "metric names do not start with a digit";
     return false;
   }
-  while (i < s.size() && (std::isalnum(static_cast<unsigned char>(s[i])) || s[i] == '_' || s[i] == ':')) i++;
+  while (i < s.size() &&
+         (std::isalnum(static_cast<unsigned char>(s[i])) || s[i] == '_' || s[i] == ':'))
+    i++;
   if (i > 0) ls.push_back({"__name__", std::string(s.substr(0, i))});
   if (i < s.size() && s[i] == '{') {
     i++;
@@ -142,7 +145,8 @@ bool ParseValues(std::string_view s, std::vector<SeqValue>* out, std::string* er
     }
     double a, b = 0;
     if (split != std::string::npos) {
-      if (times < 0 || !ParseNumber(base.substr(0, split), &a) || !ParseNumber(base.substr(split), &b)) {
+      if (times < 0 || !ParseNumber(base.substr(0, split), &a) ||
+          !ParseNumber(base.substr(split), &b)) {
         *err = StrCat("bad series value ", tok);
         return false;
       }
@@ -180,9 +184,9 @@ bool AlmostEqual(double a, double b) {
 // Functions whose result depends on the evaluation time itself (promql.AtModifierUnsafeFunctions).
 bool AtModifierUnsafe(const Expr& e) {
   if (e.kind == Expr::Kind::kCall) {
-    static const std::set<std::string_view> kUnsafe = {"days_in_month", "day_of_month", "day_of_week",
-                                                       "day_of_year", "hour", "minute", "month", "year",
-                                                       "predict_linear", "time", "timestamp"};
+    static const std::set<std::string_view> kUnsafe = {
+        "days_in_month", "day_of_month", "day_of_week",    "day_of_year", "hour",     "minute",
+        "month",         "year",         "predict_linear", "time",        "timestamp"};
     if (kUnsafe.count(e.func->name)) return true;
     for (const auto& a : e.args) {
       if (AtModifierUnsafe(*a)) return true;
@@ -204,15 +208,19 @@ void SetAt(Expr& e, int64_t t) {
         e.at_ms = t;
       }
       return;
-    case Expr::Kind::kMatrixSelector: SetAt(*e.lhs, t); return;
-    default: break;
+    case Expr::Kind::kMatrixSelector:
+      SetAt(*e.lhs, t);
+      return;
+    default:
+      break;
   }
   for (auto& a : e.args) SetAt(*a, t);
   if (e.lhs) SetAt(*e.lhs, t);
   if (e.rhs) SetAt(*e.rhs, t);
 }
 
-std::vector<std::pair<std::string, int64_t>> AtModifierVariants(const std::string& text, int64_t ts) {
+std::vector<std::pair<std::string, int64_t>> AtModifierVariants(const std::string& text,
+                                                                int64_t ts) {
   auto e = ParseExpr(text);
   if (!e.ok() || AtModifierUnsafe(**e)) return {};
   SetAt(**e, ts);
@@ -225,7 +233,7 @@ std::vector<std::pair<std::string, int64_t>> AtModifierVariants(const std::strin
 }
 
 struct CaseResult {
-  std::string id;  // file:line
+  std::string id;     // file:line
   std::string error;  // empty when passed
 };
 
@@ -262,7 +270,8 @@ class ScriptRunner {
         }
         for (const auto& [metric, vals] : defs) {
           for (size_t k = 0; err.empty() && k < vals.size(); k++) {
-            if (!vals[k].omitted) head_->Append(metric, static_cast<int64_t>(k) * *interval, vals[k].v);
+            if (!vals[k].omitted)
+              head_->Append(metric, static_cast<int64_t>(k) * *interval, vals[k].v);
           }
         }
         if (!err.empty()) results.push_back({id, StrCat("load: ", err)});
@@ -326,7 +335,8 @@ class ScriptRunner {
       std::string_view rest;
       std::string err;
       std::vector<SeqValue> vals;
-      if (ParseMetric(expected[k], &m, &rest, &err) && ParseValues(rest, &vals, &err) && !vals.empty()) {
+      if (ParseMetric(expected[k], &m, &rest, &err) && ParseValues(rest, &vals, &err) &&
+          !vals.empty()) {
         exp[m] = Exp{m, vals[0].v, k + 1};
         continue;
       }
@@ -338,42 +348,47 @@ class ScriptRunner {
       return StrCat("bad expected line: ", expected[k]);
     }
     auto compare = [&](const Value& res) -> std::string {
-    switch (res.type) {
-      case ValueType::kScalar:
-        // promtool shows a scalar as a {} sample; accepted only for VIGIL_PROMQL_TEST_DIR corpora.
-        if (!exp_scalar && (g_exact || getenv("VIGIL_PROMQL_TEST_DIR") != nullptr) && exp.size() == 1 &&
-            exp.begin()->first.empty()) {
-          exp_scalar = exp.begin()->second.v;
-        }
-        if (!exp_scalar) return "got a scalar, expected series";
-        if (!AlmostEqual(*exp_scalar, res.scalar)) {
-          return StrCat("expected scalar ", FormatFloatG(*exp_scalar), " but got ", FormatFloatG(res.scalar));
-        }
-        return "";
-      case ValueType::kVector: {
-        std::set<labels::Labels> seen;
-        for (size_t pos = 0; pos < res.vector.size(); pos++) {
-          const Sample& s = res.vector[pos];
-          auto it = exp.find(s.metric);
-          if (it == exp.end()) return StrCat("unexpected metric ", s.metric.ToString(), " in result");
-          if (ordered && it->second.pos != pos + 1) {
-            return StrCat("expected metric ", s.metric.ToString(), " at position ", it->second.pos, " but was at ",
-                          pos + 1);
+      switch (res.type) {
+        case ValueType::kScalar:
+          // promtool shows a scalar as a {} sample; accepted only for VIGIL_PROMQL_TEST_DIR
+          // corpora.
+          if (!exp_scalar && (g_exact || getenv("VIGIL_PROMQL_TEST_DIR") != nullptr) &&
+              exp.size() == 1 && exp.begin()->first.empty()) {
+            exp_scalar = exp.begin()->second.v;
           }
-          if (!AlmostEqual(it->second.v, s.value)) {
-            return StrCat("expected ", FormatFloatG(it->second.v), " for ", s.metric.ToString(), " but got ",
-                          FormatFloatG(s.value));
+          if (!exp_scalar) return "got a scalar, expected series";
+          if (!AlmostEqual(*exp_scalar, res.scalar)) {
+            return StrCat("expected scalar ", FormatFloatG(*exp_scalar), " but got ",
+                          FormatFloatG(res.scalar));
           }
-          seen.insert(s.metric);
+          return "";
+        case ValueType::kVector: {
+          std::set<labels::Labels> seen;
+          for (size_t pos = 0; pos < res.vector.size(); pos++) {
+            const Sample& s = res.vector[pos];
+            auto it = exp.find(s.metric);
+            if (it == exp.end())
+              return StrCat("unexpected metric ", s.metric.ToString(), " in result");
+            if (ordered && it->second.pos != pos + 1) {
+              return StrCat("expected metric ", s.metric.ToString(), " at position ",
+                            it->second.pos, " but was at ", pos + 1);
+            }
+            if (!AlmostEqual(it->second.v, s.value)) {
+              return StrCat("expected ", FormatFloatG(it->second.v), " for ", s.metric.ToString(),
+                            " but got ", FormatFloatG(s.value));
+            }
+            seen.insert(s.metric);
+          }
+          for (const auto& [m, e] : exp) {
+            if (!seen.count(m)) return StrCat("expected metric ", m.ToString(), " not found");
+          }
+          return "";
         }
-        for (const auto& [m, e] : exp) {
-          if (!seen.count(m)) return StrCat("expected metric ", m.ToString(), " not found");
-        }
-        return "";
+        case ValueType::kMatrix:
+          return "received range result on instant evaluation";
+        default:
+          return "received a string result";
       }
-      case ValueType::kMatrix: return "received range result on instant evaluation";
-      default: return "received a string result";
-    }
     };
 
     // Like promql/test.go: the instant query, then the same query in range mode (checked
@@ -448,10 +463,12 @@ void RunCorpus(const std::string& dir, const std::map<std::string, std::string>&
     }
   }
   for (const auto& [id, reason] : known) {
-    EXPECT_TRUE(failed.count(id)) << id << " now passes (or no longer exists): remove it from " << kKnownFailures;
+    EXPECT_TRUE(failed.count(id)) << id << " now passes (or no longer exists): remove it from "
+                                  << kKnownFailures;
   }
-  printf("[conformance] %s: %d/%d cases pass (%zu known failures); %zu extra @-modifier evaluations\n",
-         dir.c_str(), passed, total, failed.size(), at_variants);
+  printf(
+      "[conformance] %s: %d/%d cases pass (%zu known failures); %zu extra @-modifier evaluations\n",
+      dir.c_str(), passed, total, failed.size(), at_variants);
 }
 
 // VIGIL_PROMQL_TEST_DIR=<dir> runs another folder of promqltest scripts instead; then
