@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "lib/service/flags.h"
+#include "tools/vigil/check_notifier.h"
 #include "tools/vigil/status.h"
 #include "tools/vigil/tap.h"
 #include "tools/vigil/up.h"
@@ -32,11 +33,16 @@ int main(int argc, char** argv) {
   CLI::App* status_cmd = vigil::cli::AddStatusCommand(app, &status);
   vigil::cli::TapOptions tap;
   CLI::App* tap_cmd = vigil::cli::AddTapCommand(app, &tap);
+  CLI::App* check_cmd = app.add_subcommand("check", "Validate configuration files");
+  check_cmd->require_subcommand(1);
+  vigil::cli::CheckNotifierOptions check_notifier;
+  CLI::App* check_notifier_cmd = vigil::cli::AddCheckNotifierCommand(*check_cmd, &check_notifier);
 
   // --help: 0; bad flags or no subcommand: 2 (CLI11's own codes are not a contract).
   if (int rc = vigil::service::ParseFlags(app, argc, argv); rc >= 0) return rc == 0 ? 0 : 2;
   if (*up_cmd) return vigil::cli::RunUp(up);
   if (*status_cmd) return vigil::cli::RunStatus(status);
   if (*tap_cmd) return vigil::cli::RunTap(tap);
+  if (*check_notifier_cmd) return vigil::cli::RunCheckNotifier(check_notifier);
   return 2;
 }

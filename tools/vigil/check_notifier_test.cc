@@ -1,0 +1,117 @@
+#include "tools/vigil/check_notifier.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace vigil::cli {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
+
+class CheckNotifierTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/vigil-check-notifier-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { std::system(("rm -rf '" + dir_ + "'").c_str()); }
+
+  std::string Write(const std::string& name, const std::string& text) {
+    std::string path = dir_ + "/" + name;
+    std::ofstream(path) << text;
+    return path;
+  }
+  int Check(std::vector<std::string> files) {
+    out_.str("");
+    err_.str("");
+    return CheckNotifierConfigs(files, out_, err_);
+  }
+
+  std::string dir_;
+  std::ostringstream out_, err_;
+};
+
+constexpr char kGood[] =
+    "route:\n"
+    "  receiver: team\n"
+    "  routes:\n"
+    "    - receiver: pager\n"
+    "      matchers: [severity=\"critical\"]\n"
+    "receivers:\n"
+    "  - name: team\n"
+    "    webhook_configs: [{url: 'http://127.0.0.1:9/hook'}]\n"
+    "  - name: pager\n"
+    "inhibit_rules:\n"
+    "  - source_matchers: [severity=critical]\n"
+    "    target_matchers: [severity=warning]\n"
+    "    equal: [cluster]\n";
+
+// An undefined receiver on line 4 (Alertmanager: `undefined receiver "nobody" used in route`).
+constexpr char kUndefinedReceiver[] =
+    "route:\n"
+    "  receiver: team\n"
+    "  routes:\n"
+    "    - receiver: nobody\n"
+    "receivers:\n"
+    "  - name: team\n";
+
+TEST_F(CheckNotifierTest, ValidFilePrintsAmtoolSummary) {
+  std::string good = Write("good.yml", kGood);
+  EXPECT_EQ(Check({good}), 0);
+  EXPECT_EQ(out_.str(), "Checking '" + good +
+                            "'  SUCCESS\nFound:\n - global config\n - route\n"
+                            " - 1 inhibit rules\n - 2 receivers\n - 0 templates\n\n");
+  EXPECT_EQ(err_.str(), "");
+}
+
+TEST_F(CheckNotifierTest, InvalidFileFailsWithFileLineCol) {
+  std::string good = Write("good.yml", kGood);
+  std::string bad = Write("bad.yml", kUndefinedReceiver);
+  std::string syntax = Write("syntax.yml", "route:\n  receiver: [oops\n");
+  std::string missing = dir_ + "/missing.yml";
+  EXPECT_EQ(Check({good, bad, syntax, missing}), 1);
+  std::string out = out_.str();
+  EXPECT_THAT(out, HasSubstr("Checking '" + good + "'  SUCCESS\n"));
+  EXPECT_THAT(out, HasSubstr("Checking '" + bad + "'  FAILED: " + bad + ":4:"));
+  EXPECT_THAT(out, HasSubstr("nobody"));
+  EXPECT_THAT(out, HasSubstr("Checking '" + syntax + "'  FAILED: " + syntax + ":"));
+  EXPECT_THAT(out, HasSubstr("Checking '" + missing + "'  FAILED: "));
+  EXPECT_EQ(err_.str(), "vigil: error: failed to validate 3 file(s)\n");
+}
+
+// The same files through Debian's amtool (when installed): the same verdicts, and for a
+// valid file the same output.
+TEST_F(CheckNotifierTest, AgreesWithAmtool) {
+  if (access("/usr/bin/amtool", X_OK) != 0) GTEST_SKIP() << "amtool not installed";
+  auto amtool = [](const std::string& file) {
+    std::string out;
+    FILE* p = popen(("/usr/bin/amtool check-config '" + file + "' 2>/dev/null").c_str(), "r");
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
+    int rc = pclose(p);
+    return std::make_pair(WEXITSTATUS(rc), out);
+  };
+  std::string good = Write("good.yml", kGood);
+  auto [good_rc, good_out] = amtool(good);
+  EXPECT_EQ(Check({good}), good_rc);
+  EXPECT_EQ(out_.str(), good_out);
+
+  std::string bad = Write("bad.yml", kUndefinedReceiver);
+  auto [bad_rc, bad_out] = amtool(bad);
+  EXPECT_EQ(bad_rc, 1) << bad_out;
+  EXPECT_EQ(Check({bad}), 1);
+  EXPECT_THAT(bad_out, HasSubstr("Checking '" + bad + "'  FAILED: "));
+  EXPECT_THAT(out_.str(), HasSubstr("Checking '" + bad + "'  FAILED: "));
+}
+
+}  // namespace
+}  // namespace vigil::cli
