@@ -1259,6 +1259,41 @@ class Evaluator {
 
 }  // namespace
 
+int64_t MaxLookbehindMs(const Expr& e, const QueryOptions& opts) {
+  int64_t own = 0;
+  switch (e.kind) {
+    case Expr::Kind::kVectorSelector:
+      if (e.at == AtKind::kNone) own = opts.lookback_ms + e.offset_ms;
+      break;
+    case Expr::Kind::kMatrixSelector:
+      if (e.lhs->at == AtKind::kNone) own = e.range_ms + e.lhs->offset_ms;
+      return std::max<int64_t>(own, 0);
+    case Expr::Kind::kSubquery:
+      if (e.at == AtKind::kNone) own = e.range_ms + e.offset_ms + MaxLookbehindMs(*e.lhs, opts);
+      return std::max<int64_t>(own, 0);
+    default:
+      break;
+  }
+  for (const Expr* c : {e.lhs.get(), e.rhs.get()}) {
+    if (c != nullptr) own = std::max(own, MaxLookbehindMs(*c, opts));
+  }
+  for (const auto& a : e.args) own = std::max(own, MaxLookbehindMs(*a, opts));
+  return std::max<int64_t>(own, 0);
+}
+
+bool UsesAt(const Expr& e) {
+  if ((e.kind == Expr::Kind::kVectorSelector || e.kind == Expr::Kind::kSubquery) &&
+      e.at != AtKind::kNone)
+    return true;
+  for (const Expr* c : {e.lhs.get(), e.rhs.get()}) {
+    if (c != nullptr && UsesAt(*c)) return true;
+  }
+  for (const auto& a : e.args) {
+    if (UsesAt(*a)) return true;
+  }
+  return false;
+}
+
 absl::StatusOr<Value> Query(const Expr& expr, const Queryable& q, TimestampMs t,
                             const QueryOptions& opts) {
   try {

@@ -74,6 +74,13 @@ struct QueryOptions {
   int64_t max_samples = 50'000'000;
 };
 
+// How far before the evaluation time `expr` reads samples: the longest range + offset
+// (+ lookback for instant selectors, + inner reach for subqueries) of any selector; never
+// negative. Selectors pinned with `@` read at fixed times and are reported by UsesAt()
+// instead. The evaluator keeps at least this much history per rule.
+int64_t MaxLookbehindMs(const Expr& expr, const QueryOptions& opts = {});
+bool UsesAt(const Expr& expr);
+
 // An instant query at `t` (Prometheus's engine.NewInstantQuery): any value type.
 absl::StatusOr<Value> Query(const Expr& expr, const Queryable& q, TimestampMs t,
                             const QueryOptions& opts = {});

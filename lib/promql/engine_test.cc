@@ -142,6 +142,26 @@ TEST(EngineTest, DateFunctionsOnOddInputsDoNotCrash) {
   EXPECT_EQ(Query(**e, st, 0)->vector[0].value, 0);
 }
 
+TEST(EngineTest, LookbehindTellsHowMuchHistoryAQueryReads) {
+  auto lb = [](std::string_view q) {
+    auto e = ParseExpr(q);
+    EXPECT_TRUE(e.ok()) << e.status();
+    return MaxLookbehindMs(**e) / 60'000;  // minutes
+  };
+  EXPECT_EQ(lb("up == 0"), 5);  // lookback
+  EXPECT_EQ(lb("rate(x[2m])"), 2);
+  EXPECT_EQ(lb("sum(rate(x[5m])) > 2 * sum(rate(x[1h] offset 1h))"), 120);
+  EXPECT_EQ(lb("max_over_time(rate(x[5m])[30m:1m])"), 35);
+  EXPECT_EQ(lb("x offset -10m"), 0);
+  EXPECT_EQ(lb("histogram_quantile(0.9, sum by (le) (rate(x_bucket[10m])))"), 10);
+  EXPECT_EQ(lb("1 + 2"), 0);
+  auto e = ParseExpr("rate(x[5m] @ 100) + y");
+  EXPECT_TRUE(UsesAt(**e));
+  EXPECT_EQ(MaxLookbehindMs(**e),
+            5 * 60'000);  // y's lookback; the pinned selector is reported by UsesAt
+  EXPECT_FALSE(UsesAt(**ParseExpr("rate(x[5m])")));
+}
+
 TEST(EngineTest, RunawayQueriesHitTheSampleLimit) {
   FakeStorage st;
   st.Add(labels::Labels({{"__name__", "x"}}), {{0, 1}});
