@@ -80,6 +80,9 @@ TEST(ParserTest, PrintsLikePrometheus) {
   EXPECT_EQ(RoundTrip("count_values(\"v\", x)"), "count_values(\"v\", x)");
   EXPECT_EQ(RoundTrip("-x"), "-x");
   EXPECT_EQ(RoundTrip("(1 + 2) * 3"), "(1 + 2) * 3");
+  EXPECT_EQ(RoundTrip("max_over_time(job:rate5m:sum[10m:1m])"), "max_over_time(job:rate5m:sum[10m:1m])");
+  EXPECT_EQ(RoundTrip("SUM(x) BY (a) AND ON(a) y"), "sum by(a) (x) and on(a) y");
+  EXPECT_EQ(RoundTrip("x{a=\"\\u00e9\\x41\\101\"}"), "x{a=\"éAA\"}");
 }
 
 TEST(ParserTest, ErrorsHavePositions) {
