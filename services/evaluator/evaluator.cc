@@ -45,6 +45,13 @@ absl::Status Evaluator::LoadRules(const promconfig::PrometheusConfig& cfg, Times
                                                       cfg.global.external_labels));
     }
   }
+  int64_t longest = promql::kLookbackDeltaMs;
+  for (const auto& g : groups) {
+    for (size_t i = 0; i < g->size(); ++i) {
+      longest = std::max(longest, promql::MaxLookbehindMs(*g->rule(i).expr));
+    }
+  }
+  retention_ms_ = longest + kRetentionMarginMs;
   groups_ = std::move(groups);
   external_labels_ = cfg.global.external_labels;
   next_eval_.clear();
@@ -106,7 +113,7 @@ TickOutput Evaluator::Tick(TimestampMs now) {
     next_eval_[i] = g.NextEvaluation(now);
   }
   out.recorded = recorded.Take();
-  head_.Truncate(now - promql::kLookbackDeltaMs - kRetentionMarginMs);
+  head_.Truncate(now - retention_ms_);
   return out;
 }
 

@@ -54,6 +54,9 @@ class Evaluator {
   const std::vector<std::unique_ptr<rules::Group>>& groups() const { return groups_; }
   const tsdb::Head& head() const { return head_; }
   size_t rule_count() const;
+  // How much history the head keeps: the longest window any loaded rule reads (range,
+  // offset and the 5-minute lookback included) plus a margin.
+  int64_t retention_ms() const { return retention_ms_; }
 
  private:
   v1::AlertEvent ToEvent(const rules::Group& g, size_t rule, const rules::Alert& a,
@@ -64,6 +67,7 @@ class Evaluator {
   tsdb::Head head_;
   std::vector<std::unique_ptr<rules::Group>> groups_;
   std::vector<TimestampMs> next_eval_;
+  int64_t retention_ms_ = 0;
 };
 
 }  // namespace vigil::evaluator

@@ -81,6 +81,21 @@ TEST_F(EvaluatorTest, FiresAfterForAndResolves) {
   EXPECT_GT(events[0].resolved_at_ms(), 0);
 }
 
+TEST_F(EvaluatorTest, RetentionCoversTheLongestWindowARuleReads) {
+  Evaluator e(EvaluatorOptions{});
+  ASSERT_TRUE(e.LoadRules(Config(), 0).ok());
+  EXPECT_EQ(e.retention_ms(), 5 * 60'000 + 60'000);  // lookback + margin
+  Write("rules.yml",
+        "groups:\n  - name: g\n    rules:\n      - alert: Spike\n"
+        "        expr: rate(x[1h] offset 1h) > 2 * rate(x[5m])\n");
+  ASSERT_TRUE(e.LoadRules(Config(), 0).ok());
+  EXPECT_GE(e.retention_ms(), 2 * 3'600'000);
+  // Samples two hours old are still there for the rule to read.
+  e.OnSamples({codec::DecodedSeries{labels::Labels({{"__name__", "x"}}), {{0, 1}}}});
+  e.Tick(2 * 3'600'000);
+  EXPECT_EQ(e.head().num_samples(), 1u);
+}
+
 TEST_F(EvaluatorTest, BadRuleFileKeepsOldRules) {
   Evaluator e(EvaluatorOptions{});
   ASSERT_TRUE(e.LoadRules(Config(), 0).ok());
