@@ -2,7 +2,10 @@
 // on the body bench_static_targets serves (parse, target labels, staleness, batch), and the
 // serialization the publisher does. Prints ns per sample.
 //
-//   build/bin/bench_scrape_manager [SERIES] [SCRAPES]
+//   build/bin/bench_scrape_manager [SERIES] [SCRAPES] [TARGETS]
+//
+// With several targets the scrapes go round-robin, as in the collector, so each target's
+// cache is cold in the CPU caches when its turn comes.
 
 #include <chrono>
 #include <cstdio>
@@ -43,10 +46,13 @@ std::string Body(int series, uint64_t tick) {
 int main(int argc, char** argv) {
   int series = argc > 1 ? std::atoi(argv[1]) : 5000;
   int scrapes = argc > 2 ? std::atoi(argv[2]) : 200;
+  int targets = argc > 3 ? std::atoi(argv[3]) : 1;
+  std::string list;
+  for (int i = 0; i < targets; ++i) list += (i ? ",'127.0.0.1:" : "'127.0.0.1:") + std::to_string(i + 1) + "'";
   auto cfg = vigil::promconfig::ParsePrometheusConfig(
       "bench.yml",
       "global: {scrape_interval: 1s, scrape_timeout: 1s}\n"
-      "scrape_configs:\n  - job_name: bench\n    static_configs: [{targets: ['127.0.0.1:1']}]\n");
+      "scrape_configs:\n  - job_name: bench\n    static_configs: [{targets: [" + list + "]}]\n");
   if (!cfg.ok()) {
     std::fprintf(stderr, "%s\n", std::string(cfg.status().message()).c_str());
     return 1;
@@ -58,31 +64,30 @@ int main(int argc, char** argv) {
   using Clock = std::chrono::steady_clock;
   Clock::duration scrape_time{}, serialize_time{};
   size_t bytes = 0;
-  for (int i = 0; i < scrapes; ++i) {
-    auto due = m.TakeDue(1'000'000'000 + i * 1000);
-    if (due.empty()) {
-      m.ScheduleNow("", "", 0);
-      due = m.TakeDue(1'000'000'000 + i * 1000);
-    }
-    vigil::collector::ScrapeResult r{bodies[i % bodies.size()], "", 0.01, "text/plain; version=0.0.4"};
+  int warm = 2 * targets;  // the first scrape of each target creates its series
+  for (int i = 0; i < scrapes + warm; ++i) {
+    vigil::TimestampMs now = 1'000'000'000 + static_cast<vigil::TimestampMs>(i) * 1000;
+    std::string key = m.targets()[static_cast<size_t>(i % targets)].key;
+    vigil::collector::ScrapeResult r{bodies[static_cast<size_t>(i) % bodies.size()], "", 0.01,
+                                     "text/plain; version=0.0.4"};
     auto t0 = Clock::now();
-    auto batch = m.OnScrapeDone(due[0].target_key, 1'000'000'000 + i * 1000, r);
+    const vigil::v1::SampleBatch* batch = m.OnScrapeDone(key, now, r);
     auto t1 = Clock::now();
     std::string out = batch->SerializeAsString();
     auto t2 = Clock::now();
-    bytes += out.size();
-    if (i >= 2) {  // the first scrapes create the series
+    if (i >= warm) {
+      bytes += out.size();
       scrape_time += t1 - t0;
       serialize_time += t2 - t1;
     }
   }
-  double n = static_cast<double>(series) * (scrapes - 2);
+  double n = static_cast<double>(series) * scrapes;
   auto ns = [&](Clock::duration d) {
     return static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count()) / n;
   };
-  std::printf("%d series x %d scrapes: OnScrapeDone %.0f ns/sample, serialize %.0f ns/sample, "
+  std::printf("%d targets, %d series x %d scrapes: OnScrapeDone %.0f ns/sample, serialize %.0f ns/sample, "
               "%.1f bytes/sample\n",
-              series, scrapes, ns(scrape_time), ns(serialize_time),
+              targets, series, scrapes, ns(scrape_time), ns(serialize_time),
               static_cast<double>(bytes) / (static_cast<double>(series) * scrapes));
   return 0;
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -63,6 +64,16 @@ class Parser {
   // series, so a scraper can cache what a text resolves to (Prometheus's scrape cache) and
   // never build the labels of a line it has seen before.
   std::string_view series_text() const { return series_text_; }
+
+  // A caller that remembers the series texts of earlier parses in this format (a scrape
+  // cache) can hand the parser a lookup, returning what it remembers of a text or nullopt.
+  // A line whose series text the lookup knows was valid before, so the parser checks only
+  // its value and timestamp; known_series() then holds what the lookup returned (nullopt
+  // when the line was parsed in full), and series_labels() still works. The text parser
+  // uses it; others parse every line in full.
+  using SeriesLookup = std::function<std::optional<int64_t>(std::string_view series_text)>;
+  void set_series_lookup(SeriesLookup lookup) { lookup_ = std::move(lookup); }
+  std::optional<int64_t> known_series() const { return known_; }
   double value() const { return value_; }
   std::optional<int64_t> timestamp_ms() const { return timestamp_ms_; }
   const Exemplar* exemplar() const { return has_exemplar_ ? &exemplar_ : nullptr; }
@@ -82,6 +93,8 @@ class Parser {
 
   std::string_view name_;
   std::string_view series_text_;
+  SeriesLookup lookup_;
+  std::optional<int64_t> known_;
   mutable std::vector<labels::Label> labels_;
   mutable bool labels_ready_ = true;
   double value_ = 0;

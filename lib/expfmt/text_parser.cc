@@ -157,7 +157,7 @@ absl::StatusOr<Entry> TextParser::ParseComment(size_t line_end) {
   return Entry::kType;
 }
 
-absl::Status TextParser::ParseLabels(size_t& p, size_t line_end) {
+absl::Status TextParser::ParseLabels(size_t& p, size_t line_end) const {
   ++p;  // '{'
   while (true) {
     SkipBlanks(p, line_end);
@@ -215,6 +215,16 @@ absl::Status TextParser::ParseLabels(size_t& p, size_t line_end) {
 }
 
 void TextParser::FillLabels() const {
+  if (spans_pending_) {
+    spans_pending_ = false;
+    spans_.clear();
+    size_t start = static_cast<size_t>(series_text_.data() - input_.data());
+    size_t brace = series_text_.find('{');
+    if (brace != std::string_view::npos) {
+      size_t p = start + brace;
+      (void)ParseLabels(p, start + series_text_.size());  // valid: it parsed before
+    }
+  }
   labels_.clear();
   labels_.reserve(spans_.size());
   for (const LabelSpan& l : spans_) {
@@ -238,7 +248,68 @@ void TextParser::FillLabels() const {
   }
 }
 
+bool TextParser::ParseKnownSeries(size_t line_end) {
+  // The line must read `series blanks value [blanks timestamp] [blanks] [\r]` with a
+  // series text the lookup knows; anything else (or a bad value or timestamp, whose error
+  // the full parse words) takes the full parse.
+  size_t p = line_start_;
+  SkipBlanks(p, line_end);
+  size_t e = line_end;
+  if (e > p && input_[e - 1] == '\r') --e;
+  while (e > p && IsBlank(input_[e - 1])) --e;
+  auto token_before = [&](size_t end) {
+    size_t b = end;
+    while (b > p && !IsBlank(input_[b - 1])) --b;
+    return b;
+  };
+  auto blanks_before = [&](size_t end) {
+    size_t b = end;
+    while (b > p && IsBlank(input_[b - 1])) --b;
+    return b;
+  };
+  size_t last = token_before(e);
+  if (last <= p) return false;
+  size_t last_series_end = blanks_before(last);
+  std::string_view value_text, ts_text;
+  std::optional<int64_t> found;
+  std::string_view text = input_.substr(p, last_series_end - p);
+  if (!text.empty() && (found = lookup_(text))) {
+    value_text = input_.substr(last, e - last);
+  } else {
+    size_t prev = token_before(last_series_end);
+    if (prev <= p) return false;
+    size_t series_end = blanks_before(prev);
+    text = input_.substr(p, series_end - p);
+    if (text.empty() || !(found = lookup_(text))) return false;
+    value_text = input_.substr(prev, last_series_end - prev);
+    ts_text = input_.substr(last, e - last);
+  }
+  if (value_text.find('\r') != std::string_view::npos ||
+      ts_text.find('\r') != std::string_view::npos) {
+    return false;
+  }
+  std::optional<double> v = ParseFloat(value_text);
+  if (!v) return false;
+  int64_t ts = 0;
+  if (!ts_text.empty() && !absl::SimpleAtoi(ToAbsl(ts_text), &ts)) return false;
+  size_t name_end = 0;
+  while (name_end < text.size() && IsNameChar(text[name_end])) ++name_end;
+  name_ = text.substr(0, name_end);
+  series_text_ = text;
+  value_ = *v;
+  timestamp_ms_.reset();
+  if (!ts_text.empty()) timestamp_ms_ = ts;
+  known_ = found;
+  labels_.clear();
+  labels_ready_ = false;
+  spans_pending_ = true;
+  return true;
+}
+
 absl::Status TextParser::ParseSeries(size_t line_end) {
+  known_.reset();
+  if (lookup_ && ParseKnownSeries(line_end)) return absl::OkStatus();
+  spans_pending_ = false;
   size_t p = line_start_;
   SkipBlanks(p, line_end);
   spans_.clear();

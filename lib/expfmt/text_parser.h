@@ -24,7 +24,9 @@ class TextParser final : public Parser {
   absl::Status Error(size_t pos, std::string_view what) const;
   absl::StatusOr<Entry> ParseComment(size_t line_end);
   absl::Status ParseSeries(size_t line_end);
-  absl::Status ParseLabels(size_t& pos, size_t line_end);
+  absl::Status ParseLabels(size_t& pos, size_t line_end) const;
+  // The known-series fast path: true when the line was handled.
+  bool ParseKnownSeries(size_t line_end);
   void SkipBlanks(size_t& pos, size_t line_end) const;
   void FillLabels() const override;
 
@@ -37,7 +39,8 @@ class TextParser final : public Parser {
     size_t value_size;
     bool escaped;  // the value has backslash escapes to resolve
   };
-  std::vector<LabelSpan> spans_;
+  mutable std::vector<LabelSpan> spans_;
+  mutable bool spans_pending_ = false;  // a known series: spans found on demand
 
   std::string_view input_;
   size_t pos_ = 0;      // start of the next line

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <tuple>
+
+#include <set>
 
 namespace vigil::expfmt {
 namespace {
@@ -100,6 +103,127 @@ TEST(TextParserTest, SeriesTextIsTheLineUpToTheValueAndLabelsAreBuiltOnDemand) {
   EXPECT_EQ(p.series_text(), "b");
   EXPECT_TRUE(p.series_labels().empty());
   EXPECT_EQ(p.Labels(), labels::Labels({{"__name__", "b"}}));
+}
+
+}  // namespace
+}  // namespace vigil::expfmt
+
+namespace vigil::expfmt {
+namespace {
+
+TEST(TextParserTest, KnownSeriesSkipTheLabelParseButNotTheValueChecks) {
+  std::string input =
+      "a{x=\"1 2\"} 1\n"         // known
+      "  a{x=\"1 2\"} 2 77 \r\n"  // known, leading/trailing blanks, timestamp, CR
+      "b 3\n"                      // unknown: full parse
+      "a{x=\"1 2\"} 1 2 3\n";     // known text but a malformed line: full parse's error
+  TextParser p(input);
+  int lookups = 0;
+  p.set_series_lookup([&](std::string_view text) -> std::optional<int64_t> {
+    ++lookups;
+    if (text == "a{x=\"1 2\"}") return 7;
+    return std::nullopt;
+  });
+  ASSERT_EQ(*p.Next(), Entry::kSeries);
+  EXPECT_EQ(p.known_series(), 7);
+  EXPECT_EQ(p.metric_name(), "a");
+  EXPECT_EQ(p.value(), 1);
+  EXPECT_FALSE(p.timestamp_ms().has_value());
+  ASSERT_EQ(p.series_labels().size(), 1u);  // built on demand from the text
+  EXPECT_EQ(p.series_labels()[0], (labels::Label{"x", "1 2"}));
+  ASSERT_EQ(*p.Next(), Entry::kSeries);
+  EXPECT_EQ(p.known_series(), 7);
+  EXPECT_EQ(p.value(), 2);
+  EXPECT_EQ(p.timestamp_ms(), 77);
+  ASSERT_EQ(*p.Next(), Entry::kSeries);
+  EXPECT_FALSE(p.known_series().has_value());
+  EXPECT_EQ(p.series_text(), "b");
+  EXPECT_EQ(p.value(), 3);
+  auto bad = p.Next();
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(std::string(bad.status().message()), "line 4, column 16: unexpected text after sample");
+  EXPECT_GT(lookups, 0);
+}
+
+}  // namespace
+}  // namespace vigil::expfmt
+
+namespace vigil::expfmt {
+namespace {
+
+struct Parsed {
+  std::string error;
+  std::vector<std::tuple<std::string, std::vector<labels::Label>, double, std::optional<int64_t>>>
+      series;
+};
+
+Parsed ParseWith(std::string_view input, const Parser::SeriesLookup& lookup,
+                 std::vector<std::string>* texts) {
+  TextParser p(input);
+  if (lookup) p.set_series_lookup(lookup);
+  Parsed out;
+  for (int i = 0; i < 1000; ++i) {
+    auto e = p.Next();
+    if (!e.ok()) {
+      out.error = std::string(e.status().message());
+      break;
+    }
+    if (*e == Entry::kEof) break;
+    if (*e != Entry::kSeries) continue;
+    if (texts) texts->emplace_back(p.series_text());
+    out.series.emplace_back(std::string(p.metric_name()), p.series_labels(), p.value(),
+                            p.timestamp_ms());
+  }
+  return out;
+}
+
+// The known-series fast path must accept, reject and read every line exactly as the full
+// parse does: lines are parsed once in full to learn their series texts, then again with
+// all of those texts known, and with each line mutated at every position.
+TEST(TextParserTest, KnownSeriesFastPathAgreesWithTheFullParse) {
+  std::vector<std::string> lines = {
+      "a 1",         "a{} 2",         "a{x=\"1\"} 3 4",  "  a{x=\"y z\",w=\"\\\\\\n\\\"\"}\t5\t6\t\r",
+      "a {x=\"1\"} 7", "a{x=\"1\"}  8 ", "b 1e3 -5",      "c_total{le=\"+Inf\"} +Inf",
+      "d NaN",       "e -Inf 1\r",    "f{x=\"}\"} 0.5", "g{x=\"1 2\"} 3 4 5",
+      "h 1 2\r\r",   "i 0x1",         "j{x=\"1\"}3",    "k 1 2.5",
+  };
+  // Each line alone, so one bad line does not hide the others.
+  std::vector<std::string> inputs;
+  for (const auto& l : lines) inputs.push_back(l + "\n");
+  for (size_t i = 0; i < lines.size(); ++i) {
+    for (size_t pos = 0; pos <= lines[i].size(); ++pos) {
+      for (char c : {' ', '1', '}', '"', '\r', 'x'}) {
+        std::string m = lines[i];
+        m.insert(pos, 1, c);
+        inputs.push_back(m + "\n");
+      }
+    }
+  }
+  std::vector<std::string> known;
+  for (const auto& in : inputs) ParseWith(in, nullptr, &known);
+  std::set<std::string, std::less<>> known_set(known.begin(), known.end());
+  int hits = 0;
+  auto lookup = [&](std::string_view text) -> std::optional<int64_t> {
+    if (!known_set.count(text)) return std::nullopt;
+    ++hits;
+    return 1;
+  };
+  for (const auto& in : inputs) {
+    Parsed a = ParseWith(in, nullptr, nullptr);
+    Parsed b = ParseWith(in, lookup, nullptr);
+    EXPECT_EQ(a.error, b.error) << in;
+    EXPECT_EQ(a.series.size(), b.series.size()) << in;
+    if (a.series.size() == b.series.size()) {
+      for (size_t i = 0; i < a.series.size(); ++i) {
+        EXPECT_EQ(std::get<0>(a.series[i]), std::get<0>(b.series[i])) << in;
+        EXPECT_EQ(std::get<1>(a.series[i]), std::get<1>(b.series[i])) << in;
+        double va = std::get<2>(a.series[i]), vb = std::get<2>(b.series[i]);
+        EXPECT_TRUE(va == vb || (std::isnan(va) && std::isnan(vb))) << in;
+        EXPECT_EQ(std::get<3>(a.series[i]), std::get<3>(b.series[i])) << in;
+      }
+    }
+  }
+  EXPECT_GT(hits, 100);
 }
 
 }  // namespace

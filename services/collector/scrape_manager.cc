@@ -138,9 +138,11 @@ int32_t ResolveLine(const expfmt::Parser& parser, const Target& t, ScrapeCache& 
   return cache.Intern(std::move(merged));
 }
 
-void AddSample(v1::SampleBatch& b, const std::vector<uint32_t>& refs, TimestampMs t, double v) {
+void AddSample(v1::SampleBatch& b, const ScrapeCache& c, const ScrapeCache::Series& series,
+               TimestampMs t, double v) {
   v1::Series* s = b.add_series();
-  s->mutable_label_refs()->Add(refs.begin(), refs.end());
+  const uint32_t* refs = c.refs(series);
+  s->mutable_label_refs()->Add(refs, refs + series.refs_size);
   v1::Sample* p = s->add_samples();
   p->set_timestamp_ms(t);
   p->set_value(v);
@@ -174,6 +176,10 @@ const v1::SampleBatch* ScrapeManager::OnScrapeDone(const std::string& target_key
     }
     // Exemplars are parsed (a malformed one fails the scrape, as in Prometheus) and dropped.
     std::unique_ptr<expfmt::Parser> parser = expfmt::NewParser(result.body, result.content_type);
+    absl::string_view found;
+    parser->set_series_lookup([&c, &found](std::string_view text) -> std::optional<int64_t> {
+      return c.Lookup(ToAbsl(text), &found);
+    });
     while (true) {
       absl::StatusOr<expfmt::Entry> e = parser->Next();
       if (!e.ok()) {
@@ -185,24 +191,39 @@ const v1::SampleBatch* ScrapeManager::OnScrapeDone(const std::string& target_key
       if (*e == expfmt::Entry::kEof) break;
       if (*e != expfmt::Entry::kSeries) continue;
       ++scraped;
-      std::string_view text = parser->series_text();
       int32_t index;
-      if (auto it = c.lines.find(ToAbsl(text)); it != c.lines.end()) {
-        index = it->second;
+      if (std::optional<int64_t> known = parser->known_series()) {
+        index = static_cast<int32_t>(*known);
       } else {
-        index = ResolveLine(*parser, *t, c);
-        c.lines.emplace(std::string(text), index);
+        absl::string_view text = ToAbsl(parser->series_text());
+        if (std::optional<int32_t> cached = c.Lookup(text, &found)) {
+          index = *cached;
+        } else {
+          index = ResolveLine(*parser, *t, c);
+          found = c.Remember(text, index);
+        }
       }
+      c.Next(found, index);
       if (index == ScrapeCache::kDropped) continue;  // dropped by metric relabelling
       bool explicit_ts = t->honor_timestamps && parser->timestamp_ms().has_value();
       c.rows.push_back(ScrapeCache::Row{index, explicit_ts,
                                         explicit_ts ? *parser->timestamp_ms() : started,
                                         parser->value()});
     }
+    c.EndLines();
   }
 
-  v1::SampleBatch& b = c.batch;
+  // One batch for every target: its messages stay allocated and warm from scrape to scrape.
+  v1::SampleBatch& b = batch_;
   b.mutable_series()->Clear();
+  auto* symbols = b.mutable_symbols();
+  symbols->Clear();
+  if (c.report_series.empty()) {
+    for (const char* name : kReportNames) {
+      c.report_series.push_back(c.Encoded(t->labels.With(labels::kMetricName, name)));
+    }
+  }
+  for (const std::string& s : c.symbols) symbols->Add()->assign(s);
   uint64_t added = 0;
   uint64_t kept = 0;
   for (const ScrapeCache::Row& row : c.rows) {
@@ -211,25 +232,20 @@ const v1::SampleBatch* ScrapeManager::OnScrapeDone(const std::string& target_key
     if (s.seen != scrape - 1) ++added;
     s.seen = scrape;
     if (!row.explicit_ts) s.tracked = scrape;
-    AddSample(b, s.refs, row.t, row.v);
+    AddSample(b, c, s, row.t, row.v);
     ++kept;
   }
   // Series of the previous scrape (without explicit timestamps) missing now end now.
   for (const ScrapeCache::Series& s : c.series) {
-    if (s.tracked == scrape - 1) AddSample(b, s.refs, started, codec::StaleNaN());
+    if (s.tracked == scrape - 1) AddSample(b, c, s, started, codec::StaleNaN());
   }
 
   bool up = error.empty();
-  if (c.report_refs.empty()) {
-    for (const char* name : kReportNames) {
-      c.report_refs.push_back(c.Refs(t->labels.With(labels::kMetricName, name)));
-    }
-  }
   const double report_values[] = {up ? 1.0 : 0.0, result.duration_seconds,
                                   static_cast<double>(scraped), static_cast<double>(kept),
                                   static_cast<double>(added)};
   for (size_t i = 0; i < std::size(kReportNames); ++i) {
-    AddSample(b, c.report_refs[i], started, report_values[i]);
+    AddSample(b, c, c.report_series[i], started, report_values[i]);
   }
 
   t->health = up ? Health::kUp : Health::kDown;
@@ -241,8 +257,8 @@ const v1::SampleBatch* ScrapeManager::OnScrapeDone(const std::string& target_key
   b.set_source(t->key);
   b.set_round_timestamp_ms(started);
   b.set_end_of_round(true);
-  // Keep the cache proportional to what the target exposes now. The batch refers to the
-  // symbol table, so compact before the next scrape, not after this one is published.
+  // Keep the cache proportional to what the target exposes now. (Compacting renumbers the
+  // symbols; it waits for the next scrape.)
   c.compact_due = c.series.size() > 2 * kept + 64 || c.lines.size() > 2 * scraped + 64;
   return &b;
 }

@@ -47,8 +47,8 @@ class ScrapeManager {
   int ScheduleNow(const std::string& job, const std::string& url, TimestampMs now);
 
   // Records the outcome of the scrape of `target_key` that started at `started`.
-  // Returns the batch to publish, or nullptr if the target no longer exists. The batch
-  // belongs to the target and is reused: it is valid until the next call on this manager.
+  // Returns the batch to publish, or nullptr if the target no longer exists. The batch is
+  // the manager's and is reused: it is valid until the next call on this manager.
   const v1::SampleBatch* OnScrapeDone(const std::string& target_key, TimestampMs started,
                                       const ScrapeResult& result);
 
@@ -61,6 +61,7 @@ class ScrapeManager {
   Target* Find(const std::string& key);
 
   std::vector<Target> targets_;
+  v1::SampleBatch batch_;  // what OnScrapeDone returns, reused
 };
 
 }  // namespace vigil::collector
