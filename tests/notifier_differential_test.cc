@@ -148,7 +148,7 @@ class NotifierDifferentialTest : public ::testing::Test {
             "--storage.path=" + dir_ + "/vigil-data",
             "--web.listen-address=127.0.0.1:" + std::to_string(vigil_.port),
             "--grpc.listen-address=127.0.0.1:" + std::to_string(FreePort()),
-            "--bus.publish-address=tcp://127.0.0.1:0"},
+            "--bus.publish-address=tcp://127.0.0.1:0", "--evaluator.grpc-address=none"},
         dir_, dir_ + "/notifier.log");
     for (System* s : {&am_, &vigil_}) {
       ASSERT_TRUE(WaitFor([&] { return HttpGet(s->port, "/-/ready").first == 200; }))

@@ -11,11 +11,17 @@ int main(int argc, char** argv) {
   CLI::App app{"vigil-notifier: routes alert events to receivers, like Alertmanager"};
   vigil::service::CommonFlags flags;
   vigil::service::AddCommonFlags(app, vigil::service::NotifierDefaults(), &flags);
+  vigil::notifier::NotifierOptions options;
+  app.add_option("--evaluator.grpc-address", options.evaluator_grpc_address,
+                 "Evaluator gRPC address to resync active alerts from on start and after a "
+                 "bus gap (\"none\": never)")
+      ->capture_default_str();
   if (int rc = vigil::service::ParseFlags(app, argc, argv); rc >= 0) return rc;
   if (auto s = vigil::service::InitLogging("notifier", flags.log_level, flags.log_format);
       !s.ok()) {
     std::fprintf(stderr, "error: %s\n", std::string(s.message()).c_str());
     return 2;
   }
-  return vigil::notifier::RunNotifier(flags);
+  if (options.evaluator_grpc_address == "none") options.evaluator_grpc_address.clear();
+  return vigil::notifier::RunNotifier(flags, options);
 }

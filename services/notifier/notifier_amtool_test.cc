@@ -54,7 +54,8 @@ class AmtoolTest : public ::testing::Test {
             testing::BinDir() + "/vigil-notifier", "--config.file=" + dir_ + "/am.yml",
             "--web.listen-address=127.0.0.1:" + std::to_string(port_),
             "--grpc.listen-address=127.0.0.1:" + std::to_string(grpc_port_),
-            "--bus.publish-address=tcp://127.0.0.1:0", "--storage.path=" + dir_ + "/data"},
+            "--bus.publish-address=tcp://127.0.0.1:0", "--storage.path=" + dir_ + "/data",
+            "--evaluator.grpc-address=none"},
         dir_, dir_ + "/notifier.log");
     ASSERT_TRUE(WaitFor([&] { return HttpGet(port_, "/-/ready").first == 200; }))
         << notifier_->Log();

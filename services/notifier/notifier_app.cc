@@ -24,6 +24,7 @@
 #include "services/notifier/config.h"
 #include "services/notifier/delivery.h"
 #include "services/notifier/dispatcher.h"
+#include "services/notifier/resync.h"
 #include "services/notifier/silences.h"
 #include "services/notifier/store.h"
 #include "vigil/v1/control.grpc.pb.h"
@@ -168,7 +169,7 @@ int Fail(const std::string& what) {
 
 }  // namespace
 
-int RunNotifier(const service::CommonFlags& flags) {
+int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& options) {
   auto loaded = LoadConfig(flags.config_file);
   if (!loaded.ok()) return Fail(std::string(loaded.status().message()));
   const Clock& clock = SystemClock();
@@ -450,6 +451,34 @@ int RunNotifier(const service::CommonFlags& flags) {
   for (const std::string& endpoint : flags.bus_connect) subscriber.Connect(endpoint);
   subscriber.Subscribe(std::string(bus::kTopicAlerts));
 
+  // Resync from the evaluator: the answer goes through `ingest`, like a bus batch.
+  prometheus::Family<prometheus::Counter>& resyncs =
+      prometheus::BuildCounter()
+          .Name("vigil_notifier_resyncs_total")
+          .Help("Resyncs of the active alerts from the evaluator, by result.")
+          .Register(rt.registry());
+  prometheus::Counter& resync_ok = resyncs.Add({{"result", "ok"}});
+  prometheus::Counter& resync_failed = resyncs.Add({{"result", "failed"}});
+  std::unique_ptr<EvaluatorResync> resync;
+  if (!options.evaluator_grpc_address.empty()) {
+    resync = std::make_unique<EvaluatorResync>(
+        options.evaluator_grpc_address, std::chrono::seconds(5),
+        [&](absl::StatusOr<v1::AlertBatch> batch) {
+          if (!batch.ok()) {
+            resync_failed.Increment();
+            spdlog::info("{}", std::string(batch.status().message()));
+            return;
+          }
+          rt.tasks().Post([&, batch = std::move(*batch)] {
+            resync_ok.Increment();
+            auto r = ingest(batch, clock.NowMs());
+            spdlog::info("resynced {} alert(s) from the evaluator at {}", r.accepted,
+                         options.evaluator_grpc_address);
+          });
+        });
+    resync->Request();
+  }
+
   rt.SetReady(true);
   spdlog::info("notifier ready: bus={} subscribed to {} publisher(s)", *bound,
                flags.bus_connect.size());
@@ -464,6 +493,10 @@ int RunNotifier(const service::CommonFlags& flags) {
     zmq::poll(items, 2, std::chrono::milliseconds(wait_ms));
     rt.tasks().RunAll();
     while (auto m = subscriber.Receive()) {
+      if (resync && m->topic == bus::kTopicAlerts && (m->gap_before || m->publisher_restarted)) {
+        spdlog::info("alert events lost on the bus (gap or publisher restart): resyncing");
+        resync->Request();
+      }
       v1::AlertBatch batch;
       if (m->topic != bus::kTopicAlerts || !m->ParseAs(&batch)) {
         invalid.Increment();
@@ -473,6 +506,7 @@ int RunNotifier(const service::CommonFlags& flags) {
     }
     for (Notification& n : dispatcher.Tick(clock.NowMs())) deliverer.Submit(std::move(n));
   }
+  resync.reset();  // joins its thread before the runtime's task queue goes away
   rt.Shutdown();
   return 0;
 }

@@ -1,13 +1,24 @@
 #pragma once
 
+#include <string>
+
 #include "lib/service/flags.h"
 
 namespace vigil::notifier {
 
+// The notifier's own flags, beyond the common ones.
+struct NotifierOptions {
+  // vigil.v1.Evaluator, asked for its active alerts on start and after a bus gap; empty
+  // (flag value "none"): never resync.
+  std::string evaluator_grpc_address = "127.0.0.1:9502";
+};
+
 // The notifier daemon's I/O shell around the Dispatcher core: loads the config, binds
 // HTTP (/api/v2/alerts plus the runtime's routes), gRPC (vigil.v1.Notifier, Control) and
 // the bus publisher, subscribes to "alerts", runs the loop on the calling thread until
-// SIGINT/SIGTERM, and hands notifications to the delivery worker. Returns the exit code.
-int RunNotifier(const service::CommonFlags& flags);
+// SIGINT/SIGTERM, and hands notifications to the delivery worker. On start and whenever
+// the bus reports lost alert events, it resyncs the active alerts from the evaluator.
+// Returns the exit code.
+int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& options = {});
 
 }  // namespace vigil::notifier

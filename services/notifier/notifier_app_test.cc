@@ -127,7 +127,8 @@ TEST(NotifierAppTest, BusAlertToWebhookWithRetryThenStatusReloadAndStop) {
     execl(VIGIL_NOTIFIER_BIN, "vigil-notifier", ("--config.file=" + config).c_str(),
           "--web.listen-address=127.0.0.1:0", "--grpc.listen-address=127.0.0.1:0",
           "--bus.publish-address=tcp://127.0.0.1:0", ("--bus.connect=" + *evaluator_ep).c_str(),
-          ("--storage.path=" + dir + "/data").c_str(), static_cast<char*>(nullptr));
+          ("--storage.path=" + dir + "/data").c_str(), "--evaluator.grpc-address=none",
+          static_cast<char*>(nullptr));
     _exit(127);
   }
   ASSERT_GT(pid, 0);
@@ -229,6 +230,107 @@ TEST(NotifierAppTest, BusAlertToWebhookWithRetryThenStatusReloadAndStop) {
   ASSERT_EQ(waitpid(pid, &wstatus, 0), pid);
   EXPECT_TRUE(WIFEXITED(wstatus));
   EXPECT_EQ(WEXITSTATUS(wstatus), 0) << ReadFile(log);
+}
+
+// An evaluator's gRPC API answering ListAlerts with one firing alert named `name`.
+class FakeEvaluator final : public v1::Evaluator::Service {
+ public:
+  grpc::Status ListAlerts(grpc::ServerContext*, const v1::ListAlertsRequest*,
+                          v1::ListAlertsResponse* resp) override {
+    absl::MutexLock lock(&mu_);
+    *resp->mutable_alerts() = FiringBatch(labels::Labels{{"alertname", name_}}).alerts();
+    return grpc::Status::OK;
+  }
+  void set_name(std::string name) {
+    absl::MutexLock lock(&mu_);
+    name_ = std::move(name);
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::string name_ = "FromResyncOnStart";
+};
+
+// With no alert event on the bus, the notifier learns the evaluator's active alerts over
+// gRPC when it starts, and again when the evaluator's bus publisher restarts (a gap).
+TEST(NotifierAppTest, ResyncsFromTheEvaluatorOnStartAndAfterABusGap) {
+  const std::string dir = ::testing::TempDir() + "/notifier_resync_app_test";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string config = dir + "/alertmanager.yml";
+  WriteFile(config, "route:\n  receiver: page\nreceivers:\n  - name: page\n");
+
+  FakeEvaluator fake;
+  int grpc_port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &grpc_port);
+  builder.RegisterService(&fake);
+  auto server = builder.BuildAndStart();
+  ASSERT_NE(grpc_port, 0);
+
+  zmq::context_t ctx;
+  prometheus::Registry registry;
+  auto publisher = std::make_unique<bus::Publisher>(ctx, "evaluator", registry, SystemClock());
+  auto bus_ep = publisher->Bind("tcp://127.0.0.1:0");
+  ASSERT_TRUE(bus_ep.ok());
+
+  const std::string log = dir + "/notifier.log";
+  pid_t pid = fork();
+  if (pid == 0) {
+    freopen(log.c_str(), "w", stderr);
+    freopen(log.c_str(), "a", stdout);
+    execl(VIGIL_NOTIFIER_BIN, "vigil-notifier", ("--config.file=" + config).c_str(),
+          "--web.listen-address=127.0.0.1:0", "--grpc.listen-address=127.0.0.1:0",
+          "--bus.publish-address=tcp://127.0.0.1:0", ("--bus.connect=" + *bus_ep).c_str(),
+          ("--evaluator.grpc-address=127.0.0.1:" + std::to_string(grpc_port)).c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  ASSERT_GT(pid, 0);
+  std::smatch m;
+  std::string text;
+  const std::regex ready(R"(http=(\S+) grpc=(\S+)[\s\S]*notifier ready: bus=(\S+))");
+  ASSERT_TRUE(WaitFor([&] {
+    text = ReadFile(log);
+    return std::regex_search(text, m, ready);
+  })) << text;
+  const std::string http_address = m[1];
+  const size_t colon = http_address.rfind(':');
+  httplib::Client http(http_address.substr(0, colon), std::stoi(http_address.substr(colon + 1)));
+  auto alerts = [&] {
+    auto res = http.Get("/api/v2/alerts");
+    return res ? res->body : std::string();
+  };
+
+  // On start: the evaluator's alert is there without any bus event.
+  EXPECT_TRUE(WaitFor([&] { return alerts().find("FromResyncOnStart") != std::string::npos; }))
+      << alerts() << ReadFile(log);
+
+  // An alert over the bus: the notifier now follows this publisher's stream.
+  EXPECT_TRUE(WaitFor([&] {
+    publisher->Publish(bus::kTopicAlerts, FiringBatch(labels::Labels{{"alertname", "FromBus"}}));
+    return alerts().find("FromBus") != std::string::npos;
+  })) << alerts() << ReadFile(log);
+
+  // The evaluator's publisher restarts on the same endpoint (its stream starts over): the
+  // first message from the new incarnation makes the notifier resync.
+  fake.set_name("FromResyncAfterGap");
+  const std::string endpoint = *bus_ep;
+  publisher.reset();
+  publisher = std::make_unique<bus::Publisher>(ctx, "evaluator", registry, SystemClock());
+  ASSERT_TRUE(WaitFor([&] { return publisher->Bind(endpoint).ok(); }));
+  EXPECT_TRUE(WaitFor([&] {
+    publisher->Publish(bus::kTopicAlerts, v1::AlertBatch());  // nothing but its sequence
+    return alerts().find("FromResyncAfterGap") != std::string::npos;
+  })) << alerts() << ReadFile(log);
+  EXPECT_THAT(ReadFile(log), HasSubstr("resyncing"));
+
+  ASSERT_EQ(kill(pid, SIGTERM), 0);
+  int wstatus = 0;
+  ASSERT_EQ(waitpid(pid, &wstatus, 0), pid);
+  EXPECT_TRUE(WIFEXITED(wstatus));
+  EXPECT_EQ(WEXITSTATUS(wstatus), 0) << ReadFile(log);
+  server->Shutdown();
 }
 
 }  // namespace
