@@ -122,6 +122,7 @@ std::vector<std::string> TestMesh::Args(const std::string& name) const {
     args.push_back("--config.file=alertmanager.yml");
     args.push_back("--storage.path=data/notifier");
     args.push_back(bus("evaluator"));
+    args.push_back("--evaluator.grpc-address=" + grpc_address("evaluator"));
   } else if (name == "reporter") {
     args.push_back("--config.file=rollout.yml");
     args.push_back("--storage.path=data/reporter");
