@@ -7,8 +7,10 @@
 
 #include "lib/service/flags.h"
 #include "tools/vigil/check_notifier.h"
+#include "tools/vigil/check_rules.h"
 #include "tools/vigil/status.h"
 #include "tools/vigil/tap.h"
+#include "tools/vigil/test_rules.h"
 #include "tools/vigil/up.h"
 
 namespace {
@@ -37,6 +39,12 @@ int main(int argc, char** argv) {
   check_cmd->require_subcommand(1);
   vigil::cli::CheckNotifierOptions check_notifier;
   CLI::App* check_notifier_cmd = vigil::cli::AddCheckNotifierCommand(*check_cmd, &check_notifier);
+  vigil::cli::CheckRulesOptions check_rules;
+  CLI::App* check_rules_cmd = vigil::cli::AddCheckRulesCommand(*check_cmd, &check_rules);
+  CLI::App* test_cmd = app.add_subcommand("test", "Unit-test rule files");
+  test_cmd->require_subcommand(1);
+  vigil::cli::TestRulesOptions test_rules;
+  CLI::App* test_rules_cmd = vigil::cli::AddTestRulesCommand(*test_cmd, &test_rules);
 
   // --help: 0; bad flags or no subcommand: 2 (CLI11's own codes are not a contract).
   if (int rc = vigil::service::ParseFlags(app, argc, argv); rc >= 0) return rc == 0 ? 0 : 2;
@@ -44,5 +52,7 @@ int main(int argc, char** argv) {
   if (*status_cmd) return vigil::cli::RunStatus(status);
   if (*tap_cmd) return vigil::cli::RunTap(tap);
   if (*check_notifier_cmd) return vigil::cli::RunCheckNotifier(check_notifier);
+  if (*check_rules_cmd) return vigil::cli::RunCheckRules(check_rules);
+  if (*test_rules_cmd) return vigil::cli::RunTestRules(test_rules);
   return 2;
 }
