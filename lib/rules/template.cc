@@ -1,5 +1,6 @@
 #include "lib/rules/template.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -48,6 +49,13 @@ std::vector<std::string> Tokens(std::string_view action) {
   return out;
 }
 
+// C's "nan"/"inf" spelled as Go's "NaN"/"+Inf"/"-Inf".
+std::string FixGoSpecial(const char* formatted, double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  return formatted;
+}
+
 std::string Humanize(double v) {
   if (v == 0 || std::isnan(v) || std::isinf(v)) return StrCat(FormatGoFloat(v));
   static const char* kBig[] = {"", "k", "M", "G", "T", "P", "E", "Z", "Y"};
@@ -68,6 +76,60 @@ std::string Humanize(double v) {
     }
     std::snprintf(buf, sizeof buf, "%.4g%s", v, kSmall[i]);
   }
+  return buf;
+}
+
+// Prometheus humanize1024: binary prefixes for |v| >= 1.
+std::string Humanize1024(double v) {
+  char buf[64];
+  if (std::fabs(v) <= 1 || std::isnan(v) || std::isinf(v)) {
+    std::snprintf(buf, sizeof buf, "%.4g", v);
+    return FixGoSpecial(buf, v);
+  }
+  static const char* kPrefixes[] = {"", "ki", "Mi", "Gi", "Ti", "Pi", "Ei", "Zi", "Yi"};
+  int i = 0;
+  while (std::fabs(v) >= 1024 && i < 8) {
+    v /= 1024;
+    ++i;
+  }
+  std::snprintf(buf, sizeof buf, "%.4g%s", v, kPrefixes[i]);
+  return buf;
+}
+
+// Prometheus humanizeDuration: seconds as "1d 2h 3m 4s", "1m 5s", "4.5s", "250ms".
+std::string HumanizeDuration(double v) {
+  char buf[96];
+  if (std::isnan(v) || std::isinf(v)) {
+    std::snprintf(buf, sizeof buf, "%.4g", v);
+    return FixGoSpecial(buf, v);
+  }
+  if (v == 0) return "0s";
+  if (std::fabs(v) >= 1) {
+    const char* sign = v < 0 ? "-" : "";
+    v = std::fabs(v);
+    int64_t d = static_cast<int64_t>(v);
+    int64_t secs = d % 60, mins = d / 60 % 60, hours = d / 3600 % 24, days = d / 86400;
+    if (days != 0) {
+      std::snprintf(buf, sizeof buf, "%s%lldd %lldh %lldm %llds", sign, (long long)days,
+                    (long long)hours, (long long)mins, (long long)secs);
+    } else if (hours != 0) {
+      std::snprintf(buf, sizeof buf, "%s%lldh %lldm %llds", sign, (long long)hours,
+                    (long long)mins, (long long)secs);
+    } else if (mins != 0) {
+      std::snprintf(buf, sizeof buf, "%s%lldm %llds", sign, (long long)mins, (long long)secs);
+    } else {
+      std::snprintf(buf, sizeof buf, "%s%.4gs", sign, v);
+    }
+    return buf;
+  }
+  static const char* kPrefixes[] = {"m", "u", "n", "p", "f", "a", "z", "y"};
+  const char* prefix = "";
+  for (const char* p : kPrefixes) {
+    if (std::fabs(v) >= 1) break;
+    prefix = p;
+    v *= 1000;
+  }
+  std::snprintf(buf, sizeof buf, "%.4g%ss", v, prefix);
   return buf;
 }
 
@@ -130,13 +192,26 @@ std::string FormatGoFloat(double v) {
 std::string ExpandTemplate(std::string_view name, std::string_view text, const TemplateData& data) {
   std::string out;
   size_t pos = 0;
+  // {{ if }} / {{ else }} / {{ end }}: whether each open block's current branch is output.
+  struct Block {
+    bool outer;  // the enclosing blocks are output
+    bool taken;  // the if branch was taken
+    bool in_else;
+  };
+  std::vector<Block> blocks;
+  auto emitting = [&] {
+    return blocks.empty() || (blocks.back().outer && (blocks.back().taken != blocks.back().in_else));
+  };
   while (true) {
     size_t open = text.find("{{", pos);
     if (open == std::string_view::npos) {
+      if (!blocks.empty()) {
+        return StrCat("<error expanding template: template: ", name, ":1: unexpected EOF>");
+      }
       out.append(text.substr(pos));
       return out;
     }
-    out.append(text.substr(pos, open - pos));
+    if (emitting()) out.append(text.substr(pos, open - pos));
     size_t close = text.find("}}", open + 2);
     if (close == std::string_view::npos) {
       return StrCat("<error expanding template: template: ", name, ":1: unclosed action>");
@@ -169,8 +244,71 @@ std::string ExpandTemplate(std::string_view name, std::string_view text, const T
         *s = t.substr(1);
         return true;
       }
+      if (!t.empty() && (absl::ascii_isdigit(t[0]) || t[0] == '-' || t[0] == '.')) {
+        char* end = nullptr;
+        double v = std::strtod(t.c_str(), &end);
+        if (end != t.c_str() && *end == '\0') {
+          *num = v;
+          *is_num = true;
+          return true;
+        }
+      }
       return false;
     };
+    // Control flow: if (with gt/lt/ge/le/eq/ne or a single operand's truth), else, end.
+    if (!toks.empty() && (toks[0] == "if" || toks[0] == "else" || toks[0] == "end")) {
+      if (toks[0] == "end") {
+        if (blocks.empty() || toks.size() != 1) return fail("unexpected {{end}}");
+        blocks.pop_back();
+      } else if (toks[0] == "else") {
+        if (blocks.empty() || blocks.back().in_else || toks.size() != 1) {
+          return fail("unexpected {{else}}");
+        }
+        blocks.back().in_else = true;
+      } else {
+        bool outer = emitting();
+        bool taken = false;
+        if (outer) {
+          static const std::vector<std::string> kCmp = {"gt", "lt", "ge", "le", "eq", "ne"};
+          if (toks.size() == 4 &&
+              std::find(kCmp.begin(), kCmp.end(), toks[1]) != kCmp.end()) {
+            std::string as, bs;
+            double an = 0, bn = 0;
+            bool a_num = false, b_num = false;
+            if (!operand(toks[2], &as, &an, &a_num) || !operand(toks[3], &bs, &bn, &b_num)) {
+              return fail(StrCat("unsupported action \"", action, "\""));
+            }
+            if (a_num != b_num) return fail(StrCat("error calling ", toks[1], ": incompatible types for comparison"));
+            int c = a_num ? (an < bn ? -1 : an > bn ? 1 : 0) : as.compare(bs);
+            bool unordered = a_num && (std::isnan(an) || std::isnan(bn));
+            const std::string& op = toks[1];
+            taken = op == "gt"   ? (!unordered && c > 0)
+                    : op == "lt" ? (!unordered && c < 0)
+                    : op == "ge" ? (!unordered && c >= 0)
+                    : op == "le" ? (!unordered && c <= 0)
+                    : op == "eq" ? (!unordered && c == 0)
+                                 : (unordered || c != 0);
+          } else if (toks.size() == 2) {
+            std::string as;
+            double an = 0;
+            bool a_num = false;
+            if (!operand(toks[1], &as, &an, &a_num)) {
+              return fail(StrCat("unsupported action \"", action, "\""));
+            }
+            taken = a_num ? an != 0 : !as.empty();
+          } else {
+            return fail(StrCat("unsupported action \"", action, "\""));
+          }
+        }
+        blocks.push_back({outer, taken, false});
+      }
+      pos = close + 2;
+      continue;
+    }
+    if (!emitting()) {
+      pos = close + 2;
+      continue;
+    }
     // Normalise "x | f args" into "f args x".
     std::vector<std::string> call;
     {
@@ -219,6 +357,10 @@ std::string ExpandTemplate(std::string_view name, std::string_view text, const T
         out += r;
       } else if (fn == "humanize" && call.size() == 2) {
         out += Humanize(arg);
+      } else if (fn == "humanize1024" && call.size() == 2) {
+        out += Humanize1024(arg);
+      } else if (fn == "humanizeDuration" && call.size() == 2) {
+        out += HumanizeDuration(arg);
       } else if (fn == "humanizePercentage" && call.size() == 2) {
         out += StrCat(Humanize(arg * 100), "%");
       } else {

@@ -16,10 +16,12 @@ struct TemplateData {
 
 // Expands Go-template actions in `text` the way Prometheus expands alert labels and
 // annotations. Supported in this version: {{ $labels.name }}, {{ .Labels.name }},
-// {{ $value }}, {{ .Value }}, {{ $externalLabels.name }}, and the functions printf,
-// humanize, humanizePercentage applied to $value (`printf "%.2f" $value` or
-// `$value | humanizePercentage`). An action outside that subset yields Prometheus's
-// error text in place of the result: "<error expanding template: ...>".
+// {{ $value }}, {{ .Value }}, {{ $externalLabels.name }}, string and number literals, the
+// functions printf, humanize, humanize1024, humanizeDuration, humanizePercentage (called
+// or piped: `printf "%.2f" $value`, `$value | humanizePercentage`), and
+// {{ if }}/{{ else }}/{{ end }} on one operand or a comparison (gt, lt, ge, le, eq, ne).
+// An action outside that subset yields Prometheus's error text in place of the result:
+// "<error expanding template: ...>".
 std::string ExpandTemplate(std::string_view name, std::string_view text, const TemplateData& data);
 
 // Go's fmt %v for a float64 ("1.234567e+06", "0.5", "NaN", "+Inf").
