@@ -19,7 +19,7 @@
 
 namespace vigil::collector {
 
-int RunCollector(const service::CommonFlags& flags) {
+int RunCollector(const service::CommonFlags& flags, Shard shard) {
   auto cfg = promconfig::LoadPrometheusConfig(flags.config_file);
   if (!cfg.ok()) {
     std::fprintf(stderr, "error: %s\n", std::string(cfg.status().message()).c_str());
@@ -29,6 +29,7 @@ int RunCollector(const service::CommonFlags& flags) {
   zmq::context_t ctx;
   service::Runtime rt("collector", flags, clock);
   ScrapeManager manager;
+  manager.SetShard(shard);
   HttpScraper scraper;
   CollectorService grpc_service(rt, manager);
   rt.AddGrpcService(&grpc_service);
@@ -90,6 +91,10 @@ int RunCollector(const service::CommonFlags& flags) {
             stats["targets"] = static_cast<double>(manager.targets().size());
             stats["targets_up"] = up;
             stats["targets_down"] = down;
+            stats["shard_index"] = static_cast<double>(manager.shard().index);
+            stats["shard_count"] = static_cast<double>(manager.shard().count);
+            stats["targets_other_shards"] =
+                static_cast<double>(manager.other_shard_targets());
             stats["samples_published"] = samples_published.Value();
           },
   });
@@ -99,7 +104,9 @@ int RunCollector(const service::CommonFlags& flags) {
   }
   apply(*cfg);
   rt.SetReady(true);
-  spdlog::info("collector publishing on {} with {} targets", *ep, manager.targets().size());
+  spdlog::info("collector publishing on {} with {} targets (shard {}, {} on other shards)", *ep,
+               manager.targets().size(), manager.shard().ToString(),
+               manager.other_shard_targets());
 
   while (!rt.stopping()) {
     TimestampMs now = clock.NowMs();

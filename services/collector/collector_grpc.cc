@@ -29,8 +29,12 @@ void TargetToProto(const Target& t, v1::Target* out) {
   out->set_scrape_timeout_seconds(absl::ToDoubleSeconds(t.timeout));
 }
 
-grpc::Status CollectorService::ListTargets(grpc::ServerContext*, const v1::ListTargetsRequest* req,
+grpc::Status CollectorService::ListTargets(grpc::ServerContext* ctx,
+                                           const v1::ListTargetsRequest* req,
                                            v1::ListTargetsResponse* resp) {
+  // The response lists this shard's targets; which shard that is travels as metadata
+  // (control.proto's Target has no field for it).
+  ctx->AddInitialMetadata("vigil-shard", manager_.shard().ToString());
   std::string job = req->job();
   auto result = rt_.tasks().Call(
       [&, job] {

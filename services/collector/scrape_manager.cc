@@ -57,8 +57,13 @@ Target* ScrapeManager::Find(const std::string& key) {
 v1::SampleBatch ScrapeManager::ApplyConfig(const promconfig::PrometheusConfig& cfg,
                                            TimestampMs now) {
   std::vector<Target> next;
+  other_shard_targets_ = 0;
   for (const auto& sc : cfg.scrape_configs) {
     for (Target& t : TargetsFromConfig(sc)) {
+      if (!shard_.Owns(t.address)) {
+        ++other_shard_targets_;
+        continue;
+      }
       if (Target* old = Find(t.key);
           old != nullptr && old->interval == t.interval && old->labels == t.labels) {
         // Same target, same schedule: keep its state; pick up other settings.
@@ -258,8 +263,9 @@ const v1::SampleBatch* ScrapeManager::OnScrapeDone(const std::string& target_key
   b.set_round_timestamp_ms(started);
   b.set_end_of_round(true);
   // Keep the cache proportional to what the target exposes now. (Compacting renumbers the
-  // symbols; it waits for the next scrape.)
-  c.compact_due = c.series.size() > 2 * kept + 64 || c.lines.size() > 2 * scraped + 64;
+  // symbols; it waits for the next scrape.) A failed scrape says nothing about which
+  // series the target still has, so it keeps the cache as it is, as Prometheus does.
+  c.compact_due = up && (c.series.size() > 2 * kept + 64 || c.lines.size() > 2 * scraped + 64);
   return &b;
 }
 

@@ -37,6 +37,12 @@ struct ScrapeResult {
 // Single-threaded; time comes in as arguments.
 class ScrapeManager {
  public:
+  // Scrape only the targets of `shard` from the next ApplyConfig on.
+  void SetShard(Shard shard) { shard_ = shard; }
+  const Shard& shard() const { return shard_; }
+  // Targets the last ApplyConfig left to other shards.
+  size_t other_shard_targets() const { return other_shard_targets_; }
+
   // Replaces the target set. Targets that stay keep their state and schedule; targets
   // that go away have their series marked stale in the returned batch (may be empty).
   v1::SampleBatch ApplyConfig(const promconfig::PrometheusConfig& cfg, TimestampMs now);
@@ -62,6 +68,8 @@ class ScrapeManager {
 
   std::vector<Target> targets_;
   v1::SampleBatch batch_;  // what OnScrapeDone returns, reused
+  Shard shard_;
+  size_t other_shard_targets_ = 0;
 };
 
 }  // namespace vigil::collector

@@ -298,3 +298,67 @@ TEST(ScrapeManagerTest, RemovedTargetsGoStaleAndKeptOnesKeepState) {
 
 }  // namespace
 }  // namespace vigil::collector
+
+namespace vigil::collector {
+namespace {
+
+TEST(ShardTest, ShardsSplitTargetsWithNoOverlapAndNoGap) {
+  std::string targets;
+  for (int i = 0; i < 300; ++i) targets += StrCat(i ? ", " : "", "\"host-", i, ":9100\"");
+  auto cfg = Config(StrCat("scrape_configs:\n  - job_name: node\n    static_configs:\n"
+                           "      - targets: [",
+                           targets, "]\n"));
+  std::map<std::string, int> owners;
+  for (uint64_t i = 0; i < 3; ++i) {
+    ScrapeManager m;
+    m.SetShard(Shard{i, 3});
+    m.ApplyConfig(cfg, 0);
+    EXPECT_EQ(m.targets().size() + m.other_shard_targets(), 300u);
+    EXPECT_GT(m.targets().size(), 60u);  // md5 spreads them
+    for (const Target& t : m.targets()) {
+      ++owners[t.address];
+      EXPECT_EQ(relabel::HashModValue(t.address) % 3, i);
+    }
+  }
+  EXPECT_EQ(owners.size(), 300u);
+  for (const auto& [address, n] : owners) EXPECT_EQ(n, 1) << address;
+}
+
+TEST(ShardTest, TheAddressAfterRelabellingIsWhatIsHashed) {
+  auto cfg = Config(R"(
+scrape_configs:
+  - job_name: blackbox
+    relabel_configs:
+      - source_labels: [__address__]
+        target_label: __param_target
+      - target_label: __address__
+        replacement: prober:9115
+    static_configs:
+      - targets: [a, b, c, d, e, f, g, h]
+)");
+  // Every target now has the same address, so one shard gets them all.
+  uint64_t owner = relabel::HashModValue("prober:9115") % 2;
+  for (uint64_t i = 0; i < 2; ++i) {
+    ScrapeManager m;
+    m.SetShard(Shard{i, 2});
+    m.ApplyConfig(cfg, 0);
+    EXPECT_EQ(m.targets().size(), i == owner ? 8u : 0u);
+  }
+}
+
+TEST(ShardTest, ParsesIOverN) {
+  auto s = ParseShard("1/3");
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->index, 1u);
+  EXPECT_EQ(s->count, 3u);
+  EXPECT_EQ(s->ToString(), "1/3");
+  for (const char* bad : {"3/3", "1", "a/2", "0/0", "-1/2", "1/2/3", ""}) {
+    EXPECT_FALSE(ParseShard(bad).ok()) << bad;
+  }
+  EXPECT_EQ(std::string(ParseShard("2/2").status().message()),
+            "invalid --shard \"2/2\": want i/N with 0 <= i < N, e.g. 0/2");
+  EXPECT_TRUE(Shard{}.Owns("anything"));
+}
+
+}  // namespace
+}  // namespace vigil::collector

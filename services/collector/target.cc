@@ -4,6 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "lib/base/format.h"
 #include "lib/config/duration.h"
 
@@ -77,6 +78,7 @@ std::vector<Target> TargetsFromConfig(const promconfig::ScrapeConfig& sc) {
       }
       Target t;
       t.job = sc.job_name;
+      t.address = addr;
       t.url = StrCat(ls.Get("__scheme__"), "://", addr, ls.Get("__metrics_path__"), query);
       t.key = StrCat(sc.job_name, "\t", t.url);
       t.labels = labels::Labels(std::move(series));
@@ -89,6 +91,25 @@ std::vector<Target> TargetsFromConfig(const promconfig::ScrapeConfig& sc) {
     }
   }
   return out;
+}
+
+bool Shard::Owns(std::string_view address) const {
+  return count <= 1 || relabel::HashModValue(address) % count == index;
+}
+
+std::string Shard::ToString() const { return StrCat(index, "/", count); }
+
+absl::StatusOr<Shard> ParseShard(std::string_view text) {
+  size_t slash = text.find('/');
+  Shard s;
+  if (slash == std::string_view::npos ||
+      !absl::SimpleAtoi(ToAbsl(text.substr(0, slash)), &s.index) ||
+      !absl::SimpleAtoi(ToAbsl(text.substr(slash + 1)), &s.count) || s.count == 0 ||
+      s.index >= s.count) {
+    return absl::InvalidArgumentError(
+        StrCat("invalid --shard \"", text, "\": want i/N with 0 <= i < N, e.g. 0/2"));
+  }
+  return s;
 }
 
 TimestampMs FirstScrapeTime(const Target& t, TimestampMs now) {

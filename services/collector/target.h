@@ -7,6 +7,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "lib/clock/clock.h"
 #include "lib/labels/labels.h"
@@ -22,6 +23,7 @@ struct Target {
   std::string key;  // job + URL: identity across reloads
   std::string job;
   std::string url;
+  std::string address;    // __address__ after relabelling: what --shard hashes
   labels::Labels labels;  // job, instance, static labels
   absl::Duration interval;
   absl::Duration timeout;
@@ -51,6 +53,19 @@ struct Target {
 // overrides the first value of that param), interval and timeout come from their labels,
 // and the target's series labels are those not starting with "__".
 std::vector<Target> TargetsFromConfig(const promconfig::ScrapeConfig& sc);
+
+// Which share of the targets a collector scrapes (--shard i/N): a target belongs to shard
+// i iff the md5 hashmod of its address (as relabelling's hashmod computes it) mod N is i,
+// so N collectors with shards 0/N .. N-1/N split any target set with no overlap and no gap.
+struct Shard {
+  uint64_t index = 0;
+  uint64_t count = 1;
+  bool Owns(std::string_view address) const;
+  std::string ToString() const;  // "i/N"
+};
+
+// Parses "i/N" with 0 <= i < N.
+absl::StatusOr<Shard> ParseShard(std::string_view text);
 
 // The first scrape time at or after `now` for a target: spread over the interval by a hash
 // of the target, so that many targets do not scrape at the same instant.
