@@ -14,8 +14,10 @@ std::string_view AlertStateName(AlertState s) {
   return "unknown";
 }
 
-AlertingRule::AlertingRule(RuleSpec spec, labels::Labels external_labels)
-    : spec_(std::move(spec)), external_labels_(std::move(external_labels)) {}
+AlertingRule::AlertingRule(RuleSpec spec, labels::Labels external_labels, std::string external_url)
+    : spec_(std::move(spec)),
+      external_labels_(std::move(external_labels)),
+      external_url_(std::move(external_url)) {}
 
 absl::StatusOr<std::vector<uint64_t>> AlertingRule::Eval(TimestampMs t, const QueryFunc& query) {
   last_evaluation_ = t;
@@ -30,7 +32,7 @@ absl::StatusOr<std::vector<uint64_t>> AlertingRule::Eval(TimestampMs t, const Qu
 
   absl::flat_hash_map<uint64_t, Alert> current;
   for (const promql::Sample& s : *res) {
-    TemplateData data{&s.metric, s.value, &external_labels_};
+    TemplateData data{&s.metric, s.value, &external_labels_, external_url_};
     std::vector<labels::Label> ls;
     for (const labels::Label& l : s.metric) {
       if (l.name != labels::kMetricName) ls.push_back(l);

@@ -48,7 +48,8 @@ inline constexpr int64_t kResolvedRetentionMs = 15 * 60 * 1000;
 // held by keep_firing_for) and is kept 15 minutes so the resolution is re-sent.
 class AlertingRule {
  public:
-  AlertingRule(RuleSpec spec, labels::Labels external_labels);
+  // `external_url` is what templates see as {{ $externalURL }}.
+  AlertingRule(RuleSpec spec, labels::Labels external_labels, std::string external_url = "");
 
   // Evaluates at `t`. Returns the fingerprints of alerts whose state changed (new pending,
   // firing, resolved), for publication.
@@ -68,6 +69,7 @@ class AlertingRule {
  private:
   RuleSpec spec_;
   labels::Labels external_labels_;
+  std::string external_url_;
   absl::flat_hash_map<uint64_t, Alert> active_;
   std::string last_error_;
   TimestampMs last_evaluation_ = 0;

@@ -226,6 +226,10 @@ std::string ExpandTemplate(std::string_view name, std::string_view text, const T
     // Resolve a single operand.
     auto operand = [&](const std::string& t, std::string* s, double* num, bool* is_num) -> bool {
       *is_num = false;
+      if (t == "$externalURL" || t == ".ExternalURL") {
+        *s = std::string(data.external_url);
+        return true;
+      }
       if (t == "$value" || t == ".Value") {
         *num = data.value;
         *is_num = true;

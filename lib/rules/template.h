@@ -12,11 +12,12 @@ struct TemplateData {
   const labels::Labels* labels;
   double value;
   const labels::Labels* external_labels;
+  std::string_view external_url = {};  // {{ $externalURL }}, {{ .ExternalURL }}
 };
 
 // Expands Go-template actions in `text` the way Prometheus expands alert labels and
 // annotations. Supported in this version: {{ $labels.name }}, {{ .Labels.name }},
-// {{ $value }}, {{ .Value }}, {{ $externalLabels.name }}, string and number literals, the
+// {{ $value }}, {{ .Value }}, {{ $externalLabels.name }}, {{ $externalURL }}, string and number literals, the
 // functions printf, humanize, humanize1024, humanizeDuration, humanizePercentage (called
 // or piped: `printf "%.2f" $value`, `$value | humanizePercentage`), and
 // {{ if }}/{{ else }}/{{ end }} on one operand or a comparison (gt, lt, ge, le, eq, ne).

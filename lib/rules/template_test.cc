@@ -36,6 +36,13 @@ TEST(TemplateTest, HumanizeFamilyAndLiterals) {
   EXPECT_EQ(ExpandTemplate("t", "{{ humanize1024 0.5 }}", d), "0.5");
 }
 
+TEST(TemplateTest, ExternalURL) {
+  labels::Labels ls;
+  TemplateData d{&ls, 1, nullptr, "https://prom.example.com"};
+  EXPECT_EQ(ExpandTemplate("t", "{{ $externalURL }}/alerts {{ .ExternalURL }}", d),
+            "https://prom.example.com/alerts https://prom.example.com");
+}
+
 TEST(TemplateTest, IfElseEnd) {
   labels::Labels ls({{"job", "api"}});
   TemplateData big{&ls, 3.25, nullptr};

@@ -425,14 +425,17 @@ absl::StatusOr<promql::Vector> QueryVector(const promql::Expr& expr, const tsdb:
 // A rule group as promtool's rules.Group evaluates it: rules in order, each one's output
 // written to storage before the next runs.
 struct UnitGroup {
-  UnitGroup(rules::GroupSpec s, const labels::Labels& external_labels) : spec(std::move(s)) {
+  UnitGroup(rules::GroupSpec s, const labels::Labels& external_labels,
+            const std::string& external_url)
+      : spec(std::move(s)) {
     for (rules::RuleSpec& r : spec.rules) {
       // Group labels apply to every rule; the rule's own win.
       for (const labels::Label& l : spec.labels) {
         if (!r.labels.Has(l.name)) r.labels = r.labels.With(l.name, l.value);
       }
       alerting.push_back(r.alert.empty() ? nullptr
-                                         : std::make_unique<rules::AlertingRule>(r, external_labels));
+                                         : std::make_unique<rules::AlertingRule>(
+                                                        r, external_labels, external_url));
     }
     previous.resize(spec.rules.size());
   }
@@ -474,7 +477,8 @@ Errors RunTestGroup(const TestGroup& tg, int64_t eval_interval,
     auto specs = rules::LoadRuleFile(f);
     if (!specs.ok()) return {std::string(specs.status().message())};
     for (rules::GroupSpec& g : *specs) {
-      groups.push_back(std::make_unique<UnitGroup>(std::move(g), tg.external_labels));
+      groups.push_back(std::make_unique<UnitGroup>(std::move(g), tg.external_labels,
+                                                 tg.external_url));
     }
   }
   auto order = [&](const UnitGroup& g) {
