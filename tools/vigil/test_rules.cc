@@ -689,7 +689,8 @@ Errors RunTestFile(const std::string& filename) {
     for (const YAML::Node& t : tests) {
       auto tg = ReadTestGroup(filename, t);
       if (!tg.ok()) return {std::string(tg.status().message())};
-      if (tg->interval == 0) tg->interval = eval_interval;
+      // No interval: promtool loads the series with "load 0s", every value at time 0 (the
+      // first one is kept).
       Errors e = RunTestGroup(*tg, eval_interval, group_order, rule_files);
       errs.insert(errs.end(), e.begin(), e.end());
     }
