@@ -542,9 +542,16 @@ Errors RunTestGroup(const TestGroup& tg, int64_t eval_interval,
           if (!res.ok()) {
             error = std::string(res.status().message());
           } else {
+            absl::flat_hash_set<uint64_t> seen;
             for (const promql::Sample& smp : *res) {
               labels::Labels ls = smp.metric.With(labels::kMetricName, r.record);
               for (const labels::Label& l : r.labels) ls = ls.With(l.name, l.value);
+              if (!seen.insert(ls.Fingerprint()).second) {
+                // Prometheus RecordingRule.Eval.
+                error = "vector contains metrics with the same labelset after applying rule labels";
+                written.clear();
+                break;
+              }
               written.emplace_back(std::move(ls), smp.value);
             }
           }
