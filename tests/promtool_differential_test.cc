@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -31,20 +32,21 @@ std::string VigilBinary() {
   return (self.parent_path().parent_path() / "bin" / "vigil").string();
 }
 
-// Runs `argv0 test rules file` with output discarded; returns the exit code (-1 on signal).
-int RunTestRules(const std::string& binary, const std::string& file) {
-  std::string cmd = "'" + binary + "' test rules '" + file + "' >/dev/null 2>&1";
+// Runs `binary <command> rules file` (command: "test" or "check") with output discarded;
+// returns the exit code (-1 on signal).
+int RunRules(const std::string& binary, const std::string& command, const std::string& file) {
+  std::string cmd = "'" + binary + "' " + command + " rules '" + file + "' >/dev/null 2>&1";
   int st = std::system(cmd.c_str());
   if (st == -1 || !WIFEXITED(st)) return -1;
   return WEXITSTATUS(st);
 }
 
-std::vector<std::string> CorpusFiles() {
+std::vector<std::string> CorpusFiles(std::string_view suffix = "_test.yml") {
   std::vector<std::string> out;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(kCorpus, ec)) {
     std::string name = e.path().filename().string();
-    if (name.size() > 9 && name.ends_with("_test.yml")) out.push_back(e.path().string());
+    if (name.size() > suffix.size() && name.ends_with(suffix)) out.push_back(e.path().string());
   }
   std::sort(out.begin(), out.end());
   return out;
@@ -58,8 +60,8 @@ TEST(PromtoolDifferentialTest, SameVerdictForEveryCorpusFile) {
   ASSERT_GE(files.size(), 10u) << "corpus missing: run from the project root";
   int failing = 0;
   for (const std::string& f : files) {
-    int want = RunTestRules(kPromtool, f);
-    int got = RunTestRules(vigil, f);
+    int want = RunRules(kPromtool, "test", f);
+    int got = RunRules(vigil, "test", f);
     bool expect_fail = fs::path(f).filename().string().starts_with("fail_");
     failing += expect_fail;
     EXPECT_EQ(want, expect_fail ? 1 : 0) << f << ": promtool's verdict is not what the file's "
@@ -67,6 +69,17 @@ TEST(PromtoolDifferentialTest, SameVerdictForEveryCorpusFile) {
     EXPECT_EQ(got, want) << f << ": vigil test rules exits " << got << ", promtool " << want;
   }
   EXPECT_GT(failing, 0) << "the corpus needs deliberately failing files";
+}
+
+// `check rules` over the corpus's rule files: the same verdict as promtool's.
+TEST(PromtoolDifferentialTest, CheckRulesSameVerdictForEveryRuleFile) {
+  if (access(kPromtool, X_OK) != 0) GTEST_SKIP() << kPromtool << " not installed";
+  std::string vigil = VigilBinary();
+  std::vector<std::string> files = CorpusFiles(".rules.yml");
+  ASSERT_GE(files.size(), 5u);
+  for (const std::string& f : files) {
+    EXPECT_EQ(RunRules(vigil, "check", f), RunRules(kPromtool, "check", f)) << f;
+  }
 }
 
 }  // namespace
