@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/numbers.h"
 #include "lib/base/format.h"
 #include "lib/config/yaml.h"
 
@@ -71,7 +72,9 @@ absl::Status ParseScrapeConfig(const std::string& file, const YAML::Node& n, con
           config::CheckKeys(file, n,
                             {"job_name", "scrape_interval", "scrape_timeout", "metrics_path",
                              "scheme", "honor_labels", "honor_timestamps", "static_configs",
-                             "sample_limit", "params", "relabel_configs", "metric_relabel_configs"},
+                             "sample_limit", "label_limit", "label_name_length_limit",
+                             "label_value_length_limit", "body_size_limit", "params",
+                             "relabel_configs", "metric_relabel_configs"},
                             "scrape config");
       !s.ok()) {
     return s;
@@ -104,6 +107,21 @@ absl::Status ParseScrapeConfig(const std::string& file, const YAML::Node& n, con
   if (auto s = config::ReadBool(file, n, "honor_labels", &sc->honor_labels); !s.ok()) return s;
   if (auto s = config::ReadBool(file, n, "honor_timestamps", &sc->honor_timestamps); !s.ok())
     return s;
+  for (auto [key, out] : {std::pair<const char*, uint64_t*>{"sample_limit", &sc->sample_limit},
+                          {"label_limit", &sc->label_limit},
+                          {"label_name_length_limit", &sc->label_name_length_limit},
+                          {"label_value_length_limit", &sc->label_value_length_limit}}) {
+    int64_t v = 0;
+    if (auto s = config::ReadInt(file, n, key, &v); !s.ok()) return s;
+    if (v < 0) return ErrorAt(file, n[key], StrCat(key, " must not be negative"));
+    *out = static_cast<uint64_t>(v);
+  }
+  if (const YAML::Node limit = n["body_size_limit"]; limit && !limit.IsNull()) {
+    if (!limit.IsScalar()) return ErrorAt(file, limit, "body_size_limit must be a size");
+    auto bytes = ParseBase2Bytes(limit.Scalar());
+    if (!bytes.ok()) return ErrorAt(file, limit, std::string(bytes.status().message()));
+    sc->body_size_limit = *bytes;
+  }
   if (const YAML::Node params = n["params"]; params && !params.IsNull()) {
     if (!params.IsMap()) return ErrorAt(file, params, "params must be a mapping of lists");
     for (const auto& kv : params) {
@@ -156,6 +174,25 @@ std::string DirOf(const std::string& path) {
 }
 
 }  // namespace
+
+absl::StatusOr<uint64_t> ParseBase2Bytes(std::string_view text) {
+  size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  uint64_t n = 0;
+  std::string_view unit = text.substr(digits);
+  static constexpr std::pair<std::string_view, int> kUnits[] = {
+      {"", 0},    {"B", 0},   {"KB", 10}, {"KiB", 10}, {"MB", 20}, {"MiB", 20}, {"GB", 30},
+      {"GiB", 30}, {"TB", 40}, {"TiB", 40}, {"PB", 50}, {"PiB", 50}, {"EB", 60}, {"EiB", 60}};
+  if (digits > 0 && absl::SimpleAtoi(ToAbsl(text.substr(0, digits)), &n)) {
+    for (const auto& [name, shift] : kUnits) {
+      if (unit != name) continue;
+      if (shift > 0 && n > (UINT64_MAX >> shift)) break;
+      return n << shift;
+    }
+  }
+  return absl::InvalidArgumentError(
+      StrCat("invalid size \"", text, "\": want an integer with B, KB, MB, GB, TB, PB or EB"));
+}
 
 absl::StatusOr<PrometheusConfig> ParsePrometheusConfig(const std::string& path,
                                                        const std::string& text) {

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <cstdint>
 #include <map>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -38,7 +40,17 @@ struct ScrapeConfig {
   std::vector<StaticConfig> static_configs;
   std::vector<relabel::Config> relabel_configs;         // on targets, before scraping
   std::vector<relabel::Config> metric_relabel_configs;  // on scraped samples
+  // Limits; 0 means none (Prometheus's defaults). A scrape over one fails.
+  uint64_t sample_limit = 0;              // samples after metric relabelling
+  uint64_t label_limit = 0;               // labels of a series, __name__ included
+  uint64_t label_name_length_limit = 0;   // bytes
+  uint64_t label_value_length_limit = 0;  // bytes
+  uint64_t body_size_limit = 0;           // bytes of the uncompressed body
 };
+
+// Prometheus's units.Base2Bytes: an integer with B, KB/KiB, MB/MiB, GB/GiB, TB/TiB, PB/PiB
+// or EB/EiB (all powers of 1024); a bare integer is bytes.
+absl::StatusOr<uint64_t> ParseBase2Bytes(std::string_view text);
 
 struct PrometheusConfig {
   std::string path;  // the file it was read from

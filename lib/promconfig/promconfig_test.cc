@@ -93,3 +93,41 @@ TEST(PromConfigTest, ErrorsNamePositions) {
 
 }  // namespace
 }  // namespace vigil::promconfig
+
+namespace vigil::promconfig {
+namespace {
+
+TEST(PromConfigLimitsTest, ReadsLimitsAndSizes) {
+  auto cfg = ParsePrometheusConfig("p.yml", R"(
+scrape_configs:
+  - job_name: a
+    sample_limit: 1000
+    label_limit: 30
+    label_name_length_limit: 200
+    label_value_length_limit: 2048
+    body_size_limit: 10MB
+)");
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  const ScrapeConfig& sc = cfg->scrape_configs[0];
+  EXPECT_EQ(sc.sample_limit, 1000u);
+  EXPECT_EQ(sc.label_limit, 30u);
+  EXPECT_EQ(sc.label_name_length_limit, 200u);
+  EXPECT_EQ(sc.label_value_length_limit, 2048u);
+  EXPECT_EQ(sc.body_size_limit, 10u << 20);
+  EXPECT_EQ(*ParseBase2Bytes("512"), 512u);
+  EXPECT_EQ(*ParseBase2Bytes("1KiB"), 1024u);
+  EXPECT_EQ(*ParseBase2Bytes("3GB"), 3ull << 30);
+  EXPECT_FALSE(ParseBase2Bytes("1.5MB").ok());
+  EXPECT_FALSE(ParseBase2Bytes("MB").ok());
+  EXPECT_FALSE(ParseBase2Bytes("1XB").ok());
+  auto bad = ParsePrometheusConfig("p.yml", "scrape_configs:\n  - job_name: a\n    body_size_limit: lots\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(std::string(bad.status().message()),
+            "p.yml:3:22: invalid size \"lots\": want an integer with B, KB, MB, GB, TB, PB or EB");
+  bad = ParsePrometheusConfig("p.yml", "scrape_configs:\n  - job_name: a\n    sample_limit: -1\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(std::string(bad.status().message()), "p.yml:3:19: sample_limit must not be negative");
+}
+
+}  // namespace
+}  // namespace vigil::promconfig

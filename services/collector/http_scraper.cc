@@ -26,13 +26,16 @@ struct Transfer {
   std::string url;
   TimestampMs started = 0;
   std::string body;
+  uint64_t body_size_limit = 0;  // configured; 0: only kMaxBodyBytes
   bool too_large = false;
 };
 
 size_t OnData(char* data, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
   size_t len = size * n;
-  if (t->body.size() + len > kMaxBodyBytes) {
+  // Prometheus reads at most body_size_limit bytes and fails when it got that many.
+  if ((t->body_size_limit > 0 && t->body.size() + len >= t->body_size_limit) ||
+      t->body.size() + len > kMaxBodyBytes) {
     t->too_large = true;
     return 0;  // aborts the transfer
   }
@@ -101,6 +104,7 @@ void HttpScraper::Start(const ScrapeRequest& request, TimestampMs started) {
   t->target_key = request.target_key;
   t->url = request.url;
   t->started = started;
+  t->body_size_limit = request.body_size_limit;
   double timeout_s = absl::ToDoubleSeconds(request.timeout);
   t->headers = curl_slist_append(t->headers, StrCat("Accept: ", kScrapeAcceptHeader).c_str());
   t->headers = curl_slist_append(
@@ -144,7 +148,9 @@ std::vector<HttpScraper::Completed> HttpScraper::Collect() {
     c.result.duration_seconds = static_cast<double>(total_us) / 1e6;
     if (msg->data.result != CURLE_OK) {
       if (t.too_large) {
-        c.result.error = StrCat("body size limit exceeded (", kMaxBodyBytes, " bytes)");
+        c.result.error = t.body_size_limit > 0
+                             ? std::string("body size limit exceeded")
+                             : StrCat("body size limit exceeded (", kMaxBodyBytes, " bytes)");
       } else if (msg->data.result == CURLE_OPERATION_TIMEDOUT) {
         c.result.error = StrCat("Get \"", t.url, "\": context deadline exceeded");
       } else {

@@ -117,3 +117,26 @@ TEST_F(HttpScraperTest, SendsAcceptAndScrapeTimeoutHeaders) {
 
 }  // namespace
 }  // namespace vigil::collector
+
+namespace vigil::collector {
+namespace {
+
+TEST_F(HttpScraperTest, BodySizeLimitFailsTheScrapeAsInPrometheus) {
+  HttpScraper s;
+  std::string url = "http://127.0.0.1:" + std::to_string(port_) + "/metrics";  // 10 bytes
+  s.Start(ScrapeRequest{"a", url, absl::Seconds(5), 10}, 1);   // exactly the limit: fails
+  s.Start(ScrapeRequest{"b", url, absl::Seconds(5), 11}, 1);   // under it
+  auto done = RunUntilDone(s, 2);
+  ASSERT_EQ(done.size(), 2u);
+  for (const auto& c : done) {
+    if (c.target_key == "a") {
+      EXPECT_EQ(c.result.error, "body size limit exceeded");
+    } else {
+      EXPECT_EQ(c.result.error, "");
+      EXPECT_EQ(c.result.body, "up_test 1\n");
+    }
+  }
+}
+
+}  // namespace
+}  // namespace vigil::collector

@@ -72,6 +72,11 @@ v1::SampleBatch ScrapeManager::ApplyConfig(const promconfig::PrometheusConfig& c
         kept.honor_labels = t.honor_labels;
         kept.honor_timestamps = t.honor_timestamps;
         kept.metric_relabel = t.metric_relabel;
+        kept.sample_limit = t.sample_limit;
+        kept.label_limit = t.label_limit;
+        kept.label_name_length_limit = t.label_name_length_limit;
+        kept.label_value_length_limit = t.label_value_length_limit;
+        kept.body_size_limit = t.body_size_limit;
         kept.cache.ForgetLines();  // lines may resolve differently under the new settings
         old->key.clear();  // moved out
         next.push_back(std::move(kept));
@@ -103,7 +108,7 @@ std::vector<ScrapeRequest> ScrapeManager::TakeDue(TimestampMs now) {
   for (Target& t : targets_) {
     if (t.in_flight || t.next_scrape_ms > now) continue;
     t.in_flight = true;
-    out.push_back(ScrapeRequest{t.key, t.url, t.timeout});
+    out.push_back(ScrapeRequest{t.key, t.url, t.timeout, t.body_size_limit});
   }
   return out;
 }
@@ -130,8 +135,65 @@ std::optional<TimestampMs> ScrapeManager::NextDeadline() const {
 
 namespace {
 
-// The series a line becomes (cache miss): target labels, then metric relabelling.
-int32_t ResolveLine(const expfmt::Parser& parser, const Target& t, ScrapeCache& cache) {
+// Go's %.50s: at most 50 characters (runes) of `s`.
+std::string_view Runes50(std::string_view s) {
+  size_t runes = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80 && runes++ == 50) return s.substr(0, i);
+  }
+  return s;
+}
+
+// Go's %.50q for the label values Prometheus quotes in its limit errors.
+std::string Quote50(std::string_view s) {
+  std::string out = "\"";
+  for (char c : Runes50(s)) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+          out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+  out += "\"";
+  return out;
+}
+
+// Prometheus's verifyLabelLimits, with its error texts.
+absl::Status VerifyLabelLimits(const labels::Labels& ls, const Target& t) {
+  std::string_view metric = Runes50(ls.Get(labels::kMetricName));
+  if (t.label_limit > 0 && ls.size() > t.label_limit) {
+    return absl::FailedPreconditionError(
+        StrCat("label_limit exceeded (metric: ", metric, ", number of labels: ", ls.size(),
+               ", limit: ", t.label_limit, ")"));
+  }
+  for (const labels::Label& l : ls) {
+    if (t.label_name_length_limit > 0 && l.name.size() > t.label_name_length_limit) {
+      return absl::FailedPreconditionError(StrCat(
+          "label_name_length_limit exceeded (metric: ", metric, ", label name: ", Runes50(l.name),
+          ", length: ", l.name.size(), ", limit: ", t.label_name_length_limit, ")"));
+    }
+    if (t.label_value_length_limit > 0 && l.value.size() > t.label_value_length_limit) {
+      return absl::FailedPreconditionError(
+          StrCat("label_value_length_limit exceeded (metric: ", metric,
+                 ", label name: ", Runes50(l.name), ", value: ", Quote50(l.value),
+                 ", length: ", l.value.size(), ", limit: ", t.label_value_length_limit, ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// The series a line becomes (cache miss): target labels, then metric relabelling, then
+// the label limits (a series over one fails the scrape and is not remembered).
+absl::StatusOr<int32_t> ResolveLine(const expfmt::Parser& parser, const Target& t,
+                                    ScrapeCache& cache) {
   std::vector<labels::Label> ls = parser.series_labels();
   ls.push_back(labels::Label{std::string(labels::kMetricName), std::string(parser.metric_name())});
   labels::Labels merged = MergeTargetLabels(std::move(ls), t);
@@ -140,6 +202,7 @@ int32_t ResolveLine(const expfmt::Parser& parser, const Target& t, ScrapeCache& 
     if (!relabelled || relabelled->empty()) return ScrapeCache::kDropped;
     merged = std::move(*relabelled);
   }
+  if (absl::Status s = VerifyLabelLimits(merged, t); !s.ok()) return s;
   return cache.Intern(std::move(merged));
 }
 
@@ -173,6 +236,7 @@ const v1::SampleBatch* ScrapeManager::OnScrapeDone(const std::string& target_key
   std::string error = result.error;
   c.rows.clear();
   uint64_t scraped = 0;  // before metric relabelling
+  bool limit_failed = false;  // a limit failed the scrape: report counts as Prometheus does
   if (error.empty()) {
     expfmt::Format format = expfmt::FormatFromContentType(result.content_type);
     if (format != c.format) {
@@ -204,7 +268,13 @@ const v1::SampleBatch* ScrapeManager::OnScrapeDone(const std::string& target_key
         if (std::optional<int32_t> cached = c.Lookup(text, &found)) {
           index = *cached;
         } else {
-          index = ResolveLine(*parser, *t, c);
+          absl::StatusOr<int32_t> resolved = ResolveLine(*parser, *t, c);
+          if (!resolved.ok()) {
+            error = std::string(resolved.status().message());
+            limit_failed = true;
+            break;
+          }
+          index = *resolved;
           found = c.Remember(text, index);
         }
       }
@@ -216,6 +286,24 @@ const v1::SampleBatch* ScrapeManager::OnScrapeDone(const std::string& target_key
                                         parser->value()});
     }
     c.EndLines();
+    if (error.empty() && t->sample_limit > 0 && c.rows.size() > t->sample_limit) {
+      error = "sample limit exceeded";
+      limit_failed = true;
+    }
+  }
+  // Prometheus's failed append: nothing of the scrape is stored, and every series of the
+  // previous one goes stale, but the report still counts what the scrape had (samples
+  // scraped and after relabelling; series added up to the limit).
+  uint64_t failed_post_relabel = 0;
+  uint64_t failed_added = 0;
+  if (limit_failed) {
+    failed_post_relabel = c.rows.size();
+    size_t upto = std::min<size_t>(c.rows.size(), t->sample_limit > 0 ? t->sample_limit
+                                                                       : c.rows.size());
+    for (size_t i = 0; i < upto; ++i) {
+      if (c.series[static_cast<size_t>(c.rows[i].series)].seen != scrape - 1) ++failed_added;
+    }
+    c.rows.clear();
   }
 
   // One batch for every target: its messages stay allocated and warm from scrape to scrape.
@@ -246,6 +334,10 @@ const v1::SampleBatch* ScrapeManager::OnScrapeDone(const std::string& target_key
   }
 
   bool up = error.empty();
+  if (limit_failed) {
+    kept = failed_post_relabel;
+    added = failed_added;
+  }
   const double report_values[] = {up ? 1.0 : 0.0, result.duration_seconds,
                                   static_cast<double>(scraped), static_cast<double>(kept),
                                   static_cast<double>(added)};

@@ -17,6 +17,7 @@ struct ScrapeRequest {
   std::string target_key;
   std::string url;
   absl::Duration timeout;
+  uint64_t body_size_limit = 0;  // bytes, uncompressed; 0: none
 };
 
 // What the shell got back. `error` is empty on success (HTTP 200 and a body).

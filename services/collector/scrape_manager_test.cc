@@ -362,3 +362,78 @@ TEST(ShardTest, ParsesIOverN) {
 
 }  // namespace
 }  // namespace vigil::collector
+
+namespace vigil::collector {
+namespace {
+
+std::string LimitConfig(const std::string& limits) {
+  return StrCat("scrape_configs:\n  - job_name: app\n    scrape_interval: 10s\n", limits,
+                "    static_configs:\n      - targets: [\"h:1\"]\n");
+}
+
+TEST(LimitsTest, SampleLimitFailsTheScrapeAndMarksEverythingStale) {
+  ScrapeManager m;
+  m.ApplyConfig(Config(LimitConfig("    sample_limit: 2\n")), 0);
+  std::string key = m.TakeDue(*m.NextDeadline())[0].target_key;
+  auto s = Samples(*m.OnScrapeDone(key, 1000, {"a 1\nb 2\n", "", 0}));
+  EXPECT_EQ(s["up{instance=\"h:1\",job=\"app\"}"], 1);
+  s = Samples(*m.OnScrapeDone(key, 11000, {"a 1\nb 2\nc 3\n", "", 0}));
+  EXPECT_EQ(s["up{instance=\"h:1\",job=\"app\"}"], 0);
+  EXPECT_EQ(s["a{instance=\"h:1\",job=\"app\"}"], kStale);
+  EXPECT_EQ(s["b{instance=\"h:1\",job=\"app\"}"], kStale);
+  EXPECT_EQ(s.count("c{instance=\"h:1\",job=\"app\"}"), 0u);
+  EXPECT_EQ(s["scrape_samples_scraped{instance=\"h:1\",job=\"app\"}"], 3);
+  EXPECT_EQ(s["scrape_samples_post_metric_relabeling{instance=\"h:1\",job=\"app\"}"], 3);
+  EXPECT_EQ(m.targets()[0].health, Health::kDown);
+  EXPECT_EQ(m.targets()[0].last_error, "sample limit exceeded");
+  // Back under the limit: up again, and both series are new again.
+  s = Samples(*m.OnScrapeDone(key, 21000, {"a 1\nb 2\n", "", 0}));
+  EXPECT_EQ(s["up{instance=\"h:1\",job=\"app\"}"], 1);
+  EXPECT_EQ(s["a{instance=\"h:1\",job=\"app\"}"], 1);
+  EXPECT_EQ(s["scrape_series_added{instance=\"h:1\",job=\"app\"}"], 2);
+}
+
+TEST(LimitsTest, LabelLimitsUsePrometheusErrors) {
+  struct Case {
+    std::string limits;
+    std::string body;
+    std::string error;
+  };
+  std::vector<Case> cases = {
+      {"    label_limit: 3\n", "ok 1\nm{a=\"1\",b=\"2\"} 1\n",
+       "label_limit exceeded (metric: m, number of labels: 5, limit: 3)"},
+      {"    label_name_length_limit: 8\n", "m{long_name_x=\"1\"} 1\n",
+       "label_name_length_limit exceeded (metric: m, label name: long_name_x, length: 11, "
+       "limit: 8)"},
+      {"    label_value_length_limit: 3\n", "m{a=\"a\\\"b\\\\cd\"} 1\n",
+       "label_value_length_limit exceeded (metric: m, label name: a, value: \"a\\\"b\\\\cd\", "
+       "length: 6, limit: 3)"},
+  };
+  for (const Case& c : cases) {
+    ScrapeManager m;
+    m.ApplyConfig(Config(LimitConfig(c.limits)), 0);
+    std::string key = m.TakeDue(*m.NextDeadline())[0].target_key;
+    auto s = Samples(*m.OnScrapeDone(key, 1000, {c.body, "", 0}));
+    EXPECT_EQ(s["up{instance=\"h:1\",job=\"app\"}"], 0) << c.limits;
+    EXPECT_EQ(m.targets()[0].last_error, c.error);
+    EXPECT_EQ(s.size(), 5u) << c.limits;  // only the report series
+  }
+  // Within the limits (target labels count: job, instance, __name__, a = 4).
+  ScrapeManager m;
+  m.ApplyConfig(Config(LimitConfig("    label_limit: 4\n    label_value_length_limit: 5\n")), 0);
+  std::string key = m.TakeDue(*m.NextDeadline())[0].target_key;
+  auto s = Samples(*m.OnScrapeDone(key, 1000, {"m{a=\"12345\"} 1\n", "", 0}));
+  EXPECT_EQ(s["up{instance=\"h:1\",job=\"app\"}"], 1);
+  EXPECT_EQ(s["m{a=\"12345\",instance=\"h:1\",job=\"app\"}"], 1);
+}
+
+TEST(LimitsTest, BodySizeLimitReachesTheScrapeRequest) {
+  ScrapeManager m;
+  m.ApplyConfig(Config(LimitConfig("    body_size_limit: 2KiB\n")), 0);
+  auto due = m.TakeDue(*m.NextDeadline());
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].body_size_limit, 2048u);
+}
+
+}  // namespace
+}  // namespace vigil::collector

@@ -87,6 +87,11 @@ std::vector<Target> TargetsFromConfig(const promconfig::ScrapeConfig& sc) {
       t.honor_labels = sc.honor_labels;
       t.honor_timestamps = sc.honor_timestamps;
       t.metric_relabel = metric_relabel;
+      t.sample_limit = sc.sample_limit;
+      t.label_limit = sc.label_limit;
+      t.label_name_length_limit = sc.label_name_length_limit;
+      t.label_value_length_limit = sc.label_value_length_limit;
+      t.body_size_limit = sc.body_size_limit;
       out.push_back(std::move(t));
     }
   }

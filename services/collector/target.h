@@ -31,6 +31,13 @@ struct Target {
   bool honor_timestamps = true;
   // metric_relabel_configs of the target's scrape config (shared by its targets).
   std::shared_ptr<const std::vector<relabel::Config>> metric_relabel;
+  // Limits of the scrape config (0: none): sample_limit, label_limit,
+  // label_name_length_limit, label_value_length_limit, body_size_limit.
+  uint64_t sample_limit = 0;
+  uint64_t label_limit = 0;
+  uint64_t label_name_length_limit = 0;
+  uint64_t label_value_length_limit = 0;
+  uint64_t body_size_limit = 0;
 
   TimestampMs next_scrape_ms = 0;
   bool in_flight = false;
