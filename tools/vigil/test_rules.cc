@@ -525,8 +525,13 @@ Errors RunTestGroup(const TestGroup& tg, int64_t eval_interval,
         std::string error;
         if (g->alerting[i]) {
           auto changed = g->alerting[i]->Eval(ts, query);
+          size_t active = g->alerting[i]->active().size();
           if (!changed.ok()) {
             error = std::string(changed.status().message());
+          } else if (g->spec.limit > 0 && active > static_cast<size_t>(g->spec.limit)) {
+            // Prometheus AlertingRule.Eval (it also drops the alerts; a unit test stops at
+            // the first evaluation error, so they are not looked at again).
+            error = StrCat("exceeded limit of ", g->spec.limit, " with ", active, " alerts");
           } else {
             for (const auto& [fp, a] : g->alerting[i]->active()) {
               if (a.state == rules::AlertState::kInactive) continue;
@@ -553,6 +558,11 @@ Errors RunTestGroup(const TestGroup& tg, int64_t eval_interval,
                 break;
               }
               written.emplace_back(std::move(ls), smp.value);
+            }
+            if (error.empty() && g->spec.limit > 0 &&
+                written.size() > static_cast<size_t>(g->spec.limit)) {
+              error = StrCat("exceeded limit of ", g->spec.limit, " with ", written.size(), " series");
+              written.clear();
             }
           }
         }
