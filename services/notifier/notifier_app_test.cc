@@ -282,6 +282,7 @@ TEST(NotifierAppTest, ResyncsFromTheEvaluatorOnStartAndAfterABusGap) {
     execl(VIGIL_NOTIFIER_BIN, "vigil-notifier", ("--config.file=" + config).c_str(),
           "--web.listen-address=127.0.0.1:0", "--grpc.listen-address=127.0.0.1:0",
           "--bus.publish-address=tcp://127.0.0.1:0", ("--bus.connect=" + *bus_ep).c_str(),
+          ("--storage.path=" + dir + "/data").c_str(),
           ("--evaluator.grpc-address=127.0.0.1:" + std::to_string(grpc_port)).c_str(),
           static_cast<char*>(nullptr));
     _exit(127);
