@@ -28,6 +28,35 @@ absl::StatusOr<labels::Labels> ReadLabelMap(const std::string& file, const YAML:
   return labels::Labels(std::move(out));
 }
 
+std::string DirOf(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
+// A static config or a file_sd target group: {targets: [...], labels: {...}}.
+absl::StatusOr<StaticConfig> ReadTargetGroup(const std::string& file, const YAML::Node& st,
+                                             const char* what) {
+  if (auto s = config::ExpectMap(file, st, what); !s.ok()) return s;
+  if (auto s = config::CheckKeys(file, st, {"targets", "labels"}, what); !s.ok()) return s;
+  StaticConfig out;
+  const YAML::Node targets = st["targets"];
+  if (targets && !targets.IsNull()) {
+    if (!targets.IsSequence()) return ErrorAt(file, targets, "targets must be a list");
+    for (const auto& t : targets) {
+      if (!t.IsScalar() || t.Scalar().empty())
+        return ErrorAt(file, t, "target must be a host:port string");
+      if (t.Scalar().find('/') != std::string::npos) {
+        return ErrorAt(file, t, StrCat("\"", t.Scalar(), "\" is not a valid hostname"));
+      }
+      out.targets.push_back(t.Scalar());
+    }
+  }
+  auto ls = ReadLabelMap(file, st["labels"]);
+  if (!ls.ok()) return ls.status();
+  out.labels = *ls;
+  return out;
+}
+
 absl::Status ParseGlobal(const std::string& file, const YAML::Node& n, GlobalConfig* g) {
   if (!n || n.IsNull()) return absl::OkStatus();
   if (auto s = config::ExpectMap(file, n, "global"); !s.ok()) return s;
@@ -61,7 +90,7 @@ absl::Status ParseGlobal(const std::string& file, const YAML::Node& n, GlobalCon
 absl::Status ParseScrapeConfig(const std::string& file, const YAML::Node& n, const GlobalConfig& g,
                                ScrapeConfig* sc) {
   if (auto s = config::ExpectMap(file, n, "scrape config"); !s.ok()) return s;
-  for (const char* unsupported : {"file_sd_configs", "kubernetes_sd_configs", "consul_sd_configs",
+  for (const char* unsupported : {"kubernetes_sd_configs", "consul_sd_configs",
                                   "dns_sd_configs", "basic_auth", "authorization", "tls_config"}) {
     if (n[unsupported]) {
       return ErrorAt(file, n[unsupported],
@@ -72,7 +101,8 @@ absl::Status ParseScrapeConfig(const std::string& file, const YAML::Node& n, con
           config::CheckKeys(file, n,
                             {"job_name", "scrape_interval", "scrape_timeout", "metrics_path",
                              "scheme", "honor_labels", "honor_timestamps", "static_configs",
-                             "sample_limit", "label_limit", "label_name_length_limit",
+                             "file_sd_configs", "sample_limit", "label_limit",
+                             "label_name_length_limit",
                              "label_value_length_limit", "body_size_limit", "params",
                              "relabel_configs", "metric_relabel_configs"},
                             "scrape config");
@@ -143,37 +173,65 @@ absl::Status ParseScrapeConfig(const std::string& file, const YAML::Node& n, con
   if (statics && !statics.IsNull()) {
     if (!statics.IsSequence()) return ErrorAt(file, statics, "static_configs must be a list");
     for (const auto& st : statics) {
-      if (auto s = config::ExpectMap(file, st, "static config"); !s.ok()) return s;
-      if (auto s = config::CheckKeys(file, st, {"targets", "labels"}, "static config"); !s.ok())
+      auto group = ReadTargetGroup(file, st, "static config");
+      if (!group.ok()) return group.status();
+      sc->static_configs.push_back(std::move(*group));
+    }
+  }
+  const YAML::Node fsds = n["file_sd_configs"];
+  if (fsds && !fsds.IsNull()) {
+    if (!fsds.IsSequence()) return ErrorAt(file, fsds, "file_sd_configs must be a list");
+    for (const auto& f : fsds) {
+      if (auto s = config::ExpectMap(file, f, "file_sd config"); !s.ok()) return s;
+      if (auto s = config::CheckKeys(file, f, {"files", "refresh_interval"}, "file_sd config");
+          !s.ok())
         return s;
-      StaticConfig out;
-      const YAML::Node targets = st["targets"];
-      if (targets && !targets.IsNull()) {
-        if (!targets.IsSequence()) return ErrorAt(file, targets, "targets must be a list");
-        for (const auto& t : targets) {
-          if (!t.IsScalar() || t.Scalar().empty())
-            return ErrorAt(file, t, "target must be a host:port string");
-          if (t.Scalar().find('/') != std::string::npos) {
-            return ErrorAt(file, t, StrCat("\"", t.Scalar(), "\" is not a valid hostname"));
-          }
-          out.targets.push_back(t.Scalar());
-        }
+      FileSdConfig out;
+      if (auto s = config::ReadDuration(file, f, "refresh_interval", &out.refresh_interval);
+          !s.ok())
+        return s;
+      const YAML::Node files = f["files"];
+      if (!files || !files.IsSequence() || files.size() == 0) {
+        return ErrorAt(file, files ? files : f, "file service discovery config must contain at least one path name");
       }
-      auto ls = ReadLabelMap(file, st["labels"]);
-      if (!ls.ok()) return ls.status();
-      out.labels = *ls;
-      sc->static_configs.push_back(std::move(out));
+      for (const auto& p : files) {
+        if (!p.IsScalar()) return ErrorAt(file, p, "a file_sd path must be a string");
+        std::string name = p.Scalar();
+        std::string base = name.substr(name.rfind('/') + 1);
+        auto ends = [&](std::string_view ext) {
+          return base.size() >= ext.size() && base.compare(base.size() - ext.size(), ext.size(), ext) == 0;
+        };
+        if (!ends(".json") && !ends(".yml") && !ends(".yaml")) {
+          return ErrorAt(file, p, StrCat("path name \"", name, "\" is not valid for file discovery"));
+        }
+        out.files.push_back(name);
+        out.resolved_files.push_back(
+            !name.empty() && name[0] == '/' ? name : StrCat(DirOf(file), "/", name));
+      }
+      sc->file_sd_configs.push_back(std::move(out));
     }
   }
   return absl::OkStatus();
 }
 
-std::string DirOf(const std::string& path) {
-  size_t slash = path.rfind('/');
-  return slash == std::string::npos ? "." : path.substr(0, slash);
-}
 
 }  // namespace
+
+absl::StatusOr<std::vector<StaticConfig>> ParseTargetGroups(const std::string& path,
+                                                            const std::string& text) {
+  auto root = config::ParseYaml(path, text);  // YAML reads JSON too, with line:col
+  if (!root.ok()) return root.status();
+  std::vector<StaticConfig> out;
+  if (!root->IsDefined() || root->IsNull()) return out;
+  if (!root->IsSequence()) return ErrorAt(path, *root, "target groups must be a list");
+  for (const auto& g : *root) {
+    auto group = ReadTargetGroup(path, g, "target group");
+    if (!group.ok()) return group.status();
+    group->labels = group->labels.With("__meta_filepath", path);
+    out.push_back(std::move(*group));
+  }
+  return out;
+}
 
 absl::StatusOr<uint64_t> ParseBase2Bytes(std::string_view text) {
   size_t digits = 0;

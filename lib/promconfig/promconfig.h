@@ -28,6 +28,13 @@ struct StaticConfig {
   labels::Labels labels;
 };
 
+// file_sd_configs: target groups read from JSON or YAML files (Prometheus discovery/file).
+struct FileSdConfig {
+  std::vector<std::string> files;           // as written: paths, a glob in the last element
+  std::vector<std::string> resolved_files;  // made absolute against the config's directory
+  absl::Duration refresh_interval = absl::Minutes(5);
+};
+
 struct ScrapeConfig {
   std::string job_name;
   absl::Duration scrape_interval;  // defaults from global
@@ -38,6 +45,7 @@ struct ScrapeConfig {
   bool honor_timestamps = true;
   std::map<std::string, std::vector<std::string>> params;  // URL query parameters
   std::vector<StaticConfig> static_configs;
+  std::vector<FileSdConfig> file_sd_configs;
   std::vector<relabel::Config> relabel_configs;         // on targets, before scraping
   std::vector<relabel::Config> metric_relabel_configs;  // on scraped samples
   // Limits; 0 means none (Prometheus's defaults). A scrape over one fails.
@@ -47,6 +55,12 @@ struct ScrapeConfig {
   uint64_t label_value_length_limit = 0;  // bytes
   uint64_t body_size_limit = 0;           // bytes of the uncompressed body
 };
+
+// Parses a file_sd file: a list of target groups `{targets: [host:port...], labels: {...}}`,
+// in JSON (`.json`) or YAML (`.yml`, `.yaml`); every group gets `__meta_filepath: path`.
+// Errors read "path:line:col: what".
+absl::StatusOr<std::vector<StaticConfig>> ParseTargetGroups(const std::string& path,
+                                                            const std::string& text);
 
 // Prometheus's units.Base2Bytes: an integer with B, KB/KiB, MB/MiB, GB/GiB, TB/TiB, PB/PiB
 // or EB/EiB (all powers of 1024); a bare integer is bytes.

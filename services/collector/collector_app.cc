@@ -14,6 +14,7 @@
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 #include "services/collector/collector_grpc.h"
+#include "services/collector/file_sd.h"
 #include "services/collector/http_scraper.h"
 #include "services/collector/scrape_manager.h"
 
@@ -64,16 +65,27 @@ int RunCollector(const service::CommonFlags& flags, Shard shard) {
     publisher.Publish(bus::kTopicSamples, batch);
     samples_published.Increment(batch.series_size());
   };
-  auto apply = [&](const promconfig::PrometheusConfig& c) {
-    publish(manager.ApplyConfig(c, clock.NowMs()));
+  // The config as loaded; file_sd targets are added to it whenever their files change.
+  promconfig::PrometheusConfig current = *cfg;
+  FileDiscovery discovery;
+  auto apply = [&]() {
+    publish(manager.ApplyConfig(discovery.Effective(current), clock.NowMs()));
     targets_gauge.Set(static_cast<double>(manager.targets().size()));
   };
+  auto load = [&](promconfig::PrometheusConfig c) {
+    current = std::move(c);
+    discovery.SetConfig(current);
+    discovery.Refresh(clock.NowMs());
+    apply();
+  };
+  constexpr int64_t kFileSdPollMs = 1000;  // mtime polling of file_sd files
+  TimestampMs next_sd_poll = 0;
 
   rt.SetHooks({
       .reload = [&]() -> absl::Status {
         auto next = promconfig::LoadPrometheusConfig(flags.config_file);
         if (!next.ok()) return next.status();
-        apply(*next);
+        load(std::move(*next));
         return absl::OkStatus();
       },
       .status =
@@ -87,7 +99,9 @@ int RunCollector(const service::CommonFlags& flags, Shard shard) {
                     StrCat("target ", t.url, " (job ", t.job, ") is down: ", t.last_error));
               }
             }
+            for (const std::string& p : discovery.problems()) s->add_problems(p);
             auto& stats = *s->mutable_stats();
+            stats["file_sd_files"] = static_cast<double>(discovery.files());
             stats["targets"] = static_cast<double>(manager.targets().size());
             stats["targets_up"] = up;
             stats["targets_down"] = down;
@@ -102,7 +116,8 @@ int RunCollector(const service::CommonFlags& flags, Shard shard) {
     std::fprintf(stderr, "error: %s\n", std::string(s.message()).c_str());
     return 1;
   }
-  apply(*cfg);
+  load(*cfg);
+  next_sd_poll = clock.NowMs() + kFileSdPollMs;
   rt.SetReady(true);
   spdlog::info("collector publishing on {} with {} targets (shard {}, {} on other shards)", *ep,
                manager.targets().size(), manager.shard().ToString(),
@@ -110,6 +125,10 @@ int RunCollector(const service::CommonFlags& flags, Shard shard) {
 
   while (!rt.stopping()) {
     TimestampMs now = clock.NowMs();
+    if (now >= next_sd_poll) {
+      if (discovery.Refresh(now)) apply();
+      next_sd_poll = now + kFileSdPollMs;
+    }
     for (const ScrapeRequest& req : manager.TakeDue(now)) scraper.Start(req, now);
     for (HttpScraper::Completed& c : scraper.Collect()) {
       (c.result.error.empty() ? scrapes_ok : scrapes_failed).Increment();
@@ -123,6 +142,8 @@ int RunCollector(const service::CommonFlags& flags, Shard shard) {
       timeout_ms = static_cast<int>(std::clamp<int64_t>(*next - clock.NowMs(), 0, 1000));
     }
     if (scraper.in_flight() > 0) timeout_ms = std::min(timeout_ms, 100);
+    timeout_ms = static_cast<int>(
+        std::clamp<int64_t>(std::min<int64_t>(timeout_ms, next_sd_poll - clock.NowMs()), 0, 1000));
     scraper.Wait(timeout_ms, rt.tasks().fd());
     rt.tasks().RunAll();
   }
