@@ -4,6 +4,7 @@
 // files named fail_* hold expectations promtool rejects, the others must pass in promtool,
 // so the corpus itself is checked too. Skips when promtool is absent.
 
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,8 +15,6 @@
 #include <string_view>
 #include <system_error>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace vigil::testing {
 namespace {

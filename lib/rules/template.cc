@@ -113,8 +113,8 @@ std::string HumanizeDuration(double v) {
       std::snprintf(buf, sizeof buf, "%s%lldd %lldh %lldm %llds", sign, (long long)days,
                     (long long)hours, (long long)mins, (long long)secs);
     } else if (hours != 0) {
-      std::snprintf(buf, sizeof buf, "%s%lldh %lldm %llds", sign, (long long)hours,
-                    (long long)mins, (long long)secs);
+      std::snprintf(buf, sizeof buf, "%s%lldh %lldm %llds", sign, (long long)hours, (long long)mins,
+                    (long long)secs);
     } else if (mins != 0) {
       std::snprintf(buf, sizeof buf, "%s%lldm %llds", sign, (long long)mins, (long long)secs);
     } else {
@@ -200,7 +200,8 @@ std::string ExpandTemplate(std::string_view name, std::string_view text, const T
   };
   std::vector<Block> blocks;
   auto emitting = [&] {
-    return blocks.empty() || (blocks.back().outer && (blocks.back().taken != blocks.back().in_else));
+    return blocks.empty() ||
+           (blocks.back().outer && (blocks.back().taken != blocks.back().in_else));
   };
   while (true) {
     size_t open = text.find("{{", pos);
@@ -235,10 +236,11 @@ std::string ExpandTemplate(std::string_view name, std::string_view text, const T
         *is_num = true;
         return true;
       }
-      for (auto [prefix, ls] : {std::pair{std::string_view("$labels."), data.labels},
-                                std::pair{std::string_view(".Labels."), data.labels},
-                                std::pair{std::string_view("$externalLabels."), data.external_labels},
-                                std::pair{std::string_view(".ExternalLabels."), data.external_labels}}) {
+      for (auto [prefix, ls] :
+           {std::pair{std::string_view("$labels."), data.labels},
+            std::pair{std::string_view(".Labels."), data.labels},
+            std::pair{std::string_view("$externalLabels."), data.external_labels},
+            std::pair{std::string_view(".ExternalLabels."), data.external_labels}}) {
         if (t.rfind(prefix, 0) == 0) {
           *s = ls ? std::string(ls->Get(t.substr(prefix.size()))) : "";
           return true;
@@ -274,15 +276,15 @@ std::string ExpandTemplate(std::string_view name, std::string_view text, const T
         bool taken = false;
         if (outer) {
           static const std::vector<std::string> kCmp = {"gt", "lt", "ge", "le", "eq", "ne"};
-          if (toks.size() == 4 &&
-              std::find(kCmp.begin(), kCmp.end(), toks[1]) != kCmp.end()) {
+          if (toks.size() == 4 && std::find(kCmp.begin(), kCmp.end(), toks[1]) != kCmp.end()) {
             std::string as, bs;
             double an = 0, bn = 0;
             bool a_num = false, b_num = false;
             if (!operand(toks[2], &as, &an, &a_num) || !operand(toks[3], &bs, &bn, &b_num)) {
               return fail(StrCat("unsupported action \"", action, "\""));
             }
-            if (a_num != b_num) return fail(StrCat("error calling ", toks[1], ": incompatible types for comparison"));
+            if (a_num != b_num)
+              return fail(StrCat("error calling ", toks[1], ": incompatible types for comparison"));
             int c = a_num ? (an < bn ? -1 : an > bn ? 1 : 0) : as.compare(bs);
             bool unordered = a_num && (std::isnan(an) || std::isnan(bn));
             const std::string& op = toks[1];
@@ -318,8 +320,10 @@ std::string ExpandTemplate(std::string_view name, std::string_view text, const T
     {
       std::vector<std::vector<std::string>> stages(1);
       for (auto& t : toks) {
-        if (t == "|") stages.emplace_back();
-        else stages.back().push_back(t);
+        if (t == "|")
+          stages.emplace_back();
+        else
+          stages.back().push_back(t);
       }
       call = stages[0];
       for (size_t i = 1; i < stages.size(); ++i) {
@@ -334,7 +338,8 @@ std::string ExpandTemplate(std::string_view name, std::string_view text, const T
     double num = 0;
     bool is_num = false;
     if (call.size() == 1) {
-      if (!operand(call[0], &s, &num, &is_num)) return fail(StrCat("unsupported action \"", action, "\""));
+      if (!operand(call[0], &s, &num, &is_num))
+        return fail(StrCat("unsupported action \"", action, "\""));
       out += is_num ? FormatGoFloat(num) : s;
     } else {
       const std::string& fn = call[0];

@@ -17,9 +17,9 @@ struct TemplateData {
 
 // Expands Go-template actions in `text` the way Prometheus expands alert labels and
 // annotations. Supported in this version: {{ $labels.name }}, {{ .Labels.name }},
-// {{ $value }}, {{ .Value }}, {{ $externalLabels.name }}, {{ $externalURL }}, string and number literals, the
-// functions printf, humanize, humanize1024, humanizeDuration, humanizePercentage (called
-// or piped: `printf "%.2f" $value`, `$value | humanizePercentage`), and
+// {{ $value }}, {{ .Value }}, {{ $externalLabels.name }}, {{ $externalURL }}, string and number
+// literals, the functions printf, humanize, humanize1024, humanizeDuration, humanizePercentage
+// (called or piped: `printf "%.2f" $value`, `$value | humanizePercentage`), and
 // {{ if }}/{{ else }}/{{ end }} on one operand or a comparison (gt, lt, ge, le, eq, ne).
 // An action outside that subset yields Prometheus's error text in place of the result:
 // "<error expanding template: ...>".

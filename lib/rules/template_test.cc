@@ -1,8 +1,8 @@
 #include "lib/rules/template.h"
 
-#include <cmath>
-
 #include <gtest/gtest.h>
+
+#include <cmath>
 
 namespace vigil::rules {
 namespace {
@@ -11,8 +11,10 @@ TEST(TemplateTest, LabelsValueAndFunctions) {
   labels::Labels ls({{"instance", "h:1"}, {"job", "api"}});
   labels::Labels ext({{"cluster", "prod"}});
   TemplateData d{&ls, 0.1234, &ext};
-  EXPECT_EQ(ExpandTemplate("t", "{{ $labels.instance }} of {{ .Labels.job }} in {{ $externalLabels.cluster }}", d),
-            "h:1 of api in prod");
+  EXPECT_EQ(
+      ExpandTemplate(
+          "t", "{{ $labels.instance }} of {{ .Labels.job }} in {{ $externalLabels.cluster }}", d),
+      "h:1 of api in prod");
   EXPECT_EQ(ExpandTemplate("t", "v={{ $value }}", d), "v=0.1234");
   EXPECT_EQ(ExpandTemplate("t", "{{ printf \"%.2f\" $value }}", d), "0.12");
   EXPECT_EQ(ExpandTemplate("t", "{{ $value | humanizePercentage }}", d), "12.34%");
@@ -53,10 +55,12 @@ TEST(TemplateTest, IfElseEnd) {
   EXPECT_EQ(ExpandTemplate("t", "a{{ if eq $labels.job \"api\" }}-{{ $labels.job }}{{ end }}", big),
             "a-api");
   EXPECT_EQ(ExpandTemplate("t", "{{ if $labels.missing }}x{{ else }}y{{ end }}", big), "y");
-  EXPECT_EQ(ExpandTemplate("t", "{{ if lt $value 1.0 }}{{ if gt $value 0.5 }}mid{{ end }}{{ end }}", small),
+  EXPECT_EQ(ExpandTemplate("t", "{{ if lt $value 1.0 }}{{ if gt $value 0.5 }}mid{{ end }}{{ end }}",
+                           small),
             "mid");
-  EXPECT_EQ(ExpandTemplate("t", "{{ if gt $value 1.0 }}x", big).rfind("<error expanding template: ", 0),
-            0u);
+  EXPECT_EQ(
+      ExpandTemplate("t", "{{ if gt $value 1.0 }}x", big).rfind("<error expanding template: ", 0),
+      0u);
   EXPECT_EQ(ExpandTemplate("t", "{{ end }}", big).rfind("<error expanding template: ", 0), 0u);
 }
 

@@ -1,10 +1,11 @@
 #include "tools/vigil/test_rules.h"
 
+#include <glob.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <filesystem>
-#include <glob.h>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -26,7 +27,8 @@ namespace vigil::cli {
 
 CLI::App* AddTestRulesCommand(CLI::App& test, TestRulesOptions* o) {
   CLI::App* cmd = test.add_subcommand(
-      "rules", "Unit-test Prometheus rule files in promtool's test format, like promtool test rules");
+      "rules",
+      "Unit-test Prometheus rule files in promtool's test format, like promtool test rules");
   cmd->add_option("files", o->files, "Test files")->required();
   return cmd;
 }
@@ -71,12 +73,23 @@ std::string GoQuote(std::string_view in) {
   std::string out = "\"";
   for (char c : in) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default: out += c;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        out += c;
     }
   }
   return out + "\"";
@@ -190,6 +203,7 @@ absl::StatusOr<std::vector<std::optional<double>>> ParseValues(const std::string
     if (tok.rfind("_x", 0) == 0) {
       int64_t n = 0;
       if (!absl::SimpleAtoi(tok.substr(2), &n) || n < 0) return bad(tok);
+      if (n >= 50'000'000) return bad(tok);
       for (int64_t i = 0; i < n; ++i) out.push_back(std::nullopt);
       continue;
     }
@@ -226,6 +240,11 @@ absl::StatusOr<std::vector<std::optional<double>>> ParseValues(const std::string
       continue;
     }
     // promql/parser: a, a+b, ..., (times+1 values), each computed by repeated addition.
+    // A bound so that a typo such as 1x99999999999 is an error, not an exhausted memory.
+    constexpr int64_t kMaxValues = 50'000'000;
+    if (times >= kMaxValues || static_cast<int64_t>(out.size()) + times >= kMaxValues) {
+      return absl::InvalidArgumentError(StrCat("too many series values in \"", tok, "\""));
+    }
     for (int64_t i = 0; i <= times; ++i) {
       out.push_back(a);
       a += b;
@@ -353,10 +372,11 @@ absl::StatusOr<TestGroup> ReadTestGroup(const std::string& file, const YAML::Nod
     }
   }
   if (YAML::Node at = n["alert_rule_test"]; at && !at.IsNull()) {
-    if (auto st = ExpectSeqOf(file, at, YAML::NodeType::Map, "alert_rule_test"); !st.ok()) return st;
+    if (auto st = ExpectSeqOf(file, at, YAML::NodeType::Map, "alert_rule_test"); !st.ok())
+      return st;
     for (const YAML::Node& a : at) {
-      if (auto st = config::CheckKeys(file, a, {"eval_time", "alertname", "exp_alerts"},
-                                      "alert test");
+      if (auto st =
+              config::CheckKeys(file, a, {"eval_time", "alertname", "exp_alerts"}, "alert test");
           !st.ok()) {
         return st;
       }
@@ -368,8 +388,8 @@ absl::StatusOr<TestGroup> ReadTestGroup(const std::string& file, const YAML::Nod
       if (YAML::Node ea = a["exp_alerts"]; ea && !ea.IsNull()) {
         if (auto st = ExpectSeqOf(file, ea, YAML::NodeType::Map, "exp_alerts"); !st.ok()) return st;
         for (const YAML::Node& e : ea) {
-          if (auto st = config::CheckKeys(file, e, {"exp_labels", "exp_annotations"},
-                                          "expected alert");
+          if (auto st =
+                  config::CheckKeys(file, e, {"exp_labels", "exp_annotations"}, "expected alert");
               !st.ok()) {
             return st;
           }
@@ -388,7 +408,8 @@ absl::StatusOr<TestGroup> ReadTestGroup(const std::string& file, const YAML::Nod
     }
   }
   if (YAML::Node pt = n["promql_expr_test"]; pt && !pt.IsNull()) {
-    if (auto st = ExpectSeqOf(file, pt, YAML::NodeType::Map, "promql_expr_test"); !st.ok()) return st;
+    if (auto st = ExpectSeqOf(file, pt, YAML::NodeType::Map, "promql_expr_test"); !st.ok())
+      return st;
     for (const YAML::Node& p : pt) {
       if (auto st = config::CheckKeys(file, p, {"expr", "eval_time", "exp_samples"}, "promql test");
           !st.ok()) {
@@ -400,7 +421,8 @@ absl::StatusOr<TestGroup> ReadTestGroup(const std::string& file, const YAML::Nod
       if (!et.ok()) return et.status();
       t.eval_time = *et;
       if (YAML::Node es = p["exp_samples"]; es && !es.IsNull()) {
-        if (auto st = ExpectSeqOf(file, es, YAML::NodeType::Map, "exp_samples"); !st.ok()) return st;
+        if (auto st = ExpectSeqOf(file, es, YAML::NodeType::Map, "exp_samples"); !st.ok())
+          return st;
         for (const YAML::Node& e : es) {
           if (auto st = config::CheckKeys(file, e, {"labels", "value"}, "expected sample");
               !st.ok()) {
@@ -410,9 +432,9 @@ absl::StatusOr<TestGroup> ReadTestGroup(const std::string& file, const YAML::Nod
           if (e["value"]) {
             auto pv = YamlFloat(e["value"]);
             if (!pv) {
-              return config::ErrorAt(file, e["value"],
-                                     StrCat("cannot unmarshal !!str `", e["value"].Scalar(),
-                                            "` into float64"));
+              return config::ErrorAt(
+                  file, e["value"],
+                  StrCat("cannot unmarshal !!str `", e["value"].Scalar(), "` into float64"));
             }
             v = *pv;
           }
@@ -451,8 +473,8 @@ struct UnitGroup {
         if (!r.labels.Has(l.name)) r.labels = r.labels.With(l.name, l.value);
       }
       alerting.push_back(r.alert.empty() ? nullptr
-                                         : std::make_unique<rules::AlertingRule>(
-                                                        r, external_labels, external_url));
+                                         : std::make_unique<rules::AlertingRule>(r, external_labels,
+                                                                                 external_url));
     }
     previous.resize(spec.rules.size());
   }
@@ -483,7 +505,8 @@ Errors RunTestGroup(const TestGroup& tg, int64_t eval_interval,
     if (!vs.ok()) return {StrCat(vs.status().message())};
     series.push_back(*ls);
     for (size_t i = 0; i < vs->size(); ++i) {
-      if ((*vs)[i]) points.push_back({series.size() - 1, static_cast<TimestampMs>(i) * interval, *(*vs)[i]});
+      if ((*vs)[i])
+        points.push_back({series.size() - 1, static_cast<TimestampMs>(i) * interval, *(*vs)[i]});
     }
   }
   std::stable_sort(points.begin(), points.end(),
@@ -495,8 +518,8 @@ Errors RunTestGroup(const TestGroup& tg, int64_t eval_interval,
     auto specs = rules::LoadRuleFile(f);
     if (!specs.ok()) return {std::string(specs.status().message())};
     for (rules::GroupSpec& g : *specs) {
-      groups.push_back(std::make_unique<UnitGroup>(std::move(g), tg.external_labels,
-                                                 tg.external_url));
+      groups.push_back(
+          std::make_unique<UnitGroup>(std::move(g), tg.external_labels, tg.external_url));
     }
   }
   auto order = [&](const UnitGroup& g) {
@@ -509,8 +532,9 @@ Errors RunTestGroup(const TestGroup& tg, int64_t eval_interval,
   for (const AlertTest& a : tg.alerts) {
     if (a.alertname.empty()) {
       std::string where = tg.name.empty() ? "" : StrCat(" (in TestGroup ", tg.name, ")");
-      return {StrCat("an item under alert_rule_test misses required attribute alertname at eval_time ",
-                     promql::FormatDuration(a.eval_time), where)};
+      return {
+          StrCat("an item under alert_rule_test misses required attribute alertname at eval_time ",
+                 promql::FormatDuration(a.eval_time), where)};
     }
   }
   int64_t maxt = 0;
@@ -579,7 +603,8 @@ Errors RunTestGroup(const TestGroup& tg, int64_t eval_interval,
             }
             if (error.empty() && g->spec.limit > 0 &&
                 written.size() > static_cast<size_t>(g->spec.limit)) {
-              error = StrCat("exceeded limit of ", g->spec.limit, " with ", written.size(), " series");
+              error =
+                  StrCat("exceeded limit of ", g->spec.limit, " with ", written.size(), " series");
               written.clear();
             }
           }
@@ -629,10 +654,11 @@ Errors RunTestGroup(const TestGroup& tg, int64_t eval_interval,
         SortAlerts(exp);
         if (exp != got) {
           std::string name = tg.name.empty() ? "" : StrCat("    name: ", tg.name, ",\n");
-          errs.push_back(StrCat(name, "    alertname: ", tc.alertname,
-                                ", time: ", promql::FormatDuration(tc.eval_time), ", \n        exp:",
-                                IndentLines(AlertsString(exp), "            "), ", \n        got:",
-                                IndentLines(AlertsString(got), "            ")));
+          errs.push_back(
+              StrCat(name, "    alertname: ", tc.alertname,
+                     ", time: ", promql::FormatDuration(tc.eval_time),
+                     ", \n        exp:", IndentLines(AlertsString(exp), "            "),
+                     ", \n        got:", IndentLines(AlertsString(got), "            ")));
         }
       }
       ++curr;
@@ -640,7 +666,8 @@ Errors RunTestGroup(const TestGroup& tg, int64_t eval_interval,
   }
 
   for (const ExprTest& tc : tg.exprs) {
-    std::string where = StrCat("    expr: ", GoQuote(tc.expr), ", time: ", promql::FormatDuration(tc.eval_time));
+    std::string where =
+        StrCat("    expr: ", GoQuote(tc.expr), ", time: ", promql::FormatDuration(tc.eval_time));
     auto e = promql::ParseExpr(tc.expr);
     if (!e.ok()) {
       errs.push_back(StrCat(where, ", err: ", e.status().message()));
@@ -706,7 +733,8 @@ Errors RunTestFile(const std::string& filename) {
   if (YAML::Node rf = n["rule_files"]; rf && !rf.IsNull()) {
     for (const YAML::Node& f : rf) {
       std::string p = f.Scalar();
-      if (!p.empty() && p[0] != '/') p = (std::filesystem::path(base) / p).lexically_normal().string();
+      if (!p.empty() && p[0] != '/')
+        p = (std::filesystem::path(base) / p).lexically_normal().string();
       glob_t g{};
       if (::glob(p.c_str(), 0, nullptr, &g) == 0) {
         for (size_t i = 0; i < g.gl_pathc; ++i) rule_files.push_back(g.gl_pathv[i]);

@@ -154,12 +154,12 @@ TEST_F(TestRulesTest, UnknownFieldAndMissingAlertnameFail) {
 
 // Shapes promtool's strict YAML decoding rejects: an error for the file, never a crash.
 TEST_F(TestRulesTest, MalformedFilesAreErrorsNotCrashes) {
-  for (const char* body : {"tests: 5\n", "rule_files: x\ntests: [5]\n", "[1, 2]\n",
-                           "group_eval_order: {a: b}\n", "tests:\n  - name: [a]\n",
-                           "tests:\n  - input_series:\n      - series: {a: b}\n",
-                           "tests:\n  - input_series:\n      - series: '{}'\n        values: '1'\n",
-                           "tests:\n  - interval: 1m\n    input_series:\n      - series: up\n"
-                           "        values: 'abc'\n"}) {
+  for (const char* body :
+       {"tests: 5\n", "rule_files: x\ntests: [5]\n", "[1, 2]\n", "group_eval_order: {a: b}\n",
+        "tests:\n  - name: [a]\n", "tests:\n  - input_series:\n      - series: {a: b}\n",
+        "tests:\n  - input_series:\n      - series: '{}'\n        values: '1'\n",
+        "tests:\n  - interval: 1m\n    input_series:\n      - series: up\n"
+        "        values: 'abc'\n"}) {
     EXPECT_EQ(Run(Write(body)), 1) << body;
     EXPECT_EQ(err_.str().rfind("  FAILED:\n", 0), 0u) << body << err_.str();
   }
