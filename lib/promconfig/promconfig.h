@@ -35,6 +35,20 @@ struct FileSdConfig {
   absl::Duration refresh_interval = absl::Minutes(5);
 };
 
+// basic_auth and authorization of a scrape config (Prometheus common/config
+// HTTPClientConfig). Files are made absolute against the config's directory and read on
+// every scrape, as Prometheus does; their content is trimmed of surrounding whitespace.
+struct HttpClientConfig {
+  bool basic_auth = false;
+  std::string username;
+  std::string password;
+  std::string password_file;
+  bool authorization = false;
+  std::string auth_type = "Bearer";
+  std::string credentials;
+  std::string credentials_file;
+};
+
 struct ScrapeConfig {
   std::string job_name;
   absl::Duration scrape_interval;  // defaults from global
@@ -46,6 +60,7 @@ struct ScrapeConfig {
   std::map<std::string, std::vector<std::string>> params;  // URL query parameters
   std::vector<StaticConfig> static_configs;
   std::vector<FileSdConfig> file_sd_configs;
+  HttpClientConfig http;
   std::vector<relabel::Config> relabel_configs;         // on targets, before scraping
   std::vector<relabel::Config> metric_relabel_configs;  // on scraped samples
   // Limits; 0 means none (Prometheus's defaults). A scrape over one fails.

@@ -83,8 +83,8 @@ TEST(PromConfigTest, ErrorsNamePositions) {
       bad("scrape_configs:\n  - job_name: a\n    scrape_interval: 5s\n    scrape_timeout: 10s\n"),
       "p.yml:4:21: scrape timeout greater than scrape interval for scrape config with job "
       "name \"a\"");
-  EXPECT_EQ(bad("scrape_configs:\n  - job_name: a\n    basic_auth: {}\n"),
-            "p.yml:3:17: basic_auth is not supported by this version of vigil yet");
+  EXPECT_EQ(bad("scrape_configs:\n  - job_name: a\n    tls_config: {}\n"),
+            "p.yml:3:17: tls_config is not supported by this version of vigil yet");
   EXPECT_EQ(bad("scrape_configs:\n  - job_name: a\n    metric_relabel_configs:\n"
                 "      - action: hashmod\n        target_label: x\n"),
             "p.yml:4:9: relabel configuration for hashmod requires non-zero modulus");
@@ -127,6 +127,38 @@ scrape_configs:
   bad = ParsePrometheusConfig("p.yml", "scrape_configs:\n  - job_name: a\n    sample_limit: -1\n");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(std::string(bad.status().message()), "p.yml:3:19: sample_limit must not be negative");
+}
+
+}  // namespace
+}  // namespace vigil::promconfig
+
+namespace vigil::promconfig {
+namespace {
+
+TEST(PromConfigAuthTest, ReadsBasicAuthAndAuthorizationWithPrometheusChecks) {
+  auto cfg = ParsePrometheusConfig("/etc/vigil/p.yml", R"(
+scrape_configs:
+  - job_name: a
+    basic_auth: {username: u, password_file: secrets/pw}
+  - job_name: b
+    authorization: {credentials: tok}
+)");
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_TRUE(cfg->scrape_configs[0].http.basic_auth);
+  EXPECT_EQ(cfg->scrape_configs[0].http.password_file, "/etc/vigil/secrets/pw");
+  EXPECT_EQ(cfg->scrape_configs[1].http.auth_type, "Bearer");
+  EXPECT_EQ(cfg->scrape_configs[1].http.credentials, "tok");
+  auto bad = ParsePrometheusConfig("p.yml",
+                                   "scrape_configs:\n  - job_name: a\n    authorization: {type: Basic}\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(std::string(bad.status().message()),
+            "p.yml:3:20: authorization type cannot be set to \"basic\", use \"basic_auth\" instead");
+  bad = ParsePrometheusConfig("p.yml",
+                              "scrape_configs:\n  - job_name: a\n    basic_auth: {username: u}\n"
+                              "    authorization: {credentials: t}\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(std::string(bad.status().message()),
+            "p.yml:4:20: at most one of basic_auth, oauth2 & authorization must be configured");
 }
 
 }  // namespace

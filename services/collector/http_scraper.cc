@@ -2,7 +2,11 @@
 
 #include <curl/curl.h>
 
+#include <fstream>
 #include <map>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
 
 #include "lib/base/format.h"
 
@@ -27,6 +31,8 @@ struct Transfer {
   TimestampMs started = 0;
   std::string body;
   uint64_t body_size_limit = 0;  // configured; 0: only kMaxBodyBytes
+  std::string user;  // basic_auth; curl keeps pointers to these
+  std::string password;
   bool too_large = false;
 };
 
@@ -81,7 +87,21 @@ std::string HttpStatusError(long code) {
 struct HttpScraper::Impl {
   CURLM* multi = nullptr;
   std::map<CURL*, std::unique_ptr<Transfer>> transfers;
+  std::vector<Completed> failed;  // scrapes that failed before reaching the network
 };
+
+namespace {
+
+// A credentials file's content, trimmed, as Prometheus reads it on every request.
+absl::StatusOr<std::string> ReadSecretFile(const std::string& path, std::string_view what) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in) return absl::NotFoundError(StrCat("unable to read ", what, " file ", path));
+  return std::string(absl::StripAsciiWhitespace(text.str()));
+}
+
+}  // namespace
 
 HttpScraper::HttpScraper() : impl_(std::make_unique<Impl>()) {
   static const bool global_init = [] { return curl_global_init(CURL_GLOBAL_DEFAULT) == 0; }();
@@ -99,6 +119,32 @@ HttpScraper::~HttpScraper() {
 }
 
 void HttpScraper::Start(const ScrapeRequest& request, TimestampMs started) {
+  std::string user, password, authorization;
+  if (const promconfig::HttpClientConfig* h = request.http.get()) {
+    absl::Status err;
+    if (h->basic_auth) {
+      user = h->username;
+      password = h->password;
+      if (!h->password_file.empty()) {
+        auto p = ReadSecretFile(h->password_file, "basic auth password");
+        if (p.ok()) password = *p; else err = p.status();
+      }
+    }
+    if (h->authorization) {
+      std::string credentials = h->credentials;
+      if (!h->credentials_file.empty()) {
+        auto c = ReadSecretFile(h->credentials_file, "authorization credentials");
+        if (c.ok()) credentials = *c; else err = c.status();
+      }
+      authorization = StrCat("Authorization: ", h->auth_type, " ", credentials);
+    }
+    if (!err.ok()) {
+      Completed c{request.target_key, started, {}};
+      c.result.error = StrCat("Get \"", request.url, "\": ", err.message());
+      impl_->failed.push_back(std::move(c));
+      return;
+    }
+  }
   auto t = std::make_unique<Transfer>();
   t->easy = curl_easy_init();
   t->target_key = request.target_key;
@@ -109,7 +155,15 @@ void HttpScraper::Start(const ScrapeRequest& request, TimestampMs started) {
   t->headers = curl_slist_append(t->headers, StrCat("Accept: ", kScrapeAcceptHeader).c_str());
   t->headers = curl_slist_append(
       t->headers, StrCat("X-Prometheus-Scrape-Timeout-Seconds: ", timeout_s).c_str());
+  if (!authorization.empty()) t->headers = curl_slist_append(t->headers, authorization.c_str());
   CURL* e = t->easy;
+  if (request.http && request.http->basic_auth) {
+    t->user = std::move(user);
+    t->password = std::move(password);
+    curl_easy_setopt(e, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+    curl_easy_setopt(e, CURLOPT_USERNAME, t->user.c_str());
+    curl_easy_setopt(e, CURLOPT_PASSWORD, t->password.c_str());
+  }
   curl_easy_setopt(e, CURLOPT_URL, t->url.c_str());
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
   curl_easy_setopt(e, CURLOPT_USERAGENT,
@@ -126,6 +180,7 @@ void HttpScraper::Start(const ScrapeRequest& request, TimestampMs started) {
 }
 
 void HttpScraper::Wait(int timeout_ms, int wake_fd) {
+  if (!impl_->failed.empty()) return;  // ready to Collect now
   curl_waitfd extra{wake_fd, CURL_WAIT_POLLIN, 0};
   int numfds = 0;
   curl_multi_poll(impl_->multi, &extra, 1, timeout_ms, &numfds);
@@ -134,7 +189,8 @@ void HttpScraper::Wait(int timeout_ms, int wake_fd) {
 std::vector<HttpScraper::Completed> HttpScraper::Collect() {
   int running = 0;
   curl_multi_perform(impl_->multi, &running);
-  std::vector<Completed> out;
+  std::vector<Completed> out = std::move(impl_->failed);
+  impl_->failed.clear();
   int left = 0;
   while (CURLMsg* msg = curl_multi_info_read(impl_->multi, &left)) {
     if (msg->msg != CURLMSG_DONE) continue;
@@ -177,6 +233,6 @@ std::vector<HttpScraper::Completed> HttpScraper::Collect() {
   return out;
 }
 
-size_t HttpScraper::in_flight() const { return impl_->transfers.size(); }
+size_t HttpScraper::in_flight() const { return impl_->transfers.size() + impl_->failed.size(); }
 
 }  // namespace vigil::collector

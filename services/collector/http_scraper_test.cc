@@ -140,3 +140,47 @@ TEST_F(HttpScraperTest, BodySizeLimitFailsTheScrapeAsInPrometheus) {
 
 }  // namespace
 }  // namespace vigil::collector
+
+namespace vigil::collector {
+namespace {
+
+TEST_F(HttpScraperTest, SendsBasicAuthAndAuthorization) {
+  server_.Get("/auth", [](const httplib::Request& req, httplib::Response& res) {
+    res.set_content(req.get_header_value("Authorization"), "text/plain");
+  });
+  char tmpl[] = "/tmp/vigil-cred-XXXXXX";
+  int fd = mkstemp(tmpl);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(write(fd, " s3cret\n", 8), 8);
+  close(fd);
+  std::string url = "http://127.0.0.1:" + std::to_string(port_) + "/auth";
+  auto basic = std::make_shared<promconfig::HttpClientConfig>();
+  basic->basic_auth = true;
+  basic->username = "user";
+  basic->password = "pass";
+  auto bearer = std::make_shared<promconfig::HttpClientConfig>();
+  bearer->authorization = true;
+  bearer->credentials_file = tmpl;
+  auto missing = std::make_shared<promconfig::HttpClientConfig>();
+  missing->authorization = true;
+  missing->credentials_file = "/nonexistent/token";
+  HttpScraper s;
+  s.Start(ScrapeRequest{"basic", url, absl::Seconds(5), 0, basic}, 1);
+  s.Start(ScrapeRequest{"bearer", url, absl::Seconds(5), 0, bearer}, 1);
+  s.Start(ScrapeRequest{"missing", url, absl::Seconds(5), 0, missing}, 1);
+  auto done = RunUntilDone(s, 3);
+  unlink(tmpl);
+  ASSERT_EQ(done.size(), 3u);
+  for (const auto& c : done) {
+    if (c.target_key == "basic") EXPECT_EQ(c.result.body, "Basic dXNlcjpwYXNz");
+    if (c.target_key == "bearer") EXPECT_EQ(c.result.body, "Bearer s3cret");
+    if (c.target_key == "missing") {
+      EXPECT_EQ(c.result.error, "Get \"" + url +
+                                    "\": unable to read authorization credentials file "
+                                    "/nonexistent/token");
+    }
+  }
+}
+
+}  // namespace
+}  // namespace vigil::collector

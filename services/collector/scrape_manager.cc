@@ -77,6 +77,7 @@ v1::SampleBatch ScrapeManager::ApplyConfig(const promconfig::PrometheusConfig& c
         kept.label_name_length_limit = t.label_name_length_limit;
         kept.label_value_length_limit = t.label_value_length_limit;
         kept.body_size_limit = t.body_size_limit;
+        kept.http = t.http;
         kept.cache.ForgetLines();  // lines may resolve differently under the new settings
         old->key.clear();  // moved out
         next.push_back(std::move(kept));
@@ -108,7 +109,7 @@ std::vector<ScrapeRequest> ScrapeManager::TakeDue(TimestampMs now) {
   for (Target& t : targets_) {
     if (t.in_flight || t.next_scrape_ms > now) continue;
     t.in_flight = true;
-    out.push_back(ScrapeRequest{t.key, t.url, t.timeout, t.body_size_limit});
+    out.push_back(ScrapeRequest{t.key, t.url, t.timeout, t.body_size_limit, t.http});
   }
   return out;
 }

@@ -18,6 +18,7 @@ struct ScrapeRequest {
   std::string url;
   absl::Duration timeout;
   uint64_t body_size_limit = 0;  // bytes, uncompressed; 0: none
+  std::shared_ptr<const promconfig::HttpClientConfig> http;  // may be null
 };
 
 // What the shell got back. `error` is empty on success (HTTP 200 and a body).

@@ -30,6 +30,7 @@ std::string QueryEscape(std::string_view s) {
 
 std::vector<Target> TargetsFromConfig(const promconfig::ScrapeConfig& sc) {
   std::vector<Target> out;
+  auto http = std::make_shared<const promconfig::HttpClientConfig>(sc.http);
   auto metric_relabel =
       std::make_shared<const std::vector<relabel::Config>>(sc.metric_relabel_configs);
   std::string interval = config::FormatPromDuration(sc.scrape_interval);
@@ -92,6 +93,7 @@ std::vector<Target> TargetsFromConfig(const promconfig::ScrapeConfig& sc) {
       t.label_name_length_limit = sc.label_name_length_limit;
       t.label_value_length_limit = sc.label_value_length_limit;
       t.body_size_limit = sc.body_size_limit;
+      t.http = http;
       out.push_back(std::move(t));
     }
   }

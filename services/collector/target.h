@@ -38,6 +38,8 @@ struct Target {
   uint64_t label_name_length_limit = 0;
   uint64_t label_value_length_limit = 0;
   uint64_t body_size_limit = 0;
+  // basic_auth / authorization of the scrape config (shared by its targets).
+  std::shared_ptr<const promconfig::HttpClientConfig> http;
 
   TimestampMs next_scrape_ms = 0;
   bool in_flight = false;
