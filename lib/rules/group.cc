@@ -29,7 +29,8 @@ TimestampMs Group::NextEvaluation(TimestampMs t) const {
   return next;
 }
 
-GroupResult Group::Eval(TimestampMs t, const QueryFunc& query, absl::Duration resend_delay) {
+GroupResult Group::Eval(TimestampMs t, const QueryFunc& query, absl::Duration resend_delay,
+                        const AppendFunc& append) {
   GroupResult out;
   last_evaluation_ = t;
   for (size_t i = 0; i < spec_.rules.size(); ++i) {
@@ -59,6 +60,7 @@ GroupResult Group::Eval(TimestampMs t, const QueryFunc& query, absl::Duration re
       labels::Labels ls = s.metric.With(labels::kMetricName, r.record);
       for (const labels::Label& l : r.labels) ls = ls.With(l.name, l.value);
       out.recorded.push_back(RecordedSample{std::move(ls), t, s.value});
+      if (append) append(out.recorded.back());
     }
   }
   return out;

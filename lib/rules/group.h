@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -36,7 +37,12 @@ class Group {
   // as Prometheus spreads groups over their interval).
   TimestampMs NextEvaluation(TimestampMs t) const;
 
-  GroupResult Eval(TimestampMs t, const QueryFunc& query, absl::Duration resend_delay);
+  // Rules run in order and each recording rule's output is handed to `append` before the
+  // next rule runs, so a later rule of the same group reads it in the same evaluation (as
+  // Prometheus's group writes to storage rule by rule). The output is also returned.
+  using AppendFunc = std::function<void(const RecordedSample&)>;
+  GroupResult Eval(TimestampMs t, const QueryFunc& query, absl::Duration resend_delay,
+                   const AppendFunc& append = nullptr);
 
   size_t size() const { return spec_.rules.size(); }
   const RuleSpec& rule(size_t i) const { return spec_.rules[i]; }

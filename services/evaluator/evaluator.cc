@@ -102,14 +102,13 @@ TickOutput Evaluator::Tick(TimestampMs now) {
     // Prometheus evaluates at the scheduled time, not when it got round to it.
     TimestampMs t = next_eval_[i];
     rules::Group& g = *groups_[i];
-    rules::GroupResult r = g.Eval(t, query, options_.resend_delay);
+    rules::GroupResult r =
+        g.Eval(t, query, options_.resend_delay,
+               [this](const rules::RecordedSample& s) { head_.Append(s.labels, s.t, s.value); });
     for (const auto& [rule, fp] : r.alerts) {
       *out.alerts.add_alerts() = ToEvent(g, rule, g.alerting(rule)->active().at(fp), t);
     }
-    for (const rules::RecordedSample& s : r.recorded) {
-      head_.Append(s.labels, s.t, s.value);
-      recorded.Add(s.labels, s.t, s.value);
-    }
+    for (const rules::RecordedSample& s : r.recorded) recorded.Add(s.labels, s.t, s.value);
     next_eval_[i] = g.NextEvaluation(now);
   }
   out.recorded = recorded.Take();

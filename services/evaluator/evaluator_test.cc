@@ -96,6 +96,29 @@ TEST_F(EvaluatorTest, RetentionCoversTheLongestWindowARuleReads) {
   EXPECT_EQ(e.head().num_samples(), 1u);
 }
 
+TEST_F(EvaluatorTest, LaterRulesReadEarlierRecordingsOfTheSameEvaluation) {
+  Write("rules.yml",
+        "groups:\n  - name: g\n    interval: 10s\n    rules:\n"
+        "      - record: job:up:sum\n        expr: sum(up)\n"
+        "      - alert: AllDown\n        expr: job:up:sum == 0\n");
+  Evaluator e(EvaluatorOptions{});
+  ASSERT_TRUE(e.LoadRules(Config(), 0).ok());
+  Up(e, 0, 0);
+  // The first evaluation already sees the recorded series: the alert fires at once
+  // (for: 0), as in Prometheus, not one interval later.
+  std::vector<v1::AlertEvent> events;
+  TimestampMs first_evaluation = 0;
+  for (TimestampMs t = 0; t <= 30'000 && events.empty(); t += 1000) {
+    TickOutput out = e.Tick(t);
+    if (first_evaluation == 0) first_evaluation = e.groups()[0]->last_evaluation();
+    for (const auto& a : out.alerts.alerts()) events.push_back(a);
+  }
+  ASSERT_FALSE(events.empty());
+  ASSERT_NE(first_evaluation, 0);
+  EXPECT_EQ(events[0].state(), v1::ALERT_STATE_FIRING);
+  EXPECT_EQ(events[0].active_at_ms(), first_evaluation);
+}
+
 TEST_F(EvaluatorTest, BadRuleFileKeepsOldRules) {
   Evaluator e(EvaluatorOptions{});
   ASSERT_TRUE(e.LoadRules(Config(), 0).ok());
