@@ -68,33 +68,6 @@ std::string GoFloatE(double v) {
   return s;
 }
 
-// Go's %q for the strings promtool quotes (expressions).
-std::string GoQuote(std::string_view in) {
-  std::string out = "\"";
-  for (char c : in) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out + "\"";
-}
-
 std::string IndentLines(const std::string& lines, const std::string& indent) {
   std::string out;
   size_t start = 0;
@@ -667,7 +640,7 @@ Errors RunTestGroup(const TestGroup& tg, int64_t eval_interval,
 
   for (const ExprTest& tc : tg.exprs) {
     std::string where =
-        StrCat("    expr: ", GoQuote(tc.expr), ", time: ", promql::FormatDuration(tc.eval_time));
+        StrCat("    expr: ", promql::GoQuote(tc.expr), ", time: ", promql::FormatDuration(tc.eval_time));
     auto e = promql::ParseExpr(tc.expr);
     if (!e.ok()) {
       errs.push_back(StrCat(where, ", err: ", e.status().message()));
