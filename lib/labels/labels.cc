@@ -38,26 +38,6 @@ void Normalize(std::vector<Label>& items) {
   items = std::move(out);
 }
 
-// Go's strconv.Quote for the characters label values realistically hold.
-void AppendGoQuoted(std::string& out, std::string_view s) {
-  out.push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          out += absl::StrFormat("\\x%02x", c);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out.push_back('"');
-}
 
 }  // namespace
 
@@ -112,7 +92,7 @@ std::string Labels::ToString() const {
     if (i > 0) out += ", ";
     out += items_[i].name;
     out += "=";
-    AppendGoQuoted(out, items_[i].value);
+    out += GoQuote(items_[i].value);
   }
   out += "}";
   return out;
@@ -135,6 +115,31 @@ bool IsValidName(std::string_view name, bool colons) {
 
 bool IsValidLabelName(std::string_view name) { return IsValidName(name, false); }
 bool IsValidMetricName(std::string_view name) { return IsValidName(name, true); }
+
+std::string GoQuote(std::string_view s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\a': out += "\\a"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\v': out += "\\v"; break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          out += absl::StrFormat("\\x%02x", c);
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out += '"';
+  return out;
+}
 
 std::string EscapeLabelValue(std::string_view value) {
   std::string out;

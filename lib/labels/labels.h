@@ -66,6 +66,10 @@ class Labels {
 bool IsValidLabelName(std::string_view name);
 bool IsValidMetricName(std::string_view name);
 
+// Go's strconv.Quote / %q for the bytes label values and queries hold: escapes for
+// quote, backslash and control characters (\n, \t, \x1b...), other bytes as they are.
+std::string GoQuote(std::string_view s);
+
 // Escapes a label value as in the text exposition format: backslash, double quote, newline.
 std::string EscapeLabelValue(std::string_view value);
 

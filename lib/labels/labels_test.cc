@@ -31,6 +31,13 @@ TEST(LabelsTest, Strings) {
   EXPECT_EQ(Labels({{"__name__", "up"}}).ToExposition(), "up");
 }
 
+TEST(LabelsTest, GoQuoteLikeStrconvQuote) {
+  EXPECT_EQ(GoQuote("a\"b\\c"), "\"a\\\"b\\\\c\"");
+  EXPECT_EQ(GoQuote("\n\t\r\a\b\f\v"), "\"\\n\\t\\r\\a\\b\\f\\v\"");
+  EXPECT_EQ(GoQuote(std::string_view("\x1b\x7f\0", 3)), "\"\\x1b\\x7f\\x00\"");
+  EXPECT_EQ(GoQuote("héllo"), "\"héllo\"");
+}
+
 TEST(LabelsTest, WithAndWithout) {
   Labels ls({{"a", "1"}});
   EXPECT_EQ(ls.With("b", "2"), Labels({{"a", "1"}, {"b", "2"}}));

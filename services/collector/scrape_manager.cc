@@ -146,26 +146,7 @@ std::string_view Runes50(std::string_view s) {
 }
 
 // Go's %.50q for the label values Prometheus quotes in its limit errors.
-std::string Quote50(std::string_view s) {
-  std::string out = "\"";
-  for (char c : Runes50(s)) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-          out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out += "\"";
-  return out;
-}
+std::string Quote50(std::string_view s) { return labels::GoQuote(Runes50(s)); }
 
 // Prometheus's verifyLabelLimits, with its error texts.
 absl::Status VerifyLabelLimits(const labels::Labels& ls, const Target& t) {
