@@ -51,7 +51,8 @@ absl::Status Evaluator::LoadRules(const promconfig::PrometheusConfig& cfg, Times
       longest = std::max(longest, promql::MaxLookbehindMs(*g->rule(i).expr));
     }
   }
-  retention_ms_ = longest + kRetentionMarginMs;
+  retention_ms_ =
+      std::max(longest + kRetentionMarginMs, absl::ToInt64Milliseconds(options_.min_retention));
   groups_ = std::move(groups);
   external_labels_ = cfg.global.external_labels;
   next_eval_.clear();

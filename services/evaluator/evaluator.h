@@ -21,6 +21,9 @@ struct EvaluatorOptions {
   absl::Duration resend_delay = absl::Minutes(1);
   // Prefix of generatorURL links, e.g. "http://127.0.0.1:9402".
   std::string external_url;
+  // History kept even when no rule reads that far back, for queries
+  // (--storage.min-retention). The window is the larger of this and what the rules need.
+  absl::Duration min_retention = absl::ZeroDuration();
 };
 
 // What one Tick produced, ready to publish.
@@ -55,7 +58,7 @@ class Evaluator {
   const tsdb::Head& head() const { return head_; }
   size_t rule_count() const;
   // How much history the head keeps: the longest window any loaded rule reads (range,
-  // offset and the 5-minute lookback included) plus a margin.
+  // offset and the 5-minute lookback included) plus a margin, or min_retention if longer.
   int64_t retention_ms() const { return retention_ms_; }
 
  private:

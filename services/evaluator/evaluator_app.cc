@@ -29,9 +29,10 @@ absl::Status LoadAll(const std::string& path, Evaluator& core, TimestampMs now) 
 
 }  // namespace
 
-int RunEvaluator(const service::CommonFlags& flags, absl::Duration resend_delay) {
+int RunEvaluator(const service::CommonFlags& flags, EvaluatorOptions options) {
   const Clock& clock = SystemClock();
-  Evaluator core(EvaluatorOptions{resend_delay, StrCat("http://", flags.web_listen_address)});
+  options.external_url = StrCat("http://", flags.web_listen_address);
+  Evaluator core(std::move(options));
   if (auto s = LoadAll(flags.config_file, core, clock.NowMs()); !s.ok()) {
     std::fprintf(stderr, "error: %s\n", std::string(s.message()).c_str());
     return 1;

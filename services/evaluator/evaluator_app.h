@@ -1,12 +1,13 @@
 #pragma once
 
-#include "absl/time/time.h"
 #include "lib/service/flags.h"
+#include "services/evaluator/evaluator.h"
 
 namespace vigil::evaluator {
 
 // The evaluator's I/O shell: subscribes to samples, evaluates the rule files named by
 // prometheus.yml, publishes alert events and recorded samples. Returns the exit code.
-int RunEvaluator(const service::CommonFlags& flags, absl::Duration resend_delay);
+// `options.external_url` is filled in from the web listen address.
+int RunEvaluator(const service::CommonFlags& flags, EvaluatorOptions options);
 
 }  // namespace vigil::evaluator

@@ -16,6 +16,11 @@ int main(int argc, char** argv) {
   app.add_option("--rules.alert.resend-delay", resend,
                  "Minimum amount of time to wait before resending an alert.")
       ->capture_default_str();
+  std::string min_retention = "0s";
+  app.add_option("--storage.min-retention", min_retention,
+                 "History kept for queries even when no rule reads that far back (the "
+                 "window is the larger of this and what the rules need).")
+      ->capture_default_str();
   if (int rc = vigil::service::ParseFlags(app, argc, argv); rc >= 0) return rc;
   auto resend_delay = vigil::config::ParseDuration(resend);
   if (!resend_delay.ok()) {
@@ -23,10 +28,19 @@ int main(int argc, char** argv) {
                  std::string(resend_delay.status().message()).c_str());
     return 2;
   }
+  auto retention = vigil::config::ParseDuration(min_retention);
+  if (!retention.ok()) {
+    std::fprintf(stderr, "error: --storage.min-retention: %s\n",
+                 std::string(retention.status().message()).c_str());
+    return 2;
+  }
   if (auto s = vigil::service::InitLogging("evaluator", flags.log_level, flags.log_format);
       !s.ok()) {
     std::fprintf(stderr, "error: %s\n", std::string(s.message()).c_str());
     return 2;
   }
-  return vigil::evaluator::RunEvaluator(flags, *resend_delay);
+  vigil::evaluator::EvaluatorOptions options;
+  options.resend_delay = *resend_delay;
+  options.min_retention = *retention;
+  return vigil::evaluator::RunEvaluator(flags, std::move(options));
 }
