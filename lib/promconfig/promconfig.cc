@@ -92,7 +92,7 @@ absl::Status ParseScrapeConfig(const std::string& file, const YAML::Node& n, con
                                ScrapeConfig* sc) {
   if (auto s = config::ExpectMap(file, n, "scrape config"); !s.ok()) return s;
   for (const char* unsupported : {"kubernetes_sd_configs", "consul_sd_configs",
-                                  "dns_sd_configs", "tls_config", "oauth2"}) {
+                                  "dns_sd_configs", "oauth2"}) {
     if (n[unsupported]) {
       return ErrorAt(file, n[unsupported],
                      StrCat(unsupported, " is not supported by this version of vigil yet"));
@@ -102,7 +102,8 @@ absl::Status ParseScrapeConfig(const std::string& file, const YAML::Node& n, con
           config::CheckKeys(file, n,
                             {"job_name", "scrape_interval", "scrape_timeout", "metrics_path",
                              "scheme", "honor_labels", "honor_timestamps", "static_configs",
-                             "file_sd_configs", "basic_auth", "authorization", "sample_limit",
+                             "file_sd_configs", "basic_auth", "authorization", "bearer_token",
+                             "bearer_token_file", "tls_config", "sample_limit",
                              "label_limit",
                              "label_name_length_limit",
                              "label_value_length_limit", "body_size_limit", "params",
@@ -180,55 +181,7 @@ absl::Status ParseScrapeConfig(const std::string& file, const YAML::Node& n, con
       sc->static_configs.push_back(std::move(*group));
     }
   }
-  auto resolve = [&](const std::string& name) {
-    return name.empty() || name[0] == '/' ? name : StrCat(DirOf(file), "/", name);
-  };
-  if (const YAML::Node ba = n["basic_auth"]; ba && !ba.IsNull()) {
-    if (auto s = config::ExpectMap(file, ba, "basic_auth"); !s.ok()) return s;
-    if (auto s = config::CheckKeys(file, ba, {"username", "password", "password_file"},
-                                   "basic_auth");
-        !s.ok())
-      return s;
-    sc->http.basic_auth = true;
-    for (auto [key, out] : {std::pair<const char*, std::string*>{"username", &sc->http.username},
-                            {"password", &sc->http.password},
-                            {"password_file", &sc->http.password_file}}) {
-      if (auto s = config::ReadString(file, ba, key, out); !s.ok()) return s;
-    }
-    if (!sc->http.password.empty() && !sc->http.password_file.empty()) {
-      return ErrorAt(file, ba,
-                     "at most one of basic_auth password & password_file must be configured");
-    }
-    sc->http.password_file = resolve(sc->http.password_file);
-  }
-  if (const YAML::Node au = n["authorization"]; au && !au.IsNull()) {
-    if (auto s = config::ExpectMap(file, au, "authorization"); !s.ok()) return s;
-    if (auto s = config::CheckKeys(file, au, {"type", "credentials", "credentials_file"},
-                                   "authorization");
-        !s.ok())
-      return s;
-    sc->http.authorization = true;
-    for (auto [key, out] :
-         {std::pair<const char*, std::string*>{"type", &sc->http.auth_type},
-          {"credentials", &sc->http.credentials},
-          {"credentials_file", &sc->http.credentials_file}}) {
-      if (auto s = config::ReadString(file, au, key, out); !s.ok()) return s;
-    }
-    if (sc->http.auth_type.empty()) sc->http.auth_type = "Bearer";
-    if (absl::AsciiStrToLower(sc->http.auth_type) == "basic") {
-      return ErrorAt(file, au,
-                     "authorization type cannot be set to \"basic\", use \"basic_auth\" instead");
-    }
-    if (!sc->http.credentials.empty() && !sc->http.credentials_file.empty()) {
-      return ErrorAt(file, au,
-                     "at most one of authorization credentials & credentials_file must be "
-                     "configured");
-    }
-    if (sc->http.basic_auth) {
-      return ErrorAt(file, au, "at most one of basic_auth, oauth2 & authorization must be configured");
-    }
-    sc->http.credentials_file = resolve(sc->http.credentials_file);
-  }
+  if (auto s = ParseHttpClientConfig(file, DirOf(file), n, &sc->http); !s.ok()) return s;
   const YAML::Node fsds = n["file_sd_configs"];
   if (fsds && !fsds.IsNull()) {
     if (!fsds.IsSequence()) return ErrorAt(file, fsds, "file_sd_configs must be a list");

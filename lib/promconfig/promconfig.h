@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "lib/labels/labels.h"
+#include "lib/promconfig/http_client_config.h"
 #include "lib/relabel/relabel.h"
 
 namespace vigil::promconfig {
@@ -33,20 +34,6 @@ struct FileSdConfig {
   std::vector<std::string> files;           // as written: paths, a glob in the last element
   std::vector<std::string> resolved_files;  // made absolute against the config's directory
   absl::Duration refresh_interval = absl::Minutes(5);
-};
-
-// basic_auth and authorization of a scrape config (Prometheus common/config
-// HTTPClientConfig). Files are made absolute against the config's directory and read on
-// every scrape, as Prometheus does; their content is trimmed of surrounding whitespace.
-struct HttpClientConfig {
-  bool basic_auth = false;
-  std::string username;
-  std::string password;
-  std::string password_file;
-  bool authorization = false;
-  std::string auth_type = "Bearer";
-  std::string credentials;
-  std::string credentials_file;
 };
 
 struct ScrapeConfig {

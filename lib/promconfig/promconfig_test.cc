@@ -83,8 +83,8 @@ TEST(PromConfigTest, ErrorsNamePositions) {
       bad("scrape_configs:\n  - job_name: a\n    scrape_interval: 5s\n    scrape_timeout: 10s\n"),
       "p.yml:4:21: scrape timeout greater than scrape interval for scrape config with job "
       "name \"a\"");
-  EXPECT_EQ(bad("scrape_configs:\n  - job_name: a\n    tls_config: {}\n"),
-            "p.yml:3:17: tls_config is not supported by this version of vigil yet");
+  EXPECT_EQ(bad("scrape_configs:\n  - job_name: a\n    oauth2: {}\n"),
+            "p.yml:3:13: oauth2 is not supported by this version of vigil yet");
   EXPECT_EQ(bad("scrape_configs:\n  - job_name: a\n    metric_relabel_configs:\n"
                 "      - action: hashmod\n        target_label: x\n"),
             "p.yml:4:9: relabel configuration for hashmod requires non-zero modulus");
@@ -159,6 +159,94 @@ scrape_configs:
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(std::string(bad.status().message()),
             "p.yml:4:20: at most one of basic_auth, oauth2 & authorization must be configured");
+}
+
+}  // namespace
+}  // namespace vigil::promconfig
+
+namespace vigil::promconfig {
+namespace {
+
+std::string ErrorOf(const std::string& scrape_config_body) {
+  auto cfg = ParsePrometheusConfig("p.yml", "scrape_configs:\n  - job_name: a\n" +
+                                                scrape_config_body);
+  return cfg.ok() ? "ok" : std::string(cfg.status().message());
+}
+
+TEST(PromConfigTlsTest, ReadsTlsConfigResolvingFiles) {
+  auto cfg = ParsePrometheusConfig("/etc/vigil/p.yml", R"(
+scrape_configs:
+  - job_name: a
+    scheme: https
+    tls_config:
+      ca_file: tls/ca.pem
+      cert_file: /abs/client.pem
+      key_file: tls/client.key
+      server_name: node.example
+      insecure_skip_verify: true
+      min_version: TLS13
+)");
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  const TlsConfig& tls = cfg->scrape_configs[0].http.tls;
+  EXPECT_EQ(tls.ca_file, "/etc/vigil/tls/ca.pem");
+  EXPECT_EQ(tls.cert_file, "/abs/client.pem");
+  EXPECT_EQ(tls.key_file, "/etc/vigil/tls/client.key");
+  EXPECT_EQ(tls.server_name, "node.example");
+  EXPECT_TRUE(tls.insecure_skip_verify);
+  EXPECT_EQ(tls.min_version, 0x0304);
+  EXPECT_EQ(tls.max_version, 0);
+}
+
+TEST(PromConfigTlsTest, RejectsWhatPrometheus242Rejects) {
+  // common v0.39 (Prometheus 2.42) has no inline ca/cert/key.
+  EXPECT_EQ(ErrorOf("    tls_config: {ca: x}\n"),
+            "p.yml:3:18: field ca not found in tls_config");
+  EXPECT_EQ(ErrorOf("    tls_config: {cert_file: c.pem}\n"),
+            "p.yml:3:17: client cert file \"c.pem\" specified without client key file");
+  EXPECT_EQ(ErrorOf("    tls_config: {key_file: k.pem}\n"),
+            "p.yml:3:17: client key file \"k.pem\" specified without client cert file");
+  EXPECT_EQ(ErrorOf("    tls_config: {min_version: TLS14}\n"),
+            "p.yml:3:31: unknown TLS version: TLS14");
+  EXPECT_EQ(ErrorOf("    tls_config: {min_version: TLS13, max_version: TLS12}\n"),
+            "p.yml:3:17: tls_config.max_version must be greater than or equal to "
+            "tls_config.min_version if both are specified");
+  EXPECT_EQ(ErrorOf("    tls_config: {insecure_skip_verify: maybe}\n"),
+            "p.yml:3:40: \"insecure_skip_verify\": cannot parse \"maybe\" as a boolean");
+}
+
+TEST(PromConfigBearerTest, LegacyBearerFieldsBecomeAuthorization) {
+  auto cfg = ParsePrometheusConfig("/etc/vigil/p.yml", R"(
+scrape_configs:
+  - job_name: a
+    bearer_token: tok
+  - job_name: b
+    bearer_token_file: secrets/tok
+)");
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  const HttpClientConfig& a = cfg->scrape_configs[0].http;
+  EXPECT_TRUE(a.authorization);
+  EXPECT_EQ(a.auth_type, "Bearer");
+  EXPECT_EQ(a.credentials, "tok");
+  const HttpClientConfig& b = cfg->scrape_configs[1].http;
+  EXPECT_TRUE(b.authorization);
+  EXPECT_EQ(b.credentials_file, "/etc/vigil/secrets/tok");
+}
+
+TEST(PromConfigBearerTest, MutualExclusionErrorsInPrometheusOrder) {
+  EXPECT_EQ(ErrorOf("    bearer_token: t\n    bearer_token_file: f\n"),
+            "p.yml:4:24: at most one of bearer_token & bearer_token_file must be configured");
+  // The bearer pair is checked before basic_auth, as in HTTPClientConfig.Validate.
+  EXPECT_EQ(ErrorOf("    basic_auth: {username: u}\n    bearer_token: t\n    "
+                    "bearer_token_file: f\n"),
+            "p.yml:5:24: at most one of bearer_token & bearer_token_file must be configured");
+  EXPECT_EQ(ErrorOf("    basic_auth: {username: u}\n    bearer_token_file: f\n"),
+            "p.yml:4:24: at most one of basic_auth, oauth2, bearer_token & bearer_token_file "
+            "must be configured");
+  EXPECT_EQ(ErrorOf("    authorization: {credentials: c}\n    bearer_token: t\n"),
+            "p.yml:3:20: authorization is not compatible with bearer_token & "
+            "bearer_token_file");
+  // An empty legacy field is as absent, as in Go.
+  EXPECT_EQ(ErrorOf("    authorization: {credentials: c}\n    bearer_token: \"\"\n"), "ok");
 }
 
 }  // namespace

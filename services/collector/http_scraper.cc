@@ -2,13 +2,10 @@
 
 #include <curl/curl.h>
 
-#include <fstream>
 #include <map>
-#include <sstream>
-
-#include "absl/strings/ascii.h"
 
 #include "lib/base/format.h"
+#include "services/collector/http_client_files.h"
 
 namespace vigil::collector {
 namespace {
@@ -26,6 +23,8 @@ namespace {
 struct Transfer {
   CURL* easy = nullptr;
   curl_slist* headers = nullptr;
+  curl_slist* connect_to = nullptr;  // server_name: connect to the target, verify the name
+  std::string tls_url;               // the URL with server_name as host, for curl only
   std::string target_key;
   std::string url;
   TimestampMs started = 0;
@@ -34,6 +33,7 @@ struct Transfer {
   std::string user;  // basic_auth; curl keeps pointers to these
   std::string password;
   bool too_large = false;
+  char error[CURL_ERROR_SIZE] = {0};  // curl's detailed reason (certificate problems...)
 };
 
 size_t OnData(char* data, size_t size, size_t n, void* user) {
@@ -92,13 +92,54 @@ struct HttpScraper::Impl {
 
 namespace {
 
-// A credentials file's content, trimmed, as Prometheus reads it on every request.
-absl::StatusOr<std::string> ReadSecretFile(const std::string& path, std::string_view what) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  if (!in) return absl::NotFoundError(StrCat("unable to read ", what, " file ", path));
-  return std::string(absl::StripAsciiWhitespace(text.str()));
+void SetBlob(CURL* e, CURLoption option, const std::string& pem) {
+  curl_blob blob{const_cast<char*>(pem.data()), pem.size(), CURL_BLOB_COPY};  // curl copies
+  curl_easy_setopt(e, option, &blob);
+}
+
+long CurlTlsVersion(int go_version, bool max) {
+  switch (go_version) {
+    case 0x0301: return max ? CURL_SSLVERSION_MAX_TLSv1_0 : CURL_SSLVERSION_TLSv1_0;
+    case 0x0302: return max ? CURL_SSLVERSION_MAX_TLSv1_1 : CURL_SSLVERSION_TLSv1_1;
+    case 0x0303: return max ? CURL_SSLVERSION_MAX_TLSv1_2 : CURL_SSLVERSION_TLSv1_2;
+    case 0x0304: return max ? CURL_SSLVERSION_MAX_TLSv1_3 : CURL_SSLVERSION_TLSv1_3;
+    default: return max ? CURL_SSLVERSION_MAX_DEFAULT : CURL_SSLVERSION_TLSv1_2;  // Go's
+  }
+}
+
+// tls_config as Go's crypto/tls client applies it. server_name changes only the name sent
+// as SNI and checked in the certificate, not where we connect nor the Host header: curl
+// has no such option, so the URL it sees carries server_name and CURLOPT_CONNECT_TO sends
+// the connection to the target's address.
+void ApplyTls(const promconfig::TlsConfig& cfg, const TlsMaterial& files, Transfer* t) {
+  CURL* e = t->easy;
+  if (!files.ca.empty()) SetBlob(e, CURLOPT_CAINFO_BLOB, files.ca);
+  if (!files.cert.empty()) {
+    SetBlob(e, CURLOPT_SSLCERT_BLOB, files.cert);
+    SetBlob(e, CURLOPT_SSLKEY_BLOB, files.key);
+    curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
+    curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
+  }
+  if (cfg.insecure_skip_verify) {
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
+  curl_easy_setopt(e, CURLOPT_SSLVERSION,
+                   CurlTlsVersion(cfg.min_version, false) | CurlTlsVersion(cfg.max_version, true));
+  constexpr std::string_view kHttps = "https://";
+  if (cfg.server_name.empty() || t->url.compare(0, kHttps.size(), kHttps) != 0) return;
+  size_t host_end = t->url.find('/', kHttps.size());
+  if (host_end == std::string::npos) host_end = t->url.size();
+  std::string host_port = t->url.substr(kHttps.size(), host_end - kHttps.size());
+  size_t colon = host_port.rfind(':');
+  bool has_port = colon != std::string::npos && host_port.find(']', colon) == std::string::npos;
+  std::string host = has_port ? host_port.substr(0, colon) : host_port;
+  std::string port = has_port ? host_port.substr(colon + 1) : "443";
+  t->tls_url = StrCat(kHttps, cfg.server_name, ":", port, t->url.substr(host_end));
+  t->connect_to = curl_slist_append(nullptr, StrCat(cfg.server_name, ":", port, ":", host, ":", port).c_str());
+  t->headers = curl_slist_append(t->headers, StrCat("Host: ", host_port).c_str());
+  curl_easy_setopt(e, CURLOPT_CONNECT_TO, t->connect_to);
+  curl_easy_setopt(e, CURLOPT_URL, t->tls_url.c_str());
 }
 
 }  // namespace
@@ -114,12 +155,14 @@ HttpScraper::~HttpScraper() {
     curl_multi_remove_handle(impl_->multi, easy);
     curl_easy_cleanup(easy);
     curl_slist_free_all(t->headers);
+    curl_slist_free_all(t->connect_to);
   }
   curl_multi_cleanup(impl_->multi);
 }
 
 void HttpScraper::Start(const ScrapeRequest& request, TimestampMs started) {
   std::string user, password, authorization;
+  TlsMaterial tls;
   if (const promconfig::HttpClientConfig* h = request.http.get()) {
     absl::Status err;
     if (h->basic_auth) {
@@ -137,6 +180,10 @@ void HttpScraper::Start(const ScrapeRequest& request, TimestampMs started) {
         if (c.ok()) credentials = *c; else err = c.status();
       }
       authorization = StrCat("Authorization: ", h->auth_type, " ", credentials);
+    }
+    if (err.ok()) {
+      auto files = ReadTlsFiles(h->tls);
+      if (files.ok()) tls = std::move(*files); else err = files.status();
     }
     if (!err.ok()) {
       Completed c{request.target_key, started, {}};
@@ -164,7 +211,8 @@ void HttpScraper::Start(const ScrapeRequest& request, TimestampMs started) {
     curl_easy_setopt(e, CURLOPT_USERNAME, t->user.c_str());
     curl_easy_setopt(e, CURLOPT_PASSWORD, t->password.c_str());
   }
-  curl_easy_setopt(e, CURLOPT_URL, t->url.c_str());
+  if (request.http) ApplyTls(request.http->tls, tls, t.get());
+  if (t->connect_to == nullptr) curl_easy_setopt(e, CURLOPT_URL, t->url.c_str());
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
   curl_easy_setopt(e, CURLOPT_USERAGENT,
                    "vigil-collector/"
@@ -172,6 +220,7 @@ void HttpScraper::Start(const ScrapeRequest& request, TimestampMs started) {
   curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "gzip");
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_s * 1000));
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error);
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, OnData);
   curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
   curl_easy_setopt(e, CURLOPT_PRIVATE, t.get());
@@ -210,7 +259,8 @@ std::vector<HttpScraper::Completed> HttpScraper::Collect() {
       } else if (msg->data.result == CURLE_OPERATION_TIMEDOUT) {
         c.result.error = StrCat("Get \"", t.url, "\": context deadline exceeded");
       } else {
-        c.result.error = StrCat("Get \"", t.url, "\": ", curl_easy_strerror(msg->data.result));
+        c.result.error = StrCat("Get \"", t.url, "\": ",
+                                t.error[0] != '\0' ? t.error : curl_easy_strerror(msg->data.result));
       }
     } else {
       long code = 0;
@@ -228,6 +278,7 @@ std::vector<HttpScraper::Completed> HttpScraper::Collect() {
     curl_multi_remove_handle(impl_->multi, e);
     curl_easy_cleanup(e);
     curl_slist_free_all(t.headers);
+    curl_slist_free_all(t.connect_to);
     impl_->transfers.erase(it);
   }
   return out;
