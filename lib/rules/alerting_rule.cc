@@ -19,7 +19,13 @@ AlertingRule::AlertingRule(RuleSpec spec, labels::Labels external_labels, std::s
       external_labels_(std::move(external_labels)),
       external_url_(std::move(external_url)) {}
 
-absl::StatusOr<std::vector<uint64_t>> AlertingRule::Eval(TimestampMs t, const QueryFunc& query) {
+void AlertingRule::Restore(Alert alert) {
+  uint64_t h = alert.labels.Fingerprint();
+  active_[h] = std::move(alert);
+}
+
+absl::StatusOr<std::vector<uint64_t>> AlertingRule::Eval(TimestampMs t, const QueryFunc& query,
+                                                         const EvalOptions& options) {
   last_evaluation_ = t;
   absl::StatusOr<promql::Vector> res = query(*spec_.expr, t);
   if (!res.ok()) {
@@ -73,6 +79,10 @@ absl::StatusOr<std::vector<uint64_t>> AlertingRule::Eval(TimestampMs t, const Qu
     Alert& a = it->second;
     uint64_t h = it->first;
     if (!current.contains(h)) {
+      if (options.hold_absent) {
+        ++it;
+        continue;
+      }
       bool keep_firing = false;
       if (a.state == AlertState::kFiring && keep_for > 0) {
         if (a.keep_firing_since == kUnsetMs) a.keep_firing_since = t;
@@ -102,6 +112,13 @@ absl::StatusOr<std::vector<uint64_t>> AlertingRule::Eval(TimestampMs t, const Qu
       changed.push_back(h);
     }
     ++it;
+  }
+  // Prometheus 2.42 counts every alert the rule holds, resolved ones included.
+  if (options.limit > 0 && active_.size() > static_cast<size_t>(options.limit)) {
+    size_t n = active_.size();
+    active_.clear();
+    last_error_ = StrCat("exceeded limit of ", options.limit, " with ", n, " alerts");
+    return absl::FailedPreconditionError(last_error_);
   }
   return changed;
 }

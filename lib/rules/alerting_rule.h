@@ -51,9 +51,27 @@ class AlertingRule {
   // `external_url` is what templates see as {{ $externalURL }}.
   AlertingRule(RuleSpec spec, labels::Labels external_labels, std::string external_url = "");
 
+  struct EvalOptions {
+    // The group's `limit`: more alerts than this (pending, firing and resolved ones still
+    // kept) is an error and drops them all, as Prometheus does. 0: no limit.
+    int64_t limit = 0;
+    // Alerts the expression no longer returns keep their state unchanged (no resolve, no
+    // drop, no keep_firing_for progress): used while the window refills after a restart.
+    bool hold_absent = false;
+  };
+
   // Evaluates at `t`. Returns the fingerprints of alerts whose state changed (new pending,
   // firing, resolved), for publication.
-  absl::StatusOr<std::vector<uint64_t>> Eval(TimestampMs t, const QueryFunc& query);
+  absl::StatusOr<std::vector<uint64_t>> Eval(TimestampMs t, const QueryFunc& query,
+                                             const EvalOptions& options);
+  absl::StatusOr<std::vector<uint64_t>> Eval(TimestampMs t, const QueryFunc& query) {
+    return Eval(t, query, EvalOptions{});
+  }
+
+  // Puts back an alert saved before a restart (its labels' fingerprint is its key).
+  void Restore(Alert alert);
+  // Takes over every alert of `old` (a reload of the same rule).
+  void TakeAlertsFrom(AlertingRule& old) { active_ = std::move(old.active_); }
 
   // Prometheus sendAlerts: firing alerts not sent for `resend_delay`, and alerts resolved
   // since they were last sent. Marks them sent at `t` and sets valid_until to

@@ -5,12 +5,14 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "lib/rules/alerting_rule.h"
 #include "lib/rules/rule_file.h"
 
 namespace vigil::rules {
 
-// A recording rule's output sample.
+// A sample a rule wrote: a recording rule's output, an alert's ALERTS / ALERTS_FOR_STATE
+// series, or the staleness marker of a series a rule stopped returning.
 struct RecordedSample {
   labels::Labels labels;
   TimestampMs t;
@@ -21,41 +23,75 @@ struct RecordedSample {
 struct GroupResult {
   // (rule index, alert fingerprint) of alerts to publish: state changes and re-sends.
   std::vector<std::pair<size_t, uint64_t>> alerts;
+  // Everything written, in order (already handed to the append function).
   std::vector<RecordedSample> recorded;
+  // (rule index, error) of the rules that failed, in rule order.
+  std::vector<std::pair<size_t, std::string>> errors;
 };
 
-// A rule group evaluated on its interval (Prometheus rules.Group). Rules run in order; a
-// rule's error is recorded on it and does not stop the others.
+struct GroupEvalOptions {
+  absl::Duration resend_delay = absl::Minutes(1);
+  // While true, alerts restored after a restart are not resolved or dropped when their
+  // expression does not return them (the window may not hold enough data yet).
+  bool hold_absent_alerts = false;
+};
+
+// A rule group (Prometheus rules.Group): its rules run in order; each rule's output is
+// handed to `append` before the next rule runs, so a later rule of the same group reads it
+// in the same evaluation, as Prometheus's group writes to storage rule by rule. A rule's
+// error is recorded on it and does not stop the others. Written like Prometheus:
+// recording rules' series, ALERTS{alertstate} = 1 and ALERTS_FOR_STATE = ActiveAt (unix
+// seconds) for every pending or firing alert, and a staleness marker for each series a
+// rule wrote last time and not this time. The group `limit` applies as in Prometheus.
 class Group {
  public:
-  Group(GroupSpec spec, absl::Duration default_interval, labels::Labels external_labels);
+  Group(GroupSpec spec, absl::Duration default_interval, labels::Labels external_labels,
+        std::string external_url = "");
 
   const std::string& name() const { return spec_.name; }
   const std::string& file() const { return spec_.file; }
+  const GroupSpec& spec() const { return spec_; }
   absl::Duration interval() const { return interval_; }
   // The next aligned evaluation time strictly after `t` (offset by a hash of the group,
   // as Prometheus spreads groups over their interval).
   TimestampMs NextEvaluation(TimestampMs t) const;
 
-  // Rules run in order and each recording rule's output is handed to `append` before the
-  // next rule runs, so a later rule of the same group reads it in the same evaluation (as
-  // Prometheus's group writes to storage rule by rule). The output is also returned.
   using AppendFunc = std::function<void(const RecordedSample&)>;
-  GroupResult Eval(TimestampMs t, const QueryFunc& query, absl::Duration resend_delay,
+  GroupResult Eval(TimestampMs t, const QueryFunc& query, const GroupEvalOptions& options,
                    const AppendFunc& append = nullptr);
+
+  // Takes over the alerts and written series of the rules of `old` that this group has
+  // too (same name and labels, matched in order), as Prometheus's Group.CopyState does on
+  // a reload, so a reload neither restarts `for` nor forgets a firing alert. Returns the
+  // series that old rules without a successor wrote, which are now stale.
+  std::vector<labels::Labels> CopyState(Group& old);
+  // Every series the rules wrote at the last evaluation (stale once the group is gone).
+  std::vector<labels::Labels> WrittenSeries() const;
 
   size_t size() const { return spec_.rules.size(); }
   const RuleSpec& rule(size_t i) const { return spec_.rules[i]; }
   // Null for recording rules.
   const AlertingRule* alerting(size_t i) const { return alerting_[i].get(); }
+  AlertingRule* mutable_alerting(size_t i) { return alerting_[i].get(); }
   const std::string& rule_error(size_t i) const { return errors_[i]; }
   TimestampMs last_evaluation() const { return last_evaluation_; }
 
+  // A key naming a rule across reloads and restarts: its name and labels.
+  static std::string RuleKey(const RuleSpec& r);
+
  private:
+  // What rule `i` writes at `t`, or its error.
+  absl::StatusOr<std::vector<RecordedSample>> EvalRule(size_t i, TimestampMs t,
+                                                       const QueryFunc& query,
+                                                       const GroupEvalOptions& options,
+                                                       GroupResult& out);
+
   GroupSpec spec_;
   absl::Duration interval_;
   std::vector<std::unique_ptr<AlertingRule>> alerting_;
   std::vector<std::string> errors_;
+  // Per rule, the series it wrote at the previous evaluation (for staleness markers).
+  std::vector<absl::flat_hash_map<uint64_t, labels::Labels>> previous_;
   TimestampMs last_evaluation_ = 0;
 };
 

@@ -104,7 +104,7 @@ TickOutput Evaluator::Tick(TimestampMs now) {
     TimestampMs t = next_eval_[i];
     rules::Group& g = *groups_[i];
     rules::GroupResult r =
-        g.Eval(t, query, options_.resend_delay,
+        g.Eval(t, query, rules::GroupEvalOptions{options_.resend_delay},
                [this](const rules::RecordedSample& s) { head_.Append(s.labels, s.t, s.value); });
     for (const auto& [rule, fp] : r.alerts) {
       *out.alerts.add_alerts() = ToEvent(g, rule, g.alerting(rule)->active().at(fp), t);

@@ -20,6 +20,7 @@
 #include "lib/promql/engine.h"
 #include "lib/promql/parser.h"
 #include "lib/rules/alerting_rule.h"
+#include "lib/rules/group.h"
 #include "lib/rules/rule_file.h"
 #include "lib/tsdb/head.h"
 
@@ -434,29 +435,6 @@ absl::StatusOr<promql::Vector> QueryVector(const promql::Expr& expr, const tsdb:
   return absl::InvalidArgumentError("rule result is not a vector or scalar");
 }
 
-// A rule group as promtool's rules.Group evaluates it: rules in order, each one's output
-// written to storage before the next runs.
-struct UnitGroup {
-  UnitGroup(rules::GroupSpec s, const labels::Labels& external_labels,
-            const std::string& external_url)
-      : spec(std::move(s)) {
-    for (rules::RuleSpec& r : spec.rules) {
-      // Group labels apply to every rule; the rule's own win.
-      for (const labels::Label& l : spec.labels) {
-        if (!r.labels.Has(l.name)) r.labels = r.labels.With(l.name, l.value);
-      }
-      alerting.push_back(r.alert.empty() ? nullptr
-                                         : std::make_unique<rules::AlertingRule>(r, external_labels,
-                                                                                 external_url));
-    }
-    previous.resize(spec.rules.size());
-  }
-  rules::GroupSpec spec;
-  std::vector<std::unique_ptr<rules::AlertingRule>> alerting;
-  // The series each rule wrote at the previous evaluation, for stale markers.
-  std::vector<absl::flat_hash_map<uint64_t, labels::Labels>> previous;
-};
-
 struct InputPoint {
   size_t series;
   TimestampMs t;
@@ -486,17 +464,18 @@ Errors RunTestGroup(const TestGroup& tg, int64_t eval_interval,
                    [](const InputPoint& a, const InputPoint& b) { return a.t < b.t; });
 
   // Rule groups, ordered by group_eval_order (others first, as order 0).
-  std::vector<std::unique_ptr<UnitGroup>> groups;
+  std::vector<std::unique_ptr<rules::Group>> groups;
   for (const std::string& f : rule_files) {
     auto specs = rules::LoadRuleFile(f);
     if (!specs.ok()) return {std::string(specs.status().message())};
     for (rules::GroupSpec& g : *specs) {
       groups.push_back(
-          std::make_unique<UnitGroup>(std::move(g), tg.external_labels, tg.external_url));
+          std::make_unique<rules::Group>(std::move(g), absl::Milliseconds(eval_interval),
+                                         tg.external_labels, tg.external_url));
     }
   }
-  auto order = [&](const UnitGroup& g) {
-    auto it = group_order.find(g.spec.name);
+  auto order = [&](const rules::Group& g) {
+    auto it = group_order.find(g.name());
     return it == group_order.end() ? 0 : it->second;
   };
   std::stable_sort(groups.begin(), groups.end(),
@@ -534,70 +513,12 @@ Errors RunTestGroup(const TestGroup& tg, int64_t eval_interval,
     }
     Errors eval_errs;
     for (auto& g : groups) {
-      for (size_t i = 0; i < g->spec.rules.size(); ++i) {
-        const rules::RuleSpec& r = g->spec.rules[i];
-        std::vector<std::pair<labels::Labels, double>> written;
-        std::string error;
-        if (g->alerting[i]) {
-          auto changed = g->alerting[i]->Eval(ts, query);
-          size_t active = g->alerting[i]->active().size();
-          if (!changed.ok()) {
-            error = std::string(changed.status().message());
-          } else if (g->spec.limit > 0 && active > static_cast<size_t>(g->spec.limit)) {
-            // Prometheus AlertingRule.Eval (it also drops the alerts; a unit test stops at
-            // the first evaluation error, so they are not looked at again).
-            error = StrCat("exceeded limit of ", g->spec.limit, " with ", active, " alerts");
-          } else {
-            for (const auto& [fp, a] : g->alerting[i]->active()) {
-              if (a.state == rules::AlertState::kInactive) continue;
-              written.emplace_back(a.labels.With(labels::kMetricName, "ALERTS")
-                                       .With("alertstate", rules::AlertStateName(a.state)),
-                                   1.0);
-              written.emplace_back(a.labels.With(labels::kMetricName, "ALERTS_FOR_STATE"),
-                                   static_cast<double>(a.active_at / 1000));
-            }
-          }
-        } else {
-          auto res = query(*r.expr, ts);
-          if (!res.ok()) {
-            error = std::string(res.status().message());
-          } else {
-            absl::flat_hash_set<uint64_t> seen;
-            for (const promql::Sample& smp : *res) {
-              labels::Labels ls = smp.metric.With(labels::kMetricName, r.record);
-              for (const labels::Label& l : r.labels) ls = ls.With(l.name, l.value);
-              if (!seen.insert(ls.Fingerprint()).second) {
-                // Prometheus RecordingRule.Eval.
-                error = "vector contains metrics with the same labelset after applying rule labels";
-                written.clear();
-                break;
-              }
-              written.emplace_back(std::move(ls), smp.value);
-            }
-            if (error.empty() && g->spec.limit > 0 &&
-                written.size() > static_cast<size_t>(g->spec.limit)) {
-              error =
-                  StrCat("exceeded limit of ", g->spec.limit, " with ", written.size(), " series");
-              written.clear();
-            }
-          }
-        }
-        if (!error.empty()) {
-          eval_errs.push_back(
-              StrCat("    rule: ", r.name(), ", time: ", GoDuration(ts), ", err: ", error));
-          continue;
-        }
-        // Written before the next rule runs, as Prometheus's Group.Eval does, with stale
-        // markers for the series this rule no longer returns.
-        absl::flat_hash_map<uint64_t, labels::Labels> now;
-        for (const auto& [ls, v] : written) {
-          head.Append(ls, ts, v);
-          now.emplace(ls.Fingerprint(), ls);
-        }
-        for (const auto& [fp, ls] : g->previous[i]) {
-          if (!now.contains(fp)) head.Append(ls, ts, codec::StaleNaN());
-        }
-        g->previous[i] = std::move(now);
+      rules::GroupResult r =
+          g->Eval(ts, query, rules::GroupEvalOptions{},
+                  [&](const rules::RecordedSample& s) { head.Append(s.labels, s.t, s.value); });
+      for (const auto& [i, error] : r.errors) {
+        eval_errs.push_back(
+            StrCat("    rule: ", g->rule(i).name(), ", time: ", GoDuration(ts), ", err: ", error));
       }
     }
     errs.insert(errs.end(), eval_errs.begin(), eval_errs.end());
@@ -611,8 +532,8 @@ Errors RunTestGroup(const TestGroup& tg, int64_t eval_interval,
         if (tc.eval_time != t) continue;
         std::vector<LabelsAndAnnotations> got;
         for (const auto& g : groups) {
-          for (size_t i = 0; i < g->spec.rules.size(); ++i) {
-            const rules::AlertingRule* ar = g->alerting[i].get();
+          for (size_t i = 0; i < g->size(); ++i) {
+            const rules::AlertingRule* ar = g->alerting(i);
             if (ar == nullptr || ar->spec().alert != tc.alertname) continue;
             for (const auto& [fp, a] : ar->active()) {
               if (a.state != rules::AlertState::kFiring) continue;
