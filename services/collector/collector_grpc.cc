@@ -29,22 +29,20 @@ void TargetToProto(const Target& t, v1::Target* out) {
   out->set_scrape_timeout_seconds(absl::ToDoubleSeconds(t.timeout));
 }
 
-grpc::Status CollectorService::ListTargets(grpc::ServerContext* ctx,
+v1::ListTargetsResponse ListTargetsOf(const ScrapeManager& manager, const std::string& job) {
+  v1::ListTargetsResponse r;
+  if (manager.shard().count > 1) r.set_shard(manager.shard().ToString());
+  for (const Target& t : manager.targets()) {
+    if (job.empty() || t.job == job) TargetToProto(t, r.add_targets());
+  }
+  return r;
+}
+
+grpc::Status CollectorService::ListTargets(grpc::ServerContext*,
                                            const v1::ListTargetsRequest* req,
                                            v1::ListTargetsResponse* resp) {
-  // The response lists this shard's targets; which shard that is travels as metadata
-  // (control.proto's Target has no field for it).
-  ctx->AddInitialMetadata("vigil-shard", manager_.shard().ToString());
   std::string job = req->job();
-  auto result = rt_.tasks().Call(
-      [&, job] {
-        v1::ListTargetsResponse r;
-        for (const Target& t : manager_.targets()) {
-          if (job.empty() || t.job == job) TargetToProto(t, r.add_targets());
-        }
-        return r;
-      },
-      5s);
+  auto result = rt_.tasks().Call([&, job] { return ListTargetsOf(manager_, job); }, 5s);
   if (!result) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "collector loop busy");
   *resp = std::move(*result);
   return grpc::Status::OK;

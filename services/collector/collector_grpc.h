@@ -9,6 +9,10 @@ namespace vigil::collector {
 // Converts a target's state for the API and for `vigil status`.
 void TargetToProto(const Target& t, v1::Target* out);
 
+// ListTargets' answer: the targets of `job` (all when empty) that this collector scrapes,
+// and its shard "i/N" when --shard splits the targets (empty when it scrapes them all).
+v1::ListTargetsResponse ListTargetsOf(const ScrapeManager& manager, const std::string& job);
+
 // vigil.v1.Collector: reads and pokes the ScrapeManager on the loop thread.
 class CollectorService final : public v1::Collector::Service {
  public:
