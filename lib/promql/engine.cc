@@ -18,7 +18,9 @@ namespace vigil::promql {
 std::vector<SeriesView> HeadQueryable::Select(const std::vector<labels::Matcher>& matchers) const {
   std::vector<SeriesView> out;
   for (const tsdb::MemSeries* s : head_.Select(matchers)) {
-    out.push_back(SeriesView{&s->labels, std::span<const tsdb::Point>(s->points)});
+    auto [it, inserted] = decoded_.try_emplace(s);
+    if (inserted) s->Decode(&it->second);
+    out.push_back(SeriesView{&s->labels(), std::span<const tsdb::Point>(it->second)});
   }
   // Prometheus's storage returns series sorted by labels; aggregation order depends on it.
   std::sort(out.begin(), out.end(),

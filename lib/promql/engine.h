@@ -2,6 +2,7 @@
 
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -49,7 +50,10 @@ class Queryable {
   virtual std::vector<SeriesView> Select(const std::vector<labels::Matcher>& matchers) const = 0;
 };
 
-// A Queryable over the evaluator's head.
+// A Queryable over the evaluator's head, made for one query: the head keeps compressed
+// chunks, so Select decodes each selected series once into a buffer this object owns; the
+// views it returns live as long as it does. The head must not be appended to or truncated
+// while it is alive (the cache is keyed by series and holds their label sets).
 class HeadQueryable : public Queryable {
  public:
   explicit HeadQueryable(const tsdb::Head& head) : head_(head) {}
@@ -57,6 +61,8 @@ class HeadQueryable : public Queryable {
 
  private:
   const tsdb::Head& head_;
+  // Node-based, so buffers never move while views point into them.
+  mutable std::unordered_map<const tsdb::MemSeries*, std::vector<tsdb::Point>> decoded_;
 };
 
 // Prometheus's default lookback: an instant selector sees the newest sample in

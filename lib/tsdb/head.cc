@@ -1,30 +1,24 @@
 #include "lib/tsdb/head.h"
 
-#include <algorithm>
-
 namespace vigil::tsdb {
 
 bool Head::Append(const labels::Labels& series, TimestampMs t, double v) {
-  auto& bucket = series_[series.Fingerprint()];
-  MemSeries* s = nullptr;
-  for (auto& candidate : bucket) {
-    if (candidate->labels == series) s = candidate.get();
+  std::unique_ptr<MemSeries>* slot = &series_[series.Fingerprint()];
+  while (*slot != nullptr && (*slot)->labels() != series) slot = &(*slot)->next_in_bucket();
+  if (*slot == nullptr) {
+    *slot = std::make_unique<MemSeries>(series);
+    ++num_series_;
   }
-  if (s == nullptr) {
-    bucket.push_back(std::make_unique<MemSeries>(MemSeries{series, {}}));
-    s = bucket.back().get();
-  }
-  if (!s->points.empty() && s->points.back().t >= t) return false;
-  s->points.push_back(Point{t, v});
+  if (!(*slot)->Append(t, v)) return false;
   ++num_samples_;
   return true;
 }
 
 std::vector<const MemSeries*> Head::Select(const std::vector<labels::Matcher>& matchers) const {
   std::vector<const MemSeries*> out;
-  for (const auto& [fp, bucket] : series_) {
-    for (const auto& s : bucket) {
-      if (labels::MatchesAll(matchers, s->labels)) out.push_back(s.get());
+  for (const auto& [fp, first] : series_) {
+    for (const MemSeries* s = first.get(); s != nullptr; s = s->next_in_bucket()) {
+      if (labels::MatchesAll(matchers, s->labels())) out.push_back(s);
     }
   }
   return out;
@@ -32,22 +26,33 @@ std::vector<const MemSeries*> Head::Select(const std::vector<labels::Matcher>& m
 
 void Head::Truncate(TimestampMs min_t) {
   for (auto it = series_.begin(); it != series_.end();) {
-    auto& bucket = it->second;
-    for (auto& s : bucket) {
-      auto keep = std::lower_bound(s->points.begin(), s->points.end(), min_t,
-                                   [](const Point& p, TimestampMs t) { return p.t < t; });
-      num_samples_ -= static_cast<size_t>(keep - s->points.begin());
-      s->points.erase(s->points.begin(), keep);
+    std::unique_ptr<MemSeries>* slot = &it->second;
+    while (*slot != nullptr) {
+      num_samples_ -= (*slot)->Truncate(min_t);
+      if ((*slot)->empty()) {
+        *slot = std::move((*slot)->next_in_bucket());
+        --num_series_;
+      } else {
+        slot = &(*slot)->next_in_bucket();
+      }
     }
-    bucket.erase(std::remove_if(bucket.begin(), bucket.end(),
-                                [](const auto& s) { return s->points.empty(); }),
-                 bucket.end());
-    if (bucket.empty()) {
+    if (it->second == nullptr) {
       series_.erase(it++);
     } else {
       ++it;
     }
   }
+}
+
+size_t Head::memory_bytes() const {
+  // flat_hash_map: one slot and one control byte per bucket, plus a group of sentinels.
+  size_t n = HeapBytes(series_.capacity() * (sizeof(std::pair<uint64_t, void*>) + 1) + 16);
+  for (const auto& [fp, first] : series_) {
+    for (const MemSeries* s = first.get(); s != nullptr; s = s->next_in_bucket()) {
+      n += s->MemoryBytes();
+    }
+  }
+  return n;
 }
 
 }  // namespace vigil::tsdb

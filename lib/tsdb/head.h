@@ -8,42 +8,44 @@
 #include "lib/clock/clock.h"
 #include "lib/labels/labels.h"
 #include "lib/labels/matcher.h"
+#include "lib/tsdb/mem_series.h"
 
 namespace vigil::tsdb {
 
-struct Point {
-  TimestampMs t;
-  double v;  // may be the staleness marker (codec::StaleNaN)
-};
-
-// One series' recent samples, in timestamp order.
-struct MemSeries {
-  labels::Labels labels;
-  std::vector<Point> points;
-};
-
 // The evaluator's in-memory window of recent samples (Prometheus's head block, without
-// the WAL): series keyed by label set, samples appended in time order, everything older
-// than the retention dropped by Truncate(). This first version stores plain points; the
-// compressed chunk encoding (delta-of-delta timestamps, XOR values) replaces the vector
-// behind the same interface. Single-threaded.
+// the WAL): series keyed by label set, samples appended in time order into Gorilla/XOR
+// chunks of 120 samples (see MemSeries), everything older than the retention hidden and
+// then freed by Truncate(). Readers decode what they select (MemSeries::Decode).
+// Single-threaded.
 class Head {
  public:
+  Head() = default;
+  Head(const Head&) = delete;
+  Head& operator=(const Head&) = delete;
+
   // Appends a sample. Out-of-order or duplicate timestamps are rejected (false), as
   // Prometheus's head rejects them.
   bool Append(const labels::Labels& series, TimestampMs t, double v);
 
-  // Every series matching all matchers.
+  // Every series matching all matchers, in no particular order. The pointers stay valid
+  // until the next Append or Truncate.
   std::vector<const MemSeries*> Select(const std::vector<labels::Matcher>& matchers) const;
 
-  // Drops samples older than `min_t` and series left empty.
+  // Hides samples older than `min_t` from readers (freeing every chunk that holds only
+  // such samples) and drops series left empty.
   void Truncate(TimestampMs min_t);
 
-  size_t num_series() const { return series_.size(); }
+  size_t num_series() const { return num_series_; }
+  // Visible samples.
   size_t num_samples() const { return num_samples_; }
+  // An estimate of the heap the head holds: chunks, label sets, series objects and the
+  // index, with malloc's per-allocation overhead. O(series): meant for metrics.
+  size_t memory_bytes() const;
 
  private:
-  absl::flat_hash_map<uint64_t, std::vector<std::unique_ptr<MemSeries>>> series_;
+  // Series by label fingerprint; the rare series sharing a fingerprint are chained.
+  absl::flat_hash_map<uint64_t, std::unique_ptr<MemSeries>> series_;
+  size_t num_series_ = 0;
   size_t num_samples_ = 0;
 };
 

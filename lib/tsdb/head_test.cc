@@ -2,8 +2,17 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
+#include <random>
+
 namespace vigil::tsdb {
 namespace {
+
+std::vector<Point> Points(const MemSeries& s) {
+  std::vector<Point> out;
+  s.Decode(&out);
+  return out;
+}
 
 TEST(HeadTest, AppendSelectTruncate) {
   Head h;
@@ -17,11 +26,78 @@ TEST(HeadTest, AppendSelectTruncate) {
   auto m = labels::Matcher::Create(labels::MatchType::kEqual, "job", "a");
   auto sel = h.Select({*m});
   ASSERT_EQ(sel.size(), 1u);
-  EXPECT_EQ(sel[0]->points.size(), 2u);
+  EXPECT_EQ(Points(*sel[0]).size(), 2u);
   EXPECT_EQ(h.num_samples(), 3u);
   h.Truncate(1500);
   EXPECT_EQ(h.num_series(), 1u);
   EXPECT_EQ(h.num_samples(), 1u);
+  sel = h.Select({*m});
+  ASSERT_EQ(sel.size(), 1u);
+  auto p = Points(*sel[0]);
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].t, 2000);
+  EXPECT_EQ(p[0].v, 0);
+}
+
+// Random appends and truncations against a plain vector, across many chunks.
+TEST(HeadTest, MatchesPlainStorage) {
+  std::mt19937_64 rng(7);
+  MemSeries s(labels::Labels({{"__name__", "x"}}));
+  std::vector<Point> want;
+  TimestampMs t = 0;
+  for (int step = 0; step < 5000; ++step) {
+    if (rng() % 50 == 0) {
+      TimestampMs min_t = t - static_cast<TimestampMs>(rng() % 200'000);
+      size_t before = want.size();
+      std::erase_if(want, [&](const Point& p) { return p.t < min_t; });
+      EXPECT_EQ(s.Truncate(min_t), before - want.size());
+    } else {
+      t += 1 + static_cast<TimestampMs>(rng() % 2000);
+      double v = rng() % 10 == 0 ? std::bit_cast<double>(uint64_t{0x7ff0000000000002})
+                                 : static_cast<double>(rng() % 5);
+      ASSERT_TRUE(s.Append(t, v));
+      EXPECT_FALSE(s.Append(t, v));
+      want.push_back({t, v});
+    }
+    ASSERT_EQ(s.num_samples(), want.size());
+    if (step % 97 == 0 || step > 4900) {
+      auto got = Points(s);
+      ASSERT_EQ(got.size(), want.size()) << step;
+      for (size_t i = 0; i < got.size(); ++i) {
+        ASSERT_EQ(got[i].t, want[i].t);
+        ASSERT_EQ(std::bit_cast<uint64_t>(got[i].v), std::bit_cast<uint64_t>(want[i].v));
+      }
+    }
+  }
+}
+
+TEST(HeadTest, TruncateFreesWholeChunksAndEmptySeries) {
+  Head h;
+  labels::Labels a({{"__name__", "c"}});
+  for (int i = 0; i < 10 * kSamplesPerChunk; ++i) ASSERT_TRUE(h.Append(a, i * 1000, i));
+  size_t full = h.memory_bytes();
+  h.Truncate(5 * kSamplesPerChunk * 1000 + 1);
+  EXPECT_EQ(h.num_samples(), 5u * kSamplesPerChunk - 1);
+  EXPECT_LT(h.memory_bytes(), full);
+  // A sample older than the hidden ones is still out of order.
+  EXPECT_FALSE(h.Append(a, 0, 1));
+  h.Truncate(10 * kSamplesPerChunk * 1000);
+  EXPECT_EQ(h.num_series(), 0u);
+  EXPECT_EQ(h.num_samples(), 0u);
+  // A series truncated away starts afresh.
+  EXPECT_TRUE(h.Append(a, 5, 1));
+  EXPECT_EQ(h.num_series(), 1u);
+}
+
+TEST(HeadTest, MemoryIsFarBelowPlainPoints) {
+  Head h;
+  for (int s = 0; s < 100; ++s) {
+    labels::Labels l({{"__name__", "requests_total"}, {"instance", std::to_string(s)}});
+    for (int i = 0; i < 600; ++i) ASSERT_TRUE(h.Append(l, i * 1000, i * 3));
+  }
+  // Plain points would take 16 bytes each; a counter at a steady interval far less.
+  EXPECT_LT(h.memory_bytes(), h.num_samples() * 16 / 4);
+  EXPECT_GT(h.memory_bytes(), 0u);
 }
 
 }  // namespace

@@ -1,0 +1,104 @@
+#include "lib/tsdb/mem_series.h"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+namespace vigil::tsdb {
+
+size_t HeapBytes(size_t n) {
+  if (n == 0) return 0;
+  return std::max<size_t>(32, (n + 8 + 15) / 16 * 16);
+}
+
+size_t LabelsHeapBytes(const labels::Labels& l) {
+  size_t n = HeapBytes(l.items().capacity() * sizeof(labels::Label));
+  for (const labels::Label& label : l) {
+    // libstdc++ keeps strings of up to 15 characters inside the object.
+    for (const std::string* s : {&label.name, &label.value}) {
+      if (s->capacity() > 15) n += HeapBytes(s->capacity() + 1);
+    }
+  }
+  return n;
+}
+
+bool MemSeries::Append(TimestampMs t, double v) {
+  if (head_.num_samples() > 0) {
+    if (t <= head_.last_t()) return false;
+  } else if (!closed_.empty() && t <= closed_.back().max_t) {
+    return false;
+  }
+  // Cannot fail: the timestamp is newer and the chunk is closed long before it is full.
+  (void)head_.Append(t, v);
+  ++num_samples_;
+  if (head_.num_samples() >= kSamplesPerChunk) CloseHeadChunk();
+  return true;
+}
+
+void MemSeries::CloseHeadChunk() {
+  std::span<const uint8_t> b = head_.bytes();
+  ClosedChunk c{std::make_unique<uint8_t[]>(b.size()), static_cast<uint32_t>(b.size()),
+                head_.num_samples(), head_.last_t()};
+  std::memcpy(c.bytes.get(), b.data(), b.size());
+  closed_.push_back(std::move(c));
+  head_ = XorChunk();
+}
+
+std::span<const uint8_t> MemSeries::FirstChunkBytes() const {
+  if (closed_.empty()) return head_.bytes();
+  return {closed_[0].bytes.get(), closed_[0].size};
+}
+
+uint16_t MemSeries::FirstChunkSamples() const {
+  return closed_.empty() ? head_.num_samples() : closed_[0].num_samples;
+}
+
+void MemSeries::DropFirstChunk() {
+  num_samples_ -= FirstChunkSamples() - first_visible_.num_read;
+  if (closed_.empty()) {
+    head_ = XorChunk();
+  } else {
+    closed_.erase(closed_.begin());
+  }
+  first_visible_ = XorIterator::Cursor{};
+}
+
+size_t MemSeries::Truncate(TimestampMs min_t) {
+  size_t before = num_samples_;
+  while (!closed_.empty() && closed_[0].max_t < min_t) DropFirstChunk();
+  if (closed_.empty() && head_.num_samples() > 0 && head_.last_t() < min_t) DropFirstChunk();
+  if (num_samples_ > 0) {
+    // Hide the first chunk's samples older than min_t; the first visible one stays.
+    XorIterator it(FirstChunkBytes(), first_visible_);
+    while (it.Next() && it.t() < min_t) {
+      first_visible_ = it.cursor();
+      --num_samples_;
+    }
+  }
+  return before - num_samples_;
+}
+
+void MemSeries::Decode(std::vector<Point>* out) const {
+  out->reserve(out->size() + num_samples_);
+  auto decode = [out](std::span<const uint8_t> bytes, const XorIterator::Cursor& from) {
+    XorIterator it(bytes, from);
+    while (it.Next()) out->push_back(Point{it.t(), it.v()});
+  };
+  for (size_t i = 0; i < closed_.size(); ++i) {
+    decode({closed_[i].bytes.get(), closed_[i].size},
+           i == 0 ? first_visible_ : XorIterator::Cursor{});
+  }
+  if (head_.num_samples() > 0) {
+    decode(head_.bytes(), closed_.empty() ? first_visible_ : XorIterator::Cursor{});
+  }
+}
+
+size_t MemSeries::MemoryBytes() const {
+  size_t n = HeapBytes(sizeof(MemSeries)) + LabelsHeapBytes(labels_) +
+             HeapBytes(closed_.capacity() * sizeof(ClosedChunk)) +
+             HeapBytes(head_.capacity_bytes());
+  for (const ClosedChunk& c : closed_) n += HeapBytes(c.size);
+  return n;
+}
+
+}  // namespace vigil::tsdb

@@ -1,0 +1,82 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "lib/clock/clock.h"
+#include "lib/labels/labels.h"
+#include "lib/tsdb/xor_chunk.h"
+
+namespace vigil::tsdb {
+
+struct Point {
+  TimestampMs t;
+  double v;  // may be the staleness marker (codec::StaleNaN)
+};
+
+// Prometheus's samplesPerChunk: the open chunk is closed at this many samples. (Prometheus
+// also cuts at chunk-range boundaries it needs for blocks; the head here has no blocks.)
+inline constexpr uint16_t kSamplesPerChunk = 120;
+
+// One series' recent samples (Prometheus's memSeries): closed XOR chunks, oldest first,
+// then the open one. Truncation drops whole chunks and hides the older samples of the
+// first chunk behind a saved decoder cursor, so readers never see them and each sample is
+// decoded at most once by truncation over its life. Not thread-safe.
+class MemSeries {
+ public:
+  explicit MemSeries(labels::Labels labels) : labels_(std::move(labels)) {}
+  MemSeries(const MemSeries&) = delete;
+  MemSeries& operator=(const MemSeries&) = delete;
+
+  const labels::Labels& labels() const { return labels_; }
+
+  // Out-of-order and duplicate timestamps are rejected (false), as Prometheus's head does.
+  bool Append(TimestampMs t, double v);
+
+  // Hides every sample older than `min_t`; returns how many became hidden. The series is
+  // empty afterwards when none is left.
+  size_t Truncate(TimestampMs min_t);
+  bool empty() const { return num_samples_ == 0; }
+  size_t num_samples() const { return num_samples_; }
+
+  // Appends the visible samples, oldest first, to `out`.
+  void Decode(std::vector<Point>* out) const;
+
+  // Estimated heap bytes this series holds (chunks, labels, itself), allocator overhead
+  // included.
+  size_t MemoryBytes() const;
+
+  // The next series in the head's index bucket with the same fingerprint.
+  std::unique_ptr<MemSeries>& next_in_bucket() { return next_; }
+  const MemSeries* next_in_bucket() const { return next_.get(); }
+
+ private:
+  struct ClosedChunk {
+    std::unique_ptr<uint8_t[]> bytes;
+    uint32_t size;
+    uint16_t num_samples;
+    TimestampMs max_t;
+  };
+  std::span<const uint8_t> FirstChunkBytes() const;
+  uint16_t FirstChunkSamples() const;
+  void DropFirstChunk();
+  void CloseHeadChunk();
+
+  labels::Labels labels_;
+  std::vector<ClosedChunk> closed_;
+  XorChunk head_;
+  // Decoder state just before the first visible sample of the first chunk (closed_[0], or
+  // head_ when there is no closed chunk).
+  XorIterator::Cursor first_visible_;
+  size_t num_samples_ = 0;  // visible samples
+  std::unique_ptr<MemSeries> next_;
+};
+
+// What malloc really takes for an `n`-byte request (glibc: 8 bytes of header, 16-byte
+// granularity, 32 bytes at least); 0 for 0.
+size_t HeapBytes(size_t n);
+// Heap bytes of a label set beyond sizeof(Labels): the item array and long strings.
+size_t LabelsHeapBytes(const labels::Labels& l);
+
+}  // namespace vigil::tsdb
