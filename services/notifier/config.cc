@@ -19,7 +19,11 @@ using config::ErrorAt;
 // A YAML node known to be absent, for "missing key" errors at the enclosing mapping.
 class Parser {
  public:
-  explicit Parser(std::string_view file) : file_(file) {}
+  explicit Parser(std::string_view file) : file_(file) {
+    const size_t slash = file_.rfind('/');
+    dir_ = slash == std::string::npos ? "." : file_.substr(0, slash);
+    if (dir_.empty()) dir_ = "/";
+  }
 
   absl::Status Parse(const YAML::Node& root, Config* cfg) {
     if (!root || root.IsNull()) {
@@ -28,12 +32,13 @@ class Parser {
     if (auto s = config::ExpectMap(file_, root, "configuration"); !s.ok()) return s;
     if (auto s = CheckKeys(file_, root,
                            {"global", "route", "receivers", "inhibit_rules", "time_intervals",
-                            "mute_time_intervals"},
+                            "mute_time_intervals", "templates"},
                            "config");
         !s.ok()) {
       return s;
     }
     if (auto s = ParseGlobal(root["global"], cfg); !s.ok()) return s;
+    if (auto s = ParseTemplates(root["templates"], cfg); !s.ok()) return s;
     if (auto s = ParseReceivers(root["receivers"], cfg); !s.ok()) return s;
     if (auto s = ParseTimeIntervals(root["mute_time_intervals"], cfg); !s.ok()) return s;
     if (auto s = ParseTimeIntervals(root["time_intervals"], cfg); !s.ok()) return s;
@@ -47,9 +52,14 @@ class Parser {
 
  private:
   absl::Status ParseGlobal(const YAML::Node& node, Config* cfg) {
+    cfg->global_http = std::make_shared<const HttpClientConfig>();
     if (!node || node.IsNull()) return absl::OkStatus();
     if (auto s = config::ExpectMap(file_, node, "global"); !s.ok()) return s;
-    if (auto s = CheckKeys(file_, node, {"resolve_timeout"}, "global config"); !s.ok()) return s;
+    if (auto s = CheckKeys(file_, node, {"resolve_timeout", "http_config"}, "global config");
+        !s.ok()) {
+      return s;
+    }
+    if (auto s = ParseHttp(node, cfg->global_http, &cfg->global_http); !s.ok()) return s;
     if (auto s = config::ReadDuration(file_, node, "resolve_timeout", &cfg->resolve_timeout);
         !s.ok()) {
       return s;
@@ -66,7 +76,9 @@ class Parser {
     std::set<std::string> names;
     for (const YAML::Node& item : node) {
       if (auto s = config::ExpectMap(file_, item, "receiver"); !s.ok()) return s;
-      if (auto s = CheckKeys(file_, item, {"name", "webhook_configs", "file_configs"}, "receiver");
+      if (auto s = CheckKeys(file_, item,
+                             {"name", "webhook_configs", "file_configs", "alertmanager_configs"},
+                             "receiver");
           !s.ok()) {
         return s;
       }
@@ -77,19 +89,77 @@ class Parser {
         return ErrorAt(file_, item["name"],
                        StrCat("notification config name \"", r.name, "\" is not unique"));
       }
-      if (auto s = ParseWebhooks(item["webhook_configs"], &r); !s.ok()) return s;
+      if (auto s = ParseWebhooks(item["webhook_configs"], *cfg, &r); !s.ok()) return s;
+      if (auto s = ParseAlertmanagers(item["alertmanager_configs"], *cfg, &r); !s.ok()) return s;
       if (auto s = ParseFiles(item["file_configs"], &r); !s.ok()) return s;
       cfg->receivers.push_back(std::move(r));
     }
     return absl::OkStatus();
   }
 
-  absl::Status ParseWebhooks(const YAML::Node& node, Receiver* r) {
+  // `map`'s http_config if it has one, else `fallback` (global.http_config).
+  absl::Status ParseHttp(const YAML::Node& map, std::shared_ptr<const HttpClientConfig> fallback,
+                         std::shared_ptr<const HttpClientConfig>* out) {
+    const YAML::Node node = map["http_config"];
+    if (!node || node.IsNull()) {
+      *out = std::move(fallback);
+      return absl::OkStatus();
+    }
+    auto http = std::make_shared<HttpClientConfig>();
+    if (auto s = ParseHttpConfig(file_, dir_, node, http.get()); !s.ok()) return s;
+    *out = std::move(http);
+    return absl::OkStatus();
+  }
+
+  absl::Status ParseUrl(const YAML::Node& item, const std::string& url) {
+    if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+      return ErrorAt(file_, item["url"], StrCat("unsupported scheme in url \"", url, "\""));
+    }
+    return absl::OkStatus();
+  }
+
+  // vigil's `alertmanager_configs`: url, send_resolved, http_config.
+  absl::Status ParseAlertmanagers(const YAML::Node& node, const Config& cfg, Receiver* r) {
+    if (!node || node.IsNull()) return absl::OkStatus();
+    if (!node.IsSequence()) return ErrorAt(file_, node, "alertmanager_configs must be a list");
+    for (const YAML::Node& item : node) {
+      if (auto s = config::ExpectMap(file_, item, "alertmanager config"); !s.ok()) return s;
+      if (auto s = CheckKeys(file_, item, {"url", "send_resolved", "http_config"},
+                             "alertmanager config");
+          !s.ok()) {
+        return s;
+      }
+      AlertmanagerConfig a;
+      if (auto s = config::ReadString(file_, item, "url", &a.url); !s.ok()) return s;
+      if (auto s = config::ReadBool(file_, item, "send_resolved", &a.send_resolved); !s.ok()) {
+        return s;
+      }
+      if (a.url.empty()) return ErrorAt(file_, item, "missing url in alertmanager config");
+      if (auto s = ParseUrl(item, a.url); !s.ok()) return s;
+      if (auto s = ParseHttp(item, cfg.global_http, &a.http); !s.ok()) return s;
+      r->alertmanager_configs.push_back(std::move(a));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ParseTemplates(const YAML::Node& node, Config* cfg) {
+    if (!node || node.IsNull()) return absl::OkStatus();
+    if (!node.IsSequence()) return ErrorAt(file_, node, "templates must be a list of strings");
+    for (const YAML::Node& item : node) {
+      if (!item.IsScalar()) return ErrorAt(file_, item, "templates entries must be strings");
+      const std::string& glob = item.Scalar();
+      cfg->templates.push_back(!glob.empty() && glob[0] == '/' ? glob : StrCat(dir_, "/", glob));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ParseWebhooks(const YAML::Node& node, const Config& cfg, Receiver* r) {
     if (!node || node.IsNull()) return absl::OkStatus();
     if (!node.IsSequence()) return ErrorAt(file_, node, "webhook_configs must be a list");
     for (const YAML::Node& item : node) {
       if (auto s = config::ExpectMap(file_, item, "webhook config"); !s.ok()) return s;
-      if (auto s = CheckKeys(file_, item, {"url", "send_resolved", "max_alerts"}, "webhook config");
+      if (auto s = CheckKeys(file_, item, {"url", "send_resolved", "max_alerts", "http_config"},
+                             "webhook config");
           !s.ok()) {
         return s;
       }
@@ -100,9 +170,8 @@ class Parser {
       }
       if (auto s = config::ReadInt(file_, item, "max_alerts", &w.max_alerts); !s.ok()) return s;
       if (w.url.empty()) return ErrorAt(file_, item, "one of url or url_file must be configured");
-      if (w.url.rfind("http://", 0) != 0 && w.url.rfind("https://", 0) != 0) {
-        return ErrorAt(file_, item["url"], StrCat("unsupported scheme in url \"", w.url, "\""));
-      }
+      if (auto s = ParseUrl(item, w.url); !s.ok()) return s;
+      if (auto s = ParseHttp(item, cfg.global_http, &w.http); !s.ok()) return s;
       if (w.max_alerts < 0) {
         return ErrorAt(file_, item["max_alerts"], "max_alerts must not be negative");
       }
@@ -434,6 +503,7 @@ class Parser {
   }
 
   std::string file_;
+  std::string dir_;  // of the config file: relative paths resolve against it
 };
 
 }  // namespace
@@ -503,7 +573,7 @@ absl::StatusOr<Config> ParseConfig(std::string_view file, const std::string& tex
   return cfg;
 }
 
-absl::StatusOr<Config> LoadConfig(const std::string& path) {
+absl::StatusOr<Config> ParseConfigFile(const std::string& path) {
   auto root = config::LoadYamlFile(path);
   if (!root.ok()) return root.status();
   Config cfg;
@@ -512,6 +582,15 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
   std::stringstream text;
   text << in.rdbuf();
   cfg.original = text.str();
+  return cfg;
+}
+
+absl::StatusOr<Config> LoadConfig(const std::string& path) {
+  auto cfg = ParseConfigFile(path);
+  if (!cfg.ok()) return cfg.status();
+  if (auto s = CheckTemplates(cfg->templates); !s.ok()) {
+    return absl::InvalidArgumentError(StrCat(path, ": ", s.message()));
+  }
   return cfg;
 }
 

@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "services/notifier/http_config.h"
 #include "services/notifier/inhibit.h"
 #include "services/notifier/receiver.h"
 #include "services/notifier/route.h"
@@ -26,14 +27,26 @@ struct Config {
   std::vector<InhibitRule> inhibit_rules;
   TimeIntervals time_intervals;  // `time_intervals` and the older `mute_time_intervals`
   std::string original;          // the file's text, for /api/v2/status
+  // global.http_config: what webhook and alertmanager configs without their own use.
+  std::shared_ptr<const HttpClientConfig> global_http;
+  // `templates` globs, absolute. Validated by CheckTemplates; vigil's payloads use none.
+  std::vector<std::string> templates;
 
   // nullptr when not defined.
   const Receiver* FindReceiver(std::string_view name) const;
 };
 
+// Parses the file and checks its templates (CheckTemplates), as Alertmanager does on load.
 absl::StatusOr<Config> LoadConfig(const std::string& path);
+// Parses the file only: what `amtool check-config` reports before the templates.
+absl::StatusOr<Config> ParseConfigFile(const std::string& path);
 // `file` names the source in error messages.
 absl::StatusOr<Config> ParseConfig(std::string_view file, const std::string& text);
+
+// Expands the template globs (no match is fine) and parses each file as a Go text/template
+// set would; the first error reads like Alertmanager's, e.g.
+// "template: x.tmpl:3: unexpected EOF". A bad glob pattern is "syntax error in pattern".
+absl::Status CheckTemplates(const std::vector<std::string>& globs);
 
 // Parses one Alertmanager matcher string such as `severity="P0"`, `alertname=~"Foo.*"`,
 // `env!=prod` (unquoted values are trimmed).

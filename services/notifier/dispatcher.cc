@@ -58,6 +58,12 @@ absl::StatusOr<std::vector<Notification>> Dispatcher::Recover(TimestampMs now) {
     nflog_.Set(key, row.entry);
     sequences_[key] = std::max(sequences_[key], n.sequence);
     n.id = next_id_++;
+    // The outbox keeps no secrets: the http_config comes from the current configuration.
+    if (const Receiver* r = config_->FindReceiver(n.receiver)) {
+      for (const Integration& i : r->Integrations()) {
+        if (i.Name() == n.integration.Name()) n.integration.http = i.http;
+      }
+    }
     in_flight_[n.id] = InFlight{key, row.entry};
     Record(n);
     owed.push_back(std::move(n));

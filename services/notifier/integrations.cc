@@ -1,61 +1,47 @@
 #include "services/notifier/integrations.h"
 
-#include <curl/curl.h>
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <mutex>
+
+#include <nlohmann/json.hpp>
 
 #include "lib/base/format.h"
 
 namespace vigil::notifier {
 
-namespace {
-
-size_t CollectBody(char* data, size_t size, size_t n, void* out) {
-  auto* body = static_cast<std::string*>(out);
-  if (body->size() < 1024) body->append(data, std::min(size * n, 1024 - body->size()));
-  return size * n;
+SendResult SendWebhook(const std::string& url, const std::string& body,
+                       const std::string& idempotency_key, const HttpClientConfig& http,
+                       absl::Duration timeout) {
+  return PostJson(url, body, {StrCat("Idempotency-Key: ", idempotency_key)}, http, timeout);
 }
 
-}  // namespace
+std::string PostableAlerts(const std::string& webhook_body) {
+  const nlohmann::json payload = nlohmann::json::parse(webhook_body, nullptr, false);
+  nlohmann::json out = nlohmann::json::array();
+  if (payload.is_discarded() || !payload.contains("alerts")) return out.dump();
+  for (const nlohmann::json& a : payload["alerts"]) {
+    nlohmann::json p = {{"labels", a.value("labels", nlohmann::json::object())},
+                        {"annotations", a.value("annotations", nlohmann::json::object())},
+                        {"startsAt", a.value("startsAt", "")},
+                        {"generatorURL", a.value("generatorURL", "")}};
+    if (a.value("status", "") == "resolved") p["endsAt"] = a.value("endsAt", "");
+    out.push_back(std::move(p));
+  }
+  return out.dump();
+}
 
-SendResult SendWebhook(const std::string& url, const std::string& body,
-                       const std::string& idempotency_key, absl::Duration timeout) {
-  static std::once_flag curl_init;
-  std::call_once(curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-  CURL* curl = curl_easy_init();
-  if (curl == nullptr) return {false, true, "cannot create a curl handle"};
-  curl_slist* headers = nullptr;
-  headers = curl_slist_append(headers, "Content-Type: application/json");
-  headers = curl_slist_append(headers, StrCat("Idempotency-Key: ", idempotency_key).c_str());
-  headers = curl_slist_append(headers, "User-Agent: vigil-notifier");
-  std::string response;
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_POST, 1L);
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(absl::ToInt64Milliseconds(timeout)));
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, CollectBody);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response);
-  CURLcode rc = curl_easy_perform(curl);
-  long code = 0;
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
-  curl_slist_free_all(headers);
-  curl_easy_cleanup(curl);
-
-  if (rc != CURLE_OK) return {false, true, StrCat(url, ": ", curl_easy_strerror(rc))};
-  if (code / 100 == 2) return {true, false, ""};
-  // As Alertmanager's webhook: 5xx (and 429) may succeed later, other codes will not.
-  const bool retry = code / 100 == 5 || code == 429;
-  return {false, retry,
-          StrCat("unexpected status code ", code, " from ", url, response.empty() ? "" : ": ",
-                 response)};
+SendResult SendToAlertmanager(const std::string& base_url, const std::string& webhook_body,
+                              const std::string& idempotency_key, const HttpClientConfig& http,
+                              absl::Duration timeout) {
+  std::string url = base_url;
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  url += "/api/v2/alerts";
+  return PostJson(url, PostableAlerts(webhook_body),
+                  {StrCat("Idempotency-Key: ", idempotency_key)}, http, timeout);
 }
 
 SendResult AppendLine(const std::string& path, const std::string& body) {
@@ -95,11 +81,15 @@ SendResult AppendLine(const std::string& path, const std::string& body) {
 }
 
 SendResult Send(const Notification& n, absl::Duration timeout) {
+  static const HttpClientConfig kDefaults;
+  const HttpClientConfig& http = n.integration.http ? *n.integration.http : kDefaults;
   switch (n.integration.kind) {
     case Integration::Kind::kWebhook:
-      return SendWebhook(n.integration.target, n.body, n.IdempotencyKey(), timeout);
+      return SendWebhook(n.integration.target, n.body, n.IdempotencyKey(), http, timeout);
     case Integration::Kind::kFile:
       return AppendLine(n.integration.target, n.body);
+    case Integration::Kind::kAlertmanager:
+      return SendToAlertmanager(n.integration.target, n.body, n.IdempotencyKey(), http, timeout);
   }
   return {false, false, "unknown integration"};
 }

@@ -1,8 +1,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "services/notifier/http_config.h"
 
 namespace vigil::notifier {
 
@@ -11,6 +14,16 @@ struct WebhookConfig {
   std::string url;
   bool send_resolved = true;
   int64_t max_alerts = 0;  // 0: no limit
+  // Its own http_config, else global.http_config, else defaults. Never null once parsed.
+  std::shared_ptr<const HttpClientConfig> http;
+};
+
+// vigil's `alertmanager_configs` entry: forwards each notification's alerts to a real
+// Alertmanager's POST <url>/api/v2/alerts, so a team keeps its Alertmanager downstream.
+struct AlertmanagerConfig {
+  std::string url;  // base URL, e.g. http://am:9093 (a path prefix is kept)
+  bool send_resolved = true;
+  std::shared_ptr<const HttpClientConfig> http;
 };
 
 // vigil's `file_configs` entry: one webhook-JSON object per line, appended and fsynced.
@@ -19,19 +32,22 @@ struct FileConfig {
   bool send_resolved = true;
 };
 
-// One way of reaching a receiver (Alertmanager's notify.Integration): a webhook or a file.
-// `index` counts within its kind, as Alertmanager numbers integrations.
+// One way of reaching a receiver (Alertmanager's notify.Integration): a webhook, a file
+// or an Alertmanager. `index` counts within its kind, as Alertmanager numbers integrations.
 struct Integration {
-  enum class Kind { kWebhook, kFile };
+  enum class Kind { kWebhook, kFile, kAlertmanager };
   Kind kind = Kind::kWebhook;
   int index = 0;
   std::string target;  // URL or file path
   bool send_resolved = true;
   int64_t max_alerts = 0;
+  std::shared_ptr<const HttpClientConfig> http;  // webhook and alertmanager; may be null
 
-  // "webhook[0]", "file[1]": names the integration in logs and the notification log.
+  // "webhook[0]", "file[1]", "alertmanager[0]": names the integration in logs and the
+  // notification log.
   std::string Name() const {
-    return (kind == Kind::kWebhook ? "webhook[" : "file[") + std::to_string(index) + "]";
+    const char* kind_name = kind == Kind::kWebhook ? "webhook[" : kind == Kind::kFile ? "file[" : "alertmanager[";
+    return kind_name + std::to_string(index) + "]";
   }
 };
 
@@ -40,17 +56,23 @@ struct Receiver {
   std::string name;
   std::vector<WebhookConfig> webhook_configs;
   std::vector<FileConfig> file_configs;
+  std::vector<AlertmanagerConfig> alertmanager_configs;
 
   std::vector<Integration> Integrations() const {
     std::vector<Integration> out;
     for (size_t i = 0; i < webhook_configs.size(); ++i) {
       const WebhookConfig& w = webhook_configs[i];
-      out.push_back(
-          {Integration::Kind::kWebhook, static_cast<int>(i), w.url, w.send_resolved, w.max_alerts});
+      out.push_back({Integration::Kind::kWebhook, static_cast<int>(i), w.url, w.send_resolved,
+                     w.max_alerts, w.http});
     }
     for (size_t i = 0; i < file_configs.size(); ++i) {
       const FileConfig& f = file_configs[i];
-      out.push_back({Integration::Kind::kFile, static_cast<int>(i), f.path, f.send_resolved, 0});
+      out.push_back({Integration::Kind::kFile, static_cast<int>(i), f.path, f.send_resolved, 0, {}});
+    }
+    for (size_t i = 0; i < alertmanager_configs.size(); ++i) {
+      const AlertmanagerConfig& a = alertmanager_configs[i];
+      out.push_back({Integration::Kind::kAlertmanager, static_cast<int>(i), a.url,
+                     a.send_resolved, 0, a.http});
     }
     return out;
   }

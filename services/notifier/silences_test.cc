@@ -237,10 +237,10 @@ TEST(InhibitConfigTest, UnknownKeysAreRejectedWithPosition) {
   ASSERT_FALSE(cfg.ok());
   EXPECT_THAT(std::string(cfg.status().message()), HasSubstr("am.yml:6:5"));
   EXPECT_THAT(std::string(cfg.status().message()), HasSubstr("equals"));
-  auto tiv = ParseConfig("am.yml", "route: {receiver: r}\nreceivers: [{name: r}]\ntemplates: []\n");
+  auto tiv = ParseConfig("am.yml", "route: {receiver: r}\nreceivers: [{name: r}]\ntemplate: []\n");
   ASSERT_FALSE(tiv.ok());
   EXPECT_THAT(std::string(tiv.status().message()), HasSubstr("am.yml:3:1"));
-  EXPECT_THAT(std::string(tiv.status().message()), HasSubstr("templates"));
+  EXPECT_THAT(std::string(tiv.status().message()), HasSubstr("template"));
 }
 
 }  // namespace

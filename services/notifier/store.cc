@@ -313,8 +313,11 @@ absl::StatusOr<std::vector<Store::OutboxRow>> Store::LoadOutbox() {
     OutboxRow row;
     Notification& n = row.notification;
     n.receiver = ColumnText(*st, 0);
-    n.integration.kind = sqlite3_column_int(*st, 1) == static_cast<int>(Integration::Kind::kFile)
+    const int kind = sqlite3_column_int(*st, 1);
+    n.integration.kind = kind == static_cast<int>(Integration::Kind::kFile)
                              ? Integration::Kind::kFile
+                         : kind == static_cast<int>(Integration::Kind::kAlertmanager)
+                             ? Integration::Kind::kAlertmanager
                              : Integration::Kind::kWebhook;
     n.integration.index = sqlite3_column_int(*st, 2);
     n.integration.target = ColumnText(*st, 3);

@@ -18,20 +18,29 @@ int CheckNotifierConfigs(const std::vector<std::string>& files, std::ostream& ou
   int failed = 0;
   for (const std::string& file : files) {
     out << "Checking '" << file << "'";
-    auto config = notifier::LoadConfig(file);
+    auto config = notifier::ParseConfigFile(file);
     if (!config.ok()) {
       ++failed;
       out << "  FAILED: " << config.status().message() << "\n\n";
       continue;
     }
-    // amtool's summary. vigil has no notification templates, so always 0 of them.
+    // amtool's summary, then its verdict on the templates when there are any.
     out << "  SUCCESS\n"
         << "Found:\n"
         << " - global config\n"
         << " - route\n"
         << " - " << config->inhibit_rules.size() << " inhibit rules\n"
         << " - " << config->receivers.size() << " receivers\n"
-        << " - 0 templates\n\n";
+        << " - " << config->templates.size() << " templates\n";
+    if (!config->templates.empty()) {
+      if (auto s = notifier::CheckTemplates(config->templates); !s.ok()) {
+        ++failed;
+        out << "  FAILED: " << s.message() << "\n";
+      } else {
+        out << "  SUCCESS\n";
+      }
+    }
+    out << "\n";
   }
   if (failed > 0) err << "vigil: error: failed to validate " << failed << " file(s)\n";
   return failed > 0 ? 1 : 0;

@@ -15,6 +15,17 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 
+// amtool check-config's exit code and stdout for one file.
+std::pair<int, std::string> RunAmtool(const std::string& file) {
+  std::string out;
+  FILE* p = popen(("/usr/bin/amtool check-config '" + file + "' 2>/dev/null").c_str(), "r");
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
+  int rc = pclose(p);
+  return std::make_pair(WEXITSTATUS(rc), out);
+}
+
 class CheckNotifierTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -91,15 +102,7 @@ TEST_F(CheckNotifierTest, InvalidFileFailsWithFileLineCol) {
 // valid file the same output.
 TEST_F(CheckNotifierTest, AgreesWithAmtool) {
   if (access("/usr/bin/amtool", X_OK) != 0) GTEST_SKIP() << "amtool not installed";
-  auto amtool = [](const std::string& file) {
-    std::string out;
-    FILE* p = popen(("/usr/bin/amtool check-config '" + file + "' 2>/dev/null").c_str(), "r");
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
-    int rc = pclose(p);
-    return std::make_pair(WEXITSTATUS(rc), out);
-  };
+  auto amtool = RunAmtool;
   std::string good = Write("good.yml", kGood);
   auto [good_rc, good_out] = amtool(good);
   EXPECT_EQ(Check({good}), good_rc);
@@ -111,6 +114,47 @@ TEST_F(CheckNotifierTest, AgreesWithAmtool) {
   EXPECT_EQ(Check({bad}), 1);
   EXPECT_THAT(bad_out, HasSubstr("Checking '" + bad + "'  FAILED: "));
   EXPECT_THAT(out_.str(), HasSubstr("Checking '" + bad + "'  FAILED: "));
+}
+
+// http_config and templates: for each file, vigil and amtool give the same verdict, and
+// for valid files and template failures the same output.
+TEST_F(CheckNotifierTest, AgreesWithAmtoolOnHttpConfigAndTemplates) {
+  if (access("/usr/bin/amtool", X_OK) != 0) GTEST_SKIP() << "amtool not installed";
+  auto amtool = RunAmtool;
+  Write("ok.tmpl", "{{ define \"x\" }}{{ range .Alerts }}{{ .Labels.a | toUpper }}{{ end }}{{ end }}");
+  Write("eof.tmpl", "{{ define \"x\" }}\n");
+  const std::string head = "route: {receiver: r}\nreceivers:\n- name: r\n  webhook_configs:\n"
+                           "  - url: https://x/\n    http_config:\n";
+  const std::vector<std::string> files = {
+      head + "      basic_auth: {username: u, password_file: pw}\n"
+             "      tls_config: {ca_file: ca.pem, server_name: x, min_version: TLS12}\n",
+      head + "      authorization: {type: Token, credentials_file: tok}\n"
+             "      follow_redirects: false\n      proxy_url: http://p:3128\n",
+      head + "      bearer_token: t\n      tls_config: {insecure_skip_verify: true}\n",
+      head + "      basic_auth: {username: u, password: p, password_file: f}\n",
+      head + "      authorization: {type: Basic}\n",
+      head + "      bearer_token: a\n      bearer_token_file: b\n",
+      head + "      bearer_token: a\n      authorization: {credentials: x}\n",
+      head + "      tls_config: {min_version: TLS14}\n",
+      head + "      tls_config: {cert: x}\n",
+      head + "      proxy_url: 'http://%zz'\n",
+      "global:\n  http_config: {basic_auth: {username: u}, authorization: {credentials: x}}\n"
+      "route: {receiver: r}\nreceivers: [{name: r}]\n",
+      "global:\n  http_config: {authorization: {credentials: x}}\n"
+      "route: {receiver: r}\nreceivers: [{name: r}]\n",
+      "route: {receiver: r}\nreceivers: [{name: r}]\ntemplates: ['*.tmpl', 'none/*.x']\n",
+      "route: {receiver: r}\nreceivers: [{name: r}]\ntemplates: ['eof.tmpl']\n",
+  };
+  for (size_t i = 0; i < files.size(); ++i) {
+    const std::string file = Write("case" + std::to_string(i) + ".yml", files[i]);
+    auto [rc, amtool_out] = amtool(file);
+    EXPECT_EQ(Check({file}), rc) << files[i] << "amtool: " << amtool_out
+                                 << "vigil: " << out_.str();
+    const bool template_failure = amtool_out.find("templates\n  FAILED") != std::string::npos;
+    if (rc == 0 || template_failure) {
+      EXPECT_EQ(out_.str(), amtool_out) << files[i];
+    }
+  }
 }
 
 }  // namespace

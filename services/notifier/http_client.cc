@@ -1,0 +1,181 @@
+#include "services/notifier/http_client.h"
+
+#include <curl/curl.h>
+
+#include <fstream>
+#include <mutex>
+#include <sstream>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "lib/base/format.h"
+
+namespace vigil::notifier {
+
+namespace {
+
+size_t CollectBody(char* data, size_t size, size_t n, void* out) {
+  auto* body = static_cast<std::string*>(out);
+  if (body->size() < 1024) body->append(data, std::min(size * n, 1024 - body->size()));
+  return size * n;
+}
+
+// A secret file's content without surrounding whitespace, as common reads it per request.
+absl::StatusOr<std::string> ReadSecret(const std::string& path, std::string_view what) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in) return absl::NotFoundError(StrCat("unable to read ", what, " file ", path));
+  return std::string(absl::StripAsciiWhitespace(text.str()));
+}
+
+// Go's version numbers (0x0301..0x0304, 0 unset) as libcurl's.
+long TlsVersion(int v, bool max) {
+  switch (v) {
+    case 0x0301: return max ? CURL_SSLVERSION_MAX_TLSv1_0 : CURL_SSLVERSION_TLSv1_0;
+    case 0x0302: return max ? CURL_SSLVERSION_MAX_TLSv1_1 : CURL_SSLVERSION_TLSv1_1;
+    case 0x0303: return max ? CURL_SSLVERSION_MAX_TLSv1_2 : CURL_SSLVERSION_TLSv1_2;
+    case 0x0304: return max ? CURL_SSLVERSION_MAX_TLSv1_3 : CURL_SSLVERSION_TLSv1_3;
+  }
+  // Go's client default minimum is TLS 1.2.
+  return max ? CURL_SSLVERSION_MAX_DEFAULT : CURL_SSLVERSION_TLSv1_2;
+}
+
+// The request's state: libcurl keeps pointers into these strings until the transfer ends.
+struct Request {
+  std::string url;
+  std::string host_header;  // set when server_name overrides the URL's host
+  std::string connect_to;
+  std::string user, password;
+  std::string response;
+};
+
+// tls_config.server_name: Go sends it as SNI and verifies the certificate against it while
+// connecting to the URL's host. libcurl takes both from the URL, so the URL names the
+// server and CONNECT_TO sends the connection to the original host; the Host header keeps
+// the original value.
+absl::Status ApplyServerName(const std::string& server_name, Request* r) {
+  CURLU* u = curl_url();
+  char* host = nullptr;
+  char* port = nullptr;
+  absl::Status status;
+  if (curl_url_set(u, CURLUPART_URL, r->url.c_str(), 0) != CURLUE_OK ||
+      curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+      curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK) {
+    status = absl::InvalidArgumentError(StrCat("invalid URL ", r->url));
+  } else if (server_name != host) {
+    char* explicit_port = nullptr;
+    const bool has_port = curl_url_get(u, CURLUPART_PORT, &explicit_port, 0) == CURLUE_OK;
+    r->host_header = StrCat("Host: ", host, has_port ? ":" : "", has_port ? explicit_port : "");
+    curl_free(explicit_port);
+    r->connect_to = StrCat(server_name, ":", port, ":", host, ":", port);
+    char* rewritten = nullptr;
+    curl_url_set(u, CURLUPART_HOST, server_name.c_str(), 0);
+    curl_url_get(u, CURLUPART_URL, &rewritten, 0);
+    r->url = rewritten;
+    curl_free(rewritten);
+  }
+  curl_free(host);
+  curl_free(port);
+  curl_url_cleanup(u);
+  return status;
+}
+
+}  // namespace
+
+SendResult PostJson(const std::string& url, const std::string& body,
+                    const std::vector<std::string>& headers, const HttpClientConfig& http,
+                    absl::Duration timeout) {
+  static std::once_flag curl_init;
+  std::call_once(curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+
+  Request req;
+  req.url = url;
+  std::string authorization;
+  if (http.basic_auth) {
+    req.user = http.username;
+    req.password = http.password;
+    if (!http.password_file.empty()) {
+      auto p = ReadSecret(http.password_file, "basic auth password");
+      if (!p.ok()) return {false, true, StrCat(url, ": ", p.status().message())};
+      req.password = *p;
+    }
+  }
+  if (http.authorization) {
+    std::string credentials = http.credentials;
+    if (!http.credentials_file.empty()) {
+      auto c = ReadSecret(http.credentials_file, "authorization credentials");
+      if (!c.ok()) return {false, true, StrCat(url, ": ", c.status().message())};
+      credentials = *c;
+    }
+    authorization = StrCat("Authorization: ", http.auth_type, " ", credentials);
+  }
+  if (!http.tls.server_name.empty() && url.rfind("https://", 0) == 0) {
+    if (auto s = ApplyServerName(http.tls.server_name, &req); !s.ok()) {
+      return {false, false, std::string(s.message())};
+    }
+  }
+
+  CURL* curl = curl_easy_init();
+  if (curl == nullptr) return {false, true, "cannot create a curl handle"};
+  curl_slist* list = nullptr;
+  list = curl_slist_append(list, "Content-Type: application/json");
+  list = curl_slist_append(list, "User-Agent: vigil-notifier");
+  for (const std::string& h : headers) list = curl_slist_append(list, h.c_str());
+  if (!authorization.empty()) list = curl_slist_append(list, authorization.c_str());
+  if (!req.host_header.empty()) list = curl_slist_append(list, req.host_header.c_str());
+  curl_slist* connect_to = nullptr;
+  if (!req.connect_to.empty()) {
+    connect_to = curl_slist_append(connect_to, req.connect_to.c_str());
+    curl_easy_setopt(curl, CURLOPT_CONNECT_TO, connect_to);
+  }
+  curl_easy_setopt(curl, CURLOPT_URL, req.url.c_str());
+  curl_easy_setopt(curl, CURLOPT_POST, 1L);
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(absl::ToInt64Milliseconds(timeout)));
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, CollectBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &req.response);
+  if (http.basic_auth) {
+    curl_easy_setopt(curl, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+    curl_easy_setopt(curl, CURLOPT_USERNAME, req.user.c_str());
+    curl_easy_setopt(curl, CURLOPT_PASSWORD, req.password.c_str());
+  }
+  if (http.follow_redirects) {
+    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 10L);
+    // Credentials only go to the original host, as Go drops Authorization across hosts.
+    curl_easy_setopt(curl, CURLOPT_UNRESTRICTED_AUTH, 0L);
+  }
+  // Only the configured proxy: an empty string disables the *_proxy environment variables.
+  curl_easy_setopt(curl, CURLOPT_PROXY, http.proxy_url.c_str());
+  const TlsConfig& tls = http.tls;
+  if (!tls.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, tls.ca_file.c_str());
+  if (!tls.cert_file.empty()) curl_easy_setopt(curl, CURLOPT_SSLCERT, tls.cert_file.c_str());
+  if (!tls.key_file.empty()) curl_easy_setopt(curl, CURLOPT_SSLKEY, tls.key_file.c_str());
+  if (tls.insecure_skip_verify) {
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
+  curl_easy_setopt(curl, CURLOPT_SSLVERSION,
+                   TlsVersion(tls.min_version, false) | TlsVersion(tls.max_version, true));
+
+  CURLcode rc = curl_easy_perform(curl);
+  long code = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+  curl_slist_free_all(list);
+  curl_slist_free_all(connect_to);
+  curl_easy_cleanup(curl);
+
+  if (rc != CURLE_OK) return {false, true, StrCat(url, ": ", curl_easy_strerror(rc))};
+  if (code / 100 == 2) return {true, false, ""};
+  // As Alertmanager's webhook: 5xx (and 429) may succeed later, other codes will not.
+  const bool retry = code / 100 == 5 || code == 429;
+  return {false, retry,
+          StrCat("unexpected status code ", code, " from ", url, req.response.empty() ? "" : ": ",
+                 req.response)};
+}
+
+}  // namespace vigil::notifier
