@@ -47,6 +47,7 @@ struct ScrapeCache {
     uint32_t refs_size = 0;
     uint64_t seen = 0;     // the scrape that last had this series
     uint64_t tracked = 0;  // the scrape that last had it without an explicit timestamp
+    uint64_t listed = 0;   // the scrape whose parsed lines last had it, failed ones included
   };
 
   // One sample of the scrape being processed, before it is checked for duplicates.
@@ -65,6 +66,7 @@ struct ScrapeCache {
   // Numbers the scrapes of the target, failed ones included; starts above the 0 of a new
   // series' `seen` and `tracked` so that "in the previous scrape" is never true of one.
   uint64_t scrape = 1;
+  uint64_t last_success = 0;  // the last scrape with up 1
   expfmt::Format format = expfmt::Format::kText;
   TextArena texts;
   absl::flat_hash_map<absl::string_view, int32_t> lines;  // series text -> series or kDropped
@@ -96,6 +98,11 @@ struct ScrapeCache {
   // A series outside the scraped ones (the report series), encoded.
   Series Encoded(labels::Labels ls);
   const uint32_t* refs(const Series& s) const { return ref_pool.data() + s.refs_begin; }
+  // Whether Prometheus's scrape cache would know the series, so that finding it again is
+  // not a "series added": it holds the series of the last successful scrape plus any seen
+  // by failed scrapes since (a failed scrape caches what it parsed; only a successful one
+  // drops the series it did not see).
+  bool Known(const Series& s) const { return s.listed != 0 && s.listed >= last_success; }
 
   // Forgets line texts (a target's settings changed: they may resolve differently now);
   // series state stays, so staleness carries over.

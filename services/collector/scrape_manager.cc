@@ -218,7 +218,9 @@ const v1::SampleBatch* ScrapeManager::OnScrapeDone(const std::string& target_key
   std::string error = result.error;
   c.rows.clear();
   uint64_t scraped = 0;  // before metric relabelling
-  bool limit_failed = false;  // a limit failed the scrape: report counts as Prometheus does
+  // A parse error or a limit failed the scrape after it read some samples: Prometheus
+  // stores none of them but its report counts them.
+  bool append_failed = false;
   if (error.empty()) {
     expfmt::Format format = expfmt::FormatFromContentType(result.content_type);
     if (format != c.format) {
@@ -234,9 +236,9 @@ const v1::SampleBatch* ScrapeManager::OnScrapeDone(const std::string& target_key
     while (true) {
       absl::StatusOr<expfmt::Entry> e = parser->Next();
       if (!e.ok()) {
+        // Prometheus stores nothing of the scrape but reports what it parsed before.
         error = StrCat("parse error: ", e.status().message());
-        c.rows.clear();
-        scraped = 0;
+        append_failed = true;
         break;
       }
       if (*e == expfmt::Entry::kEof) break;
@@ -253,7 +255,7 @@ const v1::SampleBatch* ScrapeManager::OnScrapeDone(const std::string& target_key
           absl::StatusOr<int32_t> resolved = ResolveLine(*parser, *t, c);
           if (!resolved.ok()) {
             error = std::string(resolved.status().message());
-            limit_failed = true;
+            append_failed = true;
             break;
           }
           index = *resolved;
@@ -270,20 +272,25 @@ const v1::SampleBatch* ScrapeManager::OnScrapeDone(const std::string& target_key
     c.EndLines();
     if (error.empty() && t->sample_limit > 0 && c.rows.size() > t->sample_limit) {
       error = "sample limit exceeded";
-      limit_failed = true;
+      append_failed = true;
     }
   }
   // Prometheus's failed append: nothing of the scrape is stored, and every series of the
   // previous one goes stale, but the report still counts what the scrape had (samples
-  // scraped and after relabelling; series added up to the limit).
+  // scraped and after relabelling; series added up to the sample limit), and its cache
+  // keeps the series parsed.
   uint64_t failed_post_relabel = 0;
   uint64_t failed_added = 0;
-  if (limit_failed) {
+  if (append_failed) {
     failed_post_relabel = c.rows.size();
     size_t upto = std::min<size_t>(c.rows.size(), t->sample_limit > 0 ? t->sample_limit
                                                                        : c.rows.size());
+    // Samples over the sample limit were refused: Prometheus neither counts nor caches them.
     for (size_t i = 0; i < upto; ++i) {
-      if (c.series[static_cast<size_t>(c.rows[i].series)].seen != scrape - 1) ++failed_added;
+      ScrapeCache::Series& s = c.series[static_cast<size_t>(c.rows[i].series)];
+      if (s.listed == scrape) continue;
+      if (!c.Known(s)) ++failed_added;
+      s.listed = scrape;
     }
     c.rows.clear();
   }
@@ -304,8 +311,9 @@ const v1::SampleBatch* ScrapeManager::OnScrapeDone(const std::string& target_key
   for (const ScrapeCache::Row& row : c.rows) {
     ScrapeCache::Series& s = c.series[static_cast<size_t>(row.series)];
     if (s.seen == scrape) continue;  // duplicate series in one scrape: first wins
-    if (s.seen != scrape - 1) ++added;
+    if (!c.Known(s)) ++added;
     s.seen = scrape;
+    s.listed = scrape;
     if (!row.explicit_ts) s.tracked = scrape;
     AddSample(b, c, s, row.t, row.v);
     ++kept;
@@ -316,10 +324,11 @@ const v1::SampleBatch* ScrapeManager::OnScrapeDone(const std::string& target_key
   }
 
   bool up = error.empty();
-  if (limit_failed) {
+  if (append_failed) {
     kept = failed_post_relabel;
     added = failed_added;
   }
+  if (up) c.last_success = scrape;
   const double report_values[] = {up ? 1.0 : 0.0, result.duration_seconds,
                                   static_cast<double>(scraped), static_cast<double>(kept),
                                   static_cast<double>(added)};

@@ -176,6 +176,31 @@ TEST(ScrapeManagerTest, GarbageIsUpZeroWithThePosition) {
   EXPECT_EQ(m.targets()[0].last_error, "parse error: line 2, column 1: invalid metric name");
 }
 
+TEST(ScrapeManagerTest, AParseErrorReportsWhatWasReadBeforeItAsPrometheusDoes) {
+  ScrapeManager m;
+  m.ApplyConfig(Config(kConfig), 0);
+  std::string key = m.TakeDue(*m.NextDeadline())[0].target_key;
+  auto report = [&](TimestampMs now, const char* body) {
+    m.TakeDue(now);
+    auto s = Samples(*m.OnScrapeDone(key, now, {body, "", 0}));
+    auto get = [&](const char* name) {
+      return s[StrCat(name, "{env=\"canary\",instance=\"h:1\",job=\"app\"}")];
+    };
+    return std::vector<double>{get("up"), get("scrape_samples_scraped"),
+                               get("scrape_samples_post_metric_relabeling"),
+                               get("scrape_series_added"), get("a")};
+  };
+  EXPECT_EQ(report(10000, "a 1\nb 1\n"), (std::vector<double>{1, 2, 2, 2, 1}));
+  // Two samples read, one of them new, then garbage: nothing stored, `a` goes stale.
+  EXPECT_EQ(report(20000, "a 2\nc 2\nc{ 3\nd 4\n"), (std::vector<double>{0, 2, 2, 1, kStale}));
+  // Prometheus's cache kept `c` from the failed scrape: not added again, failed or not.
+  EXPECT_EQ(report(30000, "a 2\nc 2\nc{ 3\n"), (std::vector<double>{0, 2, 2, 0, 0}));
+  EXPECT_EQ(report(40000, "a 3\nb 3\nc 3\n"), (std::vector<double>{1, 3, 3, 0, 3}));
+  // A successful scrape forgets what it did not see: `b` is new again after it.
+  EXPECT_EQ(report(50000, "a 4\n"), (std::vector<double>{1, 1, 1, 0, 4}));
+  EXPECT_EQ(report(60000, "a 5\nb 5\n"), (std::vector<double>{1, 2, 2, 1, 5}));
+}
+
 TEST(ScrapeManagerTest, ParsesOpenMetricsWhenTheTargetAnswersInIt) {
   ScrapeManager m;
   m.ApplyConfig(Config(kConfig), 0);
@@ -386,11 +411,36 @@ TEST(LimitsTest, SampleLimitFailsTheScrapeAndMarksEverythingStale) {
   EXPECT_EQ(s["scrape_samples_post_metric_relabeling{instance=\"h:1\",job=\"app\"}"], 3);
   EXPECT_EQ(m.targets()[0].health, Health::kDown);
   EXPECT_EQ(m.targets()[0].last_error, "sample limit exceeded");
-  // Back under the limit: up again, and both series are new again.
+  // Back under the limit: up again; Prometheus's cache still has both series.
   s = Samples(*m.OnScrapeDone(key, 21000, {"a 1\nb 2\n", "", 0}));
   EXPECT_EQ(s["up{instance=\"h:1\",job=\"app\"}"], 1);
   EXPECT_EQ(s["a{instance=\"h:1\",job=\"app\"}"], 1);
-  EXPECT_EQ(s["scrape_series_added{instance=\"h:1\",job=\"app\"}"], 2);
+  EXPECT_EQ(s["scrape_series_added{instance=\"h:1\",job=\"app\"}"], 0);
+}
+
+// The report series Prometheus 2.42 stored for this sequence (sample_limit: 2), observed
+// by scraping a target that served these bodies: samples over the limit are counted as
+// scraped but neither added nor cached, so `b` is new when the limit lets it in.
+TEST(LimitsTest, SeriesAddedAcrossLimitAndParseFailuresAsPrometheus242) {
+  ScrapeManager m;
+  m.ApplyConfig(Config(LimitConfig("    sample_limit: 2\n")), 0);
+  std::string key = m.TakeDue(*m.NextDeadline())[0].target_key;
+  auto report = [&](TimestampMs now, const char* body) {
+    auto s = Samples(*m.OnScrapeDone(key, now, {body, "", 0}));
+    std::vector<double> out;
+    for (const char* name : {"up", "scrape_samples_scraped",
+                             "scrape_samples_post_metric_relabeling", "scrape_series_added"}) {
+      out.push_back(s[StrCat(name, "{instance=\"h:1\",job=\"app\"}")]);
+    }
+    return out;
+  };
+  using V = std::vector<double>;
+  EXPECT_EQ(report(1000, "a 2\nc 2\nb 2\n"), (V{0, 3, 3, 2}));
+  EXPECT_EQ(report(2000, "a 2\nc 2\nb 2\n"), (V{0, 3, 3, 0}));
+  EXPECT_EQ(report(3000, "a 2\nd 2\nd{ 3\n"), (V{0, 2, 2, 1}));
+  EXPECT_EQ(report(4000, "a 2\nd 2\nd{ 3\n"), (V{0, 2, 2, 0}));
+  EXPECT_EQ(report(5000, "a 3\nb 3\n"), (V{1, 2, 2, 1}));
+  EXPECT_EQ(report(6000, "a 3\nb 3\n"), (V{1, 2, 2, 0}));
 }
 
 TEST(LimitsTest, LabelLimitsUsePrometheusErrors) {
