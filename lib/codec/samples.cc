@@ -30,16 +30,30 @@ uint32_t SampleBatchBuilder::Symbol(const std::string& s) {
   return it->second;
 }
 
-void SampleBatchBuilder::Add(const labels::Labels& series, TimestampMs t, double v) {
+v1::Series* SampleBatchBuilder::NewSeries(const labels::Labels& series) {
   v1::Series* s = batch_.add_series();
   s->mutable_label_refs()->Reserve(static_cast<int>(series.size() * 2));
   for (const labels::Label& l : series) {
     s->add_label_refs(Symbol(l.name));
     s->add_label_refs(Symbol(l.value));
   }
-  v1::Sample* sample = s->add_samples();
+  return s;
+}
+
+void SampleBatchBuilder::Add(const labels::Labels& series, TimestampMs t, double v) {
+  v1::Sample* sample = NewSeries(series)->add_samples();
   sample->set_timestamp_ms(t);
   sample->set_value(v);
+}
+
+void SampleBatchBuilder::AddSeries(const labels::Labels& series, const std::vector<Point>& points) {
+  v1::Series* s = NewSeries(series);
+  s->mutable_samples()->Reserve(static_cast<int>(points.size()));
+  for (const Point& p : points) {
+    v1::Sample* sample = s->add_samples();
+    sample->set_timestamp_ms(p.t);
+    sample->set_value(p.v);
+  }
 }
 
 v1::SampleBatch SampleBatchBuilder::Take() {

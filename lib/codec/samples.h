@@ -33,11 +33,14 @@ struct DecodedSeries {
 class SampleBatchBuilder {
  public:
   void Add(const labels::Labels& series, TimestampMs t, double v);
+  // One series with all its points (labels encoded once, not once per sample).
+  void AddSeries(const labels::Labels& series, const std::vector<Point>& points);
   size_t series_count() const { return static_cast<size_t>(batch_.series_size()); }
   v1::SampleBatch Take();
 
  private:
   uint32_t Symbol(const std::string& s);
+  v1::Series* NewSeries(const labels::Labels& series);
 
   v1::SampleBatch batch_;
   absl::flat_hash_map<std::string, uint32_t> symbols_;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <system_error>
 #include <vector>
 #include <zmq.hpp>
@@ -16,6 +17,7 @@
 #include "lib/bus/topics.h"
 #include "lib/service/runtime.h"
 #include "services/reporter/reporter.h"
+#include "services/reporter/sample_reader.h"
 #include "vigil/v1/control.grpc.pb.h"
 
 namespace vigil::reporter {
@@ -43,6 +45,32 @@ class ReporterServiceImpl final : public v1::Reporter::Service {
       return grpc::Status(grpc::StatusCode::INTERNAL, std::string(result->status().message()));
     }
     *resp = std::move(**result);
+    return grpc::Status::OK;
+  }
+
+  // Streams batches read one bounded step at a time on the loop thread, so a large
+  // answer never holds the loop (and the bus) for long.
+  grpc::Status ReadSamples(grpc::ServerContext* ctx, const v1::ReadSamplesRequest* req,
+                           grpc::ServerWriter<v1::SampleBatch>* writer) override {
+    auto created = SampleReader::Create(*req);
+    if (!created.ok()) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          std::string(created.status().message()));
+    }
+    // Shared with the queued step: a step that times out here still runs later.
+    auto reader = std::make_shared<SampleReader>(*std::move(created));
+    while (!reader->done()) {
+      if (ctx->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
+      auto batch =
+          rt_.tasks().Call([core = &core_, reader] { return reader->Next(core->store()); }, 10s);
+      if (!batch) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "reporter loop busy");
+      if (!batch->ok()) {
+        return grpc::Status(grpc::StatusCode::INTERNAL, std::string(batch->status().message()));
+      }
+      if ((*batch)->series_size() > 0 && !writer->Write(**batch)) {
+        return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
+      }
+    }
     return grpc::Status::OK;
   }
 

@@ -171,6 +171,86 @@ TEST_F(ReporterAppTest, StoresBusMessagesAndAnswersOverGrpc) {
   EXPECT_EQ((*store)->notification_count(), 1);
 }
 
+TEST_F(ReporterAppTest, ReadSamplesStreamsStoredSamplesOverGrpc) {
+  auto app = ReporterApp::Create(flags_, clock_);
+  ASSERT_TRUE(app.ok()) << app.status();
+  ASSERT_TRUE((*app)->Start().ok());
+  std::thread loop([&] { (*app)->Run(); });
+  auto channel =
+      grpc::CreateChannel((*app)->runtime().grpc_address(), grpc::InsecureChannelCredentials());
+  auto control = v1::Control::NewStub(channel);
+  auto reporter = v1::Reporter::NewStub(channel);
+  auto stored = [&] {
+    grpc::ClientContext ctx;
+    v1::ServiceStatus st;
+    EXPECT_TRUE(control->GetStatus(&ctx, {}, &st).ok());
+    return st.stats().at("samples_stored");
+  };
+
+  // Probe until the subscription is up (PUB/SUB drops what comes before), then 3 series
+  // of 20 samples, the last of `a` a staleness marker.
+  labels::Labels probe{{"__name__", "probe"}};
+  int64_t t = 0;
+  ASSERT_TRUE(WaitFor([&] {
+    codec::SampleBatchBuilder b;
+    b.Add(probe, ++t, 1);
+    publisher_.Publish(bus::kTopicSamples, b.Take());
+    return stored() > 0;
+  }));
+  double before = stored();
+  labels::Labels a{{"__name__", "x"}, {"job", "a"}}, b{{"__name__", "x"}, {"job", "b"}},
+      c{{"__name__", "y"}, {"job", "a"}};
+  codec::SampleBatchBuilder builder;
+  for (int i = 0; i < 20; ++i) {
+    builder.Add(a, 1000 * i, i == 19 ? codec::StaleNaN() : i);
+    builder.Add(b, 1000 * i, -i);
+    builder.Add(c, 1000 * i, 2 * i);
+  }
+  publisher_.Publish(bus::kTopicSamples, builder.Take());
+  ASSERT_TRUE(WaitFor([&] { return stored() == before + 60; }));
+
+  auto read = [&](const v1::ReadSamplesRequest& req, std::vector<v1::SampleBatch>* out) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + 10s);
+    auto stream = reporter->ReadSamples(&ctx, req);
+    v1::SampleBatch batch;
+    while (stream->Read(&batch)) out->push_back(batch);
+    return stream->Finish();
+  };
+  v1::ReadSamplesRequest req;
+  req.set_start_ms(5000);
+  req.set_end_ms(19000);
+  req.set_max_series_per_batch(1);
+  v1::LabelMatcher* m = req.add_selectors()->add_matchers();
+  m->set_type(v1::LabelMatcher::EQUAL);
+  m->set_name("__name__");
+  m->set_value("x");
+  std::vector<v1::SampleBatch> batches;
+  grpc::Status st = read(req, &batches);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_EQ(batches.size(), 2u);  // one series per batch, as asked
+  auto first = codec::DecodeSampleBatch(batches[0]);
+  auto second = codec::DecodeSampleBatch(batches[1]);
+  ASSERT_TRUE(first.ok() && second.ok());
+  ASSERT_EQ(first->size(), 1u);
+  EXPECT_EQ((*first)[0].labels, a);
+  ASSERT_EQ((*first)[0].points.size(), 15u);
+  EXPECT_EQ((*first)[0].points.front().t, 5000);
+  EXPECT_TRUE(codec::IsStaleNaN((*first)[0].points.back().v));
+  EXPECT_EQ((*second)[0].labels, b);
+  EXPECT_EQ((*second)[0].points.back().v, -19);
+
+  m->set_type(v1::LabelMatcher::REGEX);
+  m->set_value("(x");
+  batches.clear();
+  st = read(req, &batches);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
+  EXPECT_TRUE(batches.empty());
+
+  (*app)->RequestStop();
+  loop.join();
+}
+
 TEST_F(ReporterAppTest, BadConfigFailsBeforeBindingWithPosition) {
   WriteConfig("rollout:\n  name: phase5\n  duration: forever\n");
   auto app = ReporterApp::Create(flags_, clock_);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "lib/base/format.h"
 #include "lib/codec/samples.h"
@@ -112,6 +113,36 @@ std::string ColumnText(sqlite3_stmt* st, int i) {
   return t ? reinterpret_cast<const char*>(t) : "";
 }
 
+// The inverse of Labels::ToExposition: name{a="1",b="2"} with \\, \" and \n escaped in
+// values. nullopt for text ToExposition cannot have written.
+std::optional<labels::Labels> ParseExposition(std::string_view text) {
+  std::vector<labels::Label> out;
+  size_t brace = text.find('{');
+  std::string_view name = text.substr(0, brace);
+  if (!name.empty()) out.push_back({std::string(labels::kMetricName), std::string(name)});
+  if (brace == std::string_view::npos) return labels::Labels(std::move(out));
+  if (text.back() != '}') return std::nullopt;
+  size_t pos = brace + 1, end = text.size() - 1;
+  while (pos < end) {
+    size_t eq = text.find("=\"", pos);
+    if (eq == std::string_view::npos || eq >= end) return std::nullopt;
+    labels::Label l{std::string(text.substr(pos, eq - pos)), ""};
+    for (pos = eq + 2; pos < end && text[pos] != '"'; ++pos) {
+      if (text[pos] != '\\') {
+        l.value.push_back(text[pos]);
+        continue;
+      }
+      if (++pos >= end) return std::nullopt;
+      l.value.push_back(text[pos] == 'n' ? '\n' : text[pos]);
+    }
+    if (pos >= end) return std::nullopt;  // unterminated value
+    out.push_back(std::move(l));
+    ++pos;  // closing quote
+    if (pos < end && text[pos++] != ',') return std::nullopt;
+  }
+  return labels::Labels(std::move(out));
+}
+
 // Finalizes a statement prepared for one query.
 struct StmtCloser {
   void operator()(sqlite3_stmt* st) const { sqlite3_finalize(st); }
@@ -128,7 +159,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path) {
 
 Store::~Store() {
   for (sqlite3_stmt* st :
-       {insert_series_, find_series_, insert_sample_, insert_alert_, insert_notification_}) {
+       {insert_series_, find_series_, insert_sample_, insert_alert_, insert_notification_,
+        list_series_after_, read_series_samples_}) {
     sqlite3_finalize(st);
   }
   sqlite3_close(db_);
@@ -201,6 +233,10 @@ absl::Status Store::Init(const std::string& path) {
        "INSERT OR IGNORE INTO notifications(receiver, group_key, status, fingerprints_json, "
        "sent_at_ms, delivered, attempts, last_error, received_at_ms) "
        "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)"},
+      {&list_series_after_, "SELECT id, labels FROM series WHERE id > ? ORDER BY id LIMIT ?"},
+      {&read_series_samples_,
+       "SELECT t_ms, value FROM samples WHERE series_id = ? AND t_ms BETWEEN ? AND ? "
+       "ORDER BY t_ms LIMIT ?"},
   };
   for (auto& s : statements) {
     auto st = Prepare(s.sql);
@@ -338,6 +374,49 @@ absl::StatusOr<std::vector<Store::SampleRow>> Store::ReadSamples(const labels::L
   while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
     out.push_back({sqlite3_column_int64(stmt.get(), 0), ColumnValue(stmt.get(), 1)});
   }
+  if (rc != SQLITE_DONE) return Error("reading samples");
+  return out;
+}
+
+absl::StatusOr<std::vector<Store::StoredSeries>> Store::ListSeriesAfter(int64_t after_id,
+                                                                       size_t limit) {
+  sqlite3_stmt* st = list_series_after_;
+  sqlite3_reset(st);
+  sqlite3_bind_int64(st, 1, after_id);
+  sqlite3_bind_int64(st, 2, static_cast<int64_t>(limit));
+  std::vector<StoredSeries> out;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    int64_t id = sqlite3_column_int64(st, 0);
+    std::string text = ColumnText(st, 1);
+    std::optional<labels::Labels> ls = ParseExposition(text);
+    if (!ls) {
+      sqlite3_reset(st);
+      return absl::DataLossError(StrCat(path_, ": series ", id, " has unreadable labels ", text));
+    }
+    out.push_back({id, *std::move(ls)});
+  }
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE) return Error("listing series");
+  return out;
+}
+
+absl::StatusOr<std::vector<Store::SampleRow>> Store::ReadSeriesSamples(int64_t series_id,
+                                                                       TimestampMs from_ms,
+                                                                       TimestampMs to_ms,
+                                                                       size_t limit) {
+  sqlite3_stmt* st = read_series_samples_;
+  sqlite3_reset(st);
+  sqlite3_bind_int64(st, 1, series_id);
+  sqlite3_bind_int64(st, 2, from_ms);
+  sqlite3_bind_int64(st, 3, to_ms);
+  sqlite3_bind_int64(st, 4, static_cast<int64_t>(limit));
+  std::vector<SampleRow> out;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    out.push_back({sqlite3_column_int64(st, 0), ColumnValue(st, 1)});
+  }
+  sqlite3_reset(st);
   if (rc != SQLITE_DONE) return Error("reading samples");
   return out;
 }

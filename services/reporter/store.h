@@ -78,6 +78,18 @@ class Store {
     double value;
   };
   absl::StatusOr<std::vector<SeriesRow>> ListSeries();
+  // A page of the series table for scans that must not hold the loop thread long: up
+  // to `limit` series with id > `after_id`, by id, with their labels parsed back from
+  // the stored exposition form.
+  struct StoredSeries {
+    int64_t id;
+    labels::Labels labels;
+  };
+  absl::StatusOr<std::vector<StoredSeries>> ListSeriesAfter(int64_t after_id, size_t limit);
+  // Up to `limit` samples of the series with id `series_id` in [from_ms, to_ms], oldest
+  // first (resume a long series from the last timestamp + 1).
+  absl::StatusOr<std::vector<SampleRow>> ReadSeriesSamples(int64_t series_id, TimestampMs from_ms,
+                                                           TimestampMs to_ms, size_t limit);
   // The samples of a series in [from_ms, to_ms], oldest first.
   absl::StatusOr<std::vector<SampleRow>> ReadSamples(const labels::Labels& series,
                                                      TimestampMs from_ms, TimestampMs to_ms);
@@ -109,6 +121,8 @@ class Store {
   sqlite3_stmt* insert_sample_ = nullptr;
   sqlite3_stmt* insert_alert_ = nullptr;
   sqlite3_stmt* insert_notification_ = nullptr;
+  sqlite3_stmt* list_series_after_ = nullptr;
+  sqlite3_stmt* read_series_samples_ = nullptr;
   absl::flat_hash_map<std::string, int64_t> series_ids_;  // key: exposition form
   int64_t series_count_ = 0;
   int64_t sample_count_ = 0;

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 
 #include "lib/codec/samples.h"
@@ -188,6 +189,55 @@ TEST_F(StoreTest, ReopenedFileHasEverything) {
   ASSERT_TRUE(id.ok());
   EXPECT_EQ(*id, (*store->ListSeries())[0].id);
   EXPECT_EQ(store->series_count(), 1);
+}
+
+TEST_F(StoreTest, SeriesPagesParseLabelsBackExactly) {
+  auto store = OpenStore();
+  // Values with everything the exposition form escapes or could be confused by.
+  std::vector<labels::Labels> written = {
+      labels::Labels{{"__name__", "up"}},
+      labels::Labels{{"__name__", "odd:name"}, {"a", "x=\"y\""}, {"b", "back\\slash\\"}},
+      labels::Labels{{"__name__", "m"}, {"v", "line\nbreak,{}\\n"}, {"w", "\""}},
+      labels::Labels{{"__name__", "m"}, {"v", "é ünïcode"}, {"z", ","}},
+  };
+  {
+    Store::Transaction txn(*store);
+    for (const auto& ls : written) ASSERT_TRUE(store->SeriesId(ls).ok());
+    ASSERT_TRUE(txn.Commit().ok());
+  }
+  auto first = store->ListSeriesAfter(0, 3);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->size(), 3u);
+  auto rest = store->ListSeriesAfter(first->back().id, 3);
+  ASSERT_TRUE(rest.ok()) << rest.status();
+  ASSERT_EQ(rest->size(), 1u);
+  EXPECT_TRUE(store->ListSeriesAfter(rest->back().id, 3)->empty());
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ((*first)[i].labels, written[i]) << i;
+  EXPECT_EQ((*rest)[0].labels, written[3]);
+}
+
+TEST_F(StoreTest, SeriesSamplesInRangeWithLimitAndBitExactStaleness) {
+  auto store = OpenStore();
+  int64_t id;
+  {
+    Store::Transaction txn(*store);
+    id = *store->SeriesId(labels::Labels{{"__name__", "x"}});
+    for (int t = 1; t <= 5; ++t) ASSERT_TRUE(*store->AddSample(id, t * 1000, t));
+    ASSERT_TRUE(*store->AddSample(id, 6000, codec::StaleNaN()));
+    ASSERT_TRUE(txn.Commit().ok());
+  }
+  auto rows = store->ReadSeriesSamples(id, 2000, 6000, 100);
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  ASSERT_EQ(rows->size(), 5u);
+  EXPECT_EQ((*rows)[0].t_ms, 2000);
+  uint64_t bits;
+  std::memcpy(&bits, &(*rows)[4].value, sizeof bits);
+  EXPECT_EQ(bits, codec::kStaleNaNBits);
+  auto limited = store->ReadSeriesSamples(id, 2000, 6000, 2);
+  ASSERT_EQ(limited->size(), 2u);
+  EXPECT_EQ((*limited)[1].t_ms, 3000);
+  EXPECT_TRUE(store->ReadSeriesSamples(id + 1, 0, 10000, 100)->empty());
+  EXPECT_TRUE(store->ReadSeriesSamples(id, 7000, 10000, 100)->empty());
 }
 
 TEST_F(StoreTest, OpenFailsWithPathInError) {
