@@ -15,6 +15,7 @@
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 #include "services/evaluator/evaluator.h"
+#include "services/evaluator/api_v1.h"
 #include "services/evaluator/evaluator_grpc.h"
 
 namespace vigil::evaluator {
@@ -41,6 +42,7 @@ int RunEvaluator(const service::CommonFlags& flags, EvaluatorOptions options) {
   service::Runtime rt("evaluator", flags, clock);
   EvaluatorService grpc_service(rt, core);
   rt.AddGrpcService(&grpc_service);
+  ApiV1 api_v1(rt, core);  // Prometheus /api/v1/*
 
   auto& invalid = prometheus::BuildCounter()
                       .Name("vigil_evaluator_batches_invalid_total")

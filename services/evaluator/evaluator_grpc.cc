@@ -4,6 +4,28 @@ namespace vigil::evaluator {
 
 using namespace std::chrono_literals;
 
+namespace {
+
+grpc::Status ToGrpc(const absl::Status& s) {
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+}
+
+void FillSeries(const labels::Labels& metric, const std::vector<tsdb::Point>& points,
+                v1::QuerySeries* out) {
+  for (const labels::Label& l : metric) {
+    v1::Label* p = out->add_labels();
+    p->set_name(l.name);
+    p->set_value(l.value);
+  }
+  for (const tsdb::Point& pt : points) {
+    v1::QueryPoint* p = out->add_points();
+    p->set_t_ms(pt.t);
+    p->set_value(pt.v);
+  }
+}
+
+}  // namespace
+
 grpc::Status EvaluatorService::ListAlerts(grpc::ServerContext*, const v1::ListAlertsRequest*,
                                           v1::ListAlertsResponse* resp) {
   auto r = rt_.tasks().Call(
@@ -46,6 +68,42 @@ grpc::Status EvaluatorService::ListRules(grpc::ServerContext*, const v1::ListRul
       5s);
   if (!r) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "evaluator loop busy");
   *resp = std::move(*r);
+  return grpc::Status::OK;
+}
+
+grpc::Status EvaluatorService::Query(grpc::ServerContext*, const v1::QueryRequest* req,
+                                     v1::QueryResponse* resp) {
+  const TimestampMs t = req->time_ms() != 0 ? req->time_ms() : rt_.clock().NowMs();
+  auto v = queries_.Instant(req->query(), t);
+  if (!v.ok()) return ToGrpc(v.status());
+  resp->set_time_ms(t);
+  resp->set_result_type(std::string(ResultTypeName(v->type)));
+  switch (v->type) {
+    case promql::ValueType::kScalar:
+      resp->set_scalar(v->scalar);
+      break;
+    case promql::ValueType::kString:
+      resp->set_string_value(v->str);
+      break;
+    case promql::ValueType::kVector:
+      // An instant vector's samples are reported at the evaluation time, as Prometheus does.
+      for (const promql::Sample& s : v->vector)
+        FillSeries(s.metric, {{t, s.value}}, resp->add_series());
+      break;
+    case promql::ValueType::kMatrix:
+      for (const promql::Series& s : v->matrix) FillSeries(s.metric, s.points, resp->add_series());
+      break;
+    case promql::ValueType::kNone:
+      break;
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status EvaluatorService::QueryRange(grpc::ServerContext*, const v1::QueryRangeRequest* req,
+                                          v1::QueryRangeResponse* resp) {
+  auto m = queries_.Range(req->query(), req->start_ms(), req->end_ms(), req->step_ms());
+  if (!m.ok()) return ToGrpc(m.status());
+  for (const promql::Series& s : *m) FillSeries(s.metric, s.points, resp->add_series());
   return grpc::Status::OK;
 }
 
