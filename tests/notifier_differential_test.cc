@@ -14,6 +14,8 @@
 #include <cstdlib>
 #include <ctime>
 #include <iostream>
+#include <map>
+#include <tuple>
 #include <memory>
 #include <string>
 #include <vector>
@@ -134,8 +136,8 @@ class NotifierDifferentialTest : public ::testing::Test {
     vigil_.name = "vigil-notifier";
     am_.port = FreePort();
     vigil_.port = FreePort();
-    WriteFile(dir_ + "/am.yml", Config(am_.hook.url()));
-    WriteFile(dir_ + "/vigil.yml", Config(vigil_.hook.url()));
+    WriteFile(dir_ + "/am.yml", ConfigFor(am_));
+    WriteFile(dir_ + "/vigil.yml", ConfigFor(vigil_));
     am_.process = std::make_unique<Process>(
         std::vector<std::string>{kAlertmanager, "--config.file=" + dir_ + "/am.yml",
                                  "--storage.path=" + dir_ + "/am-data",
@@ -165,6 +167,9 @@ class NotifierDifferentialTest : public ::testing::Test {
     }
     if (!dir_.empty() && !HasFailure()) RemoveTree(dir_);
   }
+
+  // The configuration `s` loads; variants of the test override it.
+  virtual std::string ConfigFor(const System& s) { return Config(s.hook.url()); }
 
   // Posts the same alerts to both systems, back to back.
   void PostAlerts(const json& alerts) {
@@ -280,6 +285,127 @@ TEST_F(NotifierDifferentialTest, SameNotificationsAsAlertmanager) {
   EXPECT_LT(Clock::now() - t0, std::chrono::seconds(30));
   EXPECT_EQ(am_.hook.bodies().size(), 12u);
   EXPECT_EQ(vigil_.hook.bodies().size(), 12u);
+}
+
+// repeat_interval: a firing group that does not change is notified again once
+// repeat_interval has passed since the last notification, by both, with the same payload.
+class NotifierRepeatTest : public NotifierDifferentialTest {
+ protected:
+  std::string ConfigFor(const System& s) override {
+    return StrCat(
+        "route:\n"
+        "  receiver: default\n"
+        "  group_by: [alertname]\n"
+        "  group_wait: 1s\n"
+        "  group_interval: 1s\n"
+        "  repeat_interval: 3s\n"
+        "receivers:\n"
+        "  - name: default\n"
+        "    webhook_configs: [{url: '",
+        s.hook.url(), "/default'}]\n");
+  }
+};
+
+TEST_F(NotifierRepeatTest, RepeatsAfterRepeatInterval) {
+  const auto start = std::chrono::system_clock::now();
+  const json a = {{"alertname", "Sticky"}, {"instance", "1"}};
+  const json b = {{"alertname", "Sticky"}, {"instance", "2"}};
+  ASSERT_NO_FATAL_FAILURE(PostAlerts(json::array({Alert(a, start), Alert(b, start)})));
+  ASSERT_NO_FATAL_FAILURE(ExpectPhase("first notification", 1));
+  // Nothing changes; the alerts are re-posted only to keep them from timing out.
+  ASSERT_NO_FATAL_FAILURE(PostAlerts(json::array({Alert(a, start), Alert(b, start)})));
+  ASSERT_NO_FATAL_FAILURE(ExpectPhase("repeat", 2));
+  EXPECT_EQ(Normalize(am_.hook.bodies()[0]), Normalize(am_.hook.bodies()[1]));
+  EXPECT_EQ(Normalize(vigil_.hook.bodies()[0]), Normalize(vigil_.hook.bodies()[1]));
+}
+
+// vigil's alertmanager_configs receiver: vigil-notifier forwards its notifications'
+// alerts to the real Alertmanager (POST /api/v2/alerts), which then holds them — read
+// back through its API — and notifies its own webhook, also when one resolves.
+class NotifierForwardTest : public NotifierDifferentialTest {
+ protected:
+  std::string ConfigFor(const System& s) override {
+    if (&s == &am_) {
+      return StrCat(
+          "route:\n"
+          "  receiver: default\n"
+          "  group_by: [alertname]\n"
+          "  group_wait: 0s\n"
+          "  group_interval: 1s\n"
+          "receivers:\n"
+          "  - name: default\n"
+          "    webhook_configs: [{url: '",
+          s.hook.url(), "/default'}]\n");
+    }
+    return StrCat(
+        "route:\n"
+        "  receiver: downstream\n"
+        "  group_by: [alertname]\n"
+        "  group_wait: 0s\n"
+        "  group_interval: 1s\n"
+        "receivers:\n"
+        "  - name: downstream\n"
+        "    alertmanager_configs: [{url: 'http://127.0.0.1:",
+        am_.port, "/'}]\n");
+  }
+
+  // Alertmanager's alerts (GET /api/v2/alerts) by their `instance` label.
+  std::map<std::string, json> AlertmanagerAlerts() {
+    auto [code, body] = HttpGet(am_.port, "/api/v2/alerts");
+    std::map<std::string, json> out;
+    if (code != 200) return out;
+    for (const json& a : json::parse(body, nullptr, false)) {
+      out[a["labels"].value("instance", "")] = a;
+    }
+    return out;
+  }
+};
+
+TEST_F(NotifierForwardTest, AlertsReachAlertmanagerAndResolve) {
+  const auto start = std::chrono::system_clock::now();
+  const json a = {{"alertname", "Forwarded"}, {"instance", "1"}};
+  const json b = {{"alertname", "Forwarded"}, {"instance", "2"}};
+  auto [code, body] = HttpPost(vigil_.port, "/api/v2/alerts",
+                               json::array({Alert(a, start), Alert(b, start)}).dump());
+  ASSERT_EQ(code, 200) << body;
+  std::map<std::string, json> alerts;
+  ASSERT_TRUE(WaitFor([&] {
+    alerts = AlertmanagerAlerts();
+    return alerts.size() == 2;
+  })) << vigil_.process->Log() << am_.process->Log();
+  for (const std::string instance : {"1", "2"}) {
+    const json& got = alerts[instance];
+    EXPECT_EQ(got["labels"], instance == "1" ? a : b);
+    EXPECT_EQ(got["annotations"], json({{"summary", "differential"}}));
+    EXPECT_EQ(got["generatorURL"], "http://example/graph");
+    EXPECT_EQ(got["status"].value("state", ""), "active");
+    EXPECT_EQ(got.value("startsAt", ""), Rfc3339(start));
+  }
+  // Alertmanager notifies its own webhook of the two.
+  ASSERT_TRUE(WaitFor([&] { return am_.hook.Count("firing", "Forwarded") >= 1; }));
+
+  // b resolves in vigil: forwarded with its endsAt, Alertmanager ends it and sends
+  // the resolution to its webhook; a stays active.
+  const auto end = std::chrono::system_clock::now();
+  std::tie(code, body) =
+      HttpPost(vigil_.port, "/api/v2/alerts", json::array({Alert(b, start, end)}).dump());
+  ASSERT_EQ(code, 200) << body;
+  ASSERT_TRUE(WaitFor([&] {
+    for (const std::string& hook : am_.hook.bodies()) {
+      json j = json::parse(hook, nullptr, false);
+      for (const json& alert : j["alerts"]) {
+        if (alert["labels"].value("instance", "") == "2" &&
+            alert.value("status", "") == "resolved") {
+          return alert.value("endsAt", "") == Rfc3339(end);
+        }
+      }
+    }
+    return false;
+  })) << Join(am_.hook.bodies()) << vigil_.process->Log();
+  alerts = AlertmanagerAlerts();
+  EXPECT_EQ(alerts.count("2"), 0u);
+  ASSERT_EQ(alerts.count("1"), 1u);
+  EXPECT_EQ(alerts["1"]["status"].value("state", ""), "active");
 }
 
 }  // namespace
