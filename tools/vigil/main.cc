@@ -8,6 +8,7 @@
 #include "lib/service/flags.h"
 #include "tools/vigil/check_notifier.h"
 #include "tools/vigil/check_rules.h"
+#include "tools/vigil/query.h"
 #include "tools/vigil/status.h"
 #include "tools/vigil/tap.h"
 #include "tools/vigil/test_rules.h"
@@ -45,6 +46,9 @@ int main(int argc, char** argv) {
   test_cmd->require_subcommand(1);
   vigil::cli::TestRulesOptions test_rules;
   CLI::App* test_rules_cmd = vigil::cli::AddTestRulesCommand(*test_cmd, &test_rules);
+  vigil::cli::QueryOptions query;
+  CLI::App* query_cmd = vigil::cli::AddQueryCommand(app, &query);
+  CLI::App* query_range_cmd = vigil::cli::AddQueryRangeCommand(app, &query);
 
   // --help: 0; bad flags or no subcommand: 2 (CLI11's own codes are not a contract).
   if (int rc = vigil::service::ParseFlags(app, argc, argv); rc >= 0) return rc == 0 ? 0 : 2;
@@ -54,5 +58,7 @@ int main(int argc, char** argv) {
   if (*check_notifier_cmd) return vigil::cli::RunCheckNotifier(check_notifier);
   if (*check_rules_cmd) return vigil::cli::RunCheckRules(check_rules);
   if (*test_rules_cmd) return vigil::cli::RunTestRules(test_rules);
+  if (*query_cmd) return vigil::cli::RunQuery(query);
+  if (*query_range_cmd) return vigil::cli::RunQueryRange(query);
   return 2;
 }
