@@ -28,28 +28,36 @@ Deliverer::Deliverer(prometheus::Registry& registry, ResultFn on_result, Deliver
                         .Name("vigil_notifier_queue_length")
                         .Help("Notifications waiting for delivery or in flight.")
                         .Register(registry)
-                        .Add({})),
-      thread_([this] { Run(); }) {}
+                        .Add({})) {}
 
 Deliverer::~Deliverer() {
+  std::vector<std::thread*> threads;
   {
     absl::MutexLock lock(&mu_);
     stop_ = true;
-    cv_.Signal();
+    for (auto& [key, lane] : lanes_) {
+      lane->cv.Signal();
+      threads.push_back(&lane->thread);
+    }
   }
-  thread_.join();
+  for (std::thread* t : threads) t->join();
 }
 
 void Deliverer::Submit(Notification n) {
   std::optional<Job> superseded;
   {
     absl::MutexLock lock(&mu_);
+    std::unique_ptr<Lane>& lane = lanes_[n.receiver + '\x1f' + n.integration.Name()];
+    if (lane == nullptr) {
+      lane = std::make_unique<Lane>();
+      lane->thread = std::thread([this, l = lane.get()] { Run(l); });
+    }
     const std::string key = n.StreamKey();
-    auto it = pending_.find(key);
-    if (it != pending_.end()) superseded = std::move(it->second);
-    pending_[key] = Job{std::move(n), 0, absl::InfinitePast()};
+    auto it = lane->pending.find(key);
+    if (it != lane->pending.end()) superseded = std::move(it->second);
+    lane->pending[key] = Job{std::move(n), 0, absl::InfinitePast()};
     UpdateQueueGauge();
-    cv_.Signal();
+    lane->cv.Signal();
   }
   if (superseded) {
     Report(superseded->notification, {.id = superseded->notification.id,
@@ -67,47 +75,52 @@ void Deliverer::InitReceiverMetrics(const std::string& receiver) {
 
 size_t Deliverer::QueueLength() const {
   absl::MutexLock lock(&mu_);
-  return pending_.size() + (in_flight_ ? 1 : 0);
+  return QueueLengthLocked();
 }
 
-void Deliverer::UpdateQueueGauge() {
-  queue_length_.Set(static_cast<double>(pending_.size() + (in_flight_ ? 1 : 0)));
+size_t Deliverer::QueueLengthLocked() const {
+  size_t n = 0;
+  for (const auto& [key, lane] : lanes_) n += lane->pending.size() + (lane->in_flight ? 1 : 0);
+  return n;
 }
 
-absl::Duration Deliverer::Backoff(uint32_t attempts) {
+void Deliverer::UpdateQueueGauge() { queue_length_.Set(static_cast<double>(QueueLengthLocked())); }
+
+absl::Duration Deliverer::Backoff(uint32_t attempts, std::mt19937_64& rng) {
   absl::Duration d = options_.initial_backoff;
   for (uint32_t i = 1; i < attempts && d < options_.max_backoff; ++i) d *= 2;
   d = std::min(d, options_.max_backoff);
   std::uniform_real_distribution<double> jitter(0.5, 1.5);
-  return std::min(d * jitter(rng_), options_.max_backoff);
+  return std::min(d * jitter(rng), options_.max_backoff);
 }
 
 void Deliverer::Report(const Notification& n, const DeliveryResult& r) {
   if (on_result_) on_result_(n, r);
 }
 
-void Deliverer::Run() {
+void Deliverer::Run(Lane* lane) {
   while (true) {
     Job job;
     {
       absl::MutexLock lock(&mu_);
       while (true) {
         if (stop_) return;
-        auto due = pending_.end();
-        for (auto it = pending_.begin(); it != pending_.end(); ++it) {
-          if (due == pending_.end() || it->second.next_attempt < due->second.next_attempt) {
+        auto due = lane->pending.end();
+        for (auto it = lane->pending.begin(); it != lane->pending.end(); ++it) {
+          if (due == lane->pending.end() || it->second.next_attempt < due->second.next_attempt) {
             due = it;
           }
         }
-        if (due != pending_.end() && due->second.next_attempt <= absl::Now()) {
+        if (due != lane->pending.end() && due->second.next_attempt <= absl::Now()) {
           job = std::move(due->second);
-          in_flight_ = due->first;
-          pending_.erase(due);
+          lane->in_flight = due->first;
+          lane->pending.erase(due);
           break;
         }
         // Woken by Submit and the destructor, or at the earliest retry time.
-        cv_.WaitWithDeadline(
-            &mu_, due == pending_.end() ? absl::InfiniteFuture() : due->second.next_attempt);
+        lane->cv.WaitWithDeadline(&mu_, due == lane->pending.end()
+                                            ? absl::InfiniteFuture()
+                                            : due->second.next_attempt);
       }
     }
 
@@ -122,15 +135,15 @@ void Deliverer::Run() {
     DeliveryResult report{.id = n.id, .attempts = job.attempts, .error = result.error};
     {
       absl::MutexLock lock(&mu_);
-      in_flight_.reset();
-      const bool newer = pending_.contains(n.StreamKey());
+      lane->in_flight.reset();
+      const bool newer = lane->pending.contains(n.StreamKey());
       if (result.ok) {
         report.final = report.delivered = true;
       } else if (newer) {
         report.final = report.superseded = true;
       } else if (result.retry && !stop_) {
-        job.next_attempt = absl::Now() + Backoff(job.attempts);
-        pending_[n.StreamKey()] = job;
+        job.next_attempt = absl::Now() + Backoff(job.attempts, lane->rng);
+        lane->pending[n.StreamKey()] = job;
       } else {
         report.final = true;
       }

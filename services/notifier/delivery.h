@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
@@ -25,13 +26,18 @@ struct DeliveryOptions {
   absl::Duration request_timeout = absl::Seconds(10);
 };
 
-// The retry stage of the pipeline: a worker thread that delivers notifications through
-// their integration, retrying failed attempts with exponential backoff and jitter until
-// delivered, failed for good (e.g. a 4xx answer), or superseded by a newer notification
-// of the same stream (group, receiver, integration). One attempt at a time.
+// The retry stage of the pipeline: delivers notifications through their integration,
+// retrying failed attempts with exponential backoff and jitter until delivered, failed
+// for good (e.g. a 4xx answer), or superseded by a newer notification of the same stream
+// (group, receiver, integration).
 //
-// Thread-safe. `on_result` runs on the worker thread (the daemon posts it to its loop);
-// it is called after every failed attempt and once with final = true.
+// Each receiver integration (a "lane": receiver name + integration name) has its own
+// worker thread, started on its first notification, so a slow, hanging or failing
+// receiver never delays another's notifications. A lane makes one attempt at a time, so
+// the notifications of one aggregation group to one integration stay in order.
+//
+// Thread-safe. `on_result` runs on a worker thread (the daemon posts it to its loop); it
+// is called after every failed attempt and once with final = true.
 class Deliverer {
  public:
   using ResultFn = std::function<void(const Notification&, const DeliveryResult&)>;
@@ -40,7 +46,8 @@ class Deliverer {
 
   Deliverer(prometheus::Registry& registry, ResultFn on_result, DeliveryOptions options = {},
             SendFn send = Send);
-  // Stops the worker after the attempt in flight; undelivered notifications are dropped.
+  // Stops the workers after their attempts in flight; undelivered notifications are
+  // dropped.
   ~Deliverer();
   Deliverer(const Deliverer&) = delete;
   Deliverer& operator=(const Deliverer&) = delete;
@@ -58,9 +65,19 @@ class Deliverer {
     absl::Time next_attempt;
   };
 
-  void Run();
-  absl::Duration Backoff(uint32_t attempts);
+  // One integration's queue and worker.
+  struct Lane {
+    std::map<std::string, Job> pending;  // by stream key
+    std::optional<std::string> in_flight;
+    absl::CondVar cv;                             // wakes this lane's worker
+    std::mt19937_64 rng{std::random_device{}()};  // its worker only
+    std::thread thread;
+  };
+
+  void Run(Lane* lane);
+  absl::Duration Backoff(uint32_t attempts, std::mt19937_64& rng);
   void Report(const Notification& n, const DeliveryResult& r);
+  size_t QueueLengthLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void UpdateQueueGauge() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   ResultFn on_result_;
@@ -71,13 +88,9 @@ class Deliverer {
   prometheus::Histogram& latency_;
   prometheus::Gauge& queue_length_;
 
-  mutable absl::Mutex mu_;
-  std::map<std::string, Job> pending_ ABSL_GUARDED_BY(mu_);  // by stream key
-  std::optional<std::string> in_flight_ ABSL_GUARDED_BY(mu_);
-  absl::CondVar cv_;
+  mutable absl::Mutex mu_;  // guards every lane's queue
+  std::map<std::string, std::unique_ptr<Lane>> lanes_ ABSL_GUARDED_BY(mu_);
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
-  std::mt19937_64 rng_{std::random_device{}()};  // worker thread only
-  std::thread thread_;
 };
 
 }  // namespace vigil::notifier

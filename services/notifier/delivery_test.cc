@@ -211,6 +211,90 @@ TEST(DeliveryTest, FileReceiverAppendsOneJsonObjectPerLine) {
   std::remove(path.c_str());
 }
 
+// A webhook receiver whose answers block until Release(): a receiver that hangs.
+class HangingServer {
+ public:
+  HangingServer() {
+    server_.Post("/hook", [this](const httplib::Request& req, httplib::Response& res) {
+      absl::MutexLock lock(&mu_);
+      bodies_.push_back(req.body);
+      mu_.Await(absl::Condition(&released_));
+      res.set_content("ok", "text/plain");
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+  }
+  ~HangingServer() {
+    Release();
+    server_.stop();
+    thread_.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hook"; }
+  void Release() {
+    absl::MutexLock lock(&mu_);
+    released_ = true;
+  }
+  std::vector<std::string> bodies() {
+    absl::MutexLock lock(&mu_);
+    return bodies_;
+  }
+
+ private:
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+  absl::Mutex mu_;
+  bool released_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::string> bodies_ ABSL_GUARDED_BY(mu_);
+};
+
+// Per-receiver concurrency: while one receiver hangs, another still gets its
+// notification; the hanging one's notifications of one group arrive in order after it
+// answers.
+TEST(DeliveryTest, AHangingReceiverDoesNotDelayAnother) {
+  HangingServer slow;
+  WebhookServer fast({});
+  prometheus::Registry registry;
+  Results results;
+  DeliveryOptions options = Fast();
+  options.request_timeout = absl::Seconds(60);  // the hang ends by Release, not a timeout
+  Deliverer deliverer(registry, results.Fn(), options);
+  Notification first = Webhook(1, slow.url(), 1);
+  first.receiver = "slow";
+  deliverer.Submit(first);
+  ASSERT_TRUE(WaitFor([&] { return slow.bodies().size() == 1; }));
+  // The same group again (queued behind the attempt in flight), and another group.
+  Notification second = Webhook(3, slow.url(), 2);
+  second.receiver = "slow";
+  deliverer.Submit(second);
+  Notification other_group = Webhook(4, slow.url(), 1);
+  other_group.receiver = "slow";
+  other_group.group_key = R"({}:{alertname="Y"})";
+  deliverer.Submit(other_group);
+
+  Notification to_fast = Webhook(2, fast.url(), 1);
+  to_fast.receiver = "fast";
+  deliverer.Submit(to_fast);
+  ASSERT_TRUE(WaitFor([&] { return results.Final(2).has_value(); }));
+  EXPECT_TRUE(results.Final(2)->delivered);
+  EXPECT_EQ(fast.requests(), 1u);
+  EXPECT_FALSE(results.Final(1).has_value());  // still hanging
+  EXPECT_EQ(deliverer.QueueLength(), 3u);
+
+  slow.Release();
+  ASSERT_TRUE(WaitFor([&] { return results.Final(1) && results.Final(3) && results.Final(4); }));
+  EXPECT_TRUE(results.Final(1)->delivered);
+  EXPECT_TRUE(results.Final(3)->delivered);
+  EXPECT_TRUE(results.Final(4)->delivered);
+  std::vector<std::string> group_x;
+  for (const std::string& body : slow.bodies()) {
+    if (body.find(R"("n":4)") == std::string::npos) group_x.push_back(body);
+  }
+  EXPECT_EQ(group_x, (std::vector<std::string>{R"({"version":"4","n":1})",
+                                               R"({"version":"4","n":3})"}));
+  EXPECT_EQ(deliverer.QueueLength(), 0u);
+}
+
 TEST(DeliveryTest, FileReceiverErrorsAreRetriedAndReported) {
   SendResult r = AppendLine("/proc/version/x.jsonl", "{}");  // not a directory
   EXPECT_FALSE(r.ok);
