@@ -98,27 +98,27 @@ GroupResult Group::Eval(TimestampMs t, const QueryFunc& query, const GroupEvalOp
       continue;
     }
     errors_[i].clear();
-    absl::flat_hash_map<uint64_t, labels::Labels> now;
+    absl::flat_hash_set<uint64_t> now;
+    std::vector<labels::Labels> series;
     for (RecordedSample& s : *written) {
-      now.emplace(s.labels.Fingerprint(), s.labels);
+      now.insert(s.labels.Fingerprint());
+      series.push_back(s.labels);
       out.recorded.push_back(std::move(s));
       if (append) append(out.recorded.back());
     }
-    for (const auto& [fp, ls] : previous_[i]) {
-      if (now.contains(fp)) continue;
+    for (const labels::Labels& ls : previous_[i]) {
+      if (now.contains(ls.Fingerprint())) continue;
       out.recorded.push_back({ls, t, codec::StaleNaN()});
       if (append) append(out.recorded.back());
     }
-    previous_[i] = std::move(now);
+    previous_[i] = std::move(series);
   }
   return out;
 }
 
 std::vector<labels::Labels> Group::WrittenSeries() const {
   std::vector<labels::Labels> out;
-  for (const auto& rule : previous_) {
-    for (const auto& [fp, ls] : rule) out.push_back(ls);
-  }
+  for (const auto& rule : previous_) out.insert(out.end(), rule.begin(), rule.end());
   return out;
 }
 

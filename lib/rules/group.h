@@ -90,8 +90,9 @@ class Group {
   absl::Duration interval_;
   std::vector<std::unique_ptr<AlertingRule>> alerting_;
   std::vector<std::string> errors_;
-  // Per rule, the series it wrote at the previous evaluation (for staleness markers).
-  std::vector<absl::flat_hash_map<uint64_t, labels::Labels>> previous_;
+  // Per rule, the series it wrote at the previous evaluation, in the order written (for
+  // staleness markers, written in that order too).
+  std::vector<std::vector<labels::Labels>> previous_;
   TimestampMs last_evaluation_ = 0;
 };
 

@@ -13,7 +13,7 @@ ServiceDefaults CollectorDefaults() {
   return {"collector", "prometheus.yml", 9401, 9501, 9601, {}, ""};
 }
 ServiceDefaults EvaluatorDefaults() {
-  return {"evaluator", "prometheus.yml", 9402, 9502, 9602, {Bus(9601)}, ""};
+  return {"evaluator", "prometheus.yml", 9402, 9502, 9602, {Bus(9601)}, "data/evaluator"};
 }
 ServiceDefaults NotifierDefaults() {
   return {"notifier", "alertmanager.yml", 9403, 9503, 9603, {Bus(9602)}, "data/notifier"};

@@ -8,6 +8,12 @@ namespace {
 
 // Keep samples this much longer than the lookback, for late evaluations.
 constexpr int64_t kRetentionMarginMs = 60 * 1000;
+// A series a group reads that has had no sample for this long (and no staleness marker
+// reached us) no longer holds the group's event-driven evaluation back: Prometheus's
+// lookback, after which the series is gone for queries too.
+constexpr int64_t kMemberExpiryMs = promql::kLookbackDeltaMs;
+// The producer of samples that came from outside (the bus, a backfill).
+constexpr size_t kExternal = SIZE_MAX;
 
 std::string UrlEscape(std::string_view s) {
   std::string out;
@@ -32,6 +38,18 @@ v1::AlertState ToProto(rules::AlertState s) {
 
 TimestampMs OrZero(TimestampMs t) { return t == rules::kUnsetMs ? 0 : t; }
 
+std::string GroupKey(const std::string& file, const std::string& name) {
+  return StrCat(file, "\n", name);
+}
+
+void CollectSelectors(const promql::Expr& e, std::vector<std::vector<labels::Matcher>>& out) {
+  if (e.kind == promql::Expr::Kind::kVectorSelector) out.push_back(e.selector.matchers);
+  for (const promql::Expr* c : {e.lhs.get(), e.rhs.get()}) {
+    if (c != nullptr) CollectSelectors(*c, out);
+  }
+  for (const auto& a : e.args) CollectSelectors(*a, out);
+}
+
 }  // namespace
 
 absl::Status Evaluator::LoadRules(const promconfig::PrometheusConfig& cfg, TimestampMs now) {
@@ -40,32 +58,112 @@ absl::Status Evaluator::LoadRules(const promconfig::PrometheusConfig& cfg, Times
     auto specs = rules::LoadRuleFile(file);
     if (!specs.ok()) return specs.status();
     for (rules::GroupSpec& spec : *specs) {
-      groups.push_back(std::make_unique<rules::Group>(std::move(spec),
-                                                      cfg.global.evaluation_interval,
-                                                      cfg.global.external_labels));
+      groups.push_back(std::make_unique<rules::Group>(
+          std::move(spec), cfg.global.evaluation_interval, cfg.global.external_labels,
+          options_.external_url));
     }
   }
   int64_t longest = promql::kLookbackDeltaMs;
-  for (const auto& g : groups) {
-    for (size_t i = 0; i < g->size(); ++i) {
-      longest = std::max(longest, promql::MaxLookbehindMs(*g->rule(i).expr));
+  std::vector<Schedule> schedules(groups.size());
+  promql::QueryOptions no_lookback;
+  no_lookback.lookback_ms = 0;
+  for (size_t i = 0; i < groups.size(); ++i) {
+    const rules::Group& g = *groups[i];
+    for (size_t r = 0; r < g.size(); ++r) {
+      const promql::Expr& expr = *g.rule(r).expr;
+      longest = std::max(longest, promql::MaxLookbehindMs(expr));
+      schedules[i].reach_ms =
+          std::max(schedules[i].reach_ms, promql::MaxLookbehindMs(expr, no_lookback));
+      CollectSelectors(expr, schedules[i].selectors);
     }
+    schedules[i].next_timer = g.NextEvaluation(now);
   }
+
+  // Carry the state of the rules that stay over (Prometheus Manager.Update + CopyState);
+  // everything the others wrote is stale.
+  absl::flat_hash_map<std::string, rules::Group*> old;
+  for (auto& g : groups_) old[GroupKey(g->file(), g->name())] = g.get();
+  for (auto& g : groups) {
+    auto it = old.find(GroupKey(g->file(), g->name()));
+    if (it == old.end()) continue;
+    for (labels::Labels& ls : g->CopyState(*it->second)) stale_on_next_tick_.push_back(std::move(ls));
+    old.erase(it);
+  }
+  for (auto& [key, g] : old) {
+    for (labels::Labels& ls : g->WrittenSeries()) stale_on_next_tick_.push_back(std::move(ls));
+  }
+
   retention_ms_ =
       std::max(longest + kRetentionMarginMs, absl::ToInt64Milliseconds(options_.min_retention));
   groups_ = std::move(groups);
+  schedules_ = std::move(schedules);
+  readers_.clear();
   external_labels_ = cfg.global.external_labels;
-  next_eval_.clear();
-  for (const auto& g : groups_) next_eval_.push_back(g->NextEvaluation(now));
   return absl::OkStatus();
+}
+
+const std::vector<uint32_t>& Evaluator::GroupsReading(const labels::Labels& series, uint64_t fp) {
+  auto it = readers_.find(fp);
+  if (it != readers_.end()) return it->second;
+  std::vector<uint32_t> readers;
+  for (size_t i = 0; i < schedules_.size(); ++i) {
+    for (const auto& sel : schedules_[i].selectors) {
+      if (labels::MatchesAll(sel, series)) {
+        readers.push_back(static_cast<uint32_t>(i));
+        break;
+      }
+    }
+  }
+  return readers_.emplace(fp, std::move(readers)).first->second;
+}
+
+void Evaluator::NoteSample(const labels::Labels& series, TimestampMs t, double v,
+                           size_t producer) {
+  if (!options_.event_driven) return;
+  uint64_t fp = series.Fingerprint();
+  for (uint32_t i : GroupsReading(series, fp)) {
+    if (producer != kExternal && i <= producer) continue;
+    Schedule& s = schedules_[i];
+    s.any_fresh = true;
+    auto it = s.members.find(fp);
+    if (codec::IsStaleNaN(v)) {
+      // The series is gone: nothing more to wait for from it.
+      if (it != s.members.end()) {
+        if (!it->second.fresh) --s.waiting;
+        s.members.erase(it);
+      }
+      continue;
+    }
+    if (it == s.members.end()) {
+      s.members.emplace(fp, Schedule::Member{t, true});
+      continue;
+    }
+    if (!it->second.fresh) {
+      it->second.fresh = true;
+      --s.waiting;
+    }
+    it->second.last_sample = std::max(it->second.last_sample, t);
+  }
 }
 
 size_t Evaluator::OnSamples(const std::vector<codec::DecodedSeries>& series) {
   size_t n = 0;
   for (const codec::DecodedSeries& s : series) {
-    for (const codec::Point& p : s.points) n += head_.Append(s.labels, p.t, p.v) ? 1 : 0;
+    const codec::Point* last = nullptr;
+    for (const codec::Point& p : s.points) {
+      if (head_.Append(s.labels, p.t, p.v)) {
+        ++n;
+        last = &p;
+      }
+    }
+    if (last != nullptr) NoteSample(s.labels, last->t, last->v, kExternal);
   }
   return n;
+}
+
+bool Evaluator::DueByData(size_t i) const {
+  const Schedule& s = schedules_[i];
+  return options_.event_driven && s.any_fresh && s.waiting == 0;
 }
 
 v1::AlertEvent Evaluator::ToEvent(const rules::Group& g, size_t rule, const rules::Alert& a,
@@ -92,25 +190,64 @@ v1::AlertEvent Evaluator::ToEvent(const rules::Group& g, size_t rule, const rule
   return e;
 }
 
+void Evaluator::Evaluate(size_t i, TimestampMs t, bool by_data,
+                         codec::SampleBatchBuilder& recorded, TickOutput& out) {
+  rules::Group& g = *groups_[i];
+  Schedule& s = schedules_[i];
+  rules::QueryFunc query = [this](const promql::Expr& expr, TimestampMs at) {
+    return promql::EvalInstant(expr, at, head_);
+  };
+  int64_t interval = absl::ToInt64Milliseconds(g.interval());
+  rules::GroupEvalOptions opts{options_.resend_delay};
+  opts.hold_absent_alerts = t - data_since_ < s.reach_ms + interval;
+  rules::GroupResult r = g.Eval(t, query, opts, [&](const rules::RecordedSample& rs) {
+    if (head_.Append(rs.labels, rs.t, rs.value)) NoteSample(rs.labels, rs.t, rs.value, i);
+  });
+  for (const auto& [rule, fp] : r.alerts) {
+    *out.alerts.add_alerts() = ToEvent(g, rule, g.alerting(rule)->active().at(fp), t);
+  }
+  for (const rules::RecordedSample& rs : r.recorded) recorded.Add(rs.labels, rs.t, rs.value);
+  if (by_data) {
+    out.data_triggered_alerts += static_cast<int>(r.alerts.size());
+    ++out.data_triggered_evaluations;
+  } else {
+    ++out.timer_evaluations;
+  }
+  // A new round starts: every member must bring a sample newer than this evaluation.
+  for (auto it = s.members.begin(); it != s.members.end();) {
+    if (it->second.last_sample < t - kMemberExpiryMs) {
+      s.members.erase(it++);
+      continue;
+    }
+    it->second.fresh = false;
+    ++it;
+  }
+  s.waiting = s.members.size();
+  s.any_fresh = false;
+  // After an evaluation on data, the timer is the fallback one interval later; after a
+  // timer evaluation, the next aligned slot (Prometheus's schedule).
+  s.next_timer = by_data ? t + interval : g.NextEvaluation(t);
+}
+
 TickOutput Evaluator::Tick(TimestampMs now) {
   TickOutput out;
-  rules::QueryFunc query = [this](const promql::Expr& expr, TimestampMs t) {
-    return promql::EvalInstant(expr, t, head_);
-  };
   codec::SampleBatchBuilder recorded;
+  for (const labels::Labels& ls : stale_on_next_tick_) {
+    if (head_.Append(ls, now, codec::StaleNaN())) recorded.Add(ls, now, codec::StaleNaN());
+  }
+  stale_on_next_tick_.clear();
+  // In file order, so a group's output can make a later group due in the same Tick.
   for (size_t i = 0; i < groups_.size(); ++i) {
-    if (next_eval_[i] > now) continue;
-    // Prometheus evaluates at the scheduled time, not when it got round to it.
-    TimestampMs t = next_eval_[i];
-    rules::Group& g = *groups_[i];
-    rules::GroupResult r =
-        g.Eval(t, query, rules::GroupEvalOptions{options_.resend_delay},
-               [this](const rules::RecordedSample& s) { head_.Append(s.labels, s.t, s.value); });
-    for (const auto& [rule, fp] : r.alerts) {
-      *out.alerts.add_alerts() = ToEvent(g, rule, g.alerting(rule)->active().at(fp), t);
+    if (schedules_[i].next_timer <= now) {
+      // Prometheus evaluates at the scheduled time, not when it got round to it.
+      Evaluate(i, schedules_[i].next_timer, false, recorded, out);
+      // A timer far behind (a long pause) skips to the next slot after now.
+      if (schedules_[i].next_timer <= now) {
+        schedules_[i].next_timer = groups_[i]->NextEvaluation(now);
+      }
+    } else if (DueByData(i) && now > groups_[i]->last_evaluation()) {
+      Evaluate(i, now, true, recorded, out);
     }
-    for (const rules::RecordedSample& s : r.recorded) recorded.Add(s.labels, s.t, s.value);
-    next_eval_[i] = g.NextEvaluation(now);
   }
   out.recorded = recorded.Take();
   head_.Truncate(now - retention_ms_);
@@ -119,7 +256,9 @@ TickOutput Evaluator::Tick(TimestampMs now) {
 
 std::optional<TimestampMs> Evaluator::NextDeadline() const {
   std::optional<TimestampMs> next;
-  for (TimestampMs t : next_eval_) {
+  for (size_t i = 0; i < schedules_.size(); ++i) {
+    TimestampMs t = schedules_[i].next_timer;
+    if (DueByData(i)) t = std::min(t, groups_[i]->last_evaluation() + 1);
     if (!next || t < *next) next = t;
   }
   return next;
@@ -134,6 +273,100 @@ std::vector<v1::AlertEvent> Evaluator::ActiveAlerts(TimestampMs now) const {
       }
     }
   }
+  return out;
+}
+
+v1::AlertStateSnapshot Evaluator::SnapshotAlerts(TimestampMs now) const {
+  v1::AlertStateSnapshot snap;
+  snap.set_written_at_ms(now);
+  for (const auto& g : groups_) {
+    for (size_t i = 0; i < g->size(); ++i) {
+      const rules::AlertingRule* r = g->alerting(i);
+      if (r == nullptr) continue;
+      for (const auto& [fp, a] : r->active()) {
+        v1::PersistedAlert* p = snap.add_alerts();
+        p->set_group_file(g->file());
+        p->set_group_name(g->name());
+        p->set_rule_key(rules::Group::RuleKey(g->rule(i)));
+        codec::ToProto(a.labels, p->mutable_labels());
+        for (const auto& [k, v] : a.annotations) {
+          v1::Label* l = p->add_annotations();
+          l->set_name(k);
+          l->set_value(v);
+        }
+        p->set_state(static_cast<int>(a.state));
+        p->set_value(a.value);
+        p->set_active_at_ms(a.active_at);
+        p->set_fired_at_ms(a.fired_at);
+        p->set_resolved_at_ms(a.resolved_at);
+        p->set_last_sent_at_ms(a.last_sent_at);
+        p->set_valid_until_ms(a.valid_until);
+        p->set_keep_firing_since_ms(a.keep_firing_since);
+      }
+    }
+  }
+  return snap;
+}
+
+size_t Evaluator::RestoreAlerts(const v1::AlertStateSnapshot& snapshot, TimestampMs data_since) {
+  absl::flat_hash_map<std::string, size_t> by_key;
+  for (size_t i = 0; i < groups_.size(); ++i) {
+    by_key[GroupKey(groups_[i]->file(), groups_[i]->name())] = i;
+  }
+  size_t n = 0;
+  for (const v1::PersistedAlert& p : snapshot.alerts()) {
+    auto g = by_key.find(GroupKey(p.group_file(), p.group_name()));
+    if (g == by_key.end()) continue;
+    rules::Group& group = *groups_[g->second];
+    for (size_t i = 0; i < group.size(); ++i) {
+      rules::AlertingRule* r = group.mutable_alerting(i);
+      if (r == nullptr || rules::Group::RuleKey(group.rule(i)) != p.rule_key()) continue;
+      if (p.state() < 0 || p.state() > static_cast<int>(rules::AlertState::kFiring)) break;
+      rules::Alert a;
+      a.labels = codec::FromProto(p.labels());
+      for (const v1::Label& l : p.annotations()) a.annotations.emplace_back(l.name(), l.value());
+      a.state = static_cast<rules::AlertState>(p.state());
+      a.value = p.value();
+      a.active_at = p.active_at_ms();
+      a.fired_at = p.fired_at_ms();
+      a.resolved_at = p.resolved_at_ms();
+      a.last_sent_at = p.last_sent_at_ms();
+      a.valid_until = p.valid_until_ms();
+      a.keep_firing_since = p.keep_firing_since_ms();
+      r->Restore(std::move(a));
+      ++n;
+      break;
+    }
+  }
+  data_since_ = data_since;
+  persisted_digest_ = AlertDigest();
+  return n;
+}
+
+std::string Evaluator::AlertDigest() const {
+  std::string d;
+  for (size_t gi = 0; gi < groups_.size(); ++gi) {
+    const rules::Group& g = *groups_[gi];
+    for (size_t i = 0; i < g.size(); ++i) {
+      const rules::AlertingRule* r = g.alerting(i);
+      if (r == nullptr) continue;
+      for (const auto& [fp, a] : r->active()) {
+        d += fmt::format("{}/{}/{:x}/{}/{}/{}/{}/{}/{}/{};", gi, i, fp, static_cast<int>(a.state),
+                         a.active_at, a.fired_at, a.resolved_at, a.last_sent_at, a.valid_until,
+                         a.keep_firing_since);
+      }
+    }
+  }
+  return d;
+}
+
+bool Evaluator::alerts_changed() const { return AlertDigest() != persisted_digest_; }
+
+void Evaluator::MarkPersisted() { persisted_digest_ = AlertDigest(); }
+
+std::vector<std::vector<labels::Matcher>> Evaluator::Selectors() const {
+  std::vector<std::vector<labels::Matcher>> out;
+  for (const Schedule& s : schedules_) out.insert(out.end(), s.selectors.begin(), s.selectors.end());
   return out;
 }
 

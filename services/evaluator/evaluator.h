@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "lib/codec/samples.h"
@@ -12,6 +13,7 @@
 #include "lib/rules/group.h"
 #include "lib/tsdb/head.h"
 #include "vigil/v1/alerts.pb.h"
+#include "vigil/v1/evaluator_state.pb.h"
 #include "vigil/v1/samples.pb.h"
 
 namespace vigil::evaluator {
@@ -24,35 +26,76 @@ struct EvaluatorOptions {
   // History kept even when no rule reads that far back, for queries
   // (--storage.min-retention). The window is the larger of this and what the rules need.
   absl::Duration min_retention = absl::ZeroDuration();
+  // Evaluate a group as soon as every series it reads has a fresh sample (see Evaluator);
+  // the interval timer stays as the fallback. False: on the interval only, as Prometheus.
+  bool event_driven = true;
 };
 
 // What one Tick produced, ready to publish.
 struct TickOutput {
   v1::AlertBatch alerts;     // topic "alerts"
-  v1::SampleBatch recorded;  // topic "samples.recorded"
+  v1::SampleBatch recorded;  // topic "samples.recorded": rule output, ALERTS, stale markers
+  // Alert events in `alerts` that came from evaluations triggered by arriving data (not by
+  // the timer): their latency from sample arrival is what event-driven evaluation buys.
+  int data_triggered_alerts = 0;
+  int data_triggered_evaluations = 0;
+  int timer_evaluations = 0;
 };
 
 // The evaluator's core: keeps recent samples in a Head, evaluates the rule groups of the
-// rule files named by prometheus.yml on their intervals, and turns alert state changes and
-// re-sends into AlertEvents. No I/O, no clock: `now` comes in.
+// rule files named by prometheus.yml, and turns alert state changes and re-sends into
+// AlertEvents. No I/O, no clock: `now` comes in.
+//
+// When a group is evaluated. Interval mode (Prometheus): at its aligned slot every
+// `interval`. Event-driven mode (default): the group knows the series its selectors match;
+// once each of them has a sample newer than the group's last evaluation (a staleness
+// marker removes a series from the set), the group is evaluated at the next Tick, at that
+// Tick's `now`. The timer stays as the fallback: a group not evaluated for an interval
+// (a target stopped answering, a series never comes back) is evaluated by the timer. A
+// rule group's own output never triggers it; output of an earlier group triggers later
+// groups that read it (in file order), so chains of recording rules run in one Tick and
+// cycles cannot loop.
+//
+// Restart safety: SnapshotAlerts/RestoreAlerts carry every alert (ActiveAt, firing,
+// keep_firing_for progress, resolved-but-still-sent) across a restart; after a restore,
+// alerts the expressions do not return are held unchanged until the window holds enough
+// data for the rules that produce them (WarmUp).
 class Evaluator {
  public:
   explicit Evaluator(EvaluatorOptions options) : options_(std::move(options)) {}
 
   // Loads every rule file of `cfg`. On error nothing changes and the error names
-  // file:line:col. Groups are scheduled from `now`.
+  // file:line:col. Groups are scheduled from `now`. On a reload, rules that are still
+  // there keep their alerts (as Prometheus's CopyState), and series of rules that are gone
+  // are marked stale at the next Tick.
   absl::Status LoadRules(const promconfig::PrometheusConfig& cfg, TimestampMs now);
 
-  // Appends decoded samples to the head. Returns how many were accepted.
+  // Appends decoded samples to the head and notes which groups they make fresh. Returns
+  // how many were accepted.
   size_t OnSamples(const std::vector<codec::DecodedSeries>& series);
 
-  // Evaluates every group due at `now` and drops samples older than the window.
+  // Evaluates every group due at `now` (timer or fresh data) and drops samples older than
+  // the window.
   TickOutput Tick(TimestampMs now);
 
+  // The time of the next timer evaluation; a group with fresh data is due now.
   std::optional<TimestampMs> NextDeadline() const;
 
   // Every pending/firing alert, and resolved ones still kept, as events.
   std::vector<v1::AlertEvent> ActiveAlerts(TimestampMs now) const;
+
+  // The alert state to persist, and whether it changed in a way that matters after a
+  // restart (state, times, re-sends; not values) since the last MarkPersisted().
+  v1::AlertStateSnapshot SnapshotAlerts(TimestampMs now) const;
+  bool alerts_changed() const;
+  void MarkPersisted();
+  // Puts back the alerts of a snapshot into the loaded rules that still exist (by group
+  // file, group name and rule name+labels); returns how many were restored. Until the
+  // window holds data from `data_since` back far enough for a group's rules, the group's
+  // absent alerts are held (see class comment).
+  size_t RestoreAlerts(const v1::AlertStateSnapshot& snapshot, TimestampMs data_since);
+  // The time from which the head holds continuous data (start, or what a backfill gave).
+  void set_data_since(TimestampMs t) { data_since_ = t; }
 
   const std::vector<std::unique_ptr<rules::Group>>& groups() const { return groups_; }
   const tsdb::Head& head() const { return head_; }
@@ -60,17 +103,45 @@ class Evaluator {
   // How much history the head keeps: the longest window any loaded rule reads (range,
   // offset and the 5-minute lookback included) plus a margin, or min_retention if longer.
   int64_t retention_ms() const { return retention_ms_; }
+  // The selectors of every loaded rule (for a backfill of just what they read).
+  std::vector<std::vector<labels::Matcher>> Selectors() const;
 
  private:
+  // Event-driven bookkeeping of one group.
+  struct Schedule {
+    TimestampMs next_timer = 0;
+    std::vector<std::vector<labels::Matcher>> selectors;
+    // Longest range + offset its rules read (no lookback): the warm-up after a restore.
+    int64_t reach_ms = 0;
+    struct Member {
+      TimestampMs last_sample = 0;
+      bool fresh = false;
+    };
+    absl::flat_hash_map<uint64_t, Member> members;  // by series fingerprint
+    size_t waiting = 0;                             // members not fresh
+    bool any_fresh = false;                         // a member got a sample since last eval
+  };
+
+  void NoteSample(const labels::Labels& series, TimestampMs t, double v, size_t producer);
+  const std::vector<uint32_t>& GroupsReading(const labels::Labels& series, uint64_t fp);
+  bool DueByData(size_t i) const;
+  void Evaluate(size_t i, TimestampMs t, bool by_data, codec::SampleBatchBuilder& recorded,
+                TickOutput& out);
   v1::AlertEvent ToEvent(const rules::Group& g, size_t rule, const rules::Alert& a,
                          TimestampMs now) const;
+  std::string AlertDigest() const;
 
   EvaluatorOptions options_;
   labels::Labels external_labels_;
   tsdb::Head head_;
   std::vector<std::unique_ptr<rules::Group>> groups_;
-  std::vector<TimestampMs> next_eval_;
+  std::vector<Schedule> schedules_;
+  // Which groups read a series (by fingerprint); rebuilt lazily after a reload.
+  absl::flat_hash_map<uint64_t, std::vector<uint32_t>> readers_;
+  std::vector<labels::Labels> stale_on_next_tick_;
   int64_t retention_ms_ = 0;
+  TimestampMs data_since_ = 0;
+  std::string persisted_digest_;
 };
 
 }  // namespace vigil::evaluator

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <zmq.hpp>
 
@@ -14,9 +15,11 @@
 #include "lib/service/runtime.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
 #include "services/evaluator/evaluator.h"
 #include "services/evaluator/api_v1.h"
 #include "services/evaluator/evaluator_grpc.h"
+#include "services/evaluator/state_file.h"
 
 namespace vigil::evaluator {
 
@@ -26,6 +29,23 @@ absl::Status LoadAll(const std::string& path, Evaluator& core, TimestampMs now) 
   auto cfg = promconfig::LoadPrometheusConfig(path);
   if (!cfg.ok()) return cfg.status();
   return core.LoadRules(*cfg, now);
+}
+
+// Puts back the alert state saved before a restart. A state file that cannot be read is
+// set aside (never deleted) and the evaluator starts with no alerts.
+void RestoreState(const std::string& path, Evaluator& core, TimestampMs now) {
+  auto snap = ReadStateFile(path);
+  if (!snap.ok()) {
+    std::string aside = path + ".corrupt";
+    std::rename(path.c_str(), aside.c_str());
+    spdlog::error("evaluator: {}; moved to {}, starting without alert state",
+                  std::string(snap.status().message()), aside);
+    return;
+  }
+  if (!snap->has_value()) return;
+  size_t n = core.RestoreAlerts(**snap, now);
+  spdlog::info("evaluator: restored {} of {} alerts from {} (written at {} ms)", n,
+               (*snap)->alerts_size(), path, (*snap)->written_at_ms());
 }
 
 }  // namespace
@@ -38,6 +58,9 @@ int RunEvaluator(const service::CommonFlags& flags, EvaluatorOptions options) {
     std::fprintf(stderr, "error: %s\n", std::string(s.message()).c_str());
     return 1;
   }
+  const std::string state_path =
+      flags.storage_path.empty() ? "" : StrCat(flags.storage_path, "/alerts.state");
+  if (!state_path.empty()) RestoreState(state_path, core, clock.NowMs());
   zmq::context_t ctx;
   service::Runtime rt("evaluator", flags, clock);
   EvaluatorService grpc_service(rt, core);
@@ -64,6 +87,34 @@ int RunEvaluator(const service::CommonFlags& flags, EvaluatorOptions options) {
                           .Help("Series in the in-memory window.")
                           .Register(rt.registry())
                           .Add({});
+
+  auto& evaluations = prometheus::BuildCounter()
+                          .Name("vigil_evaluator_rule_group_evaluations_total")
+                          .Help("Rule group evaluations, by what triggered them: fresh data "
+                                "for every series the group reads, or the interval timer.")
+                          .Register(rt.registry());
+  auto& by_data = evaluations.Add({{"trigger", "data"}});
+  auto& by_timer = evaluations.Add({{"trigger", "timer"}});
+  // From the arrival of the sample batch that completed a group's data to the publication
+  // of the alert events that evaluation produced.
+  auto& latency = prometheus::BuildHistogram()
+                      .Name("vigil_evaluator_sample_to_alert_event_seconds")
+                      .Help("Latency from the arrival of the samples that triggered an "
+                            "evaluation to the publication of its alert events.")
+                      .Register(rt.registry())
+                      .Add({}, prometheus::Histogram::BucketBoundaries{
+                                   0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001,
+                                   0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1});
+  auto& head_bytes = prometheus::BuildGauge()
+                         .Name("vigil_evaluator_head_bytes")
+                         .Help("Estimated memory held by the in-memory window.")
+                         .Register(rt.registry())
+                         .Add({});
+  auto& state_writes_failed = prometheus::BuildCounter()
+                                  .Name("vigil_evaluator_state_writes_failed_total")
+                                  .Help("Failed writes of the alert state file.")
+                                  .Register(rt.registry())
+                                  .Add({});
 
   bus::Publisher publisher(ctx, "evaluator", rt.registry(), clock);
   auto ep = publisher.Bind(flags.bus_publish_address);
@@ -121,6 +172,7 @@ int RunEvaluator(const service::CommonFlags& flags, EvaluatorOptions options) {
                                {nullptr, rt.tasks().fd(), ZMQ_POLLIN, 0}};
     zmq::poll(items, 2, std::chrono::milliseconds(timeout_ms));
     rt.tasks().RunAll();
+    auto arrival = std::chrono::steady_clock::now();
     for (int i = 0; i < 1000; ++i) {  // bounded, so timers and tasks are not starved
       auto m = subscriber.Receive();
       if (!m) break;
@@ -134,15 +186,31 @@ int RunEvaluator(const service::CommonFlags& flags, EvaluatorOptions options) {
         invalid.Increment();
         continue;
       }
+      arrival = std::chrono::steady_clock::now();
       appended.Increment(static_cast<double>(core.OnSamples(*decoded)));
     }
     TickOutput out = core.Tick(clock.NowMs());
     if (out.alerts.alerts_size() > 0) {
       publisher.Publish(bus::kTopicAlerts, out.alerts);
       events.Increment(out.alerts.alerts_size());
+      if (out.data_triggered_alerts > 0) {
+        latency.Observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - arrival).count());
+      }
     }
     if (out.recorded.series_size() > 0) publisher.Publish(bus::kTopicRecordedSamples, out.recorded);
+    by_data.Increment(out.data_triggered_evaluations);
+    by_timer.Increment(out.timer_evaluations);
+    if (!state_path.empty() && core.alerts_changed()) {
+      if (auto s = WriteStateFile(state_path, core.SnapshotAlerts(clock.NowMs())); s.ok()) {
+        core.MarkPersisted();
+      } else {
+        state_writes_failed.Increment();
+        spdlog::error("evaluator: {}", std::string(s.message()));
+      }
+    }
     head_series.Set(static_cast<double>(core.head().num_series()));
+    head_bytes.Set(static_cast<double>(core.head().memory_bytes()));
   }
   rt.Shutdown();
   spdlog::info("evaluator stopped");

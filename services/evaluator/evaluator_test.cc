@@ -7,6 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include "lib/base/format.h"
+#include "services/evaluator/state_file.h"
+
 namespace vigil::evaluator {
 namespace {
 
@@ -127,6 +130,325 @@ TEST_F(EvaluatorTest, BadRuleFileKeepsOldRules) {
   EXPECT_FALSE(s.ok());
   EXPECT_NE(std::string(s.message()).find("rules.yml:5:15:"), std::string::npos) << s;
   EXPECT_EQ(e.rule_count(), 2u);
+}
+
+
+// --- event-driven evaluation -----------------------------------------------------------
+
+codec::DecodedSeries UpOf(const std::string& instance, TimestampMs t, double v) {
+  return codec::DecodedSeries{
+      labels::Labels({{"__name__", "up"}, {"job", "memory_store"}, {"instance", instance}}),
+      {{t, v}}};
+}
+
+class EventDrivenTest : public EvaluatorTest {
+ protected:
+  void SetUp() override {
+    EvaluatorTest::SetUp();
+    // A long interval, so the timer stays out of the way unless a test waits for it.
+    Write("rules.yml", R"(
+groups:
+  - name: availability
+    interval: 1m
+    rules:
+      - alert: Down
+        expr: up == 0
+)");
+  }
+};
+
+TEST_F(EventDrivenTest, EvaluatesOnceEverySeriesItReadsHasAFreshSample) {
+  Evaluator e(EvaluatorOptions{});
+  ASSERT_TRUE(e.LoadRules(Config(), 0).ok());
+  e.OnSamples({UpOf("a:1", 1000, 1), UpOf("b:1", 1000, 1)});
+  EXPECT_EQ(e.Tick(1001).data_triggered_evaluations, 1);
+  EXPECT_EQ(e.groups()[0]->last_evaluation(), 1001);
+  // Only a has reported in this round: b's sample is still awaited.
+  e.OnSamples({UpOf("a:1", 6000, 1)});
+  EXPECT_EQ(e.Tick(6001).data_triggered_evaluations, 0);
+  EXPECT_EQ(e.NextDeadline(), e.groups()[0]->last_evaluation() + 60'000);
+  e.OnSamples({UpOf("b:1", 6200, 0)});
+  EXPECT_EQ(e.NextDeadline(), 1002);  // due now
+  TickOutput out = e.Tick(6201);
+  EXPECT_EQ(out.data_triggered_evaluations, 1);
+  ASSERT_EQ(out.alerts.alerts_size(), 1);
+  EXPECT_EQ(out.data_triggered_alerts, 1);
+  EXPECT_EQ(out.alerts.alerts(0).active_at_ms(), 6201);
+}
+
+TEST_F(EventDrivenTest, AStalenessMarkerStopsTheWaitForThatSeries) {
+  Evaluator e(EvaluatorOptions{});
+  ASSERT_TRUE(e.LoadRules(Config(), 0).ok());
+  e.OnSamples({UpOf("a:1", 1000, 1), UpOf("b:1", 1000, 1)});
+  e.Tick(1001);
+  e.OnSamples({UpOf("b:1", 5000, codec::StaleNaN())});  // b's target went away
+  EXPECT_EQ(e.Tick(5001).data_triggered_evaluations, 0);  // a is still awaited
+  e.OnSamples({UpOf("a:1", 6000, 0)});
+  TickOutput out = e.Tick(6001);
+  EXPECT_EQ(out.data_triggered_evaluations, 1);
+  EXPECT_EQ(out.alerts.alerts_size(), 1);
+}
+
+TEST_F(EventDrivenTest, TheTimerEvaluatesWhenASeriesNeverComesBack) {
+  Evaluator e(EvaluatorOptions{});
+  ASSERT_TRUE(e.LoadRules(Config(), 0).ok());
+  e.OnSamples({UpOf("a:1", 1000, 1), UpOf("b:1", 1000, 1)});
+  e.Tick(1001);
+  int timer = 0, data = 0;
+  for (TimestampMs t = 2000; t <= 62'000; t += 1000) {
+    e.OnSamples({UpOf("a:1", t, 0)});  // b is silent (no staleness marker either)
+    TickOutput out = e.Tick(t + 1);
+    timer += out.timer_evaluations;
+    data += out.data_triggered_evaluations;
+  }
+  EXPECT_EQ(data, 0);
+  EXPECT_EQ(timer, 1);  // one interval after the last evaluation
+  EXPECT_EQ(e.ActiveAlerts(62'001).size(), 1u);
+}
+
+TEST_F(EventDrivenTest, ARecordingGroupTriggersTheLaterGroupThatReadsIt) {
+  Write("rules.yml", R"(
+groups:
+  - name: record
+    interval: 1m
+    rules:
+      - record: job:up:sum
+        expr: sum by (job) (up)
+  - name: alert
+    interval: 1m
+    rules:
+      - alert: AllDown
+        expr: job:up:sum == 0
+)");
+  Evaluator e(EvaluatorOptions{});
+  ASSERT_TRUE(e.LoadRules(Config(), 0).ok());
+  e.OnSamples({UpOf("a:1", 1000, 0)});
+  TickOutput out = e.Tick(1001);
+  EXPECT_EQ(out.data_triggered_evaluations, 2);  // both groups, in one Tick
+  ASSERT_EQ(out.alerts.alerts_size(), 1);
+  EXPECT_EQ(out.alerts.alerts(0).labels(0).value(), "AllDown");
+  // Nothing loops: no new data, no evaluation.
+  EXPECT_EQ(e.Tick(2000).data_triggered_evaluations, 0);
+}
+
+// The same samples through interval and event-driven evaluation, delivered at the group's
+// own evaluation slots: every alert event and every recorded sample is identical.
+TEST_F(EvaluatorTest, EventDrivenAndIntervalModesAgreeOnTheSameData) {
+  Write("rules.yml", R"(
+groups:
+  - name: rollout
+    interval: 10s
+    rules:
+      - record: job:errors:rate1m
+        expr: sum by (job) (rate(errors_total[1m]))
+      - alert: ErrorsHigh
+        expr: job:errors:rate1m > 0.5
+        for: 30s
+        labels: {severity: page}
+        annotations: {summary: "{{ $labels.job }} errors at {{ $value | humanize }}/s"}
+      - alert: Down
+        expr: up == 0
+        for: 20s
+)");
+  EvaluatorOptions interval_opts;
+  interval_opts.event_driven = false;
+  Evaluator interval(interval_opts);
+  Evaluator event(EvaluatorOptions{});
+  ASSERT_TRUE(interval.LoadRules(Config(), 0).ok());
+  ASSERT_TRUE(event.LoadRules(Config(), 0).ok());
+  TimestampMs slot = *interval.NextDeadline();
+  double errors = 0;
+  std::vector<std::string> got[2];
+  for (int round = 0; round < 60; ++round) {
+    TimestampMs t = slot + round * 10'000;
+    errors += round >= 10 && round < 30 ? 10 : 1;  // a burst of errors, then calm
+    double up = round >= 35 && round < 45 ? 0 : 1;
+    std::vector<codec::DecodedSeries> batch = {
+        {labels::Labels({{"__name__", "errors_total"}, {"job", "api"}, {"instance", "x:1"}}),
+         {{t, errors}}},
+        UpOf("x:1", t, up)};
+    Evaluator* both[2] = {&interval, &event};
+    for (int m = 0; m < 2; ++m) {
+      both[m]->OnSamples(batch);
+      TickOutput out = both[m]->Tick(t);
+      for (const auto& a : out.alerts.alerts()) got[m].push_back(a.DebugString());
+      auto recorded = codec::DecodeSampleBatch(out.recorded);
+      ASSERT_TRUE(recorded.ok());
+      for (const auto& s : *recorded) {
+        for (const auto& p : s.points) {
+          got[m].push_back(StrCat(s.labels.ToString(), " ", p.t, " ",
+                                  codec::IsStaleNaN(p.v) ? "stale" : fmt::format("{}", p.v)));
+        }
+      }
+    }
+  }
+  ASSERT_EQ(got[0].size(), got[1].size());
+  for (size_t i = 0; i < got[0].size(); ++i) ASSERT_EQ(got[0][i], got[1][i]) << "at " << i;
+  auto count = [&](const char* what) {
+    return std::count_if(got[1].begin(), got[1].end(), [&](const std::string& s) {
+      return s.find(what) != std::string::npos;
+    });
+  };
+  EXPECT_GT(count("ALERT_STATE_FIRING"), 0);
+  EXPECT_GT(count("ALERT_STATE_INACTIVE"), 0);
+}
+
+// Samples scraped at offsets that do not match the group's slots: the event-driven
+// evaluator goes through the same alert states, never later than the interval one.
+TEST_F(EvaluatorTest, EventDrivenFiresNoLaterThanIntervalWithTheSameStates) {
+  Write("rules.yml", R"(
+groups:
+  - name: availability
+    interval: 30s
+    rules:
+      - alert: Down
+        expr: up == 0
+        for: 1m
+        annotations: {summary: "{{ $labels.instance }} down"}
+)");
+  EvaluatorOptions interval_opts;
+  interval_opts.event_driven = false;
+  Evaluator interval(interval_opts);
+  Evaluator event(EvaluatorOptions{});
+  ASSERT_TRUE(interval.LoadRules(Config(), 0).ok());
+  ASSERT_TRUE(event.LoadRules(Config(), 0).ok());
+  struct Seen {
+    std::vector<std::pair<v1::AlertState, std::string>> states;
+    TimestampMs fired = 0;
+  } seen[2];
+  Evaluator* both[2] = {&interval, &event};
+  for (TimestampMs t = 0; t <= 600'000; t += 100) {
+    for (int m = 0; m < 2; ++m) {
+      if (t % 5000 == 1700) {  // scraped every 5 s at +1.7 s
+        both[m]->OnSamples({UpOf("x:1", t - 3, t >= 100'000 && t < 400'000 ? 0 : 1)});
+      }
+      TickOutput out = both[m]->Tick(t);
+      for (const auto& a : out.alerts.alerts()) {
+        if (!seen[m].states.empty() && seen[m].states.back().first == a.state()) continue;
+        seen[m].states.emplace_back(a.state(), a.annotations(0).value());
+        if (a.state() == v1::ALERT_STATE_FIRING) seen[m].fired = a.fired_at_ms();
+      }
+    }
+  }
+  ASSERT_EQ(seen[0].states.size(), 3u);  // pending, firing, resolved
+  EXPECT_EQ(seen[0].states, seen[1].states);
+  EXPECT_LE(seen[1].fired, seen[0].fired);
+}
+
+// --- restart safety ------------------------------------------------------------------------
+
+TEST_F(EvaluatorTest, RestoredPendingAlertKeepsItsForProgress) {
+  Evaluator before(EvaluatorOptions{});
+  ASSERT_TRUE(before.LoadRules(Config(), 0).ok());
+  auto events = Run(before, 0, 20'000, 0);  // down since 0: pending, `for` is 30 s
+  ASSERT_EQ(events.size(), 1u);
+  ASSERT_EQ(events[0].state(), v1::ALERT_STATE_PENDING);
+  TimestampMs active_at = events[0].active_at_ms();
+  ASSERT_TRUE(before.alerts_changed());
+  std::string path = dir_ + "/state/alerts.state";
+  ASSERT_TRUE(WriteStateFile(path, before.SnapshotAlerts(20'000)).ok());
+
+  // A new process: same rules, the state file, an empty window.
+  auto snap = ReadStateFile(path);
+  ASSERT_TRUE(snap.ok() && snap->has_value()) << snap.status();
+  Evaluator after(EvaluatorOptions{});
+  ASSERT_TRUE(after.LoadRules(Config(), 25'000).ok());
+  EXPECT_EQ(after.RestoreAlerts(**snap, 25'000), 1u);
+  EXPECT_FALSE(after.alerts_changed());
+  events = Run(after, 25'000, 60'000, 0);
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events[0].state(), v1::ALERT_STATE_FIRING);
+  EXPECT_EQ(events[0].active_at_ms(), active_at);  // `for` did not start over
+  // At the first evaluation (each scrape, every 5 s) once `for` has passed.
+  EXPECT_GE(events[0].fired_at_ms(), active_at + 30'000);
+  EXPECT_LT(events[0].fired_at_ms(), active_at + 30'000 + 5'000);
+}
+
+TEST_F(EvaluatorTest, RestoredFiringAlertIsHeldWhileTheWindowRefills) {
+  Write("rules.yml", R"(
+groups:
+  - name: g
+    interval: 10s
+    rules:
+      - alert: ErrorsHigh
+        expr: rate(errors_total[1m]) > 1
+)");
+  Evaluator before(EvaluatorOptions{});
+  ASSERT_TRUE(before.LoadRules(Config(), 0).ok());
+  labels::Labels series({{"__name__", "errors_total"}, {"job", "api"}});
+  for (TimestampMs t = 0; t <= 120'000; t += 5000) {
+    before.OnSamples({{series, {{t, t / 1000.0 * 10}}}});
+    before.Tick(t);
+  }
+  ASSERT_EQ(before.ActiveAlerts(120'000).size(), 1u);
+  ASSERT_EQ(before.ActiveAlerts(120'000)[0].state(), v1::ALERT_STATE_FIRING);
+  v1::AlertStateSnapshot snap = before.SnapshotAlerts(120'000);
+
+  Evaluator after(EvaluatorOptions{});
+  ASSERT_TRUE(after.LoadRules(Config(), 130'000).ok());
+  ASSERT_EQ(after.RestoreAlerts(snap, 130'000), 1u);
+  // The rate needs two samples in its 1m window: until the window has refilled, the
+  // expression returns nothing, and the alert must not resolve for that.
+  std::vector<v1::AlertEvent> events;
+  for (TimestampMs t = 130'000; t <= 300'000; t += 5000) {
+    after.OnSamples({{series, {{t, t / 1000.0 * 10}}}});
+    TickOutput out = after.Tick(t);  // named: a range-for over a temporary's member dangles
+    for (const auto& a : out.alerts.alerts()) events.push_back(a);
+  }
+  for (const auto& a : events) EXPECT_EQ(a.state(), v1::ALERT_STATE_FIRING) << a.DebugString();
+  EXPECT_EQ(after.ActiveAlerts(300'000)[0].fired_at_ms(),
+            before.ActiveAlerts(120'000)[0].fired_at_ms());
+  // Once the window is full, absence means resolution again.
+  for (TimestampMs t = 305'000; t <= 400'000; t += 5000) {
+    after.OnSamples({{series, {{t, 3000}}}});  // flat: rate 0
+    TickOutput out = after.Tick(t);  // named: a range-for over a temporary's member dangles
+    for (const auto& a : out.alerts.alerts()) events.push_back(a);
+  }
+  EXPECT_EQ(events.back().state(), v1::ALERT_STATE_INACTIVE);
+}
+
+TEST_F(EvaluatorTest, ReloadKeepsAlertStateAndMarksRemovedRulesStale) {
+  Evaluator e(EvaluatorOptions{});
+  ASSERT_TRUE(e.LoadRules(Config(), 0).ok());
+  auto events = Run(e, 0, 40'000, 0);
+  ASSERT_EQ(events.back().state(), v1::ALERT_STATE_FIRING);
+  TimestampMs fired = events.back().fired_at_ms();
+  // The same file again plus a new rule, without the recording rule.
+  Write("rules.yml", R"(
+groups:
+  - name: availability
+    interval: 10s
+    rules:
+      - alert: MemoryStoreServiceDown
+        expr: up{job="memory_store"} == 0
+        for: 30s
+        labels: {severity: P1}
+        annotations: {summary: "{{ $labels.job }} is down"}
+      - alert: Another
+        expr: vector(1) == 0
+)");
+  ASSERT_TRUE(e.LoadRules(Config(), 41'000).ok());
+  TickOutput out = e.Tick(41'500);
+  auto recorded = codec::DecodeSampleBatch(out.recorded);
+  ASSERT_TRUE(recorded.ok());
+  bool stale_copy = false;
+  for (const auto& s : *recorded) {
+    if (s.labels.Get("__name__") == "job:up:copy") stale_copy = codec::IsStaleNaN(s.points[0].v);
+  }
+  EXPECT_TRUE(stale_copy);
+  ASSERT_EQ(e.ActiveAlerts(42'000).size(), 1u);
+  EXPECT_EQ(e.ActiveAlerts(42'000)[0].state(), v1::ALERT_STATE_FIRING);
+  EXPECT_EQ(e.ActiveAlerts(42'000)[0].fired_at_ms(), fired);
+}
+
+TEST_F(EvaluatorTest, StateFileThatIsNotOneIsAnError) {
+  Write("alerts.state", "this is not a protobuf \xff\xff\xff");
+  auto snap = ReadStateFile(dir_ + "/alerts.state");
+  EXPECT_FALSE(snap.ok());
+  EXPECT_NE(std::string(snap.status().message()).find("alerts.state"), std::string::npos);
+  auto none = ReadStateFile(dir_ + "/absent.state");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
 }
 
 }  // namespace

@@ -16,6 +16,13 @@ int main(int argc, char** argv) {
   app.add_option("--rules.alert.resend-delay", resend,
                  "Minimum amount of time to wait before resending an alert.")
       ->capture_default_str();
+  std::string mode = "event";
+  app.add_option("--rules.evaluation-mode", mode,
+                 "event: evaluate a group as soon as every series it reads has fresh "
+                 "samples, with its interval as the fallback; interval: on the interval only, "
+                 "as Prometheus.")
+      ->check(CLI::IsMember({"event", "interval"}))
+      ->capture_default_str();
   std::string min_retention = "0s";
   app.add_option("--storage.min-retention", min_retention,
                  "History kept for queries even when no rule reads that far back (the "
@@ -42,5 +49,6 @@ int main(int argc, char** argv) {
   vigil::evaluator::EvaluatorOptions options;
   options.resend_delay = *resend_delay;
   options.min_retention = *retention;
+  options.event_driven = mode == "event";
   return vigil::evaluator::RunEvaluator(flags, std::move(options));
 }
