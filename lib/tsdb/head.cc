@@ -1,9 +1,28 @@
 #include "lib/tsdb/head.h"
 
+#include <functional>
+#include <string_view>
+
 namespace vigil::tsdb {
+namespace {
+
+// The index key. Not Labels::Fingerprint(): that byte-at-a-time FNV is kept for
+// Alertmanager compatibility and costs more than the rest of an append together.
+// Collisions are harmless (buckets chain and compare label sets).
+uint64_t IndexKey(const labels::Labels& l) {
+  std::hash<std::string_view> hash;
+  uint64_t h = l.size();
+  for (const labels::Label& label : l) {
+    h = (h ^ hash(label.name)) * 0x9e3779b97f4a7c15;
+    h = (h ^ hash(label.value)) * 0x9e3779b97f4a7c15;
+  }
+  return h;
+}
+
+}  // namespace
 
 bool Head::Append(const labels::Labels& series, TimestampMs t, double v) {
-  std::unique_ptr<MemSeries>* slot = &series_[series.Fingerprint()];
+  std::unique_ptr<MemSeries>* slot = &series_[IndexKey(series)];
   while (*slot != nullptr && (*slot)->labels() != series) slot = &(*slot)->next_in_bucket();
   if (*slot == nullptr) {
     *slot = std::make_unique<MemSeries>(series);

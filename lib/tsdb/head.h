@@ -43,7 +43,7 @@ class Head {
   size_t memory_bytes() const;
 
  private:
-  // Series by label fingerprint; the rare series sharing a fingerprint are chained.
+  // Series by a hash of their labels; the rare series sharing one are chained.
   absl::flat_hash_map<uint64_t, std::unique_ptr<MemSeries>> series_;
   size_t num_series_ = 0;
   size_t num_samples_ = 0;
