@@ -179,9 +179,8 @@ TEST(HttpClientTest, TlsClientCertificate) {
   Pki pki;
   ASSERT_TRUE(pki.ok());
   // The server requires a client certificate signed by the CA.
-  Receiver r(std::make_unique<httplib::SSLServer>(pki.Path("server.crt").c_str(),
-                                                  pki.Path("server.key").c_str(),
-                                                  pki.Path("ca.crt").c_str()));
+  Receiver r(std::make_unique<httplib::SSLServer>(
+      pki.Path("server.crt").c_str(), pki.Path("server.key").c_str(), pki.Path("ca.crt").c_str()));
   HttpClientConfig http;
   http.tls.ca_file = pki.Path("ca.crt");
   http.tls.server_name = "vigil.test";

@@ -29,11 +29,11 @@ absl::Status ParseHttpConfig(std::string_view file_view, std::string_view dir,
   const std::string file(file_view);
   *out = HttpClientConfig{};
   if (auto s = config::ExpectMap(file, node, "http_config"); !s.ok()) return s;
-  if (auto s = config::CheckKeys(file, node,
-                                 {"basic_auth", "authorization", "oauth2", "bearer_token",
-                                  "bearer_token_file", "tls_config", "proxy_url",
-                                  "follow_redirects", "enable_http2"},
-                                 "http_config");
+  if (auto s = config::CheckKeys(
+          file, node,
+          {"basic_auth", "authorization", "oauth2", "bearer_token", "bearer_token_file",
+           "tls_config", "proxy_url", "follow_redirects", "enable_http2"},
+          "http_config");
       !s.ok()) {
     return s;
   }
@@ -44,8 +44,7 @@ absl::Status ParseHttpConfig(std::string_view file_view, std::string_view dir,
   if (auto s = promconfig::ParseHttpClientConfig(file, std::string(dir), node, out); !s.ok()) {
     return s;
   }
-  if (auto s = config::ReadBool(file, node, "follow_redirects", &out->follow_redirects);
-      !s.ok()) {
+  if (auto s = config::ReadBool(file, node, "follow_redirects", &out->follow_redirects); !s.ok()) {
     return s;
   }
   bool http2 = true;

@@ -76,7 +76,8 @@ receivers:
 }
 
 TEST(HttpConfigTest, AuthorizationTypeDefaultsToBearer) {
-  auto cfg = ParseConfig("am.yml", WithHttpConfig("      authorization: {type: ' ', credentials: x}\n"));
+  auto cfg =
+      ParseConfig("am.yml", WithHttpConfig("      authorization: {type: ' ', credentials: x}\n"));
   ASSERT_TRUE(cfg.ok()) << cfg.status();
   EXPECT_EQ(cfg->receivers[0].webhook_configs[0].http->auth_type, "Bearer");
 }
@@ -120,15 +121,17 @@ TEST(HttpConfigTest, RejectsWhatAlertmanagerRejects) {
                             "      tls_config: {min_version: TLS13, max_version: TLS12}\n"}) {
     EXPECT_FALSE(ParseConfig("am.yml", WithHttpConfig(lines)).ok()) << lines;
   }
-  auto global = ParseConfig("am.yml", "global:\n  http_config: {foo: 1}\nroute: {receiver: r}\n"
-                                      "receivers: [{name: r}]\n");
+  auto global = ParseConfig("am.yml",
+                            "global:\n  http_config: {foo: 1}\nroute: {receiver: r}\n"
+                            "receivers: [{name: r}]\n");
   EXPECT_FALSE(global.ok());
 }
 
 TEST(HttpConfigTest, AcceptsWhatAlertmanagerAccepts) {
   for (const char* lines : {
            "      tls_config: {min_version: TLS12, max_version: TLS13, ca_file: a}\n",
-           "      tls_config: {cert_file: a, key_file: b, insecure_skip_verify: true, server_name: x}\n",
+           "      tls_config: {cert_file: a, key_file: b, insecure_skip_verify: true, server_name: "
+           "x}\n",
            "      tls_config: ~\n",
            "      follow_redirects: false\n      enable_http2: true\n      proxy_url: socks5://p\n",
            "      basic_auth: {}\n",
@@ -140,11 +143,13 @@ TEST(HttpConfigTest, AcceptsWhatAlertmanagerAccepts) {
 }
 
 TEST(HttpConfigTest, AlertmanagerConfigs) {
-  auto bad = ParseConfig("am.yml", "route: {receiver: r}\nreceivers:\n- name: r\n"
-                                   "  alertmanager_configs: [{url: 'ftp://x'}]\n");
+  auto bad = ParseConfig("am.yml",
+                         "route: {receiver: r}\nreceivers:\n- name: r\n"
+                         "  alertmanager_configs: [{url: 'ftp://x'}]\n");
   EXPECT_FALSE(bad.ok());
-  auto missing = ParseConfig("am.yml", "route: {receiver: r}\nreceivers:\n- name: r\n"
-                                       "  alertmanager_configs: [{send_resolved: true}]\n");
+  auto missing = ParseConfig("am.yml",
+                             "route: {receiver: r}\nreceivers:\n- name: r\n"
+                             "  alertmanager_configs: [{send_resolved: true}]\n");
   EXPECT_FALSE(missing.ok());
 }
 
@@ -184,8 +189,9 @@ TEST(HttpConfigTest, Templates) {
     ASSERT_FALSE(cfg.ok()) << glob;
     EXPECT_THAT(std::string(cfg.status().message()), HasSubstr(want)) << glob;
   }
-  EXPECT_FALSE(ParseConfig("am.yml", "route: {receiver: r}\nreceivers: [{name: r}]\n"
-                                     "templates: x\n")
+  EXPECT_FALSE(ParseConfig("am.yml",
+                           "route: {receiver: r}\nreceivers: [{name: r}]\n"
+                           "templates: x\n")
                    .ok());
   std::filesystem::remove_all(dir);
 }

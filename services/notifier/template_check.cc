@@ -102,10 +102,12 @@ class TemplateChecker {
         size_t k = i + 1;
         while (k < text_.size() && text_[k] != c) {
           if (c != '`' && text_[k] == '\\') ++k;
-          if (c != '`' && k < text_.size() && text_[k] == '\n') return Error("unterminated quoted string");
+          if (c != '`' && k < text_.size() && text_[k] == '\n')
+            return Error("unterminated quoted string");
           ++k;
         }
-        if (k >= text_.size()) return Error(c == '`' ? "unterminated raw quoted string" : "unterminated quoted string");
+        if (k >= text_.size())
+          return Error(c == '`' ? "unterminated raw quoted string" : "unterminated quoted string");
         line_ += Newlines(i, k);
         i = k + 1;
         command_position = first = false;
@@ -148,8 +150,8 @@ class TemplateChecker {
       return Error(StrCat("{{", head, "}} outside {{range}}"));
     }
     static const std::set<std::string> kKeywords = {
-        "if", "range", "with", "define", "block", "template", "else", "end",
-        "nil", "true", "false", "break", "continue"};
+        "if",  "range", "with", "define", "block", "template", "else",
+        "end", "nil",   "true", "false",  "break", "continue"};
     for (const std::string& w : words) {
       if (w[0] == '.' || w[0] == '$' || kKeywords.count(w) > 0) continue;
       if (KnownFunctions().count(w) == 0) return Error(StrCat("function \"", w, "\" not defined"));
