@@ -295,6 +295,24 @@ TEST(DeliveryTest, AHangingReceiverDoesNotDelayAnother) {
   EXPECT_EQ(deliverer.QueueLength(), 0u);
 }
 
+// alertmanager_configs: the webhook payload's alerts as Alertmanager's postable alerts;
+// endsAt only for resolved ones (Alertmanager reads the zero time as "resolved long ago").
+TEST(DeliveryTest, PostableAlertsForAlertmanager) {
+  const std::string webhook = R"({"version":"4","status":"resolved","alerts":[
+    {"status":"firing","labels":{"alertname":"A"},"annotations":{"s":"x"},
+     "startsAt":"2026-01-01T00:00:00Z","endsAt":"0001-01-01T00:00:00Z",
+     "generatorURL":"http://g/","fingerprint":"aa"},
+    {"status":"resolved","labels":{"alertname":"B"},"annotations":{},
+     "startsAt":"2026-01-01T00:00:00Z","endsAt":"2026-01-01T00:05:00Z",
+     "generatorURL":"","fingerprint":"bb"}]})";
+  EXPECT_EQ(nlohmann::json::parse(PostableAlerts(webhook)), nlohmann::json::parse(R"([
+    {"labels":{"alertname":"A"},"annotations":{"s":"x"},"startsAt":"2026-01-01T00:00:00Z",
+     "generatorURL":"http://g/"},
+    {"labels":{"alertname":"B"},"annotations":{},"startsAt":"2026-01-01T00:00:00Z",
+     "endsAt":"2026-01-01T00:05:00Z","generatorURL":""}])"));
+  EXPECT_EQ(PostableAlerts("not json"), "[]");
+}
+
 TEST(DeliveryTest, FileReceiverErrorsAreRetriedAndReported) {
   SendResult r = AppendLine("/proc/version/x.jsonl", "{}");  // not a directory
   EXPECT_FALSE(r.ok);
