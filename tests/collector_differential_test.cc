@@ -18,6 +18,7 @@
 #include "lib/base/format.h"
 #include "lib/bus/subscriber.h"
 #include "lib/codec/samples.h"
+#include "services/collector/testing/test_pki.h"
 #include "tests/support/process.h"
 
 namespace vigil::testing {
@@ -29,10 +30,11 @@ constexpr char kNodeExporter[] = "/usr/bin/prometheus-node-exporter";
 // A target whose payload the test controls.
 class TrickyTarget {
  public:
-  TrickyTarget() {
+  explicit TrickyTarget(std::string content_type = "text/plain; version=0.0.4; charset=utf-8")
+      : content_type_(std::move(content_type)) {
     server_.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
       std::lock_guard<std::mutex> lock(mu_);
-      res.set_content(body_, "text/plain; version=0.0.4; charset=utf-8");
+      res.set_content(body_, content_type_);
     });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
@@ -48,6 +50,7 @@ class TrickyTarget {
   }
 
  private:
+  const std::string content_type_;
   httplib::Server server_;
   std::thread thread_;
   int port_;
@@ -160,6 +163,41 @@ std::map<std::string, double> PromInstant(int port, const std::string& selector)
 
 bool SameValue(double a, double b) { return (std::isnan(a) && std::isnan(b)) || a == b; }
 
+// The live series of `job` in vigil's last publication and Prometheus's series: empty when
+// they are the same set, else what only one side has.
+std::string SeriesDifference(int prom_port, const BusRecorder& bus, const std::string& job) {
+  std::set<std::string> prom_series = PromSeries(prom_port, job);
+  std::set<std::string> vigil_series;
+  for (const auto& [series, point] : bus.last()) {
+    if (series.find(StrCat("job=\"", job, "\"")) != std::string::npos &&
+        !codec::IsStaleNaN(point.v)) {
+      vigil_series.insert(series);
+    }
+  }
+  std::vector<std::string> only_prom, only_vigil;
+  std::set_difference(prom_series.begin(), prom_series.end(), vigil_series.begin(),
+                      vigil_series.end(), std::back_inserter(only_prom));
+  std::set_difference(vigil_series.begin(), vigil_series.end(), prom_series.begin(),
+                      prom_series.end(), std::back_inserter(only_vigil));
+  if (only_prom.empty() && only_vigil.empty()) return "";
+  return StrCat("only in Prometheus: ", ::testing::PrintToString(only_prom),
+                "\nonly in vigil: ", ::testing::PrintToString(only_vigil));
+}
+
+// Every series of `selector` in Prometheus has the value vigil published last (the series
+// sets are compared separately).
+void ExpectSameValues(int prom_port, const BusRecorder& bus, const std::string& selector) {
+  auto prom_values = PromInstant(prom_port, selector);
+  EXPECT_FALSE(prom_values.empty()) << selector;
+  for (const auto& [series, value] : prom_values) {
+    if (series.rfind("scrape_duration_seconds", 0) == 0) continue;
+    auto it = bus.last().find(series);
+    ASSERT_NE(it, bus.last().end()) << series;
+    EXPECT_TRUE(SameValue(it->second.v, value)) << series << ": vigil " << it->second.v
+                                                << ", Prometheus " << value;
+  }
+}
+
 class CollectorDifferentialTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -213,34 +251,12 @@ TEST_F(CollectorDifferentialTest, SameSeriesValuesAndStalenessAsPrometheus) {
 
   // 1. The same series, names and labels, for both targets.
   for (const std::string job : {"node", "tricky"}) {
-    std::set<std::string> prom_series = PromSeries(prom_port, job);
-    std::set<std::string> vigil_series;
-    for (const auto& [series, point] : bus.last()) {
-      if (series.find(StrCat("job=\"", job, "\"")) != std::string::npos &&
-          !codec::IsStaleNaN(point.v)) {
-        vigil_series.insert(series);
-      }
-    }
-    std::vector<std::string> only_prom, only_vigil;
-    std::set_difference(prom_series.begin(), prom_series.end(), vigil_series.begin(),
-                        vigil_series.end(), std::back_inserter(only_prom));
-    std::set_difference(vigil_series.begin(), vigil_series.end(), prom_series.begin(),
-                        prom_series.end(), std::back_inserter(only_vigil));
-    EXPECT_TRUE(only_prom.empty() && only_vigil.empty())
-        << job << ": only in Prometheus: " << ::testing::PrintToString(only_prom)
-        << "\nonly in vigil: " << ::testing::PrintToString(only_vigil);
-    EXPECT_GT(prom_series.size(), job == std::string("node") ? 20u : 15u);
+    EXPECT_EQ(SeriesDifference(prom_port, bus, job), "") << job;
+    EXPECT_GT(PromSeries(prom_port, job).size(), job == std::string("node") ? 20u : 15u);
   }
 
   // 2. The same values for the target whose values do not move (timing series aside).
-  auto prom_values = PromInstant(prom_port, "{job=\"tricky\"}");
-  for (const auto& [series, value] : prom_values) {
-    if (series.rfind("scrape_duration_seconds", 0) == 0) continue;
-    auto it = bus.last().find(series);
-    ASSERT_NE(it, bus.last().end()) << series;
-    EXPECT_TRUE(SameValue(it->second.v, value)) << series << ": vigil " << it->second.v
-                                                << ", Prometheus " << value;
-  }
+  ExpectSameValues(prom_port, bus, "{job=\"tricky\"}");
   auto explicit_ts = bus.last().find("tricky_timestamped{instance=\"127.0.0.1:" +
                                      std::to_string(tricky.port()) + "\",job=\"tricky\"}");
   ASSERT_NE(explicit_ts, bus.last().end());
@@ -256,6 +272,169 @@ TEST_F(CollectorDifferentialTest, SameSeriesValuesAndStalenessAsPrometheus) {
     return it != bus.last().end() && codec::IsStaleNaN(it->second.v) &&
            PromInstant(prom_port, "tricky_vanishing").empty();
   }, std::chrono::seconds(30))) << "vigil or Prometheus did not mark " << vanishing << " stale";
+}
+
+
+// OpenMetrics only: gaugehistogram, stateset, info, unit, _created, exemplars, float-second
+// timestamps; Prometheus negotiates it and stores exemplar-free samples.
+std::string OpenMetricsBody(int64_t ts_ms) {
+  return StrCat(
+      "# TYPE om_gh gaugehistogram\n"
+      "# HELP om_gh A gauge histogram.\n"
+      "om_gh_bucket{le=\"1\"} 2\n"
+      "om_gh_bucket{le=\"+Inf\"} 3\n"
+      "om_gh_gcount 3\n"
+      "om_gh_gsum 1.5\n"
+      "# TYPE om_state stateset\n"
+      "om_state{om_state=\"a\"} 1\n"
+      "om_state{om_state=\"b\"} 0\n"
+      "# TYPE om_build info\n"
+      "om_build_info{version=\"1.2\"} 1\n"
+      "# TYPE om_req_seconds counter\n"
+      "# UNIT om_req_seconds seconds\n"
+      "om_req_seconds_total{code=\"200\"} 5 # {trace_id=\"abc\"} 0.5 1600000000.123\n"
+      "om_req_seconds_created{code=\"200\"} 1600000000.5\n"
+      "# TYPE om_lat histogram\n"
+      "om_lat_bucket{le=\"0.5\"} 1 # {trace_id=\"x\"} 0.2\n"
+      "om_lat_bucket{le=\"+Inf\"} 2\n"
+      "om_lat_count 2\n"
+      "om_lat_sum 0.9\n"
+      "om_lat_created 1600000000\n"
+      "# TYPE om_ts gauge\n"
+      "om_ts{q=\"esc\\\\aped \\\"x\\\"\"} 7 ", ts_ms / 1000, ".", ts_ms % 1000, "\n"
+      "# EOF\n");
+}
+
+TEST_F(CollectorDifferentialTest, OpenMetricsTlsParseFailuresAndVanishingTargetsAsPrometheus) {
+  collector::testing::TestPki pki = collector::testing::MakeTestPki(dir_);
+  ASSERT_EQ(pki.error, "");
+  int node_port = FreePort();
+  Process node({kNodeExporter, StrCat("--web.listen-address=127.0.0.1:", node_port),
+                "--web.config.file=" + pki.web_config, "--collector.disable-defaults",
+                "--collector.loadavg", "--collector.uname"},
+               dir_, dir_ + "/node.log");
+  TrickyTarget om("application/openmetrics-text; version=1.0.0; charset=utf-8");
+  int64_t ts = (absl::ToUnixMillis(absl::Now()) / 1000) * 1000 + 250;
+  om.Serve(OpenMetricsBody(ts));
+  TrickyTarget broken, vanish;
+  broken.Serve("broken_a 1\nbroken_b 2\n");
+  vanish.Serve("# TYPE vanish_g gauge\nvanish_g{k=\"v\"} 1\nvanish_other 2\n");
+  WriteFile(dir_ + "/vanish.json",
+            StrCat("[{\"targets\": [\"127.0.0.1:", vanish.port(), "\"], \"labels\": {\"t\": \"x\"}}]"));
+  std::string tls = StrCat("    scheme: https\n    tls_config: {ca_file: ", pki.ca,
+                           ", cert_file: ", pki.client_cert, ", key_file: ", pki.client_key,
+                           ", server_name: node.example}\n");
+  std::string bad_tls = StrCat("    scheme: https\n    tls_config: {ca_file: ", pki.other_ca,
+                               ", cert_file: ", pki.client_cert, ", key_file: ",
+                               pki.client_key, ", server_name: node.example}\n");
+  auto job = [](const char* name, int port, const std::string& extra) {
+    return StrCat("  - job_name: ", name, "\n", extra,
+                  "    static_configs: [{targets: ['127.0.0.1:", port, "']}]\n");
+  };
+  WriteFile(dir_ + "/prometheus.yml",
+            StrCat("global: {scrape_interval: 1s, scrape_timeout: 1s}\nscrape_configs:\n",
+                   job("om", om.port(), ""), job("broken", broken.port(), ""),
+                   job("node_tls", node_port, tls), job("node_tls_badca", node_port, bad_tls),
+                   "  - job_name: vanish\n    file_sd_configs: [{files: [vanish.json]}]\n"));
+  int prom_port = FreePort();
+  Process prom({kPrometheus, "--config.file=prometheus.yml", "--storage.tsdb.path=prom-data",
+                StrCat("--web.listen-address=127.0.0.1:", prom_port)},
+               dir_, dir_ + "/prometheus.log");
+  int bus_port = FreePort();
+  Process collector({BinDir() + "/vigil-collector", "--config.file=prometheus.yml",
+                     StrCat("--web.listen-address=127.0.0.1:", FreePort()),
+                     StrCat("--grpc.listen-address=127.0.0.1:", FreePort()),
+                     StrCat("--bus.publish-address=tcp://127.0.0.1:", bus_port)},
+                    dir_, dir_ + "/collector.log");
+  zmq::context_t ctx;
+  BusRecorder bus(ctx, StrCat("tcp://127.0.0.1:", bus_port));
+  ASSERT_TRUE(WaitFor([&] {
+    bus.Drain();
+    for (const char* j : {"om", "broken", "node_tls\t", "node_tls_badca", "vanish"}) {
+      if (bus.rounds(j) < 3) return false;
+    }
+    return PromInstant(prom_port, "up").size() == 5 &&
+           PromInstant(prom_port, "scrape_series_added == 0").size() == 5;
+  }, std::chrono::seconds(60))) << prom.Log() << collector.Log();
+
+  // OpenMetrics-only types, TLS (good and wrong CA), and the target about to vanish: the
+  // same series and values (node's values move: its series only).
+  for (const char* j : {"om", "node_tls", "node_tls_badca", "broken", "vanish"}) {
+    EXPECT_EQ(SeriesDifference(prom_port, bus, j), "") << j;
+  }
+  for (const char* j : {"om", "node_tls_badca", "broken", "vanish"}) {
+    ExpectSameValues(prom_port, bus, StrCat("{job=\"", j, "\"}"));
+  }
+  EXPECT_EQ(PromInstant(prom_port, "up{job=\"node_tls\"}").begin()->second, 1);
+  EXPECT_EQ(PromInstant(prom_port, "up{job=\"node_tls_badca\"}").begin()->second, 0);
+  EXPECT_GT(PromSeries(prom_port, "node_tls").size(), 8u);
+  auto om_ts = bus.last().find(StrCat("om_ts{instance=\"127.0.0.1:", om.port(),
+                                      "\",job=\"om\",q=\"esc\\\\aped \\\"x\\\"\"}"));
+  ASSERT_NE(om_ts, bus.last().end());
+  EXPECT_EQ(om_ts->second.t, ts);  // float seconds -> ms
+
+  // A body that breaks half-way: up 0, nothing stored, and the report counts the samples
+  // read before the error. Prometheus 2.42 marks stale only the series the failed scrape
+  // did not reach (broken_b): broken_a, read before the error, keeps its last value.
+  broken.Serve("broken_a 1\nbroken_new 3\nbroken_b{ 2\n");
+  std::string broken_labels = StrCat("{instance=\"127.0.0.1:", broken.port(), "\",job=\"broken\"}");
+  auto vigil_value = [&](const std::string& series) {
+    auto it = bus.last().find(series);
+    return it == bus.last().end() ? -1.0 : it->second.v;
+  };
+  ASSERT_TRUE(WaitFor([&] {
+    bus.Drain();
+    // Steady failure: the second failed scrape adds no series on either side.
+    return vigil_value("up" + broken_labels) == 0 &&
+           vigil_value("scrape_series_added" + broken_labels) == 0 &&
+           PromInstant(prom_port, "up{job=\"broken\"} == 0").size() == 1 &&
+           PromInstant(prom_port, "scrape_series_added{job=\"broken\"} == 0").size() == 1 &&
+           PromInstant(prom_port, "broken_b").empty();
+  }, std::chrono::seconds(30))) << "vigil up " << vigil_value("up" + broken_labels) << " added "
+                                << vigil_value("scrape_series_added" + broken_labels)
+                                << "\nPrometheus: "
+                                << ::testing::PrintToString(PromInstant(prom_port, "{job=\"broken\"}"));
+  ExpectSameValues(prom_port, bus, "{job=\"broken\"}");
+  EXPECT_EQ(vigil_value("scrape_samples_scraped" + broken_labels), 2);
+  EXPECT_EQ(vigil_value("broken_a" + broken_labels), 1);
+  EXPECT_TRUE(codec::IsStaleNaN(vigil_value("broken_b" + broken_labels)));
+  // Back to a good body without broken_new: the failed scrapes tracked it, so both write a
+  // staleness marker for it although it never had a sample; the series sets, stale ones
+  // included, are the same.
+  broken.Serve("broken_a 5\n");
+  ASSERT_TRUE(WaitFor([&] {
+    bus.Drain();
+    return vigil_value("broken_a" + broken_labels) == 5 &&
+           PromInstant(prom_port, "broken_a == 5").size() == 1;
+  }, std::chrono::seconds(30)));
+  std::set<std::string> vigil_broken;
+  for (const auto& [series, point] : bus.last()) {
+    if (series.find("job=\"broken\"") != std::string::npos) vigil_broken.insert(series);
+  }
+  EXPECT_EQ(vigil_broken, PromSeries(prom_port, "broken"));
+  EXPECT_TRUE(codec::IsStaleNaN(vigil_value("broken_new" + broken_labels)));
+
+  // The file_sd target vanishes from both: every series of it ends with a staleness
+  // marker. Prometheus shows it by answering nothing for the job at once (without markers
+  // the last values would stay visible for 5 minutes); vigil's last samples are markers.
+  std::set<std::string> vanish_series = PromSeries(prom_port, "vanish");
+  WriteFile(dir_ + "/vanish.json", "[]\n");
+  ASSERT_TRUE(WaitFor([&] {
+    bus.Drain();
+    for (const std::string& series : vanish_series) {
+      if (!codec::IsStaleNaN(vigil_value(series))) return false;
+    }
+    return PromInstant(prom_port, "{job=\"vanish\"}").empty();
+  }, std::chrono::seconds(30))) << collector.Log() << prom.Log();
+  std::set<std::string> vigil_stale;
+  for (const auto& [series, point] : bus.last()) {
+    if (series.find("job=\"vanish\"") != std::string::npos) {
+      EXPECT_TRUE(codec::IsStaleNaN(point.v)) << series;
+      vigil_stale.insert(series);
+    }
+  }
+  EXPECT_EQ(vigil_stale, PromSeries(prom_port, "vanish"));
+  EXPECT_EQ(vanish_series.size(), 7u);  // 2 scraped + 5 report series
 }
 
 }  // namespace

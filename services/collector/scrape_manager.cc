@@ -275,10 +275,13 @@ const v1::SampleBatch* ScrapeManager::OnScrapeDone(const std::string& target_key
       append_failed = true;
     }
   }
-  // Prometheus's failed append: nothing of the scrape is stored, and every series of the
-  // previous one goes stale, but the report still counts what the scrape had (samples
-  // scraped and after relabelling; series added up to the sample limit), and its cache
-  // keeps the series parsed.
+  // Prometheus's failed append (scrapeLoop.append, then an empty one for staleness):
+  // nothing of the scrape is stored, but the report counts what it read (samples scraped
+  // and after relabelling; series added up to the sample limit), its cache keeps the
+  // series it parsed, and the series it appended before failing count as present: they get
+  // no staleness marker now (their last value stays visible), and one at the next scrape
+  // that lacks them, even a series that never got a sample. The others of the previous
+  // scrape go stale.
   uint64_t failed_post_relabel = 0;
   uint64_t failed_added = 0;
   if (append_failed) {
@@ -291,6 +294,7 @@ const v1::SampleBatch* ScrapeManager::OnScrapeDone(const std::string& target_key
       if (s.listed == scrape) continue;
       if (!c.Known(s)) ++failed_added;
       s.listed = scrape;
+      if (!c.rows[i].explicit_ts) s.tracked = scrape;
     }
     c.rows.clear();
   }

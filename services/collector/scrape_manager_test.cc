@@ -184,21 +184,27 @@ TEST(ScrapeManagerTest, AParseErrorReportsWhatWasReadBeforeItAsPrometheusDoes) {
     m.TakeDue(now);
     auto s = Samples(*m.OnScrapeDone(key, now, {body, "", 0}));
     auto get = [&](const char* name) {
-      return s[StrCat(name, "{env=\"canary\",instance=\"h:1\",job=\"app\"}")];
+      auto it = s.find(StrCat(name, "{env=\"canary\",instance=\"h:1\",job=\"app\"}"));
+      return it == s.end() ? -1 : it->second;  // -1: no sample
     };
     return std::vector<double>{get("up"), get("scrape_samples_scraped"),
                                get("scrape_samples_post_metric_relabeling"),
-                               get("scrape_series_added"), get("a")};
+                               get("scrape_series_added"), get("a"), get("b"), get("c")};
   };
-  EXPECT_EQ(report(10000, "a 1\nb 1\n"), (std::vector<double>{1, 2, 2, 2, 1}));
-  // Two samples read, one of them new, then garbage: nothing stored, `a` goes stale.
-  EXPECT_EQ(report(20000, "a 2\nc 2\nc{ 3\nd 4\n"), (std::vector<double>{0, 2, 2, 1, kStale}));
+  using V = std::vector<double>;
+  EXPECT_EQ(report(10000, "a 1\nb 1\n"), (V{1, 2, 2, 2, 1, 1, -1}));
+  // Two samples read, one of them new, then garbage: nothing stored; `b`, not reached,
+  // goes stale; `a`, read before the error, does not (Prometheus 2.42 tracked it).
+  EXPECT_EQ(report(20000, "a 2\nc 2\nc{ 3\nd 4\n"), (V{0, 2, 2, 1, -1, kStale, -1}));
   // Prometheus's cache kept `c` from the failed scrape: not added again, failed or not.
-  EXPECT_EQ(report(30000, "a 2\nc 2\nc{ 3\n"), (std::vector<double>{0, 2, 2, 0, 0}));
-  EXPECT_EQ(report(40000, "a 3\nb 3\nc 3\n"), (std::vector<double>{1, 3, 3, 0, 3}));
+  EXPECT_EQ(report(30000, "a 2\nc 2\nc{ 3\n"), (V{0, 2, 2, 0, -1, -1, -1}));
+  EXPECT_EQ(report(40000, "a 3\nb 3\nc 3\n"), (V{1, 3, 3, 0, 3, 3, 3}));
   // A successful scrape forgets what it did not see: `b` is new again after it.
-  EXPECT_EQ(report(50000, "a 4\n"), (std::vector<double>{1, 1, 1, 0, 4}));
-  EXPECT_EQ(report(60000, "a 5\nb 5\n"), (std::vector<double>{1, 2, 2, 1, 5}));
+  EXPECT_EQ(report(50000, "a 4\n"), (V{1, 1, 1, 0, 4, kStale, kStale}));
+  EXPECT_EQ(report(60000, "a 5\nb 5\n"), (V{1, 2, 2, 1, 5, 5, -1}));
+  // A series read only by a failed scrape gets a marker when the next scrape lacks it.
+  EXPECT_EQ(report(70000, "a 6\nc 6\nc{\n"), (V{0, 2, 2, 1, -1, kStale, -1}));
+  EXPECT_EQ(report(80000, "a 7\n"), (V{1, 1, 1, 0, 7, -1, kStale}));
 }
 
 TEST(ScrapeManagerTest, ParsesOpenMetricsWhenTheTargetAnswersInIt) {
@@ -396,16 +402,18 @@ std::string LimitConfig(const std::string& limits) {
                 "    static_configs:\n      - targets: [\"h:1\"]\n");
 }
 
-TEST(LimitsTest, SampleLimitFailsTheScrapeAndMarksEverythingStale) {
+// As Prometheus 2.42 does (observed): the samples appended before the limit was hit count
+// as present for staleness, the others of the previous scrape go stale.
+TEST(LimitsTest, SampleLimitFailsTheScrapeAndMarksTheSeriesOverItStale) {
   ScrapeManager m;
   m.ApplyConfig(Config(LimitConfig("    sample_limit: 2\n")), 0);
   std::string key = m.TakeDue(*m.NextDeadline())[0].target_key;
   auto s = Samples(*m.OnScrapeDone(key, 1000, {"a 1\nb 2\n", "", 0}));
   EXPECT_EQ(s["up{instance=\"h:1\",job=\"app\"}"], 1);
-  s = Samples(*m.OnScrapeDone(key, 11000, {"a 1\nb 2\nc 3\n", "", 0}));
+  s = Samples(*m.OnScrapeDone(key, 11000, {"a 1\nc 3\nb 2\n", "", 0}));
   EXPECT_EQ(s["up{instance=\"h:1\",job=\"app\"}"], 0);
-  EXPECT_EQ(s["a{instance=\"h:1\",job=\"app\"}"], kStale);
-  EXPECT_EQ(s["b{instance=\"h:1\",job=\"app\"}"], kStale);
+  EXPECT_EQ(s.count("a{instance=\"h:1\",job=\"app\"}"), 0u);  // no sample, no marker
+  EXPECT_EQ(s["b{instance=\"h:1\",job=\"app\"}"], kStale);    // over the limit
   EXPECT_EQ(s.count("c{instance=\"h:1\",job=\"app\"}"), 0u);
   EXPECT_EQ(s["scrape_samples_scraped{instance=\"h:1\",job=\"app\"}"], 3);
   EXPECT_EQ(s["scrape_samples_post_metric_relabeling{instance=\"h:1\",job=\"app\"}"], 3);
