@@ -43,6 +43,23 @@ inline std::vector<v1::StoredAlertEvent> StoredAlertEvents(const std::string& ad
   return {resp.events().begin(), resp.events().end()};
 }
 
+// The evaluator's pending, firing and recently resolved alerts named `alertname`.
+inline std::vector<v1::AlertEvent> EvaluatorAlerts(const std::string& address,
+                                                   const std::string& alertname) {
+  auto stub = v1::Evaluator::NewStub(Channel(address));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+  v1::ListAlertsResponse resp;
+  if (!stub->ListAlerts(&ctx, v1::ListAlertsRequest(), &resp).ok()) return {};
+  std::vector<v1::AlertEvent> out;
+  for (const auto& a : resp.alerts()) {
+    for (const auto& l : a.labels()) {
+      if (l.name() == "alertname" && l.value() == alertname) out.push_back(a);
+    }
+  }
+  return out;
+}
+
 inline bool HasStoredState(const std::string& address, const std::string& alertname,
                            const std::string& state) {
   for (const auto& e : StoredAlertEvents(address, alertname)) {

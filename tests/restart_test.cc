@@ -1,5 +1,6 @@
 // Restarts: a service killed with SIGKILL mid-run comes back (restarted here by the test,
-// as `vigil up` would) and the mesh converges by itself — the page still arrives.
+// as `vigil up` would) and the mesh converges by itself — the page still arrives, and the
+// evaluator's alerts come back as they were (`for` progress, firing).
 
 #include <signal.h>
 
@@ -15,8 +16,9 @@ constexpr char kAlert[] = "MemoryStoreServiceDown";
 
 class RestartTest : public ::testing::Test {
  protected:
-  void StartMesh() {
-    mesh_ = std::make_unique<TestMesh>(MeshOptions{.alert_for = "3s", .webhook_url = webhook_.url()});
+  void StartMesh(std::string alert_for = "3s") {
+    mesh_ = std::make_unique<TestMesh>(
+        MeshOptions{.alert_for = alert_for, .webhook_url = webhook_.url()});
     mesh_->StartAll();
     for (const char* name : TestMesh::kServices) {
       ASSERT_TRUE(mesh_->WaitReady(name)) << name << "\n" << mesh_->Logs();
@@ -29,17 +31,46 @@ class RestartTest : public ::testing::Test {
   std::unique_ptr<TestMesh> mesh_;
 };
 
-TEST_F(RestartTest, EvaluatorKilledWhileAlertPending) {
+TEST_F(RestartTest, EvaluatorKilledWhileAlertPendingKeepsItsForProgress) {
+  StartMesh("15s");
+  ASSERT_TRUE(mesh_->SetScenario("service_down", "memory_store"));
+  std::string evaluator = mesh_->grpc_address("evaluator");
+  ASSERT_TRUE(WaitFor([&] { return EvaluatorAlerts(evaluator, kAlert).size() == 1; }))
+      << mesh_->Logs();
+  v1::AlertEvent before = EvaluatorAlerts(evaluator, kAlert)[0];
+  ASSERT_EQ(before.state(), v1::ALERT_STATE_PENDING);
+  mesh_->Kill("evaluator", SIGKILL);
+  mesh_->Start("evaluator");
+  ASSERT_TRUE(mesh_->WaitReady("evaluator")) << mesh_->Logs();
+  // Back with the same ActiveAt: `for` goes on from where it was, it does not start over.
+  auto after = EvaluatorAlerts(evaluator, kAlert);
+  ASSERT_EQ(after.size(), 1u) << mesh_->Logs();
+  EXPECT_EQ(after[0].active_at_ms(), before.active_at_ms());
+  ASSERT_TRUE(WaitFor([&] { return webhook_.Count("firing", kAlert) > 0; }, std::chrono::seconds(40)))
+      << mesh_->Logs();
+  after = EvaluatorAlerts(evaluator, kAlert);
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(after[0].state(), v1::ALERT_STATE_FIRING);
+  EXPECT_EQ(after[0].active_at_ms(), before.active_at_ms());
+}
+
+TEST_F(RestartTest, EvaluatorKilledWhileFiringStaysFiring) {
   StartMesh();
   ASSERT_TRUE(mesh_->SetScenario("service_down", "memory_store"));
   std::string evaluator = mesh_->grpc_address("evaluator");
-  ASSERT_TRUE(WaitFor([&] { return Stat(evaluator, "alerts_pending") >= 1; })) << mesh_->Logs();
-  mesh_->Kill("evaluator", SIGKILL);
-  EXPECT_EQ(webhook_.Count("firing", kAlert), 0);
-  mesh_->Start("evaluator");
-  ASSERT_TRUE(mesh_->WaitReady("evaluator")) << mesh_->Logs();
   ASSERT_TRUE(WaitFor([&] { return webhook_.Count("firing", kAlert) > 0; }, std::chrono::seconds(40)))
       << mesh_->Logs();
+  v1::AlertEvent before = EvaluatorAlerts(evaluator, kAlert).at(0);
+  ASSERT_EQ(before.state(), v1::ALERT_STATE_FIRING);
+  mesh_->Kill("evaluator", SIGKILL);
+  mesh_->Start("evaluator");
+  ASSERT_TRUE(mesh_->WaitReady("evaluator")) << mesh_->Logs();
+  // Firing at once, with its original times: no fall back to pending.
+  auto after = EvaluatorAlerts(evaluator, kAlert);
+  ASSERT_EQ(after.size(), 1u) << mesh_->Logs();
+  EXPECT_EQ(after[0].state(), v1::ALERT_STATE_FIRING);
+  EXPECT_EQ(after[0].active_at_ms(), before.active_at_ms());
+  EXPECT_EQ(after[0].fired_at_ms(), before.fired_at_ms());
 }
 
 TEST_F(RestartTest, NotifierKilledBeforeTheAlertFires) {
