@@ -30,7 +30,9 @@ route:
   repeat_interval: 4h
 receivers:
   - name: hook
-    webhook_configs: [{url: "http://127.0.0.1:1/hook"}]
+    webhook_configs:
+      - url: "http://127.0.0.1:1/hook"
+        http_config: {authorization: {credentials: tok}}
 )";
 
 std::shared_ptr<const Config> TestConfig() {
@@ -195,6 +197,11 @@ TEST_F(StoreTest, UndeliveredNotificationIsOwedWithItsIdempotencyKey) {
   ASSERT_THAT(owed, SizeIs(1));
   EXPECT_EQ(owed[0].IdempotencyKey(), sent[0].IdempotencyKey());
   EXPECT_EQ(owed[0].body, sent[0].body);
+  // The outbox keeps no secrets; the http_config comes back from the configuration.
+  ASSERT_NE(sent[0].integration.http, nullptr);
+  EXPECT_EQ(sent[0].integration.http->credentials, "tok");
+  ASSERT_NE(owed[0].integration.http, nullptr);
+  EXPECT_EQ(owed[0].integration.http->credentials, "tok");
   EXPECT_THAT(dispatcher_->Tick(kT0 + 40 * kS), IsEmpty());  // not a second copy
   Deliver(owed[0]);
   EXPECT_THAT(Restart(kT0 + 50 * kS), IsEmpty());
