@@ -21,8 +21,10 @@ uint64_t IndexKey(const labels::Labels& l) {
 
 }  // namespace
 
+Head::Head(IndexKeyFn index_key) : index_key_(index_key ? index_key : IndexKey) {}
+
 bool Head::Append(const labels::Labels& series, TimestampMs t, double v) {
-  std::unique_ptr<MemSeries>* slot = &series_[IndexKey(series)];
+  std::unique_ptr<MemSeries>* slot = &series_[index_key_(series)];
   while (*slot != nullptr && (*slot)->labels() != series) slot = &(*slot)->next_in_bucket();
   if (*slot == nullptr) {
     *slot = std::make_unique<MemSeries>(series);

@@ -19,9 +19,14 @@ namespace vigil::tsdb {
 // Single-threaded.
 class Head {
  public:
-  Head() = default;
+  // `index_key` replaces the hash of label sets the index uses; tests pass a constant to
+  // force every series into one bucket chain.
+  using IndexKeyFn = uint64_t (*)(const labels::Labels&);
+  explicit Head(IndexKeyFn index_key = nullptr);
   Head(const Head&) = delete;
   Head& operator=(const Head&) = delete;
+  Head(Head&&) = default;
+  Head& operator=(Head&&) = default;
 
   // Appends a sample. Out-of-order or duplicate timestamps are rejected (false), as
   // Prometheus's head rejects them.
@@ -44,6 +49,7 @@ class Head {
 
  private:
   // Series by a hash of their labels; the rare series sharing one are chained.
+  IndexKeyFn index_key_;
   absl::flat_hash_map<uint64_t, std::unique_ptr<MemSeries>> series_;
   size_t num_series_ = 0;
   size_t num_samples_ = 0;

@@ -89,6 +89,30 @@ TEST(HeadTest, TruncateFreesWholeChunksAndEmptySeries) {
   EXPECT_EQ(h.num_series(), 1u);
 }
 
+TEST(HeadTest, SeriesSharingAnIndexKeyAreChained) {
+  Head h([](const labels::Labels&) { return uint64_t{42}; });
+  std::vector<labels::Labels> ls;
+  for (int i = 0; i < 5; ++i)
+    ls.push_back(labels::Labels({{"__name__", "x"}, {"i", std::to_string(i)}}));
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(h.Append(ls[i], 1000 * (i + 1), i));
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(h.Append(ls[i], 1000 * (i + 1), i));
+  EXPECT_EQ(h.num_series(), 5u);
+  EXPECT_EQ(h.Select({}).size(), 5u);
+  // Unlinks the first three series of the chain; series 3 keeps its newer sample.
+  ASSERT_TRUE(h.Append(ls[3], 9000, 3));
+  h.Truncate(4500);
+  EXPECT_EQ(h.num_series(), 2u);
+  EXPECT_EQ(h.num_samples(), 2u);
+  auto m = labels::Matcher::Create(labels::MatchType::kEqual, "i", "3");
+  auto sel = h.Select({*m});
+  ASSERT_EQ(sel.size(), 1u);
+  EXPECT_EQ(Points(*sel[0]).size(), 1u);
+  EXPECT_EQ(Points(*sel[0])[0].t, 9000);
+  h.Truncate(10'000);
+  EXPECT_EQ(h.num_series(), 0u);
+  EXPECT_TRUE(h.Select({}).empty());
+}
+
 TEST(HeadTest, MemoryIsFarBelowPlainPoints) {
   Head h;
   for (int s = 0; s < 100; ++s) {
