@@ -198,6 +198,27 @@ void ExpectSameValues(int prom_port, const BusRecorder& bus, const std::string& 
   }
 }
 
+// Prometheus and vigil-collector on the same prometheus.yml in `dir`, and a recorder of
+// what the collector publishes.
+struct Contestants {
+  explicit Contestants(const std::string& dir)
+      : prom({kPrometheus, "--config.file=prometheus.yml", "--storage.tsdb.path=prom-data",
+              StrCat("--web.listen-address=127.0.0.1:", prom_port)},
+             dir, dir + "/prometheus.log"),
+        collector({BinDir() + "/vigil-collector", "--config.file=prometheus.yml",
+                   StrCat("--web.listen-address=127.0.0.1:", FreePort()),
+                   StrCat("--grpc.listen-address=127.0.0.1:", FreePort()),
+                   StrCat("--bus.publish-address=tcp://127.0.0.1:", bus_port)},
+                  dir, dir + "/collector.log"),
+        bus(ctx, StrCat("tcp://127.0.0.1:", bus_port)) {}
+  int prom_port = FreePort();
+  int bus_port = FreePort();
+  Process prom;
+  Process collector;
+  zmq::context_t ctx;
+  BusRecorder bus;
+};
+
 class CollectorDifferentialTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -228,18 +249,11 @@ TEST_F(CollectorDifferentialTest, SameSeriesValuesAndStalenessAsPrometheus) {
                    "  - job_name: node\n    static_configs: [{targets: ['127.0.0.1:", node_port, "']}]\n",
                    "  - job_name: tricky\n    static_configs: [{targets: ['127.0.0.1:", tricky.port(),
                    "']}]\n"));
-  int prom_port = FreePort();
-  Process prom({kPrometheus, "--config.file=prometheus.yml", "--storage.tsdb.path=prom-data",
-                StrCat("--web.listen-address=127.0.0.1:", prom_port)},
-               dir_, dir_ + "/prometheus.log");
-  int bus_port = FreePort();
-  Process collector({BinDir() + "/vigil-collector", "--config.file=prometheus.yml",
-                     StrCat("--web.listen-address=127.0.0.1:", FreePort()),
-                     StrCat("--grpc.listen-address=127.0.0.1:", FreePort()),
-                     StrCat("--bus.publish-address=tcp://127.0.0.1:", bus_port)},
-                    dir_, dir_ + "/collector.log");
-  zmq::context_t ctx;
-  BusRecorder bus(ctx, StrCat("tcp://127.0.0.1:", bus_port));
+  Contestants both(dir_);
+  int prom_port = both.prom_port;
+  Process& prom = both.prom;
+  Process& collector = both.collector;
+  BusRecorder& bus = both.bus;
 
   // Several complete rounds on both sides.
   ASSERT_TRUE(WaitFor([&] {
@@ -336,18 +350,11 @@ TEST_F(CollectorDifferentialTest, OpenMetricsTlsParseFailuresAndVanishingTargets
                    job("om", om.port(), ""), job("broken", broken.port(), ""),
                    job("node_tls", node_port, tls), job("node_tls_badca", node_port, bad_tls),
                    "  - job_name: vanish\n    file_sd_configs: [{files: [vanish.json]}]\n"));
-  int prom_port = FreePort();
-  Process prom({kPrometheus, "--config.file=prometheus.yml", "--storage.tsdb.path=prom-data",
-                StrCat("--web.listen-address=127.0.0.1:", prom_port)},
-               dir_, dir_ + "/prometheus.log");
-  int bus_port = FreePort();
-  Process collector({BinDir() + "/vigil-collector", "--config.file=prometheus.yml",
-                     StrCat("--web.listen-address=127.0.0.1:", FreePort()),
-                     StrCat("--grpc.listen-address=127.0.0.1:", FreePort()),
-                     StrCat("--bus.publish-address=tcp://127.0.0.1:", bus_port)},
-                    dir_, dir_ + "/collector.log");
-  zmq::context_t ctx;
-  BusRecorder bus(ctx, StrCat("tcp://127.0.0.1:", bus_port));
+  Contestants both(dir_);
+  int prom_port = both.prom_port;
+  Process& prom = both.prom;
+  Process& collector = both.collector;
+  BusRecorder& bus = both.bus;
   ASSERT_TRUE(WaitFor([&] {
     bus.Drain();
     for (const char* j : {"om", "broken", "node_tls\t", "node_tls_badca", "vanish"}) {
