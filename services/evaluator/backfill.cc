@@ -11,7 +11,7 @@
 namespace vigil::evaluator {
 namespace {
 
-// Batches are ~1-2 MiB (the reporter bounds their samples); room for long label sets.
+// Batches are ~0.4 MiB (the reporter bounds their samples); room for long label sets.
 constexpr int kMaxMessageBytes = 64 << 20;
 
 v1::LabelMatcher::Type MatchTypeToProto(labels::MatchType t) {

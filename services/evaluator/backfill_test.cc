@@ -155,6 +155,32 @@ TEST_F(BackfillTest, ReturnsExactlyThePublishedSamplesOfTheRulesSelectors) {
   EXPECT_EQ(all->size(), 5u);  // the probe's samples are before kT0
 }
 
+TEST_F(BackfillTest, LongSeriesSpanningSeveralBatchesComesBackWhole) {
+  // More samples than one reporter batch holds (SampleReader::kMaxSamplesPerBatch).
+  labels::Labels ls{{"__name__", "fast"}, {"job", "api"}};
+  std::map<labels::Labels, std::vector<codec::Point>> data;
+  for (int i = 0; i < 45'000; ++i) data[ls].push_back({kT0 + i, static_cast<double>(i)});
+  double before = Stored();
+  codec::SampleBatchBuilder b;
+  for (const codec::Point& p : data[ls]) {
+    b.Add(ls, p.t, p.v);
+    if (b.series_count() == 5000) publisher_.Publish(bus::kTopicSamples, b.Take());
+  }
+  ASSERT_TRUE(WaitFor([&] { return Stored() == before + 45'000; })) << reporter_->Log();
+
+  auto sel = labels::Matcher::Create(labels::MatchType::kEqual, "__name__", "fast");
+  ASSERT_TRUE(sel.ok());
+  auto got = Backfill(grpc_address_, kT0, kT0 + 1'000'000, {{*sel}}, absl::Seconds(20));
+  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_EQ(got->size(), 1u);
+  EXPECT_EQ((*got)[0].labels, ls);
+  ASSERT_EQ((*got)[0].points.size(), 45'000u);
+  for (int i = 0; i < 45'000; ++i) {
+    ASSERT_EQ((*got)[0].points[i].t, kT0 + i);
+    ASSERT_EQ((*got)[0].points[i].v, i);
+  }
+}
+
 TEST_F(BackfillTest, UnreachableReporterIsUnavailable) {
   auto got = Backfill(StrCat("127.0.0.1:", FreePort()), kT0, kT0 + 1000, {}, absl::Seconds(5));
   EXPECT_TRUE(absl::IsUnavailable(got.status())) << got.status();
