@@ -60,6 +60,22 @@ inline std::vector<v1::AlertEvent> EvaluatorAlerts(const std::string& address,
   return out;
 }
 
+// The value of the first sample an instant query at `time_ms` (0: now) returns.
+inline std::optional<double> QueryFirstValue(const std::string& address, const std::string& expr,
+                                             int64_t time_ms = 0) {
+  auto stub = v1::Evaluator::NewStub(Channel(address));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+  v1::QueryRequest req;
+  req.set_query(expr);
+  req.set_time_ms(time_ms);
+  v1::QueryResponse resp;
+  if (!stub->Query(&ctx, req, &resp).ok()) return std::nullopt;
+  if (resp.result_type() == "scalar") return resp.scalar();
+  if (resp.series_size() == 0 || resp.series(0).points_size() == 0) return std::nullopt;
+  return resp.series(0).points(0).value();
+}
+
 inline bool HasStoredState(const std::string& address, const std::string& alertname,
                            const std::string& state) {
   for (const auto& e : StoredAlertEvents(address, alertname)) {

@@ -73,6 +73,25 @@ TEST_F(RestartTest, EvaluatorKilledWhileFiringStaysFiring) {
   EXPECT_EQ(after[0].fired_at_ms(), before.fired_at_ms());
 }
 
+TEST_F(RestartTest, EvaluatorRestartedIsBackfilledFromTheReporter) {
+  StartMesh();
+  std::string evaluator = mesh_->grpc_address("evaluator");
+  std::string reporter = mesh_->grpc_address("reporter");
+  ASSERT_TRUE(WaitFor([&] { return Stat(reporter, "samples_stored") > 100; })) << mesh_->Logs();
+  mesh_->Kill("evaluator", SIGKILL);
+  auto killed_at = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  mesh_->Start("evaluator");
+  ASSERT_TRUE(mesh_->WaitReady("evaluator")) << mesh_->Logs();
+  // Samples from before the kill can only have come from the reporter: whatever the
+  // collector published while no evaluator was subscribed is gone from the bus.
+  auto oldest = QueryFirstValue(
+      evaluator, "min_over_time(timestamp(up{job=\"memory_store\"})[10m:1s])");
+  ASSERT_TRUE(oldest.has_value()) << mesh_->Logs();
+  EXPECT_LT(*oldest * 1000, static_cast<double>(killed_at));
+}
+
 TEST_F(RestartTest, NotifierKilledBeforeTheAlertFires) {
   StartMesh();
   mesh_->Kill("notifier", SIGKILL);

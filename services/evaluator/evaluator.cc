@@ -2,6 +2,7 @@
 
 #include "lib/base/format.h"
 #include "lib/promql/engine.h"
+#include "lib/promql/selectors.h"
 
 namespace vigil::evaluator {
 namespace {
@@ -42,14 +43,6 @@ std::string GroupKey(const std::string& file, const std::string& name) {
   return StrCat(file, "\n", name);
 }
 
-void CollectSelectors(const promql::Expr& e, std::vector<std::vector<labels::Matcher>>& out) {
-  if (e.kind == promql::Expr::Kind::kVectorSelector) out.push_back(e.selector.matchers);
-  for (const promql::Expr* c : {e.lhs.get(), e.rhs.get()}) {
-    if (c != nullptr) CollectSelectors(*c, out);
-  }
-  for (const auto& a : e.args) CollectSelectors(*a, out);
-}
-
 }  // namespace
 
 absl::Status Evaluator::LoadRules(const promconfig::PrometheusConfig& cfg, TimestampMs now) {
@@ -74,7 +67,9 @@ absl::Status Evaluator::LoadRules(const promconfig::PrometheusConfig& cfg, Times
       longest = std::max(longest, promql::MaxLookbehindMs(expr));
       schedules[i].reach_ms =
           std::max(schedules[i].reach_ms, promql::MaxLookbehindMs(expr, no_lookback));
-      CollectSelectors(expr, schedules[i].selectors);
+      for (auto& sel : promql::ExtractSelectors(expr)) {
+        schedules[i].selectors.push_back(std::move(sel));
+      }
     }
     schedules[i].next_timer = g.NextEvaluation(now);
   }

@@ -16,6 +16,7 @@
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
+#include "services/evaluator/backfill.h"
 #include "services/evaluator/evaluator.h"
 #include "services/evaluator/api_v1.h"
 #include "services/evaluator/evaluator_grpc.h"
@@ -48,9 +49,31 @@ void RestoreState(const std::string& path, Evaluator& core, TimestampMs now) {
                (*snap)->alerts_size(), path, (*snap)->written_at_ms());
 }
 
+// Refills the window with what the reporter stored, so windowed rules are right at once.
+// An unreachable reporter is not an error: the window then fills from the bus.
+void BackfillWindow(const std::string& address, Evaluator& core, TimestampMs now) {
+  auto series = Backfill(address, now - core.retention_ms(), now, core.Selectors(),
+                         absl::Seconds(10));
+  if (!series.ok()) {
+    spdlog::warn("evaluator: no backfill from the reporter at {}: {}", address,
+                 std::string(series.status().message()));
+    return;
+  }
+  TimestampMs oldest = now;
+  for (const auto& s : *series) {
+    if (!s.points.empty()) oldest = std::min(oldest, s.points.front().t);
+  }
+  size_t n = core.OnSamples(*series);
+  // Held alerts wait only for the part of the window the reporter could not give.
+  core.set_data_since(oldest);
+  spdlog::info("evaluator: backfilled {} samples of {} series from the reporter at {}", n,
+               series->size(), address);
+}
+
 }  // namespace
 
-int RunEvaluator(const service::CommonFlags& flags, EvaluatorOptions options) {
+int RunEvaluator(const service::CommonFlags& flags, EvaluatorOptions options,
+                 const std::string& reporter_grpc_address) {
   const Clock& clock = SystemClock();
   options.external_url = StrCat("http://", flags.web_listen_address);
   Evaluator core(std::move(options));
@@ -61,6 +84,7 @@ int RunEvaluator(const service::CommonFlags& flags, EvaluatorOptions options) {
   const std::string state_path =
       flags.storage_path.empty() ? "" : StrCat(flags.storage_path, "/alerts.state");
   if (!state_path.empty()) RestoreState(state_path, core, clock.NowMs());
+  if (!reporter_grpc_address.empty()) BackfillWindow(reporter_grpc_address, core, clock.NowMs());
   zmq::context_t ctx;
   service::Runtime rt("evaluator", flags, clock);
   EvaluatorService grpc_service(rt, core);

@@ -23,6 +23,10 @@ int main(int argc, char** argv) {
                  "as Prometheus.")
       ->check(CLI::IsMember({"event", "interval"}))
       ->capture_default_str();
+  std::string reporter;
+  app.add_option("--reporter.grpc-address", reporter,
+                 "The reporter's gRPC address (host:port): on start, the window is "
+                 "backfilled from the samples it stored. Empty: no backfill.");
   std::string min_retention = "0s";
   app.add_option("--storage.min-retention", min_retention,
                  "History kept for queries even when no rule reads that far back (the "
@@ -50,5 +54,5 @@ int main(int argc, char** argv) {
   options.resend_delay = *resend_delay;
   options.min_retention = *retention;
   options.event_driven = mode == "event";
-  return vigil::evaluator::RunEvaluator(flags, std::move(options));
+  return vigil::evaluator::RunEvaluator(flags, std::move(options), reporter);
 }

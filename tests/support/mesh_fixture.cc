@@ -118,6 +118,8 @@ std::vector<std::string> TestMesh::Args(const std::string& name) const {
     args.push_back("--config.file=prometheus.yml");
     args.push_back(bus("collector"));
     args.push_back("--rules.alert.resend-delay=" + options_.evaluator_resend_delay);
+    args.push_back("--storage.path=data/evaluator");
+    args.push_back("--reporter.grpc-address=" + grpc_address("reporter"));
   } else if (name == "notifier") {
     args.push_back("--config.file=alertmanager.yml");
     args.push_back("--storage.path=data/notifier");
