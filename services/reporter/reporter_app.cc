@@ -61,6 +61,7 @@ class ReporterServiceImpl final : public v1::Reporter::Service {
     auto reader = std::make_shared<SampleReader>(*std::move(created));
     while (!reader->done()) {
       if (ctx->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
+      if (rt_.stopping()) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "shutting down");
       auto batch =
           rt_.tasks().Call([core = &core_, reader] { return reader->Next(core->store()); }, 10s);
       if (!batch) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "reporter loop busy");
