@@ -330,7 +330,8 @@ TEST_F(CollectorDifferentialTest, OpenMetricsTlsParseFailuresAndVanishingTargets
   TrickyTarget om("application/openmetrics-text; version=1.0.0; charset=utf-8");
   int64_t ts = (absl::ToUnixMillis(absl::Now()) / 1000) * 1000 + 250;
   om.Serve(OpenMetricsBody(ts));
-  TrickyTarget broken, vanish;
+  TrickyTarget broken, vanish, limited;
+  limited.Serve("l_a 1\nl_b 1\n");
   broken.Serve("broken_a 1\nbroken_b 2\n");
   vanish.Serve("# TYPE vanish_g gauge\nvanish_g{k=\"v\"} 1\nvanish_other 2\n");
   WriteFile(dir_ + "/vanish.json",
@@ -348,6 +349,7 @@ TEST_F(CollectorDifferentialTest, OpenMetricsTlsParseFailuresAndVanishingTargets
   WriteFile(dir_ + "/prometheus.yml",
             StrCat("global: {scrape_interval: 1s, scrape_timeout: 1s}\nscrape_configs:\n",
                    job("om", om.port(), ""), job("broken", broken.port(), ""),
+                   job("limited", limited.port(), "    sample_limit: 2\n"),
                    job("node_tls", node_port, tls), job("node_tls_badca", node_port, bad_tls),
                    "  - job_name: vanish\n    file_sd_configs: [{files: [vanish.json]}]\n"));
   Contestants both(dir_);
@@ -357,16 +359,16 @@ TEST_F(CollectorDifferentialTest, OpenMetricsTlsParseFailuresAndVanishingTargets
   BusRecorder& bus = both.bus;
   ASSERT_TRUE(WaitFor([&] {
     bus.Drain();
-    for (const char* j : {"om", "broken", "node_tls\t", "node_tls_badca", "vanish"}) {
+    for (const char* j : {"om", "broken", "limited", "node_tls\t", "node_tls_badca", "vanish"}) {
       if (bus.rounds(j) < 3) return false;
     }
-    return PromInstant(prom_port, "up").size() == 5 &&
-           PromInstant(prom_port, "scrape_series_added == 0").size() == 5;
+    return PromInstant(prom_port, "up").size() == 6 &&
+           PromInstant(prom_port, "scrape_series_added == 0").size() == 6;
   }, std::chrono::seconds(60))) << prom.Log() << collector.Log();
 
   // OpenMetrics-only types, TLS (good and wrong CA), and the target about to vanish: the
   // same series and values (node's values move: its series only).
-  for (const char* j : {"om", "node_tls", "node_tls_badca", "broken", "vanish"}) {
+  for (const char* j : {"om", "node_tls", "node_tls_badca", "broken", "limited", "vanish"}) {
     EXPECT_EQ(SeriesDifference(prom_port, bus, j), "") << j;
   }
   for (const char* j : {"om", "node_tls_badca", "broken", "vanish"}) {
@@ -384,6 +386,8 @@ TEST_F(CollectorDifferentialTest, OpenMetricsTlsParseFailuresAndVanishingTargets
   // read before the error. Prometheus 2.42 marks stale only the series the failed scrape
   // did not reach (broken_b): broken_a, read before the error, keeps its last value.
   broken.Serve("broken_a 1\nbroken_new 3\nbroken_b{ 2\n");
+  // Over sample_limit 2: the same quirk, the sample appended before the limit stays.
+  limited.Serve("l_a 2\nl_c 2\nl_b 2\n");
   std::string broken_labels = StrCat("{instance=\"127.0.0.1:", broken.port(), "\",job=\"broken\"}");
   auto vigil_value = [&](const std::string& series) {
     auto it = bus.last().find(series);
@@ -392,16 +396,23 @@ TEST_F(CollectorDifferentialTest, OpenMetricsTlsParseFailuresAndVanishingTargets
   ASSERT_TRUE(WaitFor([&] {
     bus.Drain();
     // Steady failure: the second failed scrape adds no series on either side.
+    std::string limited_labels = StrCat("{instance=\"127.0.0.1:", limited.port(), "\",job=\"limited\"}");
     return vigil_value("up" + broken_labels) == 0 &&
            vigil_value("scrape_series_added" + broken_labels) == 0 &&
+           vigil_value("up" + limited_labels) == 0 &&
+           vigil_value("scrape_series_added" + limited_labels) == 0 &&
            PromInstant(prom_port, "up{job=\"broken\"} == 0").size() == 1 &&
            PromInstant(prom_port, "scrape_series_added{job=\"broken\"} == 0").size() == 1 &&
-           PromInstant(prom_port, "broken_b").empty();
+           PromInstant(prom_port, "broken_b").empty() && PromInstant(prom_port, "l_b").empty() &&
+           PromInstant(prom_port, "up{job=\"limited\"} == 0").size() == 1 &&
+           PromInstant(prom_port, "scrape_series_added{job=\"limited\"} == 0").size() == 1;
   }, std::chrono::seconds(30))) << "vigil up " << vigil_value("up" + broken_labels) << " added "
                                 << vigil_value("scrape_series_added" + broken_labels)
                                 << "\nPrometheus: "
                                 << ::testing::PrintToString(PromInstant(prom_port, "{job=\"broken\"}"));
   ExpectSameValues(prom_port, bus, "{job=\"broken\"}");
+  ExpectSameValues(prom_port, bus, "{job=\"limited\"}");
+  EXPECT_EQ(PromInstant(prom_port, "l_a").size(), 1u);
   EXPECT_EQ(vigil_value("scrape_samples_scraped" + broken_labels), 2);
   EXPECT_EQ(vigil_value("broken_a" + broken_labels), 1);
   EXPECT_TRUE(codec::IsStaleNaN(vigil_value("broken_b" + broken_labels)));
