@@ -19,6 +19,7 @@
 #include "lib/bus/subscriber.h"
 #include "lib/codec/samples.h"
 #include "services/collector/testing/test_pki.h"
+#include "tests/grpc_clients.h"
 #include "tests/support/process.h"
 
 namespace vigil::testing {
@@ -207,12 +208,13 @@ struct Contestants {
              dir, dir + "/prometheus.log"),
         collector({BinDir() + "/vigil-collector", "--config.file=prometheus.yml",
                    StrCat("--web.listen-address=127.0.0.1:", FreePort()),
-                   StrCat("--grpc.listen-address=127.0.0.1:", FreePort()),
+                   StrCat("--grpc.listen-address=127.0.0.1:", grpc_port),
                    StrCat("--bus.publish-address=tcp://127.0.0.1:", bus_port)},
                   dir, dir + "/collector.log"),
         bus(ctx, StrCat("tcp://127.0.0.1:", bus_port)) {}
   int prom_port = FreePort();
   int bus_port = FreePort();
+  int grpc_port = FreePort();
   Process prom;
   Process collector;
   zmq::context_t ctx;
@@ -376,6 +378,25 @@ TEST_F(CollectorDifferentialTest, OpenMetricsTlsParseFailuresAndVanishingTargets
   }
   EXPECT_EQ(PromInstant(prom_port, "up{job=\"node_tls\"}").begin()->second, 1);
   EXPECT_EQ(PromInstant(prom_port, "up{job=\"node_tls_badca\"}").begin()->second, 0);
+  // The same reason on both sides: Prometheus's /api/v1/targets, vigil's ListTargets.
+  std::string prom_error, vigil_error;
+  auto targets = PromQuery(prom_port, "/api/v1/targets");
+  for (const auto& t : targets["data"]["activeTargets"]) {
+    if (t["labels"]["job"] == "node_tls_badca") prom_error = t["lastError"].get<std::string>();
+  }
+  {
+    auto stub = v1::Collector::NewStub(Channel(StrCat("127.0.0.1:", both.grpc_port)));
+    grpc::ClientContext ctx;
+    v1::ListTargetsRequest req;
+    req.set_job("node_tls_badca");
+    v1::ListTargetsResponse resp;
+    ASSERT_TRUE(stub->ListTargets(&ctx, req, &resp).ok());
+    ASSERT_EQ(resp.targets_size(), 1);
+    vigil_error = resp.targets(0).last_error();
+  }
+  EXPECT_EQ(vigil_error, prom_error);
+  EXPECT_NE(prom_error.find("x509: certificate signed by unknown authority"), std::string::npos)
+      << prom_error;
   EXPECT_GT(PromSeries(prom_port, "node_tls").size(), 8u);
   auto om_ts = bus.last().find(StrCat("om_ts{instance=\"127.0.0.1:", om.port(),
                                       "\",job=\"om\",q=\"esc\\\\aped \\\"x\\\"\"}"));

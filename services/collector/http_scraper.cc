@@ -144,6 +144,23 @@ void ApplyTls(const promconfig::TlsConfig& cfg, const TlsMaterial& files, Transf
 
 }  // namespace
 
+namespace {
+
+// curl's reason for a failed transfer, in Go's words where Prometheus users know them.
+std::string TransferError(CURL* e, CURLcode code, const char* detail) {
+  if (code == CURLE_PEER_FAILED_VERIFICATION) {
+    long verify = 0;
+    curl_easy_getinfo(e, CURLINFO_SSL_VERIFYRESULT, &verify);
+    // OpenSSL's X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT, _SELF_SIGNED_CERT_IN_CHAIN,
+    // _UNABLE_TO_GET_ISSUER_CERT_LOCALLY, _UNABLE_TO_VERIFY_LEAF_SIGNATURE: no trusted root.
+    if (verify == 18 || verify == 19 || verify == 20 || verify == 21)
+      return "x509: certificate signed by unknown authority";
+  }
+  return detail[0] != '\0' ? detail : curl_easy_strerror(code);
+}
+
+}  // namespace
+
 HttpScraper::HttpScraper() : impl_(std::make_unique<Impl>()) {
   static const bool global_init = [] { return curl_global_init(CURL_GLOBAL_DEFAULT) == 0; }();
   (void)global_init;
@@ -259,8 +276,7 @@ std::vector<HttpScraper::Completed> HttpScraper::Collect() {
       } else if (msg->data.result == CURLE_OPERATION_TIMEDOUT) {
         c.result.error = StrCat("Get \"", t.url, "\": context deadline exceeded");
       } else {
-        c.result.error = StrCat("Get \"", t.url, "\": ",
-                                t.error[0] != '\0' ? t.error : curl_easy_strerror(msg->data.result));
+        c.result.error = StrCat("Get \"", t.url, "\": ", TransferError(e, msg->data.result, t.error));
       }
     } else {
       long code = 0;
