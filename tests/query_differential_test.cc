@@ -415,5 +415,80 @@ TEST_F(QueryDifferentialTest, SameAnswersAsPrometheus) {
   }
 }
 
+// Replaces what depends on when each side evaluated (times, durations) by a placeholder.
+nlohmann::json WithoutTimes(nlohmann::json j) {
+  if (j.is_object()) {
+    for (auto& [k, v] : j.items()) {
+      if (k == "lastEvaluation" || k == "evaluationTime" || k == "activeAt") {
+        v = "<time>";
+      } else {
+        v = WithoutTimes(v);
+      }
+    }
+  } else if (j.is_array()) {
+    for (auto& v : j) v = WithoutTimes(v);
+  }
+  return j;
+}
+
+// /api/v1/rules and /api/v1/alerts for the same rule file: the same JSON apart from times.
+TEST_F(QueryDifferentialTest, SameRulesAndAlertsAsPrometheus) {
+  WriteFile(dir_ + "/rules.yml", R"(groups:
+  - name: shapes
+    interval: 1s
+    rules:
+      - alert: Firing
+        expr: vector(3) > 1
+        keep_firing_for: 1m
+        labels: {severity: page}
+        annotations: {summary: "value {{ $value }}"}
+      - alert: Pending
+        expr: label_replace(vector(0.25), "instance", "a<b>", "", "")
+        for: 1h
+      - alert: Never
+        expr: vector(1) < 0
+      - record: job:constant
+        expr: vector(1) * 2
+        labels: {x: y}
+      - record: plain
+        expr: vector(1)
+  - name: second
+    rules:
+      - record: other
+        expr: vector(2)
+)");
+  WriteFile(dir_ + "/prometheus.yml",
+            "global: {evaluation_interval: 1s}\nrule_files: [rules.yml]\n");
+  const int prom_port = FreePort(), vigil_port = FreePort();
+  Process prom({kPrometheus, "--config.file=prometheus.yml", "--storage.tsdb.path=prom",
+                StrCat("--web.listen-address=127.0.0.1:", prom_port)},
+               dir_, dir_ + "/prometheus.log");
+  Process evaluator({BinDir() + "/vigil-evaluator", "--config.file=prometheus.yml",
+                     StrCat("--web.listen-address=127.0.0.1:", vigil_port),
+                     StrCat("--grpc.listen-address=127.0.0.1:", FreePort()),
+                     "--bus.publish-address=tcp://127.0.0.1:0"},
+                    dir_, dir_ + "/evaluator.log");
+  // Until every group has been evaluated on both sides.
+  auto evaluated = [](int port) {
+    auto [code, body] = HttpGet(port, "/api/v1/rules");
+    return code == 200 && body.find("\"health\":\"unknown\"") == std::string::npos &&
+           body.find("\"Pending\"") != std::string::npos &&
+           body.find("\"state\":\"pending\"") != std::string::npos;
+  };
+  ASSERT_TRUE(WaitFor([&] { return evaluated(prom_port); }, std::chrono::seconds(60)))
+      << prom.Log();
+  ASSERT_TRUE(WaitFor([&] { return evaluated(vigil_port); }, std::chrono::seconds(60)))
+      << evaluator.Log();
+  for (const std::string path :
+       {"/api/v1/rules", "/api/v1/rules?type=alert", "/api/v1/rules?type=record", "/api/v1/alerts",
+        "/api/v1/rules?type=bad"}) {
+    auto [pc, pb] = HttpGet(prom_port, path);
+    auto [vc, vb] = HttpGet(vigil_port, path);
+    EXPECT_EQ(pc, vc) << path;
+    EXPECT_EQ(WithoutTimes(Canonical(pb, false)), WithoutTimes(Canonical(vb, false)))
+        << path << "\nprometheus: " << pb << "\nvigil:      " << vb;
+  }
+}
+
 }  // namespace
 }  // namespace vigil::testing

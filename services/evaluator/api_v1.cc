@@ -6,8 +6,10 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <map>
 #include <optional>
+#include <tuple>
 
 #include "absl/strings/ascii.h"
 #include "lib/base/format.h"
@@ -207,6 +209,23 @@ std::string RuleJson(const rules::Group& g, size_t i) {
                 labels_json, tail, ",\"type\":\"recording\"}");
 }
 
+// Prometheus lists groups by file, then name (rules.Manager.RuleGroups), with the file
+// path cleaned as Go's filepath.Join cleans it ("./rules.yml" is "rules.yml").
+std::vector<const rules::Group*> SortedGroups(const Evaluator& core) {
+  std::vector<const rules::Group*> out;
+  for (const auto& g : core.groups()) out.push_back(g.get());
+  std::stable_sort(out.begin(), out.end(), [](const rules::Group* a, const rules::Group* b) {
+    return std::tie(a->file(), a->name()) < std::tie(b->file(), b->name());
+  });
+  return out;
+}
+
+std::string CleanPath(const std::string& p) {
+  std::string out = std::filesystem::path(p).lexically_normal().string();
+  if (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out.empty() ? "." : out;
+}
+
 }  // namespace
 
 ApiError ClassifyError(const absl::Status& s) {
@@ -227,7 +246,7 @@ ApiError ClassifyError(const absl::Status& s) {
 
 std::string ApiV1::RulesJson(const Evaluator& core, const std::string& type) {
   std::string groups = "[";
-  for (const auto& g : core.groups()) {
+  for (const rules::Group* g : SortedGroups(core)) {
     if (groups.size() > 1) groups += ',';
     std::string rules = "[";
     for (size_t i = 0; i < g->size(); ++i) {
@@ -238,7 +257,7 @@ std::string ApiV1::RulesJson(const Evaluator& core, const std::string& type) {
     }
     rules += ']';
     groups +=
-        StrCat("{\"name\":", JsonString(g->name()), ",\"file\":", JsonString(g->file()),
+        StrCat("{\"name\":", JsonString(g->name()), ",\"file\":", JsonString(CleanPath(g->file())),
                ",\"rules\":", rules, ",\"interval\":", Seconds(g->interval()),
                ",\"limit\":", g->spec().limit,
                ",\"evaluationTime\":0,\"lastEvaluation\":", JsonTime(g->last_evaluation()), "}");
@@ -248,7 +267,7 @@ std::string ApiV1::RulesJson(const Evaluator& core, const std::string& type) {
 
 std::string ApiV1::AlertsJson(const Evaluator& core) {
   std::string alerts = "[";
-  for (const auto& g : core.groups()) {
+  for (const rules::Group* g : SortedGroups(core)) {
     for (size_t i = 0; i < g->size(); ++i) {
       const rules::AlertingRule* a = g->alerting(i);
       if (a == nullptr) continue;
