@@ -15,11 +15,18 @@
 
 namespace vigil::promql {
 
-std::vector<SeriesView> HeadQueryable::Select(const std::vector<labels::Matcher>& matchers) const {
+size_t HeadQueryable::KeyHash::operator()(const Key& k) const {
+  size_t h = std::hash<const void*>()(k.series);
+  h = (h ^ std::hash<int64_t>()(k.start)) * 0x9e3779b97f4a7c15;
+  return (h ^ std::hash<int64_t>()(k.end)) * 0x9e3779b97f4a7c15;
+}
+
+std::vector<SeriesView> HeadQueryable::Select(const SelectHints& hints,
+                                              const std::vector<labels::Matcher>& matchers) const {
   std::vector<SeriesView> out;
   for (const tsdb::MemSeries* s : head_.Select(matchers)) {
-    auto [it, inserted] = decoded_.try_emplace(s);
-    if (inserted) s->Decode(&it->second);
+    auto [it, inserted] = decoded_.try_emplace(Key{s, hints.start, hints.end});
+    if (inserted) s->Decode(hints.start, hints.end, &it->second);
     out.push_back(SeriesView{&s->labels(), std::span<const tsdb::Point>(it->second)});
   }
   // Prometheus's storage returns series sorted by labels; aggregation order depends on it.
@@ -301,8 +308,13 @@ std::string Expand(std::string_view tmpl, const std::vector<std::string_view>& g
 
 class Evaluator {
  public:
-  Evaluator(const Queryable& q, int64_t start, int64_t end, const QueryOptions& opts)
-      : q_(q), start_(start), end_(end), opts_(opts) {}
+  // `expr` is what will be evaluated at times in [start, end] (Eval may be called on its
+  // subexpressions only): the hints each selector's Select gets are planned from it.
+  Evaluator(const Expr& expr, const Queryable& q, int64_t start, int64_t end,
+            const QueryOptions& opts)
+      : q_(q), start_(start), end_(end), opts_(opts) {
+    PlanHints(expr, start, end);
+  }
 
   Value Eval(const Expr& e, int64_t t) {
     switch (e.kind) {
@@ -390,9 +402,55 @@ class Evaluator {
       Fail("query processing would load too many samples into memory in query execution");
   }
 
+  // Records in hints_ the samples each vector selector under `e` will read when `e` is
+  // evaluated at times in [lo, hi] (Prometheus's getTimeRangesForSelector): mirrors the
+  // times Eval, SelectVector and EvalMatrix use.
+  void PlanHints(const Expr& e, int64_t lo, int64_t hi) {
+    auto at_range = [&](const Expr& x) {
+      if (x.at == AtKind::kNone) return std::pair<int64_t, int64_t>(lo, hi);
+      int64_t at = AtTime(x, lo);
+      return std::pair<int64_t, int64_t>(at, at);
+    };
+    auto add = [&](const Expr& sel, int64_t back) {
+      auto [a, b] = at_range(sel);
+      SelectHints h{a - sel.offset_ms - back, b - sel.offset_ms};
+      auto [it, inserted] = hints_.try_emplace(&sel, h);
+      if (!inserted) {
+        it->second.start = std::min(it->second.start, h.start);
+        it->second.end = std::max(it->second.end, h.end);
+      }
+    };
+    switch (e.kind) {
+      case Expr::Kind::kVectorSelector:
+        add(e, opts_.lookback_ms);
+        return;
+      case Expr::Kind::kMatrixSelector:
+        add(*e.lhs, e.range_ms);
+        return;
+      case Expr::Kind::kSubquery: {
+        // The inner expression runs at steps in [at - offset - range, at - offset].
+        auto [a, b] = at_range(e);
+        PlanHints(*e.lhs, a - e.offset_ms - e.range_ms, b - e.offset_ms);
+        return;
+      }
+      default:
+        break;
+    }
+    for (const Expr* c : {e.lhs.get(), e.rhs.get()}) {
+      if (c != nullptr) PlanHints(*c, lo, hi);
+    }
+    for (const auto& a : e.args) PlanHints(*a, lo, hi);
+  }
+
   const std::vector<SeriesView>& SelectSeries(const Expr& sel) {
     auto it = cache_.find(&sel);
-    if (it == cache_.end()) it = cache_.emplace(&sel, q_.Select(sel.selector.matchers)).first;
+    if (it == cache_.end()) {
+      auto h = hints_.find(&sel);
+      it = cache_
+               .emplace(&sel, q_.Select(h == hints_.end() ? SelectHints{} : h->second,
+                                        sel.selector.matchers))
+               .first;
+    }
     return it->second;
   }
 
@@ -1256,6 +1314,7 @@ class Evaluator {
   int64_t start_, end_;
   QueryOptions opts_;
   int64_t samples_ = 0;
+  std::unordered_map<const Expr*, SelectHints> hints_;
   std::unordered_map<const Expr*, std::vector<SeriesView>> cache_;
 };
 
@@ -1299,7 +1358,7 @@ bool UsesAt(const Expr& e) {
 absl::StatusOr<Value> Query(const Expr& expr, const Queryable& q, TimestampMs t,
                             const QueryOptions& opts) {
   try {
-    Evaluator ev(q, t, t, opts);
+    Evaluator ev(expr, q, t, t, opts);
     return ev.Eval(expr, t);
   } catch (const EvalError& e) {
     return absl::InvalidArgumentError(e.msg);
@@ -1318,7 +1377,7 @@ absl::StatusOr<Matrix> QueryRange(const Expr& expr, const Queryable& q, Timestam
     return absl::InvalidArgumentError(
         "zero or negative query resolution step widths are not accepted");
   try {
-    Evaluator ev(q, start, end, opts);
+    Evaluator ev(expr, q, start, end, opts);
     std::map<labels::Labels, std::vector<tsdb::Point>> series;
     for (int64_t ts = start; ts <= end; ts += step) {
       Value v = ev.Eval(expr, ts);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <limits>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -37,9 +38,21 @@ struct Value {
   Matrix matrix;
 };
 
+// What the engine will read of the series one selector selects (Prometheus's
+// storage.SelectHints): samples with timestamps in the closed range [start, end] — the
+// union, over every evaluation time the query (range steps, subquery steps, `@`, offset)
+// evaluates that selector at, of [t - offset - lookback, t - offset] for an instant
+// selector and [t - offset - range, t - offset] for a range selector. A storage may return
+// more samples than that (the engine filters), never fewer.
+struct SelectHints {
+  TimestampMs start = std::numeric_limits<TimestampMs>::min();
+  TimestampMs end = std::numeric_limits<TimestampMs>::max();
+};
+
 // The narrow storage interface the engine reads: every series matching all matchers,
-// with its samples (staleness markers included) in timestamp order. The views stay valid
-// for the duration of one query.
+// sorted by labels, with at least its samples in [hints.start, hints.end] (staleness
+// markers included) in timestamp order. The views stay valid for the duration of one
+// query.
 struct SeriesView {
   const labels::Labels* labels;
   std::span<const tsdb::Point> points;
@@ -47,22 +60,39 @@ struct SeriesView {
 class Queryable {
  public:
   virtual ~Queryable() = default;
-  virtual std::vector<SeriesView> Select(const std::vector<labels::Matcher>& matchers) const = 0;
+  virtual std::vector<SeriesView> Select(const SelectHints& hints,
+                                         const std::vector<labels::Matcher>& matchers) const = 0;
+  // Every sample of every matching series.
+  std::vector<SeriesView> Select(const std::vector<labels::Matcher>& matchers) const {
+    return Select(SelectHints{}, matchers);
+  }
 };
 
 // A Queryable over the evaluator's head, made for one query: the head keeps compressed
-// chunks, so Select decodes each selected series once into a buffer this object owns; the
-// views it returns live as long as it does. The head must not be appended to or truncated
-// while it is alive (the cache is keyed by series and holds their label sets).
+// chunks, so Select decodes, per selected series, only the chunks overlapping the hinted
+// range and keeps only the samples inside it, into a buffer this object owns (shared by
+// selectors asking for the same series and range); the views it returns live as long as
+// it does. The head must not be appended to or truncated while it is alive (the cache is
+// keyed by series and holds their label sets).
 class HeadQueryable : public Queryable {
  public:
   explicit HeadQueryable(const tsdb::Head& head) : head_(head) {}
-  std::vector<SeriesView> Select(const std::vector<labels::Matcher>& matchers) const override;
+  using Queryable::Select;
+  std::vector<SeriesView> Select(const SelectHints& hints,
+                                 const std::vector<labels::Matcher>& matchers) const override;
 
  private:
+  struct Key {
+    const tsdb::MemSeries* series;
+    TimestampMs start, end;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    size_t operator()(const Key& k) const;
+  };
   const tsdb::Head& head_;
   // Node-based, so buffers never move while views point into them.
-  mutable std::unordered_map<const tsdb::MemSeries*, std::vector<tsdb::Point>> decoded_;
+  mutable std::unordered_map<Key, std::vector<tsdb::Point>, KeyHash> decoded_;
 };
 
 // Prometheus's default lookback: an instant selector sees the newest sample in

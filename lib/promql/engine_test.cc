@@ -83,23 +83,65 @@ TEST(EngineTest, RangeQueryAndMatchingErrors) {
   EXPECT_EQ((*m)[0].points[2].v, 3);
 }
 
-// The narrow storage interface: tests feed series directly.
+// The narrow storage interface: tests feed series directly. Returns exactly the hinted
+// samples (so every test here also proves the hints cover what the engine reads) and
+// records, per metric name, the hints of the last Select.
 class FakeStorage : public Queryable {
  public:
   void Add(labels::Labels l, std::vector<tsdb::Point> p) {
     series_.push_back({std::move(l), std::move(p)});
   }
-  std::vector<SeriesView> Select(const std::vector<labels::Matcher>& m) const override {
+  using Queryable::Select;
+  std::vector<SeriesView> Select(const SelectHints& h,
+                                 const std::vector<labels::Matcher>& m) const override {
     std::vector<SeriesView> out;
     for (const Series& s : series_) {
-      if (labels::MatchesAll(m, s.metric)) out.push_back({&s.metric, s.points});
+      if (!labels::MatchesAll(m, s.metric)) continue;
+      hints_[std::string(s.metric.Get("__name__"))] = {h.start, h.end};
+      auto lo = std::lower_bound(s.points.begin(), s.points.end(), h.start,
+                                 [](const tsdb::Point& p, int64_t t) { return p.t < t; });
+      auto hi = std::upper_bound(lo, s.points.end(), h.end,
+                                 [](int64_t t, const tsdb::Point& p) { return t < p.t; });
+      out.push_back({&s.metric, std::span<const tsdb::Point>(lo, hi)});
     }
     return out;
   }
+  std::pair<int64_t, int64_t> hints(const std::string& name) const { return hints_.at(name); }
 
  private:
   std::vector<Series> series_;
+  mutable std::map<std::string, std::pair<int64_t, int64_t>> hints_;
 };
+
+TEST(EngineTest, SelectIsHintedWithTheRangeTheSelectorReads) {
+  FakeStorage st;
+  for (const char* name : {"x", "y"}) st.Add(labels::Labels({{"__name__", name}}), {});
+  using R = std::pair<int64_t, int64_t>;
+  auto instant = [&](std::string_view q, int64_t t) {
+    auto e = ParseExpr(q);
+    ASSERT_TRUE(e.ok()) << e.status();
+    EXPECT_TRUE(Query(**e, st, t).ok()) << q;
+  };
+  instant("x", 600'000);
+  EXPECT_EQ(st.hints("x"), R(300'000, 600'000));  // lookback, closed
+  instant("rate(x[2m] offset 1m)", 600'000);
+  EXPECT_EQ(st.hints("x"), R(420'000, 540'000));
+  instant("x @ 100", 600'000);
+  EXPECT_EQ(st.hints("x"), R(-200'000, 100'000));
+  // The inner selector runs at every step of [240s, 540s].
+  instant("max_over_time(x[5m:1m] offset 1m)", 600'000);
+  EXPECT_EQ(st.hints("x"), R(-60'000, 540'000));
+  instant("max_over_time(rate(x[1m])[5m:1m] @ 1000)", 600'000);
+  EXPECT_EQ(st.hints("x"), R(1'000'000 - 360'000, 1'000'000));
+  // A range query: the union over its steps.
+  auto e = ParseExpr("x - y offset 1m");
+  ASSERT_TRUE(QueryRange(**e, st, 120'000, 480'000, 120'000).ok());
+  EXPECT_EQ(st.hints("x"), R(-180'000, 480'000));
+  EXPECT_EQ(st.hints("y"), R(-240'000, 420'000));
+  e = ParseExpr("x @ end()");
+  ASSERT_TRUE(QueryRange(**e, st, 120'000, 480'000, 120'000).ok());
+  EXPECT_EQ(st.hints("x"), R(180'000, 480'000));
+}
 
 TEST(EngineTest, AtStartAndEndPinTheWholeRangeQuery) {
   FakeStorage st;

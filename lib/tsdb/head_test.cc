@@ -71,6 +71,30 @@ TEST(HeadTest, MatchesPlainStorage) {
   }
 }
 
+TEST(HeadTest, RangedDecodeReturnsExactlyTheSamplesInRange) {
+  // 500 samples 1 s apart (four closed chunks and an open one), the oldest 50 truncated.
+  MemSeries s(labels::Labels({{"__name__", "x"}}));
+  for (int i = 0; i < 500; ++i) ASSERT_TRUE(s.Append(i * 1000, i));
+  s.Truncate(50'000);
+  std::vector<Point> all = Points(s);
+  ASSERT_EQ(all.size(), 450u);
+  for (auto [mint, maxt] : std::vector<std::pair<int64_t, int64_t>>{
+           {0, 1'000'000}, {50'000, 50'000}, {119'000, 120'000}, {239'500, 360'500},
+           {480'000, 499'000}, {499'001, 600'000}, {-5, 49'999}, {300'000, 200'000}}) {
+    std::vector<Point> want;
+    for (const Point& p : all) {
+      if (p.t >= mint && p.t <= maxt) want.push_back(p);
+    }
+    std::vector<Point> got;
+    s.Decode(mint, maxt, &got);
+    ASSERT_EQ(got.size(), want.size()) << mint << ".." << maxt;
+    for (size_t i = 0; i < got.size(); ++i) {
+      EXPECT_EQ(got[i].t, want[i].t);
+      EXPECT_EQ(got[i].v, want[i].v);
+    }
+  }
+}
+
 TEST(HeadTest, TruncateFreesWholeChunksAndEmptySeries) {
   Head h;
   labels::Labels a({{"__name__", "c"}});

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <string>
 
 namespace vigil::tsdb {
@@ -79,16 +80,32 @@ size_t MemSeries::Truncate(TimestampMs min_t) {
 }
 
 void MemSeries::Decode(std::vector<Point>* out) const {
-  out->reserve(out->size() + num_samples_);
-  auto decode = [out](std::span<const uint8_t> bytes, const XorIterator::Cursor& from) {
+  Decode(std::numeric_limits<TimestampMs>::min(), std::numeric_limits<TimestampMs>::max(), out);
+}
+
+void MemSeries::Decode(TimestampMs mint, TimestampMs maxt, std::vector<Point>* out) const {
+  if (mint > maxt) return;
+  // Reserve for the chunks that overlap: at most their samples are kept.
+  size_t first = 0;
+  while (first < closed_.size() && closed_[first].max_t < mint) ++first;
+  size_t n = head_.num_samples() > 0 && head_.last_t() >= mint ? head_.num_samples() : 0;
+  for (size_t i = first; i < closed_.size(); ++i) n += closed_[i].num_samples;
+  out->reserve(out->size() + std::min(n, num_samples_));
+  // false once a sample after maxt was seen: later chunks only hold newer ones.
+  auto decode = [&](std::span<const uint8_t> bytes, const XorIterator::Cursor& from) {
     XorIterator it(bytes, from);
-    while (it.Next()) out->push_back(Point{it.t(), it.v()});
+    while (it.Next()) {
+      if (it.t() > maxt) return false;
+      if (it.t() >= mint) out->push_back(Point{it.t(), it.v()});
+    }
+    return true;
   };
-  for (size_t i = 0; i < closed_.size(); ++i) {
-    decode({closed_[i].bytes.get(), closed_[i].size},
-           i == 0 ? first_visible_ : XorIterator::Cursor{});
+  for (size_t i = first; i < closed_.size(); ++i) {
+    if (!decode({closed_[i].bytes.get(), closed_[i].size},
+                i == 0 ? first_visible_ : XorIterator::Cursor{}))
+      return;
   }
-  if (head_.num_samples() > 0) {
+  if (head_.num_samples() > 0 && head_.last_t() >= mint) {
     decode(head_.bytes(), closed_.empty() ? first_visible_ : XorIterator::Cursor{});
   }
 }

@@ -42,6 +42,10 @@ class MemSeries {
 
   // Appends the visible samples, oldest first, to `out`.
   void Decode(std::vector<Point>* out) const;
+  // Appends the visible samples with timestamps in [mint, maxt], oldest first, to `out`.
+  // Decodes only the chunks that can hold such samples (a chunk's samples are all newer
+  // than the previous chunk's last one), and stops at the first sample after maxt.
+  void Decode(TimestampMs mint, TimestampMs maxt, std::vector<Point>* out) const;
 
   // Estimated heap bytes this series holds (chunks, labels, itself), allocator overhead
   // included.

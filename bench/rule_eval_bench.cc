@@ -1,0 +1,179 @@
+// Evaluation time of the ~50-rule rollout group (bench/rollout_rules.yml) over a Head
+// holding N series of bench/rollout_shape.h sampled every second, as the evaluator runs it
+// (rules::Group::Eval with promql::EvalInstant over the head, recording rules appended
+// back), without the bus or scraping. Also reports how many samples queries decoded.
+//
+//   build/bin/bench_rule_eval [--series N] [--per-target S] [--seconds W] [--evals E]
+//                             [--retention-seconds R] [--rules FILE] [--hints 0|1]
+//
+// Defaults: 100000 series, 500 per target (200 targets; target 0 reports up == 0), a
+// 600 s window, 5 evaluations 5 s apart after the window is filled; the head is truncated
+// to R seconds (default 360, the evaluator's retention for a [5m] rule plus margin) before
+// timing. --hints 0 makes every Select read the whole window (the engine before select
+// hints), for a before/after in one build. Times are wall and CPU seconds of this thread.
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <string>
+#include <vector>
+
+#include "bench/rollout_shape.h"
+#include "lib/promql/engine.h"
+#include "lib/rules/group.h"
+#include "lib/rules/rule_file.h"
+#include "lib/tsdb/head.h"
+
+namespace {
+
+using vigil::labels::Label;
+using vigil::labels::Labels;
+
+struct BenchSeries {
+  Labels labels;
+  int target;
+  vigil::bench::RolloutSeries shape;
+};
+
+std::vector<BenchSeries> MakeSeries(int total, int per_target) {
+  std::vector<BenchSeries> out;
+  for (int t = 0; static_cast<int>(out.size()) < total; ++t) {
+    std::string instance = "127.0.0.1:" + std::to_string(20000 + t);
+    for (const auto& s : vigil::bench::RolloutTargetSeries(t, per_target)) {
+      std::vector<Label> l = {{"__name__", s.name}, {"instance", instance}, {"job", "rollout"}};
+      for (const auto& [k, v] : s.labels) l.push_back({k, v});
+      std::sort(l.begin(), l.end(), [](const Label& a, const Label& b) { return a.name < b.name; });
+      out.push_back({Labels(std::move(l)), t, s});
+    }
+  }
+  out.resize(static_cast<size_t>(total));
+  return out;
+}
+
+// Drops the hints: every selected series is decoded whole.
+class WholeWindow : public vigil::promql::Queryable {
+ public:
+  explicit WholeWindow(const vigil::promql::Queryable& q) : q_(q) {}
+  std::vector<vigil::promql::SeriesView> Select(
+      const vigil::promql::SelectHints&,
+      const std::vector<vigil::labels::Matcher>& m) const override {
+    return q_.Select(m);
+  }
+
+ private:
+  const vigil::promql::Queryable& q_;
+};
+
+double CpuSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+double Seconds(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int total = 100000, per_target = 500, window_s = 600, evals = 5, retention_s = 360;
+  std::string rules_file = "bench/rollout_rules.yml";
+  bool hints = true;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--series")) total = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--per-target")) per_target = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--seconds")) window_s = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--evals")) evals = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--retention-seconds")) retention_s = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--rules")) rules_file = argv[i + 1];
+    if (!std::strcmp(argv[i], "--hints")) hints = std::atoi(argv[i + 1]) != 0;
+  }
+  auto specs = vigil::rules::LoadRuleFile(rules_file);
+  if (!specs.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(specs.status().message()).c_str());
+    return 1;
+  }
+  std::vector<BenchSeries> series = MakeSeries(total, per_target);
+  int targets = series.back().target + 1;
+  std::vector<Labels> up;
+  for (int t = 0; t < targets; ++t) {
+    up.push_back(Labels({{"__name__", "up"},
+                         {"instance", "127.0.0.1:" + std::to_string(20000 + t)},
+                         {"job", "rollout"}}));
+  }
+
+  vigil::tsdb::Head head;
+  const int64_t t0 = 1'700'000'000'000;
+  auto fill = [&](int from_s, int to_s) {
+    for (int s = from_s; s < to_s; ++s) {
+      int64_t ts = t0 + int64_t{s} * 1000;
+      for (const BenchSeries& b : series) {
+        head.Append(b.labels, ts, vigil::bench::RolloutValue(b.target, b.shape, s + 1));
+      }
+      for (int t = 0; t < targets; ++t) head.Append(up[t], ts, t == 0 ? 0 : 1);
+    }
+  };
+  auto a = std::chrono::steady_clock::now();
+  fill(0, window_s);
+  int64_t now = t0 + int64_t{window_s} * 1000;
+  head.Truncate(now - int64_t{retention_s} * 1000);
+  auto b = std::chrono::steady_clock::now();
+  std::printf("head: %zu series, %zu samples, %.1f MB (%.0f B/series), filled in %.1f s\n",
+              head.num_series(), head.num_samples(), head.memory_bytes() / 1e6,
+              static_cast<double>(head.memory_bytes()) / static_cast<double>(head.num_series()),
+              Seconds(a, b));
+
+  vigil::rules::Group group((*specs)[0], absl::Seconds(5), Labels());
+  // promql::EvalInstant, with the hints optionally dropped.
+  vigil::rules::QueryFunc query = [&head, hints](const vigil::promql::Expr& e,
+                                                 vigil::TimestampMs at)
+      -> absl::StatusOr<vigil::promql::Vector> {
+    if (hints) return vigil::promql::EvalInstant(e, at, head);
+    vigil::promql::HeadQueryable hq(head);
+    absl::StatusOr<vigil::promql::Value> v = vigil::promql::Query(e, WholeWindow(hq), at);
+    if (!v.ok()) return v.status();
+    if (v->type == vigil::promql::ValueType::kScalar) {
+      return vigil::promql::Vector{{Labels(), v->scalar, at}};
+    }
+    return std::move(v->vector);
+  };
+  std::vector<double> durations, cpu;
+  for (int e = 0; e < evals; ++e) {
+    if (e > 0) {
+      fill(window_s + (e - 1) * 5, window_s + e * 5);
+      now += 5000;
+      head.Truncate(now - int64_t{retention_s} * 1000);
+    }
+    double cpu0 = CpuSeconds();
+    auto c = std::chrono::steady_clock::now();
+    vigil::rules::GroupResult r = group.Eval(
+        now, query, {}, [&head](const vigil::rules::RecordedSample& rs) {
+          head.Append(rs.labels, rs.t, rs.value);
+        });
+    auto d = std::chrono::steady_clock::now();
+    durations.push_back(Seconds(c, d));
+    cpu.push_back(CpuSeconds() - cpu0);
+    size_t firing = 0;
+    for (size_t i = 0; i < group.size(); ++i) {
+      if (group.alerting(i) != nullptr) firing += group.alerting(i)->active().size();
+    }
+    std::printf("eval %d: %.3f s (CPU %.3f s), %zu rules, %zu samples written, %zu active alerts, %zu errors\n",
+                e, durations.back(), cpu.back(), group.size(), r.recorded.size(), firing, r.errors.size());
+    for (const auto& [i, err] : r.errors) std::printf("  rule %zu: %s\n", i, err.c_str());
+  }
+  // The first evaluation (cold caches, every alert new) is left out when there are more.
+  if (durations.size() > 1) {
+    durations.erase(durations.begin());
+    cpu.erase(cpu.begin());
+  }
+  std::sort(durations.begin(), durations.end());
+  std::sort(cpu.begin(), cpu.end());
+  std::printf("group evaluation (hints %s): median %.3f s (CPU %.3f s), min %.3f s, max %.3f s\n",
+              hints ? "on" : "off", durations[durations.size() / 2], cpu[cpu.size() / 2],
+              durations.front(), durations.back());
+  return 0;
+}
