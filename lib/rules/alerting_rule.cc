@@ -1,6 +1,7 @@
 #include "lib/rules/alerting_rule.h"
 
 #include "lib/base/format.h"
+#include "lib/promql/parser.h"
 #include "lib/rules/template.h"
 
 namespace vigil::rules {
@@ -36,9 +37,15 @@ absl::StatusOr<std::vector<uint64_t>> AlertingRule::Eval(TimestampMs t, const Qu
   int64_t hold = absl::ToInt64Milliseconds(spec_.for_duration);
   int64_t keep_for = absl::ToInt64Milliseconds(spec_.keep_firing_for);
 
+  // Templates' `query` runs at the evaluation time through the rule's query function.
+  TemplateQueryFunc template_query = [&](std::string_view q) -> absl::StatusOr<promql::Vector> {
+    absl::StatusOr<promql::ExprPtr> e = promql::ParseExpr(q);
+    if (!e.ok()) return e.status();
+    return query(**e, t);
+  };
   absl::flat_hash_map<uint64_t, Alert> current;
   for (const promql::Sample& s : *res) {
-    TemplateData data{&s.metric, s.value, &external_labels_, external_url_};
+    TemplateData data{&s.metric, s.value, &external_labels_, external_url_, template_query};
     std::vector<labels::Label> ls;
     for (const labels::Label& l : s.metric) {
       if (l.name != labels::kMetricName) ls.push_back(l);

@@ -7,6 +7,7 @@
 #include "lib/base/format.h"
 #include "lib/config/yaml.h"
 #include "lib/promql/parser.h"
+#include "lib/rules/template.h"
 
 namespace vigil::rules {
 namespace {
@@ -74,6 +75,20 @@ absl::Status ParseRule(const std::string& file, const std::string& group, int in
   auto ann = ReadStringMap(file, n["annotations"], "annotations");
   if (!ann.ok()) return ann.status();
   r->annotations = std::move(*ann);
+  // Prometheus's rulefmt parses an alert's templates when it loads the file.
+  if (!r->alert.empty()) {
+    std::string tmpl_name = StrCat("__alert_", r->alert);
+    for (const labels::Label& l : r->labels) {
+      if (auto s = CheckTemplate(tmpl_name, l.value); !s.ok()) {
+        return ErrorAt(file, n["labels"], StrCat(where, ": label \"", l.name, "\": ", s.message()));
+      }
+    }
+    for (const auto& [k, v] : r->annotations) {
+      if (auto s = CheckTemplate(tmpl_name, v); !s.ok()) {
+        return ErrorAt(file, n["annotations"], StrCat(where, ": annotation \"", k, "\": ", s.message()));
+      }
+    }
+  }
   return absl::OkStatus();
 }
 
