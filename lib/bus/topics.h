@@ -12,5 +12,8 @@ inline constexpr std::string_view kTopicAlerts = "alerts";
 // Reserved for the notifier's shared notification log and the reporter's rollout decisions.
 inline constexpr std::string_view kTopicNotifications = "notifications";
 inline constexpr std::string_view kTopicDecisions = "decisions";
+// The notifier replicas' shared notification log and heartbeats (HA). Deliberately not
+// prefixed "notifications": subscribers of delivered notifications must not receive it.
+inline constexpr std::string_view kTopicNotificationLog = "nflog";
 
 }  // namespace vigil::bus

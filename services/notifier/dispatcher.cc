@@ -310,6 +310,38 @@ void Dispatcher::OnDeliveryResult(const DeliveryResult& result) {
   }
 }
 
+const LogEntry* Dispatcher::InFlightEntry(uint64_t id) const {
+  auto it = in_flight_.find(id);
+  return it == in_flight_.end() ? nullptr : &it->second.entry;
+}
+
+void Dispatcher::OnPeerLog(const std::string& stream_key, const LogEntry& entry, bool delivered) {
+  uint64_t& seq = sequences_[stream_key];
+  seq = std::max(seq, entry.sequence);
+  if (!delivered) return;
+  Store::Transaction tx(store_);
+  const LogEntry* prev = delivered_.Get(stream_key);
+  if (prev == nullptr || prev->sequence < entry.sequence) {
+    delivered_.Set(stream_key, entry);
+    if (store_ != nullptr) StoreResult(store_->PutLog(stream_key, entry));
+  }
+  const LogEntry* handed = nflog_.Get(stream_key);
+  if (handed == nullptr || handed->sequence <= entry.sequence) nflog_.Set(stream_key, entry);
+  for (auto it = in_flight_.begin(); it != in_flight_.end();) {
+    const InFlight& f = it->second;
+    if (f.stream_key != stream_key || f.entry.sequence > entry.sequence) {
+      ++it;
+      continue;
+    }
+    if (store_ != nullptr) StoreResult(store_->DeleteOutbox(stream_key, f.entry.sequence));
+    if (v1::Notification* record = FindHistory(it->first)) {
+      record->set_last_error("delivered by a peer replica");
+    }
+    in_flight_.erase(it++);
+  }
+  StoreResult(tx.Commit());
+}
+
 void Dispatcher::ApplyConfig(std::shared_ptr<const Config> config, TimestampMs now) {
   config_ = std::move(config);
   groups_.clear();

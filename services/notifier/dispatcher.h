@@ -68,6 +68,15 @@ class Dispatcher {
   // Records what the delivery worker reports.
   void OnDeliveryResult(const DeliveryResult& result);
 
+  // High availability (see cluster.h): the log entry a notification handed to delivery
+  // will become once delivered, or null when it is not in flight.
+  const LogEntry* InFlightEntry(uint64_t id) const;
+  // A peer replica delivered (or, `delivered` false, gave up on) the stream's
+  // notification with `entry.sequence`. Sequences move past it so that both replicas use
+  // the same idempotency key next; a delivery is recorded in the log as if it were ours,
+  // and our own notifications of the stream up to that sequence are no longer owed.
+  void OnPeerLog(const std::string& stream_key, const LogEntry& entry, bool delivered);
+
   // Switches to a new configuration: groups are rebuilt from the alerts held (their
   // timers restart; the notification log keeps them from re-sending what was sent).
   void ApplyConfig(std::shared_ptr<const Config> config, TimestampMs now);

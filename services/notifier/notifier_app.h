@@ -1,6 +1,9 @@
 #pragma once
 
 #include <string>
+#include <vector>
+
+#include "absl/time/time.h"
 
 #include "lib/service/flags.h"
 
@@ -11,6 +14,13 @@ struct NotifierOptions {
   // vigil.v1.Evaluator, asked for its active alerts on start and after a bus gap; empty
   // (flag value "none"): never resync.
   std::string evaluator_grpc_address = "127.0.0.1:9502";
+  // HA (docs/HA.md): the bus endpoints of the other replicas; none: a single notifier.
+  std::vector<std::string> cluster_peers;
+  // This replica's place in the delivery order: 0 (the primary) delivers at once,
+  // position p waits p x cluster_peer_timeout for a peer to deliver first.
+  int cluster_position = 0;
+  // A peer not heard from (heartbeats) for this long is dead; also the unit of waiting.
+  absl::Duration cluster_peer_timeout = absl::Seconds(15);
 };
 
 // The notifier daemon's I/O shell around the Dispatcher core: loads the config, binds

@@ -23,6 +23,7 @@
 #include "lib/bus/topics.h"
 #include "lib/clock/clock.h"
 #include "lib/labels/labels.h"
+#include "services/notifier/test_support.h"
 #include "vigil/v1/control.grpc.pb.h"
 
 namespace vigil::notifier {
@@ -86,19 +87,7 @@ class Webhook {
 
 v1::AlertBatch FiringBatch(const labels::Labels& ls) {
   v1::AlertBatch batch;
-  v1::AlertEvent* e = batch.add_alerts();
-  for (const labels::Label& l : ls) {
-    v1::Label* p = e->add_labels();
-    p->set_name(l.name);
-    p->set_value(l.value);
-  }
-  e->set_fingerprint(ls.FingerprintHex());
-  e->set_state(v1::ALERT_STATE_FIRING);
-  const TimestampMs now = SystemClock().NowMs();
-  e->set_active_at_ms(now);
-  e->set_fired_at_ms(now);
-  e->set_valid_until_ms(now + 60'000);
-  e->set_event_time_ms(now);
+  AddFiringEvent(ls, SystemClock().NowMs(), 60'000, &batch);
   return batch;
 }
 

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "services/notifier/rfc3339.h"
+#include "services/notifier/test_support.h"
 #include "tests/support/process.h"
 #include "vigil/v1/control.grpc.pb.h"
 
@@ -33,59 +34,6 @@ TimestampMs NowMs() {
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
-
-// A webhook that records every request and answers 500 while failing.
-class Receiver {
- public:
-  struct Request {
-    std::string status;
-    std::string alertname;
-    std::string key;  // Idempotency-Key
-    bool accepted;
-  };
-
-  Receiver() {
-    server_.Post("/hook", [this](const httplib::Request& req, httplib::Response& res) {
-      auto j = nlohmann::json::parse(req.body, nullptr, false);
-      std::lock_guard<std::mutex> lock(mu_);
-      Request r{j.value("status", ""), "", req.get_header_value("Idempotency-Key"), !failing_};
-      if (j.contains("groupLabels")) r.alertname = j["groupLabels"].value("alertname", "");
-      requests_.push_back(r);
-      res.status = failing_ ? 500 : 200;
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-  }
-  ~Receiver() {
-    server_.stop();
-    thread_.join();
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hook"; }
-  void SetFailing(bool failing) {
-    std::lock_guard<std::mutex> lock(mu_);
-    failing_ = failing;
-  }
-  // Notifications accepted (answered 200) with this status for this alert.
-  int Accepted(const std::string& status, const std::string& alertname) {
-    std::lock_guard<std::mutex> lock(mu_);
-    int n = 0;
-    for (const Request& r : requests_)
-      n += r.accepted && r.status == status && r.alertname == alertname;
-    return n;
-  }
-  std::vector<Request> requests() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return requests_;
-  }
-
- private:
-  httplib::Server server_;
-  std::thread thread_;
-  int port_ = 0;
-  std::mutex mu_;
-  bool failing_ = false;
-  std::vector<Request> requests_;
-};
 
 class NotifierRestartTest : public ::testing::Test {
  protected:
@@ -129,18 +77,9 @@ class NotifierRestartTest : public ::testing::Test {
     auto [code, text] = HttpPost(http_port_, "/api/v2/alerts", body);
     ASSERT_EQ(code, 200) << text;
   }
-  double Stat(const std::string& key) {
-    auto stub = v1::Control::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(grpc_port_),
-                                                         grpc::InsecureChannelCredentials()));
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
-    v1::ServiceStatus s;
-    if (!stub->GetStatus(&ctx, v1::GetStatusRequest(), &s).ok()) return -1;
-    auto it = s.stats().find(key);
-    return it == s.stats().end() ? -1 : it->second;
-  }
+  double Stat(const std::string& key) { return NotifierStat(grpc_port_, key); }
 
-  Receiver receiver_;
+  RecordingWebhook receiver_;
   std::string dir_;
   int http_port_ = 0, grpc_port_ = 0;
   std::unique_ptr<Process> notifier_;

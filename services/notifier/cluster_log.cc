@@ -1,0 +1,27 @@
+#include "services/notifier/cluster_log.h"
+
+namespace vigil::notifier {
+
+cluster::NotificationLogEvent LogEvent(cluster::NotificationLogEvent::Kind kind, int position,
+                                       const std::string& stream_key, const LogEntry& entry) {
+  cluster::NotificationLogEvent ev;
+  ev.set_kind(kind);
+  ev.set_position(position);
+  ev.set_stream_key(stream_key);
+  ev.set_sequence(entry.sequence);
+  for (uint64_t fp : entry.firing) ev.add_firing(fp);
+  for (uint64_t fp : entry.resolved) ev.add_resolved(fp);
+  ev.set_timestamp_ms(entry.timestamp_ms);
+  return ev;
+}
+
+LogEntry EntryFromEvent(const cluster::NotificationLogEvent& event) {
+  LogEntry e;
+  e.firing.insert(event.firing().begin(), event.firing().end());
+  e.resolved.insert(event.resolved().begin(), event.resolved().end());
+  e.timestamp_ms = event.timestamp_ms();
+  e.sequence = event.sequence();
+  return e;
+}
+
+}  // namespace vigil::notifier

@@ -1,0 +1,99 @@
+#include "services/notifier/cluster.h"
+
+#include <gtest/gtest.h>
+
+namespace vigil::notifier {
+namespace {
+
+constexpr TimestampMs kT0 = 1'000'000;
+constexpr absl::Duration kTimeout = absl::Seconds(10);
+
+Notification Note(uint64_t id, const std::string& group, uint64_t sequence) {
+  Notification n;
+  n.id = id;
+  n.receiver = "hook";
+  n.group_key = group;
+  n.sequence = sequence;
+  return n;
+}
+
+std::vector<uint64_t> Ids(const std::vector<Notification>& ns) {
+  std::vector<uint64_t> ids;
+  for (const Notification& n : ns) ids.push_back(n.id);
+  return ids;
+}
+
+TEST(ClusterTest, PrimaryDeliversAtOnceUnlessAPeerIsDeliveringIt) {
+  Cluster c(0, kTimeout, kT0);
+  c.OnPeerAlive(1, 7, kT0);
+  c.Hold(Note(1, "a", 1), kT0);
+  EXPECT_EQ(Ids(c.Release(kT0)), std::vector<uint64_t>{1});
+
+  // The secondary took over earlier and is still retrying: the primary waits for it.
+  c.OnPeerIntent(1, Note(2, "b", 1).StreamKey(), 1);
+  c.Hold(Note(2, "b", 1), kT0);
+  EXPECT_TRUE(c.Release(kT0 + 1000).empty());
+  EXPECT_EQ(Ids(c.OnPeerDone(1, Note(2, "b", 1).StreamKey(), 1)), std::vector<uint64_t>{2});
+  EXPECT_EQ(c.held(), 0u);
+}
+
+TEST(ClusterTest, SecondaryWaitsItsTurnAndDropsWhatThePrimaryDelivered) {
+  Cluster c(1, kTimeout, kT0);
+  c.OnPeerAlive(0, 7, kT0);
+  c.Hold(Note(1, "a", 1), kT0);
+  c.Hold(Note(2, "b", 1), kT0);
+  EXPECT_TRUE(c.Release(kT0 + 5000).empty());
+  EXPECT_EQ(c.NextDeadline(kT0 + 5000), kT0 + 10'000);
+  // The primary delivered "a"; "b" it never mentioned (it did not get the alert).
+  EXPECT_EQ(Ids(c.OnPeerDone(0, Note(1, "a", 1).StreamKey(), 1)), std::vector<uint64_t>{1});
+  c.OnPeerAlive(0, 7, kT0 + 9000);
+  EXPECT_TRUE(c.Release(kT0 + 9999).empty());
+  EXPECT_EQ(Ids(c.Release(kT0 + 10'000)), std::vector<uint64_t>{2});
+}
+
+TEST(ClusterTest, SecondaryWaitsForALivePrimarysIntentThenTakesOverWhenItDies) {
+  Cluster c(1, kTimeout, kT0);
+  c.OnPeerAlive(0, 7, kT0);
+  c.OnPeerIntent(0, Note(1, "a", 3).StreamKey(), 3);
+  c.Hold(Note(1, "a", 3), kT0);
+  c.OnPeerAlive(0, 7, kT0 + 15'000);  // heartbeats: alive, still retrying
+  EXPECT_TRUE(c.Release(kT0 + 20'000).empty());
+  EXPECT_EQ(c.LivePeers(kT0 + 20'000), 1u);
+  // Heartbeats stop: at peer_timeout after the last one the secondary delivers.
+  EXPECT_EQ(c.NextDeadline(kT0 + 20'000), kT0 + 25'000);
+  EXPECT_TRUE(c.Release(kT0 + 24'999).empty());
+  EXPECT_EQ(Ids(c.Release(kT0 + 25'000)), std::vector<uint64_t>{1});
+  EXPECT_EQ(c.LivePeers(kT0 + 25'000), 0u);
+  // With the primary dead there is no turn to wait for.
+  c.Hold(Note(2, "b", 1), kT0 + 30'000);
+  EXPECT_EQ(Ids(c.Release(kT0 + 30'000)), std::vector<uint64_t>{2});
+}
+
+TEST(ClusterTest, PeersArePresumedAliveRightAfterStart) {
+  Cluster c(1, kTimeout, kT0);
+  c.Hold(Note(1, "a", 1), kT0 + 100);
+  EXPECT_TRUE(c.Release(kT0 + 9000).empty());
+  EXPECT_EQ(c.NextDeadline(kT0 + 9000), kT0 + 10'000);
+  // Nobody spoke up within the timeout: the secondary is on its own.
+  EXPECT_EQ(Ids(c.Release(kT0 + 10'000)), std::vector<uint64_t>{1});
+}
+
+TEST(ClusterTest, ARestartedPeerFinishesNoOldIntentAndNewerNotificationsSupersede) {
+  Cluster c(0, kTimeout, kT0);
+  c.OnPeerAlive(1, 7, kT0);
+  c.OnPeerIntent(1, Note(1, "a", 2).StreamKey(), 2);
+  EXPECT_EQ(c.Hold(Note(1, "a", 2), kT0).id, 0u);
+  EXPECT_TRUE(c.Release(kT0).empty());
+  // A newer notification of the same stream replaces the held one.
+  EXPECT_EQ(c.Hold(Note(3, "a", 3), kT0 + 1).id, 1u);
+  EXPECT_EQ(Ids(c.Release(kT0 + 2)), std::vector<uint64_t>{3});  // seq 3 > intent 2
+
+  c.OnPeerIntent(1, Note(4, "b", 1).StreamKey(), 1);
+  c.Hold(Note(4, "b", 1), kT0 + 3);
+  EXPECT_TRUE(c.Release(kT0 + 3).empty());
+  c.OnPeerAlive(1, 8, kT0 + 4);  // new incarnation
+  EXPECT_EQ(Ids(c.Release(kT0 + 4)), std::vector<uint64_t>{4});
+}
+
+}  // namespace
+}  // namespace vigil::notifier

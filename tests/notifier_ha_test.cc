@@ -1,0 +1,212 @@
+// Two vigil-notifier replicas on one bus (--cluster.peer each other), fed the same alert
+// events by a bus publisher standing in for the evaluator, paging one webhook that records
+// every request with its Idempotency-Key. Both live: each notification arrives once. The
+// primary killed with SIGKILL while groups are pending, or while the webhook fails: the
+// survivor delivers each notification, none missing, and a repeat only ever carries the
+// same idempotency key. Alertmanager's cluster accepts duplicates here (#1550, #4108).
+
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <array>
+#include <chrono>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+#include <zmq.hpp>
+
+#include "lib/bus/publisher.h"
+#include "lib/bus/topics.h"
+#include "lib/clock/clock.h"
+#include "lib/labels/labels.h"
+#include "prometheus/registry.h"
+#include "services/notifier/test_support.h"
+#include "tests/support/process.h"
+#include "vigil/v1/alerts.pb.h"
+#include "vigil/v1/control.grpc.pb.h"
+
+namespace vigil {
+namespace {
+
+using testing::FreePort;
+using testing::HttpGet;
+using testing::Process;
+using testing::WaitFor;
+
+constexpr int kGroups = 5;
+
+std::string AlertName(int i) { return "HaAlert" + std::to_string(i); }
+
+// Every group firing, as the evaluator publishes them (state-based: re-sending is harmless).
+v1::AlertBatch FiringBatch(TimestampMs now) {
+  v1::AlertBatch batch;
+  for (int i = 0; i < kGroups; ++i) {
+    notifier::AddFiringEvent(labels::Labels{{"alertname", AlertName(i)}, {"severity", "page"}},
+                             now, 3'600'000, &batch);
+  }
+  return batch;
+}
+
+class NotifierHaTest : public ::testing::Test {
+ protected:
+  struct Replica {
+    int http = 0, grpc = 0, bus = 0;
+    std::unique_ptr<Process> process;
+  };
+
+  void SetUp() override {
+    dir_ = testing::MakeTempDir("notifier_ha");
+    auto ep = evaluator_.Bind("tcp://127.0.0.1:0");
+    ASSERT_TRUE(ep.ok());
+    evaluator_endpoint_ = *ep;
+    for (Replica& r : replicas_) {
+      r.http = FreePort();
+      r.grpc = FreePort();
+      r.bus = FreePort();
+    }
+  }
+  void TearDown() override {
+    for (Replica& r : replicas_) r.process.reset();
+    if (!HasFailure()) testing::RemoveTree(dir_);
+  }
+
+  // Both replicas with the same configuration; each connects to the evaluator and to the
+  // other replica's bus endpoint. Returns once both see each other alive.
+  void StartBoth(const std::string& group_wait) {
+    testing::WriteFile(dir_ + "/am.yml",
+                       "route:\n  receiver: hook\n  group_by: [alertname]\n  group_wait: " +
+                           group_wait +
+                           "\n  group_interval: 1s\n  repeat_interval: 1h\n"
+                           "receivers:\n  - name: hook\n    webhook_configs: [{url: '" +
+                           webhook_.url() + "'}]\n");
+    for (int i = 0; i < 2; ++i) {
+      Replica& r = replicas_[i];
+      const std::string peer = "tcp://127.0.0.1:" + std::to_string(replicas_[1 - i].bus);
+      r.process = std::make_unique<Process>(
+          std::vector<std::string>{
+              testing::BinDir() + "/vigil-notifier", "--config.file=" + dir_ + "/am.yml",
+              "--web.listen-address=127.0.0.1:" + std::to_string(r.http),
+              "--grpc.listen-address=127.0.0.1:" + std::to_string(r.grpc),
+              "--bus.publish-address=tcp://127.0.0.1:" + std::to_string(r.bus),
+              "--bus.connect=" + evaluator_endpoint_, "--evaluator.grpc-address=none",
+              "--storage.path=" + dir_ + "/data" + std::to_string(i), "--cluster.peer=" + peer,
+              "--cluster.position=" + std::to_string(i), "--cluster.peer-timeout=2s"},
+          dir_, dir_ + "/notifier" + std::to_string(i) + ".log");
+    }
+    for (Replica& r : replicas_) {
+      ASSERT_TRUE(WaitFor([&] { return HttpGet(r.http, "/-/ready").first == 200; })) << Logs();
+    }
+    for (int i = 0; i < 2; ++i) {
+      ASSERT_TRUE(WaitFor([&] { return Stat(i, "cluster_peers_live") == 1; })) << Logs();
+    }
+  }
+
+  // Publishes the alerts until both replicas hold them all (a fresh SUB may miss the first).
+  void FireAll() {
+    ASSERT_TRUE(WaitFor([&] {
+      evaluator_.Publish(bus::kTopicAlerts, FiringBatch(SystemClock().NowMs()));
+      return Stat(0, "alerts_active") == kGroups && Stat(1, "alerts_active") == kGroups;
+    })) << Logs();
+  }
+
+  void Kill9(int i) {
+    replicas_[i].process->Signal(SIGKILL);
+    ASSERT_EQ(replicas_[i].process->Wait(), -SIGKILL);
+  }
+
+  double Stat(int i, const std::string& key) {
+    return notifier::NotifierStat(replicas_[i].grpc, key);
+  }
+
+  // Nothing left to deliver on replica i: nothing held for a peer, nothing queued, and
+  // every group flushed again since (so a notification still coming would be seen).
+  bool Quiet(int i, double flushes) {
+    return Stat(i, "cluster_held") == 0 && Stat(i, "queue_length") == 0 &&
+           Stat(i, "group_flushes") >= flushes;
+  }
+
+  std::set<std::string> AllKeys() {
+    std::set<std::string> keys;
+    for (const auto& r : webhook_.requests()) keys.insert(r.key);
+    return keys;
+  }
+
+  std::string Logs() {
+    std::string out;
+    for (const Replica& r : replicas_) {
+      if (r.process) out += r.process->Log() + "\n----\n";
+    }
+    return out;
+  }
+
+  std::string dir_;
+  zmq::context_t ctx_;
+  prometheus::Registry registry_;
+  bus::Publisher evaluator_{ctx_, "evaluator", registry_, SystemClock()};
+  std::string evaluator_endpoint_;
+  std::array<Replica, 2> replicas_;
+  notifier::RecordingWebhook webhook_;
+};
+
+TEST_F(NotifierHaTest, BothLiveEachNotificationOnce) {
+  ASSERT_NO_FATAL_FAILURE(StartBoth("1s"));
+  ASSERT_NO_FATAL_FAILURE(FireAll());
+  ASSERT_TRUE(WaitFor([&] { return webhook_.AcceptedByKey().size() == kGroups; })) << Logs();
+  // Both replicas done, and each flushed every group twice more: the secondary recorded
+  // the primary's deliveries in its own log, so it has nothing to say either.
+  const double flushes = 3 * kGroups;
+  ASSERT_TRUE(WaitFor([&] { return Quiet(0, flushes) && Quiet(1, flushes); })) << Logs();
+
+  EXPECT_EQ(webhook_.requests().size(), static_cast<size_t>(kGroups));
+  for (int i = 0; i < kGroups; ++i) EXPECT_EQ(webhook_.Accepted("firing", AlertName(i)), 1);
+  for (const auto& [key, n] : webhook_.AcceptedByKey()) EXPECT_EQ(n, 1) << key;
+  EXPECT_EQ(Stat(0, "notifications_sent") + Stat(1, "notifications_sent"), kGroups);
+}
+
+TEST_F(NotifierHaTest, PrimaryKilledWhileGroupsPendingSurvivorDeliversEachOnce) {
+  ASSERT_NO_FATAL_FAILURE(StartBoth("4s"));
+  ASSERT_NO_FATAL_FAILURE(FireAll());
+  ASSERT_NO_FATAL_FAILURE(Kill9(0));
+  ASSERT_TRUE(webhook_.requests().empty()) << "group_wait ended before the kill";
+
+  ASSERT_TRUE(WaitFor([&] { return webhook_.AcceptedByKey().size() == kGroups; })) << Logs();
+  ASSERT_TRUE(WaitFor([&] { return Quiet(1, 3 * kGroups); })) << Logs();
+  EXPECT_EQ(Stat(1, "cluster_peers_live"), 0);
+  EXPECT_EQ(webhook_.requests().size(), static_cast<size_t>(kGroups));
+  for (int i = 0; i < kGroups; ++i) EXPECT_EQ(webhook_.Accepted("firing", AlertName(i)), 1);
+  EXPECT_EQ(Stat(1, "notifications_sent"), kGroups);
+}
+
+TEST_F(NotifierHaTest, PrimaryKilledWhileWebhookFailsSurvivorDeliversWithTheSameKeys) {
+  webhook_.SetFailing(true);
+  ASSERT_NO_FATAL_FAILURE(StartBoth("0s"));
+  ASSERT_NO_FATAL_FAILURE(FireAll());
+  // The primary is retrying every group; the secondary holds them all, waiting for it.
+  ASSERT_TRUE(WaitFor([&] { return AllKeys().size() == kGroups; })) << Logs();
+  ASSERT_TRUE(WaitFor([&] { return Stat(1, "cluster_held") == kGroups; })) << Logs();
+  const std::set<std::string> primary_keys = AllKeys();
+
+  ASSERT_NO_FATAL_FAILURE(Kill9(0));
+  // The survivor notices the silence and takes over, still against a failing webhook.
+  ASSERT_TRUE(WaitFor([&] {
+    return Stat(1, "cluster_peers_live") == 0 && Stat(1, "cluster_held") == 0;
+  })) << Logs();
+  webhook_.SetFailing(false);
+
+  // Backoff between attempts grows to 10s: allow for a few.
+  ASSERT_TRUE(WaitFor([&] { return webhook_.AcceptedByKey().size() >= kGroups; },
+                      std::chrono::seconds(60)))
+      << Logs();
+  ASSERT_TRUE(WaitFor([&] { return Quiet(1, 3 * kGroups); })) << Logs();
+  for (int i = 0; i < kGroups; ++i) EXPECT_EQ(webhook_.Accepted("firing", AlertName(i)), 1);
+  // Every request, the primary's failed attempts and the survivor's, carried one of the
+  // primary's keys: a receiver dropping replays by key sees each notification once.
+  EXPECT_EQ(AllKeys(), primary_keys);
+  for (const auto& [key, n] : webhook_.AcceptedByKey()) EXPECT_EQ(n, 1) << key;
+  EXPECT_EQ(Stat(1, "notifications_sent"), kGroups);
+}
+
+}  // namespace
+}  // namespace vigil
