@@ -224,6 +224,12 @@ void Evaluator::Evaluate(size_t i, TimestampMs t, bool by_data,
   s.next_timer = by_data ? t + interval : g.NextEvaluation(t);
 }
 
+void Evaluator::RunEvaluation(size_t i, TimestampMs t, bool by_data,
+                              codec::SampleBatchBuilder& recorded, TickOutput& out) {
+  if (!evaluation_hook_) return Evaluate(i, t, by_data, recorded, out);
+  evaluation_hook_(*groups_[i], [&] { Evaluate(i, t, by_data, recorded, out); });
+}
+
 TickOutput Evaluator::Tick(TimestampMs now) {
   TickOutput out;
   codec::SampleBatchBuilder recorded;
@@ -235,13 +241,13 @@ TickOutput Evaluator::Tick(TimestampMs now) {
   for (size_t i = 0; i < groups_.size(); ++i) {
     if (schedules_[i].next_timer <= now) {
       // Prometheus evaluates at the scheduled time, not when it got round to it.
-      Evaluate(i, schedules_[i].next_timer, false, recorded, out);
+      RunEvaluation(i, schedules_[i].next_timer, false, recorded, out);
       // A timer far behind (a long pause) skips to the next slot after now.
       if (schedules_[i].next_timer <= now) {
         schedules_[i].next_timer = groups_[i]->NextEvaluation(now);
       }
     } else if (DueByData(i) && now > groups_[i]->last_evaluation()) {
-      Evaluate(i, now, true, recorded, out);
+      RunEvaluation(i, now, true, recorded, out);
     }
   }
   out.recorded = recorded.Take();

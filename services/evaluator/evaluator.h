@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -106,6 +107,12 @@ class Evaluator {
   // The selectors of every loaded rule (for a backfill of just what they read).
   std::vector<std::vector<labels::Matcher>> Selectors() const;
 
+  // Called around every group evaluation with the group and the evaluation to run; the
+  // app times it there (vigil_evaluator_rule_group_last_duration_seconds), as the core
+  // has no clock.
+  using EvaluationHook = std::function<void(const rules::Group&, const std::function<void()>&)>;
+  void set_evaluation_hook(EvaluationHook hook) { evaluation_hook_ = std::move(hook); }
+
  private:
   // Event-driven bookkeeping of one group.
   struct Schedule {
@@ -127,11 +134,15 @@ class Evaluator {
   bool DueByData(size_t i) const;
   void Evaluate(size_t i, TimestampMs t, bool by_data, codec::SampleBatchBuilder& recorded,
                 TickOutput& out);
+  // Evaluate, through the evaluation hook when there is one.
+  void RunEvaluation(size_t i, TimestampMs t, bool by_data, codec::SampleBatchBuilder& recorded,
+                     TickOutput& out);
   v1::AlertEvent ToEvent(const rules::Group& g, size_t rule, const rules::Alert& a,
                          TimestampMs now) const;
   std::string AlertDigest() const;
 
   EvaluatorOptions options_;
+  EvaluationHook evaluation_hook_;
   labels::Labels external_labels_;
   tsdb::Head head_;
   std::vector<std::unique_ptr<rules::Group>> groups_;

@@ -129,6 +129,18 @@ int RunEvaluator(const service::CommonFlags& flags, EvaluatorOptions options,
                       .Add({}, prometheus::Histogram::BucketBoundaries{
                                    0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001,
                                    0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1});
+  // Prometheus's prometheus_rule_group_last_duration_seconds, same rule_group label.
+  auto& group_duration = prometheus::BuildGauge()
+                             .Name("vigil_evaluator_rule_group_last_duration_seconds")
+                             .Help("The duration of the last rule group evaluation.")
+                             .Register(rt.registry());
+  core.set_evaluation_hook([&group_duration](const rules::Group& g,
+                                             const std::function<void()>& evaluate) {
+    auto start = std::chrono::steady_clock::now();
+    evaluate();
+    group_duration.Add({{"rule_group", StrCat(g.file(), ";", g.name())}})
+        .Set(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  });
   auto& head_bytes = prometheus::BuildGauge()
                          .Name("vigil_evaluator_head_bytes")
                          .Help("Estimated memory held by the in-memory window.")

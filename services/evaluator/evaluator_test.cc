@@ -176,6 +176,26 @@ TEST_F(EventDrivenTest, EvaluatesOnceEverySeriesItReadsHasAFreshSample) {
   EXPECT_EQ(out.alerts.alerts(0).active_at_ms(), 6201);
 }
 
+TEST_F(EventDrivenTest, TheEvaluationHookWrapsEveryEvaluation) {
+  Evaluator e(EvaluatorOptions{});
+  ASSERT_TRUE(e.LoadRules(Config(), 0).ok());
+  std::vector<std::pair<std::string, TimestampMs>> seen;  // group, last_evaluation after
+  e.set_evaluation_hook([&](const rules::Group& g, const std::function<void()>& evaluate) {
+    TimestampMs before = g.last_evaluation();
+    evaluate();
+    EXPECT_NE(g.last_evaluation(), before);
+    seen.emplace_back(g.name(), g.last_evaluation());
+  });
+  e.OnSamples({UpOf("a:1", 1000, 0)});
+  TickOutput out = e.Tick(1001);  // by data
+  EXPECT_EQ(out.alerts.alerts_size(), 1);
+  e.Tick(1002);  // nothing due
+  TimestampMs timer = *e.NextDeadline();
+  e.Tick(timer);
+  EXPECT_EQ(seen, (std::vector<std::pair<std::string, TimestampMs>>{{"availability", 1001},
+                                                                     {"availability", timer}}));
+}
+
 TEST_F(EventDrivenTest, AStalenessMarkerStopsTheWaitForThatSeries) {
   Evaluator e(EvaluatorOptions{});
   ASSERT_TRUE(e.LoadRules(Config(), 0).ok());
