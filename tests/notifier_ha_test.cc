@@ -39,12 +39,18 @@ constexpr int kGroups = 5;
 
 std::string AlertName(int i) { return "HaAlert" + std::to_string(i); }
 
-// Every group firing, as the evaluator publishes them (state-based: re-sending is harmless).
-v1::AlertBatch FiringBatch(TimestampMs now) {
+// Every group's alert firing (or resolved), as the evaluator publishes them (state-based:
+// re-sending is harmless).
+v1::AlertBatch FiringBatch(TimestampMs now, bool resolved) {
   v1::AlertBatch batch;
   for (int i = 0; i < kGroups; ++i) {
     notifier::AddFiringEvent(labels::Labels{{"alertname", AlertName(i)}, {"severity", "page"}},
                              now, 3'600'000, &batch);
+    if (resolved) {
+      v1::AlertEvent* e = batch.mutable_alerts(i);
+      e->set_state(v1::ALERT_STATE_INACTIVE);
+      e->set_resolved_at_ms(now);
+    }
   }
   return batch;
 }
@@ -72,8 +78,8 @@ class NotifierHaTest : public ::testing::Test {
     if (!HasFailure()) testing::RemoveTree(dir_);
   }
 
-  // Both replicas with the same configuration; each connects to the evaluator and to the
-  // other replica's bus endpoint. Returns once both see each other alive.
+  // Both replicas with the same configuration. Returns once both see each other alive
+  // and each has had the other's log.
   void StartBoth(const std::string& group_wait) {
     testing::WriteFile(dir_ + "/am.yml",
                        "route:\n  receiver: hook\n  group_by: [alertname]\n  group_wait: " +
@@ -81,33 +87,45 @@ class NotifierHaTest : public ::testing::Test {
                            "\n  group_interval: 1s\n  repeat_interval: 1h\n"
                            "receivers:\n  - name: hook\n    webhook_configs: [{url: '" +
                            webhook_.url() + "'}]\n");
-    for (int i = 0; i < 2; ++i) {
-      Replica& r = replicas_[i];
-      const std::string peer = "tcp://127.0.0.1:" + std::to_string(replicas_[1 - i].bus);
-      r.process = std::make_unique<Process>(
-          std::vector<std::string>{
-              testing::BinDir() + "/vigil-notifier", "--config.file=" + dir_ + "/am.yml",
-              "--web.listen-address=127.0.0.1:" + std::to_string(r.http),
-              "--grpc.listen-address=127.0.0.1:" + std::to_string(r.grpc),
-              "--bus.publish-address=tcp://127.0.0.1:" + std::to_string(r.bus),
-              "--bus.connect=" + evaluator_endpoint_, "--evaluator.grpc-address=none",
-              "--storage.path=" + dir_ + "/data" + std::to_string(i), "--cluster.peer=" + peer,
-              "--cluster.position=" + std::to_string(i), "--cluster.peer-timeout=2s"},
-          dir_, dir_ + "/notifier" + std::to_string(i) + ".log");
-    }
-    for (Replica& r : replicas_) {
-      ASSERT_TRUE(WaitFor([&] { return HttpGet(r.http, "/-/ready").first == 200; })) << Logs();
-    }
-    for (int i = 0; i < 2; ++i) {
-      ASSERT_TRUE(WaitFor([&] { return Stat(i, "cluster_peers_live") == 1; })) << Logs();
-    }
+    for (int i = 0; i < 2; ++i) ASSERT_NO_FATAL_FAILURE(Start(i));
+    for (int i = 0; i < 2; ++i) ASSERT_NO_FATAL_FAILURE(WaitJoined(i));
+  }
+
+  // Replica i (position i) on its own storage, connected to the evaluator and to the other
+  // replica's bus endpoint.
+  void Start(int i) {
+    Replica& r = replicas_[i];
+    const std::string peer = "tcp://127.0.0.1:" + std::to_string(replicas_[1 - i].bus);
+    r.process = std::make_unique<Process>(
+        std::vector<std::string>{
+            testing::BinDir() + "/vigil-notifier", "--config.file=" + dir_ + "/am.yml",
+            "--web.listen-address=127.0.0.1:" + std::to_string(r.http),
+            "--grpc.listen-address=127.0.0.1:" + std::to_string(r.grpc),
+            "--bus.publish-address=tcp://127.0.0.1:" + std::to_string(r.bus),
+            "--bus.connect=" + evaluator_endpoint_, "--evaluator.grpc-address=none",
+            "--storage.path=" + dir_ + "/data" + std::to_string(i), "--cluster.peer=" + peer,
+            "--cluster.position=" + std::to_string(i), "--cluster.peer-timeout=2s"},
+        dir_, dir_ + "/notifier" + std::to_string(i) + ".log");
+    ASSERT_TRUE(WaitFor([&] { return HttpGet(r.http, "/-/ready").first == 200; })) << Logs();
+  }
+
+  void WaitJoined(int i) {
+    ASSERT_TRUE(WaitFor([&] {
+      return Stat(i, "cluster_peers_live") == 1 && Stat(i, "cluster_synced") == 1;
+    })) << Logs();
   }
 
   // Publishes the alerts until both replicas hold them all (a fresh SUB may miss the first).
   void FireAll() {
     ASSERT_TRUE(WaitFor([&] {
-      evaluator_.Publish(bus::kTopicAlerts, FiringBatch(SystemClock().NowMs()));
+      evaluator_.Publish(bus::kTopicAlerts, FiringBatch(SystemClock().NowMs(), false));
       return Stat(0, "alerts_active") == kGroups && Stat(1, "alerts_active") == kGroups;
+    })) << Logs();
+  }
+  void ResolveAll() {
+    ASSERT_TRUE(WaitFor([&] {
+      evaluator_.Publish(bus::kTopicAlerts, FiringBatch(SystemClock().NowMs(), true));
+      return Stat(0, "alerts_active") == 0 && Stat(1, "alerts_active") == 0;
     })) << Logs();
   }
 
@@ -165,7 +183,7 @@ TEST_F(NotifierHaTest, BothLiveEachNotificationOnce) {
   EXPECT_EQ(Stat(0, "notifications_sent") + Stat(1, "notifications_sent"), kGroups);
 }
 
-TEST_F(NotifierHaTest, PrimaryKilledWhileGroupsPendingSurvivorDeliversEachOnce) {
+TEST_F(NotifierHaTest, PrimaryKilledWhileGroupsPendingSurvivorDeliversEachOnceThenRejoins) {
   ASSERT_NO_FATAL_FAILURE(StartBoth("4s"));
   ASSERT_NO_FATAL_FAILURE(FireAll());
   ASSERT_NO_FATAL_FAILURE(Kill9(0));
@@ -177,6 +195,25 @@ TEST_F(NotifierHaTest, PrimaryKilledWhileGroupsPendingSurvivorDeliversEachOnce) 
   EXPECT_EQ(webhook_.requests().size(), static_cast<size_t>(kGroups));
   for (int i = 0; i < kGroups; ++i) EXPECT_EQ(webhook_.Accepted("firing", AlertName(i)), 1);
   EXPECT_EQ(Stat(1, "notifications_sent"), kGroups);
+
+  // The primary comes back on its storage, which knows nothing of what the survivor sent:
+  // the survivor's snapshot of the log keeps it from sending those again.
+  ASSERT_NO_FATAL_FAILURE(Start(0));
+  for (int i = 0; i < 2; ++i) ASSERT_NO_FATAL_FAILURE(WaitJoined(i));
+  ASSERT_TRUE(WaitFor([&] { return Quiet(0, 2 * kGroups); })) << Logs();
+  EXPECT_EQ(webhook_.requests().size(), static_cast<size_t>(kGroups));
+
+  // Both live again: each resolution once. Resolved groups end, so nothing can follow.
+  ASSERT_NO_FATAL_FAILURE(ResolveAll());
+  ASSERT_TRUE(WaitFor([&] {
+    return Stat(0, "groups") == 0 && Stat(1, "groups") == 0 && Quiet(0, 0) && Quiet(1, 0);
+  })) << Logs();
+  for (int i = 0; i < kGroups; ++i) {
+    EXPECT_EQ(webhook_.Accepted("firing", AlertName(i)), 1);
+    EXPECT_EQ(webhook_.Accepted("resolved", AlertName(i)), 1);
+  }
+  EXPECT_EQ(webhook_.requests().size(), static_cast<size_t>(2 * kGroups));
+  for (const auto& [key, n] : webhook_.AcceptedByKey()) EXPECT_EQ(n, 1) << key;
 }
 
 TEST_F(NotifierHaTest, PrimaryKilledWhileWebhookFailsSurvivorDeliversWithTheSameKeys) {

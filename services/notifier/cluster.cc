@@ -75,6 +75,7 @@ bool Cluster::PeerIsOnIt(const Held& h, TimestampMs now) const {
 }
 
 std::vector<Notification> Cluster::Release(TimestampMs now) {
+  if (!synced_ && now - started_ms_ < timeout_ms_) return {};
   const bool wait = position_ > 0 && PrimaryMayBeAlive(now);
   const TimestampMs turn_ms = position_ * timeout_ms_;
   std::vector<Held> due;

@@ -22,7 +22,10 @@ namespace vigil::notifier {
 //     has announced an INTENT to deliver it that it has not finished.
 // A peer is alive while its messages (heartbeats at least) keep arriving within
 // peer_timeout; every peer is presumed alive for peer_timeout after this replica starts,
-// so that a replica does not deliver before it had a chance to hear the others.
+// so that a replica does not deliver before it had a chance to hear the others. A
+// replica that (re)starts holds everything, the primary too, until a peer sent it a
+// snapshot of the log (MarkSynced) or peer_timeout passed: what the peers delivered while
+// it was down must not be delivered again.
 //
 // Functional core: time comes only from the `now` arguments. Loop thread only.
 class Cluster {
@@ -46,6 +49,10 @@ class Cluster {
   // When Release may next return something: a held notification's turn, or a live peer's
   // liveness running out. Clock::kNever-like max value when nothing is held.
   TimestampMs NextDeadline(TimestampMs now) const;
+
+  // A peer's snapshot of its log has been applied.
+  void MarkSynced() { synced_ = true; }
+  bool synced() const { return synced_; }
 
   int position() const { return position_; }
   size_t held() const { return held_.size(); }
@@ -71,6 +78,7 @@ class Cluster {
   const int position_;
   const TimestampMs timeout_ms_;
   const TimestampMs started_ms_;
+  bool synced_ = false;
   std::map<int, Peer> peers_;                   // by position
   std::map<std::string, Held> held_;            // by stream key
 };

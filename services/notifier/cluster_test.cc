@@ -26,6 +26,7 @@ std::vector<uint64_t> Ids(const std::vector<Notification>& ns) {
 TEST(ClusterTest, PrimaryDeliversAtOnceUnlessAPeerIsDeliveringIt) {
   Cluster c(0, kTimeout, kT0);
   c.OnPeerAlive(1, 7, kT0);
+  c.MarkSynced();
   c.Hold(Note(1, "a", 1), kT0);
   EXPECT_EQ(Ids(c.Release(kT0)), std::vector<uint64_t>{1});
 
@@ -81,6 +82,7 @@ TEST(ClusterTest, PeersArePresumedAliveRightAfterStart) {
 TEST(ClusterTest, ARestartedPeerFinishesNoOldIntentAndNewerNotificationsSupersede) {
   Cluster c(0, kTimeout, kT0);
   c.OnPeerAlive(1, 7, kT0);
+  c.MarkSynced();
   c.OnPeerIntent(1, Note(1, "a", 2).StreamKey(), 2);
   EXPECT_EQ(c.Hold(Note(1, "a", 2), kT0).id, 0u);
   EXPECT_TRUE(c.Release(kT0).empty());
@@ -93,6 +95,20 @@ TEST(ClusterTest, ARestartedPeerFinishesNoOldIntentAndNewerNotificationsSupersed
   EXPECT_TRUE(c.Release(kT0 + 3).empty());
   c.OnPeerAlive(1, 8, kT0 + 4);  // new incarnation
   EXPECT_EQ(Ids(c.Release(kT0 + 4)), std::vector<uint64_t>{4});
+}
+
+TEST(ClusterTest, AStartingPrimaryWaitsForAPeersSnapshotOrTheTimeout) {
+  Cluster c(0, kTimeout, kT0);
+  c.Hold(Note(1, "a", 1), kT0);
+  EXPECT_TRUE(c.Release(kT0 + 100).empty());
+  EXPECT_EQ(c.NextDeadline(kT0 + 100), kT0 + 10'000);
+  c.MarkSynced();
+  EXPECT_EQ(Ids(c.Release(kT0 + 200)), std::vector<uint64_t>{1});
+
+  Cluster alone(0, kTimeout, kT0);  // no peer answers
+  alone.Hold(Note(1, "a", 1), kT0);
+  EXPECT_TRUE(alone.Release(kT0 + 9999).empty());
+  EXPECT_EQ(Ids(alone.Release(kT0 + 10'000)), std::vector<uint64_t>{1});
 }
 
 }  // namespace

@@ -45,6 +45,7 @@ class NotificationLog {
   // Drops entries older than the retention.
   void GC(TimestampMs now);
   size_t size() const { return entries_.size(); }
+  const absl::flat_hash_map<std::string, LogEntry>& entries() const { return entries_; }
 
  private:
   absl::Duration retention_;

@@ -76,6 +76,8 @@ class Dispatcher {
   // the same idempotency key next; a delivery is recorded in the log as if it were ours,
   // and our own notifications of the stream up to that sequence are no longer owed.
   void OnPeerLog(const std::string& stream_key, const LogEntry& entry, bool delivered);
+  // What was delivered, by stream key: the snapshot a (re)starting peer asks for.
+  const NotificationLog& delivered_log() const { return delivered_; }
 
   // Switches to a new configuration: groups are rebuilt from the alerts held (their
   // timers restart; the notification log keeps them from re-sending what was sent).

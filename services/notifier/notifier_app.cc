@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -212,6 +213,9 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
     cluster = std::make_unique<Cluster>(options.cluster_position, options.cluster_peer_timeout,
                                         clock.NowMs());
   }
+  // Heartbeats: several per peer timeout, so one late message does not look like a death.
+  const TimestampMs heartbeat_ms =
+      std::max<TimestampMs>(10, absl::ToInt64Milliseconds(options.cluster_peer_timeout) / 5);
   using LogKind = cluster::NotificationLogEvent;
   auto publish_log = [&](LogKind::Kind kind, const std::string& stream_key,
                          const LogEntry& entry) {
@@ -273,6 +277,21 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
       deliverer.Submit(std::move(n));
     }
   };
+  // Answers a peer's request for the delivered log, once per heartbeat interval at most.
+  std::map<int, TimestampMs> snapshot_sent_ms;  // by peer position
+  auto send_snapshot = [&](int peer, TimestampMs now) {
+    TimestampMs& last = snapshot_sent_ms[peer];
+    if (last != 0 && now - last < heartbeat_ms) return;
+    last = now;
+    for (const auto& [key, entry] : dispatcher.delivered_log().entries()) {
+      publish_log(LogKind::DELIVERED, key, entry);
+    }
+    LogKind end;
+    end.set_kind(LogKind::SYNCED);
+    end.set_position(options.cluster_position);
+    end.set_for_position(peer);
+    publisher.Publish(bus::kTopicNotificationLog, end);
+  };
   // The peers' notification log and heartbeats.
   auto on_peer = [&](const bus::Message& m, TimestampMs now) {
     LogKind ev;
@@ -288,6 +307,15 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
     cluster->OnPeerAlive(ev.position(), m.header.incarnation(), now);
     if (m.gap_before) spdlog::warn("notification log messages from {} lost", m.header.publisher());
     switch (ev.kind()) {
+      case LogKind::HEARTBEAT:
+        if (ev.needs_sync()) send_snapshot(ev.position(), now);
+        break;
+      case LogKind::SYNCED:
+        if (ev.for_position() == options.cluster_position && !cluster->synced()) {
+          cluster->MarkSynced();
+          spdlog::info("HA: notification log synced from {}", m.header.publisher());
+        }
+        break;
       case LogKind::INTENT:
         cluster->OnPeerIntent(ev.position(), ev.stream_key(), ev.sequence());
         break;
@@ -346,6 +374,7 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
               stats["cluster_position"] = cluster->position();
               stats["cluster_peers_live"] = static_cast<double>(cluster->LivePeers(clock.NowMs()));
               stats["cluster_held"] = static_cast<double>(cluster->held());
+              stats["cluster_synced"] = cluster->synced() ? 1 : 0;
             }
             for (const std::string& p : dispatcher.Problems()) s->add_problems(p);
           },
@@ -542,9 +571,6 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
     for (const std::string& peer : options.cluster_peers) subscriber.Connect(peer);
     subscriber.Subscribe(std::string(bus::kTopicNotificationLog));
   }
-  // Heartbeats: several per peer timeout, so one late message does not look like a death.
-  const TimestampMs heartbeat_ms =
-      std::max<TimestampMs>(10, absl::ToInt64Milliseconds(options.cluster_peer_timeout) / 5);
   TimestampMs next_heartbeat_ms = 0;
 
   // Resync from the evaluator: the answer goes through `ingest`, like a bus batch.
@@ -587,7 +613,11 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
   while (!rt.stopping()) {
     const TimestampMs now = clock.NowMs();
     if (cluster && now >= next_heartbeat_ms) {
-      publish_log(LogKind::HEARTBEAT, "", LogEntry{});
+      LogKind beat;
+      beat.set_kind(LogKind::HEARTBEAT);
+      beat.set_position(options.cluster_position);
+      beat.set_needs_sync(!cluster->synced());
+      publisher.Publish(bus::kTopicNotificationLog, beat);
       next_heartbeat_ms = now + heartbeat_ms;
     }
     TimestampMs next = dispatcher.NextDeadline();
