@@ -264,3 +264,48 @@ TEST(DispatcherTest, ReloadRebuildsGroupsWithoutResending) {
 
 }  // namespace
 }  // namespace vigil::notifier
+
+namespace vigil::notifier {
+namespace {
+
+// HA: replica B records what replica A delivered, so it owes nothing, sends nothing for
+// it later, and numbers its next notification of the stream as A does.
+TEST(DispatcherPeerTest, PeerDeliveryIsRecordedAsOursAndSequencesFollow) {
+  const labels::Labels ls{{"alertname", "Peer"}};
+  Dispatcher a(TestConfig()), b(TestConfig());
+  auto firing = [](const labels::Labels& l, TimestampMs at) {
+    return Batch({Event(l, v1::ALERT_STATE_FIRING, at, at + 10 * kH, at)});
+  };
+  for (Dispatcher* d : {&a, &b}) d->OnAlerts(firing(ls, kT0), kT0);
+  std::vector<Notification> from_a = a.Tick(kT0 + 30 * kS);
+  std::vector<Notification> from_b = b.Tick(kT0 + 30 * kS);
+  ASSERT_EQ(from_a.size(), 1u);
+  ASSERT_EQ(from_b.size(), 1u);
+  EXPECT_EQ(from_a[0].IdempotencyKey(), from_b[0].IdempotencyKey());
+
+  // A delivered; B held its copy and hears of it.
+  const LogEntry delivered = *a.InFlightEntry(from_a[0].id);
+  a.OnDeliveryResult({.id = from_a[0].id, .final = true, .delivered = true, .attempts = 1});
+  b.OnPeerLog(from_a[0].StreamKey(), delivered, true);
+  EXPECT_EQ(b.InFlightEntry(from_b[0].id), nullptr);
+  EXPECT_EQ(b.delivered_log().size(), 1u);
+  // B's next flushes have nothing new to say.
+  EXPECT_THAT(b.Tick(kT0 + 6 * kM), IsEmpty());
+
+  // A new alert in the group: both number it 2.
+  const labels::Labels ls2{{"alertname", "Peer"}, {"instance", "b"}};
+  for (Dispatcher* d : {&a, &b}) d->OnAlerts(firing(ls2, kT0 + 7 * kM), kT0 + 7 * kM);
+  std::vector<Notification> next_a = a.Tick(kT0 + 11 * kM);
+  std::vector<Notification> next_b = b.Tick(kT0 + 11 * kM);
+  ASSERT_EQ(next_a.size(), 1u);
+  ASSERT_EQ(next_b.size(), 1u);
+  EXPECT_EQ(next_a[0].sequence, 2u);
+  EXPECT_EQ(next_b[0].sequence, 2u);
+
+  // A gave up on it for good: B's sequence moves past it too, nothing else changes.
+  b.OnPeerLog(next_a[0].StreamKey(), *a.InFlightEntry(next_a[0].id), false);
+  EXPECT_NE(b.InFlightEntry(next_b[0].id), nullptr);
+}
+
+}  // namespace
+}  // namespace vigil::notifier
