@@ -80,6 +80,16 @@ absl::StatusOr<TimestampMs> TimeParam(const Form& f, const std::string& name,
   return *t;
 }
 
+// `timeout`: a duration that shortens the default (Prometheus's --query.timeout, 2m).
+absl::StatusOr<std::chrono::milliseconds> TimeoutParam(const Form& f) {
+  std::string to = f.Get("timeout");
+  if (to.empty()) return QueryApi::kDefaultTimeout;
+  auto d = ParseApiDuration(to);
+  if (!d.ok()) return InvalidParam(d.status(), "timeout");
+  return std::clamp(std::chrono::milliseconds(*d), std::chrono::milliseconds(0),
+                    QueryApi::kDefaultTimeout);
+}
+
 // parseMatchersParam: every selector parsed, and each with a matcher that rejects "".
 // Errors are unwrapped (the callers wrap them as Prometheus does per endpoint).
 absl::StatusOr<std::vector<std::vector<labels::Matcher>>> MatchersParam(
@@ -295,10 +305,9 @@ ApiV1::ApiV1(service::Runtime& rt, const Evaluator& core)
   route("/api/v1/query", true, [this](const Form& f) -> absl::StatusOr<std::string> {
     auto t = TimeParam(f, "time", queries_.Now());
     if (!t.ok()) return t.status();
-    if (std::string to = f.Get("timeout"); !to.empty()) {
-      if (auto d = ParseApiDuration(to); !d.ok()) return InvalidParam(d.status(), "timeout");
-    }
-    auto v = queries_.Instant(f.Get("query"), *t);
+    auto timeout = TimeoutParam(f);
+    if (!timeout.ok()) return timeout.status();
+    auto v = queries_.Instant(f.Get("query"), *t, *timeout);
     if (!v.ok()) {
       if (v.status().code() == absl::StatusCode::kInvalidArgument) {
         return InvalidParam(v.status(), "query");
@@ -319,10 +328,9 @@ ApiV1::ApiV1(service::Runtime& rt, const Evaluator& core)
     }
     auto step = ParseApiDuration(f.Get("step"));
     if (!step.ok()) return InvalidParam(step.status(), "step");
-    if (std::string to = f.Get("timeout"); !to.empty()) {
-      if (auto d = ParseApiDuration(to); !d.ok()) return InvalidParam(d.status(), "timeout");
-    }
-    auto m = queries_.Range(f.Get("query"), *start, *end, *step);
+    auto timeout = TimeoutParam(f);
+    if (!timeout.ok()) return timeout.status();
+    auto m = queries_.Range(f.Get("query"), *start, *end, *step, *timeout);
     if (!m.ok()) return m.status();
     return StrCat("{\"resultType\":\"matrix\",\"result\":", MatrixJson(*m), "}");
   });

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <future>
 #include <limits>
 #include <thread>
 
@@ -243,6 +244,21 @@ TEST_F(ApiV1ServerTest, RulesAlertsAndBuildInfo) {
   auto build = Get("/api/v1/status/buildinfo");
   EXPECT_EQ(build.first, 200);
   EXPECT_NE(build.second.find(R"("goVersion":"")"), std::string::npos);
+}
+
+TEST_F(ApiV1ServerTest, TimeoutParameter) {
+  EXPECT_EQ(Get("/api/v1/query?query=1&timeout=x").second,
+            R"({"status":"error","errorType":"bad_data","error":"invalid parameter \"timeout\": )"
+            R"(cannot parse \"x\" to a valid duration"})");
+  // A loop that does not get to the query within `timeout`: Prometheus's timeout error.
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  rt_->tasks().Post([released] { released.wait(); });
+  EXPECT_EQ(Get("/api/v1/query?query=1&timeout=0.05"),
+            (std::pair<int, std::string>{503, R"({"status":"error","errorType":"timeout",)"
+                                              R"("error":"query timed out in query execution"})"}));
+  release.set_value();
+  EXPECT_EQ(Get("/api/v1/query?query=1&time=1&timeout=1m").first, 200);
 }
 
 TEST_F(ApiV1ServerTest, QueriesOverGrpc) {

@@ -1,10 +1,20 @@
 #include "services/evaluator/evaluator_grpc.h"
 
+#include <algorithm>
+#include <chrono>
+
 namespace vigil::evaluator {
 
 using namespace std::chrono_literals;
 
 namespace {
+
+// The client's deadline when it is sooner than the default query timeout.
+std::chrono::milliseconds QueryTimeout(const grpc::ServerContext* ctx) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      ctx->deadline() - std::chrono::system_clock::now());
+  return std::clamp(left, std::chrono::milliseconds(0), QueryApi::kDefaultTimeout);
+}
 
 grpc::Status ToGrpc(const absl::Status& s) {
   return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
@@ -71,10 +81,10 @@ grpc::Status EvaluatorService::ListRules(grpc::ServerContext*, const v1::ListRul
   return grpc::Status::OK;
 }
 
-grpc::Status EvaluatorService::Query(grpc::ServerContext*, const v1::QueryRequest* req,
+grpc::Status EvaluatorService::Query(grpc::ServerContext* ctx, const v1::QueryRequest* req,
                                      v1::QueryResponse* resp) {
   const TimestampMs t = req->time_ms() != 0 ? req->time_ms() : rt_.clock().NowMs();
-  auto v = queries_.Instant(req->query(), t);
+  auto v = queries_.Instant(req->query(), t, QueryTimeout(ctx));
   if (!v.ok()) return ToGrpc(v.status());
   resp->set_time_ms(t);
   resp->set_result_type(std::string(ResultTypeName(v->type)));
@@ -99,9 +109,11 @@ grpc::Status EvaluatorService::Query(grpc::ServerContext*, const v1::QueryReques
   return grpc::Status::OK;
 }
 
-grpc::Status EvaluatorService::QueryRange(grpc::ServerContext*, const v1::QueryRangeRequest* req,
+grpc::Status EvaluatorService::QueryRange(grpc::ServerContext* ctx,
+                                          const v1::QueryRangeRequest* req,
                                           v1::QueryRangeResponse* resp) {
-  auto m = queries_.Range(req->query(), req->start_ms(), req->end_ms(), req->step_ms());
+  auto m = queries_.Range(req->query(), req->start_ms(), req->end_ms(), req->step_ms(),
+                          QueryTimeout(ctx));
   if (!m.ok()) return ToGrpc(m.status());
   for (const promql::Series& s : *m) FillSeries(s.metric, s.points, resp->add_series());
   return grpc::Status::OK;

@@ -30,6 +30,10 @@ absl::Status AsExecution(const absl::Status& s) {
 }
 
 absl::Status LoopBusy() { return absl::UnavailableError("evaluator loop busy"); }
+// Prometheus's ErrQueryTimeout text.
+absl::Status TimedOut() {
+  return absl::DeadlineExceededError("query timed out in query execution");
+}
 
 bool HasSampleIn(const promql::SeriesView& s, TimestampMs start, TimestampMs end) {
   auto it = std::lower_bound(s.points.begin(), s.points.end(), start,
@@ -75,14 +79,15 @@ absl::StatusOr<std::vector<labels::Matcher>> ParseMetricSelector(std::string_vie
   return (*expr)->selector.matchers;
 }
 
-absl::StatusOr<promql::Value> QueryApi::Instant(std::string_view query, TimestampMs t) const {
+absl::StatusOr<promql::Value> QueryApi::Instant(std::string_view query, TimestampMs t,
+                                                std::chrono::milliseconds timeout) const {
   auto expr = promql::ParseExpr(query);
   if (!expr.ok()) return expr.status();
   auto r =
       rt_.tasks().Call([this, e = std::shared_ptr<promql::Expr>(std::move(*expr)),
                         t] { return promql::Query(*e, promql::HeadQueryable(core_.head()), t); },
-                       kLoopTimeout);
-  if (!r) return LoopBusy();
+                       timeout);
+  if (!r) return TimedOut();
   if (!r->ok()) return AsExecution(r->status());
   promql::Value v = std::move(**r);
   // Prometheus leaves series without samples in the range out of a range selector's result.
@@ -91,7 +96,8 @@ absl::StatusOr<promql::Value> QueryApi::Instant(std::string_view query, Timestam
 }
 
 absl::StatusOr<promql::Matrix> QueryApi::Range(std::string_view query, TimestampMs start,
-                                               TimestampMs end, int64_t step) const {
+                                               TimestampMs end, int64_t step,
+                                               std::chrono::milliseconds timeout) const {
   if (end < start) {
     return absl::InvalidArgumentError(
         "invalid parameter \"end\": end timestamp must not be before start time");
@@ -119,8 +125,8 @@ absl::StatusOr<promql::Matrix> QueryApi::Range(std::string_view query, Timestamp
       [this, e = std::shared_ptr<promql::Expr>(std::move(*expr)), start, end, step] {
         return promql::QueryRange(*e, promql::HeadQueryable(core_.head()), start, end, step);
       },
-      kLoopTimeout);
-  if (!r) return LoopBusy();
+      timeout);
+  if (!r) return TimedOut();
   if (!r->ok()) return AsExecution(r->status());
   return std::move(**r);
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,18 +23,26 @@ namespace vigil::evaluator {
 //   InvalidArgument    -> Prometheus "bad_data" (400): parse errors, bad parameters;
 //   FailedPrecondition -> "execution" (422): the query failed on the data;
 //   ResourceExhausted  -> "execution" (422): too many samples;
+//   DeadlineExceeded   -> "timeout" (503): no answer within the query's timeout;
 //   Unavailable        -> "unavailable" (503): the loop did not answer in time.
+// A query that times out still runs to its end on the loop (the engine cannot be
+// interrupted); only its answer is dropped.
 class QueryApi {
  public:
   QueryApi(service::Runtime& rt, const Evaluator& core) : rt_(rt), core_(core) {}
 
+  // Prometheus's --query.timeout default.
+  static constexpr std::chrono::milliseconds kDefaultTimeout{2 * 60 * 1000};
+
   // Prometheus's instant query at `t`.
-  absl::StatusOr<promql::Value> Instant(std::string_view query, TimestampMs t) const;
+  absl::StatusOr<promql::Value> Instant(std::string_view query, TimestampMs t,
+                                        std::chrono::milliseconds timeout = kDefaultTimeout) const;
 
   // Prometheus's range query, with its parameter checks (end before start, step <= 0,
   // more than 11,000 points per series).
   absl::StatusOr<promql::Matrix> Range(std::string_view query, TimestampMs start, TimestampMs end,
-                                       int64_t step) const;
+                                       int64_t step,
+                                       std::chrono::milliseconds timeout = kDefaultTimeout) const;
 
   // The label sets of series matching any of `selectors` with a sample in [start, end],
   // sorted (Prometheus's /api/v1/series).
