@@ -20,6 +20,9 @@ struct ExecError {
 // Output bound, so a template cannot build an unbounded string (range over range...).
 constexpr size_t kMaxOutput = 1 << 20;
 
+// Step bound (nodes walked plus commands run), so nested ranges cannot run for hours.
+constexpr int64_t kMaxSteps = 1'000'000;
+
 enum class Flow { kNormal, kBreak, kContinue };
 
 class Executor {
@@ -44,8 +47,13 @@ class Executor {
                            "\" at <", node, ">: ", msg)};
   }
 
+  void Step() {
+    if (++steps_ > kMaxSteps) Fail("template execution exceeds 1000000 steps");
+  }
+
   Flow Walk(const Value& dot, const Node& n) {
     at_ = &n;
+    Step();
     switch (n.type) {
       case NodeType::kList:
         for (const auto& c : n.nodes) {
@@ -174,6 +182,7 @@ class Executor {
   }
 
   Value EvalCommand(const Value& dot, const Node& cmd, const Value& final, bool has_final) {
+    Step();
     const Node& first = *cmd.nodes[0];
     bool has_args = cmd.nodes.size() > 1 || has_final;
     switch (first.type) {
@@ -284,6 +293,9 @@ class Executor {
     if (has_final) args.push_back(final);
     at_ = &ident;
     absl::StatusOr<Value> r = CallFunction(env_, name, args);
+    if (r.ok() && r->kind == K::kString && r->s.size() > kMaxOutput) {
+      Fail("template value exceeds 1 MiB");
+    }
     if (r.ok()) return *std::move(r);
     if (r.status().code() == absl::StatusCode::kInvalidArgument) {
       Fail(std::string(r.status().message()));
@@ -336,6 +348,7 @@ class Executor {
   const Node* at_ = nullptr;
   std::vector<std::pair<std::string, Value>> vars_;
   std::string out_;
+  int64_t steps_ = 0;
 };
 
 }  // namespace

@@ -100,6 +100,7 @@ TEST_F(TemplateExecTest, FunctionsAndPrintf) {
   EXPECT_EQ(Expand("{{ humanize1024 -2048 }} {{ humanizeDuration -0.5 }} {{ humanizeDuration 0 }} "
                    "{{ humanize -0.001 }} {{ parseDuration \"1m\" }}"),
             "-2ki -500ms 0s -1m 60");
+  EXPECT_EQ(Expand("{{ html \"<a>\" }}"), "&lt;a&gt;");
   EXPECT_EQ(Expand("{{ $ }}"), "{map[__name__:up instance:x job:a] map[]  1}");
 }
 

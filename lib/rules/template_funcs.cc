@@ -292,7 +292,22 @@ const std::map<std::string, FuncSpec, std::less<>>& Funcs() {
       {"le", {2, 2, {}, Compare<Le>}},
       {"gt", {2, 2, {}, Compare<Gt>}},
       {"ge", {2, 2, {}, Compare<Ge>}},
-      {"html", {0, SIZE_MAX, {}, nullptr}},
+      {"html", {0, SIZE_MAX, {}, FN {
+         // text/template's HTMLEscaper over fmt.Sprint of the arguments.
+         std::string out;
+         for (char c : GoSprint(a)) {
+           switch (c) {
+             case '<': out += "&lt;"; break;
+             case '>': out += "&gt;"; break;
+             case '&': out += "&amp;"; break;
+             case '\'': out += "&#39;"; break;
+             case '"': out += "&#34;"; break;
+             case '\0': out += "\uFFFD"; break;
+             default: out.push_back(c);
+           }
+         }
+         return Value::String(out);
+       }}},
       {"js", {0, SIZE_MAX, {}, nullptr}},
       {"call", {1, SIZE_MAX, {}, nullptr}},
       {"slice", {1, SIZE_MAX, {}, nullptr}},

@@ -54,7 +54,7 @@ std::string HumanizeDuration(double v) {
   if (std::fabs(v) >= 1) {
     std::string sign = v < 0 ? "-" : "";
     v = std::fabs(v);
-    int64_t d = static_cast<int64_t>(v);
+    int64_t d = GoInt64(v);
     int64_t secs = d % 60, mins = d / 60 % 60, hours = d / 3600 % 24, days = d / 86400;
     auto i = [](int64_t n) { return std::to_string(n); };
     if (days != 0) return sign + i(days) + "d " + i(hours) + "h " + i(mins) + "m " + i(secs) + "s";

@@ -1,6 +1,7 @@
 #include "lib/rules/template_value.h"
 
 #include <cmath>
+#include <climits>
 #include <cstdio>
 #include <ctime>
 
@@ -27,7 +28,7 @@ std::string FormatSampleStruct(const TemplateSample& s) {
 
 // Go's time.Time.String() in UTC at millisecond precision (model.Time).
 std::string FormatTime(double secs) {
-  int64_t ms = static_cast<int64_t>(secs * 1e9) / 1000000;
+  int64_t ms = GoInt64(secs * 1e9) / 1000000;
   int64_t s = ms / 1000, frac = ms % 1000;
   if (frac < 0) {
     frac += 1000;
@@ -126,7 +127,7 @@ bool FormatOne(const Spec& sp, const Value& v, std::string* out) {
         case 'v': case 'd': *out = CPrintf(CFormat(sp, "ll", 'd'), (long long)v.i); return true;
         case 'x': case 'X': case 'o':
           if (v.i < 0) {
-            *out = "-" + CPrintf(CFormat(sp, "ll", verb), (unsigned long long)(-v.i));
+            *out = "-" + CPrintf(CFormat(sp, "ll", verb), 0ULL - static_cast<unsigned long long>(v.i));
           } else {
             *out = CPrintf(CFormat(sp, "ll", verb), (unsigned long long)v.i);
           }
@@ -201,6 +202,11 @@ Value Value::Vector(std::shared_ptr<const SampleList> v) {
   r.kind = Kind::kVector;
   r.vector = std::move(v);
   return r;
+}
+
+int64_t GoInt64(double v) {
+  if (!(v >= -9223372036854775808.0 && v < 9223372036854775808.0)) return INT64_MIN;
+  return static_cast<int64_t>(v);
 }
 
 std::string TypeName(const Value& v) {

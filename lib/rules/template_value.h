@@ -62,6 +62,10 @@ struct Value {
   static Value Vector(std::shared_ptr<const SampleList> v);
 };
 
+// Go's int64(v) on amd64: values out of range (and NaN) become math.MinInt64, where a C++
+// cast would be undefined.
+int64_t GoInt64(double v);
+
 // Go's type name, as in "wrong type for value; expected string; got float64".
 std::string TypeName(const Value& v);
 
