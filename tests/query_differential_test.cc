@@ -413,6 +413,21 @@ TEST_F(QueryDifferentialTest, SameAnswersAsPrometheus) {
     EXPECT_EQ(prc, vrc) << q;
     EXPECT_EQ(lines(pout), lines(vout)) << q << "\npromtool:\n" << pout << "vigil:\n" << vout;
   }
+  // `vigil query-range` prints what `promtool query range` prints (series in label order).
+  for (const std::string q : {"queue_length", "sum by (job) (increase(http_requests_total[2m]))"}) {
+    const std::vector<std::string> range = {"--start=" + Seconds(end_ms_ - 5 * 60 * 1000),
+                                            "--end=" + Seconds(end_ms_), "--step=45s"};
+    std::vector<std::string> promtool = {kPromtool, "query", "range"};
+    promtool.insert(promtool.end(), range.begin(), range.end());
+    promtool.insert(promtool.end(), {StrCat("http://127.0.0.1:", prom_port), q});
+    std::vector<std::string> vigil = {BinDir() + "/vigil", "query-range", q,
+                                      StrCat("--evaluator=127.0.0.1:", vigil_grpc)};
+    vigil.insert(vigil.end(), range.begin(), range.end());
+    auto [prc, pout] = RunCommand(promtool);
+    auto [vrc, vout] = RunCommand(vigil);
+    EXPECT_EQ(prc, vrc) << q;
+    EXPECT_EQ(pout, vout) << q;
+  }
 }
 
 // Replaces what depends on when each side evaluated (times, durations) by a placeholder.
