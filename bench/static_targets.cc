@@ -3,11 +3,17 @@
 // every scrape.
 //
 //   build/bin/bench_static_targets --base-port 19000 --targets 20 --series 5000
+//                                  [--shape mixed|rollout]
+//
+// --shape rollout serves bench/rollout_shape.h's series (what bench/rollout_rules.yml
+// reads) with values that follow wall-clock seconds, so every scraper sees the same ones.
 
 #include <httplib.h>
 #include <signal.h>
 
 #include <atomic>
+#include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -15,6 +21,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "rollout_shape.h"  // this target links no vigil library: no project include path
 
 namespace {
 
@@ -45,23 +53,83 @@ std::string Body(int target, int series, uint64_t tick) {
   return out;
 }
 
+// One rollout target: the exposition lines up to the value are rendered once.
+class RolloutTarget {
+ public:
+  RolloutTarget(int target, int series) : target_(target) {
+    std::string family;
+    for (vigil::bench::RolloutSeries& s : vigil::bench::RolloutTargetSeries(target, series)) {
+      std::string f = s.kind == vigil::bench::RolloutSeries::kRequests ? "http_requests_total"
+                      : s.kind == vigil::bench::RolloutSeries::kQueue
+                          ? "app_queue_depth"
+                          : "http_request_duration_seconds";
+      std::string head;
+      if (f != family) {
+        family = f;
+        const char* type = s.kind == vigil::bench::RolloutSeries::kRequests ? "counter"
+                           : s.kind == vigil::bench::RolloutSeries::kQueue  ? "gauge"
+                                                                            : "histogram";
+        head = "# TYPE " + f + " " + type + "\n";
+      }
+      std::string line = head + s.name + "{";
+      for (size_t i = 0; i < s.labels.size(); ++i) {
+        line += (i ? ",": "") + s.labels[i].first + "=\"" + s.labels[i].second + "\"";
+      }
+      prefixes_.push_back(line + "} ");
+      series_.push_back(std::move(s));
+    }
+  }
+
+  std::string Body(uint64_t tick) const {
+    std::string out;
+    out.reserve(series_.size() * 110);
+    char buf[64];
+    for (size_t i = 0; i < series_.size(); ++i) {
+      out += prefixes_[i];
+      auto r = std::to_chars(buf, buf + sizeof(buf),
+                             vigil::bench::RolloutValue(target_, series_[i], tick));
+      out.append(buf, r.ptr);
+      out += '\n';
+    }
+    return out;
+  }
+
+ private:
+  int target_;
+  std::vector<vigil::bench::RolloutSeries> series_;
+  std::vector<std::string> prefixes_;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
   int base_port = 19000, targets = 20, series = 5000;
+  std::string shape = "mixed";
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--base-port")) base_port = std::atoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--targets")) targets = std::atoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--series")) series = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--shape")) shape = argv[i + 1];
   }
   std::vector<std::unique_ptr<httplib::Server>> servers;
   std::vector<std::thread> threads;
   std::atomic<uint64_t> tick{1};
+  const auto start = std::chrono::steady_clock::now();
   for (int t = 0; t < targets; ++t) {
     auto s = std::make_unique<httplib::Server>();
-    s->Get("/metrics", [t, series, &tick](const httplib::Request&, httplib::Response& res) {
-      res.set_content(Body(t, series, tick++), "text/plain; version=0.0.4");
-    });
+    if (shape == "rollout") {
+      auto target = std::make_shared<RolloutTarget>(t, series);
+      s->Get("/metrics", [target, start](const httplib::Request&, httplib::Response& res) {
+        auto secs = std::chrono::duration_cast<std::chrono::seconds>(
+            std::chrono::steady_clock::now() - start);
+        res.set_content(target->Body(static_cast<uint64_t>(secs.count()) + 1),
+                        "text/plain; version=0.0.4");
+      });
+    } else {
+      s->Get("/metrics", [t, series, &tick](const httplib::Request&, httplib::Response& res) {
+        res.set_content(Body(t, series, tick++), "text/plain; version=0.0.4");
+      });
+    }
     if (!s->bind_to_port("127.0.0.1", base_port + t)) {
       std::fprintf(stderr, "cannot bind port %d\n", base_port + t);
       return 1;

@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# The ~50-rule rollout group (bench/rollout_rules.yml, interval 5s) over the same scraped
+# series, Prometheus 2.42 against the vigil mesh (vigil-collector -> bus -> vigil-evaluator),
+# both scraping bench_static_targets --shape rollout at 1 s in the same run on the same
+# machine. One extra target points at a closed port, so TargetDown (`up == 0`) fires; so
+# does CanaryErrorRatioHigh (canary targets fail 12.5%).
+#
+#   bench/evaluator_vs_prometheus.sh [TARGETS] [SERIES_PER_TARGET] [SECONDS] [WARMUP]
+#                                    (defaults 200 500 60 70: 100k series)
+#   MODE=interval bench/evaluator_vs_prometheus.sh ...   (vigil on the 5s timer only, as
+#                                    Prometheus; default MODE=event: on every scrape round)
+#
+# Measures over SECONDS after WARMUP (the [1m] rates need a minute of data):
+# - group evaluation duration: every new value of Prometheus's
+#   prometheus_rule_group_last_duration_seconds (one per evaluation, seen through
+#   prometheus_rule_group_last_evaluation_timestamp_seconds) and of vigil's
+#   vigil_evaluator_rule_group_last_duration_seconds (seen through
+#   vigil_evaluator_rule_group_evaluations_total), polled every 0.5 s: median and p99;
+# - resident memory per active series: VmRSS / head series; Prometheus's RSS holds scraping,
+#   the TSDB head (2 h of samples, here only the run's), WAL buffers and rule evaluation;
+#   vigil's is collector + evaluator RSS (scraping, bus, the evaluator's window of
+#   retention = longest rule range + margin, rule evaluation);
+# - vigil's sample -> alert-event latency from vigil_evaluator_sample_to_alert_event_seconds
+#   (the evaluator runs with --rules.alert.resend-delay=1s, so firing alerts are re-sent on
+#   each evaluation and every evaluation gives an observation; Prometheus's default is 1m).
+# Prints Markdown for docs/PERFORMANCE.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TARGETS=${1:-200}
+SERIES=${2:-500}
+SECONDS_RUN=${3:-60}
+WARMUP=${4:-70}
+BIN=$PWD/build/bin
+WORK=$(mktemp -d /tmp/vigil-evalbench-XXXXXX)
+BASE_PORT=$((20000 + RANDOM % 20000))
+trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
+
+targets=""
+for i in $(seq 0 "$TARGETS"); do targets="$targets'127.0.0.1:$((BASE_PORT + i))',"; done  # last: down
+cp bench/rollout_rules.yml "$WORK/"
+cat > "$WORK/prometheus.yml" <<YAML
+global: {scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 5s}
+rule_files: [rollout_rules.yml]
+scrape_configs:
+  - job_name: rollout
+    static_configs: [{targets: [${targets%,}]}]
+YAML
+
+"$BIN/bench_static_targets" --base-port "$BASE_PORT" --targets "$TARGETS" --series "$SERIES" \
+  --shape rollout 2>/dev/null &
+sleep 1
+PROM_PORT=$((BASE_PORT - 1)) COLL_HTTP=$((BASE_PORT - 2)) EVAL_HTTP=$((BASE_PORT - 3))
+BUS_PORT=$((BASE_PORT - 4))
+(cd "$WORK" && exec prometheus --config.file=prometheus.yml --storage.tsdb.path=data \
+   --web.listen-address=127.0.0.1:$PROM_PORT > prom.log 2>&1) &
+PROM_PID=$!
+(cd "$WORK" && exec "$BIN/vigil-collector" --config.file=prometheus.yml \
+   --web.listen-address=127.0.0.1:$COLL_HTTP --grpc.listen-address=127.0.0.1:0 \
+   --bus.publish-address=tcp://127.0.0.1:$BUS_PORT > collector.log 2>&1) &
+COLL_PID=$!
+(cd "$WORK" && exec "$BIN/vigil-evaluator" --config.file=prometheus.yml \
+   --web.listen-address=127.0.0.1:$EVAL_HTTP --grpc.listen-address=127.0.0.1:0 \
+   --bus.publish-address=tcp://127.0.0.1:0 --bus.connect=tcp://127.0.0.1:$BUS_PORT \
+   --storage.path=eval --rules.alert.resend-delay=1s --rules.evaluation-mode="${MODE:-event}" \
+   > evaluator.log 2>&1) &
+EVAL_PID=$!
+sleep "$WARMUP"
+for pid in $PROM_PID $COLL_PID $EVAL_PID; do
+  if [ ! -e "/proc/$pid/stat" ]; then echo "process $pid died" >&2; for f in "$WORK"/*.log; do echo "== $f" >&2; tail -n 5 "$f" >&2; done; exit 1; fi
+done
+
+cpu() { awk '{print ($14 + $15) / 100}' "/proc/$1/stat"; }
+rss() { awk '/^VmRSS/ {print $2 * 1024}' "/proc/$1/status"; }
+# The value of one series (a prefix of the metric line, labels included) or the sum of all
+# series of a metric name.
+metric() {
+  curl -s --max-time 5 "127.0.0.1:$1/metrics" |
+    awk -v m="$2" 'index($1, m) == 1 && (length($1) == length(m) || substr($1, length(m) + 1, 1) == "{") {s += $2} END {printf "%.9g", s}'
+}
+prom() { metric $PROM_PORT "$1"; }
+vig() { metric $EVAL_HTTP "$1"; }
+
+p_cpu0=$(cpu $PROM_PID); c_cpu0=$(cpu $COLL_PID); e_cpu0=$(cpu $EVAL_PID)
+p_missed0=$(prom prometheus_rule_group_iterations_missed_total)
+curl -s "127.0.0.1:$EVAL_HTTP/metrics" | grep '^vigil_evaluator_sample_to_alert_event_seconds' > "$WORK/hist0"
+: > "$WORK/prom_durations"; : > "$WORK/vigil_durations"
+last_p="" last_v=""
+end=$((SECONDS + SECONDS_RUN))
+while [ $SECONDS -lt $end ]; do
+  ts=$(prom prometheus_rule_group_last_evaluation_timestamp_seconds)
+  if [ "$ts" != "$last_p" ]; then
+    [ -n "$last_p" ] && prom prometheus_rule_group_last_duration_seconds >> "$WORK/prom_durations" && echo >> "$WORK/prom_durations"
+    last_p=$ts
+  fi
+  n=$(vig vigil_evaluator_rule_group_evaluations_total)
+  if [ "$n" != "$last_v" ]; then
+    [ -n "$last_v" ] && vig vigil_evaluator_rule_group_last_duration_seconds >> "$WORK/vigil_durations" && echo >> "$WORK/vigil_durations"
+    last_v=$n
+  fi
+  sleep 0.5
+done
+p_cpu1=$(cpu $PROM_PID); c_cpu1=$(cpu $COLL_PID); e_cpu1=$(cpu $EVAL_PID)
+p_missed1=$(prom prometheus_rule_group_iterations_missed_total)
+curl -s "127.0.0.1:$EVAL_HTTP/metrics" | grep '^vigil_evaluator_sample_to_alert_event_seconds' > "$WORK/hist1"
+p_series=$(prom prometheus_tsdb_head_series); v_series=$(vig vigil_evaluator_head_series)
+p_rss=$(rss $PROM_PID); c_rss=$(rss $COLL_PID); e_rss=$(rss $EVAL_PID)
+firing() {  # "?" when the API does not answer in time (an evaluator busy for seconds)
+  curl -s --max-time 10 "127.0.0.1:$1/api/v1/alerts" | python3 -c 'import collections, json, sys
+try:
+    a = json.load(sys.stdin)["data"]["alerts"]
+except Exception:
+    print("?"); sys.exit()
+c = collections.Counter(x["labels"]["alertname"] for x in a if x["state"] == "firing")
+print(" ".join(f"{k}:{v}" for k, v in sorted(c.items())) or "none")'
+}
+p_firing=$(firing $PROM_PORT | tr ' ' ,); v_firing=$(firing $EVAL_HTTP | tr ' ' ,)
+
+python3 - "$WORK" "$TARGETS" "$SERIES" "$SECONDS_RUN" "$WARMUP" \
+  "$p_cpu0" "$p_cpu1" "$c_cpu0" "$c_cpu1" "$e_cpu0" "$e_cpu1" "$p_missed0" "$p_missed1" \
+  "$p_series" "$v_series" "$p_rss" "$c_rss" "$e_rss" "$p_firing" "$v_firing" <<'PY'
+import re, sys
+work, targets, series, secs, warm = sys.argv[1:6]
+(p0, p1, c0, c1, e0, e1, m0, m1, ps, vs, prss, crss, erss) = map(float, sys.argv[6:19])
+pf, vf = sys.argv[19:21]
+def durations(name):
+    return sorted(float(x) for x in open(f"{work}/{name}").read().split())
+def q(xs, p):
+    return xs[min(len(xs) - 1, int(p * len(xs)))] if xs else float("nan")
+def hist(name):
+    b = {}
+    for line in open(f"{work}/{name}"):
+        m = re.match(r'vigil_evaluator_sample_to_alert_event_seconds_bucket\{le="([^"]+)"\} (\S+)', line)
+        if m: b[float(m.group(1))] = float(m.group(2))
+    return b
+h0, h1 = hist("hist0"), hist("hist1")
+delta = sorted((le, h1[le] - h0.get(le, 0)) for le in h1)
+total = delta[-1][1] if delta else 0
+def hq(p):  # the bucket upper bound holding the p-quantile (Prometheus would interpolate)
+    prev = 0
+    for le, c in delta:
+        if total and c >= p * total:
+            return f"<= {le * 1e3:g} ms" if le != float("inf") else f"> {prev * 1e3:g} ms"
+        prev = le
+    return "n/a"
+pd, vd = durations("prom_durations"), durations("vigil_durations")
+import os
+print(f"mode {os.environ.get('MODE', 'event')}: {int(targets)} targets x {series} series (+1 target down) scraped at 1s by both; "
+      f"{secs}s measured after {warm}s warm-up")
+print()
+print("| | Prometheus 2.42 | vigil (collector + evaluator) |")
+print("|---|---|---|")
+print(f"| group evaluations seen | {len(pd)} (iterations missed: {m1 - m0:.0f}) | {len(vd)} |")
+print(f"| group evaluation, median | {q(pd, .5):.3f} s | {q(vd, .5):.3f} s |")
+print(f"| group evaluation, p99 (max) | {q(pd, .99):.3f} s | {q(vd, .99):.3f} s |")
+print(f"| CPU-seconds in the window | {p1 - p0:.1f} | {c1 - c0:.1f} + {e1 - e0:.1f} |")
+print(f"| active series (head) | {ps:.0f} | {vs:.0f} |")
+print(f"| RSS | {prss / 1e6:.0f} MB | {crss / 1e6:.0f} + {erss / 1e6:.0f} MB |")
+print(f"| RSS per active series | {prss / ps:.0f} B | {(crss + erss) / vs:.0f} B (evaluator alone {erss / vs:.0f} B) |")
+print(f"| firing alerts at the end | {pf.replace(',', ' ')} | {vf.replace(',', ' ')} |")
+print()
+print(f"vigil sample -> alert-event latency ({total:.0f} observations in the window): "
+      f"p50 {hq(.5)}, p99 {hq(.99)} (histogram bucket bounds)")
+PY
