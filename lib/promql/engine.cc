@@ -718,7 +718,6 @@ class Evaluator {
     double value = 0;
     double mean = 0;
     double count = 0;
-    double kahan_c = 0;
     std::vector<Sample> heap;
     std::vector<double> values;
   };
@@ -813,7 +812,9 @@ class Evaluator {
       Group& g = groups[it->second];
       switch (e.agg) {
         case AggOp::kSum:
-          KahanSumInc(v, &g.value, &g.kahan_c);
+          // Prometheus 2.42 adds plainly here (group.value += s.V); compensated summation
+          // of sum() came later. Checked against the real 2.42 (query_differential_test).
+          g.value += v;
           break;
         case AggOp::kAvg:
           g.count++;
@@ -871,7 +872,6 @@ class Evaluator {
     for (Group& g : groups) {
       switch (e.agg) {
         case AggOp::kSum:
-          g.value = KahanResult(g.value, g.kahan_c);
           break;
         case AggOp::kAvg:
           g.value = g.mean;

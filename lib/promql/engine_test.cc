@@ -322,7 +322,9 @@ TEST(EngineTest, MatchesPromtool242BitForBit) {
             (M{{"{a=\"1\"}", 0.22000000000000003}, {"{a=\"2\"}", 0.148}}));
   EXPECT_EQ(eval("holt_winters(f[10m], 0.3, 0.6)", 4 * m),
             (M{{"{a=\"1\"}", 0.5599999999999999}, {"{a=\"2\"}", 0.418336}}));
-  EXPECT_EQ(eval("sum(g)", 0), (M{{"{}", 1}}));
+  // Plain addition in series order, as 2.42 (promtool 2.42 prints 0 here; compensated
+  // summation would give 1).
+  EXPECT_EQ(eval("sum(g)", 0), (M{{"{}", 0}}));
   EXPECT_EQ(eval("avg(h)", 0), (M{{"{}", 0.325}}));
   EXPECT_EQ(eval("stdvar(h)", 0), (M{{"{}", 0.051874999999999984}}));
   EXPECT_EQ(eval("quantile(0.33, h)", 0), (M{{"{}", 0.199}}));
