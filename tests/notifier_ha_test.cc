@@ -106,7 +106,10 @@ class NotifierHaTest : public ::testing::Test {
             "--storage.path=" + dir_ + "/data" + std::to_string(i), "--cluster.peer=" + peer,
             "--cluster.position=" + std::to_string(i), "--cluster.peer-timeout=2s"},
         dir_, dir_ + "/notifier" + std::to_string(i) + ".log");
-    ASSERT_TRUE(WaitFor([&] { return HttpGet(r.http, "/-/ready").first == 200; })) << Logs();
+    // A loaded machine may take a while to start a process; WaitFor returns when ready.
+    ASSERT_TRUE(WaitFor([&] { return HttpGet(r.http, "/-/ready").first == 200; },
+                        std::chrono::seconds(60)))
+        << Logs();
   }
 
   void WaitJoined(int i) {

@@ -22,8 +22,7 @@
 #include "lib/service/runtime.h"
 #include "prometheus/counter.h"
 #include "services/notifier/api_alerts.h"
-#include "services/notifier/cluster.h"
-#include "services/notifier/cluster_log.h"
+#include "services/notifier/cluster_node.h"
 #include "services/notifier/config.h"
 #include "services/notifier/delivery.h"
 #include "services/notifier/dispatcher.h"
@@ -208,30 +207,10 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
   const std::string publisher_name =
       clustered ? StrCat("notifier-", options.cluster_position) : std::string("notifier");
   bus::Publisher publisher(ctx, publisher_name, rt.registry(), clock);
-  std::unique_ptr<Cluster> cluster;  // the gate before delivery; null for a single notifier
-  if (clustered) {
-    cluster = std::make_unique<Cluster>(options.cluster_position, options.cluster_peer_timeout,
-                                        clock.NowMs());
-  }
-  // Heartbeats: several per peer timeout, so one late message does not look like a death.
-  const TimestampMs heartbeat_ms =
-      std::max<TimestampMs>(10, absl::ToInt64Milliseconds(options.cluster_peer_timeout) / 5);
-  using LogKind = cluster::NotificationLogEvent;
-  auto publish_log = [&](LogKind::Kind kind, const std::string& stream_key,
-                         const LogEntry& entry) {
-    publisher.Publish(bus::kTopicNotificationLog,
-                      LogEvent(kind, options.cluster_position, stream_key, entry));
-  };
-  // Tells the peers how a delivery ended, before the dispatcher forgets its log entry.
-  auto publish_result = [&](const std::string& stream_key, const DeliveryResult& r) {
-    if (!cluster || !r.final || r.superseded) return;
-    if (const LogEntry* entry = dispatcher.InFlightEntry(r.id)) {
-      publish_log(r.delivered ? LogKind::DELIVERED : LogKind::FAILED, stream_key, *entry);
-    }
-  };
+  std::unique_ptr<ClusterNode> cluster;  // HA; null for a single notifier (made below)
   // Runs on the delivery worker; the result goes to the loop, which owns the core.
-  auto on_result = [&rt, &dispatcher, &publisher, &publish_result](const Notification& n,
-                                                                   const DeliveryResult& r) {
+  auto on_result = [&rt, &dispatcher, &publisher, &cluster](const Notification& n,
+                                                            const DeliveryResult& r) {
     if (!r.delivered && !r.superseded) {
       spdlog::warn("notify {} {} for {} failed (attempt {}{}): {}", n.receiver,
                    n.integration.Name(), n.group_key, r.attempts, r.final ? ", giving up" : "",
@@ -247,9 +226,9 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
       event.set_delivered(true);
       event.set_attempts(r.attempts);
     }
-    rt.tasks().Post([&dispatcher, &publisher, &publish_result, r, event = std::move(event),
+    rt.tasks().Post([&dispatcher, &publisher, &cluster, r, event = std::move(event),
                      stream_key = n.StreamKey()] {
-      publish_result(stream_key, r);
+      if (cluster) cluster->PublishResult(stream_key, r);
       dispatcher.OnDeliveryResult(r);
       if (r.final && r.delivered) publisher.Publish(bus::kTopicNotifications, event);
     });
@@ -259,85 +238,15 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
     for (const Receiver& r : dispatcher.config().receivers) deliverer.InitReceiverMetrics(r.name);
   };
   init_metrics();
+  if (clustered) {
+    cluster = std::make_unique<ClusterNode>(options.cluster_position,
+                                            options.cluster_peer_timeout, dispatcher, deliverer,
+                                            publisher, clock.NowMs());
+  }
   // Hands a due notification to delivery; with peers, through the cluster gate first.
   auto submit = [&](Notification n) {
-    if (!cluster) return deliverer.Submit(std::move(n));
-    Notification older = cluster->Hold(std::move(n), clock.NowMs());
-    if (older.id != 0) {
-      dispatcher.OnDeliveryResult({.id = older.id, .final = true, .superseded = true});
-    }
-  };
-  // Delivers what the gate lets through, announcing each to the peers first.
-  auto release = [&](TimestampMs now) {
-    if (!cluster) return;
-    for (Notification& n : cluster->Release(now)) {
-      const LogEntry* entry = dispatcher.InFlightEntry(n.id);
-      if (entry == nullptr) continue;  // no longer owed
-      publish_log(LogKind::INTENT, n.StreamKey(), *entry);
-      deliverer.Submit(std::move(n));
-    }
-  };
-  // Answers a peer's request for the delivered log, once per heartbeat interval at most.
-  std::map<int, TimestampMs> snapshot_sent_ms;  // by peer position
-  auto send_snapshot = [&](int peer, TimestampMs now) {
-    TimestampMs& last = snapshot_sent_ms[peer];
-    if (last != 0 && now - last < heartbeat_ms) return;
-    last = now;
-    for (const auto& [key, entry] : dispatcher.delivered_log().entries()) {
-      publish_log(LogKind::DELIVERED, key, entry);
-    }
-    LogKind end;
-    end.set_kind(LogKind::SYNCED);
-    end.set_position(options.cluster_position);
-    end.set_for_position(peer);
-    publisher.Publish(bus::kTopicNotificationLog, end);
-  };
-  // The peers' notification log and heartbeats.
-  auto on_peer = [&](const bus::Message& m, TimestampMs now) {
-    LogKind ev;
-    if (!m.ParseAs(&ev)) {
-      invalid.Increment();
-      return;
-    }
-    if (ev.position() == options.cluster_position) {
-      spdlog::warn("peer {} has this replica's --cluster.position {}: ignored",
-                   m.header.publisher(), ev.position());
-      return;
-    }
-    cluster->OnPeerAlive(ev.position(), m.header.incarnation(), now);
-    if (m.gap_before) spdlog::warn("notification log messages from {} lost", m.header.publisher());
-    switch (ev.kind()) {
-      case LogKind::HEARTBEAT:
-        if (ev.needs_sync()) send_snapshot(ev.position(), now);
-        break;
-      case LogKind::SYNCED:
-        if (ev.for_position() == options.cluster_position && !cluster->synced()) {
-          cluster->MarkSynced();
-          spdlog::info("HA: notification log synced from {}", m.header.publisher());
-        }
-        break;
-      case LogKind::INTENT:
-        cluster->OnPeerIntent(ev.position(), ev.stream_key(), ev.sequence());
-        break;
-      case LogKind::DELIVERED:
-      case LogKind::FAILED: {
-        const bool delivered = ev.kind() == LogKind::DELIVERED;
-        std::vector<Notification> covered =
-            cluster->OnPeerDone(ev.position(), ev.stream_key(), ev.sequence());
-        dispatcher.OnPeerLog(ev.stream_key(), EntryFromEvent(ev), delivered);
-        // A peer that gave up for good: so do we; the next flush tries again.
-        for (const Notification& n : covered) {
-          if (delivered) continue;
-          dispatcher.OnDeliveryResult({.id = n.id,
-                                       .final = true,
-                                       .delivered = false,
-                                       .error = "a peer replica gave up on it"});
-        }
-        break;
-      }
-      default:
-        break;
-    }
+    if (cluster) return cluster->Submit(std::move(n), clock.NowMs());
+    deliverer.Submit(std::move(n));
   };
   if (!owed->empty())
     spdlog::info("re-sending {} notification(s) owed from the last run", owed->size());
@@ -370,12 +279,7 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
             stats["notifications_failed"] = static_cast<double>(dispatcher.notifications_failed());
             stats["group_flushes"] = static_cast<double>(dispatcher.group_flushes());
             stats["queue_length"] = static_cast<double>(deliverer.QueueLength());
-            if (cluster) {
-              stats["cluster_position"] = cluster->position();
-              stats["cluster_peers_live"] = static_cast<double>(cluster->LivePeers(clock.NowMs()));
-              stats["cluster_held"] = static_cast<double>(cluster->held());
-              stats["cluster_synced"] = cluster->synced() ? 1 : 0;
-            }
+            if (cluster) cluster->AddStats(&stats, clock.NowMs());
             for (const std::string& p : dispatcher.Problems()) s->add_problems(p);
           },
   });
@@ -571,7 +475,6 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
     for (const std::string& peer : options.cluster_peers) subscriber.Connect(peer);
     subscriber.Subscribe(std::string(bus::kTopicNotificationLog));
   }
-  TimestampMs next_heartbeat_ms = 0;
 
   // Resync from the evaluator: the answer goes through `ingest`, like a bus batch.
   prometheus::Family<prometheus::Counter>& resyncs =
@@ -612,16 +515,9 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
 
   while (!rt.stopping()) {
     const TimestampMs now = clock.NowMs();
-    if (cluster && now >= next_heartbeat_ms) {
-      LogKind beat;
-      beat.set_kind(LogKind::HEARTBEAT);
-      beat.set_position(options.cluster_position);
-      beat.set_needs_sync(!cluster->synced());
-      publisher.Publish(bus::kTopicNotificationLog, beat);
-      next_heartbeat_ms = now + heartbeat_ms;
-    }
+    if (cluster) cluster->Heartbeat(now);
     TimestampMs next = dispatcher.NextDeadline();
-    if (cluster) next = std::min({next, cluster->NextDeadline(now), next_heartbeat_ms});
+    if (cluster) next = std::min(next, cluster->NextDeadline(now));
     const int64_t wait_ms =
         std::clamp<int64_t>(next == Dispatcher::kNever ? 1000 : next - now, 0, 1000);
     zmq::pollitem_t items[] = {{subscriber.socket().handle(), 0, ZMQ_POLLIN, 0},
@@ -630,7 +526,7 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
     rt.tasks().RunAll();
     while (auto m = subscriber.Receive()) {
       if (m->topic == bus::kTopicNotificationLog) {
-        if (cluster) on_peer(*m, clock.NowMs());
+        if (cluster && !cluster->OnPeerMessage(*m, clock.NowMs())) invalid.Increment();
         continue;
       }
       if (resync && m->topic == bus::kTopicAlerts && (m->gap_before || m->publisher_restarted)) {
@@ -645,7 +541,7 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
       ingest(batch, clock.NowMs());
     }
     for (Notification& n : dispatcher.Tick(clock.NowMs())) submit(std::move(n));
-    release(clock.NowMs());
+    if (cluster) cluster->Release(clock.NowMs());
   }
   resync.reset();  // joins its thread before the runtime's task queue goes away
   rt.Shutdown();
