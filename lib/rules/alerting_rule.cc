@@ -18,7 +18,11 @@ std::string_view AlertStateName(AlertState s) {
 AlertingRule::AlertingRule(RuleSpec spec, labels::Labels external_labels, std::string external_url)
     : spec_(std::move(spec)),
       external_labels_(std::move(external_labels)),
-      external_url_(std::move(external_url)) {}
+      external_url_(std::move(external_url)) {
+  std::string name = StrCat("__alert_", spec_.alert);
+  for (const labels::Label& l : spec_.labels) label_templates_.emplace_back(name, l.value);
+  for (const auto& [k, v] : spec_.annotations) annotation_templates_.emplace_back(name, v);
+}
 
 void AlertingRule::Restore(Alert alert) {
   uint64_t h = alert.labels.Fingerprint();
@@ -45,19 +49,20 @@ absl::StatusOr<std::vector<uint64_t>> AlertingRule::Eval(TimestampMs t, const Qu
   };
   absl::flat_hash_map<uint64_t, Alert> current;
   for (const promql::Sample& s : *res) {
-    TemplateData data{&s.metric, s.value, &external_labels_, external_url_, template_query};
+    TemplateData data{&s.metric, s.value, &external_labels_, external_url_, &template_query};
     std::vector<labels::Label> ls;
     for (const labels::Label& l : s.metric) {
       if (l.name != labels::kMetricName) ls.push_back(l);
     }
+    size_t i = 0;
     for (const labels::Label& l : spec_.labels) {
-      ls.push_back(labels::Label{l.name, ExpandTemplate(StrCat("__alert_", spec_.alert), l.value, data)});
+      ls.push_back(labels::Label{l.name, label_templates_[i++].Expand(data)});
     }
     ls.push_back(labels::Label{std::string(labels::kAlertName), spec_.alert});
     Alert a;
     a.labels = labels::Labels(std::move(ls));
-    for (const auto& [k, v] : spec_.annotations) {
-      a.annotations.emplace_back(k, ExpandTemplate(StrCat("__alert_", spec_.alert), v, data));
+    for (size_t j = 0; j < spec_.annotations.size(); ++j) {
+      a.annotations.emplace_back(spec_.annotations[j].first, annotation_templates_[j].Expand(data));
     }
     a.state = AlertState::kPending;
     a.active_at = t;

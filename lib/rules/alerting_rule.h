@@ -11,6 +11,7 @@
 #include "lib/clock/clock.h"
 #include "lib/promql/engine.h"
 #include "lib/rules/rule_file.h"
+#include "lib/rules/template.h"
 
 namespace vigil::rules {
 
@@ -88,6 +89,8 @@ class AlertingRule {
   RuleSpec spec_;
   labels::Labels external_labels_;
   std::string external_url_;
+  // spec_.labels' and spec_.annotations' templates, in the same order, parsed once.
+  std::vector<CompiledTemplate> label_templates_, annotation_templates_;
   absl::flat_hash_map<uint64_t, Alert> active_;
   std::string last_error_;
   TimestampMs last_evaluation_ = 0;

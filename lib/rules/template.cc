@@ -23,13 +23,21 @@ std::shared_ptr<const labels::Labels> Borrow(const labels::Labels* ls) {
 
 }  // namespace
 
-std::string ExpandTemplate(std::string_view name, std::string_view text, const TemplateData& data) {
-  if (text.find("{{") == std::string_view::npos) return std::string(text);
+CompiledTemplate::CompiledTemplate(std::string_view name, std::string_view text)
+    : name_(name), text_(text) {
+  if (text_.find("{{") == std::string::npos) return;
   absl::StatusOr<tmpl::Template> t = tmpl::Parse(name, StrCat(kDefs, text));
   if (!t.ok()) {
-    return StrCat("<error expanding template: error parsing template ", name, ": ",
-                  t.status().message(), ">");
+    parse_error_ = StrCat("<error expanding template: error parsing template ", name, ": ",
+                          t.status().message(), ">");
+    return;
   }
+  parsed_ = std::make_shared<const tmpl::Template>(*std::move(t));
+}
+
+std::string CompiledTemplate::Expand(const TemplateData& data) const {
+  if (!parse_error_.empty()) return parse_error_;
+  if (!parsed_) return text_;
   auto d = std::make_shared<tmpl::AlertData>();
   d->labels = Borrow(data.labels);
   d->external_labels = Borrow(data.external_labels);
@@ -39,12 +47,16 @@ std::string ExpandTemplate(std::string_view name, std::string_view text, const T
   dot.kind = tmpl::Value::Kind::kData;
   dot.data = std::move(d);
   tmpl::ExecEnv env{data.query, std::string(data.external_url)};
-  absl::StatusOr<std::string> out = tmpl::Execute(*t, dot, env);
+  absl::StatusOr<std::string> out = tmpl::Execute(*parsed_, dot, env);
   if (!out.ok()) {
-    return StrCat("<error expanding template: error executing template ", name, ": ",
+    return StrCat("<error expanding template: error executing template ", name_, ": ",
                   out.status().message(), ">");
   }
   return *std::move(out);
+}
+
+std::string ExpandTemplate(std::string_view name, std::string_view text, const TemplateData& data) {
+  return CompiledTemplate(name, text).Expand(data);
 }
 
 absl::Status CheckTemplate(std::string_view name, std::string_view text) {

@@ -12,7 +12,8 @@ namespace {
 class TemplateExecTest : public ::testing::Test {
  protected:
   std::string Expand(std::string_view text) {
-    TemplateData d{&ls_, 1, &ext_, "", [this](std::string_view q) { return Query(q); }};
+    TemplateQueryFunc query = [this](std::string_view q) { return Query(q); };
+    TemplateData d{&ls_, 1, &ext_, "", &query};
     return ExpandTemplate("__alert_A", text, d);
   }
   // A stand-in for the engine: "up" and "sort(up)" give both series in label order,

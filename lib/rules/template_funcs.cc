@@ -313,8 +313,8 @@ const std::map<std::string, FuncSpec, std::less<>>& Funcs() {
       {"slice", {1, SIZE_MAX, {}, nullptr}},
       // Prometheus 2.42's template/template.go.
       {"query", {1, 1, {K::kString}, FN {
-         if (!env.query) return CallError("query is not available here");
-         auto v = env.query(a[0].s);
+         if (env.query == nullptr || !*env.query) return CallError("query is not available here");
+         auto v = (*env.query)(a[0].s);
          if (!v.ok()) return CallError(std::string(v.status().message()));
          auto list = std::make_shared<SampleList>();
          for (const promql::Sample& s : *v) {

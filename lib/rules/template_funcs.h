@@ -15,7 +15,7 @@ namespace vigil::rules::tmpl {
 struct ExecEnv {
   // Runs a PromQL instant query at the alert's evaluation time (Prometheus's `query`).
   // Null: `query` fails.
-  std::function<absl::StatusOr<promql::Vector>(std::string_view)> query;
+  const std::function<absl::StatusOr<promql::Vector>(std::string_view)>* query = nullptr;
   std::string external_url;  // for externalURL and pathPrefix
 };
 
