@@ -43,11 +43,13 @@ void ClusterNode::Release(TimestampMs now) {
     const LogEntry* entry = dispatcher_.InFlightEntry(n.id);
     if (entry == nullptr) continue;  // no longer owed
     PublishLog(LogKind::INTENT, n.StreamKey(), *entry);
+    delivering_[n.id] = {n.StreamKey(), *entry};
     deliverer_.Submit(std::move(n));
   }
 }
 
 void ClusterNode::PublishResult(const std::string& stream_key, const DeliveryResult& r) {
+  if (r.final) delivering_.erase(r.id);
   if (!r.final || r.superseded) return;
   if (const LogEntry* entry = dispatcher_.InFlightEntry(r.id)) {
     PublishLog(r.delivered ? LogKind::DELIVERED : LogKind::FAILED, stream_key, *entry);
@@ -61,6 +63,9 @@ void ClusterNode::SendSnapshot(int peer, TimestampMs now) {
   last = now;
   for (const auto& [key, entry] : dispatcher_.delivered_log().entries()) {
     PublishLog(LogKind::DELIVERED, key, entry);
+  }
+  for (const auto& [id, stream] : delivering_) {
+    PublishLog(LogKind::INTENT, stream.first, stream.second);
   }
   LogKind end;
   end.set_kind(LogKind::SYNCED);

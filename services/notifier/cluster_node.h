@@ -2,6 +2,7 @@
 
 #include <map>
 #include <string>
+#include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/time/time.h"
@@ -51,6 +52,9 @@ class ClusterNode {
   const TimestampMs heartbeat_ms_;
   TimestampMs next_heartbeat_ms_ = 0;
   std::map<int, TimestampMs> snapshot_sent_ms_;  // by peer position
+  // Released to delivery and not finished, by notification id: (stream key, log entry),
+  // re-announced as intents in snapshots so that a restarted peer does not join in.
+  absl::flat_hash_map<uint64_t, std::pair<std::string, LogEntry>> delivering_;
 };
 
 }  // namespace vigil::notifier
