@@ -143,6 +143,12 @@ codec::DecodedSeries UpOf(const std::string& instance, TimestampMs t, double v) 
 
 class EventDrivenTest : public EvaluatorTest {
  protected:
+  // Rules are loaded just before the first sample: each group's first timer slot is
+  // somewhere in the next interval (its offset hashes the rule file's temporary path), so
+  // it cannot fall inside the few milliseconds before the first data-triggered
+  // evaluation, which then moves the timer a whole interval on.
+  static constexpr TimestampMs kLoadedAt = 1000;
+
   void SetUp() override {
     EvaluatorTest::SetUp();
     // A long interval, so the timer stays out of the way unless a test waits for it.
@@ -159,7 +165,7 @@ groups:
 
 TEST_F(EventDrivenTest, EvaluatesOnceEverySeriesItReadsHasAFreshSample) {
   Evaluator e(EvaluatorOptions{});
-  ASSERT_TRUE(e.LoadRules(Config(), 0).ok());
+  ASSERT_TRUE(e.LoadRules(Config(), kLoadedAt).ok());
   e.OnSamples({UpOf("a:1", 1000, 1), UpOf("b:1", 1000, 1)});
   EXPECT_EQ(e.Tick(1001).data_triggered_evaluations, 1);
   EXPECT_EQ(e.groups()[0]->last_evaluation(), 1001);
@@ -178,7 +184,7 @@ TEST_F(EventDrivenTest, EvaluatesOnceEverySeriesItReadsHasAFreshSample) {
 
 TEST_F(EventDrivenTest, TheEvaluationHookWrapsEveryEvaluation) {
   Evaluator e(EvaluatorOptions{});
-  ASSERT_TRUE(e.LoadRules(Config(), 0).ok());
+  ASSERT_TRUE(e.LoadRules(Config(), kLoadedAt).ok());
   std::vector<std::pair<std::string, TimestampMs>> seen;  // group, last_evaluation after
   e.set_evaluation_hook([&](const rules::Group& g, const std::function<void()>& evaluate) {
     TimestampMs before = g.last_evaluation();
@@ -198,7 +204,7 @@ TEST_F(EventDrivenTest, TheEvaluationHookWrapsEveryEvaluation) {
 
 TEST_F(EventDrivenTest, AStalenessMarkerStopsTheWaitForThatSeries) {
   Evaluator e(EvaluatorOptions{});
-  ASSERT_TRUE(e.LoadRules(Config(), 0).ok());
+  ASSERT_TRUE(e.LoadRules(Config(), kLoadedAt).ok());
   e.OnSamples({UpOf("a:1", 1000, 1), UpOf("b:1", 1000, 1)});
   e.Tick(1001);
   e.OnSamples({UpOf("b:1", 5000, codec::StaleNaN())});  // b's target went away
@@ -211,7 +217,7 @@ TEST_F(EventDrivenTest, AStalenessMarkerStopsTheWaitForThatSeries) {
 
 TEST_F(EventDrivenTest, TheTimerEvaluatesWhenASeriesNeverComesBack) {
   Evaluator e(EvaluatorOptions{});
-  ASSERT_TRUE(e.LoadRules(Config(), 0).ok());
+  ASSERT_TRUE(e.LoadRules(Config(), kLoadedAt).ok());
   e.OnSamples({UpOf("a:1", 1000, 1), UpOf("b:1", 1000, 1)});
   e.Tick(1001);
   int timer = 0, data = 0;
@@ -241,7 +247,7 @@ groups:
         expr: job:up:sum == 0
 )");
   Evaluator e(EvaluatorOptions{});
-  ASSERT_TRUE(e.LoadRules(Config(), 0).ok());
+  ASSERT_TRUE(e.LoadRules(Config(), kLoadedAt).ok());
   e.OnSamples({UpOf("a:1", 1000, 0)});
   TickOutput out = e.Tick(1001);
   EXPECT_EQ(out.data_triggered_evaluations, 2);  // both groups, in one Tick
