@@ -28,6 +28,7 @@ struct NotifierOptions {
 // the bus publisher, subscribes to "alerts", runs the loop on the calling thread until
 // SIGINT/SIGTERM, and hands notifications to the delivery worker. On start and whenever
 // the bus reports lost alert events, it resyncs the active alerts from the evaluator.
+// With --cluster.peer, notifications pass through a ClusterNode first (docs/HA.md).
 // Returns the exit code.
 int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& options = {});
 
