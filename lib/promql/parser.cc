@@ -16,6 +16,9 @@ namespace {
 // ---------------------------------------------------------------------------------------
 // Lexer (Prometheus promql/parser/lex.go, without the series-description mode).
 
+// The text of an EOF token reached with a "(" still open.
+constexpr std::string_view kUnclosedParen = "(";
+
 enum class Tok {
   kEOF,
   kIdent,
@@ -121,7 +124,11 @@ class Lexer {
         continue;
       }
       if (i >= in_.size()) {
-        out->push_back({Tok::kEOF, static_cast<int>(in_.size()), ""});
+        // Prometheus's lexer fails with "unclosed left parenthesis" when the parser asks
+        // for the token after the last one while a "(" is open; the EOF token carries that
+        // so the parser reports it only if it gets that far (kUnclosedParen).
+        out->push_back({Tok::kEOF, static_cast<int>(in_.size()),
+                        paren_depth_ > 0 ? kUnclosedParen : ""});
         return true;
       }
       size_t start = i;
@@ -491,6 +498,7 @@ class Parser {
   }
   [[noreturn]] void Fail(int pos, std::string msg) { throw ParseError{pos, std::move(msg)}; }
   [[noreturn]] void Unexpected(const Token& t, std::string_view context = "") {
+    if (t.type == Tok::kEOF && t.text == kUnclosedParen) Fail(t.pos, "unclosed left parenthesis");
     std::string msg = StrCat("unexpected ", Describe(t));
     if (!context.empty()) msg = StrCat(msg, " ", context);
     Fail(t.pos, msg);
@@ -787,7 +795,7 @@ class Parser {
         return ParseSelector(t.pos, t.text);
       }
       case Tok::kEOF:
-        Fail(t.pos, "unexpected end of input");
+        Unexpected(t);
       default:
         Unexpected(t);
     }
