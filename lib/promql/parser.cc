@@ -637,6 +637,14 @@ class Parser {
     return ParsePostfix(ParsePrimary());
   }
 
+  // A duration token's value; the lexer accepts forms such as "5m5m" that Prometheus's
+  // model.ParseDuration then rejects, at the token's position.
+  int64_t Duration(const Token& d) {
+    auto ms = ParseDurationMs(d.text);
+    if (!ms.ok()) Fail(d.pos, std::string(ms.status().message()));
+    return *ms;
+  }
+
   ExprPtr ParsePostfix(ExprPtr e) {
     while (true) {
       const Token& t = Peek();
@@ -650,7 +658,7 @@ class Parser {
           Unexpected(d, "in subquery selector, expected duration");
         }
         Next();
-        int64_t range = *ParseDurationMs(d.text);
+        int64_t range = Duration(d);
         if (Peek().type == Tok::kRBracket) {
           Next();
           if (e->kind != Expr::Kind::kVectorSelector)
@@ -665,7 +673,7 @@ class Parser {
         }
         Expect(Tok::kColon, "in subquery selector, expected \":\"");
         int64_t step = 0;
-        if (Peek().type == Tok::kDuration) step = *ParseDurationMs(Next().text);
+        if (Peek().type == Tok::kDuration) step = Duration(Next());
         Expect(Tok::kRBracket, "in subquery selector, expected \"]\"");
         if (e->type() != ValueType::kVector) {
           Fail(e->pos, StrCat("subquery is only allowed on instant vector, got ",
@@ -688,7 +696,7 @@ class Parser {
         const Token& d = Peek();
         if (d.type != Tok::kDuration) Unexpected(d, "in offset, expected duration");
         Next();
-        int64_t off = *ParseDurationMs(d.text);
+        int64_t off = Duration(d);
         Expr* target = ModifierTarget(e.get());
         if (target == nullptr) {
           Fail(e->pos,
@@ -1065,7 +1073,13 @@ absl::StatusOr<int64_t> ParseDurationMs(std::string_view s) {
     }
     if (!found)
       return absl::InvalidArgumentError(StrCat("not a valid duration string: \"", s, "\""));
+    // As model.ParseDuration: the total must fit a Go time.Duration (int64 nanoseconds,
+    // ~292 years); strtoll saturates as Go's Atoi does on overflow.
+    constexpr int64_t kMaxMs = INT64_MAX / 1'000'000;
     int64_t n = std::strtoll(std::string(s.substr(i, j - i)).c_str(), nullptr, 10);
+    if (n > kMaxMs / kUnits[unit].second || total > kMaxMs - n * kUnits[unit].second) {
+      return absl::InvalidArgumentError("duration out of range");
+    }
     total += n * kUnits[unit].second;
     unit++;
     i = k;

@@ -86,6 +86,15 @@ TEST(ParserTest, PrintsLikePrometheus) {
 }
 
 TEST(ParserTest, ErrorsHavePositions) {
+  // Durations the lexer takes but model.ParseDuration rejects (found by the fuzzer: these
+  // crashed the parser); texts and positions as promtool 2.42 prints them.
+  EXPECT_EQ(Err("qu[58w58w]"), "1:4: parse error: not a valid duration string: \"58w58w\"");
+  EXPECT_EQ(Err("x[5m:58w58w]"), "1:6: parse error: not a valid duration string: \"58w58w\"");
+  EXPECT_EQ(Err("x[300y]"), "1:3: parse error: duration out of range");
+  EXPECT_EQ(Err("x[99999999999999999999s]"), "1:3: parse error: duration out of range");
+  EXPECT_EQ(RoundTrip("x[292y]"), "x[292y]");
+  EXPECT_EQ(Err("x offset 58w58w"),
+            "1:10: parse error: not a valid duration string: \"58w58w\"");
   EXPECT_EQ(Err("up{job=\"a\""), "1:11: parse error: unexpected end of input inside braces");
   EXPECT_EQ(Err("up{job~\"a\"}"), "1:7: parse error: unexpected character inside braces: '~'");
   EXPECT_EQ(Err("{job=\"\"}"),
