@@ -237,7 +237,10 @@ int RunEvaluator(const service::CommonFlags& flags, EvaluatorOptions options,
     if (out.recorded.series_size() > 0) publisher.Publish(bus::kTopicRecordedSamples, out.recorded);
     by_data.Increment(out.data_triggered_evaluations);
     by_timer.Increment(out.timer_evaluations);
-    if (!state_path.empty() && core.alerts_changed()) {
+    // Alert state changes only when a group is evaluated; the digest walk is not for
+    // every wake-up of the loop.
+    bool evaluated = out.data_triggered_evaluations + out.timer_evaluations > 0;
+    if (!state_path.empty() && evaluated && core.alerts_changed()) {
       if (auto s = WriteStateFile(state_path, core.SnapshotAlerts(clock.NowMs())); s.ok()) {
         core.MarkPersisted();
       } else {
