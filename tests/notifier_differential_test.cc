@@ -47,6 +47,16 @@ std::string Rfc3339(std::chrono::system_clock::time_point t) {
   return out;
 }
 
+// The same instant as Go's time.RFC3339Nano writes it (what Alertmanager's webhook
+// bodies carry): trailing zeros of the fraction dropped, and the dot with them.
+std::string GoRfc3339Nano(std::chrono::system_clock::time_point t) {
+  std::string s = Rfc3339(t);
+  s.pop_back();  // 'Z'
+  while (s.back() == '0') s.pop_back();
+  if (s.back() == '.') s.pop_back();
+  return s + "Z";
+}
+
 // The configuration both systems load; only the webhook URL differs.
 std::string Config(const std::string& url) {
   return StrCat(
@@ -396,7 +406,7 @@ TEST_F(NotifierForwardTest, AlertsReachAlertmanagerAndResolve) {
       for (const json& alert : j["alerts"]) {
         if (alert["labels"].value("instance", "") == "2" &&
             alert.value("status", "") == "resolved") {
-          return alert.value("endsAt", "") == Rfc3339(end);
+          return alert.value("endsAt", "") == GoRfc3339Nano(end);
         }
       }
     }

@@ -11,6 +11,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <random>
+#include <set>
+#include <utility>
 #include <sstream>
 #include <thread>
 
@@ -42,18 +44,50 @@ std::string ReadFile(const std::string& path) {
   return ss.str();
 }
 
-int FreePort() {
+namespace {
+
+// The kernel's ephemeral range: outbound connections take their source ports from it.
+std::pair<int, int> EphemeralRange() {
+  std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 32768, high = 60999;
+  in >> low >> high;
+  return {low, high};
+}
+
+bool Bindable(int port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  int port = ntohs(addr.sin_port);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
   close(fd);
-  return port;
+  return ok;
+}
+
+}  // namespace
+
+int FreePort() {
+  // A port handed out here is bound later by a process the test starts. Were it taken
+  // from the ephemeral range (bind to 0), any outbound connection made meanwhile — a
+  // service dialling its peer at start-up — could take it as its source port and the
+  // service would fail with "Address already in use". So pick below (or above) that
+  // range, at random so concurrent test processes rarely meet, and never twice here.
+  static std::mt19937 rng(static_cast<unsigned>(getpid()) * 2654435761u ^
+                          static_cast<unsigned>(std::random_device{}()));
+  static std::set<int> handed_out;
+  auto [low, high] = EphemeralRange();
+  int from = 10000, to = low - 1;
+  if (to - from < 4096) from = high + 1, to = 65535;
+  std::uniform_int_distribution<int> pick(from, to);
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    int port = pick(rng);
+    if (handed_out.count(port) || !Bindable(port)) continue;
+    handed_out.insert(port);
+    return port;
+  }
+  return 0;
 }
 
 bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {

@@ -20,7 +20,8 @@ void RemoveTree(const std::string& dir);
 void WriteFile(const std::string& path, const std::string& text);
 std::string ReadFile(const std::string& path);
 
-// A loopback TCP port that was free a moment ago (bind to 0, read, close).
+// A loopback TCP port that was free a moment ago, outside the kernel's ephemeral range
+// so no outbound connection can take it before the test's process binds it.
 int FreePort();
 
 // Polls `condition` every 20 ms until it holds or `timeout` passes. For awaiting real
