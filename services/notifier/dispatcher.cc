@@ -19,40 +19,62 @@ constexpr absl::Duration kLogRetention = absl::Hours(120);
 
 }  // namespace
 
-Dispatcher::Dispatcher(std::shared_ptr<const Config> config, std::string external_url, Store* store)
+Dispatcher::Dispatcher(std::shared_ptr<const Config> config, std::string external_url,
+                       StoreWriter* store)
     : config_(std::move(config)), external_url_(std::move(external_url)), store_(store) {}
 
-void Dispatcher::StoreResult(const absl::Status& s) {
-  if (s.ok()) return;
-  ++store_errors_;
-  store_error_ = std::string(s.message());
+void Dispatcher::Persist(StoreWriter::Op op) {
+  if (store_ != nullptr) store_->Write(std::move(op));
+}
+
+void Dispatcher::PersistAlert(const Alert& a) {
+  if (store_ == nullptr) return;
+  stored_ends_at_[a.fingerprint] = a.ends_at_ms;
+  store_->Write([a](Store& s) { return s.PutAlert(a); });
 }
 
 absl::StatusOr<std::vector<Notification>> Dispatcher::Recover(TimestampMs now) {
   std::vector<Notification> owed;
   if (store_ == nullptr) return owed;
-  auto alerts = store_->LoadAlerts();
-  if (!alerts.ok()) return alerts.status();
-  auto log = store_->LoadLog();
-  if (!log.ok()) return log.status();
-  auto outbox = store_->LoadOutbox();
-  if (!outbox.ok()) return outbox.status();
-  auto silences = store_->LoadSilences();
-  if (!silences.ok()) return silences.status();
-  for (const std::string& json : *silences) {
+  std::vector<Alert> alerts;
+  std::map<std::string, LogEntry> log;
+  std::vector<Store::OutboxRow> outbox;
+  std::vector<std::string> silences;
+  std::vector<v1::Acknowledgement> acks;
+  absl::Status read = store_->Read([&](Store& s) -> absl::Status {
+    auto a = s.LoadAlerts();
+    if (!a.ok()) return a.status();
+    auto l = s.LoadLog();
+    if (!l.ok()) return l.status();
+    auto o = s.LoadOutbox();
+    if (!o.ok()) return o.status();
+    auto si = s.LoadSilences();
+    if (!si.ok()) return si.status();
+    auto ac = s.LoadAcks();
+    if (!ac.ok()) return ac.status();
+    alerts = std::move(*a);
+    log = std::move(*l);
+    outbox = std::move(*o);
+    silences = std::move(*si);
+    acks = std::move(*ac);
+    return absl::OkStatus();
+  });
+  if (!read.ok()) return read;
+  for (const std::string& json : silences) {
     auto sil = ParseSilenceJson(json);
     if (sil.ok() && !sil->id.empty()) silences_.Restore(std::move(*sil));
   }
-  auto acks = store_->LoadAcks();
-  if (!acks.ok()) return acks.status();
-  acks_ = std::move(*acks);
-  for (Alert& a : *alerts) alerts_[a.fingerprint] = std::move(a);
-  for (const auto& [key, entry] : *log) {
+  acks_ = std::move(acks);
+  for (Alert& a : alerts) {
+    stored_ends_at_[a.fingerprint] = a.ends_at_ms;
+    alerts_[a.fingerprint] = std::move(a);
+  }
+  for (const auto& [key, entry] : log) {
     delivered_.Set(key, entry);
     nflog_.Set(key, entry);
     sequences_[key] = std::max(sequences_[key], entry.sequence);
   }
-  for (Store::OutboxRow& row : *outbox) {
+  for (Store::OutboxRow& row : outbox) {
     Notification& n = row.notification;
     const std::string key = n.StreamKey();
     nflog_.Set(key, row.entry);
@@ -74,7 +96,6 @@ absl::StatusOr<std::vector<Notification>> Dispatcher::Recover(TimestampMs now) {
 
 Dispatcher::IngestResult Dispatcher::OnAlerts(const v1::AlertBatch& batch, TimestampMs now) {
   IngestResult result;
-  Store::Transaction tx(store_);
   for (const v1::AlertEvent& event : batch.alerts()) {
     auto alert = AlertFromEvent(event, now, config_->resolve_timeout);
     if (!alert.ok()) {
@@ -88,14 +109,18 @@ Dispatcher::IngestResult Dispatcher::OnAlerts(const v1::AlertBatch& batch, Times
     }
     ++result.accepted;
     auto [it, inserted] = alerts_.try_emplace(alert->fingerprint, *alert);
+    bool changed = inserted;
     if (!inserted) {
       if (alert->updated_at_ms < it->second.updated_at_ms) continue;  // stale event
-      it->second = MergeAlerts(it->second, *alert, now);
+      Alert merged = MergeAlerts(it->second, *alert, now);
+      // Re-sent and unchanged (the common case): the row is left as it is.
+      changed =
+          store_ != nullptr && AlertRowStale(it->second, stored_ends_at_[it->first], merged, now);
+      it->second = std::move(merged);
     }
-    if (store_ != nullptr) StoreResult(store_->PutAlert(it->second));
+    if (changed) PersistAlert(it->second);
     RouteAlert(it->second, now);
   }
-  StoreResult(tx.Commit());
   return result;
 }
 
@@ -113,7 +138,6 @@ void Dispatcher::RouteAlert(const Alert& alert, TimestampMs now) {
 
 std::vector<Notification> Dispatcher::Tick(TimestampMs now) {
   std::vector<Notification> out;
-  Store::Transaction tx(store_);
   std::optional<Inhibitor> inhibitor;  // built when the first group is due
   for (auto it = groups_.begin(); it != groups_.end();) {
     AggregationGroup& group = *it->second;
@@ -129,21 +153,22 @@ std::vector<Notification> Dispatcher::Tick(TimestampMs now) {
     delivered_.GC(now);
     const TimestampMs cutoff = now - absl::ToInt64Milliseconds(kLogRetention);
     silences_.GC(cutoff);
-    if (store_ != nullptr) {
-      StoreResult(store_->DeleteLogBefore(cutoff));
-      StoreResult(store_->DeleteSilencesEndedBefore(cutoff));
-    }
+    Persist([cutoff](Store& s) {
+      absl::Status st = s.DeleteLogBefore(cutoff);
+      st.Update(s.DeleteSilencesEndedBefore(cutoff));
+      return st;
+    });
     for (auto it = alerts_.begin(); it != alerts_.end();) {
       const Alert& a = it->second;
       if (a.Resolved(now) && a.ends_at_ms + kResolvedRetentionMs < now) {
-        if (store_ != nullptr) StoreResult(store_->DeleteAlert(a.fingerprint));
+        Persist([fp = a.fingerprint](Store& s) { return s.DeleteAlert(fp); });
+        stored_ends_at_.erase(a.fingerprint);
         alerts_.erase(it++);
       } else {
         ++it;
       }
     }
   }
-  StoreResult(tx.Commit());
   return out;
 }
 
@@ -199,7 +224,7 @@ void Dispatcher::Flush(AggregationGroup& group, const Inhibitor& inhibitor, Time
       // Nothing to tell this integration (resolved alerts without send_resolved): like
       // Alertmanager, log it as notified so the firing set is cleared.
       delivered_.Set(log_key, entry);
-      if (store_ != nullptr) StoreResult(store_->PutLog(log_key, entry));
+      Persist([log_key, entry](Store& s) { return s.PutLog(log_key, entry); });
       continue;
     }
 
@@ -219,8 +244,11 @@ void Dispatcher::Flush(AggregationGroup& group, const Inhibitor& inhibitor, Time
                              .max_alerts = integration.max_alerts,
                              .now = now});
     n.created_ms = now;
-    // Owed from now on: written before delivery starts, deleted once it is done.
-    if (store_ != nullptr) StoreResult(store_->PutOutbox(n, entry));
+    // Owed from now on: written before delivery starts (the caller waits for this write),
+    // deleted once it is done.
+    if (store_ != nullptr) {
+      store_->Write([row = n, entry](Store& s) { return s.PutOutbox(row, entry); });
+    }
     in_flight_[n.id] = InFlight{log_key, std::move(entry)};
     Record(n);
     out->push_back(std::move(n));
@@ -258,12 +286,13 @@ void Dispatcher::OnDeliveryResult(const DeliveryResult& result) {
     if (it != in_flight_.end()) {
       InFlight done = std::move(it->second);
       in_flight_.erase(it);
-      Store::Transaction tx(store_);
       if (result.delivered) {
         const LogEntry* prev = delivered_.Get(done.stream_key);
         if (prev == nullptr || prev->sequence < done.entry.sequence) {
           delivered_.Set(done.stream_key, done.entry);
-          if (store_ != nullptr) StoreResult(store_->PutLog(done.stream_key, done.entry));
+          Persist([key = done.stream_key, entry = done.entry](Store& s) {
+            return s.PutLog(key, entry);
+          });
         }
       } else if (!result.superseded) {
         // Failed for good: back to what was delivered, so the next flush tries again.
@@ -276,17 +305,18 @@ void Dispatcher::OnDeliveryResult(const DeliveryResult& result) {
         }
         back.sequence = std::max(back.sequence, done.entry.sequence);
         delivered_.Set(done.stream_key, back);
-        if (store_ != nullptr) StoreResult(store_->PutLog(done.stream_key, back));
+        Persist([key = done.stream_key, back](Store& s) { return s.PutLog(key, back); });
         const LogEntry* handed = nflog_.Get(done.stream_key);
         if (handed != nullptr && handed->sequence == done.entry.sequence) {
           nflog_.Set(done.stream_key, back);
         }
       }
       // A superseded notification's row was already replaced by the newer one.
-      if (store_ != nullptr && !result.superseded) {
-        StoreResult(store_->DeleteOutbox(done.stream_key, done.entry.sequence));
+      if (!result.superseded) {
+        Persist([key = done.stream_key, seq = done.entry.sequence](Store& s) {
+          return s.DeleteOutbox(key, seq);
+        });
       }
-      StoreResult(tx.Commit());
     }
   }
   v1::Notification* record = FindHistory(result.id);
@@ -319,11 +349,10 @@ void Dispatcher::OnPeerLog(const std::string& stream_key, const LogEntry& entry,
   uint64_t& seq = sequences_[stream_key];
   seq = std::max(seq, entry.sequence);
   if (!delivered) return;
-  Store::Transaction tx(store_);
   const LogEntry* prev = delivered_.Get(stream_key);
   if (prev == nullptr || prev->sequence < entry.sequence) {
     delivered_.Set(stream_key, entry);
-    if (store_ != nullptr) StoreResult(store_->PutLog(stream_key, entry));
+    Persist([stream_key, entry](Store& s) { return s.PutLog(stream_key, entry); });
   }
   const LogEntry* handed = nflog_.Get(stream_key);
   if (handed == nullptr || handed->sequence <= entry.sequence) nflog_.Set(stream_key, entry);
@@ -333,13 +362,13 @@ void Dispatcher::OnPeerLog(const std::string& stream_key, const LogEntry& entry,
       ++it;
       continue;
     }
-    if (store_ != nullptr) StoreResult(store_->DeleteOutbox(stream_key, f.entry.sequence));
+    Persist(
+        [stream_key, seq = f.entry.sequence](Store& s) { return s.DeleteOutbox(stream_key, seq); });
     if (v1::Notification* record = FindHistory(it->first)) {
       record->set_last_error("delivered by a peer replica");
     }
     in_flight_.erase(it++);
   }
-  StoreResult(tx.Commit());
 }
 
 void Dispatcher::ApplyConfig(std::shared_ptr<const Config> config, TimestampMs now) {
@@ -398,20 +427,20 @@ std::vector<Dispatcher::GroupView> Dispatcher::ListGroups(TimestampMs now) const
 
 void Dispatcher::PersistSilence(const Silence& s, TimestampMs now) {
   if (store_ == nullptr) return;
-  StoreResult(store_->PutSilence(s.id, GettableSilenceJson(s, now), s.ends_at_ms));
+  Persist([id = s.id, json = GettableSilenceJson(s, now), ends = s.ends_at_ms](Store& st) {
+    return st.PutSilence(id, json, ends);
+  });
 }
 
 absl::StatusOr<Silence> Dispatcher::SetSilence(Silence s, TimestampMs now) {
   const std::string old_id = s.id;
   auto set = silences_.Set(std::move(s), now);
   if (!set.ok()) return set;
-  Store::Transaction tx(store_);
   // An update that made a new silence expired the old one.
   if (!old_id.empty() && old_id != set->id) {
     if (const Silence* old = silences_.Get(old_id)) PersistSilence(*old, now);
   }
   PersistSilence(*set, now);
-  StoreResult(tx.Commit());
   return set;
 }
 
@@ -446,13 +475,10 @@ absl::StatusOr<v1::Acknowledgement> Dispatcher::Acknowledge(const v1::Acknowledg
   ack.set_who(req.who());
   ack.set_comment(req.comment());
   ack.set_at_ms(now);
-  if (store_ != nullptr) {
-    auto id = store_->AddAck(ack);
-    if (!id.ok()) return id.status();
-    ack.set_id(*id);
-  } else {
-    ack.set_id(acks_.empty() ? 1 : acks_.back().id() + 1);
-  }
+  // Ids are given here (all acknowledgements are held), so the loop does not wait for the
+  // store to hand one out.
+  ack.set_id(acks_.empty() ? 1 : acks_.back().id() + 1);
+  Persist([ack](Store& s) { return s.AddAck(ack).status(); });
   acks_.push_back(ack);
   return ack;
 }
@@ -468,9 +494,7 @@ std::vector<v1::Acknowledgement> Dispatcher::Acknowledgements(size_t limit) cons
 absl::StatusOr<Silence> Dispatcher::ExpireSilence(const std::string& id, TimestampMs now) {
   auto expired = silences_.Expire(id, now);
   if (!expired.ok()) return expired;
-  Store::Transaction tx(store_);
   PersistSilence(*expired, now);
-  StoreResult(tx.Commit());
   return expired;
 }
 
@@ -485,8 +509,8 @@ std::vector<v1::Notification> Dispatcher::RecentNotifications(size_t limit) cons
 
 std::vector<std::string> Dispatcher::Problems() const {
   std::vector<std::string> out;
-  if (store_errors_ > 0) {
-    out.push_back(StrCat(store_errors_, " storage write(s) failed, last: ", store_error_));
+  if (const uint64_t errors = store_errors(); errors > 0) {
+    out.push_back(StrCat(errors, " storage write(s) failed, last: ", store_->last_error()));
   }
   for (const auto& [who, error] : failing_) {
     out.push_back(StrCat(who, ": last delivery failed: ", error));

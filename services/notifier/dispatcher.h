@@ -19,6 +19,7 @@
 #include "services/notifier/notification.h"
 #include "services/notifier/silences.h"
 #include "services/notifier/store.h"
+#include "services/notifier/store_writer.h"
 #include "vigil/v1/alerts.pb.h"
 #include "vigil/v1/control.pb.h"
 
@@ -30,12 +31,15 @@ namespace vigil::notifier {
 // notification. Time comes only from the `now` arguments. Not thread-safe: owned by the
 // loop thread.
 //
-// Durability (with a Store): alerts are written as they are ingested; a notification is
-// written to the outbox when handed to delivery and moves to the notification log once
-// delivered. After a restart, Recover() reloads all three: delivered notifications are
-// not sent again, owed ones are re-sent with the same idempotency key, and groups are
-// rebuilt from the alerts (resolved ones included, so an owed resolved notification goes
-// out). A failed store write is reported in Problems(); the core keeps working.
+// Durability (with a StoreWriter): alerts are written as they are ingested when they
+// changed in what a recovery needs (see AlertRowStale); a notification is written to the
+// outbox when handed to delivery and moves to the notification log once delivered. Writes
+// are only queued here, never waited for: the caller hands the notifications returned by
+// Tick to delivery once the writer's last() ticket after Tick is durable. After a restart,
+// Recover() reloads all three: delivered notifications are not sent again, owed ones are
+// re-sent with the same idempotency key, and groups are rebuilt from the alerts (resolved
+// ones included, so an owed resolved notification goes out). A failed store write is
+// reported in Problems(); the core keeps working.
 class Dispatcher {
  public:
   static constexpr size_t kHistorySize = 1000;
@@ -43,7 +47,7 @@ class Dispatcher {
 
   // `store` may be null (nothing persisted); it must outlive the dispatcher.
   explicit Dispatcher(std::shared_ptr<const Config> config, std::string external_url = "",
-                      Store* store = nullptr);
+                      StoreWriter* store = nullptr);
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
 
@@ -57,7 +61,8 @@ class Dispatcher {
   IngestResult OnAlerts(const v1::AlertBatch& batch, TimestampMs now);
 
   // Loads the store's alerts, notification log and owed notifications; returns the owed
-  // notifications, to be handed to delivery again. Call once, before anything else.
+  // notifications (durable already), to be handed to delivery again. Call once, before
+  // anything else; blocks until the writer has read them.
   absl::StatusOr<std::vector<Notification>> Recover(TimestampMs now);
 
   // Flushes the groups that are due; returns the notifications to deliver.
@@ -106,7 +111,7 @@ class Dispatcher {
   uint64_t notifications_sent() const { return sent_; }
   uint64_t notifications_failed() const { return failed_; }
   uint64_t group_flushes() const { return flushes_; }
-  uint64_t store_errors() const { return store_errors_; }
+  uint64_t store_errors() const { return store_ ? store_->errors() : 0; }
   // Newest first; limit 0 means all kept.
   std::vector<v1::Notification> RecentNotifications(size_t limit) const;
   // One sentence per receiver integration whose last delivery attempt failed.
@@ -123,7 +128,9 @@ class Dispatcher {
   void PersistSilence(const Silence& s, TimestampMs now);
   v1::Notification* FindHistory(uint64_t id);
   void Record(const Notification& n);
-  void StoreResult(const absl::Status& s);
+  // Queues a write (nothing without a store).
+  void Persist(StoreWriter::Op op);
+  void PersistAlert(const Alert& a);
 
   // A notification handed to delivery and not finished yet.
   struct InFlight {
@@ -136,7 +143,9 @@ class Dispatcher {
   absl::flat_hash_map<uint64_t, Alert> alerts_;  // by fingerprint
   // By route id and group labels; ordered so that ticks are deterministic.
   std::map<std::string, std::unique_ptr<AggregationGroup>> groups_;
-  Store* store_;
+  StoreWriter* store_;
+  // By fingerprint: the ends_at of the alert's row, which re-sent alerts leave behind.
+  absl::flat_hash_map<uint64_t, TimestampMs> stored_ends_at_;
   Silences silences_;
   std::vector<v1::Acknowledgement> acks_;                 // oldest first
   NotificationLog nflog_;                                 // handed to delivery (dedup decisions)
@@ -149,8 +158,6 @@ class Dispatcher {
   uint64_t sent_ = 0;
   uint64_t failed_ = 0;
   uint64_t flushes_ = 0;
-  uint64_t store_errors_ = 0;
-  std::string store_error_;
   TimestampMs last_gc_ms_ = 0;
 };
 

@@ -29,6 +29,7 @@
 #include "services/notifier/resync.h"
 #include "services/notifier/silences.h"
 #include "services/notifier/store.h"
+#include "services/notifier/store_writer.h"
 #include "vigil/v1/control.grpc.pb.h"
 
 namespace vigil::notifier {
@@ -59,11 +60,17 @@ v1::Silence ToProto(const Silence& s, TimestampMs now) {
   return out;
 }
 
+// Blocks an API handler's thread (never the loop) until what the loop queued for the store
+// before now is durable, so that an answered request survives a crash.
+void WaitStored(StoreWriter* writer) {
+  if (writer != nullptr) writer->WaitDurable(writer->last(), absl::Seconds(10));
+}
+
 // vigil.v1.Notifier: answers from the loop thread.
 class NotifierServiceImpl final : public v1::Notifier::Service {
  public:
-  NotifierServiceImpl(service::Runtime& rt, Dispatcher& dispatcher)
-      : rt_(rt), dispatcher_(dispatcher) {}
+  NotifierServiceImpl(service::Runtime& rt, Dispatcher& dispatcher, StoreWriter* writer)
+      : rt_(rt), dispatcher_(dispatcher), writer_(writer) {}
 
   grpc::Status ListNotifications(grpc::ServerContext*, const v1::ListNotificationsRequest* req,
                                  v1::ListNotificationsResponse* resp) override {
@@ -81,6 +88,7 @@ class NotifierServiceImpl final : public v1::Notifier::Service {
         [this, req] { return dispatcher_.Acknowledge(*req, SystemClock().NowMs()); }, 5s);
     if (!done) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "notifier loop busy");
     if (!done->ok()) return ToGrpc(done->status());
+    WaitStored(writer_);
     spdlog::info("acknowledged by {}: {}{} ({})", req->who(), req->fingerprint(), req->group_key(),
                  req->comment());
     *resp = std::move(**done);
@@ -111,6 +119,7 @@ class NotifierServiceImpl final : public v1::Notifier::Service {
         5s);
     if (!done) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "notifier loop busy");
     if (!done->ok()) return ToGrpc(done->status());
+    WaitStored(writer_);
     spdlog::info("silence {} set by {}: {}", (*done)->id(), req->created_by(), req->comment());
     *resp = std::move(**done);
     return grpc::Status::OK;
@@ -144,6 +153,7 @@ class NotifierServiceImpl final : public v1::Notifier::Service {
         5s);
     if (!done) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "notifier loop busy");
     if (!done->ok()) return ToGrpc(done->status());
+    WaitStored(writer_);
     spdlog::info("silence {} expired", id);
     *resp = std::move(**done);
     return grpc::Status::OK;
@@ -162,6 +172,7 @@ class NotifierServiceImpl final : public v1::Notifier::Service {
  private:
   service::Runtime& rt_;
   Dispatcher& dispatcher_;
+  StoreWriter* writer_;  // null without --storage.path
 };
 
 int Fail(const std::string& what) {
@@ -175,16 +186,17 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
   auto loaded = LoadConfig(flags.config_file);
   if (!loaded.ok()) return Fail(std::string(loaded.status().message()));
   const Clock& clock = SystemClock();
-  std::unique_ptr<Store> store;
+  // Owns the SQLite connection and commits off the loop thread; null without storage.
+  std::unique_ptr<StoreWriter> writer;
   if (!flags.storage_path.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(flags.storage_path, ec);
     if (ec) return Fail(StrCat("--storage.path ", flags.storage_path, ": ", ec.message()));
     auto opened = Store::Open(flags.storage_path + "/notifier.db");
     if (!opened.ok()) return Fail(std::string(opened.status().message()));
-    store = std::move(*opened);
+    writer = std::make_unique<StoreWriter>(std::move(*opened));
   }
-  Dispatcher dispatcher(std::make_shared<const Config>(std::move(*loaded)), "", store.get());
+  Dispatcher dispatcher(std::make_shared<const Config>(std::move(*loaded)), "", writer.get());
   // Alerts, the notification log and the notifications still owed, from the last run.
   auto owed = dispatcher.Recover(clock.NowMs());
   if (!owed.ok()) return Fail(std::string(owed.status().message()));
@@ -239,9 +251,8 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
   };
   init_metrics();
   if (clustered) {
-    cluster = std::make_unique<ClusterNode>(options.cluster_position,
-                                            options.cluster_peer_timeout, dispatcher, deliverer,
-                                            publisher, clock.NowMs());
+    cluster = std::make_unique<ClusterNode>(options.cluster_position, options.cluster_peer_timeout,
+                                            dispatcher, deliverer, publisher, clock.NowMs());
   }
   // Hands a due notification to delivery; with peers, through the cluster gate first.
   auto submit = [&](Notification n) {
@@ -251,6 +262,27 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
   if (!owed->empty())
     spdlog::info("re-sending {} notification(s) owed from the last run", owed->size());
   for (Notification& n : *owed) submit(std::move(n));
+  // The notifications of a Tick, once their outbox rows (queued by Tick) are durable: a
+  // notification is never attempted before a crash would leave it owed. The loop does not
+  // wait; the writer hands them over after its commit (to the deliverer, which is
+  // thread-safe, or through the loop to the cluster gate, which is the loop's).
+  auto submit_when_stored = [&](std::vector<Notification> due) {
+    if (due.empty()) return;
+    if (!writer) {
+      for (Notification& n : due) submit(std::move(n));
+      return;
+    }
+    auto batch = std::make_shared<std::vector<Notification>>(std::move(due));
+    writer->WhenDurable(writer->last(), [&rt, &deliverer, &cluster, &clock, batch] {
+      if (!cluster) {
+        for (Notification& n : *batch) deliverer.Submit(std::move(n));
+        return;
+      }
+      rt.tasks().Post([&cluster, &clock, batch] {
+        for (Notification& n : *batch) cluster->Submit(std::move(n), clock.NowMs());
+      });
+    });
+  };
 
   auto ingest = [&](const v1::AlertBatch& batch, TimestampMs now) {
     Dispatcher::IngestResult r = dispatcher.OnAlerts(batch, now);
@@ -284,7 +316,7 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
           },
   });
 
-  NotifierServiceImpl notifier_service(rt, dispatcher);
+  NotifierServiceImpl notifier_service(rt, dispatcher, writer.get());
   rt.AddGrpcService(&notifier_service);
 
   // Alertmanager's API: alerts POSTed here take the same path as those from the bus.
@@ -300,6 +332,8 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
     }
     auto done = rt.tasks().Call(
         [&, b = std::move(*batch)] { return ingest(b, clock.NowMs()).invalid; }, 10s);
+    // Accepted means stored (when anything changed: a re-sent alert queues no write).
+    if (done) WaitStored(writer.get());
     if (!done) {
       res.status = 503;
       res.set_content("notifier loop busy\n", "text/plain");
@@ -319,6 +353,12 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
     }
     res.status = r->first;
     res.set_content(r->second, "application/json");
+  };
+  // For requests that change what is stored: answered once it is durable.
+  auto reply_stored = [&](httplib::Response& res,
+                          const std::optional<std::pair<int, std::string>>& r) {
+    if (r) WaitStored(writer.get());
+    reply(res, r);
   };
   auto params = [](const httplib::Request& req) {
     std::vector<std::pair<std::string, std::string>> out(req.params.begin(), req.params.end());
@@ -394,19 +434,19 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
       invalid.Increment();
       return reply(res, Answer{400, ErrorJson(std::string(silence.status().message()))});
     }
-    reply(res, rt.tasks().Call(
-                   [&] {
-                     auto set = dispatcher.SetSilence(std::move(*silence), clock.NowMs());
-                     if (absl::IsNotFound(set.status())) {
-                       return Answer{404, ErrorJson(std::string(set.status().message()))};
-                     }
-                     if (!set.ok())
-                       return Answer{400, ErrorJson(std::string(set.status().message()))};
-                     spdlog::info("silence {} set by {}: {}", set->id, set->created_by,
-                                  set->comment);
-                     return Answer{200, nlohmann::json{{"silenceID", set->id}}.dump()};
-                   },
-                   10s));
+    reply_stored(res, rt.tasks().Call(
+                          [&] {
+                            auto set = dispatcher.SetSilence(std::move(*silence), clock.NowMs());
+                            if (absl::IsNotFound(set.status())) {
+                              return Answer{404, ErrorJson(std::string(set.status().message()))};
+                            }
+                            if (!set.ok())
+                              return Answer{400, ErrorJson(std::string(set.status().message()))};
+                            spdlog::info("silence {} set by {}: {}", set->id, set->created_by,
+                                         set->comment);
+                            return Answer{200, nlohmann::json{{"silenceID", set->id}}.dump()};
+                          },
+                          10s));
   });
 
   rt.http().Get(R"(/api/v2/silence/([^/]+))",
@@ -425,18 +465,19 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
   rt.http().Delete(
       R"(/api/v2/silence/([^/]+))", [&](const httplib::Request& req, httplib::Response& res) {
         const std::string id = req.matches[1];
-        reply(res, rt.tasks().Call(
-                       [&] {
-                         auto expired = dispatcher.ExpireSilence(id, clock.NowMs());
-                         if (absl::IsNotFound(expired.status())) {
-                           return Answer{404, ErrorJson(std::string(expired.status().message()))};
-                         }
-                         if (!expired.ok())
-                           return Answer{500, ErrorJson(std::string(expired.status().message()))};
-                         spdlog::info("silence {} expired", id);
-                         return Answer{200, std::string()};
-                       },
-                       10s));
+        reply_stored(res,
+                     rt.tasks().Call(
+                         [&] {
+                           auto expired = dispatcher.ExpireSilence(id, clock.NowMs());
+                           if (absl::IsNotFound(expired.status())) {
+                             return Answer{404, ErrorJson(std::string(expired.status().message()))};
+                           }
+                           if (!expired.ok())
+                             return Answer{500, ErrorJson(std::string(expired.status().message()))};
+                           spdlog::info("silence {} expired", id);
+                           return Answer{200, std::string()};
+                         },
+                         10s));
       });
 
   rt.http().Get("/api/v2/status", [&](const httplib::Request&, httplib::Response& res) {
@@ -540,11 +581,13 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
       }
       ingest(batch, clock.NowMs());
     }
-    for (Notification& n : dispatcher.Tick(clock.NowMs())) submit(std::move(n));
+    submit_when_stored(dispatcher.Tick(clock.NowMs()));
     if (cluster) cluster->Release(clock.NowMs());
   }
   resync.reset();  // joins its thread before the runtime's task queue goes away
   rt.Shutdown();
+  // Commits what is queued; its last hand-overs reach the deliverer, which is still alive.
+  writer.reset();
   return 0;
 }
 

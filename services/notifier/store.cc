@@ -203,6 +203,17 @@ absl::Status Store::DeleteAlert(uint64_t fingerprint) {
   return Run(*st, "deleting an alert");
 }
 
+bool AlertRowStale(const Alert& held, TimestampMs stored_ends_at_ms, const Alert& updated,
+                   TimestampMs now) {
+  if (updated.annotations != held.annotations || updated.starts_at_ms != held.starts_at_ms ||
+      updated.generator_url != held.generator_url || updated.timeout != held.timeout) {
+    return true;
+  }
+  if (updated.ends_at_ms == stored_ends_at_ms) return false;
+  const bool extended = stored_ends_at_ms > now && updated.ends_at_ms > stored_ends_at_ms;
+  return !(extended && stored_ends_at_ms - now >= (updated.ends_at_ms - now) / 2);
+}
+
 absl::StatusOr<std::vector<Alert>> Store::LoadAlerts() {
   auto st = Stmt(
       "SELECT labels_json, annotations_json, starts_at_ms, ends_at_ms, updated_at_ms, "
@@ -375,11 +386,12 @@ absl::StatusOr<std::vector<std::string>> Store::LoadSilences() {
 }
 
 absl::StatusOr<int64_t> Store::AddAck(const v1::Acknowledgement& ack) {
-  auto st = Stmt("INSERT INTO acks(at_ms, proto) VALUES(?, ?)");
+  auto st = Stmt("INSERT INTO acks(id, at_ms, proto) VALUES(?, ?, ?)");
   if (!st.ok()) return st.status();
   const std::string bytes = ack.SerializeAsString();
-  sqlite3_bind_int64(*st, 1, ack.at_ms());
-  sqlite3_bind_blob(*st, 2, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+  if (ack.id() != 0) sqlite3_bind_int64(*st, 1, ack.id());  // else NULL: the next rowid
+  sqlite3_bind_int64(*st, 2, ack.at_ms());
+  sqlite3_bind_blob(*st, 3, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
   if (auto s = Run(*st, "storing an acknowledgement"); !s.ok()) return s;
   return sqlite3_last_insert_rowid(db_);
 }

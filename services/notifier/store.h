@@ -32,8 +32,8 @@ namespace vigil::notifier {
 //   silences - Alertmanager silences as their API JSON, by id;
 //   acks     - acknowledgements (who, when, comment), in the order given.
 //
-// Threading: not thread-safe; confined to the loop thread that opened it. Group writes
-// in a Transaction so each ingested batch or tick costs one commit.
+// Threading: not thread-safe; confined to one thread (the StoreWriter's in the daemon).
+// Group writes in a Transaction so that many cost one commit.
 class Store {
  public:
   // Opens (creating if needed) the database at `path`; ":memory:" for tests.
@@ -80,7 +80,7 @@ class Store {
   absl::Status DeleteSilencesEndedBefore(TimestampMs cutoff_ms);
   absl::StatusOr<std::vector<std::string>> LoadSilences();
 
-  // Appends an acknowledgement; returns its id (ack.id is ignored).
+  // Appends an acknowledgement under ack.id (the next free id when 0); returns its id.
   absl::StatusOr<int64_t> AddAck(const v1::Acknowledgement& ack);
   // Oldest first, ids set.
   absl::StatusOr<std::vector<v1::Acknowledgement>> LoadAcks();
@@ -99,6 +99,18 @@ class Store {
   sqlite3* db_ = nullptr;
   std::map<const char*, sqlite3_stmt*> statements_;
 };
+
+// Whether the alerts table must be rewritten for `updated`, an event merged into `held`
+// (the alert held, equal to its row except in updated_at and ends_at; the row ends at
+// `stored_ends_at_ms`). Prometheus re-sends every active alert with a later endsAt only;
+// that needs no write while the row still keeps the alert firing for at least half of
+// its new validity, so a restart cannot mistake a firing alert for resolved unless the
+// notifier stayed down longer than that (the evaluator's resync or the next re-send then
+// fires it again). Everything else a recovery needs (annotations, start, generator URL,
+// a resolution, a shorter end) is written at once. updated_at is not kept current: after
+// a restart an event older than the last applied one may be applied once more.
+bool AlertRowStale(const Alert& held, TimestampMs stored_ends_at_ms, const Alert& updated,
+                   TimestampMs now);
 
 // "a1b2...,c3d4..." (sorted hex fingerprints) and back; used by the store and tests.
 std::string EncodeFingerprints(const FingerprintSet& set);

@@ -74,7 +74,7 @@ class StoreTest : public ::testing::Test {
     store_.reset();
     auto s = Store::Open(dir_ + "/notifier.db");
     EXPECT_TRUE(s.ok()) << s.status();
-    store_ = std::move(*s);
+    store_ = std::make_unique<StoreWriter>(std::move(*s));
     dispatcher_ = std::make_unique<Dispatcher>(TestConfig(), "http://am", store_.get());
     auto owed = dispatcher_->Recover(now);
     EXPECT_TRUE(owed.ok()) << owed.status();
@@ -85,7 +85,7 @@ class StoreTest : public ::testing::Test {
   }
 
   std::string dir_;
-  std::unique_ptr<Store> store_;
+  std::unique_ptr<StoreWriter> store_;
   std::unique_ptr<Dispatcher> dispatcher_;
   const labels::Labels a_{{"alertname", "A"}, {"instance", "1"}};
 };
@@ -219,6 +219,61 @@ TEST_F(StoreTest, NotificationFailedForGoodIsRetriedAtTheNextFlush) {
   auto again = dispatcher_->Tick(kT0 + 100 * kS);  // ... but not logged as notified either
   ASSERT_THAT(again, SizeIs(1));
   EXPECT_GT(again[0].sequence, sent[0].sequence);
+}
+
+// Prometheus re-sends every active alert with a later end; the row is rewritten only when
+// it would otherwise end within half of the new validity.
+TEST_F(StoreTest, ReSentAlertIsRewrittenOnlyWhenItsRowNearsItsEnd) {
+  Restart(kT0);
+  auto stored_ends = [&] {
+    TimestampMs ends = 0;
+    EXPECT_TRUE(store_
+                    ->Read([&](Store& s) -> absl::Status {
+                      auto alerts = s.LoadAlerts();
+                      if (!alerts.ok()) return alerts.status();
+                      EXPECT_THAT(*alerts, SizeIs(1));
+                      if (!alerts->empty()) ends = (*alerts)[0].ends_at_ms;
+                      return absl::OkStatus();
+                    })
+                    .ok());
+    return ends;
+  };
+  dispatcher_->OnAlerts(Event(a_, true, kT0, kT0), kT0);  // valid for 240 s
+  EXPECT_EQ(stored_ends(), kT0 + 240 * kS);
+  dispatcher_->OnAlerts(Event(a_, true, kT0, kT0 + 60 * kS), kT0 + 60 * kS);
+  EXPECT_EQ(stored_ends(), kT0 + 240 * kS);  // 180 s of 240 left: not written
+  dispatcher_->OnAlerts(Event(a_, true, kT0, kT0 + 150 * kS), kT0 + 150 * kS);
+  EXPECT_EQ(stored_ends(), kT0 + 390 * kS);  // 90 s of 240 left: written
+  // Crash: the alert comes back firing.
+  Restart(kT0 + 200 * kS);
+  EXPECT_EQ(dispatcher_->ActiveAlerts(kT0 + 200 * kS), 1u);
+  // A resolution is written at once.
+  dispatcher_->OnAlerts(Event(a_, false, kT0, kT0 + 210 * kS), kT0 + 210 * kS);
+  EXPECT_EQ(stored_ends(), kT0 + 210 * kS);
+}
+
+TEST(AlertRowStaleTest, WhatARecoveryNeedsIsWrittenAtOnce) {
+  const Alert held{.labels = {{"alertname", "A"}},
+                   .annotations = {{"summary", "x"}},
+                   .starts_at_ms = 100,
+                   .ends_at_ms = 1000};
+  Alert later = held;
+  later.ends_at_ms = 1100;
+  EXPECT_FALSE(AlertRowStale(held, 1000, later, 200));  // 800 of 900 left
+  EXPECT_TRUE(AlertRowStale(held, 1000, later, 950));   // 50 of 150 left
+  EXPECT_FALSE(AlertRowStale(held, 1100, later, 950));  // the row has it already
+  Alert annotated = later;
+  annotated.annotations = labels::Labels{{"summary", "y"}};
+  EXPECT_TRUE(AlertRowStale(held, 1000, annotated, 200));
+  Alert restarted = later;
+  restarted.starts_at_ms = 150;
+  EXPECT_TRUE(AlertRowStale(held, 1000, restarted, 200));
+  Alert resolved = held;
+  resolved.ends_at_ms = 200;
+  EXPECT_TRUE(AlertRowStale(held, 1000, resolved, 200));
+  Alert forever = held;
+  forever.ends_at_ms = 0;
+  EXPECT_TRUE(AlertRowStale(held, 1000, forever, 200));
 }
 
 TEST_F(StoreTest, AcknowledgementsAreRecordedAndSurviveARestart) {

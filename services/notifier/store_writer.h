@@ -1,0 +1,80 @@
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "services/notifier/store.h"
+
+namespace vigil::notifier {
+
+// Takes the SQLite work off the dispatcher's loop thread: one writer thread owns the Store
+// (its connection, its commits, the WAL checkpoints that run on commit with an fsync) and
+// applies the writes queued by the loop, in the order queued, as many per transaction as
+// have accumulated while the previous transaction committed (group commit).
+//
+// Each write gets a ticket (1, 2, ...); a ticket is "done" once the transaction holding it
+// has committed (or failed: a failed write or commit is counted in errors() and the
+// notifier keeps working, as it did with synchronous writes). Whoever must not go on
+// before a write is durable waits on that write's ticket: the loop with WhenDurable (a
+// callback, never blocking it), an API handler thread with WaitDurable.
+//
+// Thread-safe. The destructor commits everything queued before returning.
+class StoreWriter {
+ public:
+  using Ticket = uint64_t;
+  using Op = std::function<absl::Status(Store&)>;
+
+  explicit StoreWriter(std::unique_ptr<Store> store);
+  ~StoreWriter();
+  StoreWriter(const StoreWriter&) = delete;
+  StoreWriter& operator=(const StoreWriter&) = delete;
+
+  // Queues a write; returns its ticket.
+  Ticket Write(Op op);
+  // The ticket of the newest write queued so far (0 before the first).
+  Ticket last() const;
+
+  // Runs `done` once `ticket` is done: at once, on the calling thread, when it already is;
+  // otherwise on the writer thread right after that commit, so it must not block (hand
+  // work to another thread from there).
+  void WhenDurable(Ticket ticket, std::function<void()> done);
+  // Blocks the calling thread until `ticket` is done; false if `timeout` passed first.
+  // Not for the loop thread.
+  bool WaitDurable(Ticket ticket, absl::Duration timeout);
+
+  // Runs `read` on the writer thread after the writes queued so far and returns its
+  // status; blocks the caller until then (start-up and tests).
+  absl::Status Read(const Op& read);
+
+  // Failed writes and commits so far, and the last one's error.
+  uint64_t errors() const;
+  std::string last_error() const;
+  // Transactions committed so far (tests: writes are grouped).
+  uint64_t commits() const;
+
+ private:
+  void Run();
+
+  std::unique_ptr<Store> store_;  // the writer thread's only
+  mutable absl::Mutex mu_;
+  std::deque<Op> queue_ ABSL_GUARDED_BY(mu_);
+  Ticket queued_ ABSL_GUARDED_BY(mu_) = 0;
+  Ticket done_ ABSL_GUARDED_BY(mu_) = 0;
+  std::multimap<Ticket, std::function<void()>> waiting_ ABSL_GUARDED_BY(mu_);
+  uint64_t errors_ ABSL_GUARDED_BY(mu_) = 0;
+  std::string last_error_ ABSL_GUARDED_BY(mu_);
+  uint64_t commits_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
+}  // namespace vigil::notifier

@@ -1,0 +1,117 @@
+// The store's writer thread: writes commit in the order queued, those queued while a
+// commit runs go into the next transaction together, and whoever waits on a ticket goes on
+// only once its write is committed (seen from a second connection to the same file).
+
+#include "services/notifier/store_writer.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "absl/synchronization/notification.h"
+
+namespace vigil::notifier {
+namespace {
+
+using ::testing::SizeIs;
+
+class StoreWriterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/notifier_store_writer_test_" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    writer_ = std::make_unique<StoreWriter>(Open());
+  }
+  std::unique_ptr<Store> Open() {
+    auto s = Store::Open(dir_ + "/notifier.db");
+    EXPECT_TRUE(s.ok()) << s.status();
+    return std::move(*s);
+  }
+  // What another connection sees committed.
+  size_t CommittedLogRows() {
+    auto log = Open()->LoadLog();
+    EXPECT_TRUE(log.ok()) << log.status();
+    return log.ok() ? log->size() : 0;
+  }
+  StoreWriter::Ticket PutLog(int i) {
+    return writer_->Write([i](Store& s) {
+      return s.PutLog("stream" + std::to_string(i), LogEntry{{}, {}, 1000, 1});
+    });
+  }
+
+  std::string dir_;
+  std::unique_ptr<StoreWriter> writer_;
+};
+
+TEST_F(StoreWriterTest, WritesQueuedDuringACommitShareTheNextOne) {
+  absl::Notification started, release;
+  const StoreWriter::Ticket first = writer_->Write([&](Store&) {
+    started.Notify();
+    release.WaitForNotification();
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(first, 1u);
+  started.WaitForNotification();  // the writer is inside the first transaction
+  StoreWriter::Ticket last = 0;
+  for (int i = 0; i < 100; ++i) last = PutLog(i);
+  EXPECT_EQ(last, 101u);
+  EXPECT_EQ(writer_->last(), last);
+
+  absl::Notification callback;
+  size_t seen_by_callback = 0;
+  writer_->WhenDurable(last, [&] {
+    seen_by_callback = CommittedLogRows();
+    callback.Notify();
+  });
+  EXPECT_FALSE(callback.HasBeenNotified());
+  release.Notify();
+  ASSERT_TRUE(writer_->WaitDurable(last, absl::InfiniteDuration()));
+  callback.WaitForNotification();
+  EXPECT_EQ(seen_by_callback, 100u);  // durable before the callback ran
+  EXPECT_EQ(writer_->commits(), 2u);  // the blocking one, then all 100 together
+  EXPECT_EQ(writer_->errors(), 0u);
+}
+
+TEST_F(StoreWriterTest, WhenDurableRunsAtOnceForACommittedTicket) {
+  const StoreWriter::Ticket t = PutLog(1);
+  ASSERT_TRUE(writer_->WaitDurable(t, absl::InfiniteDuration()));
+  std::thread::id ran_on;
+  writer_->WhenDurable(t, [&] { ran_on = std::this_thread::get_id(); });
+  EXPECT_EQ(ran_on, std::this_thread::get_id());
+  // Nothing queued at all: ticket 0 is done.
+  bool ran = false;
+  StoreWriter fresh(Open());
+  fresh.WhenDurable(fresh.last(), [&] { ran = true; });
+  EXPECT_TRUE(ran);
+}
+
+TEST_F(StoreWriterTest, AFailedWriteIsCountedAndTheOthersCommit) {
+  PutLog(1);
+  writer_->Write([](Store&) { return absl::InternalError("disk on fire"); });
+  const StoreWriter::Ticket t = PutLog(2);
+  ASSERT_TRUE(writer_->WaitDurable(t, absl::InfiniteDuration()));
+  EXPECT_EQ(writer_->errors(), 1u);
+  EXPECT_EQ(writer_->last_error(), "disk on fire");
+  EXPECT_EQ(CommittedLogRows(), 2u);
+}
+
+TEST_F(StoreWriterTest, ReadSeesEarlierWritesAndTheDestructorCommitsTheRest) {
+  PutLog(1);
+  absl::Status read = writer_->Read([](Store& s) -> absl::Status {
+    auto log = s.LoadLog();
+    if (!log.ok()) return log.status();
+    return log->size() == 1 ? absl::OkStatus() : absl::DataLossError("write not seen");
+  });
+  EXPECT_TRUE(read.ok()) << read;
+  EXPECT_TRUE(absl::IsNotFound(writer_->Read([](Store&) { return absl::NotFoundError("x"); })));
+  for (int i = 2; i <= 10; ++i) PutLog(i);
+  writer_.reset();
+  EXPECT_EQ(CommittedLogRows(), 10u);
+}
+
+}  // namespace
+}  // namespace vigil::notifier
