@@ -128,24 +128,31 @@ void Dispatcher::RouteAlert(const Alert& alert, TimestampMs now) {
   for (const Route* route : config_->route->Match(alert.labels)) {
     labels::Labels group_labels = route->GroupLabels(alert.labels);
     std::string id = route->id() + '\x1f' + group_labels.ToString();
-    auto it = groups_.find(id);
-    if (it == groups_.end()) {
-      it = groups_.emplace(id, std::make_unique<AggregationGroup>(*route, group_labels, now)).first;
-    }
-    it->second->Insert(alert, now);
+    auto [it, created] = groups_.try_emplace(id);
+    if (created) it->second = std::make_unique<AggregationGroup>(*route, group_labels, now);
+    AggregationGroup& group = *it->second;
+    const TimestampMs before = group.next_flush_ms();
+    group.Insert(alert, now);
+    // An insert may only bring the first flush forward.
+    if (created || group.next_flush_ms() != before) timers_.Schedule(id, group.next_flush_ms());
   }
 }
 
 std::vector<Notification> Dispatcher::Tick(TimestampMs now) {
   std::vector<Notification> out;
   std::optional<Inhibitor> inhibitor;  // built when the first group is due
-  for (auto it = groups_.begin(); it != groups_.end();) {
+  // Only the due groups are visited; only a flush can leave a group empty.
+  for (const std::string& id : timers_.PopDue(now)) {
+    auto it = groups_.find(id);
+    if (it == groups_.end()) continue;
     AggregationGroup& group = *it->second;
-    if (group.Due(now)) {
-      if (!inhibitor) inhibitor.emplace(config_->inhibit_rules, alerts_, now);
-      Flush(group, *inhibitor, now, &out);
+    if (!inhibitor) inhibitor.emplace(config_->inhibit_rules, alerts_, now);
+    Flush(group, *inhibitor, now, &out);
+    if (group.empty()) {
+      groups_.erase(it);
+    } else {
+      timers_.Schedule(id, group.next_flush_ms());
     }
-    it = group.empty() ? groups_.erase(it) : std::next(it);
   }
   if (now - last_gc_ms_ >= kGcIntervalMs) {
     last_gc_ms_ = now;
@@ -267,11 +274,7 @@ void Dispatcher::Record(const Notification& n) {
   while (history_.size() > kHistorySize) history_.pop_front();
 }
 
-TimestampMs Dispatcher::NextDeadline() const {
-  TimestampMs next = kNever;
-  for (const auto& [id, group] : groups_) next = std::min(next, group->next_flush_ms());
-  return next;
-}
+TimestampMs Dispatcher::NextDeadline() const { return timers_.Next(kNever); }
 
 v1::Notification* Dispatcher::FindHistory(uint64_t id) {
   for (auto it = history_.rbegin(); it != history_.rend(); ++it) {
@@ -374,6 +377,7 @@ void Dispatcher::OnPeerLog(const std::string& stream_key, const LogEntry& entry,
 void Dispatcher::ApplyConfig(std::shared_ptr<const Config> config, TimestampMs now) {
   config_ = std::move(config);
   groups_.clear();
+  timers_.Clear();
   failing_.clear();
   // Resolved alerts too: their resolution may not have been notified yet; the log keeps
   // those already notified from being sent again.

@@ -20,6 +20,7 @@
 #include "services/notifier/silences.h"
 #include "services/notifier/store.h"
 #include "services/notifier/store_writer.h"
+#include "services/notifier/timer_queue.h"
 #include "vigil/v1/alerts.pb.h"
 #include "vigil/v1/control.pb.h"
 
@@ -143,6 +144,7 @@ class Dispatcher {
   absl::flat_hash_map<uint64_t, Alert> alerts_;  // by fingerprint
   // By route id and group labels; ordered so that ticks are deterministic.
   std::map<std::string, std::unique_ptr<AggregationGroup>> groups_;
+  TimerQueue timers_;  // every group's next flush, by the same id
   StoreWriter* store_;
   // By fingerprint: the ends_at of the alert's row, which re-sent alerts leave behind.
   absl::flat_hash_map<uint64_t, TimestampMs> stored_ends_at_;
