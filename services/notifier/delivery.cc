@@ -36,8 +36,8 @@ Deliverer::~Deliverer() {
     absl::MutexLock lock(&mu_);
     stop_ = true;
     for (auto& [key, lane] : lanes_) {
-      lane->cv.Signal();
-      threads.push_back(&lane->thread);
+      lane->cv.SignalAll();
+      for (std::thread& t : lane->threads) threads.push_back(&t);
     }
   }
   for (std::thread* t : threads) t->join();
@@ -48,16 +48,14 @@ void Deliverer::Submit(Notification n) {
   {
     absl::MutexLock lock(&mu_);
     std::unique_ptr<Lane>& lane = lanes_[n.receiver + '\x1f' + n.integration.Name()];
-    if (lane == nullptr) {
-      lane = std::make_unique<Lane>();
-      lane->thread = std::thread([this, l = lane.get()] { Run(l); });
+    if (lane == nullptr) lane = std::make_unique<Lane>();
+    superseded = Enqueue(lane.get(), Job{std::move(n), 0, absl::Now()});  // due now, FIFO
+    // Another worker when none is free, so that other groups need not wait.
+    if (lane->idle == 0 && !stop_ &&
+        static_cast<int>(lane->threads.size()) < std::max(1, options_.parallel_per_lane)) {
+      lane->threads.emplace_back([this, l = lane.get()] { Run(l); });
     }
-    const std::string key = n.StreamKey();
-    auto it = lane->pending.find(key);
-    if (it != lane->pending.end()) superseded = std::move(it->second);
-    lane->pending[key] = Job{std::move(n), 0, absl::InfinitePast()};
     UpdateQueueGauge();
-    lane->cv.Signal();
   }
   if (superseded) {
     Report(superseded->notification, {.id = superseded->notification.id,
@@ -80,7 +78,7 @@ size_t Deliverer::QueueLength() const {
 
 size_t Deliverer::QueueLengthLocked() const {
   size_t n = 0;
-  for (const auto& [key, lane] : lanes_) n += lane->pending.size() + (lane->in_flight ? 1 : 0);
+  for (const auto& [key, lane] : lanes_) n += lane->pending.size() + lane->in_flight.size();
   return n;
 }
 
@@ -94,6 +92,21 @@ absl::Duration Deliverer::Backoff(uint32_t attempts, std::mt19937_64& rng) {
   return std::min(d * jitter(rng), options_.max_backoff);
 }
 
+std::optional<Deliverer::Job> Deliverer::Enqueue(Lane* lane, Job job) {
+  std::optional<Job> replaced;
+  const std::string key = job.notification.StreamKey();
+  auto it = lane->pending.find(key);
+  if (it != lane->pending.end()) {
+    lane->due.erase({it->second.next_attempt, key});
+    replaced = std::move(it->second);
+    lane->pending.erase(it);
+  }
+  lane->due.emplace(job.next_attempt, key);
+  lane->pending.emplace(key, std::move(job));
+  lane->cv.Signal();
+  return replaced;
+}
+
 void Deliverer::Report(const Notification& n, const DeliveryResult& r) {
   if (on_result_) on_result_(n, r);
 }
@@ -105,22 +118,23 @@ void Deliverer::Run(Lane* lane) {
       absl::MutexLock lock(&mu_);
       while (true) {
         if (stop_) return;
-        auto due = lane->pending.end();
-        for (auto it = lane->pending.begin(); it != lane->pending.end(); ++it) {
-          if (due == lane->pending.end() || it->second.next_attempt < due->second.next_attempt) {
-            due = it;
-          }
-        }
-        if (due != lane->pending.end() && due->second.next_attempt <= absl::Now()) {
-          job = std::move(due->second);
-          lane->in_flight = due->first;
-          lane->pending.erase(due);
+        // The earliest job whose stream has no attempt in flight (one at a time per
+        // stream keeps a group's notifications in order).
+        auto next = lane->due.begin();
+        while (next != lane->due.end() && lane->in_flight.contains(next->second)) ++next;
+        if (next != lane->due.end() && next->first <= absl::Now()) {
+          auto it = lane->pending.find(next->second);
+          job = std::move(it->second);
+          lane->in_flight.insert(it->first);
+          lane->pending.erase(it);
+          lane->due.erase(next);
           break;
         }
-        // Woken by Submit and the destructor, or at the earliest retry time.
-        lane->cv.WaitWithDeadline(&mu_, due == lane->pending.end()
-                                            ? absl::InfiniteFuture()
-                                            : due->second.next_attempt);
+        // Woken by Submit, a finished attempt and the destructor, or at the retry time.
+        ++lane->idle;
+        lane->cv.WaitWithDeadline(&mu_,
+                                  next == lane->due.end() ? absl::InfiniteFuture() : next->first);
+        --lane->idle;
       }
     }
 
@@ -135,7 +149,7 @@ void Deliverer::Run(Lane* lane) {
     DeliveryResult report{.id = n.id, .attempts = job.attempts, .error = result.error};
     {
       absl::MutexLock lock(&mu_);
-      lane->in_flight.reset();
+      lane->in_flight.erase(n.StreamKey());
       const bool newer = lane->pending.contains(n.StreamKey());
       if (result.ok) {
         report.final = report.delivered = true;
@@ -143,10 +157,12 @@ void Deliverer::Run(Lane* lane) {
         report.final = report.superseded = true;
       } else if (result.retry && !stop_) {
         job.next_attempt = absl::Now() + Backoff(job.attempts, lane->rng);
-        lane->pending[n.StreamKey()] = job;
+        Enqueue(lane, job);  // nothing newer is pending: replaces nothing
       } else {
         report.final = true;
       }
+      // The stream is free again: a newer notification of it may be waiting.
+      if (newer) lane->cv.Signal();
       UpdateQueueGauge();
     }
     Report(n, report);

@@ -5,8 +5,11 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -24,6 +27,9 @@ struct DeliveryOptions {
   absl::Duration initial_backoff = absl::Milliseconds(100);
   absl::Duration max_backoff = absl::Seconds(10);
   absl::Duration request_timeout = absl::Seconds(10);
+  // Attempts in flight at once per receiver integration, each for another group (worker
+  // threads are started as needed, up to this many).
+  int parallel_per_lane = 4;
 };
 
 // The retry stage of the pipeline: delivers notifications through their integration,
@@ -32,9 +38,12 @@ struct DeliveryOptions {
 // (group, receiver, integration).
 //
 // Each receiver integration (a "lane": receiver name + integration name) has its own
-// worker thread, started on its first notification, so a slow, hanging or failing
-// receiver never delays another's notifications. A lane makes one attempt at a time, so
-// the notifications of one aggregation group to one integration stay in order.
+// worker threads, started as its notifications need them, so a slow, hanging or failing
+// receiver never delays another's notifications. A lane attempts the notifications of
+// several streams (aggregation groups) at once, like Alertmanager's goroutine per group,
+// but one at a time per stream, so that a group's notifications stay in order. Jobs are
+// taken by their due time. Each worker keeps its HTTP connection open between attempts
+// (see PostJson).
 //
 // Thread-safe. `on_result` runs on a worker thread (the daemon posts it to its loop); it
 // is called after every failed attempt and once with final = true.
@@ -65,16 +74,20 @@ class Deliverer {
     absl::Time next_attempt;
   };
 
-  // One integration's queue and worker.
+  // One integration's queue and workers (all guarded by mu_).
   struct Lane {
-    std::map<std::string, Job> pending;  // by stream key
-    std::optional<std::string> in_flight;
-    absl::CondVar cv;                             // wakes this lane's worker
-    std::mt19937_64 rng{std::random_device{}()};  // its worker only
-    std::thread thread;
+    std::map<std::string, Job> pending;                // by stream key
+    std::set<std::pair<absl::Time, std::string>> due;  // the pending ones by next attempt
+    std::set<std::string> in_flight;                   // streams being attempted
+    int idle = 0;                                      // workers waiting for a job
+    absl::CondVar cv;                                  // wakes this lane's workers
+    std::mt19937_64 rng{std::random_device{}()};
+    std::vector<std::thread> threads;
   };
 
   void Run(Lane* lane);
+  // Queues `job` and wakes a worker; returns the stream's pending job it replaced.
+  std::optional<Job> Enqueue(Lane* lane, Job job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Duration Backoff(uint32_t attempts, std::mt19937_64& rng);
   void Report(const Notification& n, const DeliveryResult& r);
   size_t QueueLengthLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

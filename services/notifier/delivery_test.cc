@@ -44,6 +44,17 @@ struct Results {
   }
   std::optional<DeliveryResult> Final(uint64_t id) {
     absl::MutexLock lock(&mu);
+    return FinalLocked(id);
+  }
+  // Blocks until the final result of `id` is in (at most 10 s).
+  std::optional<DeliveryResult> AwaitFinal(uint64_t id) {
+    absl::MutexLock lock(&mu);
+    auto in = [this, id]()
+                  ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return FinalLocked(id).has_value(); };
+    mu.AwaitWithTimeout(absl::Condition(&in), absl::Seconds(10));
+    return FinalLocked(id);
+  }
+  std::optional<DeliveryResult> FinalLocked(uint64_t id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     for (const auto& r : all) {
       if (r.id == id && r.final) return r;
     }
@@ -60,6 +71,7 @@ class WebhookServer {
       bodies_.push_back(req.body);
       keys_.push_back(req.get_header_value("Idempotency-Key"));
       content_types_.push_back(req.get_header_value("Content-Type"));
+      ports_.push_back(req.remote_port);
       size_t i = bodies_.size() - 1;
       res.status = i < codes_.size() ? codes_[i] : 200;
       res.set_content(res.status == 200 ? "ok" : "try later", "text/plain");
@@ -88,6 +100,11 @@ class WebhookServer {
     absl::MutexLock lock(&mu_);
     return content_types_;
   }
+  // The client port of each request: the same port means the same connection.
+  std::vector<int> ports() {
+    absl::MutexLock lock(&mu_);
+    return ports_;
+  }
 
  private:
   std::vector<int> codes_;
@@ -96,6 +113,7 @@ class WebhookServer {
   std::thread thread_;
   absl::Mutex mu_;
   std::vector<std::string> bodies_, keys_, content_types_;
+  std::vector<int> ports_;
 };
 
 Notification Webhook(uint64_t id, const std::string& url, uint64_t sequence = 1) {
@@ -238,6 +256,13 @@ class HangingServer {
     absl::MutexLock lock(&mu_);
     return bodies_;
   }
+  // Blocks until `n` requests have arrived (at most 10 s); what has arrived by then.
+  std::vector<std::string> AwaitBodies(size_t n) {
+    absl::MutexLock lock(&mu_);
+    auto arrived = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return bodies_.size() >= n; };
+    mu_.AwaitWithTimeout(absl::Condition(&arrived), absl::Seconds(10));
+    return bodies_;
+  }
 
  private:
   httplib::Server server_;
@@ -290,9 +315,58 @@ TEST(DeliveryTest, AHangingReceiverDoesNotDelayAnother) {
   for (const std::string& body : slow.bodies()) {
     if (body.find(R"("n":4)") == std::string::npos) group_x.push_back(body);
   }
-  EXPECT_EQ(group_x, (std::vector<std::string>{R"({"version":"4","n":1})",
-                                               R"({"version":"4","n":3})"}));
+  EXPECT_EQ(group_x,
+            (std::vector<std::string>{R"({"version":"4","n":1})", R"({"version":"4","n":3})"}));
   EXPECT_EQ(deliverer.QueueLength(), 0u);
+}
+
+// Like Alertmanager's goroutine per group: a receiver that hangs on one group's attempt
+// is attempted for another group at the same time; the first group's next notification
+// waits for its attempt in flight, so a group's notifications stay in order.
+TEST(DeliveryTest, GroupsOfOneReceiverAreAttemptedInParallelEachInOrder) {
+  HangingServer slow;
+  prometheus::Registry registry;
+  Results results;
+  DeliveryOptions options = Fast();
+  options.request_timeout = absl::Seconds(60);
+  options.parallel_per_lane = 2;
+  Deliverer deliverer(registry, results.Fn(), options);
+  deliverer.Submit(Webhook(1, slow.url(), 1));
+  ASSERT_EQ(slow.AwaitBodies(1).size(), 1u);
+  deliverer.Submit(Webhook(2, slow.url(), 2));  // group X again: behind its attempt
+  Notification y = Webhook(3, slow.url(), 1);
+  y.group_key = R"({}:{alertname="Y"})";
+  deliverer.Submit(y);
+  EXPECT_EQ(slow.AwaitBodies(2),
+            (std::vector<std::string>{R"({"version":"4","n":1})", R"({"version":"4","n":3})"}));
+  EXPECT_EQ(deliverer.QueueLength(), 3u);  // two in flight, one waiting
+  slow.Release();
+  for (uint64_t id : {1, 2, 3}) {
+    auto r = results.AwaitFinal(id);
+    ASSERT_TRUE(r.has_value()) << id;
+    EXPECT_TRUE(r->delivered) << id;
+  }
+  EXPECT_EQ(slow.bodies().back(), R"({"version":"4","n":2})");
+}
+
+// A worker keeps its connection to the receiver open between notifications.
+TEST(DeliveryTest, AWorkerReusesItsConnection) {
+  WebhookServer server({});
+  prometheus::Registry registry;
+  Results results;
+  DeliveryOptions options = Fast();
+  options.parallel_per_lane = 1;  // one worker, so one connection
+  Deliverer deliverer(registry, results.Fn(), options);
+  for (uint64_t id : {1, 2, 3}) {
+    deliverer.Submit(Webhook(id, server.url(), id));
+    auto r = results.AwaitFinal(id);
+    ASSERT_TRUE(r.has_value());
+    EXPECT_TRUE(r->delivered);
+  }
+  const std::vector<int> ports = server.ports();
+  ASSERT_EQ(ports.size(), 3u);
+  EXPECT_EQ(ports[1], ports[0]);
+  EXPECT_EQ(ports[2], ports[0]);
 }
 
 // alertmanager_configs: the webhook payload's alerts as Alertmanager's postable alerts;

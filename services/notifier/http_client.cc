@@ -85,6 +85,21 @@ absl::Status ApplyServerName(const std::string& server_name, Request* r) {
   return status;
 }
 
+// The calling thread's curl handle, kept between requests: curl_easy_reset clears the
+// options but keeps the handle's open connections (HTTP keep-alive, TLS sessions) and DNS
+// cache, so a delivery worker posting to the same receiver again reuses its connection.
+CURL* ThreadHandle() {
+  struct Handle {
+    CURL* curl = curl_easy_init();
+    ~Handle() {
+      if (curl != nullptr) curl_easy_cleanup(curl);
+    }
+  };
+  thread_local Handle handle;
+  if (handle.curl != nullptr) curl_easy_reset(handle.curl);
+  return handle.curl;
+}
+
 }  // namespace
 
 SendResult PostJson(const std::string& url, const std::string& body,
@@ -120,7 +135,7 @@ SendResult PostJson(const std::string& url, const std::string& body,
     }
   }
 
-  CURL* curl = curl_easy_init();
+  CURL* curl = ThreadHandle();
   if (curl == nullptr) return {false, true, "cannot create a curl handle"};
   curl_slist* list = nullptr;
   list = curl_slist_append(list, "Content-Type: application/json");
@@ -171,7 +186,6 @@ SendResult PostJson(const std::string& url, const std::string& body,
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
   curl_slist_free_all(list);
   curl_slist_free_all(connect_to);
-  curl_easy_cleanup(curl);
 
   if (rc != CURLE_OK) return {false, true, StrCat(url, ": ", curl_easy_strerror(rc))};
   if (code / 100 == 2) return {true, false, ""};

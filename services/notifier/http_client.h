@@ -20,7 +20,8 @@ struct SendResult {
 // versions, insecure_skip_verify), redirects (as Go's client: at most 10; 301/302/303
 // turn into GET, 307/308 keep the POST) and a proxy. `headers` are extra "Name: value"
 // lines. A 2xx answer is success; 5xx and 429 are worth a retry, other codes are not.
-// Blocking: call from a delivery worker, never from the loop thread.
+// Blocking: call from a delivery worker, never from the loop thread. Each thread keeps
+// one curl handle, so its connections stay open for the next request (keep-alive).
 SendResult PostJson(const std::string& url, const std::string& body,
                     const std::vector<std::string>& headers, const HttpClientConfig& http,
                     absl::Duration timeout);
