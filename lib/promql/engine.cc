@@ -24,15 +24,21 @@ size_t HeadQueryable::KeyHash::operator()(const Key& k) const {
 std::vector<SeriesView> HeadQueryable::Select(const SelectHints& hints,
                                               const std::vector<labels::Matcher>& matchers) const {
   std::vector<SeriesView> out;
-  for (const tsdb::MemSeries* s : head_.Select(matchers)) {
+  // Sorted by labels, as Prometheus's storage returns them: aggregation order depends on it.
+  for (const tsdb::MemSeries* s : head_.SelectSorted(matchers)) {
     auto [it, inserted] = decoded_.try_emplace(Key{s, hints.start, hints.end});
     if (inserted) s->Decode(hints.start, hints.end, &it->second);
     out.push_back(SeriesView{&s->labels(), std::span<const tsdb::Point>(it->second)});
   }
-  // Prometheus's storage returns series sorted by labels; aggregation order depends on it.
-  std::sort(out.begin(), out.end(),
-            [](const SeriesView& a, const SeriesView& b) { return *a.labels < *b.labels; });
   return out;
+}
+
+bool HeadQueryable::VisitWindows(const std::vector<labels::Matcher>& matchers, int64_t range,
+                                 TimestampMs maxt, bool with_resets, const WindowFn& fn) const {
+  for (const tsdb::MemSeries* s : head_.SelectSorted(matchers)) {
+    fn(s->labels(), s->Window(range, maxt, with_resets));
+  }
+  return true;
 }
 
 namespace {
@@ -457,6 +463,15 @@ class Evaluator {
   Vector SelectVector(const Expr& sel, int64_t t) {
     int64_t ref = AtTime(sel, t) - sel.offset_ms;
     Vector out;
+    // The newest sample in [ref - lookback, ref] unless it is a staleness marker: from the
+    // storage's window summaries when it has them, else from the selected points.
+    auto visit = [&](const labels::Labels& l, const tsdb::WindowSummary& w) {
+      if (w.count > 0 && !w.newest_is_stale) out.push_back(Sample{l, w.last.v, w.last.t});
+    };
+    if (q_.VisitWindows(sel.selector.matchers, opts_.lookback_ms, ref, false, visit)) {
+      Charge(static_cast<int64_t>(out.size()));
+      return out;
+    }
     for (const SeriesView& s : SelectSeries(sel)) {
       auto it = std::upper_bound(s.points.begin(), s.points.end(), ref,
                                  [](int64_t ts, const tsdb::Point& p) { return ts < p.t; });
@@ -783,21 +798,28 @@ class Evaluator {
 
     std::unordered_map<std::string, size_t> index;
     std::vector<Group> groups;
+    std::string key;  // reused: most samples join an existing group
     for (const Sample& s0 : arg.vector) {
-      labels::Labels metric = s0.metric;
-      if (e.agg == AggOp::kCountValues) metric = metric.With(value_label, FormatFloatF(s0.value));
-      labels::Labels gl;
-      if (e.without) {
-        gl = Drop(metric, grouping, true);
-      } else {
-        gl = Keep(metric, grouping);
+      labels::Labels with_value;
+      if (e.agg == AggOp::kCountValues) with_value = s0.metric.With(value_label, FormatFloatF(s0.value));
+      const labels::Labels& metric = e.agg == AggOp::kCountValues ? with_value : s0.metric;
+      // Key(Drop(...)) / Key(Keep(...)) without building the label set.
+      key.clear();
+      for (const labels::Label& lb : metric) {
+        bool listed = std::find(grouping.begin(), grouping.end(), lb.name) != grouping.end();
+        if (e.without ? (listed || lb.name == labels::kMetricName) : !listed) continue;
+        key += lb.name;
+        key += '\xff';
+        key += lb.value;
+        key += '\xff';
       }
-      std::string key = Key(gl);
-      auto [it, inserted] = index.emplace(key, groups.size());
+      auto it = index.find(key);
+      bool inserted = it == index.end();
+      if (inserted) it = index.emplace(key, groups.size()).first;
       double v = s0.value;
       if (inserted) {
         Group g;
-        g.labels = gl;
+        g.labels = e.without ? Drop(metric, grouping, true) : Keep(metric, grouping);
         g.value = v;
         g.mean = v;
         g.count = 1;
@@ -1136,9 +1158,12 @@ class Evaluator {
   Value EvalMatrixCall(const Expr& e, int64_t t, int matrix_arg) {
     std::string_view name = e.func->name;
     const Expr& marg = *e.args[matrix_arg];
-    int64_t range = 0;
-    Matrix m = EvalMatrix(*Unparen(&marg), t, &range);
     const Expr* mu = Unparen(&marg);
+    if (mu->kind == Expr::Kind::kMatrixSelector && IsWindowFunction(name)) {
+      if (std::optional<Value> v = EvalWindowCall(name, *mu, t)) return std::move(*v);
+    }
+    int64_t range = 0;
+    Matrix m = EvalMatrix(*mu, t, &range);
     int64_t range_end = mu->kind == Expr::Kind::kMatrixSelector
                             ? AtTime(*mu->lhs, t) - mu->lhs->offset_ms
                             : AtTime(*mu, t) - mu->offset_ms;
@@ -1178,6 +1203,81 @@ class Evaluator {
     return Vec(std::move(out));
   }
 
+  // Functions EvalWindowCall computes from window summaries.
+  static bool IsWindowFunction(std::string_view name) {
+    return name == "rate" || name == "increase" || name == "delta" || name == "irate" ||
+           name == "idelta" || name == "resets" || name == "count_over_time" ||
+           name == "last_over_time" || name == "present_over_time";
+  }
+
+  // `name`(sel[range]) from the storage's window summaries, without decoding the window;
+  // nullopt when the storage has none. Same results, bit for bit, as MatrixFunc over the
+  // points (the summaries hold exactly what these functions read of them).
+  std::optional<Value> EvalWindowCall(std::string_view name, const Expr& matrix, int64_t t) {
+    const Expr& sel = *matrix.lhs;
+    const int64_t range = matrix.range_ms;
+    const int64_t range_end = AtTime(sel, t) - sel.offset_ms;
+    const int64_t range_start = range_end - range;
+    bool with_resets = name == "rate" || name == "increase" || name == "resets";
+    Vector out;
+    auto visit = [&](const labels::Labels& l, const tsdb::WindowSummary& s) {
+      Charge(s.count);
+      if (s.count == 0) return;
+      std::optional<double> r;
+      if (name == "rate" || name == "increase" || name == "delta") {
+        bool is_counter = name != "delta";
+        if (s.count >= 2) {
+          double result = s.last.v - s.first.v;
+          if (is_counter) {
+            // Prometheus's correction loop compares the first sample with 0, then adds the
+            // value before each drop, oldest first.
+            if (s.first.v < 0) result += 0;
+            for (double prev : s.reset_prev_values) result += prev;
+          }
+          r = Extrapolate(result, s.first, s.last, s.count, is_counter, name == "rate",
+                          range_start, range_end, range);
+        }
+      } else if (name == "irate" || name == "idelta") {
+        if (s.count >= 2) r = InstantDelta(name == "irate", s.before_last, s.last);
+      } else if (name == "resets") {
+        r = static_cast<double>(s.reset_prev_values.size());
+      } else if (name == "count_over_time") {
+        r = static_cast<double>(s.count);
+      } else if (name == "last_over_time") {
+        r = s.last.v;
+      } else {  // present_over_time
+        r = 1;
+      }
+      if (!r) return;
+      out.push_back(Sample{name == "last_over_time" ? l : DropName(l), *r, t});
+    };
+    if (!q_.VisitWindows(sel.selector.matchers, range, range_end, with_resets, visit)) {
+      return std::nullopt;
+    }
+    // Distinct series stay distinct when the name they all share is dropped.
+    if (!SelectsOneName(sel)) CheckNoDuplicates(out);
+    return Vec(std::move(out));
+  }
+
+  // Whether every series `sel` selects has the same metric name.
+  static bool SelectsOneName(const Expr& sel) {
+    return std::any_of(sel.selector.matchers.begin(), sel.selector.matchers.end(),
+                       [](const labels::Matcher& m) {
+                         return m.name() == labels::kMetricName &&
+                                m.type() == labels::MatchType::kEqual;
+                       });
+  }
+
+  // irate / idelta from the last two samples.
+  static std::optional<double> InstantDelta(bool is_rate, const tsdb::Point& prev,
+                                            const tsdb::Point& last) {
+    double r = is_rate && last.v < prev.v ? last.v : last.v - prev.v;
+    int64_t interval = last.t - prev.t;
+    if (interval == 0) return std::nullopt;
+    if (is_rate) r /= static_cast<double>(interval) / 1000;
+    return r;
+  }
+
   static std::optional<double> ExtrapolatedRate(const std::vector<tsdb::Point>& p, bool is_counter,
                                                 bool is_rate, int64_t range_start,
                                                 int64_t range_end, int64_t range) {
@@ -1190,12 +1290,20 @@ class Evaluator {
         last = s.v;
       }
     }
-    double to_start = static_cast<double>(p.front().t - range_start) / 1000;
-    double to_end = static_cast<double>(range_end - p.back().t) / 1000;
-    double sampled = static_cast<double>(p.back().t - p.front().t) / 1000;
-    double avg = sampled / static_cast<double>(p.size() - 1);
-    if (is_counter && result > 0 && p.front().v >= 0) {
-      double to_zero = sampled * (p.front().v / result);
+    return Extrapolate(result, p.front(), p.back(), p.size(), is_counter, is_rate, range_start,
+                       range_end, range);
+  }
+
+  // Prometheus 2.42's extrapolatedRate after the raw (counter-corrected) difference.
+  static double Extrapolate(double result, const tsdb::Point& first, const tsdb::Point& last,
+                            size_t n, bool is_counter, bool is_rate, int64_t range_start,
+                            int64_t range_end, int64_t range) {
+    double to_start = static_cast<double>(first.t - range_start) / 1000;
+    double to_end = static_cast<double>(range_end - last.t) / 1000;
+    double sampled = static_cast<double>(last.t - first.t) / 1000;
+    double avg = sampled / static_cast<double>(n - 1);
+    if (is_counter && result > 0 && first.v >= 0) {
+      double to_zero = sampled * (first.v / result);
       if (to_zero < to_start) to_start = to_zero;
     }
     double threshold = avg * 1.1;
@@ -1215,14 +1323,7 @@ class Evaluator {
     if (name == "delta") return ExtrapolatedRate(p, false, false, range_start, range_end, range);
     if (name == "irate" || name == "idelta") {
       if (p.size() < 2) return std::nullopt;
-      const auto& last = p[p.size() - 1];
-      const auto& prev = p[p.size() - 2];
-      bool is_rate = name == "irate";
-      double r = is_rate && last.v < prev.v ? last.v : last.v - prev.v;
-      int64_t interval = last.t - prev.t;
-      if (interval == 0) return std::nullopt;
-      if (is_rate) r /= static_cast<double>(interval) / 1000;
-      return r;
+      return InstantDelta(name == "irate", p[p.size() - 2], p[p.size() - 1]);
     }
     if (name == "deriv") {
       if (p.size() < 2) return std::nullopt;

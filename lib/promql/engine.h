@@ -1,6 +1,8 @@
 #pragma once
 
+#include <functional>
 #include <limits>
+#include <optional>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -60,6 +62,17 @@ struct SeriesView {
 class Queryable {
  public:
   virtual ~Queryable() = default;
+  // Calls `fn` for every series matching all matchers, in label order, with the summary
+  // of its samples in [maxt - range, maxt] (tsdb::WindowSummary; counter drops only
+  // `with_resets`), which is enough for rate, increase, delta, irate, idelta, resets,
+  // count/last/present_over_time and instant selectors: the engine then computes them
+  // without decoding windows. false (nothing visited) when this storage has no
+  // summaries: the engine then selects the points.
+  using WindowFn = std::function<void(const labels::Labels&, const tsdb::WindowSummary&)>;
+  virtual bool VisitWindows(const std::vector<labels::Matcher>& matchers, int64_t range,
+                            TimestampMs maxt, bool with_resets, const WindowFn& fn) const {
+    return false;
+  }
   virtual std::vector<SeriesView> Select(const SelectHints& hints,
                                          const std::vector<labels::Matcher>& matchers) const = 0;
   // Every sample of every matching series.
@@ -80,6 +93,9 @@ class HeadQueryable : public Queryable {
   using Queryable::Select;
   std::vector<SeriesView> Select(const SelectHints& hints,
                                  const std::vector<labels::Matcher>& matchers) const override;
+  // From the series' incremental window states (tsdb::MemSeries::Window).
+  bool VisitWindows(const std::vector<labels::Matcher>& matchers, int64_t range, TimestampMs maxt,
+                    bool with_resets, const WindowFn& fn) const override;
 
  private:
   struct Key {

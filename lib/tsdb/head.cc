@@ -1,5 +1,6 @@
 #include "lib/tsdb/head.h"
 
+#include <algorithm>
 #include <functional>
 #include <string_view>
 
@@ -29,6 +30,7 @@ bool Head::Append(const labels::Labels& series, TimestampMs t, double v) {
   if (*slot == nullptr) {
     *slot = std::make_unique<MemSeries>(series);
     ++num_series_;
+    ++epoch_;
   }
   if (!(*slot)->Append(t, v)) return false;
   ++num_samples_;
@@ -45,6 +47,26 @@ std::vector<const MemSeries*> Head::Select(const std::vector<labels::Matcher>& m
   return out;
 }
 
+const std::vector<const MemSeries*>& Head::SelectSorted(
+    const std::vector<labels::Matcher>& matchers) const {
+  std::string key;
+  for (const labels::Matcher& m : matchers) {
+    key += m.ToString();
+    key += '\0';
+  }
+  // Ad-hoc queries with ever new matchers must not grow this without bound.
+  if (selections_.size() > 4096 && !selections_.contains(key)) selections_.clear();
+  auto [it, inserted] = selections_.try_emplace(std::move(key));
+  Selection& sel = it->second;
+  if (inserted || sel.epoch != epoch_) {
+    sel.epoch = epoch_;
+    sel.series = Select(matchers);
+    std::sort(sel.series.begin(), sel.series.end(),
+              [](const MemSeries* a, const MemSeries* b) { return a->labels() < b->labels(); });
+  }
+  return sel.series;
+}
+
 void Head::Truncate(TimestampMs min_t) {
   for (auto it = series_.begin(); it != series_.end();) {
     std::unique_ptr<MemSeries>* slot = &it->second;
@@ -53,6 +75,7 @@ void Head::Truncate(TimestampMs min_t) {
       if ((*slot)->empty()) {
         *slot = std::move((*slot)->next_in_bucket());
         --num_series_;
+        ++epoch_;
       } else {
         slot = &(*slot)->next_in_bucket();
       }
@@ -72,6 +95,9 @@ size_t Head::memory_bytes() const {
     for (const MemSeries* s = first.get(); s != nullptr; s = s->next_in_bucket()) {
       n += s->MemoryBytes();
     }
+  }
+  for (const auto& [key, sel] : selections_) {
+    n += HeapBytes(key.capacity() + 1) + HeapBytes(sel.series.capacity() * sizeof(void*));
   }
   return n;
 }

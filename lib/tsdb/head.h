@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -36,6 +37,12 @@ class Head {
   // until the next Append or Truncate.
   std::vector<const MemSeries*> Select(const std::vector<labels::Matcher>& matchers) const;
 
+  // Select(), sorted by labels, remembered until a series is created or dropped: rules
+  // select the same series at every evaluation and the set rarely changes in between.
+  // The reference stays valid until the next Append, Truncate or SelectSorted.
+  const std::vector<const MemSeries*>& SelectSorted(
+      const std::vector<labels::Matcher>& matchers) const;
+
   // Hides samples older than `min_t` from readers (freeing every chunk that holds only
   // such samples) and drops series left empty.
   void Truncate(TimestampMs min_t);
@@ -53,6 +60,14 @@ class Head {
   absl::flat_hash_map<uint64_t, std::unique_ptr<MemSeries>> series_;
   size_t num_series_ = 0;
   size_t num_samples_ = 0;
+  // Bumped whenever a series is created or dropped: selections made before are stale.
+  uint64_t epoch_ = 0;
+  struct Selection {
+    uint64_t epoch;
+    std::vector<const MemSeries*> series;
+  };
+  // By the matchers' text.
+  mutable absl::flat_hash_map<std::string, Selection> selections_;
 };
 
 }  // namespace vigil::tsdb

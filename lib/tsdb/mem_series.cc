@@ -54,6 +54,24 @@ uint16_t MemSeries::FirstChunkSamples() const {
   return closed_.empty() ? head_.num_samples() : closed_[0].num_samples;
 }
 
+std::span<const uint8_t> MemSeries::ChunkBytes(uint64_t seq) const {
+  size_t i = seq - dropped_chunks_;
+  if (i < closed_.size()) return {closed_[i].bytes.get(), closed_[i].size};
+  return head_.bytes();
+}
+
+XorIterator::Cursor MemSeries::ChunkStart(uint64_t seq) const {
+  return seq == dropped_chunks_ ? first_visible_ : XorIterator::Cursor{};
+}
+
+ChunkPos MemSeries::PositionBefore(TimestampMs t) const {
+  // A chunk's samples are all newer than the previous chunk's last one.
+  size_t i = 0;
+  while (i < closed_.size() && closed_[i].max_t < t) ++i;
+  uint64_t seq = dropped_chunks_ + i;
+  return ChunkPos{seq, ChunkStart(seq)};
+}
+
 void MemSeries::DropFirstChunk() {
   num_samples_ -= FirstChunkSamples() - first_visible_.num_read;
   if (closed_.empty()) {
@@ -62,6 +80,7 @@ void MemSeries::DropFirstChunk() {
     closed_.erase(closed_.begin());
   }
   first_visible_ = XorIterator::Cursor{};
+  ++dropped_chunks_;
 }
 
 size_t MemSeries::Truncate(TimestampMs min_t) {
@@ -75,6 +94,10 @@ size_t MemSeries::Truncate(TimestampMs min_t) {
       first_visible_ = it.cursor();
       --num_samples_;
     }
+  }
+  if (windows_ != nullptr) {
+    std::erase_if(*windows_, [&](const WindowState& w) { return w.maxt < min_t; });
+    if (windows_->empty()) windows_.reset();
   }
   return before - num_samples_;
 }
@@ -115,6 +138,15 @@ size_t MemSeries::MemoryBytes() const {
              HeapBytes(closed_.capacity() * sizeof(ClosedChunk)) +
              HeapBytes(head_.capacity_bytes());
   for (const ClosedChunk& c : closed_) n += HeapBytes(c.size);
+  if (windows_ != nullptr) {
+    n += HeapBytes(sizeof(*windows_)) + HeapBytes(windows_->capacity() * sizeof(WindowState));
+    for (const WindowState& w : *windows_) {
+      if (w.resets == nullptr) continue;
+      n += HeapBytes(sizeof(WindowState::Resets)) +
+           HeapBytes(w.resets->times.capacity() * sizeof(TimestampMs)) +
+           HeapBytes(w.resets->values.capacity() * sizeof(double));
+    }
+  }
   return n;
 }
 

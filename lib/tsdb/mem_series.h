@@ -6,14 +6,10 @@
 
 #include "lib/clock/clock.h"
 #include "lib/labels/labels.h"
+#include "lib/tsdb/window.h"
 #include "lib/tsdb/xor_chunk.h"
 
 namespace vigil::tsdb {
-
-struct Point {
-  TimestampMs t;
-  double v;  // may be the staleness marker (codec::StaleNaN)
-};
 
 // Prometheus's samplesPerChunk: the open chunk is closed at this many samples. (Prometheus
 // also cuts at chunk-range boundaries it needs for blocks; the head here has no blocks.)
@@ -47,6 +43,16 @@ class MemSeries {
   // than the previous chunk's last one), and stops at the first sample after maxt.
   void Decode(TimestampMs mint, TimestampMs maxt, std::vector<Point>* out) const;
 
+  // The samples in [maxt - range, maxt] summarized for the range functions that need no
+  // more (see WindowSummary), exactly as Decode(maxt - range, maxt) would give them. The
+  // series keeps one WindowState per range length asked for and moves it forward: when
+  // maxt only grows between calls with the same range, each call decodes only the samples
+  // appended since the last one and those that left the window. Otherwise (an older maxt,
+  // samples hidden by truncation under the state) the state is rebuilt from the chunks.
+  // States whose window ends before a Truncate's min_t are dropped by it.
+  // Counter drops are tracked only when `with_resets` (or an earlier call wanted them).
+  WindowSummary Window(int64_t range, TimestampMs maxt, bool with_resets = true) const;
+
   // Estimated heap bytes this series holds (chunks, labels, itself), allocator overhead
   // included.
   size_t MemoryBytes() const;
@@ -62,6 +68,15 @@ class MemSeries {
     uint16_t num_samples;
     TimestampMs max_t;
   };
+  friend class SeriesReader;
+  // Chunks by sequence number: first_seq() is the oldest kept, last_seq() the open one.
+  uint64_t first_seq() const { return dropped_chunks_; }
+  uint64_t last_seq() const { return dropped_chunks_ + closed_.size(); }
+  std::span<const uint8_t> ChunkBytes(uint64_t seq) const;
+  // The decoder state before the first visible sample of chunk `seq`.
+  XorIterator::Cursor ChunkStart(uint64_t seq) const;
+  // The position before the first visible sample that may be >= t.
+  ChunkPos PositionBefore(TimestampMs t) const;
   std::span<const uint8_t> FirstChunkBytes() const;
   uint16_t FirstChunkSamples() const;
   void DropFirstChunk();
@@ -74,6 +89,9 @@ class MemSeries {
   // head_ when there is no closed chunk).
   XorIterator::Cursor first_visible_;
   size_t num_samples_ = 0;  // visible samples
+  uint64_t dropped_chunks_ = 0;
+  // Window() state per range length; rarely more than two.
+  mutable std::unique_ptr<std::vector<WindowState>> windows_;
   std::unique_ptr<MemSeries> next_;
 };
 

@@ -1,0 +1,162 @@
+#include "lib/tsdb/window.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "lib/codec/samples.h"
+#include "lib/tsdb/mem_series.h"
+
+namespace vigil::tsdb {
+namespace {
+
+// The summary computed from decoded points, the way the engine's range functions read
+// them: the reference the incremental state must equal.
+struct Expected {
+  uint32_t count = 0;
+  Point first{}, last{}, before_last{};
+  std::vector<double> resets;
+};
+
+Expected FromPoints(const MemSeries& s, TimestampMs mint, TimestampMs maxt) {
+  std::vector<Point> pts;
+  s.Decode(mint, maxt, &pts);
+  std::erase_if(pts, [](const Point& p) { return codec::IsStaleNaN(p.v); });
+  Expected e;
+  e.count = static_cast<uint32_t>(pts.size());
+  if (pts.empty()) return e;
+  e.first = pts.front();
+  e.last = pts.back();
+  if (pts.size() >= 2) e.before_last = pts[pts.size() - 2];
+  for (size_t i = 1; i < pts.size(); ++i) {
+    if (pts[i].v < pts[i - 1].v) e.resets.push_back(pts[i - 1].v);
+  }
+  return e;
+}
+
+bool SameBits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+void ExpectSame(const MemSeries& s, int64_t range, TimestampMs maxt) {
+  Expected want = FromPoints(s, maxt - range, maxt);
+  WindowSummary got = s.Window(range, maxt);
+  ASSERT_EQ(got.count, want.count) << "range " << range << " maxt " << maxt;
+  if (want.count == 0) return;
+  EXPECT_EQ(got.first.t, want.first.t) << maxt;
+  EXPECT_TRUE(SameBits(got.first.v, want.first.v)) << maxt;
+  EXPECT_EQ(got.last.t, want.last.t) << maxt;
+  EXPECT_TRUE(SameBits(got.last.v, want.last.v)) << maxt;
+  if (want.count >= 2) {
+    EXPECT_EQ(got.before_last.t, want.before_last.t) << maxt;
+    EXPECT_TRUE(SameBits(got.before_last.v, want.before_last.v)) << maxt;
+  }
+  ASSERT_EQ(got.reset_prev_values.size(), want.resets.size()) << maxt;
+  for (size_t i = 0; i < want.resets.size(); ++i) {
+    EXPECT_TRUE(SameBits(got.reset_prev_values[i], want.resets[i])) << maxt << " reset " << i;
+  }
+}
+
+TEST(WindowTest, EmptySeriesAndEmptyWindow) {
+  MemSeries s(labels::Labels({{"__name__", "x"}}));
+  EXPECT_EQ(s.Window(60'000, 1000).count, 0u);
+  ASSERT_TRUE(s.Append(1000, 1));
+  EXPECT_EQ(s.Window(60'000, 500).count, 0u);  // before the sample
+  WindowSummary w = s.Window(60'000, 1000);     // closed at both ends
+  EXPECT_EQ(w.count, 1u);
+  EXPECT_EQ(w.first.t, 1000);
+  EXPECT_EQ(s.Window(60'000, 61'000).count, 1u);
+  EXPECT_EQ(s.Window(60'000, 61'001).count, 0u);
+}
+
+TEST(WindowTest, CounterResetsInOrderAndLeavingTheWindow) {
+  MemSeries s(labels::Labels({{"__name__", "x"}}));
+  // 10, 20, 5 (reset after 20), 8, 3 (reset after 8), 4
+  double values[] = {10, 20, 5, 8, 3, 4};
+  for (int i = 0; i < 6; ++i) ASSERT_TRUE(s.Append(i * 1000, values[i]));
+  WindowSummary w = s.Window(10'000, 5000);
+  ASSERT_EQ(w.reset_prev_values.size(), 2u);
+  EXPECT_EQ(w.reset_prev_values[0], 20);
+  EXPECT_EQ(w.reset_prev_values[1], 8);
+  // [2000, 7000]: the pair (20 -> 5) starts at 1000, outside.
+  w = s.Window(5000, 7000);
+  ASSERT_EQ(w.reset_prev_values.size(), 1u);
+  EXPECT_EQ(w.reset_prev_values[0], 8);
+  EXPECT_EQ(w.count, 4u);
+  EXPECT_EQ(w.first.v, 5);
+}
+
+// Samples can arrive after a summary at a later time than theirs (an evaluation at t, then
+// a scrape stamped before t lands): the next summary at the same t includes them.
+TEST(WindowTest, SamplesAppendedAtOrBeforeTheLastMaxtAreCounted) {
+  MemSeries s(labels::Labels({{"__name__", "x"}}));
+  ASSERT_TRUE(s.Append(1000, 3));
+  EXPECT_EQ(s.Window(60'000, 5000).count, 1u);
+  ASSERT_TRUE(s.Append(2000, 1));
+  ASSERT_TRUE(s.Append(5000, 2));
+  WindowSummary w = s.Window(60'000, 5000);
+  EXPECT_EQ(w.count, 3u);
+  EXPECT_EQ(w.last.t, 5000);
+  ASSERT_EQ(w.reset_prev_values.size(), 1u);
+  EXPECT_EQ(w.reset_prev_values[0], 3);
+}
+
+TEST(WindowTest, StaleMarkersAreLeftOut) {
+  MemSeries s(labels::Labels({{"__name__", "x"}}));
+  ASSERT_TRUE(s.Append(1000, 5));
+  ASSERT_TRUE(s.Append(2000, codec::StaleNaN()));
+  ASSERT_TRUE(s.Append(3000, 1));
+  WindowSummary w = s.Window(10'000, 3000);
+  EXPECT_EQ(w.count, 2u);
+  ASSERT_EQ(w.reset_prev_values.size(), 1u);  // 5 then 1: the marker does not separate them
+  EXPECT_EQ(w.reset_prev_values[0], 5);
+  w = s.Window(500, 2500);  // only the marker
+  EXPECT_EQ(w.count, 0u);
+  w = s.Window(1500, 3500);  // starts at the marker: first is the sample after it
+  EXPECT_EQ(w.count, 1u);
+  EXPECT_EQ(w.first.t, 3000);
+}
+
+// Randomized: a counter with resets, NaNs and stale markers, appended across many chunks
+// and truncated as the evaluator does, summarized at increasing (and sometimes older)
+// times for two ranges. Every summary must equal the one from decoded points.
+TEST(WindowTest, IncrementalEqualsDecodedUnderAppendTruncateAndTimeJumps) {
+  std::mt19937 rng(7);
+  MemSeries s(labels::Labels({{"__name__", "x"}}));
+  double v = 0;
+  TimestampMs t = 1'000'000;
+  for (int step = 0; step < 3000; ++step) {
+    int n = 1 + static_cast<int>(rng() % 4);
+    for (int i = 0; i < n; ++i) {
+      t += 500 + static_cast<TimestampMs>(rng() % 1500);
+      int kind = static_cast<int>(rng() % 50);
+      double x = kind == 0   ? codec::StaleNaN()
+                 : kind == 1 ? std::nan("")
+                 : kind < 5  ? (v = static_cast<double>(rng() % 10))
+                             : (v += static_cast<double>(rng() % 7));
+      ASSERT_TRUE(s.Append(t, x));
+    }
+    TimestampMs maxt = t - static_cast<TimestampMs>(rng() % 3000);
+    if (step % 97 == 0) maxt -= 200'000;  // a query at an older time
+    if (step % 7 == 0) maxt = t + 3000;    // later appends land at or before it
+    ExpectSame(s, 60'000, maxt);
+    ExpectSame(s, 300'000, maxt);
+    if (step % 10 == 0) s.Truncate(t - 360'000);
+  }
+}
+
+TEST(WindowTest, StatesForWindowsOlderThanTruncationAreDropped) {
+  MemSeries s(labels::Labels({{"__name__", "x"}}));
+  for (int i = 0; i < 600; ++i) ASSERT_TRUE(s.Append(i * 1000, i));
+  size_t before = s.MemoryBytes();
+  s.Window(60'000, 100'000);
+  EXPECT_GT(s.MemoryBytes(), before);
+  s.Truncate(200'000);
+  size_t after_truncate_with_state = s.MemoryBytes();
+  MemSeries fresh(labels::Labels({{"__name__", "x"}}));
+  for (int i = 0; i < 600; ++i) ASSERT_TRUE(fresh.Append(i * 1000, i));
+  fresh.Truncate(200'000);
+  EXPECT_EQ(after_truncate_with_state, fresh.MemoryBytes());
+}
+
+}  // namespace
+}  // namespace vigil::tsdb
