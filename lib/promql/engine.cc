@@ -763,7 +763,15 @@ class Evaluator {
   }
 
   Value EvalAggregate(const Expr& e, int64_t t) {
-    Value arg = Eval(*e.lhs, t);
+    // `sum by (...) (rate(x[5m]))` and the like: the function's values are aggregated as
+    // the storage's window summaries are visited, without a vector of relabelled samples
+    // in between. Only where that cannot change the result: no parameter to evaluate
+    // between argument and aggregation, no output carrying the input's labels, no
+    // grouping by the name the function drops, and input series that stay distinct
+    // without their name (one name selected) so no duplicate-labelset error is skipped.
+    const Expr* fused_call = FusableWindowCall(e);
+    Value arg;
+    if (fused_call == nullptr) arg = Eval(*e.lhs, t);
     double param = 0;
     std::string value_label;
     int64_t k = 0;
@@ -799,10 +807,10 @@ class Evaluator {
     std::unordered_map<std::string, size_t> index;
     std::vector<Group> groups;
     std::string key;  // reused: most samples join an existing group
-    for (const Sample& s0 : arg.vector) {
+    auto add = [&](const labels::Labels& input, double v) {
       labels::Labels with_value;
-      if (e.agg == AggOp::kCountValues) with_value = s0.metric.With(value_label, FormatFloatF(s0.value));
-      const labels::Labels& metric = e.agg == AggOp::kCountValues ? with_value : s0.metric;
+      if (e.agg == AggOp::kCountValues) with_value = input.With(value_label, FormatFloatF(v));
+      const labels::Labels& metric = e.agg == AggOp::kCountValues ? with_value : input;
       // Key(Drop(...)) / Key(Keep(...)) without building the label set.
       key.clear();
       for (const labels::Label& lb : metric) {
@@ -816,7 +824,6 @@ class Evaluator {
       auto it = index.find(key);
       bool inserted = it == index.end();
       if (inserted) it = index.emplace(key, groups.size()).first;
-      double v = s0.value;
       if (inserted) {
         Group g;
         g.labels = e.without ? Drop(metric, grouping, true) : Keep(metric, grouping);
@@ -829,7 +836,7 @@ class Evaluator {
           g.heap.push_back(Sample{metric, v, t});
         if (e.agg == AggOp::kQuantile) g.values.push_back(v);
         groups.push_back(std::move(g));
-        continue;
+        return;
       }
       Group& g = groups[it->second];
       switch (e.agg) {
@@ -889,6 +896,11 @@ class Evaluator {
           g.values.push_back(v);
           break;
       }
+    };
+    if (fused_call == nullptr ||
+        !EvalWindowCall(fused_call->func->name, *Unparen(fused_call->args[0].get()), t, add)) {
+      if (fused_call != nullptr) arg = Eval(*e.lhs, t);  // no summaries here after all
+      for (const Sample& s : arg.vector) add(s.metric, s.value);
     }
     Vector out;
     for (Group& g : groups) {
@@ -1214,12 +1226,25 @@ class Evaluator {
   // nullopt when the storage has none. Same results, bit for bit, as MatrixFunc over the
   // points (the summaries hold exactly what these functions read of them).
   std::optional<Value> EvalWindowCall(std::string_view name, const Expr& matrix, int64_t t) {
+    Vector out;
+    auto sink = [&](const labels::Labels& l, double v) {
+      out.push_back(Sample{name == "last_over_time" ? l : DropName(l), v, t});
+    };
+    if (!EvalWindowCall(name, matrix, t, sink)) return std::nullopt;
+    // Distinct series stay distinct when the name they all share is dropped.
+    if (!SelectsOneName(*matrix.lhs)) CheckNoDuplicates(out);
+    return Vec(std::move(out));
+  }
+
+  // The same, handing each series' labels (name not dropped) and value to `sink` in the
+  // order of the series; false when the storage has no window summaries.
+  template <typename Sink>
+  bool EvalWindowCall(std::string_view name, const Expr& matrix, int64_t t, Sink& sink) {
     const Expr& sel = *matrix.lhs;
     const int64_t range = matrix.range_ms;
     const int64_t range_end = AtTime(sel, t) - sel.offset_ms;
     const int64_t range_start = range_end - range;
     bool with_resets = name == "rate" || name == "increase" || name == "resets";
-    Vector out;
     auto visit = [&](const labels::Labels& l, const tsdb::WindowSummary& s) {
       Charge(s.count);
       if (s.count == 0) return;
@@ -1248,15 +1273,34 @@ class Evaluator {
       } else {  // present_over_time
         r = 1;
       }
-      if (!r) return;
-      out.push_back(Sample{name == "last_over_time" ? l : DropName(l), *r, t});
+      if (r) sink(l, *r);
     };
-    if (!q_.VisitWindows(sel.selector.matchers, range, range_end, with_resets, visit)) {
-      return std::nullopt;
+    return q_.VisitWindows(sel.selector.matchers, range, range_end, with_resets, visit);
+  }
+
+  // The window call `e` aggregates when EvalAggregate may fuse the two, else null.
+  const Expr* FusableWindowCall(const Expr& e) const {
+    if (e.rhs != nullptr) return nullptr;
+    switch (e.agg) {
+      case AggOp::kTopk:
+      case AggOp::kBottomk:
+      case AggOp::kCountValues:
+      case AggOp::kQuantile:
+        return nullptr;
+      default:
+        break;
     }
-    // Distinct series stay distinct when the name they all share is dropped.
-    if (!SelectsOneName(sel)) CheckNoDuplicates(out);
-    return Vec(std::move(out));
+    if (!e.without && std::find(e.grouping.begin(), e.grouping.end(), labels::kMetricName) !=
+                          e.grouping.end()) {
+      return nullptr;
+    }
+    const Expr* call = Unparen(e.lhs.get());
+    if (call->kind != Expr::Kind::kCall || call->args.size() != 1) return nullptr;
+    std::string_view name = call->func->name;
+    if (!IsWindowFunction(name) || name == "last_over_time") return nullptr;
+    const Expr* m = Unparen(call->args[0].get());
+    if (m->kind != Expr::Kind::kMatrixSelector || !SelectsOneName(*m->lhs)) return nullptr;
+    return call;
   }
 
   // Whether every series `sel` selects has the same metric name.

@@ -55,6 +55,9 @@ TEST(EngineTest, WindowSummariesGiveTheSameResultsAsDecodedPoints) {
       "rate(c[1m] offset 30s)", "sum by (m) (rate(c[5m]))", "rate(c[1m] @ 1000000)",
       "g",                  "timestamp(c)",             "c offset 20s",
       "sum by (m) (g)",     "resets(g[1m])",            "rate(g[5m])",
+      "avg without (i) (irate(c[1m]))", "count(count_over_time(c[1m]))",
+      "stddev by (m) (delta(g[1m]))",   "max(increase(c[5m]))",
+      "sum by (__name__) (rate(c[1m]))", "sum(rate({__name__=~\"c|g\"}[1m]))",
   };
   TimestampMs t = 1'000'000;
   for (int step = 0; step < 400; ++step) {

@@ -53,13 +53,8 @@ bool BitRange(int64_t x, int nbits) {
 
 XorChunk::XorChunk() : w_(std::vector<uint8_t>(kXorHeaderBytes, 0)) {}
 
-uint16_t XorChunk::num_samples() const {
-  const auto& b = w_.bytes();
-  return static_cast<uint16_t>(b[0] << 8 | b[1]);
-}
-
 absl::Status XorChunk::Append(TimestampMs t, double v) {
-  uint16_t num = num_samples();
+  uint16_t num = num_;
   if (num == kXorMaxSamples) return absl::ResourceExhaustedError("chunk full");
   if (num > 0 && t < t_) return absl::InvalidArgumentError("out of order sample");
   uint64_t v_bits = std::bit_cast<uint64_t>(v);
@@ -94,7 +89,7 @@ absl::Status XorChunk::Append(TimestampMs t, double v) {
   t_ = t;
   v_bits_ = v_bits;
   t_delta_ = t_delta;
-  ++num;
+  num_ = ++num;
   w_.bytes()[0] = static_cast<uint8_t>(num >> 8);
   w_.bytes()[1] = static_cast<uint8_t>(num);
   return absl::OkStatus();

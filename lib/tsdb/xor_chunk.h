@@ -31,7 +31,9 @@ class XorChunk {
   // ResourceExhausted when the 16-bit sample count is full.
   absl::Status Append(TimestampMs t, double v);
 
-  uint16_t num_samples() const;
+  // Kept beside the header's copy: readers ask for it once per series and evaluation, and
+  // the header is in another cache line.
+  uint16_t num_samples() const { return num_; }
   // Valid when num_samples() > 0.
   TimestampMs last_t() const { return t_; }
   // The encoded chunk, header included. Stays a valid prefix of later states.
@@ -47,6 +49,7 @@ class XorChunk {
   uint64_t t_delta_ = 0;
   uint8_t leading_ = 0xff;  // 0xff: no window yet
   uint8_t trailing_ = 0;
+  uint16_t num_ = 0;
 };
 
 // Decodes a chunk (Prometheus's xorIterator). Never reads outside `chunk`: corrupt or
