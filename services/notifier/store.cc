@@ -180,6 +180,25 @@ absl::Status Store::Transaction::Commit() {
   return s;
 }
 
+void Store::SetWalHook(std::function<void(int wal_pages)> hook) {
+  wal_hook_ = std::move(hook);
+  sqlite3_wal_hook(
+      db_,
+      [](void* self, sqlite3*, const char*, int pages) {
+        static_cast<Store*>(self)->wal_hook_(pages);
+        return SQLITE_OK;
+      },
+      this);
+}
+
+absl::Status Store::Checkpoint() {
+  if (sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr) !=
+      SQLITE_OK) {
+    return Error("checkpointing the WAL");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Store::PutAlert(const Alert& a) {
   auto st = Stmt(
       "INSERT OR REPLACE INTO alerts(fingerprint, labels_json, annotations_json, starts_at_ms, "

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -80,6 +81,15 @@ class Store {
   absl::Status DeleteSilencesEndedBefore(TimestampMs cutoff_ms);
   absl::StatusOr<std::vector<std::string>> LoadSilences();
 
+  // Checkpoints: replaces SQLite's automatic checkpoint (which runs inside a commit, with
+  // fsyncs) by `hook`, called on this connection's thread after each commit with the
+  // number of pages in the WAL; it decides when and where to checkpoint.
+  void SetWalHook(std::function<void(int wal_pages)> hook);
+  // Copies what it can from the WAL into the database without waiting for readers or
+  // writers (SQLite's PASSIVE checkpoint); may run on another connection to the file.
+  absl::Status Checkpoint();
+  const std::string& path() const { return path_; }
+
   // Appends an acknowledgement under ack.id (the next free id when 0); returns its id.
   absl::StatusOr<int64_t> AddAck(const v1::Acknowledgement& ack);
   // Oldest first, ids set.
@@ -98,6 +108,7 @@ class Store {
   std::string path_;
   sqlite3* db_ = nullptr;
   std::map<const char*, sqlite3_stmt*> statements_;
+  std::function<void(int)> wal_hook_;
 };
 
 // Whether the alerts table must be rewritten for `updated`, an event merged into `held`

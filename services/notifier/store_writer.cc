@@ -5,8 +5,11 @@
 
 namespace vigil::notifier {
 
-StoreWriter::StoreWriter(std::unique_ptr<Store> store)
-    : store_(std::move(store)), thread_([this] { Run(); }) {}
+StoreWriter::StoreWriter(std::unique_ptr<Store> store) : store_(std::move(store)) {
+  store_->SetWalHook([this](int pages) { OnWal(pages); });
+  thread_ = std::thread([this] { Run(); });
+  checkpointer_ = std::thread([this] { RunCheckpointer(); });
+}
 
 StoreWriter::~StoreWriter() {
   {
@@ -14,6 +17,59 @@ StoreWriter::~StoreWriter() {
     stop_ = true;
   }
   thread_.join();
+  checkpointer_.join();
+}
+
+void StoreWriter::OnWal(int pages) {
+  if (pages >= kForceCheckpointPages) {
+    // The checkpointer cannot keep up (or a reader holds old frames): as SQLite would.
+    if (absl::Status s = store_->Checkpoint(); !s.ok()) {
+      absl::MutexLock lock(&mu_);
+      ++errors_;
+      last_error_ = std::string(s.message());
+    }
+    return;
+  }
+  if (pages < kCheckpointPages) return;
+  absl::MutexLock lock(&mu_);
+  checkpoint_wanted_ = true;
+}
+
+void StoreWriter::RunCheckpointer() {
+  std::unique_ptr<Store> own;  // opened on first use, so a writer that never fills the WAL
+                               // opens no second connection
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      auto wanted = [this]()
+                        ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_ || checkpoint_wanted_; };
+      mu_.Await(absl::Condition(&wanted));
+      if (stop_) return;
+      checkpoint_wanted_ = false;
+    }
+    absl::Status s;
+    if (own == nullptr) {
+      auto opened = Store::Open(store_->path());
+      if (opened.ok()) {
+        own = std::move(*opened);
+      } else {
+        s = opened.status();
+      }
+    }
+    if (own != nullptr) s = own->Checkpoint();
+    absl::MutexLock lock(&mu_);
+    ++checkpoints_;
+    if (!s.ok()) {
+      ++errors_;
+      last_error_ = std::string(s.message());
+    }
+  }
+}
+
+bool StoreWriter::AwaitCheckpoints(uint64_t n, absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  auto reached = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return checkpoints_ >= n; };
+  return mu_.AwaitWithTimeout(absl::Condition(&reached), timeout);
 }
 
 StoreWriter::Ticket StoreWriter::Write(Op op) {

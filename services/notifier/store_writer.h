@@ -17,9 +17,13 @@
 namespace vigil::notifier {
 
 // Takes the SQLite work off the dispatcher's loop thread: one writer thread owns the Store
-// (its connection, its commits, the WAL checkpoints that run on commit with an fsync) and
-// applies the writes queued by the loop, in the order queued, as many per transaction as
-// have accumulated while the previous transaction committed (group commit).
+// (its connection, its commits) and applies the writes queued by the loop, in the order
+// queued, as many per transaction as have accumulated while the previous transaction
+// committed (group commit). In WAL mode with synchronous=NORMAL a commit is a write() and
+// no fsync; the fsyncs are in checkpoints, which SQLite would run inside the commit that
+// fills the WAL, delaying whoever waits for it. So a checkpointer thread with its own
+// connection checkpoints once the WAL holds kCheckpointPages; the writer checkpoints
+// itself only if that falls far behind (kForceCheckpointPages).
 //
 // Each write gets a ticket (1, 2, ...); a ticket is "done" once the transaction holding it
 // has committed (or failed: a failed write or commit is counted in errors() and the
@@ -32,6 +36,9 @@ class StoreWriter {
  public:
   using Ticket = uint64_t;
   using Op = std::function<absl::Status(Store&)>;
+
+  static constexpr int kCheckpointPages = 1000;  // SQLite's automatic default
+  static constexpr int kForceCheckpointPages = 20000;
 
   explicit StoreWriter(std::unique_ptr<Store> store);
   ~StoreWriter();
@@ -60,9 +67,13 @@ class StoreWriter {
   std::string last_error() const;
   // Transactions committed so far (tests: writes are grouped).
   uint64_t commits() const;
+  // Blocks until the checkpointer thread has run `n` checkpoints; false after `timeout`.
+  bool AwaitCheckpoints(uint64_t n, absl::Duration timeout);
 
  private:
   void Run();
+  void RunCheckpointer();
+  void OnWal(int pages);
 
   std::unique_ptr<Store> store_;  // the writer thread's only
   mutable absl::Mutex mu_;
@@ -74,7 +85,10 @@ class StoreWriter {
   std::string last_error_ ABSL_GUARDED_BY(mu_);
   uint64_t commits_ ABSL_GUARDED_BY(mu_) = 0;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  bool checkpoint_wanted_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t checkpoints_ ABSL_GUARDED_BY(mu_) = 0;
   std::thread thread_;
+  std::thread checkpointer_;
 };
 
 }  // namespace vigil::notifier

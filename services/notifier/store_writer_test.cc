@@ -113,5 +113,22 @@ TEST_F(StoreWriterTest, ReadSeesEarlierWritesAndTheDestructorCommitsTheRest) {
   EXPECT_EQ(CommittedLogRows(), 10u);
 }
 
+// The WAL is checkpointed by the checkpointer thread, not inside the writer's commits.
+TEST_F(StoreWriterTest, AFullWalIsCheckpointedByTheCheckpointerThread) {
+  const std::string body(64 * 1024, 'x');
+  StoreWriter::Ticket last = 0;
+  for (int i = 0; i < 80; ++i) {  // ~5 MB: more than kCheckpointPages of 4 KB
+    Notification n{.receiver = "r", .group_key = "g" + std::to_string(i), .body = body};
+    last = writer_->Write([n](Store& s) { return s.PutOutbox(n, LogEntry{}); });
+    // One commit each, so that some commit finds the WAL full.
+    ASSERT_TRUE(writer_->WaitDurable(last, absl::InfiniteDuration()));
+  }
+  EXPECT_TRUE(writer_->AwaitCheckpoints(1, absl::Seconds(30)));
+  EXPECT_EQ(writer_->errors(), 0u);
+  auto outbox = Open()->LoadOutbox();
+  ASSERT_TRUE(outbox.ok());
+  EXPECT_THAT(*outbox, SizeIs(80));
+}
+
 }  // namespace
 }  // namespace vigil::notifier
