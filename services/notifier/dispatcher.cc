@@ -125,11 +125,20 @@ Dispatcher::IngestResult Dispatcher::OnAlerts(const v1::AlertBatch& batch, Times
 }
 
 void Dispatcher::RouteAlert(const Alert& alert, TimestampMs now) {
-  for (const Route* route : config_->route->Match(alert.labels)) {
-    labels::Labels group_labels = route->GroupLabels(alert.labels);
-    std::string id = route->id() + '\x1f' + group_labels.ToString();
+  auto [targets, fresh] = routes_.try_emplace(alert.fingerprint);
+  if (fresh) {
+    for (const Route* route : config_->route->Match(alert.labels)) {
+      targets->second.push_back(
+          {route, route->id() + '\x1f' + route->GroupLabels(alert.labels).ToString()});
+    }
+  }
+  for (const RouteTarget& target : targets->second) {
+    const std::string& id = target.group_id;
     auto [it, created] = groups_.try_emplace(id);
-    if (created) it->second = std::make_unique<AggregationGroup>(*route, group_labels, now);
+    if (created) {
+      it->second = std::make_unique<AggregationGroup>(*target.route,
+                                                      target.route->GroupLabels(alert.labels), now);
+    }
     AggregationGroup& group = *it->second;
     const TimestampMs before = group.next_flush_ms();
     group.Insert(alert, now);
@@ -170,6 +179,7 @@ std::vector<Notification> Dispatcher::Tick(TimestampMs now) {
       if (a.Resolved(now) && a.ends_at_ms + kResolvedRetentionMs < now) {
         Persist([fp = a.fingerprint](Store& s) { return s.DeleteAlert(fp); });
         stored_ends_at_.erase(a.fingerprint);
+        routes_.erase(a.fingerprint);
         alerts_.erase(it++);
       } else {
         ++it;
@@ -378,6 +388,7 @@ void Dispatcher::ApplyConfig(std::shared_ptr<const Config> config, TimestampMs n
   config_ = std::move(config);
   groups_.clear();
   timers_.Clear();
+  routes_.clear();
   failing_.clear();
   // Resolved alerts too: their resolution may not have been notified yet; the log keeps
   // those already notified from being sent again.

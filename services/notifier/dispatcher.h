@@ -145,6 +145,14 @@ class Dispatcher {
   // By route id and group labels; ordered so that ticks are deterministic.
   std::map<std::string, std::unique_ptr<AggregationGroup>> groups_;
   TimerQueue timers_;  // every group's next flush, by the same id
+  // By fingerprint: the routes an alert matches under config_ and its group's id on each
+  // (the labels of a fingerprint never change), so that a re-sent alert is not matched and
+  // its group key not rebuilt again. Cleared with the configuration.
+  struct RouteTarget {
+    const Route* route;
+    std::string group_id;
+  };
+  absl::flat_hash_map<uint64_t, std::vector<RouteTarget>> routes_;
   StoreWriter* store_;
   // By fingerprint: the ends_at of the alert's row, which re-sent alerts leave behind.
   absl::flat_hash_map<uint64_t, TimestampMs> stored_ends_at_;
