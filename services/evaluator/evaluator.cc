@@ -251,7 +251,10 @@ TickOutput Evaluator::Tick(TimestampMs now) {
     }
   }
   out.recorded = recorded.Take();
-  head_.Truncate(now - retention_ms_);
+  if (now - last_truncate_ >= kTruncateEveryMs || now < last_truncate_) {
+    head_.Truncate(now - retention_ms_);
+    last_truncate_ = now;
+  }
   return out;
 }
 

@@ -151,6 +151,11 @@ class Evaluator {
   absl::flat_hash_map<uint64_t, std::vector<uint32_t>> readers_;
   std::vector<labels::Labels> stale_on_next_tick_;
   int64_t retention_ms_ = 0;
+  // Truncating walks every series: done every kTruncateEveryMs of evaluation time, not
+  // on every Tick (one per arriving sample batch), at the cost of holding up to that much
+  // more history than the retention.
+  static constexpr int64_t kTruncateEveryMs = 10'000;
+  TimestampMs last_truncate_ = 0;
   TimestampMs data_since_ = 0;
   std::string persisted_digest_;
 };

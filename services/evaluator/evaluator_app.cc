@@ -128,7 +128,7 @@ int RunEvaluator(const service::CommonFlags& flags, EvaluatorOptions options,
                       .Register(rt.registry())
                       .Add({}, prometheus::Histogram::BucketBoundaries{
                                    0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001,
-                                   0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1});
+                                   0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10});
   // Prometheus's prometheus_rule_group_last_duration_seconds, same rule_group label.
   auto& group_duration = prometheus::BuildGauge()
                              .Name("vigil_evaluator_rule_group_last_duration_seconds")
@@ -199,6 +199,7 @@ int RunEvaluator(const service::CommonFlags& flags, EvaluatorOptions options,
   spdlog::info("evaluator: {} rules in {} groups, publishing on {}", core.rule_count(),
                core.groups().size(), *ep);
 
+  std::chrono::steady_clock::time_point next_head_bytes{};
   while (!rt.stopping()) {
     int timeout_ms = 1000;
     if (auto next = core.NextDeadline()) {
@@ -249,7 +250,11 @@ int RunEvaluator(const service::CommonFlags& flags, EvaluatorOptions options,
       }
     }
     head_series.Set(static_cast<double>(core.head().num_series()));
-    head_bytes.Set(static_cast<double>(core.head().memory_bytes()));
+    // memory_bytes() walks every series: not on every batch.
+    if (auto now = std::chrono::steady_clock::now(); now >= next_head_bytes) {
+      head_bytes.Set(static_cast<double>(core.head().memory_bytes()));
+      next_head_bytes = now + std::chrono::seconds(5);
+    }
   }
   rt.Shutdown();
   spdlog::info("evaluator stopped");
