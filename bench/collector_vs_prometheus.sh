@@ -14,7 +14,8 @@ SERIES=${2:-5000}
 SECONDS_RUN=${3:-60}
 BIN=build/bin
 WORK=$(mktemp -d /tmp/vigil-bench-XXXXXX)
-BASE_PORT=$((20000 + RANDOM % 20000))
+# Below the kernel's ephemeral range (32768-), which the scrapers' own connections use.
+BASE_PORT=$((12000 + RANDOM % 18000))
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
 
 targets=""

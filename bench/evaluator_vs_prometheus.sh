@@ -32,7 +32,8 @@ SECONDS_RUN=${3:-60}
 WARMUP=${4:-70}
 BIN=$PWD/build/bin
 WORK=$(mktemp -d /tmp/vigil-evalbench-XXXXXX)
-BASE_PORT=$((20000 + RANDOM % 20000))
+# Below the kernel's ephemeral range (32768-), which the scrapers' own connections use.
+BASE_PORT=$((12000 + RANDOM % 18000))
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
 
 targets=""
@@ -72,9 +73,9 @@ done
 cpu() { awk '{print ($14 + $15) / 100}' "/proc/$1/stat"; }
 rss() { awk '/^VmRSS/ {print $2 * 1024}' "/proc/$1/status"; }
 # The value of one series (a prefix of the metric line, labels included) or the sum of all
-# series of a metric name.
+# series of a metric name; empty when the server does not answer in time (polled again).
 metric() {
-  curl -s --max-time 5 "127.0.0.1:$1/metrics" |
+  { curl -s --max-time 5 "127.0.0.1:$1/metrics" || true; } |
     awk -v m="$2" 'index($1, m) == 1 && (length($1) == length(m) || substr($1, length(m) + 1, 1) == "{") {s += $2} END {printf "%.9g", s}'
 }
 prom() { metric $PROM_PORT "$1"; }
@@ -82,7 +83,7 @@ vig() { metric $EVAL_HTTP "$1"; }
 
 p_cpu0=$(cpu $PROM_PID); c_cpu0=$(cpu $COLL_PID); e_cpu0=$(cpu $EVAL_PID)
 p_missed0=$(prom prometheus_rule_group_iterations_missed_total)
-curl -s "127.0.0.1:$EVAL_HTTP/metrics" | grep '^vigil_evaluator_sample_to_alert_event_seconds' > "$WORK/hist0"
+{ curl -s --max-time 10 "127.0.0.1:$EVAL_HTTP/metrics" || true; } | { grep '^vigil_evaluator_sample_to_alert_event_seconds' || true; } > "$WORK/hist0"
 : > "$WORK/prom_durations"; : > "$WORK/vigil_durations"
 last_p="" last_v=""
 end=$((SECONDS + SECONDS_RUN))
@@ -101,11 +102,11 @@ while [ $SECONDS -lt $end ]; do
 done
 p_cpu1=$(cpu $PROM_PID); c_cpu1=$(cpu $COLL_PID); e_cpu1=$(cpu $EVAL_PID)
 p_missed1=$(prom prometheus_rule_group_iterations_missed_total)
-curl -s "127.0.0.1:$EVAL_HTTP/metrics" | grep '^vigil_evaluator_sample_to_alert_event_seconds' > "$WORK/hist1"
+{ curl -s --max-time 10 "127.0.0.1:$EVAL_HTTP/metrics" || true; } | { grep '^vigil_evaluator_sample_to_alert_event_seconds' || true; } > "$WORK/hist1"
 p_series=$(prom prometheus_tsdb_head_series); v_series=$(vig vigil_evaluator_head_series)
 p_rss=$(rss $PROM_PID); c_rss=$(rss $COLL_PID); e_rss=$(rss $EVAL_PID)
 firing() {  # "?" when the API does not answer in time (an evaluator busy for seconds)
-  curl -s --max-time 10 "127.0.0.1:$1/api/v1/alerts" | python3 -c 'import collections, json, sys
+  { curl -s --max-time 10 "127.0.0.1:$1/api/v1/alerts" || true; } | python3 -c 'import collections, json, sys
 try:
     a = json.load(sys.stdin)["data"]["alerts"]
 except Exception:
