@@ -82,34 +82,54 @@ double GoMin(double x, double y) {
 
 labels::Labels DropName(const labels::Labels& l) { return l.Without(labels::kMetricName); }
 
-labels::Labels Keep(const labels::Labels& l, const std::vector<std::string>& names) {
+// Which labels a grouping keeps: the listed ones (`by`, `on`), or all but the listed ones
+// and, when `drop_name`, the metric name (`without`, `ignoring`).
+struct Grouping {
+  const std::vector<std::string>& names;
+  bool keep_listed;
+  bool drop_name;
+  bool Keeps(const std::string& name) const {
+    bool listed = std::find(names.begin(), names.end(), name) != names.end();
+    if (keep_listed) return listed;
+    return !listed && !(drop_name && name == labels::kMetricName);
+  }
+};
+
+labels::Labels Filter(const labels::Labels& l, const Grouping& g) {
   std::vector<labels::Label> out;
   for (const auto& lb : l) {
-    if (std::find(names.begin(), names.end(), lb.name) != names.end()) out.push_back(lb);
+    if (g.Keeps(lb.name)) out.push_back(lb);
   }
   return labels::Labels(std::move(out));
+}
+
+labels::Labels Keep(const labels::Labels& l, const std::vector<std::string>& names) {
+  return Filter(l, Grouping{names, true, false});
 }
 
 labels::Labels Drop(const labels::Labels& l, const std::vector<std::string>& names,
                     bool drop_name) {
-  std::vector<labels::Label> out;
-  for (const auto& lb : l) {
-    if (drop_name && lb.name == labels::kMetricName) continue;
-    if (std::find(names.begin(), names.end(), lb.name) != names.end()) continue;
-    out.push_back(lb);
-  }
-  return labels::Labels(std::move(out));
+  return Filter(l, Grouping{names, false, drop_name});
+}
+
+void AppendKey(const labels::Label& lb, std::string* k) {
+  *k += lb.name;
+  *k += '\xff';
+  *k += lb.value;
+  *k += '\xff';
 }
 
 std::string Key(const labels::Labels& l) {
   std::string k;
-  for (const auto& lb : l) {
-    k += lb.name;
-    k += '\xff';
-    k += lb.value;
-    k += '\xff';
-  }
+  for (const auto& lb : l) AppendKey(lb, &k);
   return k;
+}
+
+// Appends Key(Filter(l, g)) to *k without building the label set.
+void AppendKey(const labels::Labels& l, const Grouping& g, std::string* k) {
+  for (const auto& lb : l) {
+    if (g.Keeps(lb.name)) AppendKey(lb, k);
+  }
 }
 
 void CheckNoDuplicates(const Vector& v) {
@@ -625,7 +645,9 @@ class Evaluator {
   }
 
   static std::string Signature(const labels::Labels& l, const VectorMatching& vm) {
-    return Key(vm.on ? Keep(l, vm.matching_labels) : Drop(l, vm.matching_labels, true));
+    std::string k;
+    AppendKey(l, Grouping{vm.matching_labels, vm.on, true}, &k);
+    return k;
   }
 
   Vector And(const Vector& lhs, const Vector& rhs, const VectorMatching& vm) {
@@ -667,8 +689,7 @@ class Evaluator {
       auto [it, inserted] = right.emplace(sig, &rs);
       if (!inserted) {
         std::string side = vm.card == Cardinality::kOneToMany ? "left" : "right";
-        labels::Labels matched =
-            vm.on ? Keep(rs.metric, vm.matching_labels) : Drop(rs.metric, vm.matching_labels, true);
+        labels::Labels matched = Filter(rs.metric, Grouping{vm.matching_labels, vm.on, true});
         Fail(StrCat(
             "found duplicate series for the match group ", matched.ToString(), " on the ", side,
             " hand-side of the operation: [", rs.metric.ToString(), ", ",
@@ -806,27 +827,20 @@ class Evaluator {
 
     std::unordered_map<std::string, size_t> index;
     std::vector<Group> groups;
+    const Grouping group_by{grouping, !e.without, true};
     std::string key;  // reused: most samples join an existing group
     auto add = [&](const labels::Labels& input, double v) {
       labels::Labels with_value;
       if (e.agg == AggOp::kCountValues) with_value = input.With(value_label, FormatFloatF(v));
       const labels::Labels& metric = e.agg == AggOp::kCountValues ? with_value : input;
-      // Key(Drop(...)) / Key(Keep(...)) without building the label set.
       key.clear();
-      for (const labels::Label& lb : metric) {
-        bool listed = std::find(grouping.begin(), grouping.end(), lb.name) != grouping.end();
-        if (e.without ? (listed || lb.name == labels::kMetricName) : !listed) continue;
-        key += lb.name;
-        key += '\xff';
-        key += lb.value;
-        key += '\xff';
-      }
+      AppendKey(metric, group_by, &key);
       auto it = index.find(key);
       bool inserted = it == index.end();
       if (inserted) it = index.emplace(key, groups.size()).first;
       if (inserted) {
         Group g;
-        g.labels = e.without ? Drop(metric, grouping, true) : Keep(metric, grouping);
+        g.labels = Filter(metric, group_by);
         g.value = v;
         g.mean = v;
         g.count = 1;
