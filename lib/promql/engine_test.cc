@@ -58,6 +58,7 @@ TEST(EngineTest, WindowSummariesGiveTheSameResultsAsDecodedPoints) {
       "avg without (i) (irate(c[1m]))", "count(count_over_time(c[1m]))",
       "stddev by (m) (delta(g[1m]))",   "max(increase(c[5m]))",
       "sum by (__name__) (rate(c[1m]))", "sum(rate({__name__=~\"c|g\"}[1m]))",
+      "min_over_time(timestamp(c)[2m:1s])", "max_over_time(rate(c[1m])[1m:5s])",
   };
   TimestampMs t = 1'000'000;
   for (int step = 0; step < 400; ++step) {

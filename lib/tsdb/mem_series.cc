@@ -45,11 +45,6 @@ void MemSeries::CloseHeadChunk() {
   head_ = XorChunk();
 }
 
-std::span<const uint8_t> MemSeries::FirstChunkBytes() const {
-  if (closed_.empty()) return head_.bytes();
-  return {closed_[0].bytes.get(), closed_[0].size};
-}
-
 uint16_t MemSeries::FirstChunkSamples() const {
   return closed_.empty() ? head_.num_samples() : closed_[0].num_samples;
 }
@@ -89,7 +84,7 @@ size_t MemSeries::Truncate(TimestampMs min_t) {
   if (closed_.empty() && head_.num_samples() > 0 && head_.last_t() < min_t) DropFirstChunk();
   if (num_samples_ > 0) {
     // Hide the first chunk's samples older than min_t; the first visible one stays.
-    XorIterator it(FirstChunkBytes(), first_visible_);
+    XorIterator it(ChunkBytes(first_seq()), first_visible_);
     while (it.Next() && it.t() < min_t) {
       first_visible_ = it.cursor();
       --num_samples_;
@@ -108,28 +103,16 @@ void MemSeries::Decode(std::vector<Point>* out) const {
 
 void MemSeries::Decode(TimestampMs mint, TimestampMs maxt, std::vector<Point>* out) const {
   if (mint > maxt) return;
+  const ChunkPos from = PositionBefore(mint);
   // Reserve for the chunks that overlap: at most their samples are kept.
-  size_t first = 0;
-  while (first < closed_.size() && closed_[first].max_t < mint) ++first;
-  size_t n = head_.num_samples() > 0 && head_.last_t() >= mint ? head_.num_samples() : 0;
-  for (size_t i = first; i < closed_.size(); ++i) n += closed_[i].num_samples;
+  size_t n = head_.num_samples();
+  for (size_t i = from.seq - dropped_chunks_; i < closed_.size(); ++i) n += closed_[i].num_samples;
   out->reserve(out->size() + std::min(n, num_samples_));
-  // false once a sample after maxt was seen: later chunks only hold newer ones.
-  auto decode = [&](std::span<const uint8_t> bytes, const XorIterator::Cursor& from) {
-    XorIterator it(bytes, from);
-    while (it.Next()) {
-      if (it.t() > maxt) return false;
-      if (it.t() >= mint) out->push_back(Point{it.t(), it.v()});
-    }
-    return true;
-  };
-  for (size_t i = first; i < closed_.size(); ++i) {
-    if (!decode({closed_[i].bytes.get(), closed_[i].size},
-                i == 0 ? first_visible_ : XorIterator::Cursor{}))
-      return;
-  }
-  if (head_.num_samples() > 0 && head_.last_t() >= mint) {
-    decode(head_.bytes(), closed_.empty() ? first_visible_ : XorIterator::Cursor{});
+  SeriesReader reader(*this, from);
+  Point p;
+  // Stops at the first sample after maxt: later ones are all newer.
+  while (reader.Next(&p) && p.t <= maxt) {
+    if (p.t >= mint) out->push_back(p);
   }
 }
 

@@ -77,7 +77,6 @@ class MemSeries {
   XorIterator::Cursor ChunkStart(uint64_t seq) const;
   // The position before the first visible sample that may be >= t.
   ChunkPos PositionBefore(TimestampMs t) const;
-  std::span<const uint8_t> FirstChunkBytes() const;
   uint16_t FirstChunkSamples() const;
   void DropFirstChunk();
   void CloseHeadChunk();
@@ -93,6 +92,32 @@ class MemSeries {
   // Window() state per range length; rarely more than two.
   mutable std::unique_ptr<std::vector<WindowState>> windows_;
   std::unique_ptr<MemSeries> next_;
+};
+
+// Reads a series' visible samples forward from a position, across chunk boundaries. A
+// position at the end of the open chunk stays valid as samples are appended to it and
+// when it is closed (its bytes are copied unchanged).
+class SeriesReader {
+ public:
+  SeriesReader(const MemSeries& s, const ChunkPos& at)
+      : s_(s), seq_(at.seq), it_(s.ChunkBytes(at.seq), at.cursor) {}
+
+  // The next sample; false (position unchanged) when there is none yet.
+  bool Next(Point* p) {
+    while (!it_.Next()) {
+      if (seq_ >= s_.last_seq()) return false;
+      ++seq_;
+      it_ = XorIterator(s_.ChunkBytes(seq_), s_.ChunkStart(seq_));
+    }
+    *p = Point{it_.t(), it_.v()};
+    return true;
+  }
+  ChunkPos pos() const { return ChunkPos{seq_, it_.cursor()}; }
+
+ private:
+  const MemSeries& s_;
+  uint64_t seq_;
+  XorIterator it_;
 };
 
 // What malloc really takes for an `n`-byte request (glibc: 8 bytes of header, 16-byte

@@ -5,32 +5,6 @@
 
 namespace vigil::tsdb {
 
-// Reads a series' visible samples forward from a position, across chunk boundaries. A
-// position at the end of the open chunk stays valid as samples are appended to it and
-// when it is closed (its bytes are copied unchanged).
-class SeriesReader {
- public:
-  SeriesReader(const MemSeries& s, const ChunkPos& at)
-      : s_(s), seq_(at.seq), it_(s.ChunkBytes(at.seq), at.cursor) {}
-
-  // The next sample; false (position unchanged) when there is none yet.
-  bool Next(Point* p) {
-    while (!it_.Next()) {
-      if (seq_ >= s_.last_seq()) return false;
-      ++seq_;
-      it_ = XorIterator(s_.ChunkBytes(seq_), s_.ChunkStart(seq_));
-    }
-    *p = Point{it_.t(), it_.v()};
-    return true;
-  }
-  ChunkPos pos() const { return ChunkPos{seq_, it_.cursor()}; }
-
- private:
-  const MemSeries& s_;
-  uint64_t seq_;
-  XorIterator it_;
-};
-
 namespace {
 
 void AddNewest(WindowState& w, const Point& p) {
@@ -105,11 +79,12 @@ WindowSummary MemSeries::Window(int64_t range, TimestampMs maxt, bool with_reset
   for (WindowState& candidate : *windows_) {
     if (candidate.range == range) w = &candidate;
   }
-  if (w == nullptr) w = &windows_->emplace_back();
+  const bool fresh = w == nullptr;
+  if (fresh) w = &windows_->emplace_back();
   const TimestampMs mint = maxt - range;
-  // The state can move forward unless the window went back in time or truncation took
-  // samples from under its start.
-  bool valid = w->range == range && maxt >= w->maxt && (w->tracks_resets || !with_resets) &&
+  // The state can move forward unless it is new, the window went back in time, it lacks
+  // the counter drops now asked for, or truncation took samples from under its start.
+  bool valid = !fresh && maxt >= w->maxt && (w->tracks_resets || !with_resets) &&
                w->start.seq >= first_seq() &&
                (w->start.seq > first_seq() ||
                 w->start.cursor.num_read >= first_visible_.num_read);
