@@ -86,9 +86,14 @@ TEST_F(RestartTest, EvaluatorRestartedIsBackfilledFromTheReporter) {
   ASSERT_TRUE(mesh_->WaitReady("evaluator")) << mesh_->Logs();
   // Samples from before the kill can only have come from the reporter: whatever the
   // collector published while no evaluator was subscribed is gone from the bus.
-  auto oldest = QueryFirstValue(
-      evaluator, "min_over_time(timestamp(up{job=\"memory_store\"})[10m:1s])");
-  ASSERT_TRUE(oldest.has_value()) << mesh_->Logs();
+  // The subquery steps at whole seconds: a sample scraped at T.5 is seen from step T+1 on,
+  // so a query made within the second of the only sample finds nothing yet. Poll.
+  std::optional<double> oldest;
+  ASSERT_TRUE(WaitFor([&] {
+    oldest = QueryFirstValue(evaluator,
+                             "min_over_time(timestamp(up{job=\"memory_store\"})[10m:1s])");
+    return oldest.has_value();
+  })) << mesh_->Logs();
   EXPECT_LT(*oldest * 1000, static_cast<double>(killed_at));
 }
 
