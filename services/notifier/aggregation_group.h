@@ -33,7 +33,6 @@ class AggregationGroup {
   // The alerts held, in notification order.
   std::vector<Alert> Alerts() const;
 
-  bool Due(TimestampMs now) const { return next_flush_ms_ <= now; }
   // The alerts to notify, in Alertmanager's order (job, instance, then labels), and
   // schedules the next flush group_interval after `now`.
   std::vector<Alert> Flush(TimestampMs now);

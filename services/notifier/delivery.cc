@@ -50,8 +50,10 @@ void Deliverer::Submit(Notification n) {
     std::unique_ptr<Lane>& lane = lanes_[n.receiver + '\x1f' + n.integration.Name()];
     if (lane == nullptr) lane = std::make_unique<Lane>();
     superseded = Enqueue(lane.get(), Job{std::move(n), 0, absl::Now()});  // due now, FIFO
-    // Another worker when none is free, so that other groups need not wait.
-    if (lane->idle == 0 && !stop_ &&
+    // Another worker when more jobs wait than workers are free, so that other groups need
+    // not wait. (A worker woken for an earlier Submit still counts as idle until it runs:
+    // comparing with the queue, not with zero, lets a burst start its workers.)
+    if (lane->pending.size() > static_cast<size_t>(lane->idle) && !stop_ &&
         static_cast<int>(lane->threads.size()) < std::max(1, options_.parallel_per_lane)) {
       lane->threads.emplace_back([this, l = lane.get()] { Run(l); });
     }

@@ -25,8 +25,7 @@ void StoreWriter::OnWal(int pages) {
     // The checkpointer cannot keep up (or a reader holds old frames): as SQLite would.
     if (absl::Status s = store_->Checkpoint(); !s.ok()) {
       absl::MutexLock lock(&mu_);
-      ++errors_;
-      last_error_ = std::string(s.message());
+      RecordErrors(1, s);
     }
     return;
   }
@@ -59,10 +58,7 @@ void StoreWriter::RunCheckpointer() {
     if (own != nullptr) s = own->Checkpoint();
     absl::MutexLock lock(&mu_);
     ++checkpoints_;
-    if (!s.ok()) {
-      ++errors_;
-      last_error_ = std::string(s.message());
-    }
+    if (!s.ok()) RecordErrors(1, s);
   }
 }
 
@@ -70,6 +66,11 @@ bool StoreWriter::AwaitCheckpoints(uint64_t n, absl::Duration timeout) {
   absl::MutexLock lock(&mu_);
   auto reached = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return checkpoints_ >= n; };
   return mu_.AwaitWithTimeout(absl::Condition(&reached), timeout);
+}
+
+void StoreWriter::RecordErrors(uint64_t n, const absl::Status& last) {
+  errors_ += n;
+  last_error_ = std::string(last.message());
 }
 
 StoreWriter::Ticket StoreWriter::Write(Op op) {
@@ -151,8 +152,7 @@ void StoreWriter::Run() {
       absl::MutexLock lock(&mu_);
       done_ = upto;
       ++commits_;
-      errors_ += failures.size();
-      if (!failures.empty()) last_error_ = std::string(failures.back().message());
+      if (!failures.empty()) RecordErrors(failures.size(), failures.back());
       for (auto it = waiting_.begin(); it != waiting_.end() && it->first <= upto;) {
         done.push_back(std::move(it->second));
         it = waiting_.erase(it);

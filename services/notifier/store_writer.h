@@ -74,6 +74,8 @@ class StoreWriter {
   void Run();
   void RunCheckpointer();
   void OnWal(int pages);
+  // Counts `n` failed writes, commits or checkpoints; `last` is the newest one's error.
+  void RecordErrors(uint64_t n, const absl::Status& last) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   std::unique_ptr<Store> store_;  // the writer thread's only
   mutable absl::Mutex mu_;
