@@ -28,11 +28,18 @@ WORK=$(mktemp -d /tmp/vigil-nbench-XXXXXX)
 SERVER_PID=""
 trap 'stop_server; rm -rf "$WORK"' EXIT
 
-# free_ports N: N distinct free ports (bound together, so none is handed out twice).
+# free_ports N: N distinct free ports (bound together, so none is handed out twice), below
+# the kernel's ephemeral range (32768-) so no outbound connection can take one first.
 free_ports() {
-  python3 -c 'import socket, sys
-s = [socket.socket() for _ in range(int(sys.argv[1]))]
-for x in s: x.bind(("127.0.0.1", 0))
+  python3 -c 'import random, socket, sys
+s = []
+while len(s) < int(sys.argv[1]):
+    x = socket.socket()
+    try:
+        x.bind(("127.0.0.1", random.randrange(12000, 30000)))
+        s.append(x)
+    except OSError:
+        x.close()
 print(" ".join(str(x.getsockname()[1]) for x in s))' "$1"
 }
 
