@@ -60,10 +60,37 @@ v1::Silence ToProto(const Silence& s, TimestampMs now) {
   return out;
 }
 
-// Blocks an API handler's thread (never the loop) until what the loop queued for the store
-// before now is durable, so that an answered request survives a crash.
-void WaitStored(StoreWriter* writer) {
-  if (writer != nullptr) writer->WaitDurable(writer->last(), absl::Seconds(10));
+// Runs `work` on the loop thread and returns its result with the store writes it queued
+// (none without a store); empty when the loop did not take it within `timeout`. `work` is
+// kept by value: after a timeout it still runs, when the handler has long returned.
+template <typename Fn>
+auto CallWriting(service::Runtime& rt, StoreWriter* writer, Fn work,
+                 std::chrono::milliseconds timeout)
+    -> std::optional<std::pair<decltype(work()), StoreWriter::Tickets>> {
+  return rt.tasks().Call(
+      [writer, work = std::move(work)]() mutable {
+        StoreWriter::Tickets queued;
+        if (writer != nullptr) queued.after = writer->last();
+        auto result = work();
+        if (writer != nullptr) queued.upto = writer->last();
+        return std::make_pair(std::move(result), queued);
+      },
+      timeout);
+}
+
+// Blocks an API handler's thread (never the loop) until the writes its request queued are
+// durable, so that an answered request survives a crash; an error when they were not
+// stored (DeadlineExceeded when the store did not commit in time).
+absl::Status WaitStored(StoreWriter* writer, StoreWriter::Tickets queued) {
+  if (writer == nullptr || queued.upto == queued.after) return absl::OkStatus();
+  return writer->WaitStored(queued, absl::Seconds(10));
+}
+
+// What a gRPC caller gets for a change the store did not keep.
+grpc::Status NotStored(const absl::Status& s) {
+  const grpc::StatusCode code = absl::IsDeadlineExceeded(s) ? grpc::StatusCode::UNAVAILABLE
+                                                            : grpc::StatusCode::INTERNAL;
+  return grpc::Status(code, StrCat("not stored: ", s.message()));
 }
 
 // vigil.v1.Notifier: answers from the loop thread.
@@ -84,14 +111,17 @@ class NotifierServiceImpl final : public v1::Notifier::Service {
 
   grpc::Status Acknowledge(grpc::ServerContext*, const v1::AcknowledgeRequest* req,
                            v1::Acknowledgement* resp) override {
-    auto done = rt_.tasks().Call(
-        [this, req] { return dispatcher_.Acknowledge(*req, SystemClock().NowMs()); }, 5s);
+    auto done = CallWriting(
+        rt_, writer_,
+        [this, ack = *req] { return dispatcher_.Acknowledge(ack, SystemClock().NowMs()); }, 5s);
     if (!done) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "notifier loop busy");
-    if (!done->ok()) return ToGrpc(done->status());
-    WaitStored(writer_);
+    if (!done->first.ok()) return ToGrpc(done->first.status());
+    if (absl::Status stored = WaitStored(writer_, done->second); !stored.ok()) {
+      return NotStored(stored);
+    }
     spdlog::info("acknowledged by {}: {}{} ({})", req->who(), req->fingerprint(), req->group_key(),
                  req->comment());
-    *resp = std::move(**done);
+    *resp = std::move(*done->first);
     return grpc::Status::OK;
   }
 
@@ -108,8 +138,9 @@ class NotifierServiceImpl final : public v1::Notifier::Service {
     s.ends_at_ms = req->ends_at_ms();
     s.created_by = req->created_by();
     s.comment = req->comment();
-    auto done = rt_.tasks().Call(
-        [this, &s] {
+    auto done = CallWriting(
+        rt_, writer_,
+        [this, s = std::move(s)]() mutable {
           const TimestampMs now = SystemClock().NowMs();
           if (s.starts_at_ms == 0) s.starts_at_ms = now;
           auto set = dispatcher_.SetSilence(std::move(s), now);
@@ -118,10 +149,12 @@ class NotifierServiceImpl final : public v1::Notifier::Service {
         },
         5s);
     if (!done) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "notifier loop busy");
-    if (!done->ok()) return ToGrpc(done->status());
-    WaitStored(writer_);
-    spdlog::info("silence {} set by {}: {}", (*done)->id(), req->created_by(), req->comment());
-    *resp = std::move(**done);
+    if (!done->first.ok()) return ToGrpc(done->first.status());
+    if (absl::Status stored = WaitStored(writer_, done->second); !stored.ok()) {
+      return NotStored(stored);
+    }
+    spdlog::info("silence {} set by {}: {}", done->first->id(), req->created_by(), req->comment());
+    *resp = std::move(*done->first);
     return grpc::Status::OK;
   }
 
@@ -143,8 +176,9 @@ class NotifierServiceImpl final : public v1::Notifier::Service {
   grpc::Status ExpireSilence(grpc::ServerContext*, const v1::ExpireSilenceRequest* req,
                              v1::Silence* resp) override {
     const std::string id = req->id();
-    auto done = rt_.tasks().Call(
-        [this, &id] {
+    auto done = CallWriting(
+        rt_, writer_,
+        [this, id] {
           const TimestampMs now = SystemClock().NowMs();
           auto expired = dispatcher_.ExpireSilence(id, now);
           return expired.ok() ? absl::StatusOr<v1::Silence>(ToProto(*expired, now))
@@ -152,10 +186,12 @@ class NotifierServiceImpl final : public v1::Notifier::Service {
         },
         5s);
     if (!done) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "notifier loop busy");
-    if (!done->ok()) return ToGrpc(done->status());
-    WaitStored(writer_);
+    if (!done->first.ok()) return ToGrpc(done->first.status());
+    if (absl::Status stored = WaitStored(writer_, done->second); !stored.ok()) {
+      return NotStored(stored);
+    }
     spdlog::info("silence {} expired", id);
-    *resp = std::move(**done);
+    *resp = std::move(*done->first);
     return grpc::Status::OK;
   }
 
@@ -330,14 +366,20 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
                       "application/json");
       return;
     }
-    auto done = rt.tasks().Call(
-        [&, b = std::move(*batch)] { return ingest(b, clock.NowMs()).invalid; }, 10s);
-    // Accepted means stored (when anything changed: a re-sent alert queues no write).
-    if (done) WaitStored(writer.get());
+    auto done = CallWriting(
+        rt, writer.get(),
+        [&ingest, &clock, b = std::move(*batch)] { return ingest(b, clock.NowMs()).invalid; },
+        10s);
     if (!done) {
       res.status = 503;
       res.set_content("notifier loop busy\n", "text/plain");
-    } else if (*done > 0) {
+      return;
+    }
+    // Accepted means stored (when anything changed: a re-sent alert queues no write).
+    if (absl::Status stored = WaitStored(writer.get(), done->second); !stored.ok()) {
+      res.status = absl::IsDeadlineExceeded(stored) ? 503 : 500;
+      res.set_content(ErrorJson(StrCat("not stored: ", stored.message())), "application/json");
+    } else if (done->first > 0) {
       res.status = 400;
       res.set_content("{\"code\":400,\"message\":\"invalid alerts\"}", "application/json");
     }
@@ -354,27 +396,32 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
     res.status = r->first;
     res.set_content(r->second, "application/json");
   };
-  // For requests that change what is stored: answered once it is durable.
+  using Answer = std::pair<int, std::string>;
+  // For requests that change what is stored (run through CallWriting): answered once it is
+  // durable, and with an error if it was not stored.
   auto reply_stored = [&](httplib::Response& res,
-                          const std::optional<std::pair<int, std::string>>& r) {
-    if (r) WaitStored(writer.get());
-    reply(res, r);
+                          const std::optional<std::pair<Answer, StoreWriter::Tickets>>& r) {
+    if (!r) return reply(res, std::nullopt);
+    if (absl::Status stored = WaitStored(writer.get(), r->second); !stored.ok()) {
+      return reply(res, Answer{absl::IsDeadlineExceeded(stored) ? 503 : 500,
+                               ErrorJson(StrCat("not stored: ", stored.message()))});
+    }
+    reply(res, r->first);
   };
   auto params = [](const httplib::Request& req) {
     std::vector<std::pair<std::string, std::string>> out(req.params.begin(), req.params.end());
     return out;
   };
-  using Answer = std::pair<int, std::string>;
 
   rt.http().Get("/api/v2/alerts", [&](const httplib::Request& req, httplib::Response& res) {
     auto filter = ParseAlertFilter(params(req));
     if (!filter.ok())
       return reply(res, Answer{400, ErrorJson(std::string(filter.status().message()))});
     reply(res, rt.tasks().Call(
-                   [&] {
+                   [&dispatcher, &clock, filter = std::move(*filter)] {
                      std::vector<RoutedAlert> kept;
                      for (RoutedAlert& a : dispatcher.ListAlerts(clock.NowMs())) {
-                       if (filter->Keep(a)) kept.push_back(std::move(a));
+                       if (filter.Keep(a)) kept.push_back(std::move(a));
                      }
                      return Answer{200, GettableAlertsJson(kept)};
                    },
@@ -386,12 +433,12 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
     if (!filter.ok())
       return reply(res, Answer{400, ErrorJson(std::string(filter.status().message()))});
     reply(res, rt.tasks().Call(
-                   [&] {
+                   [&dispatcher, &clock, filter = std::move(*filter)] {
                      std::vector<AlertGroupView> groups;
                      for (AlertGroupView& g : dispatcher.ListGroups(clock.NowMs())) {
                        std::vector<RoutedAlert> kept;
                        for (RoutedAlert& a : g.alerts) {
-                         if (filter->Keep(a)) kept.push_back(std::move(a));
+                         if (filter.Keep(a)) kept.push_back(std::move(a));
                        }
                        if (kept.empty()) continue;
                        g.alerts = std::move(kept);
@@ -411,7 +458,7 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
       filter.push_back(std::move(*m));
     }
     reply(res, rt.tasks().Call(
-                   [&] {
+                   [&dispatcher, &clock, filter = std::move(filter)] {
                      std::vector<Silence> out;
                      for (Silence& s : dispatcher.silences().List()) {
                        // Alertmanager: the filter matches the silence's own name=value pairs.
@@ -434,9 +481,10 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
       invalid.Increment();
       return reply(res, Answer{400, ErrorJson(std::string(silence.status().message()))});
     }
-    reply_stored(res, rt.tasks().Call(
-                          [&] {
-                            auto set = dispatcher.SetSilence(std::move(*silence), clock.NowMs());
+    reply_stored(res, CallWriting(
+                          rt, writer.get(),
+                          [&dispatcher, &clock, silence = std::move(*silence)]() mutable {
+                            auto set = dispatcher.SetSilence(std::move(silence), clock.NowMs());
                             if (absl::IsNotFound(set.status())) {
                               return Answer{404, ErrorJson(std::string(set.status().message()))};
                             }
@@ -453,7 +501,7 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
                 [&](const httplib::Request& req, httplib::Response& res) {
                   const std::string id = req.matches[1];
                   reply(res, rt.tasks().Call(
-                                 [&] {
+                                 [&dispatcher, &clock, id] {
                                    const Silence* s = dispatcher.silences().Get(id);
                                    if (s == nullptr)
                                      return Answer{404, ErrorJson("silence not found")};
@@ -466,8 +514,9 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
       R"(/api/v2/silence/([^/]+))", [&](const httplib::Request& req, httplib::Response& res) {
         const std::string id = req.matches[1];
         reply_stored(res,
-                     rt.tasks().Call(
-                         [&] {
+                     CallWriting(
+                         rt, writer.get(),
+                         [&dispatcher, &clock, id] {
                            auto expired = dispatcher.ExpireSilence(id, clock.NowMs());
                            if (absl::IsNotFound(expired.status())) {
                              return Answer{404, ErrorJson(std::string(expired.status().message()))};

@@ -7,9 +7,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <filesystem>
 
 #include "services/notifier/dispatcher.h"
+#include "tests/support/process.h"
 
 namespace vigil::notifier {
 namespace {
@@ -63,11 +63,9 @@ v1::AlertBatch Event(const labels::Labels& ls, bool firing, TimestampMs fired_at
 class StoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = ::testing::TempDir() + "/notifier_store_test_" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    dir_ = vigil::testing::MakeTempDir("notifier_store_test");
   }
+  void TearDown() override { vigil::testing::RemoveTree(dir_); }
   // A fresh process: reopens the file and recovers a new dispatcher from it.
   std::vector<Notification> Restart(TimestampMs now) {
     dispatcher_.reset();

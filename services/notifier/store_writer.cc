@@ -101,6 +101,25 @@ bool StoreWriter::WaitDurable(Ticket ticket, absl::Duration timeout) {
   return mu_.AwaitWithTimeout(absl::Condition(&reached), timeout);
 }
 
+absl::Status StoreWriter::WaitStored(Tickets tickets, absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  auto reached = [this, &tickets]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return done_ >= tickets.upto;
+  };
+  if (!mu_.AwaitWithTimeout(absl::Condition(&reached), timeout)) {
+    return absl::DeadlineExceededError("the store did not commit in time");
+  }
+  for (const Failure& f : failures_) {
+    if (f.tickets.after < tickets.upto && tickets.after < f.tickets.upto) return f.why;
+  }
+  return absl::OkStatus();
+}
+
+void StoreWriter::RememberFailure(Tickets tickets, absl::Status why) {
+  failures_.push_back({tickets, std::move(why)});
+  if (failures_.size() > kFailuresKept) failures_.pop_front();
+}
+
 absl::Status StoreWriter::Read(const Op& read) {
   absl::Status result;
   const Ticket t = Write([&](Store& s) {
@@ -129,7 +148,7 @@ uint64_t StoreWriter::commits() const {
 void StoreWriter::Run() {
   while (true) {
     std::deque<Op> batch;
-    Ticket upto = 0;
+    Ticket upto = 0;  // the batch holds tickets (upto - batch.size(), upto]
     {
       absl::MutexLock lock(&mu_);
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_ || !queue_.empty(); };
@@ -139,20 +158,26 @@ void StoreWriter::Run() {
       upto = queued_;
     }
     // Everything that queued up while the last transaction committed goes into this one.
-    std::vector<absl::Status> failures;
+    const Ticket first = upto - batch.size() + 1;
+    std::vector<Failure> failures;
     {
       Store::Transaction tx(store_.get());
-      for (Op& op : batch) {
-        if (absl::Status s = op(*store_); !s.ok()) failures.push_back(std::move(s));
+      for (size_t i = 0; i < batch.size(); ++i) {
+        if (absl::Status s = batch[i](*store_); !s.ok()) {
+          const Ticket t = first + i;
+          failures.push_back({{t - 1, t}, std::move(s)});
+        }
       }
-      if (absl::Status s = tx.Commit(); !s.ok()) failures.push_back(std::move(s));
+      // A failed commit rolls the whole transaction back: none of it is stored.
+      if (absl::Status s = tx.Commit(); !s.ok()) failures.push_back({{first - 1, upto}, s});
     }
     std::vector<std::function<void()>> done;
     {
       absl::MutexLock lock(&mu_);
       done_ = upto;
       ++commits_;
-      if (!failures.empty()) RecordErrors(failures.size(), failures.back());
+      if (!failures.empty()) RecordErrors(failures.size(), failures.back().why);
+      for (Failure& f : failures) RememberFailure(f.tickets, std::move(f.why));
       for (auto it = waiting_.begin(); it != waiting_.end() && it->first <= upto;) {
         done.push_back(std::move(it->second));
         it = waiting_.erase(it);

@@ -29,16 +29,26 @@ namespace vigil::notifier {
 // has committed (or failed: a failed write or commit is counted in errors() and the
 // notifier keeps working, as it did with synchronous writes). Whoever must not go on
 // before a write is durable waits on that write's ticket: the loop with WhenDurable (a
-// callback, never blocking it), an API handler thread with WaitDurable.
+// callback, never blocking it), an API handler thread with WaitStored, which also says
+// whether the writes it waited for were stored (an API must not answer OK for a silence
+// or acknowledgement a crash would lose).
 //
 // Thread-safe. The destructor commits everything queued before returning.
 class StoreWriter {
  public:
   using Ticket = uint64_t;
   using Op = std::function<absl::Status(Store&)>;
+  // The writes one piece of loop work queued: tickets in (after, upto]; empty when equal.
+  struct Tickets {
+    Ticket after = 0;
+    Ticket upto = 0;
+  };
 
   static constexpr int kCheckpointPages = 1000;  // SQLite's automatic default
   static constexpr int kForceCheckpointPages = 20000;
+  // Failures remembered for WaitStored (a waiter asks right after its commit, so only a
+  // burst of this many failed writes in between could hide its own).
+  static constexpr size_t kFailuresKept = 1024;
 
   explicit StoreWriter(std::unique_ptr<Store> store);
   ~StoreWriter();
@@ -57,6 +67,10 @@ class StoreWriter {
   // Blocks the calling thread until `ticket` is done; false if `timeout` passed first.
   // Not for the loop thread.
   bool WaitDurable(Ticket ticket, absl::Duration timeout);
+  // Blocks the calling thread until every write in `tickets` is done. OK when all were
+  // stored; the first failed one's error otherwise; DeadlineExceeded if `timeout` passed
+  // first. Not for the loop thread.
+  absl::Status WaitStored(Tickets tickets, absl::Duration timeout);
 
   // Runs `read` on the writer thread after the writes queued so far and returns its
   // status; blocks the caller until then (start-up and tests).
@@ -76,6 +90,13 @@ class StoreWriter {
   void OnWal(int pages);
   // Counts `n` failed writes, commits or checkpoints; `last` is the newest one's error.
   void RecordErrors(uint64_t n, const absl::Status& last) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Remembers that the writes in `tickets` were not stored, for WaitStored.
+  void RememberFailure(Tickets tickets, absl::Status why) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  struct Failure {
+    Tickets tickets;
+    absl::Status why;
+  };
 
   std::unique_ptr<Store> store_;  // the writer thread's only
   mutable absl::Mutex mu_;
@@ -83,6 +104,7 @@ class StoreWriter {
   Ticket queued_ ABSL_GUARDED_BY(mu_) = 0;
   Ticket done_ ABSL_GUARDED_BY(mu_) = 0;
   std::multimap<Ticket, std::function<void()>> waiting_ ABSL_GUARDED_BY(mu_);
+  std::deque<Failure> failures_ ABSL_GUARDED_BY(mu_);  // oldest first, kFailuresKept at most
   uint64_t errors_ ABSL_GUARDED_BY(mu_) = 0;
   std::string last_error_ ABSL_GUARDED_BY(mu_);
   uint64_t commits_ ABSL_GUARDED_BY(mu_) = 0;

@@ -7,10 +7,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <thread>
 
 #include "absl/synchronization/notification.h"
+#include "tests/support/process.h"
 
 namespace vigil::notifier {
 namespace {
@@ -20,12 +20,10 @@ using ::testing::SizeIs;
 class StoreWriterTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = ::testing::TempDir() + "/notifier_store_writer_test_" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    dir_ = vigil::testing::MakeTempDir("notifier_store_writer_test");
     writer_ = std::make_unique<StoreWriter>(Open());
   }
+  void TearDown() override { vigil::testing::RemoveTree(dir_); }
   std::unique_ptr<Store> Open() {
     auto s = Store::Open(dir_ + "/notifier.db");
     EXPECT_TRUE(s.ok()) << s.status();
@@ -96,6 +94,33 @@ TEST_F(StoreWriterTest, AFailedWriteIsCountedAndTheOthersCommit) {
   ASSERT_TRUE(writer_->WaitDurable(t, absl::InfiniteDuration()));
   EXPECT_EQ(writer_->errors(), 1u);
   EXPECT_EQ(writer_->last_error(), "disk on fire");
+  EXPECT_EQ(CommittedLogRows(), 2u);
+}
+
+// An API answers from WaitStored: an error for its own failed write, even when it shared
+// the transaction with others that committed; OK when only someone else's write failed.
+TEST_F(StoreWriterTest, WaitStoredSaysWhetherTheWaitedForWritesWereStored) {
+  absl::Notification started, release;
+  writer_->Write([&](Store&) {  // holds the writer so the next writes share a transaction
+    started.Notify();
+    release.WaitForNotification();
+    return absl::OkStatus();
+  });
+  started.WaitForNotification();
+  const StoreWriter::Ticket before_mine = writer_->last();
+  PutLog(1);
+  writer_->Write([](Store&) { return absl::InternalError("disk on fire"); });
+  const StoreWriter::Tickets mine{before_mine, writer_->last()};
+  const StoreWriter::Tickets theirs{writer_->last(), PutLog(2)};
+  // Not committed yet: a short wait times out.
+  EXPECT_TRUE(absl::IsDeadlineExceeded(writer_->WaitStored(mine, absl::Milliseconds(1))));
+  release.Notify();
+
+  absl::Status stored = writer_->WaitStored(mine, absl::Seconds(30));
+  EXPECT_TRUE(absl::IsInternal(stored)) << stored;
+  EXPECT_EQ(stored.message(), "disk on fire");
+  EXPECT_TRUE(writer_->WaitStored(theirs, absl::Seconds(30)).ok());
+  EXPECT_TRUE(writer_->WaitStored({theirs.upto, theirs.upto}, absl::Seconds(30)).ok());  // none
   EXPECT_EQ(CommittedLogRows(), 2u);
 }
 
