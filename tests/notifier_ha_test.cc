@@ -4,6 +4,8 @@
 // primary killed with SIGKILL while groups are pending, or while the webhook fails: the
 // survivor delivers each notification, none missing, and a repeat only ever carries the
 // same idempotency key. Alertmanager's cluster accepts duplicates here (#1550, #4108).
+// Silences and acknowledgements made on either replica hold on both, a restarted one
+// included.
 
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
@@ -11,6 +13,7 @@
 
 #include <array>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -22,6 +25,7 @@
 #include "lib/clock/clock.h"
 #include "lib/labels/labels.h"
 #include "prometheus/registry.h"
+#include "services/notifier/rfc3339.h"
 #include "services/notifier/test_support.h"
 #include "tests/support/process.h"
 #include "vigil/v1/alerts.pb.h"
@@ -141,6 +145,48 @@ class NotifierHaTest : public ::testing::Test {
     return notifier::NotifierStat(replicas_[i].grpc, key);
   }
 
+  std::unique_ptr<v1::Notifier::Stub> Notifier(int i) {
+    return v1::Notifier::NewStub(
+        grpc::CreateChannel("127.0.0.1:" + std::to_string(replicas_[i].grpc),
+                            grpc::InsecureChannelCredentials()));
+  }
+  // Replica i's silences by id, as "state matchers..." (empty when it does not answer).
+  std::map<std::string, std::string> Silences(int i) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+    v1::ListSilencesResponse resp;
+    std::map<std::string, std::string> out;
+    if (!Notifier(i)->ListSilences(&ctx, v1::ListSilencesRequest(), &resp).ok()) return out;
+    for (const v1::Silence& s : resp.silences()) {
+      std::string text = s.state();
+      for (const std::string& m : s.matchers()) text += " " + m;
+      out[s.id()] = text;
+    }
+    return out;
+  }
+  // Replica i's acknowledgements as "who: comment", oldest first.
+  std::vector<std::string> Acks(int i) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+    v1::ListAcknowledgementsResponse resp;
+    std::vector<std::string> out;
+    if (!Notifier(i)->ListAcknowledgements(&ctx, v1::ListAcknowledgementsRequest(), &resp).ok())
+      return out;
+    for (const v1::Acknowledgement& a : resp.acknowledgements()) {
+      out.insert(out.begin(), a.who() + ": " + a.comment());
+    }
+    return out;
+  }
+  grpc::Status Acknowledge(int i, const std::string& fingerprint, const std::string& who) {
+    grpc::ClientContext ctx;
+    v1::AcknowledgeRequest req;
+    req.set_fingerprint(fingerprint);
+    req.set_who(who);
+    req.set_comment("looking");
+    v1::Acknowledgement ack;
+    return Notifier(i)->Acknowledge(&ctx, req, &ack);
+  }
+
   // Nothing left to deliver on replica i: nothing held for a peer, nothing queued, and
   // every group flushed again since (so a notification still coming would be seen).
   bool Quiet(int i, double flushes) {
@@ -254,6 +300,55 @@ TEST_F(NotifierHaTest, PrimaryKilledWhileWebhookFailsSurvivorDeliversWithTheSame
   ASSERT_TRUE(WaitFor([&] { return Quiet(0, 3 * kGroups); })) << Logs();
   for (const auto& [key, n] : webhook_.AcceptedByKey()) EXPECT_EQ(n, 1) << key;
   EXPECT_EQ(AllKeys(), primary_keys);
+}
+
+// A silence set through either replica's API mutes on both (the primary delivers, so a
+// silence only the secondary knew would not hold); an acknowledgement on one is listed on
+// both; a replica down while they changed has them after its restart.
+TEST_F(NotifierHaTest, SilencesAndAcknowledgementsHoldOnBothReplicasAndSurviveARestart) {
+  ASSERT_NO_FATAL_FAILURE(StartBoth("1s"));
+  const TimestampMs now = SystemClock().NowMs();
+  const std::string silence =
+      R"({"matchers":[{"name":"alertname","value":")" + AlertName(0) +
+      R"(","isRegex":false,"isEqual":true}],"startsAt":")" + notifier::FormatGoTime(now) +
+      R"(","endsAt":")" + notifier::FormatGoTime(now + 3'600'000) +
+      R"(","createdBy":"alice","comment":"rollout"})";
+  auto posted = testing::HttpPost(replicas_[1].http, "/api/v2/silences", silence);
+  ASSERT_EQ(posted.first, 200) << posted.second;
+  ASSERT_TRUE(WaitFor([&] { return Silences(0).size() == 1; })) << Logs();
+  const std::string id = Silences(1).begin()->first;
+  EXPECT_EQ(Silences(0), Silences(1));
+
+  ASSERT_NO_FATAL_FAILURE(FireAll());
+  ASSERT_TRUE(WaitFor([&] { return webhook_.AcceptedByKey().size() == kGroups - 1; })) << Logs();
+  ASSERT_TRUE(WaitFor([&] { return Quiet(0, 3 * kGroups) && Quiet(1, 3 * kGroups); })) << Logs();
+  EXPECT_EQ(webhook_.Accepted("firing", AlertName(0)), 0);
+  for (int i = 1; i < kGroups; ++i) EXPECT_EQ(webhook_.Accepted("firing", AlertName(i)), 1);
+
+  const std::string fp =
+      labels::Labels{{"alertname", AlertName(1)}, {"severity", "page"}}.FingerprintHex();
+  ASSERT_TRUE(Acknowledge(0, fp, "bob").ok());
+  ASSERT_TRUE(WaitFor([&] { return Acks(1).size() == 1; })) << Logs();
+  EXPECT_EQ(Acks(1), std::vector<std::string>{"bob: looking"});
+
+  // The secondary is down while the silence is expired and another acknowledgement made.
+  ASSERT_NO_FATAL_FAILURE(Kill9(1));
+  {
+    grpc::ClientContext ctx;
+    v1::ExpireSilenceRequest req;
+    req.set_id(id);
+    v1::Silence expired;
+    ASSERT_TRUE(Notifier(0)->ExpireSilence(&ctx, req, &expired).ok());
+  }
+  ASSERT_TRUE(Acknowledge(0, fp, "carol").ok());
+  ASSERT_NO_FATAL_FAILURE(Start(1));
+  for (int i = 0; i < 2; ++i) ASSERT_NO_FATAL_FAILURE(WaitJoined(i));
+  ASSERT_TRUE(WaitFor([&] { return Acks(1).size() == 2; })) << Logs();
+  EXPECT_EQ(Acks(1), (std::vector<std::string>{"bob: looking", "carol: looking"}));
+  EXPECT_EQ(Acks(0), Acks(1));
+  ASSERT_EQ(Silences(1).size(), 1u);
+  EXPECT_EQ(Silences(1).begin()->second, "expired alertname=\"" + AlertName(0) + "\"");
+  EXPECT_EQ(Silences(0), Silences(1));
 }
 
 }  // namespace

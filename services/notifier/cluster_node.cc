@@ -19,7 +19,31 @@ ClusterNode::ClusterNode(int position, absl::Duration peer_timeout, Dispatcher& 
       deliverer_(deliverer),
       publisher_(publisher),
       // Several per peer timeout, so one late message does not look like a death.
-      heartbeat_ms_(std::max<TimestampMs>(10, absl::ToInt64Milliseconds(peer_timeout) / 5)) {}
+      heartbeat_ms_(std::max<TimestampMs>(10, absl::ToInt64Milliseconds(peer_timeout) / 5)) {
+  dispatcher_.set_on_local_silence([this](const Silence& s) { PublishSilence(s); });
+  dispatcher_.set_on_local_ack([this](const v1::Acknowledgement& a) { PublishAck(a); });
+}
+
+ClusterNode::~ClusterNode() {
+  dispatcher_.set_on_local_silence(nullptr);
+  dispatcher_.set_on_local_ack(nullptr);
+}
+
+void ClusterNode::PublishSilence(const Silence& s) {
+  LogKind ev;
+  ev.set_kind(LogKind::SILENCE);
+  ev.set_position(cluster_.position());
+  ev.set_silence_json(GettableSilenceJson(s, /*now=*/0));  // the state is not read back
+  publisher_.Publish(bus::kTopicNotificationLog, ev);
+}
+
+void ClusterNode::PublishAck(const v1::Acknowledgement& ack) {
+  LogKind ev;
+  ev.set_kind(LogKind::ACK);
+  ev.set_position(cluster_.position());
+  ack.SerializeToString(ev.mutable_acknowledgement());
+  publisher_.Publish(bus::kTopicNotificationLog, ev);
+}
 
 void ClusterNode::PublishLog(int kind, const std::string& stream_key, const LogEntry& entry) {
   publisher_.Publish(bus::kTopicNotificationLog,
@@ -67,6 +91,8 @@ void ClusterNode::SendSnapshot(int peer, TimestampMs now) {
   for (const auto& [id, stream] : delivering_) {
     PublishLog(LogKind::INTENT, stream.first, stream.second);
   }
+  for (const Silence& s : dispatcher_.silences().List()) PublishSilence(s);
+  for (const v1::Acknowledgement& a : dispatcher_.Acknowledgements(0)) PublishAck(a);
   LogKind end;
   end.set_kind(LogKind::SYNCED);
   end.set_position(cluster_.position());
@@ -97,6 +123,20 @@ bool ClusterNode::OnPeerMessage(const bus::Message& m, TimestampMs now) {
     case LogKind::INTENT:
       cluster_.OnPeerIntent(ev.position(), ev.stream_key(), ev.sequence());
       break;
+    case LogKind::SILENCE: {
+      auto s = ParseSilenceJson(ev.silence_json());
+      if (!s.ok() || s->id.empty()) return false;
+      if (dispatcher_.MergeSilence(std::move(*s), now)) {
+        spdlog::info("HA: silence from {}", m.header.publisher());
+      }
+      break;
+    }
+    case LogKind::ACK: {
+      v1::Acknowledgement ack;
+      if (!ack.ParseFromString(ev.acknowledgement())) return false;
+      dispatcher_.MergeAcknowledgement(std::move(ack));
+      break;
+    }
     case LogKind::DELIVERED:
     case LogKind::FAILED: {
       const bool delivered = ev.kind() == LogKind::DELIVERED;

@@ -16,13 +16,15 @@
 namespace vigil::notifier {
 
 // The I/O side of HA (docs/HA.md): connects the Cluster gate to the dispatcher, the
-// deliverer and the bus. It publishes heartbeats, intents, results and log snapshots on
-// the "nflog" topic and applies what the peers publish there. Loop thread only; the
+// deliverer and the bus. It publishes heartbeats, intents, results, silences,
+// acknowledgements and snapshots on the "nflog" topic and applies what the peers publish
+// there. Loop thread only; the
 // dispatcher, deliverer and publisher must outlive it.
 class ClusterNode {
  public:
   ClusterNode(int position, absl::Duration peer_timeout, Dispatcher& dispatcher,
               Deliverer& deliverer, bus::Publisher& publisher, TimestampMs now);
+  ~ClusterNode();
   ClusterNode(const ClusterNode&) = delete;
   ClusterNode& operator=(const ClusterNode&) = delete;
 
@@ -43,6 +45,10 @@ class ClusterNode {
 
  private:
   void PublishLog(int kind, const std::string& stream_key, const LogEntry& entry);
+  // Silences and acknowledgements made through this replica's API (and in snapshots), so
+  // that a silence set on either replica mutes on both and each lists every acknowledgement.
+  void PublishSilence(const Silence& s);
+  void PublishAck(const v1::Acknowledgement& ack);
   void SendSnapshot(int peer, TimestampMs now);
 
   Cluster cluster_;

@@ -447,16 +447,31 @@ void Dispatcher::PersistSilence(const Silence& s, TimestampMs now) {
   });
 }
 
+void Dispatcher::LocalSilenceChanged(const Silence& s, TimestampMs now) {
+  PersistSilence(s, now);
+  if (on_local_silence_) on_local_silence_(s);
+}
+
 absl::StatusOr<Silence> Dispatcher::SetSilence(Silence s, TimestampMs now) {
   const std::string old_id = s.id;
   auto set = silences_.Set(std::move(s), now);
   if (!set.ok()) return set;
   // An update that made a new silence expired the old one.
   if (!old_id.empty() && old_id != set->id) {
-    if (const Silence* old = silences_.Get(old_id)) PersistSilence(*old, now);
+    if (const Silence* old = silences_.Get(old_id)) LocalSilenceChanged(*old, now);
   }
-  PersistSilence(*set, now);
+  LocalSilenceChanged(*set, now);
   return set;
+}
+
+bool Dispatcher::MergeSilence(Silence s, TimestampMs now) {
+  if (s.id.empty()) return false;
+  const Silence* ours = silences_.Get(s.id);
+  // Alertmanager's merge: an update no newer than what we hold changes nothing.
+  if (ours != nullptr && ours->updated_at_ms >= s.updated_at_ms) return false;
+  PersistSilence(s, now);
+  silences_.Restore(std::move(s));
+  return true;
 }
 
 absl::StatusOr<v1::Acknowledgement> Dispatcher::Acknowledge(const v1::AcknowledgeRequest& req,
@@ -490,12 +505,30 @@ absl::StatusOr<v1::Acknowledgement> Dispatcher::Acknowledge(const v1::Acknowledg
   ack.set_who(req.who());
   ack.set_comment(req.comment());
   ack.set_at_ms(now);
+  RecordAck(ack);
+  if (on_local_ack_) on_local_ack_(acks_.back());
+  return acks_.back();
+}
+
+void Dispatcher::RecordAck(v1::Acknowledgement ack) {
   // Ids are given here (all acknowledgements are held), so the loop does not wait for the
   // store to hand one out.
   ack.set_id(acks_.empty() ? 1 : acks_.back().id() + 1);
   Persist([ack](Store& s) { return s.AddAck(ack).status(); });
-  acks_.push_back(ack);
-  return ack;
+  acks_.push_back(std::move(ack));
+}
+
+bool Dispatcher::MergeAcknowledgement(v1::Acknowledgement ack) {
+  // Ids are each replica's own; what identifies an acknowledgement is what it says.
+  for (const v1::Acknowledgement& held : acks_) {
+    if (held.at_ms() == ack.at_ms() && held.who() == ack.who() &&
+        held.comment() == ack.comment() && held.fingerprint() == ack.fingerprint() &&
+        held.group_key() == ack.group_key()) {
+      return false;
+    }
+  }
+  RecordAck(std::move(ack));
+  return true;
 }
 
 std::vector<v1::Acknowledgement> Dispatcher::Acknowledgements(size_t limit) const {
@@ -509,7 +542,7 @@ std::vector<v1::Acknowledgement> Dispatcher::Acknowledgements(size_t limit) cons
 absl::StatusOr<Silence> Dispatcher::ExpireSilence(const std::string& id, TimestampMs now) {
   auto expired = silences_.Expire(id, now);
   if (!expired.ok()) return expired;
-  PersistSilence(*expired, now);
+  LocalSilenceChanged(*expired, now);
   return expired;
 }
 

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <deque>
 #include <limits>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -93,12 +94,27 @@ class Dispatcher {
   absl::StatusOr<Silence> SetSilence(Silence s, TimestampMs now);
   absl::StatusOr<Silence> ExpireSilence(const std::string& id, TimestampMs now);
   const Silences& silences() const { return silences_; }
+  // A peer replica's silence, taken (and persisted) when it is new here or updated later
+  // than ours, as Alertmanager merges gossiped silences. True when taken.
+  bool MergeSilence(Silence s, TimestampMs now);
 
   // Records an acknowledgement at `now` (see vigil.v1.Notifier.Acknowledge for the rules).
   absl::StatusOr<v1::Acknowledgement> Acknowledge(const v1::AcknowledgeRequest& req,
                                                   TimestampMs now);
   // Newest first; limit 0 means all.
   std::vector<v1::Acknowledgement> Acknowledgements(size_t limit) const;
+  // A peer replica's acknowledgement, recorded (with an id of ours) unless one with the
+  // same who, time, comment and alert or group is held already. True when recorded.
+  bool MergeAcknowledgement(v1::Acknowledgement ack);
+
+  // Called with each silence and acknowledgement changed through this replica's API (not
+  // with merged ones): HA replicas publish them to their peers.
+  void set_on_local_silence(std::function<void(const Silence&)> fn) {
+    on_local_silence_ = std::move(fn);
+  }
+  void set_on_local_ack(std::function<void(const v1::Acknowledgement&)> fn) {
+    on_local_ack_ = std::move(fn);
+  }
 
   // Observers for status, metrics and the API.
   size_t ActiveAlerts(TimestampMs now) const;
@@ -127,6 +143,9 @@ class Dispatcher {
              std::vector<Notification>* out);
   RoutedAlert Describe(const Alert& a, const Inhibitor& inhibitor, TimestampMs now) const;
   void PersistSilence(const Silence& s, TimestampMs now);
+  // PersistSilence, and tells on_local_silence_.
+  void LocalSilenceChanged(const Silence& s, TimestampMs now);
+  void RecordAck(v1::Acknowledgement ack);
   v1::Notification* FindHistory(uint64_t id);
   void Record(const Notification& n);
   // Queues a write (nothing without a store).
@@ -158,6 +177,8 @@ class Dispatcher {
   absl::flat_hash_map<uint64_t, TimestampMs> stored_ends_at_;
   Silences silences_;
   std::vector<v1::Acknowledgement> acks_;                 // oldest first
+  std::function<void(const Silence&)> on_local_silence_;
+  std::function<void(const v1::Acknowledgement&)> on_local_ack_;
   NotificationLog nflog_;                                 // handed to delivery (dedup decisions)
   NotificationLog delivered_;                             // delivered (what the store's log holds)
   absl::flat_hash_map<uint64_t, InFlight> in_flight_;     // by notification id

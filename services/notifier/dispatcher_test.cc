@@ -307,5 +307,62 @@ TEST(DispatcherPeerTest, PeerDeliveryIsRecordedAsOursAndSequencesFollow) {
   EXPECT_NE(b.InFlightEntry(next_b[0].id), nullptr);
 }
 
+// A peer's silence is taken when new or updated later than ours (Alertmanager's merge);
+// a stale copy changes nothing. Local changes are reported for publishing, merged ones not.
+TEST(DispatcherPeerTest, PeerSilencesMergeByUpdateTimeAndOnlyLocalChangesArePublished) {
+  Dispatcher a(TestConfig()), b(TestConfig());
+  std::vector<std::string> published;
+  a.set_on_local_silence([&](const Silence& s) { published.push_back(s.id + " " + s.State(kT0)); });
+  b.set_on_local_silence([&](const Silence& s) { published.push_back("b " + s.id); });
+
+  Silence s;
+  s.matchers.push_back(*labels::Matcher::Create(labels::MatchType::kEqual, "alertname", "X"));
+  s.starts_at_ms = kT0;
+  s.ends_at_ms = kT0 + kH;
+  auto set = a.SetSilence(s, kT0);
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_THAT(published, ElementsAre(set->id + " active"));
+
+  EXPECT_TRUE(b.MergeSilence(*set, kT0));
+  EXPECT_FALSE(b.MergeSilence(*set, kT0));  // same update again
+  ASSERT_NE(b.silences().Get(set->id), nullptr);
+  EXPECT_EQ(b.silences().Mutes(kA, kT0 + kS), std::vector<std::string>{set->id});
+
+  auto expired = a.ExpireSilence(set->id, kT0 + kM);
+  ASSERT_TRUE(expired.ok());
+  EXPECT_FALSE(a.MergeSilence(*set, kT0 + kM));  // the older, active copy loses
+  EXPECT_EQ(a.silences().Get(set->id)->State(kT0 + 2 * kM), "expired");
+  EXPECT_TRUE(b.MergeSilence(*expired, kT0 + kM));
+  EXPECT_THAT(b.silences().Mutes(kA, kT0 + 2 * kM), IsEmpty());
+  EXPECT_EQ(published.size(), 2u);  // b published nothing
+}
+
+// A peer's acknowledgement is recorded once, with an id of ours, whatever its id was there.
+TEST(DispatcherPeerTest, PeerAcknowledgementsAreRecordedOnce) {
+  Dispatcher a(TestConfig()), b(TestConfig());
+  std::vector<v1::Acknowledgement> published;
+  a.set_on_local_ack([&](const v1::Acknowledgement& ack) { published.push_back(ack); });
+  a.OnAlerts(Batch({Firing(kA, kT0, kT0)}), kT0);
+  v1::AcknowledgeRequest req;
+  req.set_fingerprint(kA.FingerprintHex());
+  req.set_who("alice");
+  req.set_comment("on it");
+  ASSERT_TRUE(a.Acknowledge(req, kT0 + kS).ok());
+  ASSERT_EQ(published.size(), 1u);
+
+  v1::AcknowledgeRequest own = req;
+  own.set_who("bob");
+  b.OnAlerts(Batch({Firing(kA, kT0, kT0)}), kT0);
+  ASSERT_TRUE(b.Acknowledge(own, kT0).ok());  // b's id 1
+  EXPECT_TRUE(b.MergeAcknowledgement(published[0]));
+  EXPECT_FALSE(b.MergeAcknowledgement(published[0]));
+  std::vector<v1::Acknowledgement> held = b.Acknowledgements(0);
+  ASSERT_EQ(held.size(), 2u);
+  EXPECT_EQ(held[0].who(), "alice");
+  EXPECT_EQ(held[0].id(), 2);
+  EXPECT_EQ(held[0].fingerprint(), kA.FingerprintHex());
+  EXPECT_EQ(held[1].who(), "bob");
+}
+
 }  // namespace
 }  // namespace vigil::notifier
