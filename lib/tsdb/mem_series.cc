@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <span>
 #include <string>
 
 namespace vigil::tsdb {
@@ -90,11 +91,23 @@ size_t MemSeries::Truncate(TimestampMs min_t) {
       --num_samples_;
     }
   }
-  if (windows_ != nullptr) {
-    std::erase_if(*windows_, [&](const WindowState& w) { return w.maxt < min_t; });
-    if (windows_->empty()) windows_.reset();
+  if (num_windows_ > 0) {
+    WindowState* kept_end = std::remove_if(windows_.get(), windows_.get() + num_windows_,
+                                           [&](const WindowState& w) { return w.maxt < min_t; });
+    uint32_t kept = static_cast<uint32_t>(kept_end - windows_.get());
+    if (kept < num_windows_) ResizeWindows(kept);
   }
   return before - num_samples_;
+}
+
+void MemSeries::ResizeWindows(uint32_t n) const {
+  std::unique_ptr<WindowState[]> states;
+  if (n > 0) {
+    states = std::make_unique<WindowState[]>(n);
+    std::move(windows_.get(), windows_.get() + std::min(n, num_windows_), states.get());
+  }
+  windows_ = std::move(states);
+  num_windows_ = n;
 }
 
 void MemSeries::Decode(std::vector<Point>* out) const {
@@ -107,7 +120,7 @@ void MemSeries::Decode(TimestampMs mint, TimestampMs maxt, std::vector<Point>* o
   // Reserve for the chunks that overlap: at most their samples are kept.
   size_t n = head_.num_samples();
   for (size_t i = from.seq - dropped_chunks_; i < closed_.size(); ++i) n += closed_[i].num_samples;
-  out->reserve(out->size() + std::min(n, num_samples_));
+  out->reserve(out->size() + std::min<size_t>(n, num_samples_));
   SeriesReader reader(*this, from);
   Point p;
   // Stops at the first sample after maxt: later ones are all newer.
@@ -121,9 +134,9 @@ size_t MemSeries::MemoryBytes() const {
              HeapBytes(closed_.capacity() * sizeof(ClosedChunk)) +
              HeapBytes(head_.capacity_bytes());
   for (const ClosedChunk& c : closed_) n += HeapBytes(c.size);
-  if (windows_ != nullptr) {
-    n += HeapBytes(sizeof(*windows_)) + HeapBytes(windows_->capacity() * sizeof(WindowState));
-    for (const WindowState& w : *windows_) {
+  if (num_windows_ > 0) {
+    n += HeapBytes(num_windows_ * sizeof(WindowState));
+    for (const WindowState& w : std::span<const WindowState>(windows_.get(), num_windows_)) {
       if (w.resets == nullptr) continue;
       n += HeapBytes(sizeof(WindowState::Resets)) +
            HeapBytes(w.resets->times.capacity() * sizeof(TimestampMs)) +

@@ -74,13 +74,15 @@ void AdvanceStart(const MemSeries& s, WindowState& w, TimestampMs mint) {
 }  // namespace
 
 WindowSummary MemSeries::Window(int64_t range, TimestampMs maxt, bool with_resets) const {
-  if (windows_ == nullptr) windows_ = std::make_unique<std::vector<WindowState>>();
   WindowState* w = nullptr;
-  for (WindowState& candidate : *windows_) {
-    if (candidate.range == range) w = &candidate;
+  for (uint32_t i = 0; i < num_windows_; ++i) {
+    if (windows_[i].range == range) w = &windows_[i];
   }
   const bool fresh = w == nullptr;
-  if (fresh) w = &windows_->emplace_back();
+  if (fresh) {
+    ResizeWindows(num_windows_ + 1);
+    w = &windows_[num_windows_ - 1];
+  }
   const TimestampMs mint = maxt - range;
   // The state can move forward unless it is new, the window went back in time, it lacks
   // the counter drops now asked for, or truncation took samples from under its start.

@@ -158,5 +158,26 @@ TEST(WindowTest, StatesForWindowsOlderThanTruncationAreDropped) {
   EXPECT_EQ(after_truncate_with_state, fresh.MemoryBytes());
 }
 
+// Truncation drops the states of old windows from the middle of the series' states and
+// keeps the others, which go on moving forward.
+TEST(WindowTest, TruncationKeepsTheStatesOfNewerWindows) {
+  MemSeries s(labels::Labels({{"__name__", "x"}}));
+  for (int i = 0; i < 600; ++i) ASSERT_TRUE(s.Append(i * 1000, i % 50));
+  ExpectSame(s, 300'000, 500'000);
+  ExpectSame(s, 60'000, 100'000);  // ends before the truncation below
+  ExpectSame(s, 30'000, 550'000);
+  size_t three_states = s.MemoryBytes();
+  s.Truncate(200'000);
+  for (int i = 600; i < 700; ++i) ASSERT_TRUE(s.Append(i * 1000, i % 50));
+  ExpectSame(s, 300'000, 650'000);
+  ExpectSame(s, 30'000, 690'000);
+  ExpectSame(s, 60'000, 699'000);  // a new state for the dropped range
+  for (int i = 700; i < 720; ++i) ASSERT_TRUE(s.Append(i * 1000, i % 50));
+  ExpectSame(s, 300'000, 719'000);
+  ExpectSame(s, 30'000, 719'000);
+  ExpectSame(s, 60'000, 719'000);
+  EXPECT_LT(s.MemoryBytes(), three_states + 1000);
+}
+
 }  // namespace
 }  // namespace vigil::tsdb
