@@ -93,13 +93,15 @@ absl::Status Evaluator::LoadRules(const promconfig::PrometheusConfig& cfg, Times
   groups_ = std::move(groups);
   schedules_ = std::move(schedules);
   readers_.clear();
+  reader_lists_.clear();
+  reader_list_index_.clear();
   external_labels_ = cfg.global.external_labels;
   return absl::OkStatus();
 }
 
 const std::vector<uint32_t>& Evaluator::GroupsReading(const labels::Labels& series, uint64_t fp) {
   auto it = readers_.find(fp);
-  if (it != readers_.end()) return it->second;
+  if (it != readers_.end()) return reader_lists_[it->second];
   std::vector<uint32_t> readers;
   for (size_t i = 0; i < schedules_.size(); ++i) {
     for (const auto& sel : schedules_[i].selectors) {
@@ -109,7 +111,11 @@ const std::vector<uint32_t>& Evaluator::GroupsReading(const labels::Labels& seri
       }
     }
   }
-  return readers_.emplace(fp, std::move(readers)).first->second;
+  auto [list, inserted] =
+      reader_list_index_.try_emplace(readers, static_cast<uint32_t>(reader_lists_.size()));
+  if (inserted) reader_lists_.push_back(std::move(readers));
+  readers_.emplace(fp, list->second);
+  return reader_lists_[list->second];
 }
 
 void Evaluator::NoteSample(const labels::Labels& series, TimestampMs t, double v,

@@ -147,8 +147,12 @@ class Evaluator {
   tsdb::Head head_;
   std::vector<std::unique_ptr<rules::Group>> groups_;
   std::vector<Schedule> schedules_;
-  // Which groups read a series (by fingerprint); rebuilt lazily after a reload.
-  absl::flat_hash_map<uint64_t, std::vector<uint32_t>> readers_;
+  // Which groups read a series (by fingerprint), as an index into reader_lists_: most
+  // series share one of a few lists, and a vector per series cost ~50 B of the ~2 KB a
+  // series holds. Rebuilt lazily after a reload.
+  absl::flat_hash_map<uint64_t, uint32_t> readers_;
+  std::vector<std::vector<uint32_t>> reader_lists_;
+  absl::flat_hash_map<std::vector<uint32_t>, uint32_t> reader_list_index_;
   std::vector<labels::Labels> stale_on_next_tick_;
   int64_t retention_ms_ = 0;
   // Truncating walks every series: done every kTruncateEveryMs of evaluation time, not
