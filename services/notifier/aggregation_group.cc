@@ -23,7 +23,7 @@ AggregationGroup::AggregationGroup(const Route& route, labels::Labels group_labe
 
 void AggregationGroup::Insert(const Alert& alert, TimestampMs now) {
   auto [it, inserted] = alerts_.try_emplace(alert.fingerprint, alert);
-  if (!inserted) it->second = MergeAlerts(it->second, alert, now);
+  if (!inserted) MergeAlertInto(&it->second, alert, now);
   // The wait for this alert is already over: flush at once (before the first flush only).
   const TimestampMs wait_over =
       alert.starts_at_ms + absl::ToInt64Milliseconds(route_.options().group_wait);

@@ -57,14 +57,32 @@ absl::StatusOr<Alert> AlertFromEvent(const v1::AlertEvent& event, TimestampMs no
   return a;
 }
 
+TimestampMs MergedStart(const Alert& older, const Alert& newer, TimestampMs now) {
+  // A re-send of an alert still active keeps its original start (Alertmanager Merge).
+  if (!older.Resolved(now) && older.starts_at_ms != 0 && older.starts_at_ms < newer.starts_at_ms) {
+    return older.starts_at_ms;
+  }
+  return newer.starts_at_ms;
+}
+
 Alert MergeAlerts(const Alert& older, const Alert& newer, TimestampMs now) {
   if (newer.updated_at_ms < older.updated_at_ms) return older;
   Alert out = newer;
-  // A re-send of an alert still active keeps its original start (Alertmanager Merge).
-  if (!older.Resolved(now) && older.starts_at_ms != 0 && older.starts_at_ms < newer.starts_at_ms) {
-    out.starts_at_ms = older.starts_at_ms;
-  }
+  out.starts_at_ms = MergedStart(older, newer, now);
   return out;
+}
+
+void MergeAlertInto(Alert* older, const Alert& newer, TimestampMs now) {
+  if (newer.updated_at_ms < older->updated_at_ms) return;
+  older->starts_at_ms = MergedStart(*older, newer, now);
+  // Equal labels for an equal fingerprint, unless the hash collides.
+  if (older->labels != newer.labels) older->labels = newer.labels;
+  if (older->annotations != newer.annotations) older->annotations = newer.annotations;
+  if (older->generator_url != newer.generator_url) older->generator_url = newer.generator_url;
+  older->ends_at_ms = newer.ends_at_ms;
+  older->fingerprint = newer.fingerprint;
+  older->updated_at_ms = newer.updated_at_ms;
+  older->timeout = newer.timeout;
 }
 
 }  // namespace vigil::notifier

@@ -52,5 +52,10 @@ absl::StatusOr<Alert> AlertFromEvent(const v1::AlertEvent& event, TimestampMs no
 // older than what is held are ignored (idempotent, order-tolerant); an update of a still
 // active alert keeps the earlier start.
 Alert MergeAlerts(const Alert& older, const Alert& newer, TimestampMs now);
+// The start MergeAlerts gives `newer` when it updates `older`.
+TimestampMs MergedStart(const Alert& older, const Alert& newer, TimestampMs now);
+// `*older = MergeAlerts(*older, newer, now)`, copying only the fields that differ: a
+// re-sent, unchanged alert (the common case) allocates nothing.
+void MergeAlertInto(Alert* older, const Alert& newer, TimestampMs now);
 
 }  // namespace vigil::notifier

@@ -14,56 +14,6 @@ using ::testing::HasSubstr;
 
 constexpr TimestampMs kNow = 1'700'000'000'000;
 
-TEST(ApiAlertsTest, ParsesAlertmanagersPostableAlerts) {
-  auto batch = ParsePostableAlerts(R"([
-    {"labels": {"alertname": "Down", "job": "api"}, "annotations": {"summary": "s"},
-     "startsAt": "2023-11-14T22:00:00Z", "generatorURL": "http://g"},
-    {"labels": {"alertname": "Old"}, "startsAt": "2023-11-14T21:00:00Z",
-     "endsAt": "2023-11-14T21:30:00Z"},
-    {"labels": {"alertname": "Soon"}, "endsAt": "2023-11-14T23:00:00Z"}
-  ])",
-                                   kNow);
-  ASSERT_TRUE(batch.ok()) << batch.status();
-  ASSERT_EQ(batch->alerts_size(), 3);
-  const v1::AlertEvent& down = batch->alerts(0);
-  EXPECT_EQ(down.state(), v1::ALERT_STATE_FIRING);
-  EXPECT_EQ(down.fingerprint(),
-            (labels::Labels{{"alertname", "Down"}, {"job", "api"}}.FingerprintHex()));
-  EXPECT_EQ(down.fired_at_ms(), kNow - 13 * 60 * 1000 - 20 * 1000);
-  EXPECT_EQ(down.valid_until_ms(), 0);  // the core applies resolve_timeout
-  EXPECT_EQ(down.annotations(0).value(), "s");
-  EXPECT_EQ(down.generator_url(), "http://g");
-  EXPECT_EQ(down.source(), "api");
-  EXPECT_EQ(batch->alerts(1).state(), v1::ALERT_STATE_INACTIVE);
-  EXPECT_EQ(batch->alerts(2).state(), v1::ALERT_STATE_FIRING);
-  EXPECT_EQ(batch->alerts(2).fired_at_ms(), kNow);
-  EXPECT_GT(batch->alerts(2).valid_until_ms(), kNow);
-}
-
-TEST(ApiAlertsTest, RejectsBadInputWithAMessage) {
-  EXPECT_THAT(ParsePostableAlerts("{not json", kNow).status().message(), HasSubstr("invalid JSON"));
-  EXPECT_THAT(ParsePostableAlerts(R"({"labels": {}})", kNow).status().message(),
-              HasSubstr("array"));
-  EXPECT_THAT(ParsePostableAlerts(R"([{"labels": {}}])", kNow).status().message(),
-              HasSubstr("alert 0: at least one label pair required"));
-  EXPECT_THAT(ParsePostableAlerts(R"([{"labels": {"a": "1"}}, {"labels": {"1x": "1"}}])", kNow)
-                  .status()
-                  .message(),
-              HasSubstr("alert 1: invalid label name"));
-  EXPECT_THAT(ParsePostableAlerts(R"([{"labels": {"a": 1}}])", kNow).status().message(),
-              HasSubstr("must be a string"));
-  EXPECT_THAT(ParsePostableAlerts(R"([{"labels": {"a": "1"}, "startsAt": "later"}])", kNow)
-                  .status()
-                  .message(),
-              HasSubstr("startsAt"));
-  EXPECT_THAT(ParsePostableAlerts(R"([{"labels": {"a": "1"}, "startsAt": "2023-11-14T22:00:00Z",
-                                       "endsAt": "2023-11-14T21:00:00Z"}])",
-                                  kNow)
-                  .status()
-                  .message(),
-              HasSubstr("start time must be before end time"));
-}
-
 TEST(ApiAlertsTest, GettableAlertsHaveAlertmanagersFields) {
   Alert a;
   a.labels = labels::Labels{{"alertname", "Down"}};

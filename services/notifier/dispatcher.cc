@@ -108,20 +108,41 @@ Dispatcher::IngestResult Dispatcher::OnAlerts(const v1::AlertBatch& batch, Times
       continue;
     }
     ++result.accepted;
-    auto [it, inserted] = alerts_.try_emplace(alert->fingerprint, *alert);
-    bool changed = inserted;
-    if (!inserted) {
-      if (alert->updated_at_ms < it->second.updated_at_ms) continue;  // stale event
-      Alert merged = MergeAlerts(it->second, *alert, now);
-      // Re-sent and unchanged (the common case): the row is left as it is.
-      changed =
-          store_ != nullptr && AlertRowStale(it->second, stored_ends_at_[it->first], merged, now);
-      it->second = std::move(merged);
-    }
-    if (changed) PersistAlert(it->second);
-    RouteAlert(it->second, now);
+    Ingest(std::move(*alert), now);
   }
   return result;
+}
+
+Dispatcher::IngestResult Dispatcher::OnPostedAlerts(std::vector<Alert> alerts, TimestampMs now) {
+  IngestResult result;
+  for (Alert& a : alerts) {
+    // No endsAt: firing until resolve_timeout after receipt, as Alertmanager.
+    if (a.ends_at_ms == 0) {
+      a.ends_at_ms = now + absl::ToInt64Milliseconds(config_->resolve_timeout);
+      a.timeout = true;
+    }
+    ++result.accepted;
+    Ingest(std::move(a), now);
+  }
+  return result;
+}
+
+void Dispatcher::Ingest(Alert alert, TimestampMs now) {
+  auto [it, inserted] = alerts_.try_emplace(alert.fingerprint);
+  Alert& held = it->second;
+  bool changed = inserted;
+  if (inserted) {
+    held = std::move(alert);
+  } else {
+    if (alert.updated_at_ms < held.updated_at_ms) return;  // stale event
+    // `alert` becomes what MergeAlerts(held, alert) would give.
+    alert.starts_at_ms = MergedStart(held, alert, now);
+    // Re-sent and unchanged (the common case): the row is left as it is.
+    changed = store_ != nullptr && AlertRowStale(held, stored_ends_at_[it->first], alert, now);
+    held = std::move(alert);
+  }
+  if (changed) PersistAlert(held);
+  RouteAlert(held, now);
 }
 
 void Dispatcher::RouteAlert(const Alert& alert, TimestampMs now) {

@@ -61,6 +61,9 @@ class Dispatcher {
   };
   // Applies alert events (state-based, idempotent) and routes them into groups.
   IngestResult OnAlerts(const v1::AlertBatch& batch, TimestampMs now);
+  // The same for alerts POSTed to the API (ParsePostableAlerts): one without an end
+  // (ends_at_ms 0) fires until resolve_timeout from now.
+  IngestResult OnPostedAlerts(std::vector<Alert> alerts, TimestampMs now);
 
   // Loads the store's alerts, notification log and owed notifications; returns the owed
   // notifications (durable already), to be handed to delivery again. Call once, before
@@ -138,6 +141,8 @@ class Dispatcher {
   void set_external_url(std::string url) { external_url_ = std::move(url); }
 
  private:
+  // Merges one valid alert into those held, persists it when a recovery needs it, routes it.
+  void Ingest(Alert alert, TimestampMs now);
   void RouteAlert(const Alert& alert, TimestampMs now);
   void Flush(AggregationGroup& group, const Inhibitor& inhibitor, TimestampMs now,
              std::vector<Notification>* out);

@@ -26,6 +26,7 @@
 #include "services/notifier/config.h"
 #include "services/notifier/delivery.h"
 #include "services/notifier/dispatcher.h"
+#include "services/notifier/postable_alerts.h"
 #include "services/notifier/resync.h"
 #include "services/notifier/silences.h"
 #include "services/notifier/store.h"
@@ -355,20 +356,24 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
   NotifierServiceImpl notifier_service(rt, dispatcher, writer.get());
   rt.AddGrpcService(&notifier_service);
 
-  // Alertmanager's API: alerts POSTed here take the same path as those from the bus.
+  // Alertmanager's API: alerts POSTed here are parsed on the HTTP thread, straight into
+  // alerts, and join those from the bus in the dispatcher.
   rt.http().Post("/api/v2/alerts", [&](const httplib::Request& req, httplib::Response& res) {
-    auto batch = ParsePostableAlerts(req.body, clock.NowMs());
-    if (!batch.ok()) {
+    auto alerts = ParsePostableAlerts(req.body, clock.NowMs());
+    if (!alerts.ok()) {
       invalid.Increment();
       res.status = 400;
-      nlohmann::json body{{"code", 400}, {"message", std::string(batch.status().message())}};
+      nlohmann::json body{{"code", 400}, {"message", std::string(alerts.status().message())}};
       res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
                       "application/json");
       return;
     }
     auto done = CallWriting(
         rt, writer.get(),
-        [&ingest, &clock, b = std::move(*batch)] { return ingest(b, clock.NowMs()).invalid; },
+        [&dispatcher, &received, &clock, a = std::move(*alerts)]() mutable {
+          received.Increment(dispatcher.OnPostedAlerts(std::move(a), clock.NowMs()).accepted);
+          return true;
+        },
         10s);
     if (!done) {
       res.status = 503;
@@ -379,9 +384,6 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
     if (absl::Status stored = WaitStored(writer.get(), done->second); !stored.ok()) {
       res.status = absl::IsDeadlineExceeded(stored) ? 503 : 500;
       res.set_content(ErrorJson(StrCat("not stored: ", stored.message())), "application/json");
-    } else if (done->first > 0) {
-      res.status = 400;
-      res.set_content("{\"code\":400,\"message\":\"invalid alerts\"}", "application/json");
     }
   });
 

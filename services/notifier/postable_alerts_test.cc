@@ -1,0 +1,97 @@
+#include "services/notifier/postable_alerts.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "lib/labels/labels.h"
+
+namespace vigil::notifier {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr TimestampMs kNow = 1'700'000'000'000;  // 2023-11-14T22:13:20Z
+
+std::string ErrorOf(std::string_view body) {
+  auto parsed = ParsePostableAlerts(body, kNow);
+  return parsed.ok() ? "ok" : std::string(parsed.status().message());
+}
+
+TEST(PostableAlertsTest, ParsesAlertmanagersPostableAlerts) {
+  auto alerts = ParsePostableAlerts(R"([
+    {"labels": {"alertname": "Down", "job": "api"}, "annotations": {"summary": "s"},
+     "startsAt": "2023-11-14T22:00:00Z", "generatorURL": "http://g"},
+    {"labels": {"alertname": "Old"}, "startsAt": "2023-11-14T21:00:00Z",
+     "endsAt": "2023-11-14T21:30:00Z"},
+    {"endsAt": "2023-11-14T23:00:00Z", "labels": {"alertname": "Soon", "empty": ""}}
+  ])",
+                                    kNow);
+  ASSERT_TRUE(alerts.ok()) << alerts.status();
+  ASSERT_EQ(alerts->size(), 3u);
+  const Alert& down = (*alerts)[0];
+  const labels::Labels down_labels{{"alertname", "Down"}, {"job", "api"}};
+  EXPECT_EQ(down.labels, down_labels);
+  EXPECT_EQ(down.fingerprint, down_labels.Fingerprint());
+  EXPECT_EQ(down.starts_at_ms, kNow - 13 * 60 * 1000 - 20 * 1000);
+  EXPECT_EQ(down.ends_at_ms, 0);  // the dispatcher applies resolve_timeout
+  EXPECT_EQ(down.annotations, (labels::Labels{{"summary", "s"}}));
+  EXPECT_EQ(down.generator_url, "http://g");
+  EXPECT_EQ(down.updated_at_ms, kNow);
+  const Alert& old = (*alerts)[1];
+  EXPECT_TRUE(old.Resolved(kNow));
+  EXPECT_EQ(old.ends_at_ms, kNow - 43 * 60 * 1000 - 20 * 1000);
+  const Alert& soon = (*alerts)[2];
+  EXPECT_EQ(soon.labels, (labels::Labels{{"alertname", "Soon"}}));  // empty values dropped
+  EXPECT_EQ(soon.starts_at_ms, kNow);
+  EXPECT_EQ(soon.ends_at_ms, kNow + 46 * 60 * 1000 + 40 * 1000);
+  EXPECT_FALSE(soon.Resolved(kNow));
+}
+
+// Unknown fields (whatever their shape) and null values are skipped, as Go's decoder does.
+TEST(PostableAlertsTest, SkipsUnknownFieldsAndNulls) {
+  auto alerts = ParsePostableAlerts(R"([{"status": {"state": ["a", {"b": [1, 2]}]},
+    "labels": {"alertname": "A"}, "annotations": null, "startsAt": null, "endsAt": "",
+    "generatorURL": null, "fingerprint": "x", "receivers": [{"name": "r"}]}, {"labels": {"a": "1"}}])",
+                                    kNow);
+  ASSERT_TRUE(alerts.ok()) << alerts.status();
+  ASSERT_EQ(alerts->size(), 2u);
+  EXPECT_EQ((*alerts)[0].labels, (labels::Labels{{"alertname", "A"}}));
+  EXPECT_TRUE((*alerts)[0].annotations.empty());
+  EXPECT_EQ((*alerts)[0].starts_at_ms, kNow);
+  EXPECT_EQ((*alerts)[0].ends_at_ms, 0);
+  EXPECT_EQ((*alerts)[1].labels, (labels::Labels{{"a", "1"}}));
+  EXPECT_TRUE(ParsePostableAlerts("[]", kNow)->empty());
+}
+
+TEST(PostableAlertsTest, RejectsBadInputWithAMessage) {
+  EXPECT_THAT(ErrorOf("{not json"), HasSubstr("invalid JSON"));
+  EXPECT_THAT(ErrorOf(R"([{"labels": {"a": "1"}})"), HasSubstr("invalid JSON"));
+  EXPECT_THAT(ErrorOf(R"({"labels": {}})"), HasSubstr("array"));
+  EXPECT_THAT(ErrorOf("42"), HasSubstr("array"));
+  EXPECT_THAT(ErrorOf(R"([{"labels": {"a": "1"}}, 7])"), "alert 1: alert must be an object");
+  EXPECT_THAT(ErrorOf(R"([[]])"), "alert 0: alert must be an object");
+  EXPECT_THAT(ErrorOf(R"([{"labels": {}}])"), "alert 0: at least one label pair required");
+  EXPECT_THAT(ErrorOf(R"([{}])"), "alert 0: at least one label pair required");
+  EXPECT_THAT(ErrorOf(R"([{"labels": {"a": "1"}}, {"labels": {"1x": "1"}}])"),
+              "alert 1: invalid label name \"1x\"");
+  EXPECT_THAT(ErrorOf(R"([{"labels": {"a": 1}}])"), "alert 0: labels.a must be a string");
+  EXPECT_THAT(ErrorOf(R"([{"labels": {"a": {"b": "c"}}}])"), "alert 0: labels.a must be a string");
+  EXPECT_THAT(ErrorOf(R"([{"labels": ["a"]}])"), "alert 0: labels must be an object");
+  EXPECT_THAT(ErrorOf(R"([{"labels": {"a": "1"}, "annotations": {"s": ["x"]}}])"),
+              "alert 0: annotations.s must be a string");
+  EXPECT_THAT(ErrorOf(R"([{"labels": {"a": "1"}, "startsAt": "later"}])"),
+              HasSubstr("alert 0: startsAt"));
+  EXPECT_THAT(ErrorOf(R"([{"labels": {"a": "1"}, "endsAt": 5}])"),
+              "alert 0: endsAt must be a string");
+  EXPECT_THAT(ErrorOf(R"([{"labels": {"a": "1"}, "generatorURL": {}}])"),
+              "alert 0: generatorURL must be a string");
+  // Reported in a fixed order, whatever order the fields come in.
+  EXPECT_THAT(ErrorOf(R"([{"startsAt": "later", "labels": {"1x": "1"}}])"),
+              "alert 0: invalid label name \"1x\"");
+  EXPECT_THAT(ErrorOf(R"([{"labels": {"a": "1"}, "startsAt": "2023-11-14T22:00:00Z",
+                           "endsAt": "2023-11-14T21:00:00Z"}])"),
+              "alert 0: start time must be before end time");
+}
+
+}  // namespace
+}  // namespace vigil::notifier
