@@ -1,19 +1,17 @@
 #include "services/notifier/postable_alerts.h"
 
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <utility>
 
 #include "lib/base/format.h"
 #include "lib/labels/labels.h"
+#include "services/notifier/json_reader.h"
 #include "services/notifier/rfc3339.h"
 
 namespace vigil::notifier {
 
 namespace {
-
-using Json = nlohmann::json;
 
 // The fields of one postable alert, and the first error of each: reported at the end of
 // the alert in a fixed order (labels, annotations, startsAt, endsAt, generatorURL),
@@ -30,11 +28,11 @@ struct PendingAlert {
   }
 };
 
-// A SAX handler (nlohmann's json_sax interface) that builds alerts as the body is read.
+// Builds alerts as the body is read (ReadJson's events).
 // Where it is: in the top array (kTop), in an alert's object (kAlert), in its labels or
 // annotations object (kMap), or inside a value it skips (an unknown field's, or a
 // non-string label value's), counted by `skip_depth_`.
-class PostableHandler {
+class PostableHandler final : public JsonEvents {
  public:
   explicit PostableHandler(TimestampMs now) : now_(now) {}
 
@@ -46,17 +44,12 @@ class PostableHandler {
     return std::move(alerts_);
   }
 
-  bool null() { return Scalar(Value::kNull, nullptr); }
-  bool boolean(bool) { return Scalar(Value::kOther, nullptr); }
-  bool number_integer(Json::number_integer_t) { return Scalar(Value::kOther, nullptr); }
-  bool number_unsigned(Json::number_unsigned_t) { return Scalar(Value::kOther, nullptr); }
-  bool number_float(Json::number_float_t, const Json::string_t&) {
-    return Scalar(Value::kOther, nullptr);
-  }
-  bool binary(Json::binary_t&) { return Scalar(Value::kOther, nullptr); }
-  bool string(Json::string_t& s) { return Scalar(Value::kString, &s); }
+  bool Null() override { return Scalar(Value::kNull, nullptr); }
+  bool Boolean(bool) override { return Scalar(Value::kOther, nullptr); }
+  bool Number(std::string_view) override { return Scalar(Value::kOther, nullptr); }
+  bool String(std::string& s) override { return Scalar(Value::kString, &s); }
 
-  bool start_object(std::size_t) {
+  bool StartObject() override {
     if (failed_) return true;
     if (skip_depth_ > 0) return ++skip_depth_, true;
     switch (where_) {
@@ -78,7 +71,7 @@ class PostableHandler {
     return true;
   }
 
-  bool end_object() {
+  bool EndObject() override {
     if (failed_) return true;
     if (skip_depth_ > 0) return --skip_depth_, true;
     if (where_ == Where::kMap) {
@@ -90,7 +83,7 @@ class PostableHandler {
     return FinishAlert();
   }
 
-  bool start_array(std::size_t) {
+  bool StartArray() override {
     if (failed_) return true;
     if (skip_depth_ > 0) return ++skip_depth_, true;
     switch (where_) {
@@ -106,14 +99,14 @@ class PostableHandler {
     return true;
   }
 
-  bool end_array() {
+  bool EndArray() override {
     if (failed_) return true;
     if (skip_depth_ > 0) return --skip_depth_, true;
     where_ = Where::kStart;  // the top array ended
     return true;
   }
 
-  bool key(Json::string_t& k) {
+  bool Key(std::string& k) override {
     if (failed_ || skip_depth_ > 0) return true;
     if (where_ == Where::kMap) {
       key_ = std::move(k);
@@ -131,10 +124,6 @@ class PostableHandler {
     return true;
   }
 
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) {
-    return false;
-  }
-
  private:
   enum class Where { kStart, kTop, kAlert, kMap };
   enum class Field { kLabels, kAnnotations, kStartsAt, kEndsAt, kGenerator, kOther };
@@ -147,7 +136,7 @@ class PostableHandler {
     return true;
   }
 
-  bool Scalar(Value kind, Json::string_t* s) {
+  bool Scalar(Value kind, std::string* s) {
     if (failed_ || skip_depth_ > 0) return true;
     switch (where_) {
       case Where::kStart:
@@ -277,7 +266,7 @@ class PostableHandler {
 
 absl::StatusOr<std::vector<Alert>> ParsePostableAlerts(std::string_view body, TimestampMs now) {
   PostableHandler handler(now);
-  const bool parsed = Json::sax_parse(body.begin(), body.end(), &handler);
+  const bool parsed = ReadJson(body, &handler);
   return handler.Result(parsed);
 }
 
