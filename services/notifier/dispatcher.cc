@@ -153,14 +153,20 @@ void Dispatcher::RouteAlert(const Alert& alert, TimestampMs now) {
           {route, route->id() + '\x1f' + route->GroupLabels(alert.labels).ToString()});
     }
   }
-  for (const RouteTarget& target : targets->second) {
+  for (RouteTarget& target : targets->second) {
     const std::string& id = target.group_id;
-    auto [it, created] = groups_.try_emplace(id);
-    if (created) {
-      it->second = std::make_unique<AggregationGroup>(*target.route,
-                                                      target.route->GroupLabels(alert.labels), now);
+    bool created = false;
+    if (target.group_epoch != groups_epoch_) {
+      auto [it, inserted] = groups_.try_emplace(id);
+      if (inserted) {
+        it->second = std::make_unique<AggregationGroup>(
+            *target.route, target.route->GroupLabels(alert.labels), now);
+      }
+      created = inserted;
+      target.group = it->second.get();
+      target.group_epoch = groups_epoch_;
     }
-    AggregationGroup& group = *it->second;
+    AggregationGroup& group = *target.group;
     const TimestampMs before = group.next_flush_ms();
     group.Insert(alert, now);
     // An insert may only bring the first flush forward.
@@ -180,6 +186,7 @@ std::vector<Notification> Dispatcher::Tick(TimestampMs now) {
     Flush(group, *inhibitor, now, &out);
     if (group.empty()) {
       groups_.erase(it);
+      ++groups_epoch_;
     } else {
       timers_.Schedule(id, group.next_flush_ms());
     }
@@ -408,6 +415,7 @@ void Dispatcher::OnPeerLog(const std::string& stream_key, const LogEntry& entry,
 void Dispatcher::ApplyConfig(std::shared_ptr<const Config> config, TimestampMs now) {
   config_ = std::move(config);
   groups_.clear();
+  ++groups_epoch_;
   timers_.Clear();
   routes_.clear();
   failing_.clear();

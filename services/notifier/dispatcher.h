@@ -175,8 +175,13 @@ class Dispatcher {
   struct RouteTarget {
     const Route* route;
     std::string group_id;
+    // The group, while groups_epoch_ is `group_epoch` (no group erased since): a re-sent
+    // alert then reaches its group without hashing the id.
+    AggregationGroup* group = nullptr;
+    uint64_t group_epoch = 0;
   };
   absl::flat_hash_map<uint64_t, std::vector<RouteTarget>> routes_;
+  uint64_t groups_epoch_ = 1;  // bumped whenever a group is erased
   StoreWriter* store_;
   // By fingerprint: the ends_at of the alert's row, which re-sent alerts leave behind.
   absl::flat_hash_map<uint64_t, TimestampMs> stored_ends_at_;
