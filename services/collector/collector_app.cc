@@ -20,7 +20,7 @@
 
 namespace vigil::collector {
 
-int RunCollector(const service::CommonFlags& flags, Shard shard) {
+int RunCollector(const service::CommonFlags& flags, const CollectorOptions& options) {
   auto cfg = promconfig::LoadPrometheusConfig(flags.config_file);
   if (!cfg.ok()) {
     std::fprintf(stderr, "error: %s\n", std::string(cfg.status().message()).c_str());
@@ -30,7 +30,8 @@ int RunCollector(const service::CommonFlags& flags, Shard shard) {
   zmq::context_t ctx;
   service::Runtime rt("collector", flags, clock);
   ScrapeManager manager;
-  manager.SetShard(shard);
+  manager.SetShard(options.shard);
+  manager.SetAdjustTimestamps(options.adjust_timestamps);
   HttpScraper scraper;
   CollectorService grpc_service(rt, manager);
   rt.AddGrpcService(&grpc_service);
@@ -124,12 +125,13 @@ int RunCollector(const service::CommonFlags& flags, Shard shard) {
                manager.other_shard_targets());
 
   while (!rt.stopping()) {
-    TimestampMs now = clock.NowMs();
+    absl::Time now_time = clock.Now();
+    TimestampMs now = ToMs(now_time);
     if (now >= next_sd_poll) {
       if (discovery.Refresh(now)) apply();
       next_sd_poll = now + kFileSdPollMs;
     }
-    for (const ScrapeRequest& req : manager.TakeDue(now)) scraper.Start(req, now);
+    for (const ScrapeRequest& req : manager.TakeDue(now_time)) scraper.Start(req, req.timestamp_ms);
     for (HttpScraper::Completed& c : scraper.Collect()) {
       (c.result.error.empty() ? scrapes_ok : scrapes_failed).Increment();
       if (!c.result.error.empty()) {

@@ -24,16 +24,23 @@ int main(int argc, char** argv) {
   app.add_option("--shard", shard_text,
                  "i/N: scrape only the targets whose address hashes (md5 hashmod) to i mod N, "
                  "so N collectors split the targets");
+  vigil::collector::CollectorOptions options;
+  app.add_flag("--scrape.adjust-timestamps,!--no-scrape.adjust-timestamps",
+               options.adjust_timestamps,
+               "Adjust scrape timestamps by up to 2ms to align them to the intended schedule "
+               "(as Prometheus; intervals above 200ms).")
+      ->default_str("true");
   if (int rc = vigil::service::ParseFlags(app, argc, argv); rc >= 0) return rc;
   auto shard = vigil::collector::ParseShard(shard_text);
   if (!shard.ok()) {
     std::fprintf(stderr, "error: %s\n", std::string(shard.status().message()).c_str());
     return 2;
   }
+  options.shard = *shard;
   if (auto s = vigil::service::InitLogging("collector", flags.log_level, flags.log_format);
       !s.ok()) {
     std::fprintf(stderr, "error: %s\n", std::string(s.message()).c_str());
     return 2;
   }
-  return vigil::collector::RunCollector(flags, *shard);
+  return vigil::collector::RunCollector(flags, options);
 }

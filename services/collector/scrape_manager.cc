@@ -104,12 +104,19 @@ v1::SampleBatch ScrapeManager::ApplyConfig(const promconfig::PrometheusConfig& c
   return gone.Take();
 }
 
-std::vector<ScrapeRequest> ScrapeManager::TakeDue(TimestampMs now) {
+std::vector<ScrapeRequest> ScrapeManager::TakeDue(absl::Time now) {
   std::vector<ScrapeRequest> out;
+  const TimestampMs now_ms = ToMs(now);
   for (Target& t : targets_) {
-    if (t.in_flight || t.next_scrape_ms > now) continue;
+    if (t.in_flight || t.next_scrape_ms > now_ms) continue;
     t.in_flight = true;
-    out.push_back(ScrapeRequest{t.key, t.url, t.timeout, t.body_size_limit, t.http});
+    // Prometheus starts its ticker and alignedScrapeTime at the first scrape.
+    if (!t.aligned_scrape_ms) t.aligned_scrape_ms = now_ms;
+    TimestampMs ts = ScrapeTimestamp(now, t.interval, adjust_timestamps_, &*t.aligned_scrape_ms);
+    int64_t interval = absl::ToInt64Milliseconds(t.interval);
+    // The grid's origin: any of its ticks, and aligned_scrape_ms is one.
+    if (interval > 0) t.next_scrape_ms = NextTick(*t.aligned_scrape_ms, interval, now_ms);
+    out.push_back(ScrapeRequest{t.key, t.url, t.timeout, t.body_size_limit, t.http, ts});
   }
   return out;
 }
@@ -206,8 +213,6 @@ const v1::SampleBatch* ScrapeManager::OnScrapeDone(const std::string& target_key
   Target* t = Find(target_key);
   if (t == nullptr) return nullptr;
   t->in_flight = false;
-  int64_t interval = absl::ToInt64Milliseconds(t->interval);
-  if (t->next_scrape_ms <= started) t->next_scrape_ms = started + interval;
 
   ScrapeCache& c = t->cache;
   if (c.compact_due) {

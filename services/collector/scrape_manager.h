@@ -19,6 +19,8 @@ struct ScrapeRequest {
   absl::Duration timeout;
   uint64_t body_size_limit = 0;  // bytes, uncompressed; 0: none
   std::shared_ptr<const promconfig::HttpClientConfig> http;  // may be null
+  // The timestamp of the scrape's samples (ScrapeTimestamp): pass it to OnScrapeDone.
+  TimestampMs timestamp_ms = 0;
 };
 
 // What the shell got back. `error` is empty on success (HTTP 200 and a body).
@@ -39,6 +41,10 @@ struct ScrapeResult {
 // Single-threaded; time comes in as arguments.
 class ScrapeManager {
  public:
+  // Align scrape timestamps to the schedule as Prometheus does (ScrapeTimestamp;
+  // --scrape.adjust-timestamps, default true).
+  void SetAdjustTimestamps(bool adjust) { adjust_timestamps_ = adjust; }
+
   // Scrape only the targets of `shard` from the next ApplyConfig on.
   void SetShard(Shard shard) { shard_ = shard; }
   const Shard& shard() const { return shard_; }
@@ -49,12 +55,15 @@ class ScrapeManager {
   // that go away have their series marked stale in the returned batch (may be empty).
   v1::SampleBatch ApplyConfig(const promconfig::PrometheusConfig& cfg, TimestampMs now);
 
-  // Targets due at `now` that have no scrape in flight; marks them in flight.
-  std::vector<ScrapeRequest> TakeDue(TimestampMs now);
+  // Targets due at `now` that have no scrape in flight; marks them in flight, stamps each
+  // with its scrape's timestamp and schedules its next scrape on the target's grid.
+  std::vector<ScrapeRequest> TakeDue(absl::Time now);
+  std::vector<ScrapeRequest> TakeDue(TimestampMs now) { return TakeDue(FromMs(now)); }
   // Makes matching targets due at once (ScrapeNow); returns how many.
   int ScheduleNow(const std::string& job, const std::string& url, TimestampMs now);
 
-  // Records the outcome of the scrape of `target_key` that started at `started`.
+  // Records the outcome of the scrape of `target_key` whose timestamp is `started`
+  // (ScrapeRequest::timestamp_ms: its start, aligned to the schedule).
   // Returns the batch to publish, or nullptr if the target no longer exists. The batch is
   // the manager's and is reused: it is valid until the next call on this manager.
   const v1::SampleBatch* OnScrapeDone(const std::string& target_key, TimestampMs started,
@@ -72,6 +81,7 @@ class ScrapeManager {
   v1::SampleBatch batch_;  // what OnScrapeDone returns, reused
   Shard shard_;
   size_t other_shard_targets_ = 0;
+  bool adjust_timestamps_ = true;
 };
 
 }  // namespace vigil::collector

@@ -129,4 +129,22 @@ TimestampMs FirstScrapeTime(const Target& t, TimestampMs now) {
   return next;
 }
 
+TimestampMs ScrapeTimestamp(absl::Time now, absl::Duration interval, bool adjust,
+                            TimestampMs* aligned) {
+  if (adjust && interval > 100 * kScrapeTimestampTolerance) {
+    // A tick may have been skipped: move by as many intervals as have passed.
+    if (absl::Duration behind = now - FromMs(*aligned); behind >= interval) {
+      *aligned +=
+          absl::ToInt64Milliseconds(interval) * absl::IDivDuration(behind, interval, &behind);
+    }
+    if (now - FromMs(*aligned) <= kScrapeTimestampTolerance) return *aligned;
+  }
+  return ToMs(now);
+}
+
+TimestampMs NextTick(TimestampMs origin, int64_t interval_ms, TimestampMs now) {
+  if (now < origin) return origin;
+  return origin + ((now - origin) / interval_ms + 1) * interval_ms;
+}
+
 }  // namespace vigil::collector

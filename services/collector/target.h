@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,7 +42,15 @@ struct Target {
   // basic_auth / authorization of the scrape config (shared by its targets).
   std::shared_ptr<const promconfig::HttpClientConfig> http;
 
+  // The schedule, as Prometheus's scrape loop keeps it: the first scrape at
+  // FirstScrapeTime, then a fixed grid of ticks `aligned_scrape_ms + k * interval` started
+  // at the first scrape's time (Go's ticker), not "last start + interval", which drifts by
+  // the loop's wake-up latency every scrape.
   TimestampMs next_scrape_ms = 0;
+  // Prometheus's alignedScrapeTime: the first scrape's time, then the latest tick of the
+  // grid that a scrape started at or after (see ScrapeTimestamp). Unset before the first
+  // scrape.
+  std::optional<TimestampMs> aligned_scrape_ms;
   bool in_flight = false;
 
   Health health = Health::kUnknown;
@@ -79,5 +88,24 @@ absl::StatusOr<Shard> ParseShard(std::string_view text);
 // The first scrape time at or after `now` for a target: spread over the interval by a hash
 // of the target, so that many targets do not scrape at the same instant.
 TimestampMs FirstScrapeTime(const Target& t, TimestampMs now);
+
+// Prometheus 2.42 aligns a scrape's timestamp to its schedule (scrapeLoop.run,
+// --scrape.adjust-timestamps, prometheus/prometheus#7846, #7976), so that samples are
+// exactly an interval apart and their timestamps compress to ~1 bit in XOR chunks.
+constexpr absl::Duration kScrapeTimestampTolerance = absl::Milliseconds(2);
+
+// The timestamp of a scrape of a target with `interval` that starts at `now`, where
+// `*aligned` is the target's aligned_scrape_ms (already set: the first scrape's time).
+// With `adjust` and an interval above 100 * kScrapeTimestampTolerance (200 ms), as in
+// Prometheus 2.42: `*aligned` moves forward by whole intervals while `now` is an interval
+// or more past it (ticks may have been skipped), and a scrape that starts at most 2 ms
+// after it gets its time; any other scrape gets `now`, in milliseconds (truncated, as
+// Prometheus's timestamp.FromTime).
+TimestampMs ScrapeTimestamp(absl::Time now, absl::Duration interval, bool adjust,
+                            TimestampMs* aligned);
+
+// The first tick of the grid `origin + k * interval` after `now` (Go's ticker drops the
+// ticks a slow receiver missed). `interval` must be positive.
+TimestampMs NextTick(TimestampMs origin, int64_t interval_ms, TimestampMs now);
 
 }  // namespace vigil::collector
