@@ -283,7 +283,7 @@ void Dispatcher::Flush(AggregationGroup& group, const Inhibitor& inhibitor, Time
     for (const Alert& a : sent) n.fingerprints.push_back(a.FingerprintHex());
     n.body = WebhookMessage({.receiver = receiver->name,
                              .group_key = group.key(),
-                             .group_labels = group.group_labels(),
+                             .group_labels = &group.group_labels(),
                              .alerts = sent,
                              .external_url = external_url_,
                              .max_alerts = integration.max_alerts,

@@ -57,7 +57,9 @@ SendResult AppendLine(const std::string& path, const std::string& body) {
     }
   }
   if (fd < 0) return {false, true, StrCat("open ", path, ": ", std::strerror(errno))};
-  std::string line = body + "\n";
+  // A webhook body ends with a newline already (as json.Encoder writes it).
+  std::string line = body;
+  if (line.empty() || line.back() != '\n') line.push_back('\n');
   const char* p = line.data();
   size_t left = line.size();
   while (left > 0) {

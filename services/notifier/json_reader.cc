@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "services/notifier/go_json.h"
+
 namespace vigil::notifier {
 
 namespace {
@@ -34,24 +36,6 @@ void AppendUtf8(uint32_t r, std::string* out) {
     out->push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3F)));
     out->push_back(static_cast<char>(0x80 | (r & 0x3F)));
   }
-}
-
-// The length of the valid UTF-8 sequence at p (Go's utf8.DecodeRune: no overlong forms,
-// no surrogates, nothing above U+10FFFF); 0 when it is not one.
-int Utf8Length(const unsigned char* p, const unsigned char* end) {
-  const size_t left = static_cast<size_t>(end - p);
-  auto cont = [&](size_t i, unsigned char lo = 0x80, unsigned char hi = 0xBF) {
-    return i < left && p[i] >= lo && p[i] <= hi;
-  };
-  const unsigned char c = p[0];
-  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
-  if (c == 0xE0) return cont(1, 0xA0) && cont(2) ? 3 : 0;
-  if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) return cont(1) && cont(2) ? 3 : 0;
-  if (c == 0xED) return cont(1, 0x80, 0x9F) && cont(2) ? 3 : 0;
-  if (c == 0xF0) return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
-  if (c >= 0xF1 && c <= 0xF3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
-  if (c == 0xF4) return cont(1, 0x80, 0x8F) && cont(2) && cont(3) ? 4 : 0;
-  return 0;
 }
 
 class Reader {
@@ -196,8 +180,8 @@ class Reader {
       }
       if (c < 0x20) return false;  // control characters must be escaped
       if (c >= 0x80) {
-        const auto* u = reinterpret_cast<const unsigned char*>(p_);
-        const int n = Utf8Length(u, reinterpret_cast<const unsigned char*>(end_));
+        const int n = GoUtf8Length(reinterpret_cast<const unsigned char*>(p_),
+                                   static_cast<size_t>(end_ - p_));
         if (n == 0) {
           buf_.append(kReplacement);
           ++p_;

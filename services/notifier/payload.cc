@@ -1,29 +1,76 @@
 #include "services/notifier/payload.h"
 
-#include <nlohmann/json.hpp>
-
+#include "absl/strings/str_cat.h"
+#include "services/notifier/go_json.h"
 #include "services/notifier/rfc3339.h"
 
 namespace vigil::notifier {
 
 namespace {
 
-using Json = nlohmann::ordered_json;
+// Writes JSON the way Go's encoding/json does for Alertmanager's types.
+class GoJsonWriter {
+ public:
+  explicit GoJsonWriter(std::string* out) : out_(*out) {}
 
-Json LabelsJson(const labels::Labels& ls) {
-  Json out = Json::object();
-  for (const labels::Label& l : ls) out[l.name] = l.value;
-  return out;
-}
+  // `"name":` after a comma unless first in its object.
+  void Key(std::string_view name) {
+    Separate();
+    AppendGoJsonString(name, &out_);
+    out_.push_back(':');
+    after_key_ = true;
+  }
+  void String(std::string_view s) {
+    Separate();
+    AppendGoJsonString(s, &out_);
+  }
+  void Raw(std::string_view text) {
+    Separate();
+    out_.append(text);
+  }
+  void Open(char c) {
+    Separate();
+    out_.push_back(c);
+    first_ = true;
+  }
+  void Close(char c) {
+    out_.push_back(c);
+    first_ = false;
+  }
+  // A template.KV: an object with the labels' names in order (Go sorts map keys, and
+  // label sets are sorted by name).
+  void Labels(const labels::Labels& ls) {
+    Open('{');
+    for (const labels::Label& l : ls) {
+      Key(l.name);
+      String(l.value);
+    }
+    Close('}');
+  }
+
+ private:
+  void Separate() {
+    if (after_key_) {
+      after_key_ = false;
+    } else if (!first_) {
+      out_.push_back(',');
+    }
+    first_ = false;
+  }
+
+  std::string& out_;
+  bool first_ = true;
+  bool after_key_ = false;
+};
 
 // The labels every alert shares with the same value.
-labels::Labels Common(const std::vector<Alert>& alerts, labels::Labels Alert::*field) {
+labels::Labels Common(std::span<const Alert> alerts, labels::Labels Alert::*field) {
   if (alerts.empty()) return {};
   std::vector<labels::Label> out;
   for (const labels::Label& l : alerts.front().*field) {
     bool shared = true;
     for (const Alert& a : alerts) {
-      if (!(a.*field).Has(l.name) || (a.*field).Get(l.name) != l.value) {
+      if ((a.*field).Get(l.name) != l.value) {
         shared = false;
         break;
       }
@@ -35,7 +82,7 @@ labels::Labels Common(const std::vector<Alert>& alerts, labels::Labels Alert::*f
 
 }  // namespace
 
-std::string GroupStatus(const std::vector<Alert>& alerts, TimestampMs now) {
+std::string GroupStatus(std::span<const Alert> alerts, TimestampMs now) {
   for (const Alert& a : alerts) {
     if (!a.Resolved(now)) return "firing";
   }
@@ -47,32 +94,54 @@ std::string WebhookMessage(const MessageData& data) {
   if (data.max_alerts > 0 && keep > static_cast<size_t>(data.max_alerts)) {
     keep = static_cast<size_t>(data.max_alerts);
   }
-  Json alerts = Json::array();
+  std::string out;
+  out.reserve(512 * (keep + 1));
+  GoJsonWriter w(&out);
+  w.Open('{');
+  w.Key("receiver");
+  w.String(GoQuoteMeta(data.receiver));
+  w.Key("status");
+  w.String(GroupStatus(data.alerts, data.now));
+  w.Key("alerts");
+  w.Open('[');
   for (size_t i = 0; i < keep; ++i) {
     const Alert& a = data.alerts[i];
     const bool resolved = a.Resolved(data.now);
-    Json j;
-    j["status"] = resolved ? "resolved" : "firing";
-    j["labels"] = LabelsJson(a.labels);
-    j["annotations"] = LabelsJson(a.annotations);
-    j["startsAt"] = FormatGoTime(a.starts_at_ms);
-    j["endsAt"] = FormatGoTime(resolved ? a.ends_at_ms : 0);
-    j["generatorURL"] = a.generator_url;
-    j["fingerprint"] = a.FingerprintHex();
-    alerts.push_back(std::move(j));
+    w.Open('{');
+    w.Key("status");
+    w.String(resolved ? "resolved" : "firing");
+    w.Key("labels");
+    w.Labels(a.labels);
+    w.Key("annotations");
+    w.Labels(a.annotations);
+    w.Key("startsAt");
+    w.String(FormatGoTime(a.starts_at_ms));
+    w.Key("endsAt");
+    w.String(FormatGoTime(resolved ? a.ends_at_ms : 0));
+    w.Key("generatorURL");
+    w.String(a.generator_url);
+    w.Key("fingerprint");
+    w.String(a.FingerprintHex());
+    w.Close('}');
   }
-  Json msg;
-  msg["receiver"] = data.receiver;
-  msg["status"] = GroupStatus(data.alerts, data.now);
-  msg["alerts"] = std::move(alerts);
-  msg["groupLabels"] = LabelsJson(data.group_labels);
-  msg["commonLabels"] = LabelsJson(Common(data.alerts, &Alert::labels));
-  msg["commonAnnotations"] = LabelsJson(Common(data.alerts, &Alert::annotations));
-  msg["externalURL"] = data.external_url;
-  msg["version"] = "4";
-  msg["groupKey"] = data.group_key;
-  msg["truncatedAlerts"] = data.alerts.size() - keep;
-  return msg.dump(-1, ' ', false, Json::error_handler_t::replace);
+  w.Close(']');
+  w.Key("groupLabels");
+  w.Labels(data.group_labels != nullptr ? *data.group_labels : labels::Labels());
+  w.Key("commonLabels");
+  w.Labels(Common(data.alerts, &Alert::labels));
+  w.Key("commonAnnotations");
+  w.Labels(Common(data.alerts, &Alert::annotations));
+  w.Key("externalURL");
+  w.String(data.external_url);
+  w.Key("version");
+  w.String("4");
+  w.Key("groupKey");
+  w.String(data.group_key);
+  w.Key("truncatedAlerts");
+  w.Raw(absl::StrCat(data.alerts.size() - keep));
+  w.Close('}');
+  out.push_back('\n');  // json.Encoder.Encode ends each value with one
+  return out;
 }
 
 }  // namespace vigil::notifier

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "services/notifier/go_json.h"
 #include "services/notifier/rfc3339.h"
 
 namespace vigil::notifier {
@@ -42,15 +43,17 @@ TEST(PayloadTest, WebhookMessageHasAlertmanagersShape) {
   MessageData data;
   data.receiver = "team-x";
   data.group_key = R"({}/{severity="P0"}:{alertname="Down"})";
-  data.group_labels = labels::Labels{{"alertname", "Down"}};
+  const labels::Labels group_labels{{"alertname", "Down"}};
+  data.group_labels = &group_labels;
   data.external_url = "http://127.0.0.1:9403";
   data.now = now;
-  data.alerts = {
+  const std::vector<Alert> alerts = {
       MakeAlert({{"alertname", "Down"}, {"instance", "a"}, {"severity", "P0"}},
                 {{"summary", "a is down"}, {"runbook", "r"}}, 1'700'000'000'000, now + 60'000),
       MakeAlert({{"alertname", "Down"}, {"instance", "b"}, {"severity", "P0"}},
                 {{"summary", "b is down"}, {"runbook", "r"}}, 1'700'000'000'500, now - 1'000),
   };
+  data.alerts = alerts;
   const std::string text = WebhookMessage(data);
   // Go's field order.
   EXPECT_EQ(
@@ -93,14 +96,61 @@ TEST(PayloadTest, WebhookMessageHasAlertmanagersShape) {
 TEST(PayloadTest, MaxAlertsTruncatesAndCounts) {
   MessageData data;
   data.now = 10;
+  std::vector<Alert> alerts;
   for (int i = 0; i < 5; ++i) {
-    data.alerts.push_back(MakeAlert({{"alertname", "A"}, {"i", std::to_string(i)}}, {}, 1, 0));
+    alerts.push_back(MakeAlert({{"alertname", "A"}, {"i", std::to_string(i)}}, {}, 1, 0));
   }
+  data.alerts = alerts;
   data.max_alerts = 2;
   auto j = nlohmann::json::parse(WebhookMessage(data));
   EXPECT_EQ(j["alerts"].size(), 2u);
   EXPECT_EQ(j["truncatedAlerts"], 3);
   EXPECT_EQ(j["status"], "firing");
+}
+
+// Byte for byte what Debian's Alertmanager 0.25 sent for the same alert (captured from
+// its webhook): the receiver through regexp.QuoteMeta, Go's HTML-safe escaping (<, >, &,
+// U+2028, a control byte as \u0008, DEL and UTF-8 as they are), a trailing newline.
+TEST(PayloadTest, WebhookBytesAreAlertmanagers) {
+  const labels::Labels ls{{"alertname", "A<b>&c"}, {"x", "\u2028\b\x7f\u00e9"}};
+  Alert a = MakeAlert(ls, {{"u", "http://x/?a=1&b=<2>"}}, 1'700'000'000'000, 1'700'000'300'000);
+  a.generator_url = "";
+  const labels::Labels group_labels{{"alertname", "A<b>&c"}};
+  MessageData data;
+  data.receiver = "team.a+b";
+  data.group_key = "{}:{alertname=\"A<b>&c\"}";
+  data.group_labels = &group_labels;
+  data.alerts = std::span<const Alert>(&a, 1);
+  data.external_url = "http://vm:19112";
+  data.now = 1'700'000'100'000;
+  const std::string x = R"("\u2028\u0008)" "\x7f" "\u00e9\"";
+  EXPECT_EQ(WebhookMessage(data),
+            R"({"receiver":"team\\.a\\+b","status":"firing","alerts":[{"status":"firing","labels":)"
+            R"({"alertname":"A\u003cb\u003e\u0026c","x":)" + x +
+            R"(},"annotations":{"u":"http://x/?a=1\u0026b=\u003c2\u003e"},)"
+            R"("startsAt":"2023-11-14T22:13:20Z","endsAt":"0001-01-01T00:00:00Z","generatorURL":"",)"
+            R"("fingerprint":")" + a.FingerprintHex() +
+            R"("}],"groupLabels":{"alertname":"A\u003cb\u003e\u0026c"},"commonLabels":)"
+            R"({"alertname":"A\u003cb\u003e\u0026c","x":)" + x +
+            R"(},"commonAnnotations":{"u":"http://x/?a=1\u0026b=\u003c2\u003e"},)"
+            R"("externalURL":"http://vm:19112","version":"4","groupKey":"{}:{alertname=\"A\u003cb\u003e\u0026c\"}",)"
+            R"("truncatedAlerts":0})"
+            "\n");
+}
+
+TEST(GoJsonTest, EscapesAsGo) {
+  auto quoted = [](std::string_view s) {
+    std::string out;
+    AppendGoJsonString(s, &out);
+    return out;
+  };
+  EXPECT_EQ(quoted("plain"), R"("plain")");
+  EXPECT_EQ(quoted("q\"b\\"), R"("q\"b\\")");
+  EXPECT_EQ(quoted("\n\r\t\f\x01"), R"("\n\r\t\u000c\u0001")");
+  EXPECT_EQ(quoted("\u2029 \u00e9 \xF0\x9F\x98\x80"), "\"\\u2029 \u00e9 \xF0\x9F\x98\x80\"");
+  EXPECT_EQ(quoted("a\xff" "b\xC3"), R"("a\ufffdb\ufffd")");  // invalid UTF-8
+  EXPECT_EQ(GoQuoteMeta(R"(a.b+c*d?e(f)g|h[i]j{k}l^m$n\o)"),
+            R"(a\.b\+c\*d\?e\(f\)g\|h\[i\]j\{k\}l\^m\$n\\o)");
 }
 
 }  // namespace
