@@ -17,6 +17,7 @@
 #include <map>
 #include <tuple>
 #include <memory>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -327,6 +328,40 @@ TEST_F(NotifierRepeatTest, RepeatsAfterRepeatInterval) {
   ASSERT_NO_FATAL_FAILURE(ExpectPhase("repeat", 2));
   EXPECT_EQ(Normalize(am_.hook.bodies()[0]), Normalize(am_.hook.bodies()[1]));
   EXPECT_EQ(Normalize(vigil_.hook.bodies()[0]), Normalize(vigil_.hook.bodies()[1]));
+}
+
+// Byte for byte: the webhook body vigil sends is Alertmanager's, for a receiver name
+// that regexp.QuoteMeta changes and values Go's JSON encoder escapes (<, >, &, U+2028,
+// control bytes) or keeps (DEL, UTF-8); only the external URL (each server's own address)
+// is set aside.
+class NotifierBytesTest : public NotifierDifferentialTest {
+ protected:
+  std::string ConfigFor(const System& s) override {
+    return StrCat(
+        "route:\n"
+        "  receiver: 'team.a+b'\n"
+        "  group_by: [alertname]\n"
+        "  group_wait: 0s\n"
+        "receivers:\n"
+        "  - name: 'team.a+b'\n"
+        "    webhook_configs: [{url: '",
+        s.hook.url(), "/x'}]\n");
+  }
+  static std::string WithoutExternalUrl(const std::string& body) {
+    static const std::regex url(R"("externalURL":"[^"]*")");
+    return std::regex_replace(body, url, R"("externalURL":"")");
+  }
+};
+
+TEST_F(NotifierBytesTest, WebhookBodiesAreAlertmanagersByteForByte) {
+  const auto start = std::chrono::system_clock::now();
+  json a = Alert({{"alertname", "A<b>&c"}, {"x", "\u2028\b\x7f\u00e9 \"q\" \\ \u00a0"}}, start);
+  a["annotations"] = {{"u", "http://x/?a=1&b=<2>"}, {"summary", "line\nbreak\ttab"}};
+  ASSERT_NO_FATAL_FAILURE(PostAlerts(json::array({a})));
+  ASSERT_NO_FATAL_FAILURE(ExpectPhase("tricky values", 1));
+  ASSERT_EQ(am_.hook.bodies().size(), 1u);
+  ASSERT_EQ(vigil_.hook.bodies().size(), 1u);
+  EXPECT_EQ(WithoutExternalUrl(vigil_.hook.bodies()[0]), WithoutExternalUrl(am_.hook.bodies()[0]));
 }
 
 // vigil's alertmanager_configs receiver: vigil-notifier forwards its notifications'
