@@ -331,6 +331,12 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
     return r;
   };
 
+  // Alerts recovered from the store may have passed their stored end only because nobody
+  // could refresh them while the notifier was down: no group is flushed until the
+  // evaluator's first resync has answered (or failed), so that such an alert, still
+  // firing, is not notified as resolved and then as firing again.
+  bool awaiting_resync = !options.evaluator_grpc_address.empty();
+
   rt.SetHooks({
       .reload = [&]() -> absl::Status {
         auto cfg = LoadConfig(flags.config_file);
@@ -348,6 +354,7 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
             stats["notifications_failed"] = static_cast<double>(dispatcher.notifications_failed());
             stats["group_flushes"] = static_cast<double>(dispatcher.group_flushes());
             stats["queue_length"] = static_cast<double>(deliverer.QueueLength());
+            stats["awaiting_resync"] = awaiting_resync ? 1 : 0;
             if (cluster) cluster->AddStats(&stats, clock.NowMs());
             for (const std::string& p : dispatcher.Problems()) s->add_problems(p);
           },
@@ -584,11 +591,13 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
           if (!batch.ok()) {
             resync_failed.Increment();
             spdlog::info("{}", std::string(batch.status().message()));
+            rt.tasks().Post([&awaiting_resync] { awaiting_resync = false; });
             return;
           }
           rt.tasks().Post([&, batch = std::move(*batch)] {
             resync_ok.Increment();
             auto r = ingest(batch, clock.NowMs());
+            awaiting_resync = false;
             spdlog::info("resynced {} alert(s) from the evaluator at {}", r.accepted,
                          options.evaluator_grpc_address);
           });
@@ -608,7 +617,8 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
   while (!rt.stopping()) {
     const TimestampMs now = clock.NowMs();
     if (cluster) cluster->Heartbeat(now);
-    TimestampMs next = dispatcher.NextDeadline();
+    // While awaiting the resync, its answer (a task) is what wakes the loop.
+    TimestampMs next = awaiting_resync ? Dispatcher::kNever : dispatcher.NextDeadline();
     if (cluster) next = std::min(next, cluster->NextDeadline(now));
     const int64_t wait_ms =
         std::clamp<int64_t>(next == Dispatcher::kNever ? 1000 : next - now, 0, 1000);
@@ -632,7 +642,7 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
       }
       ingest(batch, clock.NowMs());
     }
-    submit_when_stored(dispatcher.Tick(clock.NowMs()));
+    if (!awaiting_resync) submit_when_stored(dispatcher.Tick(clock.NowMs()));
     if (cluster) cluster->Release(clock.NowMs());
   }
   resync.reset();  // joins its thread before the runtime's task queue goes away

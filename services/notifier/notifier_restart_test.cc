@@ -1,13 +1,15 @@
 // The notifier killed with SIGKILL and restarted on the same --storage.path: while a group
 // waits out group_wait, while a resolved notification is owed (Alertmanager's #2370), and
 // while the webhook keeps failing. The receiver counts every notification it accepted:
-// none missing, none duplicated.
+// none missing, none duplicated. Down longer than an alert's validity while the evaluator
+// still fires it: neither resolved nor re-sent once the evaluator has been heard again.
 
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <signal.h>
 
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -53,13 +55,15 @@ class NotifierRestartTest : public ::testing::Test {
     if (!HasFailure()) testing::RemoveTree(dir_);
   }
 
-  void Start() {
+  // `evaluator`: the gRPC address to resync from ("none": no evaluator).
+  void Start(const std::string& evaluator = "none") {
     notifier_ = std::make_unique<Process>(
         std::vector<std::string>{
             testing::BinDir() + "/vigil-notifier", "--config.file=" + dir_ + "/am.yml",
             "--web.listen-address=127.0.0.1:" + std::to_string(http_port_),
             "--grpc.listen-address=127.0.0.1:" + std::to_string(grpc_port_),
-            "--bus.publish-address=tcp://127.0.0.1:0", "--storage.path=" + dir_ + "/data"},
+            "--bus.publish-address=tcp://127.0.0.1:0", "--storage.path=" + dir_ + "/data",
+            "--evaluator.grpc-address=" + evaluator},
         dir_, dir_ + "/notifier.log");
     ASSERT_TRUE(WaitFor([&] { return HttpGet(http_port_, "/-/ready").first == 200; }))
         << notifier_->Log();
@@ -167,6 +171,83 @@ TEST_F(NotifierRestartTest, KilledWhileWebhookFails) {
   ASSERT_NO_FATAL_FAILURE(Start());
   ASSERT_TRUE(WaitFor([&] { return Stat("group_flushes") >= 2; })) << notifier_->Log();
   EXPECT_EQ(receiver_.Accepted("firing", "Failing"), 1);
+}
+
+// An evaluator's gRPC API whose ListAlerts answers only once the test opens it.
+class GatedEvaluator final : public v1::Evaluator::Service {
+ public:
+  grpc::Status ListAlerts(grpc::ServerContext*, const v1::ListAlertsRequest*,
+                          v1::ListAlertsResponse* resp) override {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [this] { return open_; });
+    *resp->mutable_alerts() = answer_.alerts();
+    return grpc::Status::OK;
+  }
+  void Open(v1::AlertBatch answer) {
+    std::lock_guard lock(mu_);
+    answer_ = std::move(answer);
+    open_ = true;
+    cv_.notify_all();
+  }
+  void Close() {
+    std::lock_guard lock(mu_);
+    open_ = false;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = false;
+  v1::AlertBatch answer_;
+};
+
+// Alertmanager forgets alerts across a restart; vigil keeps them, with the end each had.
+// Down for longer than an alert's validity (Prometheus re-sends with endsAt a few minutes
+// ahead), the stored end has passed although the alert still fires: the notifier flushes
+// nothing until the evaluator's resync has answered, which refreshes the alert, so no
+// resolved notification (and no firing one after it) goes out.
+TEST_F(NotifierRestartTest, DownLongerThanAnAlertsValidityWhileItStillFires) {
+  GatedEvaluator evaluator;
+  int evaluator_port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &evaluator_port);
+  builder.RegisterService(&evaluator);
+  auto server = builder.BuildAndStart();
+  ASSERT_NE(evaluator_port, 0);
+  const std::string address = "127.0.0.1:" + std::to_string(evaluator_port);
+  const labels::Labels sticky{{"alertname", "Sticky"}, {"fast", "yes"}};
+
+  evaluator.Open(v1::AlertBatch());  // nothing active yet
+  ASSERT_NO_FATAL_FAILURE(Start(address));
+  const TimestampMs t0 = NowMs();
+  const TimestampMs valid_until = t0 + 4'000;
+  ASSERT_NO_FATAL_FAILURE(Post("Sticky", t0, valid_until, R"(,"fast":"yes")"));
+  ASSERT_TRUE(WaitFor([&] { return receiver_.Accepted("firing", "Sticky") == 1; }))
+      << notifier_->Log();
+  ASSERT_TRUE(WaitFor([&] { return Stat("notifications_sent") >= 1; })) << notifier_->Log();
+  ASSERT_NO_FATAL_FAILURE(Kill9());
+
+  // Down until the stored end has passed; the evaluator still fires the alert.
+  ASSERT_TRUE(WaitFor([&] { return NowMs() > valid_until + 500; }));
+  evaluator.Close();
+  ASSERT_NO_FATAL_FAILURE(Start(address));
+  EXPECT_EQ(Stat("awaiting_resync"), 1);
+  EXPECT_EQ(Stat("group_flushes"), 0);
+  v1::AlertBatch firing;  // as the evaluator answers: fired at t0, valid from now on
+  AddFiringEvent(sticky, NowMs(), 3'600'000, &firing);
+  firing.mutable_alerts(0)->set_active_at_ms(t0);
+  firing.mutable_alerts(0)->set_fired_at_ms(t0);
+  evaluator.Open(firing);
+  ASSERT_TRUE(WaitFor([&] { return Stat("awaiting_resync") == 0; })) << notifier_->Log();
+  // The group flushes again (group_interval 1s) with the alert refreshed: nothing to say.
+  ASSERT_TRUE(WaitFor([&] { return Stat("group_flushes") >= 2; }))
+      << notifier_->Log() << " flushes " << Stat("group_flushes") << " groups " << Stat("groups")
+      << " active " << Stat("alerts_active");
+  EXPECT_EQ(receiver_.Accepted("resolved", "Sticky"), 0);
+  EXPECT_EQ(receiver_.Accepted("firing", "Sticky"), 1);
+  EXPECT_EQ(receiver_.requests().size(), 1u);
+  notifier_.reset();
+  server->Shutdown();
 }
 
 }  // namespace
