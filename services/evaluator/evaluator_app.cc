@@ -18,6 +18,7 @@
 #include "prometheus/histogram.h"
 #include "services/evaluator/backfill.h"
 #include "services/evaluator/evaluator.h"
+#include "services/evaluator/group_metrics.h"
 #include "services/evaluator/api_v1.h"
 #include "services/evaluator/evaluator_grpc.h"
 #include "services/evaluator/state_file.h"
@@ -130,16 +131,13 @@ int RunEvaluator(const service::CommonFlags& flags, EvaluatorOptions options,
                                    0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001,
                                    0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10});
   // Prometheus's prometheus_rule_group_last_duration_seconds, same rule_group label.
-  auto& group_duration = prometheus::BuildGauge()
-                             .Name("vigil_evaluator_rule_group_last_duration_seconds")
-                             .Help("The duration of the last rule group evaluation.")
-                             .Register(rt.registry());
-  core.set_evaluation_hook([&group_duration](const rules::Group& g,
-                                             const std::function<void()>& evaluate) {
+  GroupMetrics group_metrics(rt.registry());
+  core.set_evaluation_hook([&group_metrics](const rules::Group& g,
+                                            const std::function<void()>& evaluate) {
     auto start = std::chrono::steady_clock::now();
     evaluate();
-    group_duration.Add({{"rule_group", StrCat(g.file(), ";", g.name())}})
-        .Set(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    group_metrics.ObserveDuration(
+        g, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   });
   auto& head_bytes = prometheus::BuildGauge()
                          .Name("vigil_evaluator_head_bytes")
@@ -164,7 +162,12 @@ int RunEvaluator(const service::CommonFlags& flags, EvaluatorOptions options,
   subscriber.Subscribe(std::string(bus::kTopicSamples));
 
   rt.SetHooks({
-      .reload = [&]() { return LoadAll(flags.config_file, core, clock.NowMs()); },
+      .reload =
+          [&]() {
+            absl::Status loaded = LoadAll(flags.config_file, core, clock.NowMs());
+            group_metrics.Retain(core.groups());
+            return loaded;
+          },
       .status =
           [&](v1::ServiceStatus* s) {
             auto& stats = *s->mutable_stats();

@@ -1,0 +1,38 @@
+#include "services/evaluator/group_metrics.h"
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+
+namespace vigil::evaluator {
+
+GroupMetrics::GroupMetrics(prometheus::Registry& registry)
+    : last_duration_(prometheus::BuildGauge()
+                         .Name("vigil_evaluator_rule_group_last_duration_seconds")
+                         .Help("The duration of the last rule group evaluation.")
+                         .Register(registry)) {}
+
+std::string GroupMetrics::Key(const rules::Group& group) {
+  return absl::StrCat(group.file(), ";", group.name());
+}
+
+void GroupMetrics::ObserveDuration(const rules::Group& group, double seconds) {
+  const std::string key = Key(group);
+  auto [it, fresh] = by_group_.try_emplace(key, nullptr);
+  if (fresh) it->second = &last_duration_.Add({{"rule_group", key}});
+  it->second->Set(seconds);
+}
+
+void GroupMetrics::Retain(const std::vector<std::unique_ptr<rules::Group>>& groups) {
+  absl::flat_hash_set<std::string> kept;
+  for (const auto& g : groups) kept.insert(Key(*g));
+  for (auto it = by_group_.begin(); it != by_group_.end();) {
+    if (kept.contains(it->first)) {
+      ++it;
+      continue;
+    }
+    last_duration_.Remove(it->second);
+    by_group_.erase(it++);
+  }
+}
+
+}  // namespace vigil::evaluator

@@ -1,0 +1,36 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "lib/rules/group.h"
+#include "prometheus/family.h"
+#include "prometheus/gauge.h"
+#include "prometheus/registry.h"
+
+namespace vigil::evaluator {
+
+// The per-rule-group metrics Prometheus keeps (rules/group.go): the last evaluation's
+// duration by rule_group="<file>;<name>". As Prometheus, a reload that removes a group
+// removes its series (the gauge would otherwise report a group that no longer runs).
+// Loop thread only.
+class GroupMetrics {
+ public:
+  explicit GroupMetrics(prometheus::Registry& registry);
+  GroupMetrics(const GroupMetrics&) = delete;
+  GroupMetrics& operator=(const GroupMetrics&) = delete;
+
+  void ObserveDuration(const rules::Group& group, double seconds);
+  // Drops the series of every group not in `groups` (call after each reload).
+  void Retain(const std::vector<std::unique_ptr<rules::Group>>& groups);
+
+ private:
+  static std::string Key(const rules::Group& group);
+
+  prometheus::Family<prometheus::Gauge>& last_duration_;
+  absl::flat_hash_map<std::string, prometheus::Gauge*> by_group_;
+};
+
+}  // namespace vigil::evaluator
