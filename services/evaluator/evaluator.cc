@@ -225,9 +225,13 @@ void Evaluator::Evaluate(size_t i, TimestampMs t, bool by_data,
   }
   s.waiting = s.members.size();
   s.any_fresh = false;
-  // After an evaluation on data, the timer is the fallback one interval later; after a
-  // timer evaluation, the next aligned slot (Prometheus's schedule).
-  s.next_timer = by_data ? t + interval : g.NextEvaluation(t);
+  // After an evaluation on data, the timer is the fallback for a round that does not
+  // come: half an interval after the next round is due, since rounds arrive a few
+  // milliseconds either side of it (a fallback at exactly one interval fired just before
+  // most rounds' data, so each round was evaluated twice: by the timer without its data,
+  // then by its data). After a timer evaluation, the next aligned slot (Prometheus's
+  // schedule).
+  s.next_timer = by_data ? t + interval + interval / 2 : g.NextEvaluation(t);
 }
 
 void Evaluator::RunEvaluation(size_t i, TimestampMs t, bool by_data,

@@ -172,7 +172,7 @@ TEST_F(EventDrivenTest, EvaluatesOnceEverySeriesItReadsHasAFreshSample) {
   // Only a has reported in this round: b's sample is still awaited.
   e.OnSamples({UpOf("a:1", 6000, 1)});
   EXPECT_EQ(e.Tick(6001).data_triggered_evaluations, 0);
-  EXPECT_EQ(e.NextDeadline(), e.groups()[0]->last_evaluation() + 60'000);
+  EXPECT_EQ(e.NextDeadline(), e.groups()[0]->last_evaluation() + 90'000);
   e.OnSamples({UpOf("b:1", 6200, 0)});
   EXPECT_EQ(e.NextDeadline(), 1002);  // due now
   TickOutput out = e.Tick(6201);
@@ -221,18 +221,35 @@ TEST_F(EventDrivenTest, TheTimerEvaluatesWhenASeriesNeverComesBack) {
   e.OnSamples({UpOf("a:1", 1000, 1), UpOf("b:1", 1000, 1)});
   e.Tick(1001);
   int timer = 0, data = 0;
-  // Up to one interval after the last evaluation (the timer's next slot after that is
-  // aligned to the group's hashed offset, so the loop stops there).
-  for (TimestampMs t = 2000; t <= 61'000; t += 1000) {
+  // Up to one and a half intervals after the last evaluation (the timer's next slot after
+  // that is aligned to the group's hashed offset, so the loop stops there).
+  for (TimestampMs t = 2000; t <= 91'000; t += 1000) {
     e.OnSamples({UpOf("a:1", t, 0)});  // b is silent (no staleness marker either)
     TickOutput out = e.Tick(t + 1);
     timer += out.timer_evaluations;
     data += out.data_triggered_evaluations;
   }
   EXPECT_EQ(data, 0);
-  EXPECT_EQ(timer, 1);  // at 61001: one interval after the evaluation at 1001
-  EXPECT_EQ(e.groups()[0]->last_evaluation(), 61'001);
-  EXPECT_EQ(e.ActiveAlerts(61'001).size(), 1u);
+  EXPECT_EQ(timer, 1);  // at 91001: the fallback, 1.5 intervals after the evaluation at 1001
+  EXPECT_EQ(e.groups()[0]->last_evaluation(), 91'001);
+  EXPECT_EQ(e.ActiveAlerts(91'001).size(), 1u);
+}
+
+// Rounds arrive a little after one interval (scrapes jitter): each is evaluated once, by
+// its data, not first by the timer without its data and then again by the data.
+TEST_F(EventDrivenTest, ARoundArrivingJustAfterTheIntervalIsEvaluatedOnce) {
+  Evaluator e(EvaluatorOptions{});
+  ASSERT_TRUE(e.LoadRules(Config(), kLoadedAt).ok());
+  int timer = 0, data = 0;
+  for (int round = 0; round < 5; ++round) {
+    const TimestampMs t = 1000 + round * 60'004;  // 4 ms later than one interval each time
+    e.OnSamples({UpOf("a:1", t, 1), UpOf("b:1", t, 1)});
+    TickOutput out = e.Tick(t + 1);
+    timer += out.timer_evaluations;
+    data += out.data_triggered_evaluations;
+  }
+  EXPECT_EQ(data, 5);
+  EXPECT_EQ(timer, 0);
 }
 
 TEST_F(EventDrivenTest, ARecordingGroupTriggersTheLaterGroupThatReadsIt) {
