@@ -13,6 +13,8 @@ constexpr int64_t kRetentionMarginMs = 60 * 1000;
 // reached us) no longer holds the group's event-driven evaluation back: Prometheus's
 // lookback, after which the series is gone for queries too.
 constexpr int64_t kMemberExpiryMs = promql::kLookbackDeltaMs;
+// How late a round's data may be before the fallback timer evaluates without it.
+constexpr int64_t kFallbackSlackMs = 1000;
 // The producer of samples that came from outside (the bus, a backfill).
 constexpr size_t kExternal = SIZE_MAX;
 
@@ -226,12 +228,13 @@ void Evaluator::Evaluate(size_t i, TimestampMs t, bool by_data,
   s.waiting = s.members.size();
   s.any_fresh = false;
   // After an evaluation on data, the timer is the fallback for a round that does not
-  // come: half an interval after the next round is due, since rounds arrive a few
-  // milliseconds either side of it (a fallback at exactly one interval fired just before
-  // most rounds' data, so each round was evaluated twice: by the timer without its data,
-  // then by its data). After a timer evaluation, the next aligned slot (Prometheus's
-  // schedule).
-  s.next_timer = by_data ? t + interval + interval / 2 : g.NextEvaluation(t);
+  // come: a little after the next round is due (half an interval, at most a second), since
+  // rounds arrive a few milliseconds either side of it (a fallback at exactly one interval
+  // fired just before most rounds' data, so each round was evaluated twice: by the timer
+  // without its data, then by its data). After a timer evaluation, the next aligned slot
+  // (Prometheus's schedule).
+  s.next_timer = by_data ? t + interval + std::min<int64_t>(interval / 2, kFallbackSlackMs)
+                         : g.NextEvaluation(t);
 }
 
 void Evaluator::RunEvaluation(size_t i, TimestampMs t, bool by_data,

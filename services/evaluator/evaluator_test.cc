@@ -172,7 +172,7 @@ TEST_F(EventDrivenTest, EvaluatesOnceEverySeriesItReadsHasAFreshSample) {
   // Only a has reported in this round: b's sample is still awaited.
   e.OnSamples({UpOf("a:1", 6000, 1)});
   EXPECT_EQ(e.Tick(6001).data_triggered_evaluations, 0);
-  EXPECT_EQ(e.NextDeadline(), e.groups()[0]->last_evaluation() + 90'000);
+  EXPECT_EQ(e.NextDeadline(), e.groups()[0]->last_evaluation() + 61'000);
   e.OnSamples({UpOf("b:1", 6200, 0)});
   EXPECT_EQ(e.NextDeadline(), 1002);  // due now
   TickOutput out = e.Tick(6201);
@@ -221,18 +221,18 @@ TEST_F(EventDrivenTest, TheTimerEvaluatesWhenASeriesNeverComesBack) {
   e.OnSamples({UpOf("a:1", 1000, 1), UpOf("b:1", 1000, 1)});
   e.Tick(1001);
   int timer = 0, data = 0;
-  // Up to one and a half intervals after the last evaluation (the timer's next slot after
+  // Up to one interval and a second after the last evaluation (the timer's next slot after
   // that is aligned to the group's hashed offset, so the loop stops there).
-  for (TimestampMs t = 2000; t <= 91'000; t += 1000) {
+  for (TimestampMs t = 2000; t <= 62'000; t += 1000) {
     e.OnSamples({UpOf("a:1", t, 0)});  // b is silent (no staleness marker either)
     TickOutput out = e.Tick(t + 1);
     timer += out.timer_evaluations;
     data += out.data_triggered_evaluations;
   }
   EXPECT_EQ(data, 0);
-  EXPECT_EQ(timer, 1);  // at 91001: the fallback, 1.5 intervals after the evaluation at 1001
-  EXPECT_EQ(e.groups()[0]->last_evaluation(), 91'001);
-  EXPECT_EQ(e.ActiveAlerts(91'001).size(), 1u);
+  EXPECT_EQ(timer, 1);  // at 62001: the fallback, an interval and 1 s after 1001
+  EXPECT_EQ(e.groups()[0]->last_evaluation(), 62'001);
+  EXPECT_EQ(e.ActiveAlerts(62'001).size(), 1u);
 }
 
 // Rounds arrive a little after one interval (scrapes jitter): each is evaluated once, by

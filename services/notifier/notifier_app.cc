@@ -39,6 +39,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// How long after start failed resyncs are retried before groups flush without them.
+constexpr TimestampMs kResyncGraceMs = 10'000;
+
 grpc::Status ToGrpc(const absl::Status& s) {
   const grpc::StatusCode code = absl::IsInvalidArgument(s) ? grpc::StatusCode::INVALID_ARGUMENT
                                 : absl::IsNotFound(s)      ? grpc::StatusCode::NOT_FOUND
@@ -83,7 +86,15 @@ auto CallWriting(service::Runtime& rt, StoreWriter* writer, Fn work,
 // durable, so that an answered request survives a crash; an error when they were not
 // stored (DeadlineExceeded when the store did not commit in time).
 absl::Status WaitStored(StoreWriter* writer, StoreWriter::Tickets queued) {
-  if (writer == nullptr || queued.upto == queued.after) return absl::OkStatus();
+  if (writer == nullptr) return absl::OkStatus();
+  if (queued.upto == queued.after) {
+    // Nothing changed, perhaps because an earlier request (Prometheus's HA twin) queued the
+    // same state: answer once what was queued before is durable.
+    if (!writer->WaitDurable(queued.upto, absl::Seconds(10))) {
+      return absl::DeadlineExceededError("the store did not commit in time");
+    }
+    return absl::OkStatus();
+  }
   return writer->WaitStored(queued, absl::Seconds(10));
 }
 
@@ -335,7 +346,12 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
   // could refresh them while the notifier was down: no group is flushed until the
   // evaluator's first resync has answered (or failed), so that such an alert, still
   // firing, is not notified as resolved and then as firing again.
+  // An evaluator that starts with the notifier (compose, a pod) may refuse the first
+  // attempts: failed resyncs are retried every second for kResyncGraceMs before the
+  // groups are flushed without its word.
   bool awaiting_resync = !options.evaluator_grpc_address.empty();
+  const TimestampMs resync_grace_until = clock.NowMs() + kResyncGraceMs;
+  TimestampMs resync_retry_at = 0;  // 0: none scheduled
 
   rt.SetHooks({
       .reload = [&]() -> absl::Status {
@@ -591,7 +607,14 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
           if (!batch.ok()) {
             resync_failed.Increment();
             spdlog::info("{}", std::string(batch.status().message()));
-            rt.tasks().Post([&awaiting_resync] { awaiting_resync = false; });
+            rt.tasks().Post([&] {
+              const TimestampMs now = clock.NowMs();
+              if (awaiting_resync && now < resync_grace_until) {
+                resync_retry_at = now + 1000;
+              } else {
+                awaiting_resync = false;
+              }
+            });
             return;
           }
           rt.tasks().Post([&, batch = std::move(*batch)] {
@@ -616,6 +639,10 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
 
   while (!rt.stopping()) {
     const TimestampMs now = clock.NowMs();
+    if (resync_retry_at != 0 && now >= resync_retry_at) {
+      resync_retry_at = 0;
+      resync->Request();
+    }
     if (cluster) cluster->Heartbeat(now);
     // While awaiting the resync, its answer (a task) is what wakes the loop.
     TimestampMs next = awaiting_resync ? Dispatcher::kNever : dispatcher.NextDeadline();

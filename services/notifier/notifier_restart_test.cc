@@ -5,6 +5,7 @@
 // still fires it: neither resolved nor re-sent once the evaluator has been heard again.
 
 #include <grpcpp/grpcpp.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <signal.h>
@@ -246,6 +247,34 @@ TEST_F(NotifierRestartTest, DownLongerThanAnAlertsValidityWhileItStillFires) {
   EXPECT_EQ(receiver_.Accepted("resolved", "Sticky"), 0);
   EXPECT_EQ(receiver_.Accepted("firing", "Sticky"), 1);
   EXPECT_EQ(receiver_.requests().size(), 1u);
+  notifier_.reset();
+  server->Shutdown();
+}
+
+// An evaluator that starts with the notifier may refuse its first resync: it is retried
+// (for up to 10 s) and groups wait for it rather than flush without its word.
+TEST_F(NotifierRestartTest, AResyncRefusedAtStartIsRetried) {
+  const int evaluator_port = FreePort();
+  ASSERT_NO_FATAL_FAILURE(Start("127.0.0.1:" + std::to_string(evaluator_port)));
+  auto failed_resyncs = [&] {
+    const std::string metrics = HttpGet(http_port_, "/metrics").second;
+    const std::string key = R"(vigil_notifier_resyncs_total{result="failed"} )";
+    const size_t at = metrics.find(key);
+    return at == std::string::npos ? 0.0 : std::stod(metrics.substr(at + key.size()));
+  };
+  ASSERT_TRUE(WaitFor([&] { return failed_resyncs() >= 1; })) << notifier_->Log();
+  EXPECT_EQ(Stat("awaiting_resync"), 1);
+
+  GatedEvaluator evaluator;
+  evaluator.Open(v1::AlertBatch());
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:" + std::to_string(evaluator_port),
+                           grpc::InsecureServerCredentials());
+  builder.RegisterService(&evaluator);
+  auto server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  ASSERT_TRUE(WaitFor([&] { return Stat("awaiting_resync") == 0; })) << notifier_->Log();
+  EXPECT_THAT(notifier_->Log(), ::testing::HasSubstr("resynced 0 alert(s)"));
   notifier_.reset();
   server->Shutdown();
 }

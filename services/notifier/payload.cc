@@ -100,8 +100,11 @@ std::string WebhookMessage(const MessageData& data) {
   w.Open('{');
   w.Key("receiver");
   w.String(GoQuoteMeta(data.receiver));
+  // Alertmanager truncates first and builds the template data from what is left: the
+  // status and the common labels are those of the alerts sent.
+  const std::span<const Alert> sent = data.alerts.first(keep);
   w.Key("status");
-  w.String(GroupStatus(data.alerts, data.now));
+  w.String(GroupStatus(sent, data.now));
   w.Key("alerts");
   w.Open('[');
   for (size_t i = 0; i < keep; ++i) {
@@ -128,9 +131,9 @@ std::string WebhookMessage(const MessageData& data) {
   w.Key("groupLabels");
   w.Labels(data.group_labels != nullptr ? *data.group_labels : labels::Labels());
   w.Key("commonLabels");
-  w.Labels(Common(data.alerts, &Alert::labels));
+  w.Labels(Common(sent, &Alert::labels));
   w.Key("commonAnnotations");
-  w.Labels(Common(data.alerts, &Alert::annotations));
+  w.Labels(Common(sent, &Alert::annotations));
   w.Key("externalURL");
   w.String(data.external_url);
   w.Key("version");

@@ -100,12 +100,22 @@ TEST(PayloadTest, MaxAlertsTruncatesAndCounts) {
   for (int i = 0; i < 5; ++i) {
     alerts.push_back(MakeAlert({{"alertname", "A"}, {"i", std::to_string(i)}}, {}, 1, 0));
   }
+  // The two sent are resolved and annotated alike; the three cut are firing.
+  alerts[0].ends_at_ms = alerts[1].ends_at_ms = 5;
+  alerts[0].annotations = alerts[1].annotations = labels::Labels{{"kept", "yes"}};
   data.alerts = alerts;
   data.max_alerts = 2;
   auto j = nlohmann::json::parse(WebhookMessage(data));
   EXPECT_EQ(j["alerts"].size(), 2u);
   EXPECT_EQ(j["truncatedAlerts"], 3);
+  // As Alertmanager: status and common labels/annotations are those of the alerts sent.
+  EXPECT_EQ(j["status"], "resolved");
+  EXPECT_EQ(j["commonAnnotations"], (nlohmann::json{{"kept", "yes"}}));
+  EXPECT_EQ(j["commonLabels"], (nlohmann::json{{"alertname", "A"}}));
+  data.max_alerts = 0;
+  j = nlohmann::json::parse(WebhookMessage(data));
   EXPECT_EQ(j["status"], "firing");
+  EXPECT_EQ(j["commonAnnotations"], nlohmann::json::object());
 }
 
 // Byte for byte what Debian's Alertmanager 0.25 sent for the same alert (captured from
