@@ -65,13 +65,6 @@ TimestampMs MergedStart(const Alert& older, const Alert& newer, TimestampMs now)
   return newer.starts_at_ms;
 }
 
-Alert MergeAlerts(const Alert& older, const Alert& newer, TimestampMs now) {
-  if (newer.updated_at_ms < older.updated_at_ms) return older;
-  Alert out = newer;
-  out.starts_at_ms = MergedStart(older, newer, now);
-  return out;
-}
-
 void MergeAlertInto(Alert* older, const Alert& newer, TimestampMs now) {
   if (newer.updated_at_ms < older->updated_at_ms) return;
   older->starts_at_ms = MergedStart(*older, newer, now);

@@ -48,14 +48,12 @@ struct RoutedAlert {
 absl::StatusOr<Alert> AlertFromEvent(const v1::AlertEvent& event, TimestampMs now,
                                      absl::Duration resolve_timeout);
 
-// Alertmanager's Alert.Merge: `newer` updates `older` of the same fingerprint. Events
-// older than what is held are ignored (idempotent, order-tolerant); an update of a still
-// active alert keeps the earlier start.
-Alert MergeAlerts(const Alert& older, const Alert& newer, TimestampMs now);
-// The start MergeAlerts gives `newer` when it updates `older`.
-TimestampMs MergedStart(const Alert& older, const Alert& newer, TimestampMs now);
-// `*older = MergeAlerts(*older, newer, now)`, copying only the fields that differ: a
-// re-sent, unchanged alert (the common case) allocates nothing.
+// Alertmanager's Alert.Merge, in place: `newer` updates `*older` of the same fingerprint.
+// Events older than what is held are ignored (idempotent, order-tolerant); an update of a
+// still active alert keeps the earlier start (MergedStart). Only the fields that differ
+// are copied: a re-sent, unchanged alert (the common case) allocates nothing.
 void MergeAlertInto(Alert* older, const Alert& newer, TimestampMs now);
+// The start the merge gives `newer` when it updates `older`.
+TimestampMs MergedStart(const Alert& older, const Alert& newer, TimestampMs now);
 
 }  // namespace vigil::notifier

@@ -135,7 +135,7 @@ void Dispatcher::Ingest(Alert alert, TimestampMs now) {
     held = std::move(alert);
   } else {
     if (alert.updated_at_ms < held.updated_at_ms) return;  // stale event
-    // `alert` becomes what MergeAlerts(held, alert) would give.
+    // `alert` becomes what MergeAlertInto(&held, alert) would make of `held`.
     alert.starts_at_ms = MergedStart(held, alert, now);
     // Re-sent and unchanged (the common case): the row is left as it is.
     changed = store_ != nullptr && AlertRowStale(held, stored_ends_at_[it->first], alert, now);

@@ -87,14 +87,6 @@ auto CallWriting(service::Runtime& rt, StoreWriter* writer, Fn work,
 // stored (DeadlineExceeded when the store did not commit in time).
 absl::Status WaitStored(StoreWriter* writer, StoreWriter::Tickets queued) {
   if (writer == nullptr) return absl::OkStatus();
-  if (queued.upto == queued.after) {
-    // Nothing changed, perhaps because an earlier request (Prometheus's HA twin) queued the
-    // same state: answer once what was queued before is durable.
-    if (!writer->WaitDurable(queued.upto, absl::Seconds(10))) {
-      return absl::DeadlineExceededError("the store did not commit in time");
-    }
-    return absl::OkStatus();
-  }
   return writer->WaitStored(queued, absl::Seconds(10));
 }
 

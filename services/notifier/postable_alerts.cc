@@ -50,7 +50,7 @@ class PostableHandler final : public JsonEvents {
   bool String(std::string& s) override { return Scalar(Value::kString, &s); }
 
   bool StartObject() override {
-    if (failed_) return true;
+    if (failed()) return true;
     if (skip_depth_ > 0) return ++skip_depth_, true;
     switch (where_) {
       case Where::kStart:
@@ -72,7 +72,7 @@ class PostableHandler final : public JsonEvents {
   }
 
   bool EndObject() override {
-    if (failed_) return true;
+    if (failed()) return true;
     if (skip_depth_ > 0) return --skip_depth_, true;
     if (where_ == Where::kMap) {
       where_ = Where::kAlert;
@@ -84,7 +84,7 @@ class PostableHandler final : public JsonEvents {
   }
 
   bool StartArray() override {
-    if (failed_) return true;
+    if (failed()) return true;
     if (skip_depth_ > 0) return ++skip_depth_, true;
     switch (where_) {
       case Where::kStart:
@@ -100,14 +100,14 @@ class PostableHandler final : public JsonEvents {
   }
 
   bool EndArray() override {
-    if (failed_) return true;
+    if (failed()) return true;
     if (skip_depth_ > 0) return --skip_depth_, true;
     where_ = Where::kStart;  // the top array ended
     return true;
   }
 
   bool Key(std::string& k) override {
-    if (failed_ || skip_depth_ > 0) return true;
+    if (failed() || skip_depth_ > 0) return true;
     if (where_ == Where::kMap) {
       key_ = std::move(k);
       if (field_ == Field::kLabels && !labels::IsValidLabelName(key_)) {
@@ -132,12 +132,12 @@ class PostableHandler final : public JsonEvents {
   // Records the body's error; the rest is only checked to be JSON.
   bool Fail(std::string what) {
     error_ = std::move(what);
-    failed_ = true;
     return true;
   }
+  bool failed() const { return !error_.empty(); }
 
   bool Scalar(Value kind, std::string* s) {
-    if (failed_ || skip_depth_ > 0) return true;
+    if (failed() || skip_depth_ > 0) return true;
     switch (where_) {
       case Where::kStart:
         return Fail("body must be a JSON array of alerts");
@@ -255,7 +255,6 @@ class PostableHandler final : public JsonEvents {
   Where where_ = Where::kStart;
   Field field_ = Field::kOther;
   int skip_depth_ = 0;
-  bool failed_ = false;
   std::string key_;
   PendingAlert pending_;
   std::vector<Alert> alerts_;

@@ -95,20 +95,22 @@ void StoreWriter::WhenDurable(Ticket ticket, std::function<void()> done) {
   done();
 }
 
-bool StoreWriter::WaitDurable(Ticket ticket, absl::Duration timeout) {
-  absl::MutexLock lock(&mu_);
+bool StoreWriter::AwaitDone(Ticket ticket, absl::Duration timeout) {
   auto reached = [this, ticket]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return done_ >= ticket; };
   return mu_.AwaitWithTimeout(absl::Condition(&reached), timeout);
 }
 
+bool StoreWriter::WaitDurable(Ticket ticket, absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  return AwaitDone(ticket, timeout);
+}
+
 absl::Status StoreWriter::WaitStored(Tickets tickets, absl::Duration timeout) {
   absl::MutexLock lock(&mu_);
-  auto reached = [this, &tickets]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return done_ >= tickets.upto;
-  };
-  if (!mu_.AwaitWithTimeout(absl::Condition(&reached), timeout)) {
+  if (!AwaitDone(tickets.upto, timeout)) {
     return absl::DeadlineExceededError("the store did not commit in time");
   }
+  if (tickets.after == tickets.upto) return absl::OkStatus();  // none of its own
   for (const Failure& f : failures_) {
     if (f.tickets.after < tickets.upto && tickets.after < f.tickets.upto) return f.why;
   }

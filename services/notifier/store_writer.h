@@ -69,7 +69,9 @@ class StoreWriter {
   bool WaitDurable(Ticket ticket, absl::Duration timeout);
   // Blocks the calling thread until every write in `tickets` is done. OK when all were
   // stored; the first failed one's error otherwise; DeadlineExceeded if `timeout` passed
-  // first. Not for the loop thread.
+  // first. An empty range (work that changed nothing, perhaps because an earlier request
+  // queued the same state) waits for the writes queued before it and is OK once they are
+  // done. Not for the loop thread.
   absl::Status WaitStored(Tickets tickets, absl::Duration timeout);
 
   // Runs `read` on the writer thread after the writes queued so far and returns its
@@ -88,6 +90,8 @@ class StoreWriter {
   void Run();
   void RunCheckpointer();
   void OnWal(int pages);
+  // Waits (mu_ held) until `ticket` is done; false if `timeout` passed first.
+  bool AwaitDone(Ticket ticket, absl::Duration timeout) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Counts `n` failed writes, commits or checkpoints; `last` is the newest one's error.
   void RecordErrors(uint64_t n, const absl::Status& last) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Remembers that the writes in `tickets` were not stored, for WaitStored.

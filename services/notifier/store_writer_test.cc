@@ -112,8 +112,11 @@ TEST_F(StoreWriterTest, WaitStoredSaysWhetherTheWaitedForWritesWereStored) {
   writer_->Write([](Store&) { return absl::InternalError("disk on fire"); });
   const StoreWriter::Tickets mine{before_mine, writer_->last()};
   const StoreWriter::Tickets theirs{writer_->last(), PutLog(2)};
-  // Not committed yet: a short wait times out.
+  // Not committed yet: a short wait times out, also for a request that queued nothing
+  // after them (it answers once what was queued before it is durable).
   EXPECT_TRUE(absl::IsDeadlineExceeded(writer_->WaitStored(mine, absl::Milliseconds(1))));
+  EXPECT_TRUE(absl::IsDeadlineExceeded(
+      writer_->WaitStored({mine.upto, mine.upto}, absl::Milliseconds(1))));
   release.Notify();
 
   absl::Status stored = writer_->WaitStored(mine, absl::Seconds(30));
