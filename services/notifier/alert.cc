@@ -9,11 +9,11 @@ namespace vigil::notifier {
 
 namespace {
 
-labels::Labels FromProto(const google::protobuf::RepeatedPtrField<v1::Label>& in) {
+std::vector<labels::Label> FromProto(const google::protobuf::RepeatedPtrField<v1::Label>& in) {
   std::vector<labels::Label> out;
   out.reserve(in.size());
   for (const v1::Label& l : in) out.push_back({l.name(), l.value()});
-  return labels::Labels(std::move(out));
+  return out;
 }
 
 }  // namespace
@@ -23,14 +23,14 @@ std::string Alert::FingerprintHex() const { return absl::StrFormat("%016x", fing
 absl::StatusOr<Alert> AlertFromEvent(const v1::AlertEvent& event, TimestampMs now,
                                      absl::Duration resolve_timeout) {
   Alert a;
-  a.labels = FromProto(event.labels());
+  a.labels = labels::Labels(FromProto(event.labels()));
   if (a.labels.empty()) return absl::InvalidArgumentError("alert has no labels");
   a.fingerprint = a.labels.Fingerprint();
   if (!event.fingerprint().empty() && event.fingerprint() != a.FingerprintHex()) {
     return absl::InvalidArgumentError(StrCat("fingerprint ", event.fingerprint(),
                                              " does not match labels ", a.labels.ToString()));
   }
-  a.annotations = FromProto(event.annotations());
+  a.annotations = Annotations(FromProto(event.annotations()));
   a.generator_url = event.generator_url();
   a.updated_at_ms = event.event_time_ms() > 0 ? event.event_time_ms() : now;
   a.starts_at_ms = event.fired_at_ms() > 0 ? event.fired_at_ms() : event.active_at_ms();

@@ -7,6 +7,7 @@
 #include "absl/time/time.h"
 #include "lib/clock/clock.h"
 #include "lib/labels/labels.h"
+#include "services/notifier/annotations.h"
 #include "vigil/v1/alerts.pb.h"
 
 namespace vigil::notifier {
@@ -16,7 +17,7 @@ namespace vigil::notifier {
 // by itself.
 struct Alert {
   labels::Labels labels;
-  labels::Labels annotations;
+  Annotations annotations;  // empty values kept, as Alertmanager
   TimestampMs starts_at_ms = 0;
   TimestampMs ends_at_ms = 0;
   std::string generator_url;

@@ -13,7 +13,8 @@ namespace {
 
 using Ordered = nlohmann::ordered_json;
 
-Ordered KeyValues(const labels::Labels& ls) {
+template <typename Pairs>  // labels::Labels or Annotations
+Ordered KeyValues(const Pairs& ls) {
   Ordered out = Ordered::object();
   for (const labels::Label& l : ls) out[l.name] = l.value;
   return out;
@@ -24,12 +25,11 @@ std::string Dump(const Ordered& j) {
 }
 
 Ordered GettableAlerts(const std::vector<RoutedAlert>& alerts) {
-  const auto& kv = KeyValues;
   Ordered out = Ordered::array();
   for (const RoutedAlert& r : alerts) {
     const Alert& a = r.alert;
     Ordered j;
-    j["annotations"] = kv(a.annotations);
+    j["annotations"] = KeyValues(a.annotations);
     j["endsAt"] = FormatGoTime(a.ends_at_ms);
     j["fingerprint"] = a.FingerprintHex();
     Ordered receivers = Ordered::array();
@@ -42,7 +42,7 @@ Ordered GettableAlerts(const std::vector<RoutedAlert>& alerts) {
                    {"state", suppressed ? "suppressed" : "active"}};
     j["updatedAt"] = FormatGoTime(a.updated_at_ms);
     j["generatorURL"] = a.generator_url;
-    j["labels"] = kv(a.labels);
+    j["labels"] = KeyValues(a.labels);
     out.push_back(std::move(j));
   }
   return out;

@@ -17,7 +17,7 @@ constexpr TimestampMs kNow = 1'700'000'000'000;
 TEST(ApiAlertsTest, GettableAlertsHaveAlertmanagersFields) {
   Alert a;
   a.labels = labels::Labels{{"alertname", "Down"}};
-  a.annotations = labels::Labels{{"summary", "s"}};
+  a.annotations = Annotations{{"summary", "s"}};
   a.fingerprint = a.labels.Fingerprint();
   a.starts_at_ms = kNow;
   a.ends_at_ms = kNow + 60'000;

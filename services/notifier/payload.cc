@@ -37,9 +37,10 @@ class GoJsonWriter {
     out_.push_back(c);
     first_ = false;
   }
-  // A template.KV: an object with the labels' names in order (Go sorts map keys, and
-  // label sets are sorted by name).
-  void Labels(const labels::Labels& ls) {
+  // A template.KV: an object with the labels' (or annotations') names in order (Go sorts
+  // map keys, and both are sorted by name).
+  template <typename Pairs>
+  void Labels(const Pairs& ls) {
     Open('{');
     for (const labels::Label& l : ls) {
       Key(l.name);
@@ -63,8 +64,10 @@ class GoJsonWriter {
   bool after_key_ = false;
 };
 
-// The labels every alert shares with the same value.
-labels::Labels Common(std::span<const Alert> alerts, labels::Labels Alert::*field) {
+// The labels (or annotations) every alert shares with the same value; as Go reads its maps,
+// an absent one has the value "".
+template <typename Pairs>
+Pairs Common(std::span<const Alert> alerts, Pairs Alert::*field) {
   if (alerts.empty()) return {};
   std::vector<labels::Label> out;
   for (const labels::Label& l : alerts.front().*field) {
@@ -77,7 +80,7 @@ labels::Labels Common(std::span<const Alert> alerts, labels::Labels Alert::*fiel
     }
     if (shared) out.push_back(l);
   }
-  return labels::Labels(std::move(out));
+  return Pairs(std::move(out));
 }
 
 }  // namespace

@@ -26,7 +26,7 @@ TEST(Rfc3339Test, Parses) {
   EXPECT_FALSE(ParseRfc3339("yesterday").ok());
 }
 
-Alert MakeAlert(labels::Labels ls, labels::Labels annotations, TimestampMs starts,
+Alert MakeAlert(labels::Labels ls, Annotations annotations, TimestampMs starts,
                 TimestampMs ends) {
   Alert a;
   a.labels = std::move(ls);
@@ -102,7 +102,7 @@ TEST(PayloadTest, MaxAlertsTruncatesAndCounts) {
   }
   // The two sent are resolved and annotated alike; the three cut are firing.
   alerts[0].ends_at_ms = alerts[1].ends_at_ms = 5;
-  alerts[0].annotations = alerts[1].annotations = labels::Labels{{"kept", "yes"}};
+  alerts[0].annotations = alerts[1].annotations = Annotations{{"kept", "yes"}};
   data.alerts = alerts;
   data.max_alerts = 2;
   auto j = nlohmann::json::parse(WebhookMessage(data));
@@ -116,6 +116,22 @@ TEST(PayloadTest, MaxAlertsTruncatesAndCounts) {
   j = nlohmann::json::parse(WebhookMessage(data));
   EXPECT_EQ(j["status"], "firing");
   EXPECT_EQ(j["commonAnnotations"], nlohmann::json::object());
+}
+
+// Alertmanager 0.25 drops empty label values of posted alerts, not empty annotations:
+// they are in the payload, and in commonAnnotations when every alert has them "" (a Go
+// map reads "" for an absent one too).
+TEST(PayloadTest, EmptyAnnotationValuesAreKept) {
+  MessageData data;
+  data.now = 10;
+  const std::vector<Alert> alerts = {
+      MakeAlert({{"alertname", "A"}, {"i", "1"}}, {{"empty", ""}, {"summary", "a"}}, 1, 0),
+      MakeAlert({{"alertname", "A"}, {"i", "2"}}, {{"summary", "b"}}, 1, 0),
+  };
+  data.alerts = alerts;
+  auto j = nlohmann::json::parse(WebhookMessage(data));
+  EXPECT_EQ(j["alerts"][0]["annotations"], (nlohmann::json{{"empty", ""}, {"summary", "a"}}));
+  EXPECT_EQ(j["commonAnnotations"], (nlohmann::json{{"empty", ""}}));
 }
 
 // Byte for byte what Debian's Alertmanager 0.25 sent for the same alert (captured from

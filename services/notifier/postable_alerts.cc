@@ -242,7 +242,7 @@ class PostableHandler final : public JsonEvents {
     a.starts_at_ms = p.starts == 0 ? now_ : p.starts;
     if (p.ends != 0 && p.ends < a.starts_at_ms) return fail("start time must be before end time");
     if (p.generator_error) return fail(*p.generator_error);
-    a.annotations = labels::Labels(std::move(p.annotations));
+    a.annotations = Annotations(std::move(p.annotations));
     a.generator_url = std::move(p.generator);
     a.ends_at_ms = p.ends;
     a.updated_at_ms = now_;

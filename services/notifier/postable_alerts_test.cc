@@ -34,7 +34,7 @@ TEST(PostableAlertsTest, ParsesAlertmanagersPostableAlerts) {
   EXPECT_EQ(down.fingerprint, down_labels.Fingerprint());
   EXPECT_EQ(down.starts_at_ms, kNow - 13 * 60 * 1000 - 20 * 1000);
   EXPECT_EQ(down.ends_at_ms, 0);  // the dispatcher applies resolve_timeout
-  EXPECT_EQ(down.annotations, (labels::Labels{{"summary", "s"}}));
+  EXPECT_EQ(down.annotations, (Annotations{{"summary", "s"}}));
   EXPECT_EQ(down.generator_url, "http://g");
   EXPECT_EQ(down.updated_at_ms, kNow);
   const Alert& old = (*alerts)[1];
@@ -45,6 +45,17 @@ TEST(PostableAlertsTest, ParsesAlertmanagersPostableAlerts) {
   EXPECT_EQ(soon.starts_at_ms, kNow);
   EXPECT_EQ(soon.ends_at_ms, kNow + 46 * 60 * 1000 + 40 * 1000);
   EXPECT_FALSE(soon.Resolved(kNow));
+}
+
+// Alertmanager's API drops empty label values (removeEmptyLabels), not empty annotations.
+TEST(PostableAlertsTest, EmptyAnnotationValuesAreKept) {
+  auto alerts = ParsePostableAlerts(
+      R"([{"labels": {"alertname": "A", "gone": ""}, "annotations": {"x": "", "y": "1"}}])", kNow);
+  ASSERT_TRUE(alerts.ok()) << alerts.status();
+  ASSERT_EQ(alerts->size(), 1u);
+  EXPECT_EQ((*alerts)[0].labels, (labels::Labels{{"alertname", "A"}}));
+  EXPECT_EQ((*alerts)[0].annotations.size(), 2u);
+  EXPECT_EQ((*alerts)[0].annotations, (Annotations{{"x", ""}, {"y", "1"}}));
 }
 
 // Unknown fields (whatever their shape) and null values are skipped, as Go's decoder does.

@@ -54,13 +54,14 @@ CREATE TABLE IF NOT EXISTS silences(
   ends_at_ms INTEGER NOT NULL);
 )sql";
 
-std::string LabelsJson(const labels::Labels& ls) {
+template <typename Pairs>  // labels::Labels or Annotations
+std::string LabelsJson(const Pairs& ls) {
   nlohmann::json j = nlohmann::json::array();
   for (const labels::Label& l : ls) j.push_back({l.name, l.value});
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-labels::Labels ParseLabelsJson(const std::string& text) {
+std::vector<labels::Label> ParseLabelsJson(const std::string& text) {
   nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   std::vector<labels::Label> out;
   if (j.is_array()) {
@@ -70,7 +71,7 @@ labels::Labels ParseLabelsJson(const std::string& text) {
       }
     }
   }
-  return labels::Labels(std::move(out));
+  return out;
 }
 
 void BindText(sqlite3_stmt* st, int i, std::string_view s) {
@@ -242,8 +243,8 @@ absl::StatusOr<std::vector<Alert>> Store::LoadAlerts() {
   int rc;
   while ((rc = sqlite3_step(*st)) == SQLITE_ROW) {
     Alert a;
-    a.labels = ParseLabelsJson(ColumnText(*st, 0));
-    a.annotations = ParseLabelsJson(ColumnText(*st, 1));
+    a.labels = labels::Labels(ParseLabelsJson(ColumnText(*st, 0)));
+    a.annotations = Annotations(ParseLabelsJson(ColumnText(*st, 1)));
     a.starts_at_ms = sqlite3_column_int64(*st, 2);
     a.ends_at_ms = sqlite3_column_int64(*st, 3);
     a.updated_at_ms = sqlite3_column_int64(*st, 4);

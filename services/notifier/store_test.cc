@@ -93,7 +93,7 @@ TEST_F(StoreTest, RoundTripsAlertsLogOutboxAndSilences) {
   ASSERT_TRUE(s.ok()) << s.status();
   Store& store = **s;
   Alert a{.labels = a_,
-          .annotations = {{"summary", "x"}},
+          .annotations = {{"summary", "x"}, {"empty", ""}},  // kept, as Alertmanager
           .starts_at_ms = 1,
           .ends_at_ms = 2,
           .generator_url = "g",
@@ -261,7 +261,7 @@ TEST(AlertRowStaleTest, WhatARecoveryNeedsIsWrittenAtOnce) {
   EXPECT_TRUE(AlertRowStale(held, 1000, later, 950));   // 50 of 150 left
   EXPECT_FALSE(AlertRowStale(held, 1100, later, 950));  // the row has it already
   Alert annotated = later;
-  annotated.annotations = labels::Labels{{"summary", "y"}};
+  annotated.annotations = Annotations{{"summary", "y"}};
   EXPECT_TRUE(AlertRowStale(held, 1000, annotated, 200));
   Alert restarted = later;
   restarted.starts_at_ms = 150;
