@@ -29,8 +29,26 @@ void Dispatcher::Persist(StoreWriter::Op op) {
 
 void Dispatcher::PersistAlert(const Alert& a) {
   if (store_ == nullptr) return;
+  // Assumed stored from now on, so that re-sent copies queue nothing; a failure undoes it.
   stored_ends_at_[a.fingerprint] = a.ends_at_ms;
-  store_->Write([a](Store& s) { return s.PutAlert(a); });
+  store_->Write([a](Store& s) { return s.PutAlert(a); },
+                [failed = failed_rows_, fp = a.fingerprint] {
+                  absl::MutexLock lock(&failed->mu);
+                  failed->fingerprints.push_back(fp);
+                });
+}
+
+void Dispatcher::ForgetUnstoredAlerts() {
+  std::vector<uint64_t> failed;
+  {
+    absl::MutexLock lock(&failed_rows_->mu);
+    failed.swap(failed_rows_->fingerprints);
+  }
+  // A later write of the same alert may have succeeded meanwhile: one write too many.
+  for (uint64_t fp : failed) {
+    auto it = stored_ends_at_.find(fp);
+    if (it != stored_ends_at_.end()) it->second = kRowUnstored;
+  }
 }
 
 absl::StatusOr<std::vector<Notification>> Dispatcher::Recover(TimestampMs now) {
@@ -95,6 +113,7 @@ absl::StatusOr<std::vector<Notification>> Dispatcher::Recover(TimestampMs now) {
 }
 
 Dispatcher::IngestResult Dispatcher::OnAlerts(const v1::AlertBatch& batch, TimestampMs now) {
+  ForgetUnstoredAlerts();
   IngestResult result;
   for (const v1::AlertEvent& event : batch.alerts()) {
     auto alert = AlertFromEvent(event, now, config_->resolve_timeout);
@@ -114,6 +133,7 @@ Dispatcher::IngestResult Dispatcher::OnAlerts(const v1::AlertBatch& batch, Times
 }
 
 Dispatcher::IngestResult Dispatcher::OnPostedAlerts(std::vector<Alert> alerts, TimestampMs now) {
+  ForgetUnstoredAlerts();
   IngestResult result;
   for (Alert& a : alerts) {
     // No endsAt: firing until resolve_timeout after receipt, as Alertmanager.
@@ -550,9 +570,8 @@ void Dispatcher::RecordAck(v1::Acknowledgement ack) {
 bool Dispatcher::MergeAcknowledgement(v1::Acknowledgement ack) {
   // Ids are each replica's own; what identifies an acknowledgement is what it says.
   for (const v1::Acknowledgement& held : acks_) {
-    if (held.at_ms() == ack.at_ms() && held.who() == ack.who() &&
-        held.comment() == ack.comment() && held.fingerprint() == ack.fingerprint() &&
-        held.group_key() == ack.group_key()) {
+    if (held.at_ms() == ack.at_ms() && held.who() == ack.who() && held.comment() == ack.comment() &&
+        held.fingerprint() == ack.fingerprint() && held.group_key() == ack.group_key()) {
       return false;
     }
   }

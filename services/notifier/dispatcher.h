@@ -2,14 +2,15 @@
 
 #include <cstdint>
 #include <deque>
-#include <limits>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
 #include "lib/clock/clock.h"
 #include "services/notifier/aggregation_group.h"
 #include "services/notifier/alert.h"
@@ -34,8 +35,10 @@ namespace vigil::notifier {
 // loop thread.
 //
 // Durability (with a StoreWriter): alerts are written as they are ingested when they
-// changed in what a recovery needs (see AlertRowStale); a notification is written to the
-// outbox when handed to delivery and moves to the notification log once delivered. Writes
+// changed in what a recovery needs (see AlertRowStale) or their row's last write failed
+// (so that the next copy, e.g. a client's retry, is written again); a notification is
+// written to the outbox when handed to delivery and moves to the notification log once
+// delivered. Writes
 // are only queued here, never waited for: the caller hands the notifications returned by
 // Tick to delivery once the writer's last() ticket after Tick is durable. After a restart,
 // Recover() reloads all three: delivered notifications are not sent again, owed ones are
@@ -156,6 +159,8 @@ class Dispatcher {
   // Queues a write (nothing without a store).
   void Persist(StoreWriter::Op op);
   void PersistAlert(const Alert& a);
+  // Marks the alerts whose row write failed as unstored (see failed_rows_).
+  void ForgetUnstoredAlerts();
 
   // A notification handed to delivery and not finished yet.
   struct InFlight {
@@ -183,10 +188,19 @@ class Dispatcher {
   absl::flat_hash_map<uint64_t, std::vector<RouteTarget>> routes_;
   uint64_t groups_epoch_ = 1;  // bumped whenever a group is erased
   StoreWriter* store_;
-  // By fingerprint: the ends_at of the alert's row, which re-sent alerts leave behind.
+  // By fingerprint: the ends_at of the alert's row, which re-sent alerts leave behind;
+  // kRowUnstored once its last write failed.
   absl::flat_hash_map<uint64_t, TimestampMs> stored_ends_at_;
+  static constexpr TimestampMs kRowUnstored = std::numeric_limits<TimestampMs>::min();
+  // The fingerprints of failed alert row writes: added by the writer thread (before the
+  // request that queued them is answered), taken by the loop before it next ingests.
+  struct FailedRows {
+    absl::Mutex mu;
+    std::vector<uint64_t> fingerprints ABSL_GUARDED_BY(mu);
+  };
+  std::shared_ptr<FailedRows> failed_rows_ = std::make_shared<FailedRows>();
   Silences silences_;
-  std::vector<v1::Acknowledgement> acks_;                 // oldest first
+  std::vector<v1::Acknowledgement> acks_;  // oldest first
   std::function<void(const Silence&)> on_local_silence_;
   std::function<void(const v1::Acknowledgement&)> on_local_ack_;
   NotificationLog nflog_;                                 // handed to delivery (dedup decisions)

@@ -64,20 +64,22 @@ v1::Silence ToProto(const Silence& s, TimestampMs now) {
   return out;
 }
 
-// Runs `work` on the loop thread and returns its result with the store writes it queued
-// (none without a store); empty when the loop did not take it within `timeout`. `work` is
-// kept by value: after a timeout it still runs, when the handler has long returned.
+// Runs `work` on the loop thread and returns its result with a claim on the store writes
+// it queued (an empty claim without a store); empty when the loop did not take it within
+// `timeout`. `work` is kept by value: after a timeout it still runs, when the handler has
+// long returned (its claim is then dropped with the result, and with it the failures it
+// kept).
 template <typename Fn>
 auto CallWriting(service::Runtime& rt, StoreWriter* writer, Fn work,
                  std::chrono::milliseconds timeout)
-    -> std::optional<std::pair<decltype(work()), StoreWriter::Tickets>> {
+    -> std::optional<std::pair<decltype(work()), StoreWriter::Claim>> {
   return rt.tasks().Call(
       [writer, work = std::move(work)]() mutable {
-        StoreWriter::Tickets queued;
-        if (writer != nullptr) queued.after = writer->last();
+        StoreWriter::Claim claim;
+        if (writer != nullptr) claim = writer->Begin();
         auto result = work();
-        if (writer != nullptr) queued.upto = writer->last();
-        return std::make_pair(std::move(result), queued);
+        if (writer != nullptr) writer->End(&claim);
+        return std::make_pair(std::move(result), std::move(claim));
       },
       timeout);
 }
@@ -85,15 +87,15 @@ auto CallWriting(service::Runtime& rt, StoreWriter* writer, Fn work,
 // Blocks an API handler's thread (never the loop) until the writes its request queued are
 // durable, so that an answered request survives a crash; an error when they were not
 // stored (DeadlineExceeded when the store did not commit in time).
-absl::Status WaitStored(StoreWriter* writer, StoreWriter::Tickets queued) {
+absl::Status WaitStored(StoreWriter* writer, const StoreWriter::Claim& claim) {
   if (writer == nullptr) return absl::OkStatus();
-  return writer->WaitStored(queued, absl::Seconds(10));
+  return writer->WaitStored(claim, absl::Seconds(10));
 }
 
 // What a gRPC caller gets for a change the store did not keep.
 grpc::Status NotStored(const absl::Status& s) {
-  const grpc::StatusCode code = absl::IsDeadlineExceeded(s) ? grpc::StatusCode::UNAVAILABLE
-                                                            : grpc::StatusCode::INTERNAL;
+  const grpc::StatusCode code =
+      absl::IsDeadlineExceeded(s) ? grpc::StatusCode::UNAVAILABLE : grpc::StatusCode::INTERNAL;
   return grpc::Status(code, StrCat("not stored: ", s.message()));
 }
 
@@ -417,7 +419,7 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
   // For requests that change what is stored (run through CallWriting): answered once it is
   // durable, and with an error if it was not stored.
   auto reply_stored = [&](httplib::Response& res,
-                          const std::optional<std::pair<Answer, StoreWriter::Tickets>>& r) {
+                          const std::optional<std::pair<Answer, StoreWriter::Claim>>& r) {
     if (!r) return reply(res, std::nullopt);
     if (absl::Status stored = WaitStored(writer.get(), r->second); !stored.ok()) {
       return reply(res, Answer{absl::IsDeadlineExceeded(stored) ? 503 : 500,

@@ -6,7 +6,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
+#include <sqlite3.h>
 
 #include "services/notifier/dispatcher.h"
 #include "tests/support/process.h"
@@ -81,6 +81,35 @@ class StoreTest : public ::testing::Test {
   void Deliver(const Notification& n) {
     dispatcher_->OnDeliveryResult({.id = n.id, .final = true, .delivered = true, .attempts = 1});
   }
+  // Runs SQL on a second connection to the file: triggers that make the writer's writes
+  // fail as a full or broken disk would.
+  void Sql(const std::string& sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ + "/notifier.db").c_str(), &db), SQLITE_OK);
+    char* error = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK) << error;
+    sqlite3_free(error);
+    sqlite3_close(db);
+  }
+  void FailInserts(const std::string& table) {
+    Sql("CREATE TRIGGER fail_" + table + " BEFORE INSERT ON " + table +
+        " BEGIN SELECT RAISE(ABORT, 'disk on fire'); END");
+  }
+  void HealInserts(const std::string& table) { Sql("DROP TRIGGER fail_" + table); }
+  // Runs `work` on the dispatcher as an API request does: the writes it queues under a
+  // claim, answered once they are done.
+  template <typename Fn>
+  absl::Status Request(Fn work) {
+    StoreWriter::Claim claim = store_->Begin();
+    work();
+    store_->End(&claim);
+    return store_->WaitStored(claim, absl::Seconds(30));
+  }
+  size_t StoredAlerts() {
+    auto s = Store::Open(dir_ + "/notifier.db");
+    auto alerts = (*s)->LoadAlerts();
+    return alerts.ok() ? alerts->size() : 0;
+  }
 
   std::string dir_;
   std::unique_ptr<StoreWriter> store_;
@@ -145,6 +174,27 @@ TEST_F(StoreTest, RoundTripsAlertsLogOutboxAndSilences) {
   EXPECT_THAT(*store.LoadSilences(), ElementsAre("{}"));
   ASSERT_TRUE(store.DeleteSilencesEndedBefore(101).ok());
   EXPECT_THAT(*store.LoadSilences(), IsEmpty());
+}
+
+// A client told "not stored" (HTTP 500) retries the same alert: the retry writes the row
+// again rather than finding it "already stored" and answering OK for nothing.
+TEST_F(StoreTest, AnAlertWhoseRowWriteFailedIsWrittenAgainOnRetry) {
+  Restart(kT0);
+  FailInserts("alerts");
+  const v1::AlertBatch batch = Event(a_, true, kT0, kT0);
+  EXPECT_FALSE(Request([&] { dispatcher_->OnAlerts(batch, kT0); }).ok());
+  HealInserts("alerts");
+  EXPECT_TRUE(Request([&] { dispatcher_->OnAlerts(batch, kT0); }).ok());
+  EXPECT_EQ(StoredAlerts(), 1u);
+  // Stored now: the next copy is left alone again.
+  {
+    StoreWriter::Claim again = store_->Begin();
+    dispatcher_->OnAlerts(batch, kT0);
+    store_->End(&again);
+    EXPECT_EQ(again.tickets().after, again.tickets().upto);
+  }
+  EXPECT_EQ(Restart(kT0 + kS).size(), 0u);
+  EXPECT_EQ(dispatcher_->ActiveAlerts(kT0 + kS), 1u);
 }
 
 TEST_F(StoreTest, PendingGroupIsNotifiedAfterRestart) {

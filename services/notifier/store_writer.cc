@@ -1,5 +1,6 @@
 #include "services/notifier/store_writer.h"
 
+#include <cstdlib>
 #include <utility>
 #include <vector>
 
@@ -73,9 +74,9 @@ void StoreWriter::RecordErrors(uint64_t n, const absl::Status& last) {
   last_error_ = std::string(last.message());
 }
 
-StoreWriter::Ticket StoreWriter::Write(Op op) {
+StoreWriter::Ticket StoreWriter::Write(Op op, std::function<void()> on_failed) {
   absl::MutexLock lock(&mu_);
-  queue_.push_back(std::move(op));
+  queue_.push_back({std::move(op), std::move(on_failed)});
   return ++queued_;
 }
 
@@ -105,7 +106,43 @@ bool StoreWriter::WaitDurable(Ticket ticket, absl::Duration timeout) {
   return AwaitDone(ticket, timeout);
 }
 
-absl::Status StoreWriter::WaitStored(Tickets tickets, absl::Duration timeout) {
+StoreWriter::Claim& StoreWriter::Claim::operator=(Claim&& other) noexcept {
+  if (this != &other) {
+    Release();
+    writer_ = std::exchange(other.writer_, nullptr);
+    tickets_ = other.tickets_;
+  }
+  return *this;
+}
+
+void StoreWriter::Claim::Release() {
+  if (writer_ != nullptr) std::exchange(writer_, nullptr)->ReleaseClaim(tickets_.after);
+}
+
+StoreWriter::Claim StoreWriter::Begin() {
+  absl::MutexLock lock(&mu_);
+  Claim claim;
+  claim.writer_ = this;
+  claim.tickets_ = {queued_, queued_};
+  claims_.insert(queued_);
+  return claim;
+}
+
+void StoreWriter::End(Claim* claim) const { claim->tickets_.upto = last(); }
+
+void StoreWriter::ReleaseClaim(Ticket after) {
+  absl::MutexLock lock(&mu_);
+  auto it = claims_.find(after);
+  if (it == claims_.end()) std::abort();  // a claim released twice, or by another writer
+  claims_.erase(it);
+  // A failure matters to the live claims that start before its last write; claims begun
+  // later cover only later writes.
+  const Ticket oldest = claims_.empty() ? queued_ : *claims_.begin();
+  std::erase_if(failures_, [oldest](const Failure& f) { return f.tickets.upto <= oldest; });
+}
+
+absl::Status StoreWriter::WaitStored(const Claim& claim, absl::Duration timeout) {
+  const Tickets& tickets = claim.tickets();
   absl::MutexLock lock(&mu_);
   if (!AwaitDone(tickets.upto, timeout)) {
     return absl::DeadlineExceededError("the store did not commit in time");
@@ -118,8 +155,10 @@ absl::Status StoreWriter::WaitStored(Tickets tickets, absl::Duration timeout) {
 }
 
 void StoreWriter::RememberFailure(Tickets tickets, absl::Status why) {
+  // Nobody can ask about writes that no live claim covers: nothing to keep (and nothing
+  // to grow without bound while the disk fails and nobody asks).
+  if (claims_.empty() || *claims_.begin() >= tickets.upto) return;
   failures_.push_back({tickets, std::move(why)});
-  if (failures_.size() > kFailuresKept) failures_.pop_front();
 }
 
 absl::Status StoreWriter::Read(const Op& read) {
@@ -149,7 +188,7 @@ uint64_t StoreWriter::commits() const {
 
 void StoreWriter::Run() {
   while (true) {
-    std::deque<Op> batch;
+    std::deque<Queued> batch;
     Ticket upto = 0;  // the batch holds tickets (upto - batch.size(), upto]
     {
       absl::MutexLock lock(&mu_);
@@ -165,13 +204,20 @@ void StoreWriter::Run() {
     {
       Store::Transaction tx(store_.get());
       for (size_t i = 0; i < batch.size(); ++i) {
-        if (absl::Status s = batch[i](*store_); !s.ok()) {
+        if (absl::Status s = batch[i].op(*store_); !s.ok()) {
           const Ticket t = first + i;
           failures.push_back({{t - 1, t}, std::move(s)});
         }
       }
       // A failed commit rolls the whole transaction back: none of it is stored.
       if (absl::Status s = tx.Commit(); !s.ok()) failures.push_back({{first - 1, upto}, s});
+    }
+    // Before the waiters below go on: whoever queued a failed write hears of it first.
+    for (const Failure& f : failures) {
+      for (Ticket t = f.tickets.after + 1; t <= f.tickets.upto; ++t) {
+        std::function<void()>& on_failed = batch[t - first].on_failed;
+        if (on_failed) std::exchange(on_failed, nullptr)();
+      }
     }
     std::vector<std::function<void()>> done;
     {

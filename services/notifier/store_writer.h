@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -29,9 +30,11 @@ namespace vigil::notifier {
 // has committed (or failed: a failed write or commit is counted in errors() and the
 // notifier keeps working, as it did with synchronous writes). Whoever must not go on
 // before a write is durable waits on that write's ticket: the loop with WhenDurable (a
-// callback, never blocking it), an API handler thread with WaitStored, which also says
-// whether the writes it waited for were stored (an API must not answer OK for a silence
-// or acknowledgement a crash would lose).
+// callback, never blocking it), an API handler thread with WaitStored on a Claim, which
+// also says whether the writes it waited for were stored (an API must not answer OK for a
+// silence or acknowledgement a crash would lose). A write may also name what to do when
+// it fails (Write's `on_failed`), so that whoever queued it can forget what it assumed
+// stored.
 //
 // Thread-safe. The destructor commits everything queued before returning.
 class StoreWriter {
@@ -46,17 +49,39 @@ class StoreWriter {
 
   static constexpr int kCheckpointPages = 1000;  // SQLite's automatic default
   static constexpr int kForceCheckpointPages = 20000;
-  // Failures remembered for WaitStored (a waiter asks right after its commit, so only a
-  // burst of this many failed writes in between could hide its own).
-  static constexpr size_t kFailuresKept = 1024;
+
+  // A request's claim on the outcome of the writes its work queues: begun (Begin) before
+  // the work queues anything, closed (End) after. Until the claim is destroyed the writer
+  // keeps the failures of those writes for WaitStored, however many other writes fail in
+  // the meantime; failures no live claim covers are not kept at all. Move-only; the writer
+  // must outlive it. A default-constructed claim covers nothing (no store).
+  class Claim {
+   public:
+    Claim() = default;
+    Claim(Claim&& other) noexcept { *this = std::move(other); }
+    Claim& operator=(Claim&& other) noexcept;
+    ~Claim() { Release(); }
+    Claim(const Claim&) = delete;
+    Claim& operator=(const Claim&) = delete;
+    const Tickets& tickets() const { return tickets_; }
+
+   private:
+    friend class StoreWriter;
+    void Release();
+    StoreWriter* writer_ = nullptr;
+    Tickets tickets_;
+  };
 
   explicit StoreWriter(std::unique_ptr<Store> store);
   ~StoreWriter();
   StoreWriter(const StoreWriter&) = delete;
   StoreWriter& operator=(const StoreWriter&) = delete;
 
-  // Queues a write; returns its ticket.
-  Ticket Write(Op op);
+  // Queues a write; returns its ticket. `on_failed`, if set, runs on the writer thread when
+  // the write or its transaction's commit failed, before anyone waiting for the ticket
+  // goes on (so a client told "not stored" that retries finds it has run); it must not
+  // block.
+  Ticket Write(Op op, std::function<void()> on_failed = nullptr);
   // The ticket of the newest write queued so far (0 before the first).
   Ticket last() const;
 
@@ -67,12 +92,15 @@ class StoreWriter {
   // Blocks the calling thread until `ticket` is done; false if `timeout` passed first.
   // Not for the loop thread.
   bool WaitDurable(Ticket ticket, absl::Duration timeout);
-  // Blocks the calling thread until every write in `tickets` is done. OK when all were
+  // Starts a claim on the writes queued from now on; End closes it at the newest write.
+  Claim Begin();
+  void End(Claim* claim) const;
+  // Blocks the calling thread until every write of `claim` is done. OK when all were
   // stored; the first failed one's error otherwise; DeadlineExceeded if `timeout` passed
-  // first. An empty range (work that changed nothing, perhaps because an earlier request
-  // queued the same state) waits for the writes queued before it and is OK once they are
-  // done. Not for the loop thread.
-  absl::Status WaitStored(Tickets tickets, absl::Duration timeout);
+  // first. A claim of no writes (work that changed nothing, perhaps because an earlier
+  // request queued the same state) waits for the writes queued before it and is OK once
+  // they are done. Not for the loop thread.
+  absl::Status WaitStored(const Claim& claim, absl::Duration timeout);
 
   // Runs `read` on the writer thread after the writes queued so far and returns its
   // status; blocks the caller until then (start-up and tests).
@@ -94,8 +122,11 @@ class StoreWriter {
   bool AwaitDone(Ticket ticket, absl::Duration timeout) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Counts `n` failed writes, commits or checkpoints; `last` is the newest one's error.
   void RecordErrors(uint64_t n, const absl::Status& last) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Remembers that the writes in `tickets` were not stored, for WaitStored.
+  // Remembers that the writes in `tickets` were not stored, for WaitStored, when a live
+  // claim covers them.
   void RememberFailure(Tickets tickets, absl::Status why) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A claim starting after `after` is gone: drops the failures no live claim covers.
+  void ReleaseClaim(Ticket after);
 
   struct Failure {
     Tickets tickets;
@@ -104,11 +135,17 @@ class StoreWriter {
 
   std::unique_ptr<Store> store_;  // the writer thread's only
   mutable absl::Mutex mu_;
-  std::deque<Op> queue_ ABSL_GUARDED_BY(mu_);
+  struct Queued {
+    Op op;
+    std::function<void()> on_failed;
+  };
+  std::deque<Queued> queue_ ABSL_GUARDED_BY(mu_);
   Ticket queued_ ABSL_GUARDED_BY(mu_) = 0;
   Ticket done_ ABSL_GUARDED_BY(mu_) = 0;
   std::multimap<Ticket, std::function<void()>> waiting_ ABSL_GUARDED_BY(mu_);
-  std::deque<Failure> failures_ ABSL_GUARDED_BY(mu_);  // oldest first, kFailuresKept at most
+  // Failures of writes some live claim covers, oldest first.
+  std::deque<Failure> failures_ ABSL_GUARDED_BY(mu_);
+  std::multiset<Ticket> claims_ ABSL_GUARDED_BY(mu_);  // the live claims' `after`
   uint64_t errors_ ABSL_GUARDED_BY(mu_) = 0;
   std::string last_error_ ABSL_GUARDED_BY(mu_);
   uint64_t commits_ ABSL_GUARDED_BY(mu_) = 0;

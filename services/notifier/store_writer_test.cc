@@ -107,24 +107,54 @@ TEST_F(StoreWriterTest, WaitStoredSaysWhetherTheWaitedForWritesWereStored) {
     return absl::OkStatus();
   });
   started.WaitForNotification();
-  const StoreWriter::Ticket before_mine = writer_->last();
+  StoreWriter::Claim mine = writer_->Begin();
   PutLog(1);
-  writer_->Write([](Store&) { return absl::InternalError("disk on fire"); });
-  const StoreWriter::Tickets mine{before_mine, writer_->last()};
-  const StoreWriter::Tickets theirs{writer_->last(), PutLog(2)};
-  // Not committed yet: a short wait times out, also for a request that queued nothing
+  bool told = false;
+  writer_->Write([](Store&) { return absl::InternalError("disk on fire"); },
+                 [&told] { told = true; });
+  writer_->End(&mine);
+  StoreWriter::Claim theirs = writer_->Begin();
+  PutLog(2);
+  writer_->End(&theirs);
+  StoreWriter::Claim none = writer_->Begin();  // a request that queued nothing
+  writer_->End(&none);
+  // Not committed yet: a short wait times out, also for the request that queued nothing
   // after them (it answers once what was queued before it is durable).
   EXPECT_TRUE(absl::IsDeadlineExceeded(writer_->WaitStored(mine, absl::Milliseconds(1))));
-  EXPECT_TRUE(absl::IsDeadlineExceeded(
-      writer_->WaitStored({mine.upto, mine.upto}, absl::Milliseconds(1))));
+  EXPECT_TRUE(absl::IsDeadlineExceeded(writer_->WaitStored(none, absl::Milliseconds(1))));
   release.Notify();
 
   absl::Status stored = writer_->WaitStored(mine, absl::Seconds(30));
   EXPECT_TRUE(absl::IsInternal(stored)) << stored;
   EXPECT_EQ(stored.message(), "disk on fire");
+  EXPECT_TRUE(told);  // the failed write's own callback ran before its waiter went on
   EXPECT_TRUE(writer_->WaitStored(theirs, absl::Seconds(30)).ok());
-  EXPECT_TRUE(writer_->WaitStored({theirs.upto, theirs.upto}, absl::Seconds(30)).ok());  // none
+  EXPECT_TRUE(writer_->WaitStored(none, absl::Seconds(30)).ok());
   EXPECT_EQ(CommittedLogRows(), 2u);
+}
+
+// However many other writes fail between a request's failed write and its wait (a disk
+// failing for good under load), the request is told its own write failed: the failure is
+// kept while its claim lives.
+TEST_F(StoreWriterTest, AClaimKeepsItsFailureThroughAnyNumberOfOtherFailures) {
+  auto fail = [](Store&) { return absl::InternalError("disk on fire"); };
+  StoreWriter::Claim mine = writer_->Begin();
+  writer_->Write(fail);
+  writer_->End(&mine);
+  StoreWriter::Ticket last = 0;
+  for (int i = 0; i < 5000; ++i) last = writer_->Write(fail);  // nobody waits for these
+  ASSERT_TRUE(writer_->WaitDurable(last, absl::InfiniteDuration()));
+  EXPECT_EQ(writer_->errors(), 5001u);
+  absl::Status stored = writer_->WaitStored(mine, absl::Seconds(30));
+  EXPECT_TRUE(absl::IsInternal(stored)) << stored;
+  // A claim moved keeps it too; a claim begun after the failures is not concerned by them.
+  StoreWriter::Claim moved = std::move(mine);
+  EXPECT_FALSE(writer_->WaitStored(moved, absl::Seconds(30)).ok());
+  StoreWriter::Claim later = writer_->Begin();
+  const StoreWriter::Ticket ok = PutLog(1);
+  writer_->End(&later);
+  ASSERT_TRUE(writer_->WaitDurable(ok, absl::InfiniteDuration()));
+  EXPECT_TRUE(writer_->WaitStored(later, absl::Seconds(30)).ok());
 }
 
 TEST_F(StoreWriterTest, ReadSeesEarlierWritesAndTheDestructorCommitsTheRest) {
