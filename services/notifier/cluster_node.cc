@@ -134,7 +134,7 @@ bool ClusterNode::OnPeerMessage(const bus::Message& m, TimestampMs now) {
     case LogKind::ACK: {
       v1::Acknowledgement ack;
       if (!ack.ParseFromString(ev.acknowledgement())) return false;
-      dispatcher_.MergeAcknowledgement(std::move(ack));
+      dispatcher_.MergeAcknowledgement(std::move(ack), now);
       break;
     }
     case LogKind::DELIVERED:

@@ -1,6 +1,7 @@
 #include "services/notifier/dispatcher.h"
 
 #include <algorithm>
+#include <iterator>
 #include <optional>
 
 #include "absl/strings/numbers.h"
@@ -14,8 +15,6 @@ namespace {
 // Resolved alerts are kept this long for status and re-routing on reload.
 constexpr TimestampMs kResolvedRetentionMs = 15 * 60 * 1000;
 constexpr TimestampMs kGcIntervalMs = 60 * 1000;
-// As NotificationLog's default retention (Alertmanager's --data.retention).
-constexpr absl::Duration kLogRetention = absl::Hours(120);
 
 }  // namespace
 
@@ -82,7 +81,10 @@ absl::StatusOr<std::vector<Notification>> Dispatcher::Recover(TimestampMs now) {
     auto sil = ParseSilenceJson(json);
     if (sil.ok() && !sil->id.empty()) silences_.Restore(std::move(*sil));
   }
-  acks_ = std::move(acks);
+  for (v1::Acknowledgement& ack : acks) {
+    next_ack_id_ = std::max(next_ack_id_, ack.id() + 1);
+    HoldAck(std::move(ack));
+  }
   for (Alert& a : alerts) {
     stored_ends_at_[a.fingerprint] = a.ends_at_ms;
     alerts_[a.fingerprint] = std::move(a);
@@ -215,11 +217,20 @@ std::vector<Notification> Dispatcher::Tick(TimestampMs now) {
     last_gc_ms_ = now;
     nflog_.GC(now);
     delivered_.GC(now);
-    const TimestampMs cutoff = now - absl::ToInt64Milliseconds(kLogRetention);
+    const TimestampMs cutoff = now - kRetentionMs;
     silences_.GC(cutoff);
+    for (auto it = acks_.begin(); it != acks_.end();) {
+      if (it->at_ms() < cutoff) {
+        ack_keys_.erase(AckKey(*it));
+        it = acks_.erase(it);
+      } else {
+        ++it;
+      }
+    }
     Persist([cutoff](Store& s) {
       absl::Status st = s.DeleteLogBefore(cutoff);
       st.Update(s.DeleteSilencesEndedBefore(cutoff));
+      st.Update(s.DeleteAcksBefore(cutoff));
       return st;
     });
     for (auto it = alerts_.begin(); it != alerts_.end();) {
@@ -496,25 +507,50 @@ void Dispatcher::PersistSilence(const Silence& s, TimestampMs now) {
   });
 }
 
-void Dispatcher::LocalSilenceChanged(const Silence& s, TimestampMs now) {
-  PersistSilence(s, now);
-  if (on_local_silence_) on_local_silence_(s);
+absl::StatusOr<Dispatcher::SilenceChange> Dispatcher::PrepareSetSilence(Silence s,
+                                                                        TimestampMs now) {
+  auto plan = silences_.PlanSet(std::move(s), now);
+  if (!plan.ok()) return plan.status();
+  for (const Silence& changed : *plan) PersistSilence(changed, now);
+  return SilenceChange{std::move(*plan)};
+}
+
+absl::StatusOr<Dispatcher::SilenceChange> Dispatcher::PrepareExpireSilence(const std::string& id,
+                                                                           TimestampMs now) {
+  auto expired = silences_.PlanExpire(id, now);
+  if (!expired.ok()) return expired.status();
+  PersistSilence(*expired, now);
+  return SilenceChange{{std::move(*expired)}};
+}
+
+void Dispatcher::ApplySilenceChange(const SilenceChange& change) {
+  for (const Silence& s : change.silences) {
+    // A peer's later update that came in meanwhile stays; ours still goes to the peers,
+    // where it loses the same way.
+    silences_.Take(s);
+    if (on_local_silence_) on_local_silence_(s);
+  }
 }
 
 absl::StatusOr<Silence> Dispatcher::SetSilence(Silence s, TimestampMs now) {
-  const std::string old_id = s.id;
-  auto set = silences_.Set(std::move(s), now);
-  if (!set.ok()) return set;
-  // An update that made a new silence expired the old one.
-  if (!old_id.empty() && old_id != set->id) {
-    if (const Silence* old = silences_.Get(old_id)) LocalSilenceChanged(*old, now);
-  }
-  LocalSilenceChanged(*set, now);
-  return set;
+  auto change = PrepareSetSilence(std::move(s), now);
+  if (!change.ok()) return change.status();
+  ApplySilenceChange(*change);
+  return change->silences.back();
+}
+
+absl::StatusOr<Silence> Dispatcher::ExpireSilence(const std::string& id, TimestampMs now) {
+  auto change = PrepareExpireSilence(id, now);
+  if (!change.ok()) return change.status();
+  ApplySilenceChange(*change);
+  return change->silences.back();
 }
 
 bool Dispatcher::MergeSilence(Silence s, TimestampMs now) {
   if (s.id.empty()) return false;
+  // Past retention: our GC dropped (or would drop) it; a peer's snapshot must not bring it
+  // back, as Alertmanager's merge ignores such silences.
+  if (s.ends_at_ms < now - kRetentionMs) return false;
   const Silence* ours = silences_.Get(s.id);
   // Alertmanager's merge: an update no newer than what we hold changes nothing.
   if (ours != nullptr && ours->updated_at_ms >= s.updated_at_ms) return false;
@@ -523,8 +559,8 @@ bool Dispatcher::MergeSilence(Silence s, TimestampMs now) {
   return true;
 }
 
-absl::StatusOr<v1::Acknowledgement> Dispatcher::Acknowledge(const v1::AcknowledgeRequest& req,
-                                                            TimestampMs now) {
+absl::StatusOr<v1::Acknowledgement> Dispatcher::PrepareAcknowledge(
+    const v1::AcknowledgeRequest& req, TimestampMs now) {
   if (req.who().empty()) return absl::InvalidArgumentError("who is required");
   if (req.fingerprint().empty() == req.group_key().empty()) {
     return absl::InvalidArgumentError("give exactly one of fingerprint and group_key");
@@ -554,28 +590,47 @@ absl::StatusOr<v1::Acknowledgement> Dispatcher::Acknowledge(const v1::Acknowledg
   ack.set_who(req.who());
   ack.set_comment(req.comment());
   ack.set_at_ms(now);
-  RecordAck(ack);
-  if (on_local_ack_) on_local_ack_(acks_.back());
-  return acks_.back();
-}
-
-void Dispatcher::RecordAck(v1::Acknowledgement ack) {
-  // Ids are given here (all acknowledgements are held), so the loop does not wait for the
-  // store to hand one out.
-  ack.set_id(acks_.empty() ? 1 : acks_.back().id() + 1);
+  // Ids are given here, on the loop, so that it does not wait for the store to hand one
+  // out; one whose write fails is not given again.
+  ack.set_id(next_ack_id_++);
   Persist([ack](Store& s) { return s.AddAck(ack).status(); });
-  acks_.push_back(std::move(ack));
+  return ack;
 }
 
-bool Dispatcher::MergeAcknowledgement(v1::Acknowledgement ack) {
+void Dispatcher::ApplyAcknowledgement(const v1::Acknowledgement& ack) {
+  HoldAck(ack);
+  if (on_local_ack_) on_local_ack_(ack);
+}
+
+absl::StatusOr<v1::Acknowledgement> Dispatcher::Acknowledge(const v1::AcknowledgeRequest& req,
+                                                            TimestampMs now) {
+  auto ack = PrepareAcknowledge(req, now);
+  if (ack.ok()) ApplyAcknowledgement(*ack);
+  return ack;
+}
+
+std::string Dispatcher::AckKey(const v1::Acknowledgement& ack) {
+  // Length-prefixed, so that no field's bytes can pass for another's.
+  return StrCat(ack.at_ms(), ":", ack.who().size(), ":", ack.who(), ack.comment().size(), ":",
+                ack.comment(), ack.fingerprint().size(), ":", ack.fingerprint(), ack.group_key());
+}
+
+void Dispatcher::HoldAck(v1::Acknowledgement ack) {
+  ack_keys_.insert(AckKey(ack));
+  // Nearly always the newest: found from the back.
+  auto it = acks_.end();
+  while (it != acks_.begin() && std::prev(it)->id() > ack.id()) --it;
+  acks_.insert(it, std::move(ack));
+}
+
+bool Dispatcher::MergeAcknowledgement(v1::Acknowledgement ack, TimestampMs now) {
+  // Past retention: dropped here already, or about to be; a snapshot must not bring it back.
+  if (ack.at_ms() < now - kRetentionMs) return false;
   // Ids are each replica's own; what identifies an acknowledgement is what it says.
-  for (const v1::Acknowledgement& held : acks_) {
-    if (held.at_ms() == ack.at_ms() && held.who() == ack.who() && held.comment() == ack.comment() &&
-        held.fingerprint() == ack.fingerprint() && held.group_key() == ack.group_key()) {
-      return false;
-    }
-  }
-  RecordAck(std::move(ack));
+  if (ack_keys_.contains(AckKey(ack))) return false;
+  ack.set_id(next_ack_id_++);
+  Persist([ack](Store& s) { return s.AddAck(ack).status(); });
+  HoldAck(std::move(ack));
   return true;
 }
 
@@ -585,13 +640,6 @@ std::vector<v1::Acknowledgement> Dispatcher::Acknowledgements(size_t limit) cons
     out.push_back(*it);
   }
   return out;
-}
-
-absl::StatusOr<Silence> Dispatcher::ExpireSilence(const std::string& id, TimestampMs now) {
-  auto expired = silences_.Expire(id, now);
-  if (!expired.ok()) return expired;
-  LocalSilenceChanged(*expired, now);
-  return expired;
 }
 
 std::vector<v1::Notification> Dispatcher::RecentNotifications(size_t limit) const {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "lib/clock/clock.h"
 #include "services/notifier/aggregation_group.h"
@@ -49,6 +50,9 @@ class Dispatcher {
  public:
   static constexpr size_t kHistorySize = 1000;
   static constexpr TimestampMs kNever = std::numeric_limits<TimestampMs>::max();
+  // How long expired silences, acknowledgements and the notification log are kept
+  // (Alertmanager's --data.retention default, 120h).
+  static constexpr TimestampMs kRetentionMs = 120LL * 60 * 60 * 1000;
 
   // `store` may be null (nothing persisted); it must outlive the dispatcher.
   explicit Dispatcher(std::shared_ptr<const Config> config, std::string external_url = "",
@@ -96,22 +100,45 @@ class Dispatcher {
   // timers restart; the notification log keeps them from re-sending what was sent).
   void ApplyConfig(std::shared_ptr<const Config> config, TimestampMs now);
 
-  // Silences (Alertmanager API v2), persisted with the store. See Silences::Set/Expire.
+  // Silences (Alertmanager API v2), persisted with the store. A change through the API
+  // takes two steps, so that one the store did not keep is nowhere, neither live here nor
+  // sent to the HA peers (an error means "not done", as Alertmanager's users read it, and
+  // a retry does not make a second silence): Prepare* checks it against the silences held
+  // (Silences::Set/Expire's rules) and queues its store write, changing nothing else;
+  // once that write is durable, ApplySilenceChange makes it live and tells
+  // on_local_silence_.
+  struct SilenceChange {
+    std::vector<Silence> silences;  // to apply, in order; the one asked for is back()
+  };
+  absl::StatusOr<SilenceChange> PrepareSetSilence(Silence s, TimestampMs now);
+  absl::StatusOr<SilenceChange> PrepareExpireSilence(const std::string& id, TimestampMs now);
+  void ApplySilenceChange(const SilenceChange& change);
+  // Both steps at once, whatever becomes of the write (without a store; tests).
   absl::StatusOr<Silence> SetSilence(Silence s, TimestampMs now);
   absl::StatusOr<Silence> ExpireSilence(const std::string& id, TimestampMs now);
   const Silences& silences() const { return silences_; }
   // A peer replica's silence, taken (and persisted) when it is new here or updated later
-  // than ours, as Alertmanager merges gossiped silences. True when taken.
+  // than ours, as Alertmanager merges gossiped silences; one that expired more than the
+  // retention ago is not taken (it would come back after our GC dropped it). True when
+  // taken.
   bool MergeSilence(Silence s, TimestampMs now);
 
-  // Records an acknowledgement at `now` (see vigil.v1.Notifier.Acknowledge for the rules).
+  // Acknowledgements, in the same two steps as silence changes: PrepareAcknowledge checks
+  // the request (see vigil.v1.Notifier.Acknowledge for the rules), gives the id and queues
+  // the write; ApplyAcknowledgement, once it is durable, records it and tells
+  // on_local_ack_. Kept for kRetentionMs after they were given, like expired silences.
+  absl::StatusOr<v1::Acknowledgement> PrepareAcknowledge(const v1::AcknowledgeRequest& req,
+                                                         TimestampMs now);
+  void ApplyAcknowledgement(const v1::Acknowledgement& ack);
+  // Both steps at once (without a store; tests).
   absl::StatusOr<v1::Acknowledgement> Acknowledge(const v1::AcknowledgeRequest& req,
                                                   TimestampMs now);
   // Newest first; limit 0 means all.
   std::vector<v1::Acknowledgement> Acknowledgements(size_t limit) const;
   // A peer replica's acknowledgement, recorded (with an id of ours) unless one with the
-  // same who, time, comment and alert or group is held already. True when recorded.
-  bool MergeAcknowledgement(v1::Acknowledgement ack);
+  // same who, time, comment and alert or group is held already, or it is past the
+  // retention. True when recorded.
+  bool MergeAcknowledgement(v1::Acknowledgement ack, TimestampMs now);
 
   // Called with each silence and acknowledgement changed through this replica's API (not
   // with merged ones): HA replicas publish them to their peers.
@@ -151,9 +178,10 @@ class Dispatcher {
              std::vector<Notification>* out);
   RoutedAlert Describe(const Alert& a, const Inhibitor& inhibitor, TimestampMs now) const;
   void PersistSilence(const Silence& s, TimestampMs now);
-  // PersistSilence, and tells on_local_silence_.
-  void LocalSilenceChanged(const Silence& s, TimestampMs now);
-  void RecordAck(v1::Acknowledgement ack);
+  // Holds `ack` (its id given), in id order.
+  void HoldAck(v1::Acknowledgement ack);
+  // What identifies an acknowledgement across replicas (ids are each replica's own).
+  static std::string AckKey(const v1::Acknowledgement& ack);
   v1::Notification* FindHistory(uint64_t id);
   void Record(const Notification& n);
   // Queues a write (nothing without a store).
@@ -200,7 +228,9 @@ class Dispatcher {
   };
   std::shared_ptr<FailedRows> failed_rows_ = std::make_shared<FailedRows>();
   Silences silences_;
-  std::vector<v1::Acknowledgement> acks_;  // oldest first
+  std::deque<v1::Acknowledgement> acks_;       // by id
+  absl::flat_hash_set<std::string> ack_keys_;  // AckKey of each of acks_
+  int64_t next_ack_id_ = 1;
   std::function<void(const Silence&)> on_local_silence_;
   std::function<void(const v1::Acknowledgement&)> on_local_ack_;
   NotificationLog nflog_;                                 // handed to delivery (dedup decisions)

@@ -337,6 +337,24 @@ TEST(DispatcherPeerTest, PeerSilencesMergeByUpdateTimeAndOnlyLocalChangesArePubl
   EXPECT_EQ(published.size(), 2u);  // b published nothing
 }
 
+// A peer's snapshot re-sends every silence it holds: one that expired longer ago than the
+// retention (garbage-collected here, or about to be) is not taken back, as Alertmanager's
+// merge ignores it; a younger expired one is.
+TEST(DispatcherPeerTest, PeerSilencesPastTheRetentionAreNotTaken) {
+  Dispatcher b(TestConfig());
+  Silence s;
+  s.id = "0e1f";
+  s.matchers.push_back(*labels::Matcher::Create(labels::MatchType::kEqual, "alertname", "X"));
+  s.starts_at_ms = kT0;
+  s.ends_at_ms = s.updated_at_ms = kT0 + kH;
+  const TimestampMs gone = kT0 + kH + Dispatcher::kRetentionMs + kS;
+  b.Tick(gone);  // b's GC
+  EXPECT_FALSE(b.MergeSilence(s, gone));
+  EXPECT_EQ(b.silences().Get(s.id), nullptr);
+  EXPECT_TRUE(b.MergeSilence(s, kT0 + kH + Dispatcher::kRetentionMs - kS));
+  EXPECT_EQ(b.silences().Get(s.id)->State(gone), "expired");
+}
+
 // A peer's acknowledgement is recorded once, with an id of ours, whatever its id was there.
 TEST(DispatcherPeerTest, PeerAcknowledgementsAreRecordedOnce) {
   Dispatcher a(TestConfig()), b(TestConfig());
@@ -354,8 +372,8 @@ TEST(DispatcherPeerTest, PeerAcknowledgementsAreRecordedOnce) {
   own.set_who("bob");
   b.OnAlerts(Batch({Firing(kA, kT0, kT0)}), kT0);
   ASSERT_TRUE(b.Acknowledge(own, kT0).ok());  // b's id 1
-  EXPECT_TRUE(b.MergeAcknowledgement(published[0]));
-  EXPECT_FALSE(b.MergeAcknowledgement(published[0]));
+  EXPECT_TRUE(b.MergeAcknowledgement(published[0], kT0 + kS));
+  EXPECT_FALSE(b.MergeAcknowledgement(published[0], kT0 + kS));
   std::vector<v1::Acknowledgement> held = b.Acknowledgements(0);
   ASSERT_EQ(held.size(), 2u);
   EXPECT_EQ(held[0].who(), "alice");

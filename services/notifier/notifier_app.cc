@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -92,6 +93,19 @@ absl::Status WaitStored(StoreWriter* writer, const StoreWriter::Claim& claim) {
   return writer->WaitStored(claim, absl::Seconds(10));
 }
 
+// Makes a change live on the loop once its store writes are durable (Dispatcher's
+// Prepare*/Apply* steps): the answer waits for it, so that the client then reads it. A loop
+// too busy to take it in time still applies it later: it is stored.
+template <typename Fn>
+void ApplyOnLoop(service::Runtime& rt, Fn apply) {
+  rt.tasks().Call(
+      [apply = std::move(apply)]() mutable {
+        apply();
+        return true;
+      },
+      std::chrono::seconds(10));
+}
+
 // What a gRPC caller gets for a change the store did not keep.
 grpc::Status NotStored(const absl::Status& s) {
   const grpc::StatusCode code =
@@ -119,12 +133,15 @@ class NotifierServiceImpl final : public v1::Notifier::Service {
                            v1::Acknowledgement* resp) override {
     auto done = CallWriting(
         rt_, writer_,
-        [this, ack = *req] { return dispatcher_.Acknowledge(ack, SystemClock().NowMs()); }, 5s);
+        [this, ack = *req] { return dispatcher_.PrepareAcknowledge(ack, SystemClock().NowMs()); },
+        5s);
     if (!done) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "notifier loop busy");
     if (!done->first.ok()) return ToGrpc(done->first.status());
+    // Not stored: not recorded either, so that a retry does not acknowledge twice.
     if (absl::Status stored = WaitStored(writer_, done->second); !stored.ok()) {
       return NotStored(stored);
     }
+    ApplyOnLoop(rt_, [this, ack = *done->first] { dispatcher_.ApplyAcknowledgement(ack); });
     spdlog::info("acknowledged by {}: {}{} ({})", req->who(), req->fingerprint(), req->group_key(),
                  req->comment());
     *resp = std::move(*done->first);
@@ -149,19 +166,10 @@ class NotifierServiceImpl final : public v1::Notifier::Service {
         [this, s = std::move(s)]() mutable {
           const TimestampMs now = SystemClock().NowMs();
           if (s.starts_at_ms == 0) s.starts_at_ms = now;
-          auto set = dispatcher_.SetSilence(std::move(s), now);
-          return set.ok() ? absl::StatusOr<v1::Silence>(ToProto(*set, now))
-                          : absl::StatusOr<v1::Silence>(set.status());
+          return dispatcher_.PrepareSetSilence(std::move(s), now);
         },
         5s);
-    if (!done) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "notifier loop busy");
-    if (!done->first.ok()) return ToGrpc(done->first.status());
-    if (absl::Status stored = WaitStored(writer_, done->second); !stored.ok()) {
-      return NotStored(stored);
-    }
-    spdlog::info("silence {} set by {}: {}", done->first->id(), req->created_by(), req->comment());
-    *resp = std::move(*done->first);
-    return grpc::Status::OK;
+    return ChangeSilence(std::move(done), resp);
   }
 
   grpc::Status ListSilences(grpc::ServerContext*, const v1::ListSilencesRequest*,
@@ -184,21 +192,8 @@ class NotifierServiceImpl final : public v1::Notifier::Service {
     const std::string id = req->id();
     auto done = CallWriting(
         rt_, writer_,
-        [this, id] {
-          const TimestampMs now = SystemClock().NowMs();
-          auto expired = dispatcher_.ExpireSilence(id, now);
-          return expired.ok() ? absl::StatusOr<v1::Silence>(ToProto(*expired, now))
-                              : absl::StatusOr<v1::Silence>(expired.status());
-        },
-        5s);
-    if (!done) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "notifier loop busy");
-    if (!done->first.ok()) return ToGrpc(done->first.status());
-    if (absl::Status stored = WaitStored(writer_, done->second); !stored.ok()) {
-      return NotStored(stored);
-    }
-    spdlog::info("silence {} expired", id);
-    *resp = std::move(*done->first);
-    return grpc::Status::OK;
+        [this, id] { return dispatcher_.PrepareExpireSilence(id, SystemClock().NowMs()); }, 5s);
+    return ChangeSilence(std::move(done), resp);
   }
 
   grpc::Status ListAcknowledgements(grpc::ServerContext*,
@@ -212,6 +207,25 @@ class NotifierServiceImpl final : public v1::Notifier::Service {
   }
 
  private:
+  // Answers a prepared silence change: applied once stored; not applied, and an error,
+  // when the store did not keep it.
+  grpc::Status ChangeSilence(
+      std::optional<std::pair<absl::StatusOr<Dispatcher::SilenceChange>, StoreWriter::Claim>> done,
+      v1::Silence* resp) {
+    if (!done) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "notifier loop busy");
+    if (!done->first.ok()) return ToGrpc(done->first.status());
+    if (absl::Status stored = WaitStored(writer_, done->second); !stored.ok()) {
+      return NotStored(stored);
+    }
+    const Dispatcher::SilenceChange& change = *done->first;
+    ApplyOnLoop(rt_, [this, change] { dispatcher_.ApplySilenceChange(change); });
+    const Silence& s = change.silences.back();
+    spdlog::info("silence {} {} by {}: {}", s.id, s.State(SystemClock().NowMs()), s.created_by,
+                 s.comment);
+    *resp = ToProto(s, SystemClock().NowMs());
+    return grpc::Status::OK;
+  }
+
   service::Runtime& rt_;
   Dispatcher& dispatcher_;
   StoreWriter* writer_;  // null without --storage.path
@@ -416,16 +430,29 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
     res.set_content(r->second, "application/json");
   };
   using Answer = std::pair<int, std::string>;
-  // For requests that change what is stored (run through CallWriting): answered once it is
-  // durable, and with an error if it was not stored.
-  auto reply_stored = [&](httplib::Response& res,
-                          const std::optional<std::pair<Answer, StoreWriter::Claim>>& r) {
+  // A silence change prepared on the loop (Dispatcher::Prepare*, through CallWriting):
+  // applied once its write is durable, then answered with `ok`'s body; when it was not
+  // stored, answered with an error and not applied. `refused` is the status of a change
+  // refused for another reason than an unknown id.
+  using PreparedSilence =
+      std::optional<std::pair<absl::StatusOr<Dispatcher::SilenceChange>, StoreWriter::Claim>>;
+  auto change_silence = [&](httplib::Response& res, PreparedSilence r, int refused,
+                            const std::function<std::string(const Silence&)>& ok) {
     if (!r) return reply(res, std::nullopt);
+    if (!r->first.ok()) {
+      const absl::Status& s = r->first.status();
+      return reply(
+          res, Answer{absl::IsNotFound(s) ? 404 : refused, ErrorJson(std::string(s.message()))});
+    }
     if (absl::Status stored = WaitStored(writer.get(), r->second); !stored.ok()) {
       return reply(res, Answer{absl::IsDeadlineExceeded(stored) ? 503 : 500,
                                ErrorJson(StrCat("not stored: ", stored.message()))});
     }
-    reply(res, r->first);
+    const Dispatcher::SilenceChange change = std::move(*r->first);
+    ApplyOnLoop(rt, [&dispatcher, change] { dispatcher.ApplySilenceChange(change); });
+    const Silence& s = change.silences.back();
+    spdlog::info("silence {} {} by {}: {}", s.id, s.State(clock.NowMs()), s.created_by, s.comment);
+    reply(res, Answer{200, ok(s)});
   };
   auto params = [](const httplib::Request& req) {
     std::vector<std::pair<std::string, std::string>> out(req.params.begin(), req.params.end());
@@ -500,20 +527,16 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
       invalid.Increment();
       return reply(res, Answer{400, ErrorJson(std::string(silence.status().message()))});
     }
-    reply_stored(res, CallWriting(
-                          rt, writer.get(),
-                          [&dispatcher, &clock, silence = std::move(*silence)]() mutable {
-                            auto set = dispatcher.SetSilence(std::move(silence), clock.NowMs());
-                            if (absl::IsNotFound(set.status())) {
-                              return Answer{404, ErrorJson(std::string(set.status().message()))};
-                            }
-                            if (!set.ok())
-                              return Answer{400, ErrorJson(std::string(set.status().message()))};
-                            spdlog::info("silence {} set by {}: {}", set->id, set->created_by,
-                                         set->comment);
-                            return Answer{200, nlohmann::json{{"silenceID", set->id}}.dump()};
-                          },
-                          10s));
+    change_silence(res,
+                   CallWriting(
+                       rt, writer.get(),
+                       [&dispatcher, &clock, silence = std::move(*silence)]() mutable {
+                         return dispatcher.PrepareSetSilence(std::move(silence), clock.NowMs());
+                       },
+                       10s),
+                   400, [](const Silence& s) {
+                     return nlohmann::json{{"silenceID", s.id}}.dump();
+                   });
   });
 
   rt.http().Get(R"(/api/v2/silence/([^/]+))",
@@ -529,24 +552,18 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
                                  10s));
                 });
 
-  rt.http().Delete(
-      R"(/api/v2/silence/([^/]+))", [&](const httplib::Request& req, httplib::Response& res) {
-        const std::string id = req.matches[1];
-        reply_stored(res,
-                     CallWriting(
-                         rt, writer.get(),
-                         [&dispatcher, &clock, id] {
-                           auto expired = dispatcher.ExpireSilence(id, clock.NowMs());
-                           if (absl::IsNotFound(expired.status())) {
-                             return Answer{404, ErrorJson(std::string(expired.status().message()))};
-                           }
-                           if (!expired.ok())
-                             return Answer{500, ErrorJson(std::string(expired.status().message()))};
-                           spdlog::info("silence {} expired", id);
-                           return Answer{200, std::string()};
-                         },
-                         10s));
-      });
+  rt.http().Delete(R"(/api/v2/silence/([^/]+))",
+                   [&](const httplib::Request& req, httplib::Response& res) {
+                     const std::string id = req.matches[1];
+                     change_silence(res,
+                                    CallWriting(
+                                        rt, writer.get(),
+                                        [&dispatcher, &clock, id] {
+                                          return dispatcher.PrepareExpireSilence(id, clock.NowMs());
+                                        },
+                                        10s),
+                                    500, [](const Silence&) { return std::string(); });
+                   });
 
   rt.http().Get("/api/v2/status", [&](const httplib::Request&, httplib::Response& res) {
     reply(res, rt.tasks().Call(

@@ -131,7 +131,7 @@ std::string NewSilenceId() {
                          lo >> 48, lo & 0xffffffffffffULL);
 }
 
-absl::StatusOr<Silence> Silences::Set(Silence s, TimestampMs now) {
+absl::StatusOr<std::vector<Silence>> Silences::PlanSet(Silence s, TimestampMs now) const {
   if (s.matchers.empty()) return absl::InvalidArgumentError("at least one matcher required");
   if (std::all_of(s.matchers.begin(), s.matchers.end(),
                   [](const labels::Matcher& m) { return m.MatchesValue(""); })) {
@@ -143,12 +143,13 @@ absl::StatusOr<Silence> Silences::Set(Silence s, TimestampMs now) {
   if (s.ends_at_ms < now) return absl::InvalidArgumentError("end time can't be in the past");
   if (s.starts_at_ms < now) s.starts_at_ms = now;
   s.updated_at_ms = now;
+  std::vector<Silence> out;
   if (!s.id.empty()) {
     auto it = silences_.find(s.id);
     if (it == silences_.end()) {
       return absl::NotFoundError(StrCat("silence ", s.id, " not found"));
     }
-    Silence& old = it->second;
+    const Silence& old = it->second;
     auto same = [](const std::vector<labels::Matcher>& a, const std::vector<labels::Matcher>& b) {
       if (a.size() != b.size()) return false;
       for (size_t i = 0; i < a.size(); ++i) {
@@ -159,20 +160,20 @@ absl::StatusOr<Silence> Silences::Set(Silence s, TimestampMs now) {
     if (old.State(now) != "expired" && same(old.matchers, s.matchers)) {
       // In place; an active silence keeps its start.
       if (old.Active(now)) s.starts_at_ms = old.starts_at_ms;
-      old = s;
-      return old;
+      out.push_back(std::move(s));
+      return out;
     }
-    if (old.State(now) != "expired") Expire(old.id, now).IgnoreError();
+    if (old.State(now) != "expired") out.push_back(*PlanExpire(old.id, now));
   }
   s.id = NewSilenceId();
-  silences_[s.id] = s;
-  return s;
+  out.push_back(std::move(s));
+  return out;
 }
 
-absl::StatusOr<Silence> Silences::Expire(const std::string& id, TimestampMs now) {
+absl::StatusOr<Silence> Silences::PlanExpire(const std::string& id, TimestampMs now) const {
   auto it = silences_.find(id);
   if (it == silences_.end()) return absl::NotFoundError(StrCat("silence ", id, " not found"));
-  Silence& s = it->second;
+  Silence s = it->second;
   if (s.State(now) == "expired") {
     return absl::FailedPreconditionError(StrCat("silence ", id, " already expired"));
   }
@@ -181,6 +182,27 @@ absl::StatusOr<Silence> Silences::Expire(const std::string& id, TimestampMs now)
   s.ends_at_ms = now;
   s.updated_at_ms = now;
   return s;
+}
+
+bool Silences::Take(Silence s) {
+  auto [it, inserted] = silences_.try_emplace(s.id);
+  // Equal times: the later change (two within one millisecond) wins.
+  if (!inserted && it->second.updated_at_ms > s.updated_at_ms) return false;
+  it->second = std::move(s);
+  return true;
+}
+
+absl::StatusOr<Silence> Silences::Set(Silence s, TimestampMs now) {
+  auto plan = PlanSet(std::move(s), now);
+  if (!plan.ok()) return plan.status();
+  for (const Silence& changed : *plan) Take(changed);
+  return plan->back();
+}
+
+absl::StatusOr<Silence> Silences::Expire(const std::string& id, TimestampMs now) {
+  auto expired = PlanExpire(id, now);
+  if (expired.ok()) Take(*expired);
+  return expired;
 }
 
 const Silence* Silences::Get(const std::string& id) const {

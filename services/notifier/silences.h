@@ -49,6 +49,12 @@ class Silences {
   absl::StatusOr<Silence> Set(Silence s, TimestampMs now);
   // Ends the silence at `now`. NotFound, or FailedPrecondition when already expired.
   absl::StatusOr<Silence> Expire(const std::string& id, TimestampMs now);
+  // What Set and Expire would do, changing nothing: the silences to take (Take), in order
+  // (an update that needs a new id first expires the old silence); the result is back().
+  absl::StatusOr<std::vector<Silence>> PlanSet(Silence s, TimestampMs now) const;
+  absl::StatusOr<Silence> PlanExpire(const std::string& id, TimestampMs now) const;
+  // Takes `s` unless the copy held was updated later; true when taken.
+  bool Take(Silence s);
   // Loads a stored silence as it is.
   void Restore(Silence s) { silences_[s.id] = std::move(s); }
   const Silence* Get(const std::string& id) const;

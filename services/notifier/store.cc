@@ -416,6 +416,13 @@ absl::StatusOr<int64_t> Store::AddAck(const v1::Acknowledgement& ack) {
   return sqlite3_last_insert_rowid(db_);
 }
 
+absl::Status Store::DeleteAcksBefore(TimestampMs cutoff_ms) {
+  auto st = Stmt("DELETE FROM acks WHERE at_ms < ?");
+  if (!st.ok()) return st.status();
+  sqlite3_bind_int64(*st, 1, cutoff_ms);
+  return Run(*st, "expiring acknowledgements");
+}
+
 absl::StatusOr<std::vector<v1::Acknowledgement>> Store::LoadAcks() {
   auto st = Stmt("SELECT id, proto FROM acks ORDER BY id");
   if (!st.ok()) return st.status();

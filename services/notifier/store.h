@@ -92,6 +92,8 @@ class Store {
 
   // Appends an acknowledgement under ack.id (the next free id when 0); returns its id.
   absl::StatusOr<int64_t> AddAck(const v1::Acknowledgement& ack);
+  // Drops the acknowledgements given before `cutoff_ms` (their at_ms).
+  absl::Status DeleteAcksBefore(TimestampMs cutoff_ms);
   // Oldest first, ids set.
   absl::StatusOr<std::vector<v1::Acknowledgement>> LoadAcks();
 

@@ -197,6 +197,73 @@ TEST_F(StoreTest, AnAlertWhoseRowWriteFailedIsWrittenAgainOnRetry) {
   EXPECT_EQ(dispatcher_->ActiveAlerts(kT0 + kS), 1u);
 }
 
+// A silence or acknowledgement the store did not keep is nowhere: not live, not sent to the
+// peers, not there after a restart; the retry then makes exactly one.
+TEST_F(StoreTest, ASilenceOrAcknowledgementNotStoredIsNotApplied) {
+  Restart(kT0);
+  std::vector<std::string> published;
+  dispatcher_->set_on_local_silence([&](const Silence& s) { published.push_back(s.id); });
+  dispatcher_->set_on_local_ack(
+      [&](const v1::Acknowledgement& a) { published.push_back(a.who()); });
+  dispatcher_->OnAlerts(Event(a_, true, kT0, kT0), kT0);
+  Silence silence;
+  silence.matchers.push_back(*labels::Matcher::Create(labels::MatchType::kEqual, "alertname", "A"));
+  silence.starts_at_ms = kT0;
+  silence.ends_at_ms = kT0 + 3600 * kS;
+  v1::AcknowledgeRequest ack;
+  ack.set_fingerprint(a_.FingerprintHex());
+  ack.set_who("alice");
+
+  FailInserts("silences");
+  FailInserts("acks");
+  absl::StatusOr<Dispatcher::SilenceChange> set;
+  EXPECT_FALSE(Request([&] { set = dispatcher_->PrepareSetSilence(silence, kT0); }).ok());
+  ASSERT_TRUE(set.ok()) << set.status();
+  absl::StatusOr<v1::Acknowledgement> acked;
+  EXPECT_FALSE(Request([&] { acked = dispatcher_->PrepareAcknowledge(ack, kT0); }).ok());
+  ASSERT_TRUE(acked.ok()) << acked.status();
+  EXPECT_EQ(dispatcher_->silences().size(), 0u);
+  EXPECT_THAT(dispatcher_->silences().Mutes(a_, kT0), IsEmpty());
+  EXPECT_THAT(dispatcher_->Acknowledgements(0), IsEmpty());
+  EXPECT_THAT(published, IsEmpty());
+
+  HealInserts("silences");
+  HealInserts("acks");
+  EXPECT_TRUE(Request([&] { set = dispatcher_->PrepareSetSilence(silence, kT0); }).ok());
+  dispatcher_->ApplySilenceChange(*set);
+  EXPECT_TRUE(Request([&] { acked = dispatcher_->PrepareAcknowledge(ack, kT0); }).ok());
+  dispatcher_->ApplyAcknowledgement(*acked);
+  EXPECT_THAT(published, ElementsAre(set->silences.back().id, "alice"));
+  Restart(kT0 + kS);
+  EXPECT_EQ(dispatcher_->silences().size(), 1u);
+  EXPECT_THAT(dispatcher_->Acknowledgements(0), SizeIs(1));
+}
+
+// Acknowledgements are kept for the retention after they were given, as expired silences
+// are (in memory and in the store), and a peer's copy past it is not taken back.
+TEST_F(StoreTest, AcknowledgementsAreDroppedAfterTheRetention) {
+  Restart(kT0);
+  dispatcher_->OnAlerts(Event(a_, true, kT0, kT0), kT0);
+  v1::AcknowledgeRequest req;
+  req.set_fingerprint(a_.FingerprintHex());
+  req.set_who("alice");
+  auto old = dispatcher_->Acknowledge(req, kT0);
+  ASSERT_TRUE(old.ok());
+  req.set_who("bob");
+  const TimestampMs later = kT0 + Dispatcher::kRetentionMs / 2;
+  ASSERT_TRUE(dispatcher_->Acknowledge(req, later).ok());
+  const TimestampMs gc = kT0 + Dispatcher::kRetentionMs + 60 * kS;
+  dispatcher_->Tick(gc);
+  std::vector<v1::Acknowledgement> held = dispatcher_->Acknowledgements(0);
+  ASSERT_THAT(held, SizeIs(1));
+  EXPECT_EQ(held[0].who(), "bob");
+  EXPECT_FALSE(dispatcher_->MergeAcknowledgement(*old, gc));  // a peer's snapshot re-sends it
+  Restart(gc + kS);
+  held = dispatcher_->Acknowledgements(0);
+  ASSERT_THAT(held, SizeIs(1));
+  EXPECT_EQ(held[0].who(), "bob");
+}
+
 TEST_F(StoreTest, PendingGroupIsNotifiedAfterRestart) {
   EXPECT_THAT(Restart(kT0), IsEmpty());
   dispatcher_->OnAlerts(Event(a_, true, kT0, kT0), kT0);
