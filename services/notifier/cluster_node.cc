@@ -109,14 +109,23 @@ bool ClusterNode::OnPeerMessage(const bus::Message& m, TimestampMs now) {
     return true;
   }
   cluster_.OnPeerAlive(ev.position(), m.header.incarnation(), now);
-  if (m.gap_before) spdlog::warn("notification log messages from {} lost", m.header.publisher());
+  if ((m.gap_before || m.publisher_restarted) && !resync_wanted_) {
+    // Deliveries lost are made good by the next ones; silences and acknowledgements are
+    // sent once: ask for the peer's whole state on the next heartbeat, sent at once.
+    spdlog::warn("notification log messages from {} lost{}: asking for a snapshot",
+                 m.header.publisher(), m.publisher_restarted ? " (it restarted)" : "");
+    resync_wanted_ = true;
+    next_heartbeat_ms_ = 0;
+  }
   switch (ev.kind()) {
     case LogKind::HEARTBEAT:
       if (ev.needs_sync()) SendSnapshot(ev.position(), now);
       break;
     case LogKind::SYNCED:
-      if (ev.for_position() == cluster_.position() && !cluster_.synced()) {
+      // Not a SYNCED with messages lost before it: part of that snapshot is missing.
+      if (ev.for_position() == cluster_.position() && AsksForSnapshot() && !m.gap_before) {
         cluster_.MarkSynced();
+        resync_wanted_ = false;
         spdlog::info("HA: notification log synced from {}", m.header.publisher());
       }
       break;
@@ -164,7 +173,7 @@ void ClusterNode::Heartbeat(TimestampMs now) {
   LogKind beat;
   beat.set_kind(LogKind::HEARTBEAT);
   beat.set_position(cluster_.position());
-  beat.set_needs_sync(!cluster_.synced());
+  beat.set_needs_sync(AsksForSnapshot());
   publisher_.Publish(bus::kTopicNotificationLog, beat);
   next_heartbeat_ms_ = now + heartbeat_ms_;
 }
@@ -179,6 +188,7 @@ void ClusterNode::AddStats(google::protobuf::Map<std::string, double>* stats,
   (*stats)["cluster_peers_live"] = static_cast<double>(cluster_.LivePeers(now));
   (*stats)["cluster_held"] = static_cast<double>(cluster_.held());
   (*stats)["cluster_synced"] = cluster_.synced() ? 1 : 0;
+  (*stats)["cluster_asks_for_snapshot"] = AsksForSnapshot() ? 1 : 0;
 }
 
 }  // namespace vigil::notifier

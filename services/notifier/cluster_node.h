@@ -40,6 +40,11 @@ class ClusterNode {
   void Heartbeat(TimestampMs now);
   // When the loop must next call Heartbeat/Release.
   TimestampMs NextDeadline(TimestampMs now) const;
+  // Whether heartbeats ask the peers for a snapshot (needs_sync): until one arrived after
+  // start, and again after messages of a peer were lost on the bus (a gap in its stream, or
+  // it restarted), since a lost SILENCE or ACK is never sent again otherwise; the SYNCED
+  // that ends the answer clears it. Applying a snapshot is idempotent.
+  bool AsksForSnapshot() const { return !cluster_.synced() || resync_wanted_; }
   // The "cluster_*" status stats.
   void AddStats(google::protobuf::Map<std::string, double>* stats, TimestampMs now) const;
 
@@ -58,6 +63,7 @@ class ClusterNode {
   const TimestampMs heartbeat_ms_;
   TimestampMs next_heartbeat_ms_ = 0;
   std::map<int, TimestampMs> snapshot_sent_ms_;  // by peer position
+  bool resync_wanted_ = false;  // a peer's messages were lost since the last snapshot
   // Released to delivery and not finished, by notification id: (stream key, log entry),
   // re-announced as intents in snapshots so that a restarted peer does not join in.
   absl::flat_hash_map<uint64_t, std::pair<std::string, LogEntry>> delivering_;

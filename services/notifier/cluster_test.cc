@@ -2,6 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <zmq.hpp>
+
+#include "lib/bus/topics.h"
+#include "prometheus/registry.h"
+#include "services/notifier/cluster_log.h"
+#include "services/notifier/cluster_node.h"
+
 namespace vigil::notifier {
 namespace {
 
@@ -109,6 +116,55 @@ TEST(ClusterTest, AStartingPrimaryWaitsForAPeersSnapshotOrTheTimeout) {
   alone.Hold(Note(1, "a", 1), kT0);
   EXPECT_TRUE(alone.Release(kT0 + 9999).empty());
   EXPECT_EQ(Ids(alone.Release(kT0 + 10'000)), std::vector<uint64_t>{1});
+}
+
+// SILENCE and ACK are sent once: when a peer's messages are lost on the bus (a gap in its
+// stream) or it restarted, the replica asks for the peer's snapshot again, as on start,
+// until a complete one (its SYNCED without a gap before it) arrived.
+TEST(ClusterNodeTest, LostPeerMessagesMakeItAskForASnapshot) {
+  auto cfg = ParseConfig("am.yml", "route: {receiver: r}\nreceivers: [{name: r}]\n");
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  Dispatcher dispatcher(std::make_shared<const Config>(std::move(*cfg)));
+  prometheus::Registry registry;
+  Deliverer deliverer(registry, [](const Notification&, const DeliveryResult&) {});
+  zmq::context_t ctx;
+  bus::Publisher publisher(ctx, "notifier-0", registry, SystemClock());  // bound nowhere
+  ClusterNode node(0, kTimeout, dispatcher, deliverer, publisher, kT0);
+  uint64_t sequence = 0;
+  auto from_peer = [&](cluster::NotificationLogEvent::Kind kind, bool gap, bool restarted) {
+    cluster::NotificationLogEvent ev;
+    ev.set_kind(kind);
+    ev.set_position(1);
+    ev.set_for_position(0);
+    bus::Message m;
+    m.topic = std::string(bus::kTopicNotificationLog);
+    m.header.set_publisher("notifier-1");
+    m.header.set_incarnation(restarted ? 8 : 7);
+    m.header.set_sequence(++sequence);
+    m.header.set_payload_type(ev.GetDescriptor()->full_name());
+    m.payload = ev.SerializeAsString();
+    m.gap_before = gap;
+    m.publisher_restarted = restarted;
+    EXPECT_TRUE(node.OnPeerMessage(m, kT0));
+  };
+  using Kind = cluster::NotificationLogEvent;
+  EXPECT_TRUE(node.AsksForSnapshot());  // started
+  from_peer(Kind::SYNCED, false, false);
+  EXPECT_FALSE(node.AsksForSnapshot());
+  from_peer(Kind::HEARTBEAT, false, false);
+  EXPECT_FALSE(node.AsksForSnapshot());
+
+  from_peer(Kind::HEARTBEAT, /*gap=*/true, false);  // a SILENCE may have been lost
+  EXPECT_TRUE(node.AsksForSnapshot());
+  from_peer(Kind::SYNCED, /*gap=*/true, false);  // part of that snapshot lost too
+  EXPECT_TRUE(node.AsksForSnapshot());
+  from_peer(Kind::SYNCED, false, false);
+  EXPECT_FALSE(node.AsksForSnapshot());
+
+  from_peer(Kind::HEARTBEAT, false, /*restarted=*/true);
+  EXPECT_TRUE(node.AsksForSnapshot());
+  from_peer(Kind::SYNCED, false, false);
+  EXPECT_FALSE(node.AsksForSnapshot());
 }
 
 }  // namespace
