@@ -3,12 +3,14 @@
 // while the webhook keeps failing. The receiver counts every notification it accepted:
 // none missing, none duplicated. Down longer than an alert's validity while the evaluator
 // still fires it: neither resolved nor re-sent once the evaluator has been heard again.
+// A request whose write the store refused is answered with an error and not done.
 
 #include <grpcpp/grpcpp.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <signal.h>
+#include <sqlite3.h>
 
 #include <condition_variable>
 #include <map>
@@ -17,6 +19,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "services/notifier/rfc3339.h"
 #include "services/notifier/test_support.h"
@@ -83,6 +86,17 @@ class NotifierRestartTest : public ::testing::Test {
     ASSERT_EQ(code, 200) << text;
   }
   double Stat(const std::string& key) { return NotifierStat(grpc_port_, key); }
+  // Runs SQL on the notifier's database from this process (triggers that fail its writes
+  // as a broken disk would).
+  void Sql(const std::string& sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ + "/data/notifier.db").c_str(), &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 10'000);
+    char* error = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK) << error;
+    sqlite3_free(error);
+    sqlite3_close(db);
+  }
 
   RecordingWebhook receiver_;
   std::string dir_;
@@ -277,6 +291,43 @@ TEST_F(NotifierRestartTest, AResyncRefusedAtStartIsRetried) {
   EXPECT_THAT(notifier_->Log(), ::testing::HasSubstr("resynced 0 alert(s)"));
   notifier_.reset();
   server->Shutdown();
+}
+
+// A POSTed alert or silence the store refused is answered 500 and is not done: the silence
+// is not live, and the client's retry of both is stored (not "already there"), so both
+// survive a kill -9.
+TEST_F(NotifierRestartTest, ARequestTheStoreRefusedIsAnErrorAndNotDone) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  const TimestampMs t0 = NowMs();
+  for (const char* table : {"alerts", "silences"}) {
+    Sql(std::string("CREATE TRIGGER fail_") + table + " BEFORE INSERT ON " + table +
+        " BEGIN SELECT RAISE(ABORT, 'disk on fire'); END");
+  }
+  const std::string alert =
+      R"([{"labels":{"alertname":"Disk"},"startsAt":")" + FormatGoTime(t0) + R"("}])";
+  const std::string silence =
+      R"({"matchers":[{"name":"alertname","value":"Disk","isRegex":false}],"startsAt":")" +
+      FormatGoTime(t0) + R"(","endsAt":")" + FormatGoTime(t0 + 3'600'000) +
+      R"(","createdBy":"oncall","comment":"disk swap"})";
+  auto [code, text] = HttpPost(http_port_, "/api/v2/alerts", alert);
+  EXPECT_EQ(code, 500) << text;
+  std::tie(code, text) = HttpPost(http_port_, "/api/v2/silences", silence);
+  EXPECT_EQ(code, 500) << text;
+  EXPECT_EQ(HttpGet(http_port_, "/api/v2/silences").second, "[]");
+
+  Sql("DROP TRIGGER fail_alerts; DROP TRIGGER fail_silences");
+  std::tie(code, text) = HttpPost(http_port_, "/api/v2/alerts", alert);
+  EXPECT_EQ(code, 200) << text;
+  std::tie(code, text) = HttpPost(http_port_, "/api/v2/silences", silence);
+  EXPECT_EQ(code, 200) << text;
+  ASSERT_NO_FATAL_FAILURE(Kill9());
+  ASSERT_NO_FATAL_FAILURE(Start());
+  auto alerts = nlohmann::json::parse(HttpGet(http_port_, "/api/v2/alerts").second);
+  ASSERT_EQ(alerts.size(), 1u) << alerts;
+  EXPECT_EQ(alerts[0]["labels"]["alertname"], "Disk");
+  auto silences = nlohmann::json::parse(HttpGet(http_port_, "/api/v2/silences").second);
+  ASSERT_EQ(silences.size(), 1u) << silences;  // the retry made one, not two
+  EXPECT_EQ(silences[0]["comment"], "disk swap");
 }
 
 }  // namespace
