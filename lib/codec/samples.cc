@@ -20,20 +20,24 @@ bool IsStaleNaN(double v) {
   return bits == kStaleNaNBits;
 }
 
-uint32_t SampleBatchBuilder::Symbol(const std::string& s) {
+uint32_t SampleBatchBuilder::Symbol(std::string_view s) {
   if (batch_.symbols_size() == 0) {
     batch_.add_symbols("");
     symbols_.emplace("", 0);
   }
-  auto [it, inserted] = symbols_.emplace(s, static_cast<uint32_t>(batch_.symbols_size()));
-  if (inserted) batch_.add_symbols(s);
-  return it->second;
+  // Looked up first: most symbols repeat, and a key is built only for a new one.
+  auto it = symbols_.find(absl::string_view(s.data(), s.size()));
+  if (it != symbols_.end()) return it->second;
+  uint32_t ref = static_cast<uint32_t>(batch_.symbols_size());
+  symbols_.emplace(std::string(s), ref);
+  batch_.add_symbols(std::string(s));
+  return ref;
 }
 
 v1::Series* SampleBatchBuilder::NewSeries(const labels::Labels& series) {
   v1::Series* s = batch_.add_series();
   s->mutable_label_refs()->Reserve(static_cast<int>(series.size() * 2));
-  for (const labels::Label& l : series) {
+  for (const labels::LabelView& l : series) {
     s->add_label_refs(Symbol(l.name));
     s->add_label_refs(Symbol(l.value));
   }
@@ -98,10 +102,10 @@ labels::Labels FromProto(const google::protobuf::RepeatedPtrField<v1::Label>& in
 
 void ToProto(const labels::Labels& in, google::protobuf::RepeatedPtrField<v1::Label>* out) {
   out->Clear();
-  for (const labels::Label& l : in) {
+  for (const labels::LabelView& l : in) {
     v1::Label* p = out->Add();
-    p->set_name(l.name);
-    p->set_value(l.value);
+    p->set_name(std::string(l.name));
+    p->set_value(std::string(l.value));
   }
 }
 

@@ -39,7 +39,7 @@ class SampleBatchBuilder {
   v1::SampleBatch Take();
 
  private:
-  uint32_t Symbol(const std::string& s);
+  uint32_t Symbol(std::string_view s);
   v1::Series* NewSeries(const labels::Labels& series);
 
   v1::SampleBatch batch_;

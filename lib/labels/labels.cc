@@ -27,55 +27,140 @@ uint64_t FnvAddByte(uint64_t h, unsigned char c) {
 void Normalize(std::vector<Label>& items) {
   std::stable_sort(items.begin(), items.end(),
                    [](const Label& a, const Label& b) { return a.name < b.name; });
-  // Last one wins on duplicates: keep the final element of each equal-name run.
-  std::vector<Label> out;
-  out.reserve(items.size());
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i + 1 < items.size() && items[i + 1].name == items[i].name) continue;
-    if (items[i].value.empty()) continue;
-    out.push_back(std::move(items[i]));
-  }
-  items = std::move(out);
 }
 
+void PutVarint(std::string* out, size_t n) {
+  while (n >= 0x80) {
+    out->push_back(static_cast<char>((n & 0x7f) | 0x80));
+    n >>= 7;
+  }
+  out->push_back(static_cast<char>(n));
+}
+
+// Reads a varint at *p (the buffer is ours and well formed).
+size_t GetVarint(const char** p) {
+  size_t n = 0;
+  int shift = 0;
+  for (;;) {
+    auto b = static_cast<unsigned char>(*(*p)++);
+    n |= static_cast<size_t>(b & 0x7f) << shift;
+    if (b < 0x80) return n;
+    shift += 7;
+  }
+}
 
 }  // namespace
 
-Labels::Labels(std::vector<Label> labels) : items_(std::move(labels)) { Normalize(items_); }
+void Labels::const_iterator::Load() {
+  if (p_ == end_) return;
+  const char* q = p_;
+  size_t n = GetVarint(&q);
+  cur_.name = std::string_view(q, n);
+  q += n;
+  n = GetVarint(&q);
+  cur_.value = std::string_view(q, n);
+  next_ = q + n;
+}
+
+void Labels::Append(std::string_view name, std::string_view value) {
+  if (value.empty()) return;
+  PutVarint(&data_, name.size());
+  data_.append(name);
+  PutVarint(&data_, value.size());
+  data_.append(value);
+}
+
+Labels::Labels(std::vector<Label> labels) {
+  Normalize(labels);
+  size_t bytes = 0;
+  for (const Label& l : labels) bytes += l.name.size() + l.value.size() + 2;
+  data_.reserve(bytes);
+  // Last one wins on duplicates: keep the final element of each equal-name run.
+  for (size_t i = 0; i < labels.size(); ++i) {
+    if (i + 1 < labels.size() && labels[i + 1].name == labels[i].name) continue;
+    Append(labels[i].name, labels[i].value);
+  }
+  data_.shrink_to_fit();
+}
 
 Labels::Labels(std::initializer_list<std::pair<std::string_view, std::string_view>> labels) {
-  items_.reserve(labels.size());
-  for (const auto& [n, v] : labels) items_.push_back(Label{std::string(n), std::string(v)});
-  Normalize(items_);
+  std::vector<Label> items;
+  items.reserve(labels.size());
+  for (const auto& [n, v] : labels) items.push_back(Label{std::string(n), std::string(v)});
+  *this = Labels(std::move(items));
+}
+
+Labels Labels::FromSorted(std::initializer_list<LabelView> labels) {
+  return FromSorted(labels.begin(), labels.end());
+}
+
+size_t Labels::size() const {
+  size_t n = 0;
+  for (auto it = begin(); it != end(); ++it) ++n;
+  return n;
+}
+
+std::vector<Label> Labels::ToVector() const {
+  std::vector<Label> out;
+  for (const LabelView& l : *this) out.push_back(Label{std::string(l.name), std::string(l.value)});
+  return out;
 }
 
 std::string_view Labels::Get(std::string_view name) const {
-  auto it = std::lower_bound(items_.begin(), items_.end(), name,
-                             [](const Label& l, std::string_view n) { return l.name < n; });
-  if (it != items_.end() && it->name == name) return it->value;
+  for (const LabelView& l : *this) {
+    if (l.name == name) return l.value;
+    if (l.name > name) break;  // sorted
+  }
   return {};
 }
 
 bool Labels::Has(std::string_view name) const { return !Get(name).empty(); }
 
 Labels Labels::With(std::string_view name, std::string_view value) const {
-  std::vector<Label> items = items_;
-  items.push_back(Label{std::string(name), std::string(value)});
-  return Labels(std::move(items));
+  Labels out;
+  out.data_.reserve(data_.size() + name.size() + value.size() + 2);
+  bool placed = false;
+  for (const LabelView& l : *this) {
+    if (!placed && l.name >= name) {
+      out.Append(name, value);
+      placed = true;
+      if (l.name == name) continue;
+    }
+    out.Append(l.name, l.value);
+  }
+  if (!placed) out.Append(name, value);
+  out.data_.shrink_to_fit();
+  return out;
 }
 
 Labels Labels::Without(std::string_view name) const {
   Labels out;
-  out.items_.reserve(items_.size());
-  for (const Label& l : items_) {
-    if (l.name != name) out.items_.push_back(l);
+  out.data_.reserve(data_.size());
+  for (const LabelView& l : *this) {
+    if (l.name != name) out.Append(l.name, l.value);
   }
+  out.data_.shrink_to_fit();
   return out;
+}
+
+std::strong_ordering Labels::operator<=>(const Labels& o) const {
+  auto a = begin(), ae = end(), b = o.begin(), be = o.end();
+  for (; a != ae && b != be; ++a, ++b) {
+    if (auto c = *a <=> *b; c != 0) return c;
+  }
+  if (a != ae) return std::strong_ordering::greater;
+  if (b != be) return std::strong_ordering::less;
+  return std::strong_ordering::equal;
+}
+
+size_t Labels::HeapBytes() const {
+  // libstdc++ keeps up to 15 characters inline.
+  return data_.capacity() > 15 ? data_.capacity() + 1 : 0;
 }
 
 uint64_t Labels::Fingerprint() const {
   uint64_t h = kFnvOffset;
-  for (const Label& l : items_) {
+  for (const LabelView& l : *this) {
     h = FnvAdd(h, l.name);
     h = FnvAddByte(h, 0xff);
     h = FnvAdd(h, l.value);
@@ -88,11 +173,13 @@ std::string Labels::FingerprintHex() const { return absl::StrFormat("%016x", Fin
 
 std::string Labels::ToString() const {
   std::string out = "{";
-  for (size_t i = 0; i < items_.size(); ++i) {
-    if (i > 0) out += ", ";
-    out += items_[i].name;
+  bool first = true;
+  for (const LabelView& l : *this) {
+    if (!first) out += ", ";
+    first = false;
+    out += l.name;
     out += "=";
-    out += GoQuote(items_[i].value);
+    out += GoQuote(l.value);
   }
   out += "}";
   return out;
@@ -158,7 +245,7 @@ std::string EscapeLabelValue(std::string_view value) {
 std::string Labels::ToExposition() const {
   std::string out(Get(kMetricName));
   bool first = true;
-  for (const Label& l : items_) {
+  for (const LabelView& l : *this) {
     if (l.name == kMetricName) continue;
     out += first ? "{" : ",";
     first = false;

@@ -1,7 +1,10 @@
 #pragma once
 
+#include <compare>
+#include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -12,6 +15,7 @@ namespace vigil::labels {
 inline constexpr std::string_view kMetricName = "__name__";
 inline constexpr std::string_view kAlertName = "alertname";
 
+// An owned label, for building label sets (Labels copies it into its own buffer).
 struct Label {
   std::string name;
   std::string value;
@@ -19,21 +23,87 @@ struct Label {
   auto operator<=>(const Label&) const = default;
 };
 
+// A label inside a Labels: views into that set's buffer, valid while the set lives and is
+// not assigned to.
+struct LabelView {
+  std::string_view name;
+  std::string_view value;
+  Label Owned() const { return Label{std::string(name), std::string(value)}; }
+  bool operator==(const LabelView&) const = default;
+  auto operator<=>(const LabelView&) const = default;
+};
+
 // An immutable-by-convention set of labels, sorted by name with unique names; the data
 // model of a series or an alert (Prometheus `model/labels`). Empty values are dropped,
 // as Prometheus treats `a=""` and no `a` alike.
+//
+// Stored as one buffer of length-prefixed names and values (Prometheus's "stringlabels"
+// layout): a series' labels are one allocation of about their text's size instead of a
+// vector of string pairs (≈ 150 B instead of ≈ 450 B for a typical 7-label series), and a
+// copy is one allocation. Iteration yields LabelView.
 class Labels {
  public:
+  class const_iterator {
+   public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = LabelView;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const LabelView*;
+    // By value: a LabelView is two views into the set, and a reference into the iterator
+    // would dangle when the iterator is a temporary.
+    using reference = LabelView;
+
+    const_iterator() = default;
+    LabelView operator*() const { return cur_; }
+    const LabelView* operator->() const { return &cur_; }
+    const_iterator& operator++() {
+      p_ = next_;
+      Load();
+      return *this;
+    }
+    const_iterator operator++(int) {
+      const_iterator old = *this;
+      ++*this;
+      return old;
+    }
+    bool operator==(const const_iterator& o) const { return p_ == o.p_; }
+
+   private:
+    friend class Labels;
+    const_iterator(const char* p, const char* end) : p_(p), end_(end) { Load(); }
+    void Load();
+    const char* p_ = nullptr;
+    const char* end_ = nullptr;
+    const char* next_ = nullptr;
+    LabelView cur_;
+  };
+  using iterator = const_iterator;
+  using value_type = LabelView;
+
   Labels() = default;
   // Sorts; on a duplicate name the last one wins. Drops empty values.
   explicit Labels(std::vector<Label> labels);
   Labels(std::initializer_list<std::pair<std::string_view, std::string_view>> labels);
+  // From labels already sorted by name with unique names (empty values are still dropped);
+  // the caller's promise is checked in debug builds only.
+  static Labels FromSorted(std::initializer_list<LabelView> labels);
+  template <typename It>
+  static Labels FromSorted(It begin, It end) {
+    Labels out;
+    for (; begin != end; ++begin) out.Append(begin->name, begin->value);
+    return out;
+  }
 
-  const std::vector<Label>& items() const { return items_; }
-  bool empty() const { return items_.empty(); }
-  size_t size() const { return items_.size(); }
-  auto begin() const { return items_.begin(); }
-  auto end() const { return items_.end(); }
+  bool empty() const { return data_.empty(); }
+  // O(labels).
+  size_t size() const;
+  const_iterator begin() const { return const_iterator(data_.data(), data_.data() + data_.size()); }
+  const_iterator end() const {
+    const char* e = data_.data() + data_.size();
+    return const_iterator(e, e);
+  }
+  // The labels as owned pairs (for code that edits a set and builds a new one).
+  std::vector<Label> ToVector() const;
 
   // The value of `name`, or "" when absent.
   std::string_view Get(std::string_view name) const;
@@ -54,11 +124,21 @@ class Labels {
   // Exposition form: name{a="1",b="2"} (no braces when only __name__ is present).
   std::string ToExposition() const;
 
-  bool operator==(const Labels&) const = default;
-  auto operator<=>(const Labels&) const = default;
+  // Heap bytes the buffer holds beyond sizeof(Labels) (0 when it fits inline).
+  size_t HeapBytes() const;
+
+  // The encoding is canonical (sorted, unique, no empty values), so equal sets have equal
+  // buffers.
+  bool operator==(const Labels& o) const { return data_ == o.data_; }
+  // Label by label, name then value, a shorter prefix first: Prometheus's labels.Compare
+  // order (and the order of a sorted vector of name/value pairs).
+  std::strong_ordering operator<=>(const Labels& o) const;
 
  private:
-  std::vector<Label> items_;
+  // Appends a label after the current last one (no sorting); skips empty values.
+  void Append(std::string_view name, std::string_view value);
+  // For each label: varint(name size) name varint(value size) value.
+  std::string data_;
 };
 
 // Prometheus's name rules: label names [a-zA-Z_][a-zA-Z0-9_]*, metric names

@@ -88,7 +88,7 @@ struct Grouping {
   const std::vector<std::string>& names;
   bool keep_listed;
   bool drop_name;
-  bool Keeps(const std::string& name) const {
+  bool Keeps(std::string_view name) const {
     bool listed = std::find(names.begin(), names.end(), name) != names.end();
     if (keep_listed) return listed;
     return !listed && !(drop_name && name == labels::kMetricName);
@@ -96,11 +96,11 @@ struct Grouping {
 };
 
 labels::Labels Filter(const labels::Labels& l, const Grouping& g) {
-  std::vector<labels::Label> out;
-  for (const auto& lb : l) {
+  std::vector<labels::LabelView> out;
+  for (const labels::LabelView& lb : l) {
     if (g.Keeps(lb.name)) out.push_back(lb);
   }
-  return labels::Labels(std::move(out));
+  return labels::Labels::FromSorted(out.begin(), out.end());
 }
 
 labels::Labels Keep(const labels::Labels& l, const std::vector<std::string>& names) {
@@ -112,7 +112,7 @@ labels::Labels Drop(const labels::Labels& l, const std::vector<std::string>& nam
   return Filter(l, Grouping{names, false, drop_name});
 }
 
-void AppendKey(const labels::Label& lb, std::string* k) {
+void AppendKey(const labels::LabelView& lb, std::string* k) {
   *k += lb.name;
   *k += '\xff';
   *k += lb.value;

@@ -340,7 +340,7 @@ std::optional<labels::Labels> Process(const labels::Labels& input,
       case Action::kLabelMap: {
         labels::Labels next = ls;
         std::vector<std::string> names = GroupNames(*c.compiled);
-        for (const labels::Label& l : ls) {
+        for (const labels::LabelView& l : ls) {
           if (!Submatches(*c.compiled, l.name, &groups)) continue;
           next = next.With(Expand(c.replacement, groups, names), l.value);
         }
@@ -350,7 +350,7 @@ std::optional<labels::Labels> Process(const labels::Labels& input,
       case Action::kLabelDrop:
       case Action::kLabelKeep: {
         labels::Labels next = ls;
-        for (const labels::Label& l : ls) {
+        for (const labels::LabelView& l : ls) {
           if (Matches(c, l.name) == (c.action == Action::kLabelDrop)) next = next.Without(l.name);
         }
         ls = std::move(next);

@@ -20,7 +20,7 @@ AlertingRule::AlertingRule(RuleSpec spec, labels::Labels external_labels, std::s
       external_labels_(std::move(external_labels)),
       external_url_(std::move(external_url)) {
   std::string name = StrCat("__alert_", spec_.alert);
-  for (const labels::Label& l : spec_.labels) label_templates_.emplace_back(name, l.value);
+  for (const labels::LabelView& l : spec_.labels) label_templates_.emplace_back(name, l.value);
   for (const auto& [k, v] : spec_.annotations) annotation_templates_.emplace_back(name, v);
 }
 
@@ -51,12 +51,12 @@ absl::StatusOr<std::vector<uint64_t>> AlertingRule::Eval(TimestampMs t, const Qu
   for (const promql::Sample& s : *res) {
     TemplateData data{&s.metric, s.value, &external_labels_, external_url_, &template_query};
     std::vector<labels::Label> ls;
-    for (const labels::Label& l : s.metric) {
-      if (l.name != labels::kMetricName) ls.push_back(l);
+    for (const labels::LabelView& l : s.metric) {
+      if (l.name != labels::kMetricName) ls.push_back(l.Owned());
     }
     size_t i = 0;
-    for (const labels::Label& l : spec_.labels) {
-      ls.push_back(labels::Label{l.name, label_templates_[i++].Expand(data)});
+    for (const labels::LabelView& l : spec_.labels) {
+      ls.push_back(labels::Label{std::string(l.name), label_templates_[i++].Expand(data)});
     }
     ls.push_back(labels::Label{std::string(labels::kAlertName), spec_.alert});
     Alert a;

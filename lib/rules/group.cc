@@ -12,7 +12,7 @@ Group::Group(GroupSpec spec, absl::Duration default_interval, labels::Labels ext
       interval_(spec_.interval > absl::ZeroDuration() ? spec_.interval : default_interval) {
   for (RuleSpec& r : spec_.rules) {
     // Group labels apply to every rule; the rule's own win.
-    for (const labels::Label& l : spec_.labels) {
+    for (const labels::LabelView& l : spec_.labels) {
       if (!r.labels.Has(l.name)) r.labels = r.labels.With(l.name, l.value);
     }
   }
@@ -70,7 +70,7 @@ absl::StatusOr<std::vector<RecordedSample>> Group::EvalRule(size_t i, TimestampM
   absl::flat_hash_set<uint64_t> seen;
   for (const promql::Sample& s : *res) {
     labels::Labels ls = s.metric.With(labels::kMetricName, r.record);
-    for (const labels::Label& l : r.labels) ls = ls.With(l.name, l.value);
+    for (const labels::LabelView& l : r.labels) ls = ls.With(l.name, l.value);
     if (!seen.insert(ls.Fingerprint()).second) {
       // Prometheus RecordingRule.Eval.
       return absl::InvalidArgumentError(

@@ -78,7 +78,7 @@ absl::Status ParseRule(const std::string& file, const std::string& group, int in
   // Prometheus's rulefmt parses an alert's templates when it loads the file.
   if (!r->alert.empty()) {
     std::string tmpl_name = StrCat("__alert_", r->alert);
-    for (const labels::Label& l : r->labels) {
+    for (const labels::LabelView& l : r->labels) {
       if (auto s = CheckTemplate(tmpl_name, l.value); !s.ok()) {
         return ErrorAt(file, n["labels"], StrCat(where, ": label \"", l.name, "\": ", s.message()));
       }

@@ -115,8 +115,8 @@ class Executor {
         }
         break;
       case K::kLabels:
-        for (const labels::Label& l : *v.labels) {
-          items.emplace_back(Value::String(l.name), Value::String(l.value));
+        for (const labels::LabelView& l : *v.labels) {
+          items.emplace_back(Value::String(std::string(l.name)), Value::String(std::string(l.value)));
         }
         break;
       case K::kMap:

@@ -14,10 +14,12 @@ namespace {
 std::string FormatLabels(const labels::Labels& ls) {
   std::string out = "map[";
   bool first = true;
-  for (const labels::Label& l : ls) {
+  for (const labels::LabelView& l : ls) {
     if (!first) out += " ";
     first = false;
-    out += l.name + ":" + l.value;
+    out += l.name;
+    out += ":";
+    out += l.value;
   }
   return out + "]";
 }

@@ -13,7 +13,7 @@ namespace {
 uint64_t IndexKey(const labels::Labels& l) {
   std::hash<std::string_view> hash;
   uint64_t h = l.size();
-  for (const labels::Label& label : l) {
+  for (const labels::LabelView& label : l) {
     h = (h ^ hash(label.name)) * 0x9e3779b97f4a7c15;
     h = (h ^ hash(label.value)) * 0x9e3779b97f4a7c15;
   }

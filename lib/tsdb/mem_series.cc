@@ -14,14 +14,7 @@ size_t HeapBytes(size_t n) {
 }
 
 size_t LabelsHeapBytes(const labels::Labels& l) {
-  size_t n = HeapBytes(l.items().capacity() * sizeof(labels::Label));
-  for (const labels::Label& label : l) {
-    // libstdc++ keeps strings of up to 15 characters inside the object.
-    for (const std::string* s : {&label.name, &label.value}) {
-      if (s->capacity() > 15) n += HeapBytes(s->capacity() + 1);
-    }
-  }
-  return n;
+  return l.HeapBytes() == 0 ? 0 : HeapBytes(l.HeapBytes());
 }
 
 bool MemSeries::Append(TimestampMs t, double v) {

@@ -53,19 +53,22 @@ void ScrapeCache::EndLines() {
   next_order.clear();
 }
 
-uint32_t ScrapeCache::Symbol(const std::string& s) {
+uint32_t ScrapeCache::Symbol(std::string_view s) {
   if (symbols.empty()) {
     symbols.emplace_back();
     symbol_index.emplace("", 0);
   }
-  auto [it, inserted] = symbol_index.emplace(s, static_cast<uint32_t>(symbols.size()));
-  if (inserted) symbols.push_back(s);
-  return it->second;
+  auto it = symbol_index.find(absl::string_view(s.data(), s.size()));
+  if (it != symbol_index.end()) return it->second;
+  uint32_t ref = static_cast<uint32_t>(symbols.size());
+  symbol_index.emplace(std::string(s), ref);
+  symbols.emplace_back(s);
+  return ref;
 }
 
 void ScrapeCache::Encode(Series& s) {
   s.refs_begin = static_cast<uint32_t>(ref_pool.size());
-  for (const labels::Label& l : s.labels) {
+  for (const labels::LabelView& l : s.labels) {
     ref_pool.push_back(Symbol(l.name));
     ref_pool.push_back(Symbol(l.value));
   }

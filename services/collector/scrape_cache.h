@@ -112,7 +112,7 @@ struct ScrapeCache {
   void Compact();
 
  private:
-  uint32_t Symbol(const std::string& s);
+  uint32_t Symbol(std::string_view s);
   void Encode(Series& s);
 };
 

@@ -18,11 +18,11 @@ constexpr const char* kReportNames[] = {"up", "scrape_duration_seconds", "scrape
 // honor_labels the scraped value wins; otherwise the target's wins and a clashing scraped
 // label is kept as exported_<name>.
 labels::Labels MergeTargetLabels(std::vector<labels::Label> scraped, const Target& t) {
-  for (const labels::Label& tl : t.labels) {
+  for (const labels::LabelView& tl : t.labels) {
     auto it = std::find_if(scraped.begin(), scraped.end(),
                            [&](const labels::Label& l) { return l.name == tl.name; });
     if (it == scraped.end()) {
-      scraped.push_back(tl);
+      scraped.push_back(tl.Owned());
       continue;
     }
     if (t.honor_labels) continue;
@@ -163,7 +163,7 @@ absl::Status VerifyLabelLimits(const labels::Labels& ls, const Target& t) {
         StrCat("label_limit exceeded (metric: ", metric, ", number of labels: ", ls.size(),
                ", limit: ", t.label_limit, ")"));
   }
-  for (const labels::Label& l : ls) {
+  for (const labels::LabelView& l : ls) {
     if (t.label_name_length_limit > 0 && l.name.size() > t.label_name_length_limit) {
       return absl::FailedPreconditionError(StrCat(
           "label_name_length_limit exceeded (metric: ", metric, ", label name: ", Runes50(l.name),

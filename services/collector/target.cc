@@ -61,15 +61,15 @@ std::vector<Target> TargetsFromConfig(const promconfig::ScrapeConfig& sc) {
 
       std::map<std::string, std::vector<std::string>> params = sc.params;
       std::vector<labels::Label> series;
-      for (const labels::Label& l : ls) {
-        if (absl::StartsWith(l.name, "__param_")) {
-          std::vector<std::string>& v = params[l.name.substr(8)];
+      for (const labels::LabelView& l : ls) {
+        if (l.name.starts_with("__param_")) {
+          std::vector<std::string>& v = params[std::string(l.name.substr(8))];
           if (v.empty())
-            v.push_back(l.value);
+            v.emplace_back(l.value);
           else
             v[0] = l.value;
         }
-        if (!absl::StartsWith(l.name, "__")) series.push_back(l);  // __meta_* go here too
+        if (!l.name.starts_with("__")) series.push_back(l.Owned());  // __meta_* go here too
       }
       std::string query;
       for (const auto& [name, values] : params) {

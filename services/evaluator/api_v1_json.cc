@@ -156,7 +156,7 @@ std::string JsonTimestamp(TimestampMs t) {
 
 std::string JsonLabels(const labels::Labels& l) {
   std::string out = "{";
-  for (const labels::Label& x : l) {
+  for (const labels::LabelView& x : l) {
     if (out.size() > 1) out += ',';
     out += JsonString(x.name);
     out += ':';

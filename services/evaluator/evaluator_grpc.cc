@@ -22,10 +22,10 @@ grpc::Status ToGrpc(const absl::Status& s) {
 
 void FillSeries(const labels::Labels& metric, const std::vector<tsdb::Point>& points,
                 v1::QuerySeries* out) {
-  for (const labels::Label& l : metric) {
+  for (const labels::LabelView& l : metric) {
     v1::Label* p = out->add_labels();
-    p->set_name(l.name);
-    p->set_value(l.value);
+    p->set_name(std::string(l.name));
+    p->set_value(std::string(l.value));
   }
   for (const tsdb::Point& pt : points) {
     v1::QueryPoint* p = out->add_points();

@@ -153,7 +153,7 @@ absl::StatusOr<std::vector<std::string>> QueryApi::LabelNames(
       [this, selectors, start, end] {
         std::set<std::string> names;
         ForEachSeries(core_.head(), selectors, start, end, [&](const labels::Labels& l) {
-          for (const labels::Label& x : l) names.insert(x.name);
+          for (const labels::LabelView& x : l) names.emplace(x.name);
         });
         return std::vector<std::string>(names.begin(), names.end());
       },

@@ -582,10 +582,10 @@ absl::StatusOr<v1::Acknowledgement> Dispatcher::PrepareAcknowledge(
     if (ls == nullptr) return absl::NotFoundError(StrCat("no group ", req.group_key()));
     ack.set_group_key(req.group_key());
   }
-  for (const labels::Label& l : *ls) {
+  for (const labels::LabelView& l : *ls) {
     v1::Label* p = ack.add_labels();
-    p->set_name(l.name);
-    p->set_value(l.value);
+    p->set_name(std::string(l.name));
+    p->set_value(std::string(l.value));
   }
   ack.set_who(req.who());
   ack.set_comment(req.comment());

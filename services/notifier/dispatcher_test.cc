@@ -47,10 +47,10 @@ std::shared_ptr<const Config> TestConfig(const char* text = kConfig) {
 v1::AlertEvent Event(const labels::Labels& ls, v1::AlertState state, TimestampMs fired_at,
                      TimestampMs until_or_resolved, TimestampMs event_time) {
   v1::AlertEvent e;
-  for (const labels::Label& l : ls) {
+  for (const labels::LabelView& l : ls) {
     v1::Label* p = e.add_labels();
-    p->set_name(l.name);
-    p->set_value(l.value);
+    p->set_name(std::string(l.name));
+    p->set_value(std::string(l.value));
   }
   e.set_fingerprint(ls.FingerprintHex());
   e.set_state(state);

@@ -42,7 +42,7 @@ class GoJsonWriter {
   template <typename Pairs>
   void Labels(const Pairs& ls) {
     Open('{');
-    for (const labels::Label& l : ls) {
+    for (const auto& l : ls) {
       Key(l.name);
       String(l.value);
     }
@@ -70,7 +70,7 @@ template <typename Pairs>
 Pairs Common(std::span<const Alert> alerts, Pairs Alert::*field) {
   if (alerts.empty()) return {};
   std::vector<labels::Label> out;
-  for (const labels::Label& l : alerts.front().*field) {
+  for (const auto& l : alerts.front().*field) {
     bool shared = true;
     for (const Alert& a : alerts) {
       if ((a.*field).Get(l.name) != l.value) {
@@ -78,7 +78,7 @@ Pairs Common(std::span<const Alert> alerts, Pairs Alert::*field) {
         break;
       }
     }
-    if (shared) out.push_back(l);
+    if (shared) out.push_back(labels::Label{std::string(l.name), std::string(l.value)});
   }
   return Pairs(std::move(out));
 }

@@ -141,10 +141,10 @@ inhibit_rules:
 
 v1::AlertEvent Firing(const labels::Labels& ls, TimestampMs now) {
   v1::AlertEvent e;
-  for (const labels::Label& l : ls) {
+  for (const labels::LabelView& l : ls) {
     v1::Label* p = e.add_labels();
-    p->set_name(l.name);
-    p->set_value(l.value);
+    p->set_name(std::string(l.name));
+    p->set_value(std::string(l.value));
   }
   e.set_state(v1::ALERT_STATE_FIRING);
   e.set_fired_at_ms(now);

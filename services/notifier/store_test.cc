@@ -44,10 +44,10 @@ std::shared_ptr<const Config> TestConfig() {
 v1::AlertBatch Event(const labels::Labels& ls, bool firing, TimestampMs fired_at, TimestampMs now) {
   v1::AlertBatch b;
   v1::AlertEvent* e = b.add_alerts();
-  for (const labels::Label& l : ls) {
+  for (const labels::LabelView& l : ls) {
     v1::Label* p = e->add_labels();
-    p->set_name(l.name);
-    p->set_value(l.value);
+    p->set_name(std::string(l.name));
+    p->set_value(std::string(l.value));
   }
   e->set_state(firing ? v1::ALERT_STATE_FIRING : v1::ALERT_STATE_INACTIVE);
   e->set_fired_at_ms(fired_at);

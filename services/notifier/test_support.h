@@ -100,10 +100,10 @@ inline double NotifierStat(int grpc_port, const std::string& key) {
 inline void AddFiringEvent(const labels::Labels& ls, TimestampMs now, TimestampMs valid_for_ms,
                            v1::AlertBatch* batch) {
   v1::AlertEvent* e = batch->add_alerts();
-  for (const labels::Label& l : ls) {
+  for (const labels::LabelView& l : ls) {
     v1::Label* p = e->add_labels();
-    p->set_name(l.name);
-    p->set_value(l.value);
+    p->set_name(std::string(l.name));
+    p->set_value(std::string(l.value));
   }
   e->set_fingerprint(ls.FingerprintHex());
   e->set_state(v1::ALERT_STATE_FIRING);

@@ -93,10 +93,10 @@ size_t Notified(const labels::Labels& ls, TimestampMs now) {
   Dispatcher d(std::make_shared<const Config>(std::move(*cfg)));
   v1::AlertBatch b;
   v1::AlertEvent* e = b.add_alerts();
-  for (const labels::Label& l : ls) {
+  for (const labels::LabelView& l : ls) {
     v1::Label* p = e->add_labels();
-    p->set_name(l.name);
-    p->set_value(l.value);
+    p->set_name(std::string(l.name));
+    p->set_value(std::string(l.value));
   }
   e->set_state(v1::ALERT_STATE_FIRING);
   e->set_fired_at_ms(now);

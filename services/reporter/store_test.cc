@@ -41,8 +41,8 @@ v1::AlertEvent Alert(std::string name, v1::AlertState state, TimestampMs t, Time
   e.set_fingerprint(ls.FingerprintHex());
   for (const auto& l : ls) {
     auto* p = e.add_labels();
-    p->set_name(l.name);
-    p->set_value(l.value);
+    p->set_name(std::string(l.name));
+    p->set_value(std::string(l.value));
   }
   auto* a = e.add_annotations();
   a->set_name("summary");

@@ -27,7 +27,9 @@ std::vector<std::string> DuplicateRecords(const std::vector<rules::GroupSpec>& g
       std::string key = r.record + "\n" + r.labels.ToString();
       if (++seen[key] == 2) {
         std::string ls;
-        for (const labels::Label& l : r.labels) ls += l.name + "=" + l.value + "\n";
+        for (const labels::LabelView& l : r.labels) {
+          ls.append(l.name).append("=").append(l.value).append("\n");
+        }
         out.push_back("Metric: " + r.record + "\nLabel(s):\n" + ls);
       }
     }

@@ -91,17 +91,8 @@ struct LabelsAndAnnotations {
   bool operator==(const LabelsAndAnnotations&) const = default;
 };
 
-bool LessLabels(const labels::Labels& a, const labels::Labels& b) {
-  // Prometheus labels.Compare: by name, then value, label by label; shorter first.
-  size_t n = std::min(a.size(), b.size());
-  for (size_t i = 0; i < n; ++i) {
-    const labels::Label& x = a.items()[i];
-    const labels::Label& y = b.items()[i];
-    if (x.name != y.name) return x.name < y.name;
-    if (x.value != y.value) return x.value < y.value;
-  }
-  return a.size() < b.size();
-}
+// Prometheus labels.Compare: by name, then value, label by label; shorter first.
+bool LessLabels(const labels::Labels& a, const labels::Labels& b) { return a < b; }
 
 void SortAlerts(std::vector<LabelsAndAnnotations>& v) {
   std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
