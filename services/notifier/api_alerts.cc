@@ -16,7 +16,7 @@ using Ordered = nlohmann::ordered_json;
 template <typename Pairs>  // labels::Labels or Annotations
 Ordered KeyValues(const Pairs& ls) {
   Ordered out = Ordered::object();
-  for (const labels::LabelView& l : ls) out[l.name] = l.value;
+  for (const auto& l : ls) out[l.name] = l.value;
   return out;
 }
 

@@ -57,7 +57,7 @@ CREATE TABLE IF NOT EXISTS silences(
 template <typename Pairs>  // labels::Labels or Annotations
 std::string LabelsJson(const Pairs& ls) {
   nlohmann::json j = nlohmann::json::array();
-  for (const labels::LabelView& l : ls) j.push_back({l.name, l.value});
+  for (const auto& l : ls) j.push_back({l.name, l.value});
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
