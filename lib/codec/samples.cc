@@ -36,7 +36,6 @@ uint32_t SampleBatchBuilder::Symbol(std::string_view s) {
 
 v1::Series* SampleBatchBuilder::NewSeries(const labels::Labels& series) {
   v1::Series* s = batch_.add_series();
-  s->mutable_label_refs()->Reserve(static_cast<int>(series.size() * 2));
   for (const labels::LabelView& l : series) {
     s->add_label_refs(Symbol(l.name));
     s->add_label_refs(Symbol(l.value));

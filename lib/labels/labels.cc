@@ -129,17 +129,16 @@ Labels Labels::With(std::string_view name, std::string_view value) const {
     out.Append(l.name, l.value);
   }
   if (!placed) out.Append(name, value);
-  out.data_.shrink_to_fit();
   return out;
 }
 
 Labels Labels::Without(std::string_view name) const {
+  if (!Has(name)) return *this;
   Labels out;
-  out.data_.reserve(data_.size());
+  out.data_.reserve(data_.size());  // one label less: a few bytes of slack, no second copy
   for (const LabelView& l : *this) {
     if (l.name != name) out.Append(l.name, l.value);
   }
-  out.data_.shrink_to_fit();
   return out;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cassert>
 #include <compare>
 #include <cstddef>
 #include <cstdint>
@@ -24,7 +25,8 @@ struct Label {
 };
 
 // A label inside a Labels: views into that set's buffer, valid while the set lives and is
-// not assigned to.
+// neither assigned to nor moved (a small set's bytes live inside the object, so a move —
+// into a container, a vector that grows, a map that rehashes — relocates them).
 struct LabelView {
   std::string_view name;
   std::string_view value;
@@ -85,12 +87,17 @@ class Labels {
   explicit Labels(std::vector<Label> labels);
   Labels(std::initializer_list<std::pair<std::string_view, std::string_view>> labels);
   // From labels already sorted by name with unique names (empty values are still dropped);
-  // the caller's promise is checked in debug builds only.
+  // the caller's promise is checked in debug builds (an unsorted buffer would break ==).
   static Labels FromSorted(std::initializer_list<LabelView> labels);
   template <typename It>
   static Labels FromSorted(It begin, It end) {
     Labels out;
-    for (; begin != end; ++begin) out.Append(begin->name, begin->value);
+    [[maybe_unused]] std::string_view prev;
+    for (bool first = true; begin != end; ++begin, first = false) {
+      assert(first || prev < std::string_view(begin->name));
+      prev = begin->name;
+      out.Append(begin->name, begin->value);
+    }
     return out;
   }
 
@@ -123,6 +130,10 @@ class Labels {
   std::string ToString() const;
   // Exposition form: name{a="1",b="2"} (no braces when only __name__ is present).
   std::string ToExposition() const;
+
+  // The canonical encoding: equal sets have equal bytes and unequal sets unequal ones. For
+  // hashing and map keys inside a process; not a format to store or send.
+  std::string_view bytes() const { return data_; }
 
   // Heap bytes the buffer holds beyond sizeof(Labels) (0 when it fits inline).
   size_t HeapBytes() const;

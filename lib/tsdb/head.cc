@@ -10,15 +10,7 @@ namespace {
 // The index key. Not Labels::Fingerprint(): that byte-at-a-time FNV is kept for
 // Alertmanager compatibility and costs more than the rest of an append together.
 // Collisions are harmless (buckets chain and compare label sets).
-uint64_t IndexKey(const labels::Labels& l) {
-  std::hash<std::string_view> hash;
-  uint64_t h = l.size();
-  for (const labels::LabelView& label : l) {
-    h = (h ^ hash(label.name)) * 0x9e3779b97f4a7c15;
-    h = (h ^ hash(label.value)) * 0x9e3779b97f4a7c15;
-  }
-  return h;
-}
+uint64_t IndexKey(const labels::Labels& l) { return std::hash<std::string_view>()(l.bytes()); }
 
 }  // namespace
 
