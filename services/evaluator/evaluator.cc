@@ -7,8 +7,12 @@
 namespace vigil::evaluator {
 namespace {
 
-// Keep samples this much longer than the lookback, for late evaluations.
-constexpr int64_t kRetentionMarginMs = 60 * 1000;
+// Beyond the longest window a rule reads, the head keeps one evaluation interval of the
+// slowest group (a timer evaluation runs at its scheduled time, at most an interval before
+// now: a later one skips to the next slot) plus this much for the evaluation itself and the
+// scrape timestamps' lag. Every sample kept costs memory in every series (at 1 s scrapes a
+// minute of margin was ~0.1 KB per series).
+constexpr int64_t kRetentionSlackMs = 10 * 1000;
 // A series a group reads that has had no sample for this long (and no staleness marker
 // reached us) no longer holds the group's event-driven evaluation back: Prometheus's
 // lookback, after which the series is gone for queries too.
@@ -59,11 +63,13 @@ absl::Status Evaluator::LoadRules(const promconfig::PrometheusConfig& cfg, Times
     }
   }
   int64_t longest = promql::kLookbackDeltaMs;
+  int64_t longest_interval = 0;
   std::vector<Schedule> schedules(groups.size());
   promql::QueryOptions no_lookback;
   no_lookback.lookback_ms = 0;
   for (size_t i = 0; i < groups.size(); ++i) {
     const rules::Group& g = *groups[i];
+    longest_interval = std::max(longest_interval, absl::ToInt64Milliseconds(g.interval()));
     for (size_t r = 0; r < g.size(); ++r) {
       const promql::Expr& expr = *g.rule(r).expr;
       longest = std::max(longest, promql::MaxLookbehindMs(expr));
@@ -91,7 +97,8 @@ absl::Status Evaluator::LoadRules(const promconfig::PrometheusConfig& cfg, Times
   }
 
   retention_ms_ =
-      std::max(longest + kRetentionMarginMs, absl::ToInt64Milliseconds(options_.min_retention));
+      std::max(longest + longest_interval + kRetentionSlackMs,
+               absl::ToInt64Milliseconds(options_.min_retention));
   groups_ = std::move(groups);
   schedules_ = std::move(schedules);
   readers_.clear();

@@ -102,7 +102,8 @@ class Evaluator {
   const tsdb::Head& head() const { return head_; }
   size_t rule_count() const;
   // How much history the head keeps: the longest window any loaded rule reads (range,
-  // offset and the 5-minute lookback included) plus a margin, or min_retention if longer.
+  // offset and the 5-minute lookback included) plus the longest group interval and 10 s, or
+  // min_retention if longer.
   int64_t retention_ms() const { return retention_ms_; }
   // The selectors of every loaded rule (for a backfill of just what they read).
   std::vector<std::vector<labels::Matcher>> Selectors() const;
