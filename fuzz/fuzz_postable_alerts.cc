@@ -81,7 +81,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const vigil::notifier::Alert& a : *alerts) {
     if (a.labels.empty() || a.fingerprint != a.labels.Fingerprint()) std::abort();
     if (a.ends_at_ms != 0 && a.ends_at_ms < a.starts_at_ms) std::abort();
-    for (const vigil::labels::Label& l : a.labels) {
+    for (const vigil::labels::LabelView& l : a.labels) {
       if (!vigil::labels::IsValidLabelName(l.name)) std::abort();
     }
   }
