@@ -219,14 +219,13 @@ std::vector<Notification> Dispatcher::Tick(TimestampMs now) {
     delivered_.GC(now);
     const TimestampMs cutoff = now - kRetentionMs;
     silences_.GC(cutoff);
-    for (auto it = acks_.begin(); it != acks_.end();) {
-      if (it->at_ms() < cutoff) {
-        ack_keys_.erase(AckKey(*it));
-        it = acks_.erase(it);
-      } else {
-        ++it;
-      }
-    }
+    // One pass: acks are in id order, not time order (a peer's get a new id), so the old
+    // ones can be anywhere.
+    std::erase_if(acks_, [&](const v1::Acknowledgement& ack) {
+      if (ack.at_ms() >= cutoff) return false;
+      ack_keys_.erase(AckKey(ack));
+      return true;
+    });
     Persist([cutoff](Store& s) {
       absl::Status st = s.DeleteLogBefore(cutoff);
       st.Update(s.DeleteSilencesEndedBefore(cutoff));
@@ -590,11 +589,15 @@ absl::StatusOr<v1::Acknowledgement> Dispatcher::PrepareAcknowledge(
   ack.set_who(req.who());
   ack.set_comment(req.comment());
   ack.set_at_ms(now);
+  PersistNewAck(ack);
+  return ack;
+}
+
+void Dispatcher::PersistNewAck(v1::Acknowledgement& ack) {
   // Ids are given here, on the loop, so that it does not wait for the store to hand one
   // out; one whose write fails is not given again.
   ack.set_id(next_ack_id_++);
   Persist([ack](Store& s) { return s.AddAck(ack).status(); });
-  return ack;
 }
 
 void Dispatcher::ApplyAcknowledgement(const v1::Acknowledgement& ack) {
@@ -628,8 +631,7 @@ bool Dispatcher::MergeAcknowledgement(v1::Acknowledgement ack, TimestampMs now) 
   if (ack.at_ms() < now - kRetentionMs) return false;
   // Ids are each replica's own; what identifies an acknowledgement is what it says.
   if (ack_keys_.contains(AckKey(ack))) return false;
-  ack.set_id(next_ack_id_++);
-  Persist([ack](Store& s) { return s.AddAck(ack).status(); });
+  PersistNewAck(ack);
   HoldAck(std::move(ack));
   return true;
 }

@@ -178,6 +178,8 @@ class Dispatcher {
              std::vector<Notification>* out);
   RoutedAlert Describe(const Alert& a, const Inhibitor& inhibitor, TimestampMs now) const;
   void PersistSilence(const Silence& s, TimestampMs now);
+  // Gives `ack` the next id and queues its store write.
+  void PersistNewAck(v1::Acknowledgement& ack);
   // Holds `ack` (its id given), in id order.
   void HoldAck(v1::Acknowledgement ack);
   // What identifies an acknowledgement across replicas (ids are each replica's own).
