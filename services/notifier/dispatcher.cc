@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iterator>
 #include <optional>
+#include <tuple>
 
 #include "absl/strings/numbers.h"
 #include "lib/base/format.h"
@@ -30,11 +31,23 @@ void Dispatcher::PersistAlert(const Alert& a) {
   if (store_ == nullptr) return;
   // Assumed stored from now on, so that re-sent copies queue nothing; a failure undoes it.
   stored_ends_at_[a.fingerprint] = a.ends_at_ms;
-  store_->Write([a](Store& s) { return s.PutAlert(a); },
-                [failed = failed_rows_, fp = a.fingerprint] {
-                  absl::MutexLock lock(&failed->mu);
-                  failed->fingerprints.push_back(fp);
-                });
+  row_writes_[a.fingerprint] =
+      store_->Write([a](Store& s) { return s.PutAlert(a); },
+                    [failed = failed_rows_, fp = a.fingerprint](const absl::Status& s) {
+                      if (s.ok()) return;
+                      absl::MutexLock lock(&failed->mu);
+                      failed->fingerprints.push_back(fp);
+                    });
+}
+
+void Dispatcher::FollowRowWrite(const Alert& a) {
+  auto it = row_writes_.find(a.fingerprint);
+  if (it == row_writes_.end()) return;
+  if (store_->Reach(it->second)) return;  // pending: the request is told how it goes
+  row_writes_.erase(it);
+  // Done already, and its failure (if any) reported before it was: rewrite a failed row.
+  ForgetUnstoredAlerts();
+  if (stored_ends_at_[a.fingerprint] == kRowUnstored) PersistAlert(a);
 }
 
 void Dispatcher::ForgetUnstoredAlerts() {
@@ -162,6 +175,7 @@ void Dispatcher::Ingest(Alert alert, TimestampMs now) {
     // Re-sent and unchanged (the common case): the row is left as it is.
     changed = store_ != nullptr && AlertRowStale(held, stored_ends_at_[it->first], alert, now);
     held = std::move(alert);
+    if (!changed && store_ != nullptr) FollowRowWrite(held);
   }
   if (changed) PersistAlert(held);
   RouteAlert(held, now);
@@ -237,6 +251,7 @@ std::vector<Notification> Dispatcher::Tick(TimestampMs now) {
       if (a.Resolved(now) && a.ends_at_ms + kResolvedRetentionMs < now) {
         Persist([fp = a.fingerprint](Store& s) { return s.DeleteAlert(fp); });
         stored_ends_at_.erase(a.fingerprint);
+        row_writes_.erase(a.fingerprint);
         routes_.erase(a.fingerprint);
         alerts_.erase(it++);
       } else {
@@ -506,24 +521,32 @@ void Dispatcher::PersistSilence(const Silence& s, TimestampMs now) {
   });
 }
 
-absl::StatusOr<Dispatcher::SilenceChange> Dispatcher::PrepareSetSilence(Silence s,
-                                                                        TimestampMs now) {
-  auto plan = silences_.PlanSet(std::move(s), now);
-  if (!plan.ok()) return plan.status();
-  for (const Silence& changed : *plan) PersistSilence(changed, now);
-  return SilenceChange{std::move(*plan)};
+void Dispatcher::WriteThenApply(StoreWriter::Op op, std::function<void()> apply) {
+  if (store_ == nullptr) return apply();
+  if (!post_) std::abort();  // set_loop is required with a store
+  store_->Write(std::move(op), [post = post_, apply = std::move(apply)](const absl::Status& s) {
+    if (s.ok()) post(std::move(apply));
+  });
 }
 
-absl::StatusOr<Dispatcher::SilenceChange> Dispatcher::PrepareExpireSilence(const std::string& id,
-                                                                           TimestampMs now) {
-  auto expired = silences_.PlanExpire(id, now);
-  if (!expired.ok()) return expired.status();
-  PersistSilence(*expired, now);
-  return SilenceChange{{std::move(*expired)}};
+void Dispatcher::ChangeSilences(std::vector<Silence> silences, TimestampMs now) {
+  // One write: the change (an update that needs a new id also expires the old silence) is
+  // stored, and made, whole or not at all.
+  std::vector<std::tuple<std::string, std::string, TimestampMs>> rows;
+  for (const Silence& s : silences)
+    rows.emplace_back(s.id, GettableSilenceJson(s, now), s.ends_at_ms);
+  WriteThenApply(
+      [rows = std::move(rows)](Store& st) {
+        for (const auto& [id, json, ends] : rows) {
+          if (absl::Status s = st.PutSilence(id, json, ends); !s.ok()) return s;
+        }
+        return absl::OkStatus();
+      },
+      [this, silences = std::move(silences)] { ApplySilences(silences); });
 }
 
-void Dispatcher::ApplySilenceChange(const SilenceChange& change) {
-  for (const Silence& s : change.silences) {
+void Dispatcher::ApplySilences(const std::vector<Silence>& silences) {
+  for (const Silence& s : silences) {
     // A peer's later update that came in meanwhile stays; ours still goes to the peers,
     // where it loses the same way.
     silences_.Take(s);
@@ -532,17 +555,18 @@ void Dispatcher::ApplySilenceChange(const SilenceChange& change) {
 }
 
 absl::StatusOr<Silence> Dispatcher::SetSilence(Silence s, TimestampMs now) {
-  auto change = PrepareSetSilence(std::move(s), now);
-  if (!change.ok()) return change.status();
-  ApplySilenceChange(*change);
-  return change->silences.back();
+  auto plan = silences_.PlanSet(std::move(s), now);
+  if (!plan.ok()) return plan.status();
+  Silence result = plan->back();
+  ChangeSilences(std::move(*plan), now);
+  return result;
 }
 
 absl::StatusOr<Silence> Dispatcher::ExpireSilence(const std::string& id, TimestampMs now) {
-  auto change = PrepareExpireSilence(id, now);
-  if (!change.ok()) return change.status();
-  ApplySilenceChange(*change);
-  return change->silences.back();
+  auto expired = silences_.PlanExpire(id, now);
+  if (!expired.ok()) return expired.status();
+  ChangeSilences({*expired}, now);
+  return expired;
 }
 
 bool Dispatcher::MergeSilence(Silence s, TimestampMs now) {
@@ -558,8 +582,8 @@ bool Dispatcher::MergeSilence(Silence s, TimestampMs now) {
   return true;
 }
 
-absl::StatusOr<v1::Acknowledgement> Dispatcher::PrepareAcknowledge(
-    const v1::AcknowledgeRequest& req, TimestampMs now) {
+absl::StatusOr<v1::Acknowledgement> Dispatcher::Acknowledge(const v1::AcknowledgeRequest& req,
+                                                            TimestampMs now) {
   if (req.who().empty()) return absl::InvalidArgumentError("who is required");
   if (req.fingerprint().empty() == req.group_key().empty()) {
     return absl::InvalidArgumentError("give exactly one of fingerprint and group_key");
@@ -589,27 +613,18 @@ absl::StatusOr<v1::Acknowledgement> Dispatcher::PrepareAcknowledge(
   ack.set_who(req.who());
   ack.set_comment(req.comment());
   ack.set_at_ms(now);
-  PersistNewAck(ack);
+  GiveAckId(ack);
+  WriteThenApply(AckWrite(ack), [this, ack] { ApplyAcknowledgement(ack); });
   return ack;
 }
 
-void Dispatcher::PersistNewAck(v1::Acknowledgement& ack) {
-  // Ids are given here, on the loop, so that it does not wait for the store to hand one
-  // out; one whose write fails is not given again.
-  ack.set_id(next_ack_id_++);
-  Persist([ack](Store& s) { return s.AddAck(ack).status(); });
+StoreWriter::Op Dispatcher::AckWrite(const v1::Acknowledgement& ack) {
+  return [ack](Store& s) { return s.AddAck(ack).status(); };
 }
 
 void Dispatcher::ApplyAcknowledgement(const v1::Acknowledgement& ack) {
   HoldAck(ack);
   if (on_local_ack_) on_local_ack_(ack);
-}
-
-absl::StatusOr<v1::Acknowledgement> Dispatcher::Acknowledge(const v1::AcknowledgeRequest& req,
-                                                            TimestampMs now) {
-  auto ack = PrepareAcknowledge(req, now);
-  if (ack.ok()) ApplyAcknowledgement(*ack);
-  return ack;
 }
 
 std::string Dispatcher::AckKey(const v1::Acknowledgement& ack) {
@@ -631,7 +646,8 @@ bool Dispatcher::MergeAcknowledgement(v1::Acknowledgement ack, TimestampMs now) 
   if (ack.at_ms() < now - kRetentionMs) return false;
   // Ids are each replica's own; what identifies an acknowledgement is what it says.
   if (ack_keys_.contains(AckKey(ack))) return false;
-  PersistNewAck(ack);
+  GiveAckId(ack);
+  Persist(AckWrite(ack));
   HoldAck(std::move(ack));
   return true;
 }

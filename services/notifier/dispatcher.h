@@ -100,20 +100,16 @@ class Dispatcher {
   // timers restart; the notification log keeps them from re-sending what was sent).
   void ApplyConfig(std::shared_ptr<const Config> config, TimestampMs now);
 
-  // Silences (Alertmanager API v2), persisted with the store. A change through the API
-  // takes two steps, so that one the store did not keep is nowhere, neither live here nor
-  // sent to the HA peers (an error means "not done", as Alertmanager's users read it, and
-  // a retry does not make a second silence): Prepare* checks it against the silences held
-  // (Silences::Set/Expire's rules) and queues its store write, changing nothing else;
-  // once that write is durable, ApplySilenceChange makes it live and tells
-  // on_local_silence_.
-  struct SilenceChange {
-    std::vector<Silence> silences;  // to apply, in order; the one asked for is back()
-  };
-  absl::StatusOr<SilenceChange> PrepareSetSilence(Silence s, TimestampMs now);
-  absl::StatusOr<SilenceChange> PrepareExpireSilence(const std::string& id, TimestampMs now);
-  void ApplySilenceChange(const SilenceChange& change);
-  // Both steps at once, whatever becomes of the write (without a store; tests).
+  // Silences (Alertmanager API v2), persisted with the store. A change through the API is
+  // made only once stored, so that one the store did not keep is nowhere, neither live here
+  // nor sent to the HA peers (an error means "not done", as Alertmanager's users read it,
+  // and a retry does not make a second silence); and one stored is always made, however
+  // late the request that asked for it was answered. So SetSilence and ExpireSilence check
+  // the change against the silences held (Silences::Set/Expire's rules) and queue its store
+  // write, changing nothing else; once that write is stored, the change is made on the loop
+  // (through set_loop's `post`: the writer thread tells, the loop thread changes) and
+  // on_local_silence_ is told. Without a store, at once. They return the silence as the
+  // change makes it.
   absl::StatusOr<Silence> SetSilence(Silence s, TimestampMs now);
   absl::StatusOr<Silence> ExpireSilence(const std::string& id, TimestampMs now);
   const Silences& silences() const { return silences_; }
@@ -123,14 +119,10 @@ class Dispatcher {
   // taken.
   bool MergeSilence(Silence s, TimestampMs now);
 
-  // Acknowledgements, in the same two steps as silence changes: PrepareAcknowledge checks
-  // the request (see vigil.v1.Notifier.Acknowledge for the rules), gives the id and queues
-  // the write; ApplyAcknowledgement, once it is durable, records it and tells
-  // on_local_ack_. Kept for kRetentionMs after they were given, like expired silences.
-  absl::StatusOr<v1::Acknowledgement> PrepareAcknowledge(const v1::AcknowledgeRequest& req,
-                                                         TimestampMs now);
-  void ApplyAcknowledgement(const v1::Acknowledgement& ack);
-  // Both steps at once (without a store; tests).
+  // Acknowledgements, made as silence changes are: Acknowledge checks the request (see
+  // vigil.v1.Notifier.Acknowledge for the rules), gives the id and queues the write; once it
+  // is stored, the acknowledgement is recorded on the loop and on_local_ack_ is told.
+  // Kept for kRetentionMs after they were given, like expired silences.
   absl::StatusOr<v1::Acknowledgement> Acknowledge(const v1::AcknowledgeRequest& req,
                                                   TimestampMs now);
   // Newest first; limit 0 means all.
@@ -139,6 +131,11 @@ class Dispatcher {
   // same who, time, comment and alert or group is held already, or it is past the
   // retention. True when recorded.
   bool MergeAcknowledgement(v1::Acknowledgement ack, TimestampMs now);
+
+  // Hands work to the loop thread that owns this dispatcher, from any thread (the store
+  // writer's, once a change is stored). Required with a store; the loop must outlive it.
+  using Post = std::function<void(std::function<void()>)>;
+  void set_loop(Post post) { post_ = std::move(post); }
 
   // Called with each silence and acknowledgement changed through this replica's API (not
   // with merged ones): HA replicas publish them to their peers.
@@ -178,8 +175,18 @@ class Dispatcher {
              std::vector<Notification>* out);
   RoutedAlert Describe(const Alert& a, const Inhibitor& inhibitor, TimestampMs now) const;
   void PersistSilence(const Silence& s, TimestampMs now);
-  // Gives `ack` the next id and queues its store write.
-  void PersistNewAck(v1::Acknowledgement& ack);
+  // Queues `op`; once it is stored, `apply` runs on the loop (never if it failed). Without
+  // a store, `apply` runs at once.
+  void WriteThenApply(StoreWriter::Op op, std::function<void()> apply);
+  // Queues the write of `silences`, one change, and makes them live once it is stored.
+  void ChangeSilences(std::vector<Silence> silences, TimestampMs now);
+  void ApplySilences(const std::vector<Silence>& silences);
+  // Records an acknowledgement made through the API and tells on_local_ack_.
+  void ApplyAcknowledgement(const v1::Acknowledgement& ack);
+  // Gives `ack` the next id (given here, on the loop, so that it does not wait for the store
+  // to hand one out; one whose write fails is not given again).
+  void GiveAckId(v1::Acknowledgement& ack) { ack.set_id(next_ack_id_++); }
+  static StoreWriter::Op AckWrite(const v1::Acknowledgement& ack);
   // Holds `ack` (its id given), in id order.
   void HoldAck(v1::Acknowledgement ack);
   // What identifies an acknowledgement across replicas (ids are each replica's own).
@@ -189,6 +196,10 @@ class Dispatcher {
   // Queues a write (nothing without a store).
   void Persist(StoreWriter::Op op);
   void PersistAlert(const Alert& a);
+  // A re-sent alert that found its row as it needs it, but perhaps only queued: the
+  // request that sent it answers for that write too (StoreWriter::Reach), or writes the
+  // row again if it has failed meanwhile.
+  void FollowRowWrite(const Alert& a);
   // Marks the alerts whose row write failed as unstored (see failed_rows_).
   void ForgetUnstoredAlerts();
 
@@ -229,6 +240,9 @@ class Dispatcher {
     std::vector<uint64_t> fingerprints ABSL_GUARDED_BY(mu);
   };
   std::shared_ptr<FailedRows> failed_rows_ = std::make_shared<FailedRows>();
+  // By fingerprint: the ticket of the alert's last row write, until seen done.
+  absl::flat_hash_map<uint64_t, StoreWriter::Ticket> row_writes_;
+  Post post_;
   Silences silences_;
   std::deque<v1::Acknowledgement> acks_;       // by id
   absl::flat_hash_set<std::string> ack_keys_;  // AckKey of each of acks_

@@ -23,6 +23,7 @@
 #include "lib/service/runtime.h"
 #include "prometheus/counter.h"
 #include "services/notifier/api_alerts.h"
+#include "services/notifier/api_change.h"
 #include "services/notifier/cluster_node.h"
 #include "services/notifier/config.h"
 #include "services/notifier/delivery.h"
@@ -46,6 +47,7 @@ constexpr TimestampMs kResyncGraceMs = 10'000;
 grpc::Status ToGrpc(const absl::Status& s) {
   const grpc::StatusCode code = absl::IsInvalidArgument(s) ? grpc::StatusCode::INVALID_ARGUMENT
                                 : absl::IsNotFound(s)      ? grpc::StatusCode::NOT_FOUND
+                                : absl::IsUnavailable(s)   ? grpc::StatusCode::UNAVAILABLE
                                 : absl::IsFailedPrecondition(s)
                                     ? grpc::StatusCode::FAILED_PRECONDITION
                                     : grpc::StatusCode::INTERNAL;
@@ -65,26 +67,6 @@ v1::Silence ToProto(const Silence& s, TimestampMs now) {
   return out;
 }
 
-// Runs `work` on the loop thread and returns its result with a claim on the store writes
-// it queued (an empty claim without a store); empty when the loop did not take it within
-// `timeout`. `work` is kept by value: after a timeout it still runs, when the handler has
-// long returned (its claim is then dropped with the result, and with it the failures it
-// kept).
-template <typename Fn>
-auto CallWriting(service::Runtime& rt, StoreWriter* writer, Fn work,
-                 std::chrono::milliseconds timeout)
-    -> std::optional<std::pair<decltype(work()), StoreWriter::Claim>> {
-  return rt.tasks().Call(
-      [writer, work = std::move(work)]() mutable {
-        StoreWriter::Claim claim;
-        if (writer != nullptr) claim = writer->Begin();
-        auto result = work();
-        if (writer != nullptr) writer->End(&claim);
-        return std::make_pair(std::move(result), std::move(claim));
-      },
-      timeout);
-}
-
 // Blocks an API handler's thread (never the loop) until the writes its request queued are
 // durable, so that an answered request survives a crash; an error when they were not
 // stored (DeadlineExceeded when the store did not commit in time).
@@ -93,24 +75,19 @@ absl::Status WaitStored(StoreWriter* writer, const StoreWriter::Claim& claim) {
   return writer->WaitStored(claim, absl::Seconds(10));
 }
 
-// Makes a change live on the loop once its store writes are durable (Dispatcher's
-// Prepare*/Apply* steps): the answer waits for it, so that the client then reads it. A loop
-// too busy to take it in time still applies it later: it is stored.
-template <typename Fn>
-void ApplyOnLoop(service::Runtime& rt, Fn apply) {
-  rt.tasks().Call(
-      [apply = std::move(apply)]() mutable {
-        apply();
-        return true;
-      },
-      std::chrono::seconds(10));
+// The HTTP status of a change's error (MakeChange); `refused` for one the dispatcher
+// refused for another reason than an unknown id or a bad request.
+int HttpStatus(const absl::Status& s, int refused) {
+  if (absl::IsNotFound(s)) return 404;
+  if (absl::IsInvalidArgument(s)) return 400;
+  if (absl::IsUnavailable(s)) return 503;
+  if (absl::IsInternal(s)) return 500;
+  return refused;
 }
 
-// What a gRPC caller gets for a change the store did not keep.
-grpc::Status NotStored(const absl::Status& s) {
-  const grpc::StatusCode code =
-      absl::IsDeadlineExceeded(s) ? grpc::StatusCode::UNAVAILABLE : grpc::StatusCode::INTERNAL;
-  return grpc::Status(code, StrCat("not stored: ", s.message()));
+void LogSilenceChange(const Silence& s) {
+  spdlog::info("silence {} {} by {}: {}", s.id, s.State(SystemClock().NowMs()), s.created_by,
+               s.comment);
 }
 
 // vigil.v1.Notifier: answers from the loop thread.
@@ -131,20 +108,13 @@ class NotifierServiceImpl final : public v1::Notifier::Service {
 
   grpc::Status Acknowledge(grpc::ServerContext*, const v1::AcknowledgeRequest* req,
                            v1::Acknowledgement* resp) override {
-    auto done = CallWriting(
-        rt_, writer_,
-        [this, ack = *req] { return dispatcher_.PrepareAcknowledge(ack, SystemClock().NowMs()); },
-        5s);
-    if (!done) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "notifier loop busy");
-    if (!done->first.ok()) return ToGrpc(done->first.status());
-    // Not stored: not recorded either, so that a retry does not acknowledge twice.
-    if (absl::Status stored = WaitStored(writer_, done->second); !stored.ok()) {
-      return NotStored(stored);
-    }
-    ApplyOnLoop(rt_, [this, ack = *done->first] { dispatcher_.ApplyAcknowledgement(ack); });
+    auto ack = MakeChange(rt_.tasks(), writer_, [this, req = *req] {
+      return dispatcher_.Acknowledge(req, SystemClock().NowMs());
+    });
+    if (!ack.ok()) return ToGrpc(ack.status());
     spdlog::info("acknowledged by {}: {}{} ({})", req->who(), req->fingerprint(), req->group_key(),
                  req->comment());
-    *resp = std::move(*done->first);
+    *resp = std::move(*ack);
     return grpc::Status::OK;
   }
 
@@ -161,15 +131,13 @@ class NotifierServiceImpl final : public v1::Notifier::Service {
     s.ends_at_ms = req->ends_at_ms();
     s.created_by = req->created_by();
     s.comment = req->comment();
-    auto done = CallWriting(
-        rt_, writer_,
+    return ChangeSilence(
         [this, s = std::move(s)]() mutable {
           const TimestampMs now = SystemClock().NowMs();
           if (s.starts_at_ms == 0) s.starts_at_ms = now;
-          return dispatcher_.PrepareSetSilence(std::move(s), now);
+          return dispatcher_.SetSilence(std::move(s), now);
         },
-        5s);
-    return ChangeSilence(std::move(done), resp);
+        resp);
   }
 
   grpc::Status ListSilences(grpc::ServerContext*, const v1::ListSilencesRequest*,
@@ -189,11 +157,9 @@ class NotifierServiceImpl final : public v1::Notifier::Service {
 
   grpc::Status ExpireSilence(grpc::ServerContext*, const v1::ExpireSilenceRequest* req,
                              v1::Silence* resp) override {
-    const std::string id = req->id();
-    auto done = CallWriting(
-        rt_, writer_,
-        [this, id] { return dispatcher_.PrepareExpireSilence(id, SystemClock().NowMs()); }, 5s);
-    return ChangeSilence(std::move(done), resp);
+    return ChangeSilence(
+        [this, id = req->id()] { return dispatcher_.ExpireSilence(id, SystemClock().NowMs()); },
+        resp);
   }
 
   grpc::Status ListAcknowledgements(grpc::ServerContext*,
@@ -207,22 +173,13 @@ class NotifierServiceImpl final : public v1::Notifier::Service {
   }
 
  private:
-  // Answers a prepared silence change: applied once stored; not applied, and an error,
-  // when the store did not keep it.
-  grpc::Status ChangeSilence(
-      std::optional<std::pair<absl::StatusOr<Dispatcher::SilenceChange>, StoreWriter::Claim>> done,
-      v1::Silence* resp) {
-    if (!done) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "notifier loop busy");
-    if (!done->first.ok()) return ToGrpc(done->first.status());
-    if (absl::Status stored = WaitStored(writer_, done->second); !stored.ok()) {
-      return NotStored(stored);
-    }
-    const Dispatcher::SilenceChange& change = *done->first;
-    ApplyOnLoop(rt_, [this, change] { dispatcher_.ApplySilenceChange(change); });
-    const Silence& s = change.silences.back();
-    spdlog::info("silence {} {} by {}: {}", s.id, s.State(SystemClock().NowMs()), s.created_by,
-                 s.comment);
-    *resp = ToProto(s, SystemClock().NowMs());
+  // Makes a silence change (`prepare` on the loop, see MakeChange) and answers it.
+  template <typename Fn>
+  grpc::Status ChangeSilence(Fn prepare, v1::Silence* resp) {
+    auto s = MakeChange(rt_.tasks(), writer_, std::move(prepare));
+    if (!s.ok()) return ToGrpc(s.status());
+    LogSilenceChange(*s);
+    *resp = ToProto(*s, SystemClock().NowMs());
     return grpc::Status::OK;
   }
 
@@ -259,6 +216,8 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
 
   zmq::context_t ctx;
   service::Runtime rt("notifier", flags, clock);
+  // Changes made through the API go live on the loop once stored (the writer tells).
+  dispatcher.set_loop([&rt](std::function<void()> task) { rt.tasks().Post(std::move(task)); });
   prometheus::Counter& invalid = prometheus::BuildCounter()
                                      .Name("vigil_notifier_alerts_invalid_total")
                                      .Help("Alert events and payloads rejected as malformed.")
@@ -400,7 +359,7 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
       return;
     }
     auto done = CallWriting(
-        rt, writer.get(),
+        rt.tasks(), writer.get(),
         [&dispatcher, &received, &clock, a = std::move(*alerts)]() mutable {
           received.Increment(dispatcher.OnPostedAlerts(std::move(a), clock.NowMs()).accepted);
           return true;
@@ -430,29 +389,19 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
     res.set_content(r->second, "application/json");
   };
   using Answer = std::pair<int, std::string>;
-  // A silence change prepared on the loop (Dispatcher::Prepare*, through CallWriting):
-  // applied once its write is durable, then answered with `ok`'s body; when it was not
-  // stored, answered with an error and not applied. `refused` is the status of a change
-  // refused for another reason than an unknown id.
-  using PreparedSilence =
-      std::optional<std::pair<absl::StatusOr<Dispatcher::SilenceChange>, StoreWriter::Claim>>;
-  auto change_silence = [&](httplib::Response& res, PreparedSilence r, int refused,
+  // A silence change (`prepare` on the loop, see MakeChange), answered with `ok`'s body.
+  // `refused` is the status of a change refused for another reason than an unknown id or
+  // a bad request.
+  using PrepareSilence = std::function<absl::StatusOr<Silence>()>;
+  auto change_silence = [&](httplib::Response& res, PrepareSilence prepare, int refused,
                             const std::function<std::string(const Silence&)>& ok) {
-    if (!r) return reply(res, std::nullopt);
-    if (!r->first.ok()) {
-      const absl::Status& s = r->first.status();
-      return reply(
-          res, Answer{absl::IsNotFound(s) ? 404 : refused, ErrorJson(std::string(s.message()))});
+    auto s = MakeChange(rt.tasks(), writer.get(), std::move(prepare));
+    if (!s.ok()) {
+      return reply(res, Answer{HttpStatus(s.status(), refused),
+                               ErrorJson(std::string(s.status().message()))});
     }
-    if (absl::Status stored = WaitStored(writer.get(), r->second); !stored.ok()) {
-      return reply(res, Answer{absl::IsDeadlineExceeded(stored) ? 503 : 500,
-                               ErrorJson(StrCat("not stored: ", stored.message()))});
-    }
-    const Dispatcher::SilenceChange change = std::move(*r->first);
-    ApplyOnLoop(rt, [&dispatcher, change] { dispatcher.ApplySilenceChange(change); });
-    const Silence& s = change.silences.back();
-    spdlog::info("silence {} {} by {}: {}", s.id, s.State(clock.NowMs()), s.created_by, s.comment);
-    reply(res, Answer{200, ok(s)});
+    LogSilenceChange(*s);
+    reply(res, Answer{200, ok(*s)});
   };
   auto params = [](const httplib::Request& req) {
     std::vector<std::pair<std::string, std::string>> out(req.params.begin(), req.params.end());
@@ -527,16 +476,15 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
       invalid.Increment();
       return reply(res, Answer{400, ErrorJson(std::string(silence.status().message()))});
     }
-    change_silence(res,
-                   CallWriting(
-                       rt, writer.get(),
-                       [&dispatcher, &clock, silence = std::move(*silence)]() mutable {
-                         return dispatcher.PrepareSetSilence(std::move(silence), clock.NowMs());
-                       },
-                       10s),
-                   400, [](const Silence& s) {
-                     return nlohmann::json{{"silenceID", s.id}}.dump();
-                   });
+    change_silence(
+        res,
+        [&dispatcher, &clock, silence = std::move(*silence)]() mutable {
+          return dispatcher.SetSilence(std::move(silence), clock.NowMs());
+        },
+        400,
+        [](const Silence& s) {
+          return nlohmann::json{{"silenceID", s.id}}.dump();
+        });
   });
 
   rt.http().Get(R"(/api/v2/silence/([^/]+))",
@@ -552,18 +500,13 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
                                  10s));
                 });
 
-  rt.http().Delete(R"(/api/v2/silence/([^/]+))",
-                   [&](const httplib::Request& req, httplib::Response& res) {
-                     const std::string id = req.matches[1];
-                     change_silence(res,
-                                    CallWriting(
-                                        rt, writer.get(),
-                                        [&dispatcher, &clock, id] {
-                                          return dispatcher.PrepareExpireSilence(id, clock.NowMs());
-                                        },
-                                        10s),
-                                    500, [](const Silence&) { return std::string(); });
-                   });
+  rt.http().Delete(
+      R"(/api/v2/silence/([^/]+))", [&](const httplib::Request& req, httplib::Response& res) {
+        const std::string id = req.matches[1];
+        change_silence(
+            res, [&dispatcher, &clock, id] { return dispatcher.ExpireSilence(id, clock.NowMs()); },
+            500, [](const Silence&) { return std::string(); });
+      });
 
   rt.http().Get("/api/v2/status", [&](const httplib::Request&, httplib::Response& res) {
     reply(res, rt.tasks().Call(

@@ -74,9 +74,9 @@ void StoreWriter::RecordErrors(uint64_t n, const absl::Status& last) {
   last_error_ = std::string(last.message());
 }
 
-StoreWriter::Ticket StoreWriter::Write(Op op, std::function<void()> on_failed) {
+StoreWriter::Ticket StoreWriter::Write(Op op, OnDone on_done) {
   absl::MutexLock lock(&mu_);
-  queue_.push_back({std::move(op), std::move(on_failed)});
+  queue_.push_back({std::move(op), std::move(on_done), absl::OkStatus()});
   return ++queued_;
 }
 
@@ -111,12 +111,13 @@ StoreWriter::Claim& StoreWriter::Claim::operator=(Claim&& other) noexcept {
     Release();
     writer_ = std::exchange(other.writer_, nullptr);
     tickets_ = other.tickets_;
+    reached_ = std::move(other.reached_);
   }
   return *this;
 }
 
 void StoreWriter::Claim::Release() {
-  if (writer_ != nullptr) std::exchange(writer_, nullptr)->ReleaseClaim(tickets_.after);
+  if (writer_ != nullptr) std::exchange(writer_, nullptr)->ReleaseClaim(tickets_.after, reached_);
 }
 
 StoreWriter::Claim StoreWriter::Begin() {
@@ -125,16 +126,38 @@ StoreWriter::Claim StoreWriter::Begin() {
   claim.writer_ = this;
   claim.tickets_ = {queued_, queued_};
   claims_.insert(queued_);
+  claim_open_ = true;
+  reaching_.clear();
   return claim;
 }
 
-void StoreWriter::End(Claim* claim) const { claim->tickets_.upto = last(); }
-
-void StoreWriter::ReleaseClaim(Ticket after) {
+void StoreWriter::End(Claim* claim) {
   absl::MutexLock lock(&mu_);
-  auto it = claims_.find(after);
-  if (it == claims_.end()) std::abort();  // a claim released twice, or by another writer
-  claims_.erase(it);
+  claim->tickets_.upto = queued_;
+  claim->reached_ = std::move(reaching_);
+  reaching_.clear();
+  claim_open_ = false;
+}
+
+bool StoreWriter::Reach(Ticket ticket) {
+  absl::MutexLock lock(&mu_);
+  if (ticket <= done_) return false;
+  if (claim_open_) {
+    reaching_.push_back(ticket);
+    claims_.insert(ticket - 1);  // keeps its failure, as for the claim's own writes
+  }
+  return true;
+}
+
+void StoreWriter::ReleaseClaim(Ticket after, const std::vector<Ticket>& reached) {
+  absl::MutexLock lock(&mu_);
+  auto release = [this](Ticket after) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    auto it = claims_.find(after);
+    if (it == claims_.end()) std::abort();  // a claim released twice, or by another writer
+    claims_.erase(it);
+  };
+  release(after);
+  for (Ticket t : reached) release(t - 1);
   // A failure matters to the live claims that start before its last write; claims begun
   // later cover only later writes.
   const Ticket oldest = claims_.empty() ? queued_ : *claims_.begin();
@@ -147,9 +170,13 @@ absl::Status StoreWriter::WaitStored(const Claim& claim, absl::Duration timeout)
   if (!AwaitDone(tickets.upto, timeout)) {
     return absl::DeadlineExceededError("the store did not commit in time");
   }
-  if (tickets.after == tickets.upto) return absl::OkStatus();  // none of its own
+  auto covers = [](const Tickets& f, Ticket t) { return f.after < t && t <= f.upto; };
   for (const Failure& f : failures_) {
+    // Its own writes (none when after == upto), then those it reached back to.
     if (f.tickets.after < tickets.upto && tickets.after < f.tickets.upto) return f.why;
+    for (Ticket t : claim.reached_) {
+      if (covers(f.tickets, t)) return f.why;
+    }
   }
   return absl::OkStatus();
 }
@@ -201,23 +228,23 @@ void StoreWriter::Run() {
     // Everything that queued up while the last transaction committed goes into this one.
     const Ticket first = upto - batch.size() + 1;
     std::vector<Failure> failures;
+    absl::Status committed;
     {
       Store::Transaction tx(store_.get());
       for (size_t i = 0; i < batch.size(); ++i) {
-        if (absl::Status s = batch[i].op(*store_); !s.ok()) {
+        batch[i].status = batch[i].op(*store_);
+        if (!batch[i].status.ok()) {
           const Ticket t = first + i;
-          failures.push_back({{t - 1, t}, std::move(s)});
+          failures.push_back({{t - 1, t}, batch[i].status});
         }
       }
       // A failed commit rolls the whole transaction back: none of it is stored.
-      if (absl::Status s = tx.Commit(); !s.ok()) failures.push_back({{first - 1, upto}, s});
+      committed = tx.Commit();
+      if (!committed.ok()) failures.push_back({{first - 1, upto}, committed});
     }
-    // Before the waiters below go on: whoever queued a failed write hears of it first.
-    for (const Failure& f : failures) {
-      for (Ticket t = f.tickets.after + 1; t <= f.tickets.upto; ++t) {
-        std::function<void()>& on_failed = batch[t - first].on_failed;
-        if (on_failed) std::exchange(on_failed, nullptr)();
-      }
+    // Before the waiters below go on: whoever queued a write hears how it went first.
+    for (Queued& q : batch) {
+      if (q.on_done) q.on_done(committed.ok() ? q.status : committed);
     }
     std::vector<std::function<void()>> done;
     {

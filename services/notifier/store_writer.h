@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -32,9 +33,9 @@ namespace vigil::notifier {
 // before a write is durable waits on that write's ticket: the loop with WhenDurable (a
 // callback, never blocking it), an API handler thread with WaitStored on a Claim, which
 // also says whether the writes it waited for were stored (an API must not answer OK for a
-// silence or acknowledgement a crash would lose). A write may also name what to do when
-// it fails (Write's `on_failed`), so that whoever queued it can forget what it assumed
-// stored.
+// silence or acknowledgement a crash would lose). A write may also name what to do once
+// it is done (Write's `on_done`, told whether it was stored), so that whoever queued it
+// can make live what it only prepared, or forget what it assumed stored.
 //
 // Thread-safe. The destructor commits everything queued before returning.
 class StoreWriter {
@@ -51,9 +52,10 @@ class StoreWriter {
   static constexpr int kForceCheckpointPages = 20000;
 
   // A request's claim on the outcome of the writes its work queues: begun (Begin) before
-  // the work queues anything, closed (End) after. Until the claim is destroyed the writer
-  // keeps the failures of those writes for WaitStored, however many other writes fail in
-  // the meantime; failures no live claim covers are not kept at all. Move-only; the writer
+  // the work queues anything, closed (End) after; the work may also make it answer for
+  // earlier writes still pending (Reach). Until the claim is destroyed the writer keeps
+  // the failures of those writes for WaitStored, however many other writes fail in the
+  // meantime; failures no live claim covers are not kept at all. Move-only; the writer
   // must outlive it. A default-constructed claim covers nothing (no store).
   class Claim {
    public:
@@ -70,6 +72,7 @@ class StoreWriter {
     void Release();
     StoreWriter* writer_ = nullptr;
     Tickets tickets_;
+    std::vector<Ticket> reached_;  // earlier writes it also answers for
   };
 
   explicit StoreWriter(std::unique_ptr<Store> store);
@@ -77,11 +80,13 @@ class StoreWriter {
   StoreWriter(const StoreWriter&) = delete;
   StoreWriter& operator=(const StoreWriter&) = delete;
 
-  // Queues a write; returns its ticket. `on_failed`, if set, runs on the writer thread when
-  // the write or its transaction's commit failed, before anyone waiting for the ticket
-  // goes on (so a client told "not stored" that retries finds it has run); it must not
-  // block.
-  Ticket Write(Op op, std::function<void()> on_failed = nullptr);
+  // Told whether a write was stored: OK, or the error of the write or of its commit.
+  using OnDone = std::function<void(const absl::Status&)>;
+  // Queues a write; returns its ticket. `on_done`, if set, runs on the writer thread once
+  // the write's transaction committed or failed, before anyone waiting for the ticket goes
+  // on (so a client told "stored" finds what it posts to the loop posted already, and one
+  // told "not stored" that retries finds it has run); it must not block.
+  Ticket Write(Op op, OnDone on_done = nullptr);
   // The ticket of the newest write queued so far (0 before the first).
   Ticket last() const;
 
@@ -93,8 +98,14 @@ class StoreWriter {
   // Not for the loop thread.
   bool WaitDurable(Ticket ticket, absl::Duration timeout);
   // Starts a claim on the writes queued from now on; End closes it at the newest write.
+  // One thread (the loop) begins and ends claims, one at a time.
   Claim Begin();
-  void End(Claim* claim) const;
+  void End(Claim* claim);
+  // Makes the open claim (if any) answer for the earlier write `ticket` too: a request
+  // whose work found its change already queued by an earlier one, not yet committed, is
+  // told that write's outcome. False when `ticket` is done already (nothing to reach: its
+  // `on_done` has run).
+  bool Reach(Ticket ticket);
   // Blocks the calling thread until every write of `claim` is done. OK when all were
   // stored; the first failed one's error otherwise; DeadlineExceeded if `timeout` passed
   // first. A claim of no writes (work that changed nothing, perhaps because an earlier
@@ -125,8 +136,9 @@ class StoreWriter {
   // Remembers that the writes in `tickets` were not stored, for WaitStored, when a live
   // claim covers them.
   void RememberFailure(Tickets tickets, absl::Status why) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // A claim starting after `after` is gone: drops the failures no live claim covers.
-  void ReleaseClaim(Ticket after);
+  // A claim starting after `after` (and reaching back to `reached`) is gone: drops the
+  // failures no live claim covers.
+  void ReleaseClaim(Ticket after, const std::vector<Ticket>& reached);
 
   struct Failure {
     Tickets tickets;
@@ -137,7 +149,8 @@ class StoreWriter {
   mutable absl::Mutex mu_;
   struct Queued {
     Op op;
-    std::function<void()> on_failed;
+    OnDone on_done;
+    absl::Status status;  // the op's own, once run
   };
   std::deque<Queued> queue_ ABSL_GUARDED_BY(mu_);
   Ticket queued_ ABSL_GUARDED_BY(mu_) = 0;
@@ -145,7 +158,10 @@ class StoreWriter {
   std::multimap<Ticket, std::function<void()>> waiting_ ABSL_GUARDED_BY(mu_);
   // Failures of writes some live claim covers, oldest first.
   std::deque<Failure> failures_ ABSL_GUARDED_BY(mu_);
-  std::multiset<Ticket> claims_ ABSL_GUARDED_BY(mu_);  // the live claims' `after`
+  // The live claims' `after`, and `ticket - 1` of each write one reached back to.
+  std::multiset<Ticket> claims_ ABSL_GUARDED_BY(mu_);
+  bool claim_open_ ABSL_GUARDED_BY(mu_) = false;       // between Begin and End
+  std::vector<Ticket> reaching_ ABSL_GUARDED_BY(mu_);  // what the open claim reached
   uint64_t errors_ ABSL_GUARDED_BY(mu_) = 0;
   std::string last_error_ ABSL_GUARDED_BY(mu_);
   uint64_t commits_ ABSL_GUARDED_BY(mu_) = 0;

@@ -109,9 +109,9 @@ TEST_F(StoreWriterTest, WaitStoredSaysWhetherTheWaitedForWritesWereStored) {
   started.WaitForNotification();
   StoreWriter::Claim mine = writer_->Begin();
   PutLog(1);
-  bool told = false;
+  absl::Status told;
   writer_->Write([](Store&) { return absl::InternalError("disk on fire"); },
-                 [&told] { told = true; });
+                 [&told](const absl::Status& s) { told = s; });
   writer_->End(&mine);
   StoreWriter::Claim theirs = writer_->Begin();
   PutLog(2);
@@ -127,7 +127,7 @@ TEST_F(StoreWriterTest, WaitStoredSaysWhetherTheWaitedForWritesWereStored) {
   absl::Status stored = writer_->WaitStored(mine, absl::Seconds(30));
   EXPECT_TRUE(absl::IsInternal(stored)) << stored;
   EXPECT_EQ(stored.message(), "disk on fire");
-  EXPECT_TRUE(told);  // the failed write's own callback ran before its waiter went on
+  EXPECT_EQ(told, stored);  // the failed write's own callback ran before its waiter went on
   EXPECT_TRUE(writer_->WaitStored(theirs, absl::Seconds(30)).ok());
   EXPECT_TRUE(writer_->WaitStored(none, absl::Seconds(30)).ok());
   EXPECT_EQ(CommittedLogRows(), 2u);

@@ -1,0 +1,178 @@
+// A change made through the API (MakeChange with the Dispatcher and a real StoreWriter):
+// answered "maybe done" (503) when the loop or the store was too slow, it is still made,
+// and sent to the peers, once its write commits, without a restart; one the store
+// refused is nowhere.
+
+#include "services/notifier/api_change.h"
+
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <sqlite3.h>
+
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/notification.h"
+#include "services/notifier/dispatcher.h"
+#include "tests/support/process.h"
+
+namespace vigil::notifier {
+namespace {
+
+constexpr TimestampMs kT0 = 1'700'000'000'000;
+
+// The dispatcher's loop thread: runs what is posted to `tasks`.
+class Loop {
+ public:
+  Loop() {
+    thread_ = std::thread([this] {
+      while (!stop_) {
+        pollfd p{tasks.fd(), POLLIN, 0};
+        ::poll(&p, 1, -1);
+        tasks.RunAll();
+      }
+    });
+  }
+  ~Loop() {
+    tasks.Post([this] { stop_ = true; });
+    thread_.join();
+  }
+  // Runs `fn` on the loop after everything posted before; returns its result.
+  template <typename Fn>
+  auto Run(Fn fn) {
+    return *tasks.Call(std::move(fn), std::chrono::hours(1));
+  }
+
+  service::TaskQueue tasks;
+
+ private:
+  bool stop_ = false;  // the loop thread's
+  std::thread thread_;
+};
+
+class ApiChangeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = vigil::testing::MakeTempDir("notifier_api_change_test");
+    auto store = Store::Open(dir_ + "/notifier.db");
+    ASSERT_TRUE(store.ok()) << store.status();
+    writer_ = std::make_unique<StoreWriter>(std::move(*store));
+    auto cfg = ParseConfig("am.yml", "route: {receiver: hook}\nreceivers: [{name: hook}]\n");
+    ASSERT_TRUE(cfg.ok()) << cfg.status();
+    dispatcher_ = std::make_unique<Dispatcher>(std::make_shared<const Config>(std::move(*cfg)), "",
+                                               writer_.get());
+    dispatcher_->set_loop(
+        [this](std::function<void()> task) { loop_.tasks.Post(std::move(task)); });
+    // What an HA replica would send its peers (ClusterNode hooks here); loop thread only.
+    dispatcher_->set_on_local_silence([this](const Silence& s) { sent_.push_back(s.id); });
+    dispatcher_->set_on_local_ack(
+        [this](const v1::Acknowledgement& a) { sent_.push_back("ack " + a.who()); });
+    silence_.matchers.push_back(
+        *labels::Matcher::Create(labels::MatchType::kEqual, "alertname", "A"));
+    silence_.starts_at_ms = kT0;
+    silence_.ends_at_ms = kT0 + 3'600'000;
+  }
+  void TearDown() override {
+    loop_.Run([this] { return dispatcher_->silences().size(); });  // nothing left to run
+    dispatcher_.reset();
+    writer_.reset();
+    vigil::testing::RemoveTree(dir_);
+  }
+  // The store's next commit waits until the returned notification is notified.
+  std::unique_ptr<absl::Notification> HoldTheNextCommit() {
+    auto go = std::make_unique<absl::Notification>();
+    writer_->Write([go = go.get()](Store&) {
+      go->WaitForNotification();
+      return absl::OkStatus();
+    });
+    return go;
+  }
+  // Waits for every write queued so far (their changes are then posted to the loop).
+  void AwaitWrites() { writer_->WaitDurable(writer_->last(), absl::InfiniteDuration()); }
+  size_t LiveSilences() {
+    return loop_.Run([this] { return dispatcher_->silences().Mutes(a_, kT0 + 1).size(); });
+  }
+  std::vector<std::string> Sent() {
+    return loop_.Run([this] { return sent_; });
+  }
+  // A trigger that fails the store's inserts into `table`, as a broken disk would.
+  void FailInserts(const std::string& table) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ + "/notifier.db").c_str(), &db), SQLITE_OK);
+    const std::string sql = "CREATE TRIGGER fail_" + table + " BEFORE INSERT ON " + table +
+                            " BEGIN SELECT RAISE(ABORT, 'disk on fire'); END";
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+
+  std::string dir_;
+  std::unique_ptr<StoreWriter> writer_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+  Loop loop_;  // declared last: stopped before the dispatcher goes
+  std::vector<std::string> sent_;
+  Silence silence_;
+  const labels::Labels a_{{"alertname", "A"}};
+};
+
+TEST_F(ApiChangeTest, AChangeStoredAfterItsAnswerIsMadeAndSentOnceItCommits) {
+  auto go = HoldTheNextCommit();
+  auto set = MakeChange(loop_.tasks, writer_.get(),
+                        [this] { return dispatcher_->SetSilence(silence_, kT0); },
+                        {.store = absl::ZeroDuration()});
+  EXPECT_TRUE(absl::IsUnavailable(set.status())) << set.status();  // HTTP 503: maybe done
+  EXPECT_EQ(LiveSilences(), 0u);
+  go->Notify();
+  AwaitWrites();
+  EXPECT_EQ(LiveSilences(), 1u);
+  EXPECT_EQ(Sent().size(), 1u);
+
+  // An acknowledgement alike.
+  loop_.Run([this] {
+    Alert a;
+    a.labels = a_;
+    a.fingerprint = a_.Fingerprint();
+    a.starts_at_ms = kT0;
+    return dispatcher_->OnPostedAlerts({a}, kT0).accepted;
+  });
+  v1::AcknowledgeRequest req;
+  req.set_fingerprint(a_.FingerprintHex());
+  req.set_who("alice");
+  go = HoldTheNextCommit();
+  auto ack = MakeChange(loop_.tasks, writer_.get(),
+                        [this, req] { return dispatcher_->Acknowledge(req, kT0); },
+                        {.store = absl::ZeroDuration()});
+  EXPECT_TRUE(absl::IsUnavailable(ack.status())) << ack.status();
+  go->Notify();
+  AwaitWrites();
+  EXPECT_EQ(loop_.Run([this] { return dispatcher_->Acknowledgements(0).size(); }), 1u);
+  EXPECT_EQ(Sent().back(), "ack alice");
+}
+
+TEST_F(ApiChangeTest, AChangeTheLoopTookLateIsMadeOnceStored) {
+  absl::Notification loop_free;
+  loop_.tasks.Post([&] { loop_free.WaitForNotification(); });
+  auto set = MakeChange(loop_.tasks, writer_.get(),
+                        [this] { return dispatcher_->SetSilence(silence_, kT0); },
+                        {.loop = std::chrono::milliseconds(0)});
+  EXPECT_TRUE(absl::IsUnavailable(set.status())) << set.status();
+  loop_free.Notify();
+  loop_.Run([] { return true; });  // the change was prepared, its write queued
+  AwaitWrites();
+  EXPECT_EQ(LiveSilences(), 1u);
+  EXPECT_EQ(Sent().size(), 1u);
+}
+
+TEST_F(ApiChangeTest, AChangeTheStoreRefusedIsNowhere) {
+  FailInserts("silences");
+  auto set = MakeChange(loop_.tasks, writer_.get(),
+                        [this] { return dispatcher_->SetSilence(silence_, kT0); });
+  EXPECT_TRUE(absl::IsInternal(set.status())) << set.status();  // HTTP 500: not done
+  AwaitWrites();
+  EXPECT_EQ(LiveSilences(), 0u);
+  EXPECT_TRUE(Sent().empty());
+}
+
+}  // namespace
+}  // namespace vigil::notifier
