@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 CTEST_ARGS ?=
 
 FUZZ_DIR ?= build-fuzz
-FUZZERS = fuzz_text_parser fuzz_openmetrics_parser fuzz_promql_parser fuzz_rule_file fuzz_xor_chunk fuzz_template \
+FUZZERS = fuzz_text_parser fuzz_openmetrics_parser fuzz_promql_parser fuzz_rule_file fuzz_chunk fuzz_template \
   fuzz_postable_alerts
 FUZZ_SECONDS ?= 60
 

@@ -1,11 +1,13 @@
-// Resident bytes per series and per sample in the evaluator's head (lib/tsdb: XOR chunks),
+// Resident bytes per series and per sample in the evaluator's head (lib/tsdb chunks),
 // against the plain layout it replaced (a std::vector<Point> per series, 16 B per sample),
 // plus append, decode and truncate throughput. Synthetic but shaped like a real scrape:
 // per target, 5 routes x (10 histogram buckets + _sum + _count) of a latency histogram,
 // 25 counters growing by small integers, 15 gauges with a few distinct values.
 //
-//   build/bin/bench_head_memory [--series N] [--seconds S] [--jitter_ms J]
+//   build/bin/bench_head_memory [--series N] [--seconds S] [--jitter_ms J] [--xor_only 1]
 //
+// --xor_only 1 stores every value in Prometheus's XOR coding, as before the decimal coding
+// (lib/tsdb/chunk.h): run both to compare.
 // --jitter_ms J moves each scrape's timestamp by up to +-J ms, as real scrape start times
 // do (Prometheus 2.42 stores them as they come; it has no timestamp alignment yet).
 
@@ -126,16 +128,19 @@ double SecondsSince(std::chrono::steady_clock::time_point since) {
 int main(int argc, char** argv) {
   size_t n = 100'000;
   int seconds = 3600, jitter_ms = 0;
+  bool xor_only = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--series") == 0) n = std::stoul(argv[i + 1]);
     if (std::strcmp(argv[i], "--seconds") == 0) seconds = std::atoi(argv[i + 1]);
     if (std::strcmp(argv[i], "--jitter_ms") == 0) jitter_ms = std::atoi(argv[i + 1]);
+    if (std::strcmp(argv[i], "--xor_only") == 0) xor_only = std::atoi(argv[i + 1]) != 0;
   }
   std::mt19937_64 rng(1);
   std::vector<Series> series = MakeSeries(n);
 
   size_t rss_before = RssBytes();
-  vigil::tsdb::Head head;
+  vigil::tsdb::Head head(nullptr, xor_only ? vigil::tsdb::ValueCodings::kXorOnly
+                                           : vigil::tsdb::ValueCodings::kXorOrDecimal);
   double append_s = 0;  // appends only, not the generation of values
   const int64_t t0 = 1'700'000'000'000;
   for (int sec = 0; sec < seconds; ++sec) {
@@ -191,8 +196,8 @@ int main(int argc, char** argv) {
     std::printf("%-38s %9.1f MB %8.0f B/series %6.2f B/sample\n", what, bytes / 1e6,
                 double(bytes) / n, double(bytes) / samples);
   };
-  std::printf("series %zu, samples %zu (%d s at 1 s, jitter +-%d ms)\n", n, samples, seconds,
-              jitter_ms);
+  std::printf("series %zu, samples %zu (%d s at 1 s, jitter +-%d ms, %s)\n", n, samples, seconds,
+              jitter_ms, xor_only ? "XOR only" : "XOR or decimal");
   row("head memory_bytes()", mem);
   row("  chunks", chunk_bytes);
   row("  labels", labels_bytes);

@@ -14,13 +14,14 @@ uint64_t IndexKey(const labels::Labels& l) { return std::hash<std::string_view>(
 
 }  // namespace
 
-Head::Head(IndexKeyFn index_key) : index_key_(index_key ? index_key : IndexKey) {}
+Head::Head(IndexKeyFn index_key, ValueCodings codings)
+    : index_key_(index_key ? index_key : IndexKey), codings_(codings) {}
 
 bool Head::Append(const labels::Labels& series, TimestampMs t, double v) {
   std::unique_ptr<MemSeries>* slot = &series_[index_key_(series)];
   while (*slot != nullptr && (*slot)->labels() != series) slot = &(*slot)->next_in_bucket();
   if (*slot == nullptr) {
-    *slot = std::make_unique<MemSeries>(series);
+    *slot = std::make_unique<MemSeries>(series, codings_);
     ++num_series_;
     ++epoch_;
   }

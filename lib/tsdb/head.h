@@ -14,7 +14,7 @@
 namespace vigil::tsdb {
 
 // The evaluator's in-memory window of recent samples (Prometheus's head block, without
-// the WAL): series keyed by label set, samples appended in time order into Gorilla/XOR
+// the WAL): series keyed by label set, samples appended in time order into compressed
 // chunks of 120 samples (see MemSeries), everything older than the retention hidden and
 // then freed by Truncate(). Readers decode what they select (MemSeries::Decode).
 // Single-threaded.
@@ -23,7 +23,8 @@ class Head {
   // `index_key` replaces the hash of label sets the index uses; tests pass a constant to
   // force every series into one bucket chain.
   using IndexKeyFn = uint64_t (*)(const labels::Labels&);
-  explicit Head(IndexKeyFn index_key = nullptr);
+  explicit Head(IndexKeyFn index_key = nullptr,
+                ValueCodings codings = ValueCodings::kXorOrDecimal);
   Head(const Head&) = delete;
   Head& operator=(const Head&) = delete;
   Head(Head&&) = default;
@@ -57,6 +58,7 @@ class Head {
  private:
   // Series by a hash of their labels; the rare series sharing one are chained.
   IndexKeyFn index_key_;
+  ValueCodings codings_;
   absl::flat_hash_map<uint64_t, std::unique_ptr<MemSeries>> series_;
   size_t num_series_ = 0;
   size_t num_samples_ = 0;

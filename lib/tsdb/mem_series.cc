@@ -23,6 +23,10 @@ bool MemSeries::Append(TimestampMs t, double v) {
   } else if (!closed_.empty() && t <= closed_.back().max_t) {
     return false;
   }
+  if (closed_.empty() && head_.num_samples() == 0 && !xor_only_) {
+    int scale = DecimalScaleOf(v);
+    head_ = Chunk(scale < 0 ? ValueCoding::Xor() : ValueCoding::Decimal(scale));
+  }
   // Cannot fail: the timestamp is newer and the chunk is closed long before it is full.
   (void)head_.Append(t, v);
   ++num_samples_;
@@ -33,24 +37,26 @@ bool MemSeries::Append(TimestampMs t, double v) {
 void MemSeries::CloseHeadChunk() {
   std::span<const uint8_t> b = head_.bytes();
   ClosedChunk c{std::make_unique<uint8_t[]>(b.size()), static_cast<uint32_t>(b.size()),
-                head_.num_samples(), head_.last_t()};
+                head_.num_samples(), head_.coding(), head_.last_t()};
   std::memcpy(c.bytes.get(), b.data(), b.size());
   closed_.push_back(std::move(c));
-  head_ = XorChunk();
+  head_ = Chunk(xor_only_ ? ValueCoding::Xor() : head_.NextCoding());
 }
 
 uint16_t MemSeries::FirstChunkSamples() const {
   return closed_.empty() ? head_.num_samples() : closed_[0].num_samples;
 }
 
-std::span<const uint8_t> MemSeries::ChunkBytes(uint64_t seq) const {
+ChunkIterator MemSeries::ChunkAt(uint64_t seq, const ChunkCursor& at) const {
   size_t i = seq - dropped_chunks_;
-  if (i < closed_.size()) return {closed_[i].bytes.get(), closed_[i].size};
-  return head_.bytes();
+  if (i < closed_.size()) {
+    return ChunkIterator({closed_[i].bytes.get(), closed_[i].size}, closed_[i].coding, at);
+  }
+  return ChunkIterator(head_.bytes(), head_.coding(), at);
 }
 
-XorIterator::Cursor MemSeries::ChunkStart(uint64_t seq) const {
-  return seq == dropped_chunks_ ? first_visible_ : XorIterator::Cursor{};
+ChunkCursor MemSeries::ChunkStart(uint64_t seq) const {
+  return seq == dropped_chunks_ ? first_visible_ : ChunkCursor{};
 }
 
 ChunkPos MemSeries::PositionBefore(TimestampMs t) const {
@@ -64,11 +70,11 @@ ChunkPos MemSeries::PositionBefore(TimestampMs t) const {
 void MemSeries::DropFirstChunk() {
   num_samples_ -= FirstChunkSamples() - first_visible_.num_read;
   if (closed_.empty()) {
-    head_ = XorChunk();
+    head_ = Chunk();
   } else {
     closed_.erase(closed_.begin());
   }
-  first_visible_ = XorIterator::Cursor{};
+  first_visible_ = ChunkCursor{};
   ++dropped_chunks_;
 }
 
@@ -78,7 +84,7 @@ size_t MemSeries::Truncate(TimestampMs min_t) {
   if (closed_.empty() && head_.num_samples() > 0 && head_.last_t() < min_t) DropFirstChunk();
   if (num_samples_ > 0) {
     // Hide the first chunk's samples older than min_t; the first visible one stays.
-    XorIterator it(ChunkBytes(first_seq()), first_visible_);
+    ChunkIterator it = ChunkAt(first_seq(), first_visible_);
     while (it.Next() && it.t() < min_t) {
       first_visible_ = it.cursor();
       --num_samples_;

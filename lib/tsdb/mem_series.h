@@ -6,8 +6,8 @@
 
 #include "lib/clock/clock.h"
 #include "lib/labels/labels.h"
+#include "lib/tsdb/chunk.h"
 #include "lib/tsdb/window.h"
-#include "lib/tsdb/xor_chunk.h"
 
 namespace vigil::tsdb {
 
@@ -15,13 +15,20 @@ namespace vigil::tsdb {
 // also cuts at chunk-range boundaries it needs for blocks; the head here has no blocks.)
 inline constexpr uint16_t kSamplesPerChunk = 120;
 
-// One series' recent samples (Prometheus's memSeries): closed XOR chunks, oldest first,
-// then the open one. Truncation drops whole chunks and hides the older samples of the
-// first chunk behind a saved decoder cursor, so readers never see them and each sample is
-// decoded at most once by truncation over its life. Not thread-safe.
+// Whether a head may store values in the decimal coding (see ValueCoding), or only in
+// Prometheus's XOR coding (for measuring one against the other).
+enum class ValueCodings : uint8_t { kXorOrDecimal, kXorOnly };
+
+// One series' recent samples (Prometheus's memSeries): closed chunks, oldest first, then
+// the open one. A new series' first chunk takes the coding its first value fits; each
+// later chunk the one its predecessor's values suggested (Chunk::NextCoding). Truncation drops
+// whole chunks and hides the older samples of the first chunk behind a saved decoder cursor, so
+// readers never see them and each sample is decoded at most once by truncation over its life. Not
+// thread-safe.
 class MemSeries {
  public:
-  explicit MemSeries(labels::Labels labels) : labels_(std::move(labels)) {}
+  explicit MemSeries(labels::Labels labels, ValueCodings codings = ValueCodings::kXorOrDecimal)
+      : labels_(std::move(labels)), xor_only_(codings == ValueCodings::kXorOnly) {}
   MemSeries(const MemSeries&) = delete;
   MemSeries& operator=(const MemSeries&) = delete;
 
@@ -66,15 +73,17 @@ class MemSeries {
     std::unique_ptr<uint8_t[]> bytes;
     uint32_t size;
     uint16_t num_samples;
+    ValueCoding coding;
     TimestampMs max_t;
   };
   friend class SeriesReader;
   // Chunks by sequence number: first_seq() is the oldest kept, last_seq() the open one.
   uint64_t first_seq() const { return dropped_chunks_; }
   uint64_t last_seq() const { return dropped_chunks_ + closed_.size(); }
-  std::span<const uint8_t> ChunkBytes(uint64_t seq) const;
+  // An iterator over chunk `seq` from `at`.
+  ChunkIterator ChunkAt(uint64_t seq, const ChunkCursor& at) const;
   // The decoder state before the first visible sample of chunk `seq`.
-  XorIterator::Cursor ChunkStart(uint64_t seq) const;
+  ChunkCursor ChunkStart(uint64_t seq) const;
   // The position before the first visible sample that may be >= t.
   ChunkPos PositionBefore(TimestampMs t) const;
   uint16_t FirstChunkSamples() const;
@@ -85,15 +94,16 @@ class MemSeries {
 
   labels::Labels labels_;
   std::vector<ClosedChunk> closed_;
-  XorChunk head_;
+  Chunk head_;
   // Decoder state just before the first visible sample of the first chunk (closed_[0], or
   // head_ when there is no closed chunk).
-  XorIterator::Cursor first_visible_;
+  ChunkCursor first_visible_;
   uint32_t num_samples_ = 0;  // visible samples
   // Window() states, one per range length asked for (rarely more than two), in one
   // allocation of exactly num_windows_ (a vector would add an object and spare capacity:
   // 30-40 B of every series rules read).
   mutable uint32_t num_windows_ = 0;
+  bool xor_only_;
   uint64_t dropped_chunks_ = 0;
   mutable std::unique_ptr<WindowState[]> windows_;
   std::unique_ptr<MemSeries> next_;
@@ -105,14 +115,14 @@ class MemSeries {
 class SeriesReader {
  public:
   SeriesReader(const MemSeries& s, const ChunkPos& at)
-      : s_(s), seq_(at.seq), it_(s.ChunkBytes(at.seq), at.cursor) {}
+      : s_(s), seq_(at.seq), it_(s.ChunkAt(at.seq, at.cursor)) {}
 
   // The next sample; false (position unchanged) when there is none yet.
   bool Next(Point* p) {
     while (!it_.Next()) {
       if (seq_ >= s_.last_seq()) return false;
       ++seq_;
-      it_ = XorIterator(s_.ChunkBytes(seq_), s_.ChunkStart(seq_));
+      it_ = s_.ChunkAt(seq_, s_.ChunkStart(seq_));
     }
     *p = Point{it_.t(), it_.v()};
     return true;
@@ -122,7 +132,7 @@ class SeriesReader {
  private:
   const MemSeries& s_;
   uint64_t seq_;
-  XorIterator it_;
+  ChunkIterator it_;
 };
 
 // What malloc really takes for an `n`-byte request (glibc: 8 bytes of header, 16-byte

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "lib/clock/clock.h"
-#include "lib/tsdb/xor_chunk.h"
+#include "lib/tsdb/chunk.h"
 
 namespace vigil::tsdb {
 
@@ -39,7 +39,7 @@ struct WindowSummary {
 // so the number survives truncation) and the decoder state inside it.
 struct ChunkPos {
   uint64_t seq = 0;
-  XorIterator::Cursor cursor;
+  ChunkCursor cursor;
 };
 
 // The incremental state behind one WindowSummary (one series, one range length). Between

@@ -61,7 +61,7 @@ TEST(WindowTest, EmptySeriesAndEmptyWindow) {
   EXPECT_EQ(s.Window(60'000, 1000).count, 0u);
   ASSERT_TRUE(s.Append(1000, 1));
   EXPECT_EQ(s.Window(60'000, 500).count, 0u);  // before the sample
-  WindowSummary w = s.Window(60'000, 1000);     // closed at both ends
+  WindowSummary w = s.Window(60'000, 1000);    // closed at both ends
   EXPECT_EQ(w.count, 1u);
   EXPECT_EQ(w.first.t, 1000);
   EXPECT_EQ(s.Window(60'000, 61'000).count, 1u);
@@ -137,10 +137,40 @@ TEST(WindowTest, IncrementalEqualsDecodedUnderAppendTruncateAndTimeJumps) {
     }
     TimestampMs maxt = t - static_cast<TimestampMs>(rng() % 3000);
     if (step % 97 == 0) maxt -= 200'000;  // a query at an older time
-    if (step % 7 == 0) maxt = t + 3000;    // later appends land at or before it
+    if (step % 7 == 0) maxt = t + 3000;   // later appends land at or before it
     ExpectSame(s, 60'000, maxt);
     ExpectSame(s, 300'000, maxt);
     if (step % 10 == 0) s.Truncate(t - 360'000);
+  }
+}
+
+// The values change character every few chunks (integers, two-decimal gauges, arbitrary
+// floats, then integers again), so chunks switch between the XOR and decimal codings and
+// window states cross chunks of both kinds.
+TEST(WindowTest, IncrementalEqualsDecodedAcrossChunkCodings) {
+  std::mt19937 rng(9);
+  MemSeries s(labels::Labels({{"__name__", "x"}}));
+  double v = 0;
+  TimestampMs t = 1'000'000;
+  for (int step = 0; step < 4000; ++step) {
+    t += 1000;
+    switch (step / 400 % 3) {
+      case 0:
+        v = std::round(v) + static_cast<double>(rng() % 50);
+        break;
+      case 1:
+        v = static_cast<double>(rng() % 100000) / 100;
+        break;
+      default:
+        v += static_cast<double>(rng()) / 3;
+        break;
+    }
+    ASSERT_TRUE(s.Append(t, rng() % 200 == 0 ? codec::StaleNaN() : v));
+    if (step % 3 == 0) {
+      ExpectSame(s, 60'000, t);
+      ExpectSame(s, 300'000, t - 500);
+    }
+    if (step % 50 == 0) s.Truncate(t - 360'000);
   }
 }
 

@@ -30,6 +30,9 @@ struct EvaluatorOptions {
   // Evaluate a group as soon as every series it reads has a fresh sample (see Evaluator);
   // the interval timer stays as the fallback. False: on the interval only, as Prometheus.
   bool event_driven = true;
+  // kXorOnly: every chunk in Prometheus's XOR coding, none in the decimal one
+  // (--storage.head.value-coding=xor; for comparing memory).
+  tsdb::ValueCodings value_codings = tsdb::ValueCodings::kXorOrDecimal;
 };
 
 // What one Tick produced, ready to publish.
@@ -63,7 +66,8 @@ struct TickOutput {
 // data for the rules that produce them (WarmUp).
 class Evaluator {
  public:
-  explicit Evaluator(EvaluatorOptions options) : options_(std::move(options)) {}
+  explicit Evaluator(EvaluatorOptions options)
+      : options_(std::move(options)), head_(nullptr, options_.value_codings) {}
 
   // Loads every rule file of `cfg`. On error nothing changes and the error names
   // file:line:col. Groups are scheduled from `now`. On a reload, rules that are still

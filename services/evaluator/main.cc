@@ -32,6 +32,13 @@ int main(int argc, char** argv) {
                  "History kept for queries even when no rule reads that far back (the "
                  "window is the larger of this and what the rules need).")
       ->capture_default_str();
+  std::string value_coding = "auto";
+  app.add_option("--storage.head.value-coding", value_coding,
+                 "auto: each chunk stores its values as decimal mantissas when they are "
+                 "exact decimals (counters, most gauges), else in Prometheus's XOR coding; "
+                 "xor: always XOR, as Prometheus (more memory; for comparison).")
+      ->check(CLI::IsMember({"auto", "xor"}))
+      ->capture_default_str();
   if (int rc = vigil::service::ParseFlags(app, argc, argv); rc >= 0) return rc;
   auto resend_delay = vigil::config::ParseDuration(resend);
   if (!resend_delay.ok()) {
@@ -54,5 +61,7 @@ int main(int argc, char** argv) {
   options.resend_delay = *resend_delay;
   options.min_retention = *retention;
   options.event_driven = mode == "event";
+  options.value_codings = value_coding == "xor" ? vigil::tsdb::ValueCodings::kXorOnly
+                                                : vigil::tsdb::ValueCodings::kXorOrDecimal;
   return vigil::evaluator::RunEvaluator(flags, std::move(options), reporter);
 }

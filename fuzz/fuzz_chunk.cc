@@ -1,22 +1,27 @@
-// The XOR chunk codec (lib/tsdb/xor_chunk.h). Every input is used twice:
+// The chunk codecs (lib/tsdb/chunk.h), XOR and decimal: the first byte picks the coding.
+// Every input is used twice:
 //  - as chunk bytes: decoding arbitrary bytes ends cleanly (no read outside the input), and
 //    resuming from any cursor yields the same samples as decoding straight through;
 //  - as a script of samples: whatever is appended decodes back bit for bit (every NaN
 //    payload included), negative deltas are rejected, and the encoding is deterministic.
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <span>
 #include <vector>
 
-#include "lib/tsdb/xor_chunk.h"
+#include "lib/tsdb/chunk.h"
 
 namespace {
 
-using vigil::tsdb::XorChunk;
-using vigil::tsdb::XorIterator;
+using vigil::tsdb::Chunk;
+using vigil::tsdb::ChunkCursor;
+using vigil::tsdb::ChunkIterator;
+using vigil::tsdb::ValueCoding;
 
 struct Sample {
   int64_t t;
@@ -24,23 +29,30 @@ struct Sample {
   bool operator==(const Sample&) const = default;
 };
 
+uint64_t Bits(double d) {
+  uint64_t v;
+  std::memcpy(&v, &d, sizeof v);
+  return v;
+}
+
 void Check(bool ok) {
   if (!ok) std::abort();
 }
 
-std::vector<Sample> Decode(std::span<const uint8_t> bytes, const XorIterator::Cursor& from = {}) {
+std::vector<Sample> Decode(std::span<const uint8_t> bytes, ValueCoding coding,
+                           const ChunkCursor& from = {}) {
   std::vector<Sample> out;
-  XorIterator it(bytes, from);
+  ChunkIterator it(bytes, coding, from);
   while (it.Next()) out.push_back({it.t(), it.v_bits()});
   return out;
 }
 
-void DecodeArbitrary(std::span<const uint8_t> bytes) {
-  std::vector<Sample> all = Decode(bytes);
-  XorIterator it(bytes);
+void DecodeArbitrary(std::span<const uint8_t> bytes, ValueCoding coding) {
+  std::vector<Sample> all = Decode(bytes, coding);
+  ChunkIterator it(bytes, coding);
   for (size_t i = 0; it.Next(); ++i) {
     if (i % 7 != 0) continue;
-    std::vector<Sample> rest = Decode(bytes, it.cursor());
+    std::vector<Sample> rest = Decode(bytes, coding, it.cursor());
     Check(rest.size() == all.size() - i - 1);
     Check(std::equal(rest.begin(), rest.end(), all.begin() + static_cast<ptrdiff_t>(i) + 1));
   }
@@ -63,13 +75,13 @@ class Script {
   size_t pos_ = 0;
 };
 
-void RoundTrip(std::span<const uint8_t> in) {
+void RoundTrip(std::span<const uint8_t> in, ValueCoding coding) {
   Script s(in);
-  XorChunk c;
+  Chunk c(coding);
   std::vector<Sample> want;
   int64_t t = 0;
   uint64_t v = 0;
-  while (!s.done() && want.size() < vigil::tsdb::kXorMaxSamples) {
+  while (!s.done() && want.size() < vigil::tsdb::kChunkMaxSamples) {
     uint8_t sel = s.Byte();
     uint64_t tw = s.Word(), vw = s.Word();
     // Unsigned sums wrap instead of overflowing; a wrapped time is just an older one.
@@ -90,7 +102,9 @@ void RoundTrip(std::span<const uint8_t> in) {
         break;  // anywhere
     }
     uint64_t next_v;
-    switch (sel >> 2 & 3) {
+    double prev;
+    std::memcpy(&prev, &v, sizeof prev);
+    switch (sel >> 2 & 7) {
       case 0:
         next_v = v;
         break;
@@ -100,8 +114,22 @@ void RoundTrip(std::span<const uint8_t> in) {
       case 2:
         next_v = vw & 0xfff0000000000000 ? vw : 0x7ff0000000000002;
         break;  // StaleNaN
-      default:
+      case 3:
         next_v = vw;
+        break;
+      case 4:
+        next_v = Bits(prev + static_cast<double>(static_cast<int8_t>(vw)));
+        break;  // a counter's small steps
+      case 5:
+        next_v =
+            Bits(std::trunc(prev) + static_cast<double>(static_cast<int64_t>(vw) >> (vw & 63)));
+        break;  // integers, any step
+      case 6:
+        next_v =
+            Bits(static_cast<double>(static_cast<int64_t>(vw) >> 11) / std::pow(10.0, vw % 17));
+        break;  // decimals, any scale
+      default:
+        next_v = vw & 1 ? Bits(-0.0) : Bits(std::numeric_limits<double>::infinity());
         break;
     }
     bool older = !want.empty() && next_t < t;
@@ -115,8 +143,8 @@ void RoundTrip(std::span<const uint8_t> in) {
     want.push_back({t, v});
   }
   Check(c.num_samples() == want.size());
-  Check(Decode(c.bytes()) == want);
-  XorChunk again;
+  Check(Decode(c.bytes(), coding) == want);
+  Chunk again(coding);
   for (const Sample& x : want) {
     double d;
     std::memcpy(&d, &x.v, sizeof d);
@@ -128,8 +156,13 @@ void RoundTrip(std::span<const uint8_t> in) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  std::span<const uint8_t> in(data, size);
-  DecodeArbitrary(in);
-  RoundTrip(in);
+  if (size == 0) return 0;
+  // 0..kMaxDecimalScale: decimal at that scale; anything above: XOR.
+  ValueCoding coding = data[0] % 17 <= vigil::tsdb::kMaxDecimalScale
+                           ? ValueCoding::Decimal(data[0] % 17)
+                           : ValueCoding::Xor();
+  std::span<const uint8_t> in(data + 1, size - 1);
+  DecodeArbitrary(in, coding);
+  RoundTrip(in, coding);
   return 0;
 }

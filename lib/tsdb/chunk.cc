@@ -1,0 +1,359 @@
+#include "lib/tsdb/chunk.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+
+namespace vigil::tsdb {
+namespace {
+
+// Go's binary.PutUvarint / PutVarint (zig-zag).
+void WriteUvarint(BitWriter& w, uint64_t x) {
+  while (x >= 0x80) {
+    w.WriteByte(static_cast<uint8_t>(x) | 0x80);
+    x >>= 7;
+  }
+  w.WriteByte(static_cast<uint8_t>(x));
+}
+void WriteVarint(BitWriter& w, int64_t x) {
+  uint64_t ux = static_cast<uint64_t>(x) << 1;
+  if (x < 0) ux = ~ux;
+  WriteUvarint(w, ux);
+}
+
+// Go's binary.ReadUvarint / ReadVarint, overflow checks included.
+bool ReadUvarint(BitReader& r, uint64_t* out) {
+  uint64_t x = 0;
+  for (int i = 0, shift = 0; i < 10; ++i, shift += 7) {
+    uint64_t b;
+    if (!r.ReadBits(8, &b)) return false;
+    if (b < 0x80) {
+      if (i == 9 && b > 1) return false;
+      *out = x | b << shift;
+      return true;
+    }
+    x |= (b & 0x7f) << shift;
+  }
+  return false;
+}
+bool ReadVarint(BitReader& r, int64_t* out) {
+  uint64_t ux;
+  if (!ReadUvarint(r, &ux)) return false;
+  int64_t x = static_cast<int64_t>(ux >> 1);
+  if (ux & 1) x = ~x;
+  *out = x;
+  return true;
+}
+
+// Whether `x` fits the `nbits` delta-of-delta bucket: Prometheus's bitRange, whose range
+// is deliberately asymmetric ([-(2^(n-1)-1), 2^(n-1)]).
+bool BitRange(int64_t x, int nbits) {
+  return -((int64_t{1} << (nbits - 1)) - 1) <= x && x <= (int64_t{1} << (nbits - 1));
+}
+
+// Reads the '1' bits before the first '0', at most `max` of them.
+bool ReadPrefix(BitReader& r, int max, int* prefix) {
+  *prefix = 0;
+  for (bool bit = true; *prefix < max; ++*prefix) {
+    if (!r.ReadBit(&bit)) return false;
+    if (!bit) break;
+  }
+  return true;
+}
+
+// Reads an `nbits` delta-of-delta written by WriteBucket (negative values come back as
+// large unsigned ones: docs/bstream.md in Prometheus).
+bool ReadBucket(BitReader& r, int nbits, uint64_t* dod) {
+  *dod = 0;
+  if (nbits == 0) return true;
+  if (!r.ReadBits(nbits, dod)) return false;
+  if (nbits < 64 && *dod > (uint64_t{1} << (nbits - 1))) *dod -= uint64_t{1} << nbits;
+  return true;
+}
+
+// Writes `dod` in the first of `buckets` it fits: bucket i is i '1' bits, a '0' unless i
+// is `max_ones`, then buckets[i] bits of `dod` (bucket 0: '0' alone, for 0). The last
+// bucket (64 bits) takes anything. ReadPrefix(max_ones) reads the prefix back.
+template <size_t N>
+void WriteBucket(BitWriter& w, int64_t dod, const int (&buckets)[N], int max_ones) {
+  for (size_t i = 0; i < N; ++i) {
+    if (i == N - 1 || (i == 0 ? dod == 0 : BitRange(dod, buckets[i]))) {
+      int ones = static_cast<int>(i);
+      bool zero = ones < max_ones;
+      w.WriteBits(((uint64_t{1} << ones) - 1) << (zero ? 1 : 0), ones + (zero ? 1 : 0));
+      w.WriteBits(static_cast<uint64_t>(dod), buckets[i]);
+      return;
+    }
+  }
+}
+
+// Timestamps: '0', '10' + 14, '110' + 17, '1110' + 20, '1111' + 64 (Prometheus's).
+constexpr int kTimeBucketBits[] = {0, 14, 17, 20, 64};
+constexpr int kTimeMaxOnes = 4;
+
+constexpr double kPow10[kMaxDecimalScale + 1] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                                 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+constexpr double kTwoTo53 = 9007199254740992.0;
+
+double FromDecimal(int64_t m, int scale) { return static_cast<double>(m) / kPow10[scale]; }
+
+// The mantissa m with FromDecimal(m, scale) == v bit for bit, if there is one.
+bool ToDecimal(double v, int scale, int64_t* m) {
+  double x = v * kPow10[scale];
+  if (!(std::fabs(x) < kTwoTo53)) return false;  // NaN too
+  int64_t candidate = std::llround(x);
+  if (std::bit_cast<uint64_t>(FromDecimal(candidate, scale)) != std::bit_cast<uint64_t>(v)) {
+    return false;
+  }
+  *m = candidate;
+  return true;
+}
+
+}  // namespace
+
+int DecimalScaleOf(double v) {
+  if (!(std::fabs(v) < kTwoTo53)) return -1;
+  int64_t m;
+  for (int k = 0; k <= kMaxDecimalScale; ++k) {
+    if (ToDecimal(v, k, &m)) return k;
+  }
+  return -1;
+}
+
+Chunk::Chunk(ValueCoding coding)
+    : w_(std::vector<uint8_t>(kChunkHeaderBytes, 0)), coding_(coding) {}
+
+absl::Status Chunk::Append(TimestampMs t, double v) {
+  uint16_t num = num_;
+  if (num == kChunkMaxSamples) return absl::ResourceExhaustedError("chunk full");
+  if (num > 0 && t < t_) return absl::InvalidArgumentError("out of order sample");
+  uint64_t v_bits = std::bit_cast<uint64_t>(v);
+  // Unsigned arithmetic wraps as Go's does, so even gaps beyond int64 round-trip.
+  uint64_t t_delta = static_cast<uint64_t>(t) - static_cast<uint64_t>(t_);
+  if (num == 0) {
+    t_delta = 0;
+    WriteVarint(w_, t);
+  } else if (num == 1) {
+    WriteUvarint(w_, t_delta);
+  } else {
+    WriteBucket(w_, static_cast<int64_t>(t_delta - t_delta_), kTimeBucketBits, kTimeMaxOnes);
+  }
+  if (coding_.is_xor()) {
+    if (num == 0) {
+      w_.WriteBits(v_bits, 64);
+    } else {
+      WriteXorValue(v_bits);
+    }
+    if (num % kProbeEvery == 0) Probe(v);
+  } else {
+    WriteDecimalValue(v, v_bits);
+  }
+  t_ = t;
+  v_bits_ = v_bits;
+  t_delta_ = t_delta;
+  num_ = ++num;
+  w_.bytes()[0] = static_cast<uint8_t>(num >> 8);
+  w_.bytes()[1] = static_cast<uint8_t>(num);
+  return absl::OkStatus();
+}
+
+// Prometheus's xorAppender.writeVDelta.
+void Chunk::WriteXorValue(uint64_t v_bits) {
+  uint64_t delta = v_bits ^ v_bits_;
+  if (delta == 0) {
+    w_.WriteBit(false);
+    return;
+  }
+  w_.WriteBit(true);
+  uint8_t leading = static_cast<uint8_t>(std::countl_zero(delta));
+  uint8_t trailing = static_cast<uint8_t>(std::countr_zero(delta));
+  if (leading >= 32) leading = 31;  // the window's leading count has 5 bits
+  if (leading_ != 0xff && leading >= leading_ && trailing >= trailing_) {
+    w_.WriteBit(false);
+    w_.WriteBits(delta >> trailing_, 64 - leading_ - trailing_);
+    return;
+  }
+  leading_ = leading;
+  trailing_ = trailing;
+  w_.WriteBit(true);
+  w_.WriteBits(leading, 5);
+  // 64 significant bits are written as 0 (6 bits); 0 significant bits never occur.
+  int sigbits = 64 - leading - trailing;
+  w_.WriteBits(static_cast<uint64_t>(sigbits), 6);
+  w_.WriteBits(delta >> trailing, sigbits);
+}
+
+void Chunk::WriteDecimalValue(double v, uint64_t v_bits) {
+  int64_t m;
+  if (!ToDecimal(v, coding_.scale(), &m)) {
+    Probe(v);  // a finer scale to take next time, or none
+    if (num_ == 0) {
+      w_.WriteBit(true);
+    } else {
+      w_.WriteBits(0b111, 3);
+    }
+    w_.WriteBits(v_bits, 64);
+    return;
+  }
+  // The value has a scale; whether a coarser one would do is looked at now and then.
+  if (num_ % kProbeEvery == 0) {
+    Probe(v);
+  } else {
+    ++probed_;
+  }
+  if (num_ == 0) {
+    w_.WriteBit(false);
+    WriteVarint(w_, m);
+    m_ = m;
+    m_delta_ = 0;
+    return;
+  }
+  // |m| < 2^53, so neither difference overflows.
+  int64_t delta = m - m_;
+  WriteMantissaDod(delta - m_delta_);
+  m_ = m;
+  m_delta_ = delta;
+}
+
+void Chunk::WriteMantissaDod(int64_t dod) {
+  if (dod == 0) {
+    w_.WriteBit(false);
+    return;
+  }
+  uint64_t zigzag = static_cast<uint64_t>(dod) << 1 ^ static_cast<uint64_t>(dod >> 63);
+  uint8_t needed = static_cast<uint8_t>(std::bit_width(zigzag));
+  if (needed <= width_) {
+    // Narrow the window once a run of values has needed 3 bits less than it has: reopening
+    // costs 9 bits, so one outlier must not keep every later value wide.
+    if (needed + 2 < width_) {
+      ++narrow_run_;
+      narrow_max_ = std::max(narrow_max_, needed);
+    } else {
+      narrow_run_ = 0;
+      narrow_max_ = 0;
+    }
+    if (narrow_run_ <= kNarrowRunToShrink) {
+      w_.WriteBits(0b10, 2);
+      w_.WriteBits(zigzag, width_);
+      return;
+    }
+    needed = narrow_max_;
+  }
+  width_ = needed;
+  narrow_run_ = 0;
+  narrow_max_ = 0;
+  w_.WriteBits(0b110, 3);
+  w_.WriteBits(width_ - 1u, 6);
+  w_.WriteBits(zigzag, width_);
+}
+
+void Chunk::Probe(double v) {
+  // A NaN (a staleness marker, most often) says nothing about the series' values.
+  if (std::isnan(v)) return;
+  ++probed_;
+  int scale = DecimalScaleOf(v);
+  if (scale < 0) {
+    ++unscaled_;
+  } else {
+    finest_scale_ = std::max(finest_scale_, static_cast<uint8_t>(scale));
+  }
+}
+
+ValueCoding Chunk::NextCoding() const {
+  // An escape costs 64 bits more than a decimal value: a few stray values are cheaper
+  // than giving the coding up.
+  if (probed_ == 0 || unscaled_ * 8 > probed_) return ValueCoding::Xor();
+  return ValueCoding::Decimal(finest_scale_);
+}
+
+ChunkIterator::ChunkIterator(std::span<const uint8_t> chunk, ValueCoding coding, const Cursor& at)
+    : c_(at), coding_(coding) {
+  if (chunk.size() < kChunkHeaderBytes || at.bit_pos < kChunkHeaderBytes * 8) {
+    corrupt_ = true;
+    return;
+  }
+  total_ = static_cast<uint16_t>(chunk[0] << 8 | chunk[1]);
+  r_ = BitReader(chunk, at.bit_pos);
+}
+
+double ChunkIterator::v() const { return std::bit_cast<double>(c_.v_bits); }
+
+bool ChunkIterator::Next() {
+  if (corrupt_ || c_.num_read >= total_) return false;
+  if (!ReadTimestamp() || !(coding_.is_xor() ? ReadXorValue() : ReadDecimalValue())) {
+    corrupt_ = true;
+    return false;
+  }
+  ++c_.num_read;
+  return true;
+}
+
+bool ChunkIterator::ReadTimestamp() {
+  if (c_.num_read == 0) return ReadVarint(r_, &c_.t);
+  if (c_.num_read == 1) {
+    if (!ReadUvarint(r_, &c_.t_delta)) return false;
+    c_.t = static_cast<int64_t>(static_cast<uint64_t>(c_.t) + c_.t_delta);
+    return true;
+  }
+  int prefix;
+  uint64_t dod;
+  if (!ReadPrefix(r_, kTimeMaxOnes, &prefix) || !ReadBucket(r_, kTimeBucketBits[prefix], &dod))
+    return false;
+  c_.t_delta += dod;
+  c_.t = static_cast<int64_t>(static_cast<uint64_t>(c_.t) + c_.t_delta);
+  return true;
+}
+
+// Prometheus's xorIterator.readValue.
+bool ChunkIterator::ReadXorValue() {
+  if (c_.num_read == 0) return r_.ReadBits(64, &c_.v_bits);
+  bool changed;
+  if (!r_.ReadBit(&changed)) return false;
+  if (!changed) return true;
+  bool new_window;
+  if (!r_.ReadBit(&new_window)) return false;
+  if (new_window) {
+    uint64_t leading, sigbits;
+    if (!r_.ReadBits(5, &leading) || !r_.ReadBits(6, &sigbits)) return false;
+    if (sigbits == 0) sigbits = 64;
+    if (leading + sigbits > 64) return false;  // no encoder writes this
+    c_.leading = static_cast<uint8_t>(leading);
+    c_.trailing = static_cast<uint8_t>(64 - leading - sigbits);
+  }
+  int sigbits = 64 - c_.leading - c_.trailing;
+  uint64_t bits;
+  if (!r_.ReadBits(sigbits, &bits)) return false;
+  c_.v_bits ^= c_.trailing >= 64 ? 0 : bits << c_.trailing;
+  return true;
+}
+
+bool ChunkIterator::ReadDecimalValue() {
+  if (c_.num_read == 0) {
+    bool escape;
+    if (!r_.ReadBit(&escape)) return false;
+    if (escape) return r_.ReadBits(64, &c_.v_bits);
+    if (!ReadVarint(r_, &c_.m)) return false;
+    c_.m_delta = 0;
+  } else {
+    int prefix;
+    if (!ReadPrefix(r_, 3, &prefix)) return false;
+    if (prefix == 3) return r_.ReadBits(64, &c_.v_bits);  // an escape
+    uint64_t zigzag = 0;
+    if (prefix == 2) {
+      uint64_t width;
+      if (!r_.ReadBits(6, &width)) return false;
+      c_.leading = static_cast<uint8_t>(width + 1);
+    }
+    if (prefix > 0) {
+      if (c_.leading == 0 || !r_.ReadBits(c_.leading, &zigzag)) return false;
+    }
+    uint64_t dod = zigzag >> 1 ^ (0 - (zigzag & 1));
+    // Unsigned: corrupt input may overflow; what it decodes to then does not matter.
+    c_.m_delta = static_cast<int64_t>(static_cast<uint64_t>(c_.m_delta) + dod);
+    c_.m = static_cast<int64_t>(static_cast<uint64_t>(c_.m) + static_cast<uint64_t>(c_.m_delta));
+  }
+  c_.v_bits = std::bit_cast<uint64_t>(FromDecimal(c_.m, coding_.scale()));
+  return true;
+}
+
+}  // namespace vigil::tsdb

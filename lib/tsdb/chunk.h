@@ -1,0 +1,171 @@
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "lib/clock/clock.h"
+#include "lib/tsdb/bit_stream.h"
+
+namespace vigil::tsdb {
+
+// A chunk of samples: a 2-byte big-endian sample count, then the samples. Timestamps are
+// always Prometheus's XOR chunk's (tsdb/chunkenc/xor.go): the first as a zig-zag varint,
+// the second as a uvarint delta, every later one as a delta-of-delta ('0', or
+// '10'/'110'/'1110' + 14/17/20 bits, or '1111' + 64 bits). Values come in two codings
+// (ValueCoding), chosen per chunk; either gives back every value's exact bit pattern
+// (every NaN payload, the staleness marker included, -0.0 and the infinities).
+//
+// - XOR, Prometheus's, byte for byte: the first value's 64 raw bits, then each XORed with
+//   the previous one ('0' = unchanged; '10' + the meaningful bits inside the previous
+//   leading/trailing-zero window; '11' + 5 bits leading zeros + 6 bits length + bits).
+//   A counter that grows by irregular amounts costs 2-4 bytes a sample this way.
+// - Decimal with scale k (0..kMaxDecimalScale): a value v that is exactly m / 10^k for an
+//   integer |m| < 2^53 (a float64 division is correctly rounded, so that holds for every
+//   value parsed from a decimal with at most k fraction digits, e.g. "1234.56" at k = 2,
+//   and every integer at k = 0) is stored as m: the first as '0' + a zig-zag varint, later
+//   ones as the delta-of-delta of m, zig-zag encoded, in a window of bits that adapts to
+//   the series' noise: '0' (the same step as before), '10' + the window's width in bits,
+//   '110' + 6 bits (new width - 1) + that many bits. Any other value is an escape: '1' + 64
+//   raw bits for the first sample, '111' + 64 raw bits later, leaving m and its step as
+//   they were. A counter that grows steadily costs 2 bits a sample, one that grows by
+//   0-200 at random about 12. This is how VictoriaMetrics stores values (decimal
+//   mantissas, delta-encoded), restricted to the values it gives back exactly.
+inline constexpr size_t kChunkHeaderBytes = 2;
+inline constexpr uint16_t kChunkMaxSamples = 0xffff;
+inline constexpr int kMaxDecimalScale = 15;
+
+class ValueCoding {
+ public:
+  static constexpr ValueCoding Xor() { return ValueCoding(kXor); }
+  // 0 <= scale <= kMaxDecimalScale.
+  static constexpr ValueCoding Decimal(int scale) {
+    return ValueCoding(static_cast<uint8_t>(scale));
+  }
+
+  bool is_xor() const { return v_ == kXor; }
+  int scale() const { return v_; }  // valid when !is_xor()
+  bool operator==(const ValueCoding&) const = default;
+
+ private:
+  static constexpr uint8_t kXor = 0xff;
+  constexpr explicit ValueCoding(uint8_t v) : v_(v) {}
+  uint8_t v_;
+};
+
+// The smallest scale at which the decimal coding holds `v` exactly, or -1 when none does
+// (NaN, infinities, -0.0, |v| * 10^k >= 2^53, more fraction digits than the maximum).
+int DecimalScaleOf(double v);
+
+// An open chunk and its appender (Prometheus's XORChunk + xorAppender, and the decimal
+// coding beside it).
+class Chunk {
+ public:
+  explicit Chunk(ValueCoding coding = ValueCoding::Xor());
+
+  // InvalidArgument when `t` is older than the last sample (a negative delta; an equal
+  // timestamp is encodable and accepted: duplicate rejection is the head's business),
+  // ResourceExhausted when the 16-bit sample count is full.
+  absl::Status Append(TimestampMs t, double v);
+
+  ValueCoding coding() const { return coding_; }
+  // Kept beside the header's copy: readers ask for it once per series and evaluation, and
+  // the header is in another cache line.
+  uint16_t num_samples() const { return num_; }
+  // Valid when num_samples() > 0.
+  TimestampMs last_t() const { return t_; }
+  // The encoded chunk, header included. Stays a valid prefix of later states.
+  std::span<const uint8_t> bytes() const { return w_.bytes(); }
+  size_t capacity_bytes() const { return w_.bytes().capacity(); }
+
+  // The coding the series' next chunk should use, judged from this one's values: decimal
+  // at the finest scale they needed when they all (or all but a few) had one, XOR
+  // otherwise. Values are probed every kProbeEvery samples (and every escape), so a
+  // judgement costs little on the append path.
+  ValueCoding NextCoding() const;
+  static constexpr uint16_t kProbeEvery = 16;
+
+ private:
+  void WriteXorValue(uint64_t v_bits);
+  void WriteDecimalValue(double v, uint64_t v_bits);
+  void WriteMantissaDod(int64_t dod);
+  void Probe(double v);
+  static constexpr uint8_t kNarrowRunToShrink = 8;
+
+  BitWriter w_;
+  TimestampMs t_ = 0;
+  uint64_t t_delta_ = 0;
+  uint64_t v_bits_ = 0;
+  // The decimal coding's previous mantissa and step.
+  int64_t m_ = 0;
+  int64_t m_delta_ = 0;
+  uint16_t num_ = 0;
+  // Of the values probed (see NextCoding), how many had no decimal scale, and the finest
+  // scale the others needed.
+  uint16_t probed_ = 0;
+  uint16_t unscaled_ = 0;
+  uint8_t finest_scale_ = 0;
+  ValueCoding coding_;
+  uint8_t leading_ = 0xff;  // XOR: 0xff until the first window
+  uint8_t trailing_ = 0;
+  // Decimal: the mantissa window's width (0 until the first), and how long values have
+  // needed 3 bits less than it (and at most how many).
+  uint8_t width_ = 0;
+  uint8_t narrow_run_ = 0;
+  uint8_t narrow_max_ = 0;
+};
+
+// Where decoding stands after some samples: all the decoder carries between samples.
+// Saved and handed back to resume without decoding the samples before it again.
+struct ChunkCursor {
+  uint32_t bit_pos = kChunkHeaderBytes * 8;
+  uint16_t num_read = 0;
+  uint8_t leading = 0;  // XOR: the window's leading zeros; decimal: the window's width
+  uint8_t trailing = 0;
+  int64_t t = 0;
+  uint64_t t_delta = 0;
+  uint64_t v_bits = 0;
+  int64_t m = 0;
+  int64_t m_delta = 0;
+};
+
+// Decodes a chunk (Prometheus's xorIterator). Never reads outside `chunk`: corrupt or
+// truncated input ends the iteration with corrupt() set.
+class ChunkIterator {
+ public:
+  using Cursor = ChunkCursor;
+
+  ChunkIterator(std::span<const uint8_t> chunk, ValueCoding coding)
+      : ChunkIterator(chunk, coding, Cursor{}) {}
+  // Resumes at `at`, a cursor() of an iterator over this chunk or a prefix of it.
+  ChunkIterator(std::span<const uint8_t> chunk, ValueCoding coding, const Cursor& at);
+
+  // Advances to the next sample; false at the end or on corrupt input.
+  bool Next();
+  TimestampMs t() const { return c_.t; }
+  double v() const;
+  uint64_t v_bits() const { return c_.v_bits; }
+
+  bool corrupt() const { return corrupt_; }
+  uint16_t num_samples() const { return total_; }
+  // The position after the current sample: the next Next() reads the one after it.
+  Cursor cursor() const {
+    Cursor c = c_;
+    c.bit_pos = static_cast<uint32_t>(r_.bit_pos());
+    return c;
+  }
+
+ private:
+  bool ReadTimestamp();
+  bool ReadXorValue();
+  bool ReadDecimalValue();
+
+  BitReader r_;
+  Cursor c_;
+  uint16_t total_ = 0;
+  ValueCoding coding_;
+  bool corrupt_ = false;
+};
+
+}  // namespace vigil::tsdb
