@@ -23,6 +23,7 @@ Publisher::Publisher(zmq::context_t& ctx, std::string publisher, prometheus::Reg
       publisher_(std::move(publisher)),
       incarnation_(NewIncarnation()),
       clock_(clock),
+      send_hwm_(send_hwm),
       published_(prometheus::BuildCounter()
                      .Name("vigil_bus_published_total")
                      .Help("Messages published on the bus, by topic.")
@@ -57,6 +58,9 @@ void Publisher::Publish(std::string_view topic, const google::protobuf::Message&
   std::string header_bytes = header.SerializeAsString();
   std::string payload_bytes = payload.SerializeAsString();
   try {
+    // Reading ZMQ_EVENTS makes libzmq take in the queue's read counts now; send does so
+    // only when a millisecond of CPU time passed since it last did.
+    static_cast<void>(socket_.get(zmq::sockopt::events));
     socket_.send(zmq::buffer(topic), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
     socket_.send(zmq::buffer(header_bytes), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
     socket_.send(zmq::buffer(payload_bytes), zmq::send_flags::dontwait);
@@ -66,6 +70,11 @@ void Publisher::Publish(std::string_view topic, const google::protobuf::Message&
   auto [it, inserted] = published_by_topic_.try_emplace(topic_key, nullptr);
   if (inserted) it->second = &published_.Add({{"topic", topic_key}});
   it->second->Increment();
+}
+
+uint64_t Publisher::sequence(std::string_view topic) const {
+  auto it = sequences_.find(std::string(topic));
+  return it == sequences_.end() ? 0 : it->second;
 }
 
 }  // namespace vigil::bus

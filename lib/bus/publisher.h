@@ -32,17 +32,24 @@ class Publisher {
   absl::StatusOr<std::string> Bind(const std::string& endpoint);
 
   // Sends without blocking. A full high-water mark drops the message (ZeroMQ PUB
-  // semantics); subscribers see the sequence gap.
+  // semantics); subscribers see the sequence gap. The mark is checked against what the
+  // subscribers' ends have taken up to now (libzmq alone looks at most once a millisecond,
+  // so a burst could overflow a queue already read).
   void Publish(std::string_view topic, const google::protobuf::Message& payload);
 
   const std::string& endpoint() const { return endpoint_; }
   uint64_t incarnation() const { return incarnation_; }
+  // The sequence number of the last message published on `topic` (0 before the first).
+  uint64_t sequence(std::string_view topic) const;
+  // Messages queued per subscriber before new ones are dropped.
+  int send_hwm() const { return send_hwm_; }
 
  private:
   zmq::socket_t socket_;
   std::string publisher_;
   uint64_t incarnation_;
   const Clock& clock_;
+  const int send_hwm_;
   std::string endpoint_;
   absl::flat_hash_map<std::string, uint64_t> sequences_;
   prometheus::Family<prometheus::Counter>& published_;

@@ -24,4 +24,20 @@ LogEntry EntryFromEvent(const cluster::NotificationLogEvent& event) {
   return e;
 }
 
+cluster::NotificationLogEvent SilenceEvent(int position, const Silence& s) {
+  cluster::NotificationLogEvent ev;
+  ev.set_kind(cluster::NotificationLogEvent::SILENCE);
+  ev.set_position(position);
+  ev.set_silence_json(GettableSilenceJson(s, /*now=*/0));  // the state is not read back
+  return ev;
+}
+
+cluster::NotificationLogEvent AckEvent(int position, const v1::Acknowledgement& ack) {
+  cluster::NotificationLogEvent ev;
+  ev.set_kind(cluster::NotificationLogEvent::ACK);
+  ev.set_position(position);
+  ack.SerializeToString(ev.mutable_acknowledgement());
+  return ev;
+}
+
 }  // namespace vigil::notifier

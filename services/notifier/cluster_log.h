@@ -4,6 +4,8 @@
 
 #include "services/notifier/cluster.pb.h"
 #include "services/notifier/dedup.h"
+#include "services/notifier/silences.h"
+#include "vigil/v1/control.pb.h"
 
 namespace vigil::notifier {
 
@@ -12,5 +14,8 @@ namespace vigil::notifier {
 cluster::NotificationLogEvent LogEvent(cluster::NotificationLogEvent::Kind kind, int position,
                                        const std::string& stream_key, const LogEntry& entry);
 LogEntry EntryFromEvent(const cluster::NotificationLogEvent& event);
+// SILENCE: `s` as the store keeps it.
+cluster::NotificationLogEvent SilenceEvent(int position, const Silence& s);
+cluster::NotificationLogEvent AckEvent(int position, const v1::Acknowledgement& ack);
 
 }  // namespace vigil::notifier

@@ -18,8 +18,10 @@ ClusterNode::ClusterNode(int position, absl::Duration peer_timeout, Dispatcher& 
       dispatcher_(dispatcher),
       deliverer_(deliverer),
       publisher_(publisher),
+      timeout_ms_(absl::ToInt64Milliseconds(peer_timeout)),
       // Several per peer timeout, so one late message does not look like a death.
-      heartbeat_ms_(std::max<TimestampMs>(10, absl::ToInt64Milliseconds(peer_timeout) / 5)) {
+      heartbeat_ms_(std::max<TimestampMs>(10, timeout_ms_ / 5)),
+      request_backoff_ms_(heartbeat_ms_) {
   dispatcher_.set_on_local_silence([this](const Silence& s) { PublishSilence(s); });
   dispatcher_.set_on_local_ack([this](const v1::Acknowledgement& a) { PublishAck(a); });
 }
@@ -30,19 +32,11 @@ ClusterNode::~ClusterNode() {
 }
 
 void ClusterNode::PublishSilence(const Silence& s) {
-  LogKind ev;
-  ev.set_kind(LogKind::SILENCE);
-  ev.set_position(cluster_.position());
-  ev.set_silence_json(GettableSilenceJson(s, /*now=*/0));  // the state is not read back
-  publisher_.Publish(bus::kTopicNotificationLog, ev);
+  publisher_.Publish(bus::kTopicNotificationLog, SilenceEvent(cluster_.position(), s));
 }
 
 void ClusterNode::PublishAck(const v1::Acknowledgement& ack) {
-  LogKind ev;
-  ev.set_kind(LogKind::ACK);
-  ev.set_position(cluster_.position());
-  ack.SerializeToString(ev.mutable_acknowledgement());
-  publisher_.Publish(bus::kTopicNotificationLog, ev);
+  publisher_.Publish(bus::kTopicNotificationLog, AckEvent(cluster_.position(), ack));
 }
 
 void ClusterNode::PublishLog(int kind, const std::string& stream_key, const LogEntry& entry) {
@@ -80,24 +74,87 @@ void ClusterNode::PublishResult(const std::string& stream_key, const DeliveryRes
   }
 }
 
-// Answers a peer's request for the delivered log, once per heartbeat interval at most.
-void ClusterNode::SendSnapshot(int peer, TimestampMs now) {
-  TimestampMs& last = snapshot_sent_ms_[peer];
-  if (last != 0 && now - last < heartbeat_ms_) return;
-  last = now;
+void ClusterNode::StartSnapshot(int peer, uint64_t peer_incarnation, TimestampMs now) {
+  auto serving = serving_.find(peer);
+  if (serving != serving_.end() && serving->second.peer_incarnation == peer_incarnation) return;
+  const PeerStream& stream = peers_[peer];
+  if (serving == serving_.end() && stream.received < stream.synced_sent) return;
+  Serving s;
+  s.peer_incarnation = peer_incarnation;
+  s.heard_ms = now;
+  auto add = [&](LogKind ev, uint64_t intent_id = 0) {
+    ev.set_for_position(peer);
+    s.messages.push_back(std::move(ev));
+    s.intent_ids.push_back(intent_id);
+  };
   for (const auto& [key, entry] : dispatcher_.delivered_log().entries()) {
-    PublishLog(LogKind::DELIVERED, key, entry);
+    add(LogEvent(LogKind::DELIVERED, cluster_.position(), key, entry));
   }
-  for (const auto& [id, stream] : delivering_) {
-    PublishLog(LogKind::INTENT, stream.first, stream.second);
+  for (const auto& [id, intent] : delivering_) {
+    add(LogEvent(LogKind::INTENT, cluster_.position(), intent.first, intent.second), id);
   }
-  for (const Silence& s : dispatcher_.silences().List()) PublishSilence(s);
-  for (const v1::Acknowledgement& a : dispatcher_.Acknowledgements(0)) PublishAck(a);
+  for (const Silence& silence : dispatcher_.silences().List()) {
+    add(SilenceEvent(cluster_.position(), silence));
+  }
+  for (const v1::Acknowledgement& a : dispatcher_.Acknowledgements(0)) {
+    add(AckEvent(cluster_.position(), a));
+  }
   LogKind end;
   end.set_kind(LogKind::SYNCED);
   end.set_position(cluster_.position());
-  end.set_for_position(peer);
-  publisher_.Publish(bus::kTopicNotificationLog, end);
+  // The state above is this replica's up to now; what changes from here on is published
+  // after it, from the next sequence on.
+  end.set_snapshot_start(publisher_.sequence(bus::kTopicNotificationLog) + 1);
+  add(std::move(end));
+  spdlog::info("HA: sending a snapshot of {} message(s) to position {}", s.messages.size(), peer);
+  serving_[peer] = std::move(s);
+  SendSnapshots(now);
+}
+
+void ClusterNode::SendSnapshots(TimestampMs now) {
+  const uint64_t window = std::max(2, publisher_.send_hwm() / 4);
+  for (auto it = serving_.begin(); it != serving_.end();) {
+    const int peer = it->first;
+    Serving& s = it->second;
+    if (now - s.heard_ms >= timeout_ms_) {
+      spdlog::warn("HA: position {} went silent: snapshot for it abandoned", peer);
+      it = serving_.erase(it);
+      continue;
+    }
+    PeerStream& stream = peers_[peer];
+    const uint64_t published = publisher_.sequence(bus::kTopicNotificationLog);
+    // A report above what was published is of this replica's previous run: none yet.
+    const uint64_t received = stream.received <= published ? stream.received : 0;
+    const uint64_t unacknowledged = published - received;
+    const size_t left = s.messages.size() - s.next;
+    size_t count = unacknowledged < window ? window - unacknowledged : 0;
+    // Not a sliver at a time (each asks for a report): half a window, or the rest. With
+    // no room, one message to ask for a report when the last asked for has been answered
+    // (the reports so far are stale, or one was lost).
+    if (count < std::min<size_t>(left, window / 2)) {
+      count = s.progress_asked == 0 || received >= s.progress_asked ? 1 : 0;
+    }
+    count = std::min(count, left);
+    std::vector<LogKind*> slice;
+    for (const size_t end = s.next + count; s.next < end; ++s.next) {
+      const uint64_t intent = s.intent_ids[s.next];
+      if (intent != 0 && !delivering_.contains(intent)) continue;  // finished since
+      slice.push_back(&s.messages[s.next]);
+    }
+    if (s.next < s.messages.size() && !slice.empty()) {
+      slice.back()->set_progress_wanted(true);
+      s.progress_asked = published + slice.size();
+    }
+    for (const LogKind* ev : slice) publisher_.Publish(bus::kTopicNotificationLog, *ev);
+    if (s.next < s.messages.size()) {
+      ++it;
+      continue;
+    }
+    stream.synced_sent = publisher_.sequence(bus::kTopicNotificationLog);
+    ++snapshots_served_;
+    spdlog::info("HA: snapshot sent to position {}", peer);
+    it = serving_.erase(it);
+  }
 }
 
 bool ClusterNode::OnPeerMessage(const bus::Message& m, TimestampMs now) {
@@ -109,25 +166,57 @@ bool ClusterNode::OnPeerMessage(const bus::Message& m, TimestampMs now) {
     return true;
   }
   cluster_.OnPeerAlive(ev.position(), m.header.incarnation(), now);
+  PeerStream& stream = peers_[ev.position()];
+  const uint64_t sequence = m.header.sequence();
+  if (stream.incarnation != m.header.incarnation() || m.gap_before) {
+    // Its first message (since it started, or since this replica did), or the first after
+    // a loss: what came before is not known to have arrived.
+    stream.incarnation = m.header.incarnation();
+    stream.whole_from = sequence;
+  }
+  stream.last = sequence;
+  if (m.publisher_restarted) {  // someone new to ask: at once
+    request_backoff_ms_ = heartbeat_ms_;
+    next_request_ms_ = 0;
+  }
   if ((m.gap_before || m.publisher_restarted) && !resync_wanted_) {
     // Deliveries lost are made good by the next ones; silences and acknowledgements are
-    // sent once: ask for the peer's whole state on the next heartbeat, sent at once.
+    // sent once: ask for the peer's whole state on the next heartbeat the back-off allows.
     spdlog::warn("notification log messages from {} lost{}: asking for a snapshot",
                  m.header.publisher(), m.publisher_restarted ? " (it restarted)" : "");
     resync_wanted_ = true;
-    next_heartbeat_ms_ = 0;
+    if (now >= next_request_ms_) next_heartbeat_ms_ = 0;
+  }
+  const bool for_me = ev.for_position() == cluster_.position();
+  if (for_me && ev.progress_wanted()) {
+    next_heartbeat_ms_ = 0;  // tell the sender what arrived, at once
+    // The peer is answering: no need to ask it again before the back-off.
+    next_request_ms_ = std::max(next_request_ms_, now + request_backoff_ms_);
   }
   switch (ev.kind()) {
-    case LogKind::HEARTBEAT:
-      if (ev.needs_sync()) SendSnapshot(ev.position(), now);
-      break;
-    case LogKind::SYNCED:
-      // Not a SYNCED with messages lost before it: part of that snapshot is missing.
-      if (ev.for_position() == cluster_.position() && AsksForSnapshot() && !m.gap_before) {
-        cluster_.MarkSynced();
-        resync_wanted_ = false;
-        spdlog::info("HA: notification log synced from {}", m.header.publisher());
+    case LogKind::HEARTBEAT: {
+      auto received = ev.received().find(cluster_.position());
+      stream.received = received == ev.received().end() ? 0 : received->second;
+      if (auto serving = serving_.find(ev.position()); serving != serving_.end()) {
+        serving->second.heard_ms = now;
       }
+      if (ev.needs_sync()) StartSnapshot(ev.position(), m.header.incarnation(), now);
+      SendSnapshots(now);
+      break;
+    }
+    case LogKind::SYNCED:
+      if (!for_me || !AsksForSnapshot()) break;
+      if (ev.snapshot_start() < stream.whole_from) {
+        ++snapshots_incomplete_;
+        spdlog::warn("HA: snapshot from {} incomplete (messages lost since it started)",
+                     m.header.publisher());
+        break;
+      }
+      cluster_.MarkSynced();
+      resync_wanted_ = false;
+      request_backoff_ms_ = heartbeat_ms_;
+      next_request_ms_ = 0;
+      spdlog::info("HA: notification log synced from {}", m.header.publisher());
       break;
     case LogKind::INTENT:
       cluster_.OnPeerIntent(ev.position(), ev.stream_key(), ev.sequence());
@@ -169,13 +258,23 @@ bool ClusterNode::OnPeerMessage(const bus::Message& m, TimestampMs now) {
 }
 
 void ClusterNode::Heartbeat(TimestampMs now) {
+  SendSnapshots(now);
   if (now < next_heartbeat_ms_) return;
+  const bool ask = AsksForSnapshot() && now >= next_request_ms_;
   LogKind beat;
   beat.set_kind(LogKind::HEARTBEAT);
   beat.set_position(cluster_.position());
-  beat.set_needs_sync(AsksForSnapshot());
+  beat.set_needs_sync(ask);
+  for (const auto& [position, stream] : peers_) {
+    if (stream.last != 0) (*beat.mutable_received())[position] = stream.last;
+  }
   publisher_.Publish(bus::kTopicNotificationLog, beat);
   next_heartbeat_ms_ = now + heartbeat_ms_;
+  if (ask) {
+    ++snapshot_requests_;
+    next_request_ms_ = now + request_backoff_ms_;
+    request_backoff_ms_ = std::min(2 * request_backoff_ms_, 2 * timeout_ms_);
+  }
 }
 
 TimestampMs ClusterNode::NextDeadline(TimestampMs now) const {
@@ -189,6 +288,10 @@ void ClusterNode::AddStats(google::protobuf::Map<std::string, double>* stats,
   (*stats)["cluster_held"] = static_cast<double>(cluster_.held());
   (*stats)["cluster_synced"] = cluster_.synced() ? 1 : 0;
   (*stats)["cluster_asks_for_snapshot"] = AsksForSnapshot() ? 1 : 0;
+  (*stats)["cluster_snapshot_requests"] = static_cast<double>(snapshot_requests_);
+  (*stats)["cluster_snapshots_incomplete"] = static_cast<double>(snapshots_incomplete_);
+  (*stats)["cluster_snapshots_served"] = static_cast<double>(snapshots_served_);
+  (*stats)["cluster_snapshots_sending"] = static_cast<double>(serving_.size());
 }
 
 }  // namespace vigil::notifier
