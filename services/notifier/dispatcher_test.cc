@@ -348,11 +348,12 @@ TEST(DispatcherPeerTest, PeerSilencesPastTheRetentionAreNotTaken) {
   s.starts_at_ms = kT0;
   s.ends_at_ms = s.updated_at_ms = kT0 + kH;
   const TimestampMs gone = kT0 + kH + Dispatcher::kRetentionMs + kS;
-  b.Tick(gone);  // b's GC
-  EXPECT_FALSE(b.MergeSilence(s, gone));
-  EXPECT_EQ(b.silences().Get(s.id), nullptr);
-  EXPECT_TRUE(b.MergeSilence(s, kT0 + kH + Dispatcher::kRetentionMs - kS));
+  EXPECT_TRUE(b.MergeSilence(s, gone - 2 * kS));  // expired, within the retention
   EXPECT_EQ(b.silences().Get(s.id)->State(gone), "expired");
+  b.Tick(gone);  // b's GC drops it
+  EXPECT_EQ(b.silences().Get(s.id), nullptr);
+  EXPECT_FALSE(b.MergeSilence(s, gone));  // the peer's snapshot does not bring it back
+  EXPECT_EQ(b.silences().Get(s.id), nullptr);
 }
 
 // A peer's acknowledgement is recorded once, with an id of ours, whatever its id was there.
