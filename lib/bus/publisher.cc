@@ -58,9 +58,6 @@ void Publisher::Publish(std::string_view topic, const google::protobuf::Message&
   std::string header_bytes = header.SerializeAsString();
   std::string payload_bytes = payload.SerializeAsString();
   try {
-    // Reading ZMQ_EVENTS makes libzmq take in the queue's read counts now; send does so
-    // only when a millisecond of CPU time passed since it last did.
-    static_cast<void>(socket_.get(zmq::sockopt::events));
     socket_.send(zmq::buffer(topic), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
     socket_.send(zmq::buffer(header_bytes), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
     socket_.send(zmq::buffer(payload_bytes), zmq::send_flags::dontwait);
@@ -70,6 +67,16 @@ void Publisher::Publish(std::string_view topic, const google::protobuf::Message&
   auto [it, inserted] = published_by_topic_.try_emplace(topic_key, nullptr);
   if (inserted) it->second = &published_.Add({{"topic", topic_key}});
   it->second->Increment();
+}
+
+void Publisher::RefreshQueueLengths() {
+  // Reading ZMQ_EVENTS makes libzmq process its pending commands, the readers' counts
+  // among them, without the throttle that send applies.
+  try {
+    static_cast<void>(socket_.get(zmq::sockopt::events));
+  } catch (const zmq::error_t&) {
+    // context terminating: the next Publish fails alike
+  }
 }
 
 uint64_t Publisher::sequence(std::string_view topic) const {

@@ -32,10 +32,13 @@ class Publisher {
   absl::StatusOr<std::string> Bind(const std::string& endpoint);
 
   // Sends without blocking. A full high-water mark drops the message (ZeroMQ PUB
-  // semantics); subscribers see the sequence gap. The mark is checked against what the
-  // subscribers' ends have taken up to now (libzmq alone looks at most once a millisecond,
-  // so a burst could overflow a queue already read).
+  // semantics); subscribers see the sequence gap.
   void Publish(std::string_view topic, const google::protobuf::Message& payload);
+  // Before a burst: makes the high-water mark checks see what the subscribers' ends have
+  // taken from their queues up to now. While sending, libzmq learns that at most once a
+  // millisecond of CPU time, so a burst can overflow a queue already read. Costs a few
+  // microseconds (a syscall), so not done on every Publish.
+  void RefreshQueueLengths();
 
   const std::string& endpoint() const { return endpoint_; }
   uint64_t incarnation() const { return incarnation_; }

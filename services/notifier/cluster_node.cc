@@ -145,6 +145,7 @@ void ClusterNode::SendSnapshots(TimestampMs now) {
       slice.back()->set_progress_wanted(true);
       s.progress_asked = published + slice.size();
     }
+    if (!slice.empty()) publisher_.RefreshQueueLengths();
     for (const LogKind* ev : slice) publisher_.Publish(bus::kTopicNotificationLog, *ev);
     if (s.next < s.messages.size()) {
       ++it;

@@ -129,11 +129,12 @@ std::shared_ptr<const Config> OneReceiver() {
 
 // A replica's core and its bus ends, driven by the test in virtual time.
 struct Replica {
-  Replica(zmq::context_t& ctx, int position, const Clock& clock, int hwm = 10000)
+  Replica(zmq::context_t& ctx, int position, const Clock& clock, int send_hwm = 10000,
+          int receive_hwm = 100000)
       : dispatcher(OneReceiver()),
         deliverer(registry, [](const Notification&, const DeliveryResult&) {}),
-        publisher(ctx, StrCat("notifier-", position), registry, clock, hwm),
-        subscriber(ctx, registry, hwm),
+        publisher(ctx, StrCat("notifier-", position), registry, clock, send_hwm),
+        subscriber(ctx, registry, receive_hwm),
         node(position, kTimeout, dispatcher, deliverer, publisher, clock.NowMs()) {}
 
   // -1 when there is no such stat.
@@ -326,8 +327,9 @@ TEST(ClusterNodeTest, ASnapshotLargerThanTheHighWaterMarkArrivesWholeOnOneReques
   ManualClock clock(FromMs(kT0));
   constexpr int kHwm = 16;
   constexpr int kEntries = 500;
-  Replica a(ctx, 0, clock, kHwm);
-  Replica b(ctx, 1, clock, kHwm);
+  // Over inproc a queue holds the sender's send mark plus the receiver's receive mark.
+  Replica a(ctx, 0, clock, /*send_hwm=*/kHwm);
+  Replica b(ctx, 1, clock, /*send_hwm=*/10000, /*receive_hwm=*/kHwm);
   for (int i = 0; i < kEntries; ++i) a.dispatcher.OnPeerLog(StrCat("stream-", i), Entry(i), true);
   auto a_endpoint = a.publisher.Bind("inproc://replica-a");
   auto b_endpoint = b.publisher.Bind("inproc://replica-b");
