@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <iterator>
 #include <optional>
-#include <tuple>
 
 #include "absl/strings/numbers.h"
 #include "lib/base/format.h"
@@ -514,11 +513,17 @@ std::vector<Dispatcher::GroupView> Dispatcher::ListGroups(TimestampMs now) const
   return out;
 }
 
-void Dispatcher::PersistSilence(const Silence& s, TimestampMs now) {
-  if (store_ == nullptr) return;
-  Persist([id = s.id, json = GettableSilenceJson(s, now), ends = s.ends_at_ms](Store& st) {
-    return st.PutSilence(id, json, ends);
-  });
+StoreWriter::Op Dispatcher::SilencesWrite(const std::vector<Silence>& silences, TimestampMs now) {
+  std::vector<Store::SilenceRow> rows;
+  for (const Silence& s : silences) {
+    rows.push_back({s.id, GettableSilenceJson(s, now), s.ends_at_ms, s.updated_at_ms});
+  }
+  return [rows = std::move(rows)](Store& st) {
+    for (const Store::SilenceRow& row : rows) {
+      if (absl::Status s = st.PutSilence(row); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  };
 }
 
 void Dispatcher::WriteThenApply(StoreWriter::Op op, std::function<void()> apply) {
@@ -531,18 +536,10 @@ void Dispatcher::WriteThenApply(StoreWriter::Op op, std::function<void()> apply)
 
 void Dispatcher::ChangeSilences(std::vector<Silence> silences, TimestampMs now) {
   // One write: the change (an update that needs a new id also expires the old silence) is
-  // stored, and made, whole or not at all.
-  std::vector<std::tuple<std::string, std::string, TimestampMs>> rows;
-  for (const Silence& s : silences)
-    rows.emplace_back(s.id, GettableSilenceJson(s, now), s.ends_at_ms);
-  WriteThenApply(
-      [rows = std::move(rows)](Store& st) {
-        for (const auto& [id, json, ends] : rows) {
-          if (absl::Status s = st.PutSilence(id, json, ends); !s.ok()) return s;
-        }
-        return absl::OkStatus();
-      },
-      [this, silences = std::move(silences)] { ApplySilences(silences); });
+  // made only if all of it was stored.
+  StoreWriter::Op write = SilencesWrite(silences, now);
+  WriteThenApply(std::move(write),
+                 [this, silences = std::move(silences)] { ApplySilences(silences); });
 }
 
 void Dispatcher::ApplySilences(const std::vector<Silence>& silences) {
@@ -577,7 +574,7 @@ bool Dispatcher::MergeSilence(Silence s, TimestampMs now) {
   const Silence* ours = silences_.Get(s.id);
   // Alertmanager's merge: an update no newer than what we hold changes nothing.
   if (ours != nullptr && ours->updated_at_ms >= s.updated_at_ms) return false;
-  PersistSilence(s, now);
+  if (store_ != nullptr) Persist(SilencesWrite({s}, now));
   silences_.Restore(std::move(s));
   return true;
 }

@@ -174,7 +174,8 @@ class Dispatcher {
   void Flush(AggregationGroup& group, const Inhibitor& inhibitor, TimestampMs now,
              std::vector<Notification>* out);
   RoutedAlert Describe(const Alert& a, const Inhibitor& inhibitor, TimestampMs now) const;
-  void PersistSilence(const Silence& s, TimestampMs now);
+  // The store write of `silences`, one op (its error: one of them was not stored).
+  static StoreWriter::Op SilencesWrite(const std::vector<Silence>& silences, TimestampMs now);
   // Queues `op`; once it is stored, `apply` runs on the loop (never if it failed). Without
   // a store, `apply` runs at once.
   void WriteThenApply(StoreWriter::Op op, std::function<void()> apply);

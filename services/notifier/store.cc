@@ -51,7 +51,8 @@ CREATE TABLE IF NOT EXISTS acks(
 CREATE TABLE IF NOT EXISTS silences(
   id TEXT PRIMARY KEY,
   json TEXT NOT NULL,
-  ends_at_ms INTEGER NOT NULL);
+  ends_at_ms INTEGER NOT NULL,
+  updated_at_ms INTEGER NOT NULL DEFAULT 0);
 )sql";
 
 template <typename Pairs>  // labels::Labels or Annotations
@@ -129,7 +130,20 @@ absl::Status Store::Init(const std::string& path) {
   }
   sqlite3_busy_timeout(db_, 5000);
   if (auto s = Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"); !s.ok()) return s;
-  return Exec(kSchema);
+  if (auto s = Exec(kSchema); !s.ok()) return s;
+  return AddSilencesUpdatedAt();
+}
+
+absl::Status Store::AddSilencesUpdatedAt() {
+  // A store written before silences had the column: its rows count as oldest (0), so that
+  // any update replaces them.
+  auto st = Stmt("SELECT 1 FROM pragma_table_info('silences') WHERE name = 'updated_at_ms'");
+  if (!st.ok()) return st.status();
+  const int rc = sqlite3_step(*st);
+  sqlite3_reset(*st);
+  if (rc == SQLITE_ROW) return absl::OkStatus();
+  if (rc != SQLITE_DONE) return Error("reading the silences table");
+  return Exec("ALTER TABLE silences ADD COLUMN updated_at_ms INTEGER NOT NULL DEFAULT 0");
 }
 
 absl::Status Store::Error(std::string_view what) const {
@@ -377,13 +391,17 @@ absl::StatusOr<std::vector<Store::OutboxRow>> Store::LoadOutbox() {
   return out;
 }
 
-absl::Status Store::PutSilence(const std::string& id, const std::string& json,
-                               TimestampMs ends_at_ms) {
-  auto st = Stmt("INSERT OR REPLACE INTO silences(id, json, ends_at_ms) VALUES(?, ?, ?)");
+absl::Status Store::PutSilence(const SilenceRow& row) {
+  auto st = Stmt(
+      "INSERT INTO silences(id, json, ends_at_ms, updated_at_ms) VALUES(?, ?, ?, ?) "
+      "ON CONFLICT(id) DO UPDATE SET json = excluded.json, ends_at_ms = excluded.ends_at_ms, "
+      "updated_at_ms = excluded.updated_at_ms "
+      "WHERE excluded.updated_at_ms >= silences.updated_at_ms");
   if (!st.ok()) return st.status();
-  BindText(*st, 1, id);
-  BindText(*st, 2, json);
-  sqlite3_bind_int64(*st, 3, ends_at_ms);
+  BindText(*st, 1, row.id);
+  BindText(*st, 2, row.json);
+  sqlite3_bind_int64(*st, 3, row.ends_at_ms);
+  sqlite3_bind_int64(*st, 4, row.updated_at_ms);
   return Run(*st, "storing a silence");
 }
 

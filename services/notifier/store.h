@@ -76,8 +76,16 @@ class Store {
   absl::Status DeleteOutbox(const std::string& stream_key, uint64_t sequence);
   absl::StatusOr<std::vector<OutboxRow>> LoadOutbox();
 
-  // Silences as opaque JSON documents (see silences.h), by id.
-  absl::Status PutSilence(const std::string& id, const std::string& json, TimestampMs ends_at_ms);
+  // Silences as opaque JSON documents (see silences.h), by id. A silence is replaced only
+  // by a version updated no earlier (as Silences::Take): a peer's older copy, merged while
+  // our newer change was queued, does not overwrite it.
+  struct SilenceRow {
+    std::string id;
+    std::string json;
+    TimestampMs ends_at_ms = 0;
+    TimestampMs updated_at_ms = 0;
+  };
+  absl::Status PutSilence(const SilenceRow& row);
   absl::Status DeleteSilencesEndedBefore(TimestampMs cutoff_ms);
   absl::StatusOr<std::vector<std::string>> LoadSilences();
 
@@ -101,6 +109,8 @@ class Store {
   Store() = default;
   absl::Status Init(const std::string& path);
   absl::Status Exec(const char* sql);
+  // Migrates a store made before silences kept their update time.
+  absl::Status AddSilencesUpdatedAt();
   absl::Status Error(std::string_view what) const;
   // A cached prepared statement, reset and unbound.
   absl::StatusOr<sqlite3_stmt*> Stmt(const char* sql);

@@ -190,10 +190,27 @@ TEST_F(StoreTest, RoundTripsAlertsLogOutboxAndSilences) {
   ASSERT_TRUE(store.DeleteOutbox(n.StreamKey(), 4).ok());
   EXPECT_THAT(*store.LoadOutbox(), IsEmpty());
 
-  ASSERT_TRUE(store.PutSilence("s1", "{}", 100).ok());
+  ASSERT_TRUE(store.PutSilence({"s1", "{}", 100, 50}).ok());
   EXPECT_THAT(*store.LoadSilences(), ElementsAre("{}"));
+  // An older version (a peer's, merged while ours was queued) does not replace a newer one;
+  // one updated at the same time or later does.
+  ASSERT_TRUE(store.PutSilence({"s1", "older", 100, 49}).ok());
+  EXPECT_THAT(*store.LoadSilences(), ElementsAre("{}"));
+  ASSERT_TRUE(store.PutSilence({"s1", "same", 100, 50}).ok());
+  EXPECT_THAT(*store.LoadSilences(), ElementsAre("same"));
   ASSERT_TRUE(store.DeleteSilencesEndedBefore(101).ok());
   EXPECT_THAT(*store.LoadSilences(), IsEmpty());
+}
+
+// A store written before silences kept their update time takes the column on opening; its
+// rows count as the oldest.
+TEST_F(StoreTest, AStoreFromBeforeSilenceUpdateTimesIsMigrated) {
+  Sql("CREATE TABLE silences(id TEXT PRIMARY KEY, json TEXT NOT NULL, ends_at_ms INTEGER NOT "
+      "NULL); INSERT INTO silences VALUES('s1', 'old', 100)");
+  auto store = Store::Open(dir_ + "/notifier.db");
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE((*store)->PutSilence({"s1", "new", 100, 1}).ok());
+  EXPECT_THAT(*(*store)->LoadSilences(), ElementsAre("new"));
 }
 
 // A client told "not stored" (HTTP 500) retries the same alert: the retry writes the row
@@ -288,6 +305,32 @@ TEST_F(StoreTest, ASilenceOrAcknowledgementNotStoredIsNotApplied) {
   Restart(kT0 + kS);
   EXPECT_EQ(dispatcher_->silences().size(), 1u);
   EXPECT_THAT(dispatcher_->Acknowledgements(0), SizeIs(1));
+}
+
+// HA: a peer's older version of a silence, merged while our newer change of it is queued
+// (not live yet, so the merge takes it), is stored after ours; the store keeps ours, as
+// memory does once ours is made, so a restart finds what was live.
+TEST_F(StoreTest, APeersOlderSilenceMergedWhileOursIsQueuedDoesNotOverwriteOurs) {
+  Restart(kT0);
+  Silence silence;
+  silence.matchers.push_back(*labels::Matcher::Create(labels::MatchType::kEqual, "alertname", "A"));
+  silence.starts_at_ms = kT0;
+  silence.ends_at_ms = kT0 + 3600 * kS;
+  auto set = dispatcher_->SetSilence(silence, kT0);
+  ASSERT_TRUE(set.ok()) << set.status();
+  Settle();
+  Silence peers = *set;  // the peer's update of it, older than our expiry below
+  peers.comment = "still needed";
+  peers.updated_at_ms = kT0 + kS;
+  ASSERT_TRUE(dispatcher_->ExpireSilence(set->id, kT0 + 2 * kS).ok());
+  EXPECT_TRUE(dispatcher_->MergeSilence(peers, kT0 + kS));
+  Settle();
+  EXPECT_EQ(dispatcher_->silences().Get(set->id)->updated_at_ms, kT0 + 2 * kS);
+  Restart(kT0 + 3 * kS);
+  const Silence* stored = dispatcher_->silences().Get(set->id);
+  ASSERT_NE(stored, nullptr);
+  EXPECT_EQ(stored->updated_at_ms, kT0 + 2 * kS);
+  EXPECT_EQ(stored->State(kT0 + 3 * kS), "expired");
 }
 
 // Acknowledgements are kept for the retention after they were given, as expired silences
