@@ -276,7 +276,7 @@ ChunkIterator::ChunkIterator(std::span<const uint8_t> chunk, ValueCoding coding,
   r_ = BitReader(chunk, at.bit_pos);
 }
 
-double ChunkIterator::v() const { return std::bit_cast<double>(c_.v_bits); }
+double ChunkIterator::v() const { return std::bit_cast<double>(v_bits_); }
 
 bool ChunkIterator::Next() {
   if (corrupt_ || c_.num_read >= total_) return false;
@@ -306,10 +306,17 @@ bool ChunkIterator::ReadTimestamp() {
 
 // Prometheus's xorIterator.readValue.
 bool ChunkIterator::ReadXorValue() {
-  if (c_.num_read == 0) return r_.ReadBits(64, &c_.v_bits);
+  if (c_.num_read == 0) {
+    if (!r_.ReadBits(64, &c_.v_state)) return false;
+    v_bits_ = c_.v_state;
+    return true;
+  }
   bool changed;
   if (!r_.ReadBit(&changed)) return false;
-  if (!changed) return true;
+  if (!changed) {
+    v_bits_ = c_.v_state;
+    return true;
+  }
   bool new_window;
   if (!r_.ReadBit(&new_window)) return false;
   if (new_window) {
@@ -323,7 +330,8 @@ bool ChunkIterator::ReadXorValue() {
   int sigbits = 64 - c_.leading - c_.trailing;
   uint64_t bits;
   if (!r_.ReadBits(sigbits, &bits)) return false;
-  c_.v_bits ^= c_.trailing >= 64 ? 0 : bits << c_.trailing;
+  c_.v_state ^= c_.trailing >= 64 ? 0 : bits << c_.trailing;
+  v_bits_ = c_.v_state;
   return true;
 }
 
@@ -331,13 +339,15 @@ bool ChunkIterator::ReadDecimalValue() {
   if (c_.num_read == 0) {
     bool escape;
     if (!r_.ReadBit(&escape)) return false;
-    if (escape) return r_.ReadBits(64, &c_.v_bits);
-    if (!ReadVarint(r_, &c_.m)) return false;
+    if (escape) return r_.ReadBits(64, &v_bits_);
+    int64_t m;
+    if (!ReadVarint(r_, &m)) return false;
+    c_.v_state = static_cast<uint64_t>(m);
     c_.m_delta = 0;
   } else {
     int prefix;
     if (!ReadPrefix(r_, 3, &prefix)) return false;
-    if (prefix == 3) return r_.ReadBits(64, &c_.v_bits);  // an escape
+    if (prefix == 3) return r_.ReadBits(64, &v_bits_);  // an escape
     uint64_t zigzag = 0;
     if (prefix == 2) {
       uint64_t width;
@@ -350,9 +360,9 @@ bool ChunkIterator::ReadDecimalValue() {
     uint64_t dod = zigzag >> 1 ^ (0 - (zigzag & 1));
     // Unsigned: corrupt input may overflow; what it decodes to then does not matter.
     c_.m_delta = static_cast<int64_t>(static_cast<uint64_t>(c_.m_delta) + dod);
-    c_.m = static_cast<int64_t>(static_cast<uint64_t>(c_.m) + static_cast<uint64_t>(c_.m_delta));
+    c_.v_state += static_cast<uint64_t>(c_.m_delta);
   }
-  c_.v_bits = std::bit_cast<uint64_t>(FromDecimal(c_.m, coding_.scale()));
+  v_bits_ = std::bit_cast<uint64_t>(FromDecimal(static_cast<int64_t>(c_.v_state), coding_.scale()));
   return true;
 }
 

@@ -125,9 +125,10 @@ struct ChunkCursor {
   uint8_t trailing = 0;
   int64_t t = 0;
   uint64_t t_delta = 0;
-  uint64_t v_bits = 0;
-  int64_t m = 0;
-  int64_t m_delta = 0;
+  // XOR: the last value's bits. Decimal: the last mantissa (an escape leaves it), as
+  // unsigned to wrap on corrupt input.
+  uint64_t v_state = 0;
+  int64_t m_delta = 0;  // decimal: the last mantissa step
 };
 
 // Decodes a chunk (Prometheus's xorIterator). Never reads outside `chunk`: corrupt or
@@ -145,7 +146,7 @@ class ChunkIterator {
   bool Next();
   TimestampMs t() const { return c_.t; }
   double v() const;
-  uint64_t v_bits() const { return c_.v_bits; }
+  uint64_t v_bits() const { return v_bits_; }
 
   bool corrupt() const { return corrupt_; }
   uint16_t num_samples() const { return total_; }
@@ -163,6 +164,7 @@ class ChunkIterator {
 
   BitReader r_;
   Cursor c_;
+  uint64_t v_bits_ = 0;  // the current value
   uint16_t total_ = 0;
   ValueCoding coding_;
   bool corrupt_ = false;
