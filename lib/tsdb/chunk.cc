@@ -144,12 +144,12 @@ absl::Status Chunk::Append(TimestampMs t, double v) {
     } else {
       WriteXorValue(v_bits);
     }
+    v_state_ = v_bits;
     if (num % kProbeEvery == 0) Probe(v);
   } else {
     WriteDecimalValue(v, v_bits);
   }
   t_ = t;
-  v_bits_ = v_bits;
   t_delta_ = t_delta;
   num_ = ++num;
   w_.bytes()[0] = static_cast<uint8_t>(num >> 8);
@@ -159,7 +159,7 @@ absl::Status Chunk::Append(TimestampMs t, double v) {
 
 // Prometheus's xorAppender.writeVDelta.
 void Chunk::WriteXorValue(uint64_t v_bits) {
-  uint64_t delta = v_bits ^ v_bits_;
+  uint64_t delta = v_bits ^ v_state_;
   if (delta == 0) {
     w_.WriteBit(false);
     return;
@@ -204,14 +204,14 @@ void Chunk::WriteDecimalValue(double v, uint64_t v_bits) {
   if (num_ == 0) {
     w_.WriteBit(false);
     WriteVarint(w_, m);
-    m_ = m;
+    v_state_ = static_cast<uint64_t>(m);
     m_delta_ = 0;
     return;
   }
   // |m| < 2^53, so neither difference overflows.
-  int64_t delta = m - m_;
+  int64_t delta = m - static_cast<int64_t>(v_state_);
   WriteMantissaDod(delta - m_delta_);
-  m_ = m;
+  v_state_ = static_cast<uint64_t>(m);
   m_delta_ = delta;
 }
 

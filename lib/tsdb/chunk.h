@@ -96,9 +96,8 @@ class Chunk {
   BitWriter w_;
   TimestampMs t_ = 0;
   uint64_t t_delta_ = 0;
-  uint64_t v_bits_ = 0;
-  // The decimal coding's previous mantissa and step.
-  int64_t m_ = 0;
+  // XOR: the last value's bits. Decimal: the last mantissa (escapes leave it) and step.
+  uint64_t v_state_ = 0;
   int64_t m_delta_ = 0;
   uint16_t num_ = 0;
   // Of the values probed (see NextCoding), how many had no decimal scale, and the finest
