@@ -6,14 +6,17 @@
 #   bench/evaluator_memory.sh [TARGETS] [SERIES_PER_TARGET] [SECONDS]   (defaults 40 500 90)
 #   HEAPTRACK=1 bench/evaluator_memory.sh ...   (the evaluator under heaptrack; the work
 #                                               directory, with ht.zst, is kept and printed)
+#   EVALUATOR_FLAGS=--storage.head.value-coding=xor bench/evaluator_memory.sh ...
+#                                               (extra evaluator flags: XOR chunks only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-TARGETS=${1:-40} SERIES=${2:-500} SECS=${3:-90} HT=${HEAPTRACK:-}
+TARGETS=${1:-40} SERIES=${2:-500} SECS=${3:-90} HT=${HEAPTRACK:-} KEEP=${KEEP:-}
 BIN=$PWD/build/bin
 WORK=$(mktemp -d /tmp/vigil-evalmem-XXXXXX)
 # Below the kernel's ephemeral range, as the other bench scripts.
 BASE_PORT=$((12000 + RANDOM % 18000))
-trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; [ -n "$HT" ] || rm -rf "$WORK"' EXIT
+# KEEP=1 keeps the work directory (logs) too.
+trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; [ -n "$HT$KEEP" ] || rm -rf "$WORK"' EXIT
 targets=""
 for i in $(seq 0 "$TARGETS"); do targets="$targets'127.0.0.1:$((BASE_PORT + i))',"; done
 cp bench/rollout_rules.yml "$WORK/"
@@ -35,7 +38,7 @@ PRE=""
 (cd "$WORK" && exec $PRE "$BIN/vigil-evaluator" --config.file=prometheus.yml \
    --web.listen-address=127.0.0.1:$EVAL_HTTP --grpc.listen-address=127.0.0.1:0 \
    --bus.publish-address=tcp://127.0.0.1:0 --bus.connect=tcp://127.0.0.1:$BUS_PORT \
-   --storage.path=eval --rules.alert.resend-delay=1s > evaluator.log 2>&1) &
+   --storage.path=eval --rules.alert.resend-delay=1s ${EVALUATOR_FLAGS:-} > evaluator.log 2>&1) &
 sleep 3  # heaptrack starts the evaluator as its child: find it by its flags
 EPID=$(pgrep -n -f "vigil-evaluator --config.file=prometheus.yml --web.listen-address=127.0.0.1:$EVAL_HTTP")
 echo "work $WORK evaluator pid $EPID"

@@ -5,7 +5,7 @@
 //
 //   build/bin/bench_rule_eval [--series N] [--per-target S] [--seconds W] [--evals E]
 //                             [--retention-seconds R] [--rules FILE] [--hints 0|1]
-//                             [--windows 0|1] [--step-seconds S]
+//                             [--windows 0|1] [--step-seconds S] [--xor_only 0|1]
 //
 // Defaults: 100000 series, 500 per target (200 targets; target 0 reports up == 0), a
 // 600 s window, 5 evaluations 5 s apart after the window is filled; the head is truncated
@@ -14,7 +14,8 @@
 // hints), --windows 0 makes rate & co. read decoded points instead of the head's
 // incremental window summaries, for before/after comparisons in one build. --step-seconds
 // (default 5) is the time between evaluations: 1 is the event-driven evaluator at 1 s
-// scrapes. Times are wall and CPU seconds of this thread.
+// scrapes. --xor_only 1 keeps every chunk in Prometheus's XOR coding (no decimal
+// chunks). Times are wall and CPU seconds of this thread.
 
 #include <algorithm>
 #include <chrono>
@@ -22,6 +23,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -101,7 +103,7 @@ double Seconds(std::chrono::steady_clock::time_point a, std::chrono::steady_cloc
 int main(int argc, char** argv) {
   int total = 100000, per_target = 500, window_s = 600, evals = 5, retention_s = 360, step_s = 5;
   std::string rules_file = "bench/rollout_rules.yml";
-  bool hints = true, windows = true;
+  bool hints = true, windows = true, xor_only = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--series")) total = std::atoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--per-target")) per_target = std::atoi(argv[i + 1]);
@@ -112,6 +114,7 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--rules")) rules_file = argv[i + 1];
     if (!std::strcmp(argv[i], "--hints")) hints = std::atoi(argv[i + 1]) != 0;
     if (!std::strcmp(argv[i], "--windows")) windows = std::atoi(argv[i + 1]) != 0;
+    if (!std::strcmp(argv[i], "--xor_only")) xor_only = std::atoi(argv[i + 1]) != 0;
   }
   auto specs = vigil::rules::LoadRuleFile(rules_file);
   if (!specs.ok()) {
@@ -127,7 +130,8 @@ int main(int argc, char** argv) {
                          {"job", "rollout"}}));
   }
 
-  vigil::tsdb::Head head;
+  vigil::tsdb::Head head(nullptr, xor_only ? vigil::tsdb::ValueCodings::kXorOnly
+                                            : vigil::tsdb::ValueCodings::kXorOrDecimal);
   const int64_t t0 = 1'700'000'000'000;
   auto fill = [&](int from_s, int to_s) {
     for (int s = from_s; s < to_s; ++s) {
@@ -147,6 +151,19 @@ int main(int argc, char** argv) {
               head.num_series(), head.num_samples(), head.memory_bytes() / 1e6,
               static_cast<double>(head.memory_bytes()) / static_cast<double>(head.num_series()),
               Seconds(a, b));
+
+  // Where the head's bytes are, by metric name: the chunks of counters, sums and gauges
+  // cost very different amounts.
+  std::map<std::string, std::pair<size_t, size_t>> by_name;  // series, bytes
+  for (const vigil::tsdb::MemSeries* m : head.Select({})) {
+    auto& [n, bytes] = by_name[std::string(m->labels().Get("__name__"))];
+    ++n;
+    bytes += m->MemoryBytes();
+  }
+  for (const auto& [name, nb] : by_name) {
+    std::printf("  %-40s %7zu series %6.0f B/series\n", name.c_str(), nb.first,
+                static_cast<double>(nb.second) / static_cast<double>(nb.first));
+  }
 
   vigil::rules::Group group((*specs)[0], absl::Seconds(5), Labels());
   // promql::EvalInstant, with the hints optionally dropped.
