@@ -78,10 +78,11 @@ void ClusterNode::StartSnapshot(int peer, uint64_t peer_incarnation, TimestampMs
   auto serving = serving_.find(peer);
   if (serving != serving_.end() && serving->second.peer_incarnation == peer_incarnation) return;
   const PeerStream& stream = peers_[peer];
-  if (serving == serving_.end() && stream.received < stream.synced_sent) return;
+  if (serving == serving_.end() && stream.paced && stream.received < stream.synced_sent) return;
   Serving s;
   s.peer_incarnation = peer_incarnation;
   s.heard_ms = now;
+  s.moved_ms = now;
   auto add = [&](LogKind ev, uint64_t intent_id = 0) {
     ev.set_for_position(peer);
     s.messages.push_back(std::move(ev));
@@ -121,6 +122,14 @@ void ClusterNode::SendSnapshots(TimestampMs now) {
       it = serving_.erase(it);
       continue;
     }
+    if (now - s.moved_ms >= timeout_ms_) {
+      // It hears us ask for reports, or its reports do not reach us: a fresh request
+      // starts over rather than wait forever.
+      spdlog::warn("HA: snapshot for position {} abandoned: its reports stopped at {}", peer,
+                   peers_[peer].received);
+      it = serving_.erase(it);
+      continue;
+    }
     PeerStream& stream = peers_[peer];
     const uint64_t published = publisher_.sequence(bus::kTopicNotificationLog);
     // A report above what was published is of this replica's previous run: none yet.
@@ -134,14 +143,16 @@ void ClusterNode::SendSnapshots(TimestampMs now) {
     if (count < std::min<size_t>(left, window / 2)) {
       count = s.progress_asked == 0 || received >= s.progress_asked ? 1 : 0;
     }
+    if (!stream.paced) count = left;  // it reports nothing: as its version sent them
     count = std::min(count, left);
+    if (count > 0) s.moved_ms = now;
     std::vector<LogKind*> slice;
     for (const size_t end = s.next + count; s.next < end; ++s.next) {
       const uint64_t intent = s.intent_ids[s.next];
       if (intent != 0 && !delivering_.contains(intent)) continue;  // finished since
       slice.push_back(&s.messages[s.next]);
     }
-    if (s.next < s.messages.size() && !slice.empty()) {
+    if (s.next < s.messages.size() && !slice.empty() && stream.paced) {
       slice.back()->set_progress_wanted(true);
       s.progress_asked = published + slice.size();
     }
@@ -198,16 +209,19 @@ bool ClusterNode::OnPeerMessage(const bus::Message& m, TimestampMs now) {
     case LogKind::HEARTBEAT: {
       auto received = ev.received().find(cluster_.position());
       stream.received = received == ev.received().end() ? 0 : received->second;
+      stream.paced = ev.paced();
       if (auto serving = serving_.find(ev.position()); serving != serving_.end()) {
         serving->second.heard_ms = now;
       }
+      SendSnapshots(now);  // what its report allows; drops a snapshot that stalled
       if (ev.needs_sync()) StartSnapshot(ev.position(), m.header.incarnation(), now);
-      SendSnapshots(now);
       break;
     }
     case LogKind::SYNCED:
       if (!for_me || !AsksForSnapshot()) break;
-      if (ev.snapshot_start() < stream.whole_from) {
+      // From a peer of a version before snapshot_start (0): its rule, nothing lost right
+      // before the SYNCED.
+      if (ev.snapshot_start() == 0 ? m.gap_before : ev.snapshot_start() < stream.whole_from) {
         ++snapshots_incomplete_;
         spdlog::warn("HA: snapshot from {} incomplete (messages lost since it started)",
                      m.header.publisher());
@@ -266,6 +280,7 @@ void ClusterNode::Heartbeat(TimestampMs now) {
   beat.set_kind(LogKind::HEARTBEAT);
   beat.set_position(cluster_.position());
   beat.set_needs_sync(ask);
+  beat.set_paced(true);
   for (const auto& [position, stream] : peers_) {
     if (stream.last != 0) (*beat.mutable_received())[position] = stream.last;
   }

@@ -60,6 +60,7 @@ class ClusterNode {
     uint64_t whole_from = 0;   // its messages from this sequence on were all received
     uint64_t received = 0;     // the last of this replica's sequences it reported received
     uint64_t synced_sent = 0;  // the sequence of the last SYNCED sent to it
+    bool paced = true;         // its heartbeats report what it received (not a legacy peer)
   };
   // A snapshot being sent to one peer: its messages, made when it was asked for, go out a
   // window at a time (see SendSnapshots).
@@ -70,6 +71,7 @@ class ClusterNode {
     size_t next = 0;
     uint64_t progress_asked = 0;  // the sequence of the last message with progress_wanted
     TimestampMs heard_ms = 0;     // the peer's last heartbeat
+    TimestampMs moved_ms = 0;     // when it started or last sent a message
   };
 
   void PublishLog(int kind, const std::string& stream_key, const LogEntry& entry);
@@ -79,12 +81,15 @@ class ClusterNode {
   void PublishAck(const v1::Acknowledgement& ack);
   // Answers a peer's request: a snapshot of the log, the deliveries under way, silences and
   // acknowledgements, then SYNCED. Not when one is being sent to it, or when the request
-  // was sent before the last SYNCED to it arrived.
+  // was sent before the last SYNCED to it arrived. To a peer of a version before pacing
+  // (its heartbeats are not `paced`), all at once, as that version did.
   void StartSnapshot(int peer, uint64_t peer_incarnation, TimestampMs now);
   // Sends of each snapshot what keeps no more than a window (a quarter of the send
   // high-water mark) of this replica's messages unacknowledged by its peer, so that ZeroMQ
   // drops neither the snapshot nor the live messages sent meanwhile. The last message of
-  // each slice asks the peer for a heartbeat at once, which tells what it received.
+  // each slice asks the peer for a heartbeat at once, which tells what it received. A
+  // snapshot is dropped when its asker falls silent or when none of it could be sent for
+  // peer_timeout (its reports never caught up: a one-way loss); the next request restarts it.
   void SendSnapshots(TimestampMs now);
 
   Cluster cluster_;

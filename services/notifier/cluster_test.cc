@@ -163,11 +163,24 @@ class FakePeer {
   uint64_t Send(Kind::Kind kind, uint64_t lost = 0, uint64_t snapshot_start = 0) {
     Kind ev;
     ev.set_kind(kind);
-    ev.set_position(1);
     ev.set_for_position(0);
     ev.set_stream_key(StrCat("stream-", sequence_));
     ev.set_sequence(1);
     ev.set_snapshot_start(snapshot_start);
+    return SendEvent(std::move(ev), lost);
+  }
+  // A heartbeat asking for a snapshot (or not), reporting `received` of position 0's
+  // messages; `paced` false: from a replica of the version before pacing (no report).
+  uint64_t Heartbeat(bool needs_sync, uint64_t received, bool paced = true) {
+    Kind ev;
+    ev.set_kind(Kind::HEARTBEAT);
+    ev.set_needs_sync(needs_sync);
+    ev.set_paced(paced);
+    if (paced) (*ev.mutable_received())[0] = received;
+    return SendEvent(std::move(ev));
+  }
+  uint64_t SendEvent(Kind ev, uint64_t lost = 0) {
+    ev.set_position(1);
     bus::Message m;
     m.topic = std::string(bus::kTopicNotificationLog);
     m.header.set_publisher("notifier-1");
@@ -264,6 +277,18 @@ std::vector<Kind> Drain(bus::Subscriber& sub) {
   return out;
 }
 
+// Binds `r`'s publisher to `endpoint` and reads its nflog messages there.
+struct Tap {
+  Tap(zmq::context_t& ctx, Replica& r, const std::string& endpoint) : sub(ctx, registry) {
+    auto bound = r.publisher.Bind(endpoint);
+    EXPECT_TRUE(bound.ok()) << bound.status();
+    sub.Connect(*bound);
+    sub.Subscribe(std::string(bus::kTopicNotificationLog));
+  }
+  prometheus::Registry registry;
+  bus::Subscriber sub;
+};
+
 // A replica without an answer asks again at doubling intervals, from the heartbeat's up to
 // twice the peer timeout, not on every heartbeat; once a snapshot came, a new loss is asked
 // about at once.
@@ -271,18 +296,13 @@ TEST(ClusterNodeTest, SnapshotRequestsBackOffWhileNoPeerAnswers) {
   zmq::context_t ctx;
   ManualClock clock(FromMs(kT0));
   Replica r(ctx, 0, clock);
-  auto endpoint = r.publisher.Bind("inproc://replica-0");
-  ASSERT_TRUE(endpoint.ok()) << endpoint.status();
-  prometheus::Registry registry;
-  bus::Subscriber tap(ctx, registry);
-  tap.Connect(*endpoint);
-  tap.Subscribe(std::string(bus::kTopicNotificationLog));
+  Tap tap(ctx, r, "inproc://replica-0");
 
   std::vector<TimestampMs> asked;
   auto run_until = [&](TimestampMs until) {
     for (; clock.NowMs() <= until; clock.Advance(absl::Milliseconds(100))) {
       r.node.Heartbeat(clock.NowMs());
-      for (const Kind& ev : Drain(tap)) {
+      for (const Kind& ev : Drain(tap.sub)) {
         if (ev.kind() == Kind::HEARTBEAT && ev.needs_sync()) asked.push_back(clock.NowMs());
       }
     }
@@ -365,6 +385,66 @@ TEST(ClusterNodeTest, ASnapshotLargerThanTheHighWaterMarkArrivesWholeOnOneReques
   EXPECT_EQ(b.Stat("cluster_snapshot_requests"), 1);
   EXPECT_EQ(a.Stat("cluster_snapshots_served"), 1);
   EXPECT_EQ(b.Stat("cluster_snapshots_served"), 1);  // a's, empty
+}
+
+// A snapshot whose asker's reports never catch up (the sender's messages stopped reaching
+// it, or its reports ours) is not kept forever, ignoring the asker's requests: after
+// peer_timeout without sending any of it, it is dropped, and the next request starts over.
+TEST(ClusterNodeTest, ASnapshotWhoseAskerNeverReportsProgressIsStartedAgain) {
+  zmq::context_t ctx;
+  ManualClock clock(FromMs(kT0));
+  Replica r(ctx, 0, clock, /*send_hwm=*/16);  // a window of 4 messages
+  for (int i = 0; i < 100; ++i) r.dispatcher.OnPeerLog(StrCat("stream-", i), Entry(i), true);
+  Tap tap(ctx, r, "inproc://replica-stalled");
+
+  FakePeer peer(r.node, clock);
+  std::string first;                 // the snapshot's first message's stream
+  std::vector<TimestampMs> started;  // when that message went out
+  for (; clock.NowMs() < kT0 + 60'000; clock.Advance(absl::Seconds(1))) {
+    peer.Heartbeat(/*needs_sync=*/true, /*received=*/0);  // alive, asking, nothing received
+    r.node.Heartbeat(clock.NowMs());
+    for (const Kind& ev : Drain(tap.sub)) {
+      if (ev.for_position() != 1 || ev.kind() != Kind::DELIVERED) continue;
+      if (first.empty()) first = ev.stream_key();
+      if (ev.stream_key() == first) started.push_back(clock.NowMs());
+    }
+  }
+  const std::vector<TimestampMs> expected = {kT0,          kT0 + 10'000, kT0 + 20'000,
+                                             kT0 + 30'000, kT0 + 40'000, kT0 + 50'000};
+  EXPECT_EQ(started, expected);
+  EXPECT_EQ(r.Stat("cluster_snapshots_sending"), 1);
+  EXPECT_EQ(r.Stat("cluster_snapshots_served"), 0);
+}
+
+// A peer of the version before pacing reports nothing received (its heartbeats are not
+// `paced`): it gets each snapshot it asks for whole, as that version sent them, and its
+// SYNCED (no snapshot_start) counts when nothing was lost right before it, its rule.
+TEST(ClusterNodeTest, APeerOfTheVersionBeforePacingIsServedAndSyncedAsBefore) {
+  zmq::context_t ctx;
+  ManualClock clock(FromMs(kT0));
+  Replica r(ctx, 0, clock);
+  for (int i = 0; i < 50; ++i) r.dispatcher.OnPeerLog(StrCat("stream-", i), Entry(i), true);
+  Tap tap(ctx, r, "inproc://replica-legacy");
+
+  FakePeer peer(r.node, clock);
+  for (int request = 0; request < 2; ++request) {  // the second: it lost part of the first
+    peer.Heartbeat(/*needs_sync=*/true, /*received=*/0, /*paced=*/false);
+    std::vector<Kind> got = Drain(tap.sub);
+    ASSERT_EQ(got.size(), 51u) << request;
+    EXPECT_EQ(got.back().kind(), Kind::SYNCED);
+    EXPECT_TRUE(
+        std::none_of(got.begin(), got.end(), [](const Kind& ev) { return ev.progress_wanted(); }));
+    clock.Advance(absl::Seconds(2));
+  }
+  EXPECT_EQ(r.Stat("cluster_snapshots_served"), 2);
+
+  EXPECT_TRUE(r.node.AsksForSnapshot());
+  peer.Send(Kind::DELIVERED);
+  peer.Send(Kind::SYNCED, /*lost=*/1);  // a loss right before it: incomplete
+  EXPECT_TRUE(r.node.AsksForSnapshot());
+  peer.Send(Kind::DELIVERED);
+  peer.Send(Kind::SYNCED);
+  EXPECT_FALSE(r.node.AsksForSnapshot());
 }
 
 }  // namespace
