@@ -195,6 +195,26 @@ absl::Status Store::Transaction::Commit() {
   return s;
 }
 
+Store::Savepoint::Savepoint(Store* store) : store_(store), begun_(store->Exec("SAVEPOINT write")) {
+  open_ = begun_.ok();
+}
+
+Store::Savepoint::~Savepoint() {
+  // Nothing to roll back to once SQLite rolled the whole transaction back.
+  if (open_ && store_->InTransaction()) {
+    store_->Exec("ROLLBACK TO write").IgnoreError();
+    store_->Exec("RELEASE write").IgnoreError();
+  }
+}
+
+absl::Status Store::Savepoint::Keep() {
+  absl::Status s = store_->Exec("RELEASE write");
+  if (s.ok()) open_ = false;
+  return s;
+}
+
+bool Store::InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
+
 void Store::SetWalHook(std::function<void(int wal_pages)> hook) {
   wal_hook_ = std::move(hook);
   sqlite3_wal_hook(

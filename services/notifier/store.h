@@ -57,6 +57,28 @@ class Store {
     bool open_ = false;
   };
 
+  // One write's part of a transaction (a SAVEPOINT), so that a write that fails midway
+  // leaves nothing of itself: Keep() releases it into the transaction, the destructor
+  // otherwise rolls back to it. If SQLite rolled the whole transaction back itself (it may
+  // on SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM...), InTransaction() says so: the writes
+  // before this one are gone too, and any after would run outside the transaction.
+  class Savepoint {
+   public:
+    explicit Savepoint(Store* store);
+    ~Savepoint();
+    Savepoint(const Savepoint&) = delete;
+    Savepoint& operator=(const Savepoint&) = delete;
+    const absl::Status& begun() const { return begun_; }
+    absl::Status Keep();
+
+   private:
+    Store* store_;
+    absl::Status begun_;
+    bool open_ = false;
+  };
+  // Whether a transaction is open on the connection (sqlite3_get_autocommit).
+  bool InTransaction() const;
+
   absl::Status PutAlert(const Alert& alert);
   absl::Status DeleteAlert(uint64_t fingerprint);
   absl::StatusOr<std::vector<Alert>> LoadAlerts();

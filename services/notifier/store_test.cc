@@ -40,6 +40,15 @@ receivers:
         http_config: {authorization: {credentials: tok}}
 )";
 
+// A silence of alertname="A" for an hour from kT0.
+Silence SilenceOfA() {
+  Silence s;
+  s.matchers.push_back(*labels::Matcher::Create(labels::MatchType::kEqual, "alertname", "A"));
+  s.starts_at_ms = kT0;
+  s.ends_at_ms = kT0 + 3600 * kS;
+  return s;
+}
+
 std::shared_ptr<const Config> TestConfig() {
   auto cfg = ParseConfig("am.yml", kConfig);
   EXPECT_TRUE(cfg.ok()) << cfg.status();
@@ -274,10 +283,7 @@ TEST_F(StoreTest, ASilenceOrAcknowledgementNotStoredIsNotApplied) {
   dispatcher_->set_on_local_ack(
       [&](const v1::Acknowledgement& a) { published.push_back(a.who()); });
   dispatcher_->OnAlerts(Event(a_, true, kT0, kT0), kT0);
-  Silence silence;
-  silence.matchers.push_back(*labels::Matcher::Create(labels::MatchType::kEqual, "alertname", "A"));
-  silence.starts_at_ms = kT0;
-  silence.ends_at_ms = kT0 + 3600 * kS;
+  const Silence silence = SilenceOfA();
   v1::AcknowledgeRequest ack;
   ack.set_fingerprint(a_.FingerprintHex());
   ack.set_who("alice");
@@ -307,15 +313,36 @@ TEST_F(StoreTest, ASilenceOrAcknowledgementNotStoredIsNotApplied) {
   EXPECT_THAT(dispatcher_->Acknowledgements(0), SizeIs(1));
 }
 
+// An update that replaces a silence writes two rows: the old one expired, the new one. When
+// the second fails, the first is not stored either: the old silence, still live in memory,
+// still mutes after a restart.
+TEST_F(StoreTest, ASilenceUpdateWhoseSecondRowFailsStoresNeither) {
+  Restart(kT0);
+  const Silence silence = SilenceOfA();
+  absl::StatusOr<Silence> set;
+  ASSERT_TRUE(Request([&] { set = dispatcher_->SetSilence(silence, kT0); }).ok());
+  ASSERT_TRUE(set.ok()) << set.status();
+  Settle();
+
+  Sql("CREATE TRIGGER fail_new BEFORE INSERT ON silences WHEN NEW.id <> '" + set->id +
+      "' BEGIN SELECT RAISE(ABORT, 'disk on fire'); END");
+  Silence update = *set;  // other matchers: a new silence, the old one expired
+  update.matchers.push_back(*labels::Matcher::Create(labels::MatchType::kEqual, "instance", "1"));
+  absl::StatusOr<Silence> updated;
+  EXPECT_FALSE(Request([&] { updated = dispatcher_->SetSilence(update, kT0 + kS); }).ok());
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  Settle();
+  EXPECT_THAT(dispatcher_->silences().Mutes(a_, kT0 + kS), ElementsAre(set->id));
+  Restart(kT0 + 2 * kS);
+  EXPECT_THAT(dispatcher_->silences().Mutes(a_, kT0 + 2 * kS), ElementsAre(set->id));
+}
+
 // HA: a peer's older version of a silence, merged while our newer change of it is queued
 // (not live yet, so the merge takes it), is stored after ours; the store keeps ours, as
 // memory does once ours is made, so a restart finds what was live.
 TEST_F(StoreTest, APeersOlderSilenceMergedWhileOursIsQueuedDoesNotOverwriteOurs) {
   Restart(kT0);
-  Silence silence;
-  silence.matchers.push_back(*labels::Matcher::Create(labels::MatchType::kEqual, "alertname", "A"));
-  silence.starts_at_ms = kT0;
-  silence.ends_at_ms = kT0 + 3600 * kS;
+  const Silence silence = SilenceOfA();
   auto set = dispatcher_->SetSilence(silence, kT0);
   ASSERT_TRUE(set.ok()) << set.status();
   Settle();

@@ -232,14 +232,23 @@ void StoreWriter::Run() {
     {
       Store::Transaction tx(store_.get());
       for (size_t i = 0; i < batch.size(); ++i) {
-        batch[i].status = batch[i].op(*store_);
-        if (!batch[i].status.ok()) {
-          const Ticket t = first + i;
-          failures.push_back({{t - 1, t}, batch[i].status});
+        // Each write all or nothing: one that fails midway (an update of two silences
+        // whose second row failed) leaves none of its rows to be committed with the others.
+        Store::Savepoint write(store_.get());
+        batch[i].status = write.begun().ok() ? batch[i].op(*store_) : write.begun();
+        if (batch[i].status.ok()) batch[i].status = write.Keep();
+        if (batch[i].status.ok()) continue;
+        if (!store_->InTransaction()) {
+          // SQLite rolled the transaction back itself: the writes before are gone too, and
+          // the rest would commit one by one. None of the batch is stored.
+          committed = batch[i].status;
+          break;
         }
+        const Ticket t = first + i;
+        failures.push_back({{t - 1, t}, batch[i].status});
       }
       // A failed commit rolls the whole transaction back: none of it is stored.
-      committed = tx.Commit();
+      if (committed.ok()) committed = tx.Commit();
       if (!committed.ok()) failures.push_back({{first - 1, upto}, committed});
     }
     // Before the waiters below go on: whoever queued a write hears how it went first.

@@ -29,7 +29,9 @@ namespace vigil::notifier {
 //
 // Each write gets a ticket (1, 2, ...); a ticket is "done" once the transaction holding it
 // has committed (or failed: a failed write or commit is counted in errors() and the
-// notifier keeps working, as it did with synchronous writes). Whoever must not go on
+// notifier keeps working, as it did with synchronous writes). Each write is all or nothing
+// (a savepoint): a failed one leaves no row of its own in the transaction; an error on
+// which SQLite rolled back the whole transaction itself fails every write of it. Whoever must not go on
 // before a write is durable waits on that write's ticket: the loop with WhenDurable (a
 // callback, never blocking it), an API handler thread with WaitStored on a Claim, which
 // also says whether the writes it waited for were stored (an API must not answer OK for a

@@ -6,6 +6,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <thread>
 
@@ -39,6 +40,20 @@ class StoreWriterTest : public ::testing::Test {
     return writer_->Write([i](Store& s) {
       return s.PutLog("stream" + std::to_string(i), LogEntry{{}, {}, 1000, 1});
     });
+  }
+
+  // A write that blocks the writer thread until the returned notification is notified;
+  // returns once the writer is in it.
+  std::unique_ptr<absl::Notification> HoldTheWriter() {
+    auto release = std::make_unique<absl::Notification>();
+    auto started = std::make_shared<absl::Notification>();  // outlives its Notify()
+    writer_->Write([started, release = release.get()](Store&) {
+      started->Notify();
+      release->WaitForNotification();
+      return absl::OkStatus();
+    });
+    started->WaitForNotification();
+    return release;
   }
 
   std::string dir_;
@@ -100,13 +115,8 @@ TEST_F(StoreWriterTest, AFailedWriteIsCountedAndTheOthersCommit) {
 // An API answers from WaitStored: an error for its own failed write, even when it shared
 // the transaction with others that committed; OK when only someone else's write failed.
 TEST_F(StoreWriterTest, WaitStoredSaysWhetherTheWaitedForWritesWereStored) {
-  absl::Notification started, release;
-  writer_->Write([&](Store&) {  // holds the writer so the next writes share a transaction
-    started.Notify();
-    release.WaitForNotification();
-    return absl::OkStatus();
-  });
-  started.WaitForNotification();
+  // Holds the writer so that the next writes share a transaction.
+  std::unique_ptr<absl::Notification> release = HoldTheWriter();
   StoreWriter::Claim mine = writer_->Begin();
   PutLog(1);
   absl::Status told;
@@ -122,7 +132,7 @@ TEST_F(StoreWriterTest, WaitStoredSaysWhetherTheWaitedForWritesWereStored) {
   // after them (it answers once what was queued before it is durable).
   EXPECT_TRUE(absl::IsDeadlineExceeded(writer_->WaitStored(mine, absl::Milliseconds(1))));
   EXPECT_TRUE(absl::IsDeadlineExceeded(writer_->WaitStored(none, absl::Milliseconds(1))));
-  release.Notify();
+  release->Notify();
 
   absl::Status stored = writer_->WaitStored(mine, absl::Seconds(30));
   EXPECT_TRUE(absl::IsInternal(stored)) << stored;
@@ -155,6 +165,43 @@ TEST_F(StoreWriterTest, AClaimKeepsItsFailureThroughAnyNumberOfOtherFailures) {
   writer_->End(&later);
   ASSERT_TRUE(writer_->WaitDurable(ok, absl::InfiniteDuration()));
   EXPECT_TRUE(writer_->WaitStored(later, absl::Seconds(30)).ok());
+}
+
+// SQLite rolls a whole transaction back itself on some errors (SQLITE_FULL, SQLITE_IOERR;
+// here a trigger's RAISE(ROLLBACK)): the writes before the failed one are gone too and
+// those after must not commit one by one outside it. Every write of the batch is told
+// it was not stored, and none is.
+TEST_F(StoreWriterTest, AWriteWhoseErrorEndedTheTransactionFailsItsWholeBatch) {
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ + "/notifier.db").c_str(), &db), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(db,
+                           "CREATE TRIGGER full BEFORE INSERT ON nflog WHEN NEW.stream_key = "
+                           "'stream2' BEGIN SELECT RAISE(ROLLBACK, 'database or disk is full'); "
+                           "END",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  // Holds the writer so that the next writes share a transaction.
+  std::unique_ptr<absl::Notification> release = HoldTheWriter();
+  std::vector<StoreWriter::Claim> claims;
+  std::vector<absl::Status> told(3);
+  for (int i = 1; i <= 3; ++i) {
+    claims.push_back(writer_->Begin());
+    writer_->Write(
+        [i](Store& s) {
+          return s.PutLog("stream" + std::to_string(i), LogEntry{{}, {}, 1000, 1});
+        },
+        [&told, i](const absl::Status& s) { told[i - 1] = s; });
+    writer_->End(&claims.back());
+  }
+  release->Notify();
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_FALSE(writer_->WaitStored(claims[i], absl::Seconds(30)).ok()) << i;
+    EXPECT_FALSE(told[i].ok()) << i;
+  }
+  EXPECT_EQ(CommittedLogRows(), 0u);
 }
 
 TEST_F(StoreWriterTest, ReadSeesEarlierWritesAndTheDestructorCommitsTheRest) {
