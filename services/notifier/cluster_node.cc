@@ -183,14 +183,15 @@ bool ClusterNode::OnPeerMessage(const bus::Message& m, TimestampMs now) {
   if (stream.incarnation != m.header.incarnation() || m.gap_before) {
     // Its first message (since it started, or since this replica did), or the first after
     // a loss: what came before is not known to have arrived.
+    if (stream.incarnation != m.header.incarnation()) {
+      // Someone new to ask (it restarted, or is heard for the first time): at once.
+      request_backoff_ms_ = heartbeat_ms_;
+      next_request_ms_ = 0;
+    }
     stream.incarnation = m.header.incarnation();
     stream.whole_from = sequence;
   }
   stream.last = sequence;
-  if (m.publisher_restarted) {  // someone new to ask: at once
-    request_backoff_ms_ = heartbeat_ms_;
-    next_request_ms_ = 0;
-  }
   if ((m.gap_before || m.publisher_restarted) && !resync_wanted_) {
     // Deliveries lost are made good by the next ones; silences and acknowledgements are
     // sent once: ask for the peer's whole state on the next heartbeat the back-off allows.

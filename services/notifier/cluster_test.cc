@@ -319,7 +319,14 @@ TEST(ClusterNodeTest, SnapshotRequestsBackOffWhileNoPeerAnswers) {
   EXPECT_EQ(intervals, expected);
   EXPECT_EQ(r.Stat("cluster_snapshot_requests"), static_cast<double>(asked.size()));
 
+  // A peer heard for the first time (it started after this replica) is someone new to
+  // ask: at the next heartbeat, not after the back-off reached so far.
   FakePeer peer(r.node, clock);
+  asked.clear();
+  peer.Send(Kind::HEARTBEAT);
+  ASSERT_EQ(clock.NowMs(), kT0 + 300'100);
+  run_until(kT0 + 302'000);
+  EXPECT_EQ(asked, std::vector<TimestampMs>{kT0 + 302'000});  // heartbeats every 2 s
   peer.Snapshot(1);
   EXPECT_FALSE(r.node.AsksForSnapshot());
   asked.clear();
