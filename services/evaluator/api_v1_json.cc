@@ -7,6 +7,7 @@
 
 #include "absl/time/time.h"
 #include "lib/base/format.h"
+#include "lib/json/go_string.h"
 #include "lib/labels/labels.h"
 #include "lib/promql/ast.h"
 #include "lib/promql/parser.h"
@@ -71,57 +72,9 @@ absl::StatusOr<int64_t> ParseApiDuration(std::string_view s) {
 }
 
 std::string JsonString(std::string_view s) {
-  static const char kHex[] = "0123456789abcdef";
-  std::string out = "\"";
+  std::string out;
   out.reserve(s.size() + 2);
-  for (size_t i = 0; i < s.size();) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      if (c == '"' || c == '\\') {
-        out += '\\';
-        out += static_cast<char>(c);
-      } else if (c == '\n') {
-        out += "\\n";
-      } else if (c == '\r') {
-        out += "\\r";
-      } else if (c == '\t') {
-        out += "\\t";
-      } else if (c < 0x20 || c == '<' || c == '>' || c == '&') {
-        out += "\\u00";
-        out += kHex[c >> 4];
-        out += kHex[c & 0xf];
-      } else {
-        out += static_cast<char>(c);
-      }
-      ++i;
-      continue;
-    }
-    // Validate one UTF-8 sequence; invalid bytes become U+FFFD as in Go.
-    size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 0;
-    bool ok = n > 0 && i + n <= s.size() && c < 0xf5 && c != 0xc0 && c != 0xc1;
-    uint32_t cp = n == 2 ? c & 0x1f : n == 3 ? c & 0x0f : c & 0x07;
-    for (size_t k = 1; ok && k < n; ++k) {
-      unsigned char cc = static_cast<unsigned char>(s[i + k]);
-      ok = (cc & 0xc0) == 0x80;
-      cp = (cp << 6) | (cc & 0x3f);
-    }
-    if (ok) {
-      ok = !(n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) &&
-           !(n == 4 && (cp < 0x10000 || cp > 0x10ffff));
-    }
-    if (!ok) {
-      out += "\\ufffd";
-      ++i;
-      continue;
-    }
-    if (cp == 0x2028 || cp == 0x2029) {
-      out += cp == 0x2028 ? "\\u2028" : "\\u2029";
-    } else {
-      out.append(s.substr(i, n));
-    }
-    i += n;
-  }
-  out += '"';
+  json::AppendGoJsonString(s, &out);
   return out;
 }
 

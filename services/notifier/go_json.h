@@ -6,18 +6,6 @@
 
 namespace vigil::notifier {
 
-// The length (2 to 4) of the valid UTF-8 sequence at `p`, `left` bytes available, by Go's
-// utf8.DecodeRune rules (no overlong forms, no surrogates, nothing above U+10FFFF); 0 when
-// the bytes there are not one (ASCII included).
-int GoUtf8Length(const unsigned char* p, size_t left);
-
-// Appends `s` as a JSON string exactly as Go's encoding/json writes it by default
-// (json.Marshal, json.Encoder with HTML escaping on; Go 1.19, which Alertmanager 0.25 is
-// built with): `"` and `\` backslashed; \n, \r, \t short; other control characters, `<`,
-// `>`, `&`, U+2028 and U+2029 as \u00XX / \u20XX; an invalid UTF-8 byte as \ufffd; all
-// else as it is. What Alertmanager's payloads need to be byte for byte the same.
-void AppendGoJsonString(std::string_view s, std::string* out);
-
 // Go's regexp.QuoteMeta: a backslash before each of \.+*?()|[]{}^$ (Alertmanager puts
 // the receiver's name through it in template data, so webhook payloads carry it so).
 std::string GoQuoteMeta(std::string_view s);

@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "services/notifier/go_json.h"
+#include "lib/json/go_string.h"
 
 namespace vigil::notifier {
 
@@ -180,7 +180,7 @@ class Reader {
       }
       if (c < 0x20) return false;  // control characters must be escaped
       if (c >= 0x80) {
-        const int n = GoUtf8Length(reinterpret_cast<const unsigned char*>(p_),
+        const int n = json::GoUtf8Length(reinterpret_cast<const unsigned char*>(p_),
                                    static_cast<size_t>(end_ - p_));
         if (n == 0) {
           buf_.append(kReplacement);

@@ -1,6 +1,7 @@
 #include "services/notifier/payload.h"
 
 #include "absl/strings/str_cat.h"
+#include "lib/json/go_string.h"
 #include "services/notifier/go_json.h"
 #include "services/notifier/rfc3339.h"
 
@@ -16,13 +17,13 @@ class GoJsonWriter {
   // `"name":` after a comma unless first in its object.
   void Key(std::string_view name) {
     Separate();
-    AppendGoJsonString(name, &out_);
+    json::AppendGoJsonString(name, &out_);
     out_.push_back(':');
     after_key_ = true;
   }
   void String(std::string_view s) {
     Separate();
-    AppendGoJsonString(s, &out_);
+    json::AppendGoJsonString(s, &out_);
   }
   void Raw(std::string_view text) {
     Separate();
