@@ -172,8 +172,12 @@ absl::Status StoreWriter::WaitStored(const Claim& claim, absl::Duration timeout)
   }
   auto covers = [](const Tickets& f, Ticket t) { return f.after < t && t <= f.upto; };
   for (const Failure& f : failures_) {
-    // Its own writes (none when after == upto), then those it reached back to.
-    if (f.tickets.after < tickets.upto && tickets.after < f.tickets.upto) return f.why;
+    // Its own writes, if any (a failed transaction may hold writes queued before and after
+    // a claim of none), then those it reached back to.
+    if (tickets.after < tickets.upto && f.tickets.after < tickets.upto &&
+        tickets.after < f.tickets.upto) {
+      return f.why;
+    }
     for (Ticket t : claim.reached_) {
       if (covers(f.tickets, t)) return f.why;
     }

@@ -42,6 +42,17 @@ class StoreWriterTest : public ::testing::Test {
     });
   }
 
+  // From a second connection: the insert of the log row `stream_key` fails as on a full
+  // disk, where SQLite rolls the whole transaction back (a trigger's RAISE(ROLLBACK)).
+  void FillTheDiskAt(const std::string& stream_key) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ + "/notifier.db").c_str(), &db), SQLITE_OK);
+    const std::string sql = "CREATE TRIGGER full BEFORE INSERT ON nflog WHEN NEW.stream_key = '" +
+                            stream_key +
+                            "' BEGIN SELECT RAISE(ROLLBACK, 'database or disk is full'); END";
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
   // A write that blocks the writer thread until the returned notification is notified;
   // returns once the writer is in it.
   std::unique_ptr<absl::Notification> HoldTheWriter() {
@@ -172,17 +183,7 @@ TEST_F(StoreWriterTest, AClaimKeepsItsFailureThroughAnyNumberOfOtherFailures) {
 // those after must not commit one by one outside it. Every write of the batch is told
 // it was not stored, and none is.
 TEST_F(StoreWriterTest, AWriteWhoseErrorEndedTheTransactionFailsItsWholeBatch) {
-  {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open((dir_ + "/notifier.db").c_str(), &db), SQLITE_OK);
-    EXPECT_EQ(sqlite3_exec(db,
-                           "CREATE TRIGGER full BEFORE INSERT ON nflog WHEN NEW.stream_key = "
-                           "'stream2' BEGIN SELECT RAISE(ROLLBACK, 'database or disk is full'); "
-                           "END",
-                           nullptr, nullptr, nullptr),
-              SQLITE_OK);
-    sqlite3_close(db);
-  }
+  FillTheDiskAt("stream2");
   // Holds the writer so that the next writes share a transaction.
   std::unique_ptr<absl::Notification> release = HoldTheWriter();
   std::vector<StoreWriter::Claim> claims;
@@ -202,6 +203,23 @@ TEST_F(StoreWriterTest, AWriteWhoseErrorEndedTheTransactionFailsItsWholeBatch) {
     EXPECT_FALSE(told[i].ok()) << i;
   }
   EXPECT_EQ(CommittedLogRows(), 0u);
+}
+
+// A request that queued nothing is told only about the writes queued before it: a failure
+// of the whole transaction its place falls in (writes queued before and after it) is not
+// its own.
+TEST_F(StoreWriterTest, AClaimOfNoWritesInsideAFailedBatchIsStored) {
+  FillTheDiskAt("stream2");
+  std::unique_ptr<absl::Notification> release = HoldTheWriter();
+  PutLog(1);
+  StoreWriter::Claim none = writer_->Begin();
+  writer_->End(&none);
+  StoreWriter::Claim failed = writer_->Begin();
+  PutLog(2);  // fails, and with it the transaction PutLog(1) is in
+  writer_->End(&failed);
+  release->Notify();
+  EXPECT_FALSE(writer_->WaitStored(failed, absl::Seconds(30)).ok());
+  EXPECT_TRUE(writer_->WaitStored(none, absl::Seconds(30)).ok());
 }
 
 TEST_F(StoreWriterTest, ReadSeesEarlierWritesAndTheDestructorCommitsTheRest) {
