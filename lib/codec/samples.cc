@@ -20,25 +20,11 @@ bool IsStaleNaN(double v) {
   return bits == kStaleNaNBits;
 }
 
-uint32_t SampleBatchBuilder::Symbol(std::string_view s) {
-  if (batch_.symbols_size() == 0) {
-    batch_.add_symbols("");
-    symbols_.emplace("", 0);
-  }
-  // Looked up first: most symbols repeat, and a key is built only for a new one.
-  auto it = symbols_.find(absl::string_view(s.data(), s.size()));
-  if (it != symbols_.end()) return it->second;
-  uint32_t ref = static_cast<uint32_t>(batch_.symbols_size());
-  symbols_.emplace(std::string(s), ref);
-  batch_.add_symbols(std::string(s));
-  return ref;
-}
-
 v1::Series* SampleBatchBuilder::NewSeries(const labels::Labels& series) {
   v1::Series* s = batch_.add_series();
   for (const labels::LabelView& l : series) {
-    s->add_label_refs(Symbol(l.name));
-    s->add_label_refs(Symbol(l.value));
+    s->add_label_refs(symbols_.Ref(l.name));
+    s->add_label_refs(symbols_.Ref(l.value));
   }
   return s;
 }
@@ -62,7 +48,7 @@ void SampleBatchBuilder::AddSeries(const labels::Labels& series, const std::vect
 v1::SampleBatch SampleBatchBuilder::Take() {
   v1::SampleBatch out = std::move(batch_);
   batch_ = v1::SampleBatch();
-  symbols_.clear();
+  for (std::string& s : symbols_.Take()) out.add_symbols(std::move(s));
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "lib/clock/clock.h"
+#include "lib/codec/symbol_table.h"
 #include "lib/labels/labels.h"
 #include "vigil/v1/labels.pb.h"
 #include "vigil/v1/samples.pb.h"
@@ -39,11 +40,10 @@ class SampleBatchBuilder {
   v1::SampleBatch Take();
 
  private:
-  uint32_t Symbol(std::string_view s);
   v1::Series* NewSeries(const labels::Labels& series);
 
   v1::SampleBatch batch_;
-  absl::flat_hash_map<std::string, uint32_t> symbols_;
+  SymbolTable symbols_;
 };
 
 // Decodes a batch; rejects out-of-range symbol references and odd label_refs (a

@@ -53,24 +53,11 @@ void ScrapeCache::EndLines() {
   next_order.clear();
 }
 
-uint32_t ScrapeCache::Symbol(std::string_view s) {
-  if (symbols.empty()) {
-    symbols.emplace_back();
-    symbol_index.emplace("", 0);
-  }
-  auto it = symbol_index.find(absl::string_view(s.data(), s.size()));
-  if (it != symbol_index.end()) return it->second;
-  uint32_t ref = static_cast<uint32_t>(symbols.size());
-  symbol_index.emplace(std::string(s), ref);
-  symbols.emplace_back(s);
-  return ref;
-}
-
 void ScrapeCache::Encode(Series& s) {
   s.refs_begin = static_cast<uint32_t>(ref_pool.size());
   for (const labels::LabelView& l : s.labels) {
-    ref_pool.push_back(Symbol(l.name));
-    ref_pool.push_back(Symbol(l.value));
+    ref_pool.push_back(symbols.Ref(l.name));
+    ref_pool.push_back(symbols.Ref(l.value));
   }
   s.refs_size = static_cast<uint32_t>(ref_pool.size()) - s.refs_begin;
 }
@@ -125,8 +112,7 @@ void ScrapeCache::Compact() {
   }
   series = std::move(kept);
   by_fingerprint.clear();
-  symbols.clear();
-  symbol_index.clear();
+  symbols.Clear();
   ref_pool.clear();
   report_series.clear();
   for (size_t i = 0; i < series.size(); ++i) {

@@ -8,6 +8,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
+#include "lib/codec/symbol_table.h"
 #include "lib/expfmt/parser.h"
 #include "lib/labels/labels.h"
 
@@ -75,8 +76,7 @@ struct ScrapeCache {
   absl::flat_hash_map<uint64_t, int32_t> by_fingerprint;
   std::vector<Series> series;
   std::vector<uint32_t> ref_pool;
-  std::vector<std::string> symbols;                         // index 0 is ""
-  absl::flat_hash_map<std::string, uint32_t> symbol_index;  // into symbols
+  codec::SymbolTable symbols;
   std::vector<Row> rows;                                    // reused scratch
   // The report series (up, scrape_duration_seconds, ...) of the target, encoded.
   std::vector<Series> report_series;
@@ -112,7 +112,6 @@ struct ScrapeCache {
   void Compact();
 
  private:
-  uint32_t Symbol(std::string_view s);
   void Encode(Series& s);
 };
 

@@ -314,7 +314,7 @@ const v1::SampleBatch* ScrapeManager::OnScrapeDone(const std::string& target_key
       c.report_series.push_back(c.Encoded(t->labels.With(labels::kMetricName, name)));
     }
   }
-  for (const std::string& s : c.symbols) symbols->Add()->assign(s);
+  for (const std::string& s : c.symbols.symbols()) symbols->Add()->assign(s);
   uint64_t added = 0;
   uint64_t kept = 0;
   for (const ScrapeCache::Row& row : c.rows) {

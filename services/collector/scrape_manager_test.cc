@@ -147,7 +147,7 @@ TEST(ScrapeManagerTest, ChurningSeriesKeepTheCacheBoundedAndGoStale) {
   const ScrapeCache& c = m.targets()[0].cache;
   EXPECT_LT(c.series.size(), 100u);
   EXPECT_LT(c.lines.size(), 100u);
-  EXPECT_LT(c.symbols.size(), 200u);
+  EXPECT_LT(c.symbols.symbols().size(), 200u);
 }
 
 TEST(ScrapeManagerTest, ReloadedMetricRelabelConfigsApplyToCachedLines) {
