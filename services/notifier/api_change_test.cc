@@ -23,31 +23,33 @@ namespace {
 
 constexpr TimestampMs kT0 = 1'700'000'000'000;
 
-// The dispatcher's loop thread: runs what is posted to `tasks`.
+// The dispatcher's loop thread: runs what is posted to `tasks`, which must outlive it.
 class Loop {
  public:
-  Loop() {
+  explicit Loop(service::TaskQueue& tasks) : tasks_(tasks) {
     thread_ = std::thread([this] {
       while (!stop_) {
-        pollfd p{tasks.fd(), POLLIN, 0};
+        pollfd p{tasks_.fd(), POLLIN, 0};
         ::poll(&p, 1, -1);
-        tasks.RunAll();
+        tasks_.RunAll();
       }
     });
   }
-  ~Loop() {
-    tasks.Post([this] { stop_ = true; });
+  ~Loop() { Stop(); }
+  // Runs what was posted so far, then leaves.
+  void Stop() {
+    if (!thread_.joinable()) return;
+    tasks_.Post([this] { stop_ = true; });
     thread_.join();
   }
   // Runs `fn` on the loop after everything posted before; returns its result.
   template <typename Fn>
   auto Run(Fn fn) {
-    return *tasks.Call(std::move(fn), std::chrono::hours(1));
+    return *tasks_.Call(std::move(fn), std::chrono::hours(1));
   }
 
-  service::TaskQueue tasks;
-
  private:
+  service::TaskQueue& tasks_;
   bool stop_ = false;  // the loop thread's
   std::thread thread_;
 };
@@ -63,8 +65,7 @@ class ApiChangeTest : public ::testing::Test {
     ASSERT_TRUE(cfg.ok()) << cfg.status();
     dispatcher_ = std::make_unique<Dispatcher>(std::make_shared<const Config>(std::move(*cfg)), "",
                                                writer_.get());
-    dispatcher_->set_loop(
-        [this](std::function<void()> task) { loop_.tasks.Post(std::move(task)); });
+    dispatcher_->set_loop([this](std::function<void()> task) { tasks_.Post(std::move(task)); });
     // What an HA replica would send its peers (ClusterNode hooks here); loop thread only.
     dispatcher_->set_on_local_silence([this](const Silence& s) { sent_.push_back(s.id); });
     dispatcher_->set_on_local_ack(
@@ -75,9 +76,11 @@ class ApiChangeTest : public ::testing::Test {
     silence_.ends_at_ms = kT0 + 3'600'000;
   }
   void TearDown() override {
-    loop_.Run([this] { return dispatcher_->silences().size(); });  // nothing left to run
-    dispatcher_.reset();
+    // The loop first (it runs the dispatcher), then the writer (its last commits post to
+    // the task queue, which is still there), then the dispatcher the writer reports to.
+    loop_.Stop();
     writer_.reset();
+    dispatcher_.reset();
     vigil::testing::RemoveTree(dir_);
   }
   // The store's next commit waits until the returned notification is notified.
@@ -107,20 +110,22 @@ class ApiChangeTest : public ::testing::Test {
     sqlite3_close(db);
   }
 
+  // Destroyed in reverse: the loop thread, the writer, the dispatcher, then what they use.
   std::string dir_;
-  std::unique_ptr<StoreWriter> writer_;
-  std::unique_ptr<Dispatcher> dispatcher_;
-  Loop loop_;  // declared last: stopped before the dispatcher goes
-  std::vector<std::string> sent_;
+  service::TaskQueue tasks_;
+  std::vector<std::string> sent_;  // the loop thread's
   Silence silence_;
   const labels::Labels a_{{"alertname", "A"}};
+  std::unique_ptr<Dispatcher> dispatcher_;
+  std::unique_ptr<StoreWriter> writer_;
+  Loop loop_{tasks_};
 };
 
 TEST_F(ApiChangeTest, AChangeStoredAfterItsAnswerIsMadeAndSentOnceItCommits) {
   auto go = HoldTheNextCommit();
-  auto set = MakeChange(loop_.tasks, writer_.get(),
-                        [this] { return dispatcher_->SetSilence(silence_, kT0); },
-                        {.store = absl::ZeroDuration()});
+  auto set =
+      MakeChange(tasks_, writer_.get(), [this] { return dispatcher_->SetSilence(silence_, kT0); },
+                 {.store = absl::ZeroDuration()});
   EXPECT_TRUE(absl::IsUnavailable(set.status())) << set.status();  // HTTP 503: maybe done
   EXPECT_EQ(LiveSilences(), 0u);
   go->Notify();
@@ -140,9 +145,9 @@ TEST_F(ApiChangeTest, AChangeStoredAfterItsAnswerIsMadeAndSentOnceItCommits) {
   req.set_fingerprint(a_.FingerprintHex());
   req.set_who("alice");
   go = HoldTheNextCommit();
-  auto ack = MakeChange(loop_.tasks, writer_.get(),
-                        [this, req] { return dispatcher_->Acknowledge(req, kT0); },
-                        {.store = absl::ZeroDuration()});
+  auto ack =
+      MakeChange(tasks_, writer_.get(), [this, req] { return dispatcher_->Acknowledge(req, kT0); },
+                 {.store = absl::ZeroDuration()});
   EXPECT_TRUE(absl::IsUnavailable(ack.status())) << ack.status();
   go->Notify();
   AwaitWrites();
@@ -152,10 +157,10 @@ TEST_F(ApiChangeTest, AChangeStoredAfterItsAnswerIsMadeAndSentOnceItCommits) {
 
 TEST_F(ApiChangeTest, AChangeTheLoopTookLateIsMadeOnceStored) {
   absl::Notification loop_free;
-  loop_.tasks.Post([&] { loop_free.WaitForNotification(); });
-  auto set = MakeChange(loop_.tasks, writer_.get(),
-                        [this] { return dispatcher_->SetSilence(silence_, kT0); },
-                        {.loop = std::chrono::milliseconds(0)});
+  tasks_.Post([&] { loop_free.WaitForNotification(); });
+  auto set =
+      MakeChange(tasks_, writer_.get(), [this] { return dispatcher_->SetSilence(silence_, kT0); },
+                 {.loop = std::chrono::milliseconds(0)});
   EXPECT_TRUE(absl::IsUnavailable(set.status())) << set.status();
   loop_free.Notify();
   loop_.Run([] { return true; });  // the change was prepared, its write queued
@@ -166,8 +171,8 @@ TEST_F(ApiChangeTest, AChangeTheLoopTookLateIsMadeOnceStored) {
 
 TEST_F(ApiChangeTest, AChangeTheStoreRefusedIsNowhere) {
   FailInserts("silences");
-  auto set = MakeChange(loop_.tasks, writer_.get(),
-                        [this] { return dispatcher_->SetSilence(silence_, kT0); });
+  auto set =
+      MakeChange(tasks_, writer_.get(), [this] { return dispatcher_->SetSilence(silence_, kT0); });
   EXPECT_TRUE(absl::IsInternal(set.status())) << set.status();  // HTTP 500: not done
   AwaitWrites();
   EXPECT_EQ(LiveSilences(), 0u);
