@@ -13,6 +13,7 @@
 #include "lib/base/format.h"
 #include "lib/codec/samples.h"
 #include "lib/config/duration.h"
+#include "lib/json/go_string.h"
 #include "lib/promql/parser.h"
 #include "lib/rules/template.h"
 #include "lib/service/signals.h"
@@ -24,21 +25,11 @@
 namespace vigil::cli {
 namespace {
 
+// A JSON string's contents (without the quotes), escaped as Go's encoding/json does.
 std::string JsonEscape(std::string_view s) {
   std::string out;
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) out += fmt::format("\\u{:04x}", c);
-        else out.push_back(static_cast<char>(c));
-    }
-  }
-  return out;
+  json::AppendGoJsonString(s, &out);
+  return out.substr(1, out.size() - 2);
 }
 
 // The payload as JSON through the generated descriptor pool, or null when the type is
