@@ -206,11 +206,13 @@ ExprPtr Parser::ParsePostfix(ExprPtr e) {
       }
       if (target->at != AtKind::kNone) Fail(e->pos, "@ <timestamp> may not be set multiple times");
       const Token& a = Peek();
-      if (a.type == Tok::kIdent && (a.text == "start" || a.text == "end")) {
+      // Keywords are case-insensitive in Prometheus's lexer: `@ START()` too.
+      const std::string word = a.type == Tok::kIdent ? Lower(a.text) : "";
+      if (word == "start" || word == "end") {
         Next();
         Expect(Tok::kLParen, "");
         Expect(Tok::kRParen, "");
-        target->at = a.text == "start" ? AtKind::kStart : AtKind::kEnd;
+        target->at = word == "start" ? AtKind::kStart : AtKind::kEnd;
         continue;
       }
       bool neg = false;

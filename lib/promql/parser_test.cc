@@ -71,6 +71,9 @@ TEST(ParserTest, PrintsLikePrometheus) {
   EXPECT_EQ(RoundTrip("x offset -5m"), "x offset -5m");
   EXPECT_EQ(RoundTrip("x[1h30m] offset 1d @ 100"), "x[1h30m] @ 100.000 offset 1d");
   EXPECT_EQ(RoundTrip("x @ start()"), "x @ start()");
+  // Keywords are case-insensitive, as in Prometheus (promtool accepts these).
+  EXPECT_EQ(RoundTrip("x @ START()"), "x @ start()");
+  EXPECT_EQ(RoundTrip("x[5m] @ End()"), "x[5m] @ end()");
   EXPECT_EQ(RoundTrip("rate(x[5m])[30m:1m]"), "rate(x[5m])[30m:1m]");
   EXPECT_EQ(RoundTrip("max_over_time(x[10m:])"), "max_over_time(x[10m:])");
   EXPECT_EQ(RoundTrip("a / on(x) group_left(y) b"), "a / on(x) group_left(y) b");
