@@ -48,6 +48,9 @@ void Runtime::AddEndpoint(std::string name, std::string address) {
 
 void Runtime::RequestStop() {
   stop_ = true;
+  // Handlers waiting for the loop (which is about to leave) answer at once, so that
+  // Shutdown, which waits for them, does not wait out their timeouts.
+  tasks_.Stop();
   tasks_.Post([] {});  // wake the loop
 }
 
@@ -176,6 +179,7 @@ void Runtime::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
   stop_ = true;
+  tasks_.Stop();  // the handlers finishing below do not wait for a loop that has left
   if (grpc_) {
     grpc_->GetHealthCheckService()->SetServingStatus(false);
     grpc_->Shutdown(std::chrono::system_clock::now() + 2s);

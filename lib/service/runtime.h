@@ -69,6 +69,7 @@ class Runtime {
 
   // Loop-thread helpers.
   bool stopping() const { return stop_.load(); }
+  // Asks the loop to leave; from then on tasks().Call fails at once (see TaskQueue::Stop).
   void RequestStop();
   void SetReady(bool ready) { ready_ = ready; }
   // Runs the reload hook, records the outcome for GetStatus and logs it.

@@ -9,7 +9,10 @@
 #include <poll.h>
 
 #include <atomic>
+#include <optional>
 #include <thread>
+
+#include "absl/synchronization/notification.h"
 
 #include "lib/service/signals.h"
 #include "vigil/v1/control.grpc.pb.h"
@@ -137,6 +140,29 @@ std::string ReflectionListServices(const std::string& address) {
   std::string bytes;
   for (const auto& sl : slices) bytes.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
   return bytes;
+}
+
+// A handler waiting for the loop answers at once when the service stops (Shutdown waits
+// for handlers, and the loop is leaving), and a Call made after that fails at once.
+TEST(RuntimeTest, CallsToTheLoopFailAtOnceWhenItStops) {
+  Runtime rt("testsvc", TestFlags());
+  // No loop runs: the Call would wait its hour but for the stop.
+  std::optional<int> answer = 0;
+  absl::Notification answered;
+  std::thread handler([&] {
+    answer = rt.tasks().Call([] { return 1; }, std::chrono::hours(1));
+    answered.Notify();
+  });
+  rt.RequestStop();
+  // Not a time limit on the behaviour: only so that a failure does not hang the test.
+  if (!answered.WaitForNotificationWithTimeout(absl::Minutes(1))) rt.tasks().RunAll();
+  handler.join();
+  EXPECT_EQ(answer, std::nullopt);
+  bool ran = false;
+  EXPECT_EQ(rt.tasks().Call([&ran] { return ran = true; }, std::chrono::hours(1)),
+            std::nullopt);
+  rt.tasks().RunAll();
+  EXPECT_FALSE(ran);  // not even posted
 }
 
 TEST(RuntimeTest, ServerReflectionListsTheServices) {

@@ -23,6 +23,11 @@ void TaskQueue::Post(std::function<void()> task) {
   [[maybe_unused]] ssize_t n = write(fd_, &one, sizeof one);
 }
 
+void TaskQueue::Stop() {
+  absl::MutexLock lock(&mu_);
+  stopped_ = true;
+}
+
 void TaskQueue::RunAll() {
   uint64_t count;
   [[maybe_unused]] ssize_t n = read(fd_, &count, sizeof count);

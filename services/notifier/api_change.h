@@ -50,7 +50,8 @@ struct ChangeTimeouts {
 //   - its error when it refused the change (not done);
 //   - Internal "not stored" when the store refused the write (not done: a retry makes it);
 //   - Unavailable when the loop or the store was too slow: maybe done, as the change is
-//     made if and when its write commits.
+//     made if and when its write commits; also when it is stored but the loop did not
+//     confirm it live in time (or is stopping): done, not live yet.
 template <typename Fn>
 auto MakeChange(service::TaskQueue& loop, StoreWriter* writer, Fn prepare,
                 ChangeTimeouts timeouts = {}) -> decltype(prepare()) {
@@ -67,7 +68,9 @@ auto MakeChange(service::TaskQueue& loop, StoreWriter* writer, Fn prepare,
   if (!stored.ok()) return absl::InternalError(StrCat("not stored: ", stored.message()));
   // Made on the loop right after the commit (posted before WaitStored returned): one round
   // trip there finds it made.
-  loop.Call([] { return true; }, timeouts.loop);
+  if (!loop.Call([] { return true; }, timeouts.loop)) {
+    return absl::UnavailableError("stored, not live yet: the notifier loop is busy");
+  }
   return std::move(done->first);
 }
 

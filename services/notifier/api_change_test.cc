@@ -10,10 +10,12 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/synchronization/notification.h"
 #include "services/notifier/dispatcher.h"
 #include "tests/support/process.h"
@@ -42,10 +44,18 @@ class Loop {
     tasks_.Post([this] { stop_ = true; });
     thread_.join();
   }
-  // Runs `fn` on the loop after everything posted before; returns its result.
+  // Runs `fn` on the loop after everything posted before; returns its result. Also once
+  // the queue is stopping (TaskQueue::Call then fails), as long as the loop runs.
   template <typename Fn>
   auto Run(Fn fn) {
-    return *tasks_.Call(std::move(fn), std::chrono::hours(1));
+    std::optional<decltype(fn())> result;
+    absl::Notification done;
+    tasks_.Post([&] {
+      result.emplace(fn());
+      done.Notify();
+    });
+    done.WaitForNotification();
+    return std::move(*result);
   }
 
  private:
@@ -153,6 +163,19 @@ TEST_F(ApiChangeTest, AChangeStoredAfterItsAnswerIsMadeAndSentOnceItCommits) {
   AwaitWrites();
   EXPECT_EQ(loop_.Run([this] { return dispatcher_->Acknowledgements(0).size(); }), 1u);
   EXPECT_EQ(Sent().back(), "ack alice");
+}
+
+// Stored, but the loop did not confirm it live (it is stopping here; or too busy): not
+// answered 200, since the client could not yet read it; it is made all the same.
+TEST_F(ApiChangeTest, AChangeStoredButNotConfirmedLiveIsAnsweredUnavailable) {
+  auto set = MakeChange(tasks_, writer_.get(), [this] {
+    tasks_.Post([this] { tasks_.Stop(); });  // right after this work
+    return dispatcher_->SetSilence(silence_, kT0);
+  });
+  EXPECT_TRUE(absl::IsUnavailable(set.status())) << set.status();
+  EXPECT_TRUE(absl::StrContains(set.status().message(), "stored, not live yet")) << set.status();
+  AwaitWrites();
+  EXPECT_EQ(LiveSilences(), 1u);
 }
 
 TEST_F(ApiChangeTest, AChangeTheLoopTookLateIsMadeOnceStored) {
