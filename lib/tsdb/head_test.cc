@@ -178,5 +178,46 @@ TEST(HeadTest, IntegerSeriesTakeLessMemoryInTheDecimalCoding) {
       << decimal.MemoryBytes() << " vs " << xor_only.MemoryBytes();
 }
 
+// Truncation that hides a quarter of a closed first chunk or more frees those bytes: the
+// visible rest is re-encoded alone. Readers and window states see the same samples.
+TEST(HeadTest, HiddenSamplesOfTheFirstChunkAreFreed) {
+  std::mt19937_64 rng(3);
+  MemSeries s(labels::Labels({{"__name__", "x"}}));
+  double v = 0;
+  for (int i = 0; i < 360; ++i) {
+    v += static_cast<double>(rng() % 1000) / 7;  // full-precision floats: ~7 B a sample
+    ASSERT_TRUE(s.Append(i * 1000, v));
+  }
+  WindowSummary before = s.Window(60'000, 200'000);
+  auto all = Points(s);
+  size_t bytes = s.MemoryBytes();
+  // 29 hidden: below the threshold, nothing freed.
+  s.Truncate(29'000);
+  EXPECT_EQ(s.MemoryBytes(), bytes);
+  // 90 hidden: three quarters of the first chunk's bytes go.
+  s.Truncate(90'000);
+  EXPECT_LT(s.MemoryBytes() + 90 * 5, bytes) << s.MemoryBytes() << " vs " << bytes;
+  auto rest = Points(s);
+  ASSERT_EQ(rest.size(), all.size() - 90);
+  for (size_t i = 0; i < rest.size(); ++i) {
+    ASSERT_EQ(rest[i].t, all[i + 90].t);
+    ASSERT_EQ(std::bit_cast<uint64_t>(rest[i].v), std::bit_cast<uint64_t>(all[i + 90].v));
+  }
+  // The window state kept its place: moving it on gives what decoding gives.
+  WindowSummary after = s.Window(60'000, 200'000);
+  EXPECT_EQ(after.count, before.count);
+  EXPECT_EQ(after.first.t, before.first.t);
+  WindowSummary later = s.Window(60'000, 250'000);
+  std::vector<Point> want;
+  s.Decode(190'000, 250'000, &want);
+  ASSERT_EQ(later.count, want.size());
+  EXPECT_EQ(later.first.t, want.front().t);
+  EXPECT_EQ(std::bit_cast<uint64_t>(later.last.v), std::bit_cast<uint64_t>(want.back().v));
+  // Hiding more of the new first chunk keeps working.
+  s.Truncate(150'000);
+  EXPECT_EQ(Points(s).size(), all.size() - 150);
+  EXPECT_EQ(Points(s).front().t, 150'000);
+}
+
 }  // namespace
 }  // namespace vigil::tsdb

@@ -89,6 +89,9 @@ size_t MemSeries::Truncate(TimestampMs min_t) {
       first_visible_ = it.cursor();
       --num_samples_;
     }
+    if (!closed_.empty() && first_visible_.num_read >= kHiddenSamplesToCompact) {
+      CompactFirstChunk();
+    }
   }
   if (num_windows_ > 0) {
     WindowState* kept_end = std::remove_if(windows_.get(), windows_.get() + num_windows_,
@@ -97,6 +100,39 @@ size_t MemSeries::Truncate(TimestampMs min_t) {
     if (kept < num_windows_) ResizeWindows(kept);
   }
   return before - num_samples_;
+}
+
+void MemSeries::CompactFirstChunk() {
+  ClosedChunk& first = closed_[0];
+  const uint16_t hidden = first_visible_.num_read;
+  Chunk rest(first.coding);
+  for (ChunkIterator it = ChunkAt(first_seq(), first_visible_); it.Next();) {
+    (void)rest.Append(it.t(), it.v());  // bit for bit: same coding, same values
+  }
+  std::span<const uint8_t> b = rest.bytes();
+  first.bytes = std::make_unique<uint8_t[]>(b.size());
+  std::memcpy(first.bytes.get(), b.data(), b.size());
+  first.size = static_cast<uint32_t>(b.size());
+  first.num_samples = rest.num_samples();
+  first_visible_ = ChunkCursor{};
+  // A position after k samples of the old chunk is after k - hidden of the new one.
+  auto move = [&](ChunkPos& p) {
+    if (p.seq != first_seq()) return true;
+    if (p.cursor.num_read < hidden) return false;
+    const uint16_t want = static_cast<uint16_t>(p.cursor.num_read - hidden);
+    p.cursor = ChunkCursor{};
+    for (ChunkIterator it = ChunkAt(first_seq(), ChunkCursor{});
+         p.cursor.num_read < want && it.Next();) {
+      p.cursor = it.cursor();
+    }
+    return true;
+  };
+  if (num_windows_ == 0) return;
+  WindowState* kept_end =
+      std::remove_if(windows_.get(), windows_.get() + num_windows_,
+                     [&](WindowState& w) { return !move(w.start) || !move(w.end); });
+  uint32_t kept = static_cast<uint32_t>(kept_end - windows_.get());
+  if (kept < num_windows_) ResizeWindows(kept);
 }
 
 void MemSeries::ResizeWindows(uint32_t n) const {

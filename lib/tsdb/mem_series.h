@@ -14,6 +14,10 @@ namespace vigil::tsdb {
 // Prometheus's samplesPerChunk: the open chunk is closed at this many samples. (Prometheus
 // also cuts at chunk-range boundaries it needs for blocks; the head here has no blocks.)
 inline constexpr uint16_t kSamplesPerChunk = 120;
+// Once truncation hides this many samples of the first (closed) chunk, the rest is
+// re-encoded into a chunk of its own and the hidden bytes are freed: on average half a
+// chunk would otherwise be held for nothing, 7-8 bytes a sample for float series.
+inline constexpr uint16_t kHiddenSamplesToCompact = kSamplesPerChunk / 4;
 
 // Whether a head may store values in the decimal coding (see ValueCoding), or only in
 // Prometheus's XOR coding (for measuring one against the other).
@@ -21,10 +25,11 @@ enum class ValueCodings : uint8_t { kXorOrDecimal, kXorOnly };
 
 // One series' recent samples (Prometheus's memSeries): closed chunks, oldest first, then
 // the open one. A new series' first chunk takes the coding its first value fits; each
-// later chunk the one its predecessor's values suggested (Chunk::NextCoding). Truncation drops
-// whole chunks and hides the older samples of the first chunk behind a saved decoder cursor, so
-// readers never see them and each sample is decoded at most once by truncation over its life. Not
-// thread-safe.
+// later chunk the one its predecessor's values suggested (Chunk::NextCoding). Truncation
+// drops whole chunks and hides the older samples of the first chunk behind a saved decoder
+// cursor, so readers never see them and each sample is decoded at most once by truncation
+// over its life; a closed first chunk with enough of them hidden is re-encoded without
+// them (kHiddenSamplesToCompact). Not thread-safe.
 class MemSeries {
  public:
   explicit MemSeries(labels::Labels labels, ValueCodings codings = ValueCodings::kXorOrDecimal)
@@ -88,6 +93,9 @@ class MemSeries {
   ChunkPos PositionBefore(TimestampMs t) const;
   uint16_t FirstChunkSamples() const;
   void DropFirstChunk();
+  // Re-encodes the first closed chunk's visible samples alone and moves the window
+  // states' positions in it accordingly (those inside the hidden part are dropped).
+  void CompactFirstChunk();
   // Keeps the first min(n, num_windows_) states (default-constructed ones after them).
   void ResizeWindows(uint32_t n) const;
   void CloseHeadChunk();
