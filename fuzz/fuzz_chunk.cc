@@ -157,10 +157,10 @@ void RoundTrip(std::span<const uint8_t> in, ValueCoding coding) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
-  // 0..kMaxDecimalScale: decimal at that scale; anything above: XOR.
-  ValueCoding coding = data[0] % 17 <= vigil::tsdb::kMaxDecimalScale
-                           ? ValueCoding::Decimal(data[0] % 17)
-                           : ValueCoding::Xor();
+  // Odd: XOR (Prometheus's coding, half the inputs); even: decimal at a scale 0..15.
+  ValueCoding coding =
+      data[0] & 1 ? ValueCoding::Xor()
+                  : ValueCoding::Decimal((data[0] >> 1) % (vigil::tsdb::kMaxDecimalScale + 1));
   std::span<const uint8_t> in(data + 1, size - 1);
   DecodeArbitrary(in, coding);
   RoundTrip(in, coding);

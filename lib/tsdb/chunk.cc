@@ -200,6 +200,9 @@ void Chunk::WriteDecimalValue(double v, uint64_t v_bits) {
     Probe(v);
   } else {
     ++probed_;
+    // A value that needs every digit of the scale keeps the next chunk at it even when no
+    // probed value did (probes see one value in 16; the chunks would flip otherwise).
+    if (m % 10 != 0) finest_scale_ = std::max(finest_scale_, static_cast<uint8_t>(coding_.scale()));
   }
   if (num_ == 0) {
     w_.WriteBit(false);

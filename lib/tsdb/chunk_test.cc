@@ -219,8 +219,8 @@ TEST(DecimalScaleTest, FindsTheFewestFractionDigitsThatGiveTheValueBack) {
 }
 
 TEST(DecimalChunkTest, ValueDeltaOfDeltaBucketEdges) {
-  // Each dod of the mantissas on either side of the 7/13/20-bit buckets, then the 64-bit
-  // one, at scale 0 and 3.
+  // Each dod of the mantissas on either side of powers of two (where the bit window must
+  // widen or may narrow), up to 2^30, at scale 0 and 3.
   std::vector<int64_t> dods = {0,      1,      -1,      63,      64,      65,        -63,
                                -64,    4095,   4096,    4097,    -4095,   -4096,     524287,
                                524288, 524289, -524287, -524288, 1 << 30, -(1 << 30)};
@@ -308,6 +308,13 @@ TEST(DecimalChunkTest, NextCodingFollowsTheValues) {
   // A decimal chunk learns a finer scale from its escapes and a coarser one from probes.
   EXPECT_EQ(next(NoisyCounter(120, true), ValueCoding::Decimal(0)), ValueCoding::Decimal(2));
   EXPECT_EQ(next(NoisyCounter(120, false), ValueCoding::Decimal(3)), ValueCoding::Decimal(0));
+  // An integer gauge with a stray half now and then, never where a probe looks: the
+  // chunk's values still need one digit, so the next chunk keeps it.
+  std::vector<Sample> halves = NoisyCounter(120, false);
+  for (int i = 7; i < 120; i += 20) {
+    halves[i].v_bits = Bits(std::bit_cast<double>(halves[i].v_bits) + 0.5);
+  }
+  EXPECT_EQ(next(halves, ValueCoding::Decimal(1)), ValueCoding::Decimal(1));
   std::vector<Sample> floats;
   std::mt19937_64 rng(3);
   for (int i = 0; i < 120; ++i)

@@ -82,6 +82,10 @@ size_t MemSeries::Truncate(TimestampMs min_t) {
   size_t before = num_samples_;
   while (!closed_.empty() && closed_[0].max_t < min_t) DropFirstChunk();
   if (closed_.empty() && head_.num_samples() > 0 && head_.last_t() < min_t) DropFirstChunk();
+  // States whose window ends before min_t go first: compaction need not move them.
+  if (num_windows_ > 0) {
+    KeepWindows([&](WindowState& w) { return w.maxt >= min_t; });
+  }
   if (num_samples_ > 0) {
     // Hide the first chunk's samples older than min_t; the first visible one stays.
     ChunkIterator it = ChunkAt(first_seq(), first_visible_);
@@ -93,13 +97,20 @@ size_t MemSeries::Truncate(TimestampMs min_t) {
       CompactFirstChunk();
     }
   }
-  if (num_windows_ > 0) {
-    WindowState* kept_end = std::remove_if(windows_.get(), windows_.get() + num_windows_,
-                                           [&](const WindowState& w) { return w.maxt < min_t; });
-    uint32_t kept = static_cast<uint32_t>(kept_end - windows_.get());
-    if (kept < num_windows_) ResizeWindows(kept);
-  }
   return before - num_samples_;
+}
+
+template <typename Keep>
+void MemSeries::KeepWindows(Keep keep) {
+  // A plain loop: `keep` may change the state it looks at, which std::remove_if's
+  // predicate must not.
+  uint32_t kept = 0;
+  for (uint32_t i = 0; i < num_windows_; ++i) {
+    if (!keep(windows_[i])) continue;
+    if (kept != i) windows_[kept] = std::move(windows_[i]);
+    ++kept;
+  }
+  if (kept < num_windows_) ResizeWindows(kept);
 }
 
 void MemSeries::CompactFirstChunk() {
@@ -127,12 +138,7 @@ void MemSeries::CompactFirstChunk() {
     }
     return true;
   };
-  if (num_windows_ == 0) return;
-  WindowState* kept_end =
-      std::remove_if(windows_.get(), windows_.get() + num_windows_,
-                     [&](WindowState& w) { return !move(w.start) || !move(w.end); });
-  uint32_t kept = static_cast<uint32_t>(kept_end - windows_.get());
-  if (kept < num_windows_) ResizeWindows(kept);
+  KeepWindows([&](WindowState& w) { return move(w.start) && move(w.end); });
 }
 
 void MemSeries::ResizeWindows(uint32_t n) const {

@@ -27,9 +27,9 @@ enum class ValueCodings : uint8_t { kXorOrDecimal, kXorOnly };
 // the open one. A new series' first chunk takes the coding its first value fits; each
 // later chunk the one its predecessor's values suggested (Chunk::NextCoding). Truncation
 // drops whole chunks and hides the older samples of the first chunk behind a saved decoder
-// cursor, so readers never see them and each sample is decoded at most once by truncation
-// over its life; a closed first chunk with enough of them hidden is re-encoded without
-// them (kHiddenSamplesToCompact). Not thread-safe.
+// cursor, so readers never see them; a closed first chunk with enough of them hidden is
+// re-encoded without them (kHiddenSamplesToCompact), so each sample is decoded by
+// truncation about twice over its life. Not thread-safe.
 class MemSeries {
  public:
   explicit MemSeries(labels::Labels labels, ValueCodings codings = ValueCodings::kXorOrDecimal)
@@ -98,6 +98,9 @@ class MemSeries {
   void CompactFirstChunk();
   // Keeps the first min(n, num_windows_) states (default-constructed ones after them).
   void ResizeWindows(uint32_t n) const;
+  // Keeps the states `keep` returns true for (it may update them), in order.
+  template <typename Keep>
+  void KeepWindows(Keep keep);
   void CloseHeadChunk();
 
   labels::Labels labels_;

@@ -174,6 +174,38 @@ TEST(WindowTest, IncrementalEqualsDecodedAcrossChunkCodings) {
   }
 }
 
+// States whose positions lie in a first chunk that truncation re-encodes (compaction):
+// at its end, at the hidden boundary, inside the hidden part (dropped, rebuilt), and
+// reaching into later chunks. Each must then equal decoding, before and after it moves on.
+TEST(WindowTest, StatesInACompactedChunkEqualDecoded) {
+  std::mt19937_64 rng(21);
+  MemSeries s(labels::Labels({{"__name__", "x"}}));
+  double v = 0;
+  TimestampMs t = 0;
+  auto append = [&](int n) {
+    for (int i = 0; i < n; ++i, t += 1000) {
+      v += static_cast<double>(rng() % 1000) / 7;
+      ASSERT_TRUE(s.Append(t, v));
+    }
+  };
+  append(480);
+  // (range, maxt): chunk 0 holds 0..119 s.
+  const std::vector<std::pair<int64_t, TimestampMs>> states = {
+      {20'000, 119'000},   // [99 s, 119 s]: ends at chunk 0's last sample
+      {60'000, 100'000},   // starts at 40 s: inside what is hidden below
+      {90'000, 140'000},   // starts at 50 s: the first visible sample
+      {200'000, 300'000},  // starts at 100 s, ends in chunk 2
+  };
+  for (const auto& [range, maxt] : states) ExpectSame(s, range, maxt);
+  s.Truncate(50'000);  // hides 50 samples of chunk 0: it is re-encoded
+  for (const auto& [range, maxt] : states) ExpectSame(s, range, maxt);
+  for (const auto& [range, maxt] : states) ExpectSame(s, range, maxt + 30'000);
+  append(60);
+  s.Truncate(95'000);  // hides 45 of the re-encoded chunk: again
+  for (const auto& [range, maxt] : states) ExpectSame(s, range, maxt + 60'000);
+  ExpectSame(s, 200'000, t);
+}
+
 TEST(WindowTest, StatesForWindowsOlderThanTruncationAreDropped) {
   MemSeries s(labels::Labels({{"__name__", "x"}}));
   for (int i = 0; i < 600; ++i) ASSERT_TRUE(s.Append(i * 1000, i));
