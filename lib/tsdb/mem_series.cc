@@ -34,12 +34,16 @@ bool MemSeries::Append(TimestampMs t, double v) {
   return true;
 }
 
+MemSeries::ClosedChunk MemSeries::Freeze(const Chunk& c) {
+  std::span<const uint8_t> b = c.bytes();
+  ClosedChunk out{std::make_unique<uint8_t[]>(b.size()), static_cast<uint32_t>(b.size()),
+                  c.num_samples(), c.coding(), c.last_t()};
+  std::memcpy(out.bytes.get(), b.data(), b.size());
+  return out;
+}
+
 void MemSeries::CloseHeadChunk() {
-  std::span<const uint8_t> b = head_.bytes();
-  ClosedChunk c{std::make_unique<uint8_t[]>(b.size()), static_cast<uint32_t>(b.size()),
-                head_.num_samples(), head_.coding(), head_.last_t()};
-  std::memcpy(c.bytes.get(), b.data(), b.size());
-  closed_.push_back(std::move(c));
+  closed_.push_back(Freeze(head_));
   head_ = Chunk(xor_only_ ? ValueCoding::Xor() : head_.NextCoding());
 }
 
@@ -120,11 +124,7 @@ void MemSeries::CompactFirstChunk() {
   for (ChunkIterator it = ChunkAt(first_seq(), first_visible_); it.Next();) {
     (void)rest.Append(it.t(), it.v());  // bit for bit: same coding, same values
   }
-  std::span<const uint8_t> b = rest.bytes();
-  first.bytes = std::make_unique<uint8_t[]>(b.size());
-  std::memcpy(first.bytes.get(), b.data(), b.size());
-  first.size = static_cast<uint32_t>(b.size());
-  first.num_samples = rest.num_samples();
+  first = Freeze(rest);  // the same last sample, so the same max_t
   first_visible_ = ChunkCursor{};
   // A position after k samples of the old chunk is after k - hidden of the new one.
   auto move = [&](ChunkPos& p) {

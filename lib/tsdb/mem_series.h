@@ -82,6 +82,8 @@ class MemSeries {
     TimestampMs max_t;
   };
   friend class SeriesReader;
+  // A copy of `c`'s bytes, exactly sized, with what readers need to know of it.
+  static ClosedChunk Freeze(const Chunk& c);
   // Chunks by sequence number: first_seq() is the oldest kept, last_seq() the open one.
   uint64_t first_seq() const { return dropped_chunks_; }
   uint64_t last_seq() const { return dropped_chunks_ + closed_.size(); }
