@@ -10,6 +10,7 @@
 
 #include "lib/base/format.h"
 #include "lib/promql/evaluator.h"
+#include "lib/promql/go_math.h"
 
 namespace vigil::promql::internal {
 namespace {
@@ -25,11 +26,11 @@ std::pair<double, bool> ElemBinop(BinOp op, double l, double r) {
     case BinOp::kDiv:
       return {l / r, true};
     case BinOp::kPow:
-      return {std::pow(l, r), true};
+      return {gomath::Pow(l, r), true};
     case BinOp::kMod:
-      return {std::fmod(l, r), true};
+      return {gomath::Mod(l, r), true};
     case BinOp::kAtan2:
-      return {std::atan2(l, r), true};
+      return {gomath::Atan2(l, r), true};
     case BinOp::kEql:
       return {l, l == r};
     case BinOp::kNeq:

@@ -13,6 +13,7 @@
 #include "lib/base/format.h"
 #include "lib/promql/evaluator.h"
 #include "lib/promql/functions.h"
+#include "lib/promql/go_math.h"
 #include "lib/promql/parser.h"
 #include "re2/re2.h"
 
@@ -180,39 +181,39 @@ Value Evaluator::EvalCall(const Expr& e, int64_t t) {
   else if (name == "floor")
     simple([](double v) { return std::floor(v); });
   else if (name == "exp")
-    simple([](double v) { return std::exp(v); });
+    simple(gomath::Exp);
   else if (name == "sqrt")
     simple([](double v) { return std::sqrt(v); });
   else if (name == "ln")
-    simple([](double v) { return std::log(v); });
+    simple(gomath::Log);
   else if (name == "log2")
-    simple([](double v) { return std::log2(v); });
+    simple(gomath::Log2);
   else if (name == "log10")
-    simple([](double v) { return std::log10(v); });
+    simple(gomath::Log10);
   else if (name == "sin")
-    simple([](double v) { return std::sin(v); });
+    simple(gomath::Sin);
   else if (name == "cos")
-    simple([](double v) { return std::cos(v); });
+    simple(gomath::Cos);
   else if (name == "tan")
-    simple([](double v) { return std::tan(v); });
+    simple(gomath::Tan);
   else if (name == "asin")
-    simple([](double v) { return std::asin(v); });
+    simple(gomath::Asin);
   else if (name == "acos")
-    simple([](double v) { return std::acos(v); });
+    simple(gomath::Acos);
   else if (name == "atan")
-    simple([](double v) { return std::atan(v); });
+    simple(gomath::Atan);
   else if (name == "sinh")
-    simple([](double v) { return std::sinh(v); });
+    simple(gomath::Sinh);
   else if (name == "cosh")
-    simple([](double v) { return std::cosh(v); });
+    simple(gomath::Cosh);
   else if (name == "tanh")
-    simple([](double v) { return std::tanh(v); });
+    simple(gomath::Tanh);
   else if (name == "asinh")
-    simple([](double v) { return std::asinh(v); });
+    simple(gomath::Asinh);
   else if (name == "acosh")
-    simple([](double v) { return std::acosh(v); });
+    simple(gomath::Acosh);
   else if (name == "atanh")
-    simple([](double v) { return std::atanh(v); });
+    simple(gomath::Atanh);
   else if (name == "deg")
     simple([](double v) { return v * 180 / M_PI; });
   else if (name == "rad")
