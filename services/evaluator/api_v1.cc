@@ -3,7 +3,6 @@
 #include <httplib.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -147,15 +146,6 @@ void Reply(httplib::Response& res, const absl::StatusOr<std::string>& data) {
 std::string Seconds(absl::Duration d) {
   double s = absl::ToDoubleSeconds(d);
   return s == 0 ? "0" : promql::FormatFloatF(s);
-}
-
-// Go's strconv.FormatFloat(v, 'e', -1, 64): "1e+00", "1.5e-07", "NaN", "+Inf".
-std::string FormatFloatE(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  char buf[64];
-  auto r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::scientific);
-  return std::string(buf, r.ptr);
 }
 
 std::string AnnotationsJson(const std::vector<std::pair<std::string, std::string>>& a) {

@@ -1,6 +1,7 @@
 #include "services/evaluator/api_v1_json.h"
 
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -94,7 +95,21 @@ std::string_view ResultTypeName(promql::ValueType t) {
   return "none";
 }
 
-std::string JsonValue(double v) { return StrCat("\"", promql::FormatFloatF(v), "\""); }
+std::string FormatFloatE(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  // Without a precision, to_chars writes the shortest round-trip digits; its scientific
+  // exponent is printf's %e one (sign, at least two digits), as Go's.
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::scientific);
+  return std::string(buf, r.ptr);
+}
+
+std::string JsonValue(double v) {
+  const double a = std::fabs(v);
+  const bool exponent = a != 0 && (a < 1e-6 || a >= 1e21);  // NaN compares false
+  return StrCat("\"", exponent ? FormatFloatE(v) : promql::FormatFloatF(v), "\"");
+}
 
 std::string JsonTimestamp(TimestampMs t) {
   std::string out;
@@ -151,7 +166,7 @@ std::string QueryDataJson(const promql::Value& v, TimestampMs t) {
   std::string result;
   switch (v.type) {
     case promql::ValueType::kScalar:
-      result = StrCat("[", ScalarTimestamp(t), ",", JsonValue(v.scalar), "]");
+      result = StrCat("[", ScalarTimestamp(t), ",\"", promql::FormatFloatF(v.scalar), "\"]");
       break;
     case promql::ValueType::kString:
       result = StrCat("[", ScalarTimestamp(t), ",", JsonString(v.str), "]");

@@ -26,8 +26,15 @@ absl::StatusOr<int64_t> ParseApiDuration(std::string_view s);
 // characters as \u00XX, invalid UTF-8 as \ufffd).
 std::string JsonString(std::string_view s);
 
-// A sample value as Prometheus writes it: strconv.FormatFloat(v, 'f', -1, 64), quoted
-// ("NaN", "+Inf", "0.0000001").
+// Go's strconv.FormatFloat(v, 'e', -1, 64): the shortest digits that read back as `v`,
+// exponent signed and at least two digits ("1e+00", "1.5e-07", "5e-324", "NaN", "+Inf").
+std::string FormatFloatE(double v);
+
+// A vector or matrix sample's value as Prometheus 2.42 writes it (web/api/v1's
+// marshalFloat), quoted: strconv.FormatFloat(v, 'e', -1, 64) when v is not zero and its
+// magnitude is below 1e-6 or from 1e21 on ("1e-07", "-1e+21"), else 'f' ("0.000001",
+// "NaN", "+Inf"). Scalars are written in 'f' form whatever their size (promql.Scalar's
+// MarshalJSON).
 std::string JsonValue(double v);
 
 // A vector or matrix sample's timestamp: seconds, then the milliseconds as three digits

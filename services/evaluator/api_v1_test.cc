@@ -43,9 +43,29 @@ TEST(ApiV1JsonTest, ParsesDurationsLikePrometheus) {
 }
 
 TEST(ApiV1JsonTest, FormatsValuesAndTimestampsLikePrometheus) {
-  EXPECT_EQ(JsonValue(1e-7), "\"0.0000001\"");
-  EXPECT_EQ(JsonValue(1e21), "\"1000000000000000000000\"");
-  EXPECT_EQ(JsonValue(1.2345678901234569e+23), "\"123456789012345690000000\"");
+  // web/api/v1's marshalFloat: 'e' below 1e-6 and from 1e21 on, 'f' between.
+  EXPECT_EQ(JsonValue(1e-7), "\"1e-07\"");
+  EXPECT_EQ(JsonValue(1.2345e-10), "\"1.2345e-10\"");
+  EXPECT_EQ(JsonValue(-1e21), "\"-1e+21\"");
+  EXPECT_EQ(JsonValue(1e21), "\"1e+21\"");
+  EXPECT_EQ(JsonValue(1.2345678901234569e+23), "\"1.2345678901234569e+23\"");
+  EXPECT_EQ(JsonValue(5e-324), "\"5e-324\"");
+  EXPECT_EQ(JsonValue(-2.2250738585072014e-308), "\"-2.2250738585072014e-308\"");
+  EXPECT_EQ(JsonValue(1.7976931348623157e308), "\"1.7976931348623157e+308\"");
+  EXPECT_EQ(JsonValue(1.5e300), "\"1.5e+300\"");
+  EXPECT_EQ(JsonValue(9.5e-7), "\"9.5e-07\"");
+  EXPECT_EQ(JsonValue(std::nextafter(1e-6, 0.0)), "\"9.999999999999997e-07\"");
+  EXPECT_EQ(JsonValue(1e-6), "\"0.000001\"");
+  EXPECT_EQ(JsonValue(-1e-6), "\"-0.000001\"");
+  EXPECT_EQ(JsonValue(1e20), "\"100000000000000000000\"");
+  EXPECT_EQ(JsonValue(std::nextafter(1e21, 0.0)), "\"999999999999999900000\"");
+  EXPECT_EQ(JsonValue(0.1), "\"0.1\"");
+  EXPECT_EQ(JsonValue(0), "\"0\"");
+  EXPECT_EQ(JsonValue(-0.0), "\"-0\"");
+  EXPECT_EQ(FormatFloatE(1), "1e+00");
+  EXPECT_EQ(FormatFloatE(-0.0), "-0e+00");
+  EXPECT_EQ(FormatFloatE(123456), "1.23456e+05");
+  EXPECT_EQ(FormatFloatE(1e100), "1e+100");
   EXPECT_EQ(JsonValue(std::numeric_limits<double>::infinity()), "\"+Inf\"");
   EXPECT_EQ(JsonValue(-std::numeric_limits<double>::infinity()), "\"-Inf\"");
   EXPECT_EQ(JsonValue(std::nan("")), "\"NaN\"");
@@ -60,6 +80,15 @@ TEST(ApiV1JsonTest, FormatsValuesAndTimestampsLikePrometheus) {
 TEST(ApiV1JsonTest, EncodesQueryResults) {
   promql::Value scalar{.type = promql::ValueType::kScalar, .scalar = 1.5};
   EXPECT_EQ(QueryDataJson(scalar, -1500), R"({"resultType":"scalar","result":[-1.5,"1.5"]})");
+  // A scalar is written in 'f' form whatever its size, a vector's sample in 'e' form.
+  promql::Value tiny{.type = promql::ValueType::kScalar, .scalar = 1e-7};
+  EXPECT_EQ(QueryDataJson(tiny, 1000), R"({"resultType":"scalar","result":[1,"0.0000001"]})");
+  promql::Value tiny_vec{.type = promql::ValueType::kVector};
+  tiny_vec.vector.push_back({labels::Labels(), 1e-7, 7});
+  EXPECT_EQ(QueryDataJson(tiny_vec, 1000),
+            R"({"resultType":"vector","result":[{"metric":{},"value":[1,"1e-07"]}]})");
+  promql::Matrix big{{labels::Labels(), {{1000, -1e21}, {2000, 2}}}};
+  EXPECT_EQ(MatrixJson(big), R"([{"metric":{},"values":[[1,"-1e+21"],[2,"2"]]}])");
   promql::Value str{.type = promql::ValueType::kString, .str = "abc"};
   EXPECT_EQ(QueryDataJson(str, 100000), R"({"resultType":"string","result":[100,"abc"]})");
   promql::Value vec{.type = promql::ValueType::kVector};
