@@ -364,6 +364,67 @@ TEST_F(NotifierBytesTest, WebhookBodiesAreAlertmanagersByteForByte) {
   EXPECT_EQ(WithoutExternalUrl(vigil_.hook.bodies()[0]), WithoutExternalUrl(am_.hook.bodies()[0]));
 }
 
+// The API v2 answers (GET /api/v2/alerts, /alerts/groups, /silence/{id}, /silences,
+// /receivers) byte for byte as Alertmanager's for strings Go's encoder escapes, times and
+// ids set aside (each system sets its own). An invalid UTF-8 byte posted becomes U+FFFD
+// in both (Go's decoder replaces it; vigil's reader does the same).
+class NotifierApiBytesTest : public NotifierBytesTest {
+ protected:
+  std::string ConfigFor(const System& s) override {
+    return NotifierBytesTest::ConfigFor(s) + "  - name: '<a&b>'\n";
+  }
+  static std::string WithoutTimesAndIds(const std::string& body) {
+    static const std::regex times(R"re("(endsAt|startsAt|updatedAt|id)":"[^"]*")re");
+    return std::regex_replace(body, times, R"("$1":"")");
+  }
+  // The same GET on both; the bodies, times and ids aside, must be equal.
+  void ExpectSameAnswer(const std::string& path) {
+    auto [am_code, am_body] = HttpGet(am_.port, path);
+    auto [vigil_code, vigil_body] = HttpGet(vigil_.port, path);
+    EXPECT_EQ(vigil_code, am_code) << path;
+    EXPECT_EQ(WithoutTimesAndIds(vigil_body), WithoutTimesAndIds(am_body)) << path;
+  }
+};
+
+TEST_F(NotifierApiBytesTest, ApiAnswersAreAlertmanagersByteForByte) {
+  const std::string tricky = "<a&b>\u2028\b\x7f\xff\u00e9 \"q\" \\ \t";
+  const auto start = std::chrono::system_clock::now();
+  // Posted as raw bytes: nlohmann's dump would refuse the invalid byte.
+  const std::string alerts =
+      StrCat(R"([{"labels":{"alertname":"A<b>","x_y":")", "\\u003c\\u2028\xff\\b", R"("},)",
+             R"("annotations":{"summary":"<a&b>\u2028)", "\xff", R"("},)", R"("startsAt":")",
+             Rfc3339(start), R"(","generatorURL":"http://x/?a=1&b=2"}])");
+  for (System* s : {&am_, &vigil_}) {
+    auto [code, body] = HttpPost(s->port, "/api/v2/alerts", alerts);
+    ASSERT_EQ(code, 200) << s->name << ": " << body;
+  }
+  ASSERT_NO_FATAL_FAILURE(ExpectPhase("tricky alert", 1));
+  ExpectSameAnswer("/api/v2/alerts");
+  ExpectSameAnswer("/api/v2/alerts/groups");
+  ExpectSameAnswer("/api/v2/receivers");
+
+  const json silence{
+      {"matchers", json::array({{{"name", "x_y"}, {"value", tricky}, {"isRegex", false}}})},
+      {"startsAt", Rfc3339(start)},
+      {"endsAt", Rfc3339(start + std::chrono::hours(1))},
+      {"createdBy", tricky},
+      {"comment", tricky}};
+  std::map<std::string, std::string> ids;
+  for (System* s : {&am_, &vigil_}) {
+    auto [code, body] = HttpPost(s->port, "/api/v2/silences",
+                                 silence.dump(-1, ' ', false, json::error_handler_t::replace));
+    ASSERT_EQ(code, 200) << s->name << ": " << body;
+    ids[s->name] = json::parse(body).value("silenceID", "");
+  }
+  auto [am_code, am_body] = HttpGet(am_.port, "/api/v2/silence/" + ids[am_.name]);
+  auto [vigil_code, vigil_body] = HttpGet(vigil_.port, "/api/v2/silence/" + ids[vigil_.name]);
+  ASSERT_EQ(am_code, 200) << am_body;
+  ASSERT_EQ(vigil_code, 200) << vigil_body;
+  EXPECT_EQ(WithoutTimesAndIds(vigil_body), WithoutTimesAndIds(am_body));
+  ExpectSameAnswer("/api/v2/silences");
+  ExpectSameAnswer("/api/v2/silence/0b6e5e44-8f8a-4a4b-9c52-0bd4f5a0e4a1");  // 404, no body
+}
+
 // vigil's alertmanager_configs receiver: vigil-notifier forwards its notifications'
 // alerts to the real Alertmanager (POST /api/v2/alerts), which then holds them — read
 // back through its API — and notifies its own webhook, also when one resolves.

@@ -8,8 +8,10 @@ namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
 
-bool HtmlSafe(unsigned char c) {
-  return c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&';
+// An ASCII byte written as it is (Go's safeSet, or htmlSafeSet with `escape_html`).
+bool Safe(unsigned char c, bool escape_html) {
+  if (c < 0x20 || c == '"' || c == '\\') return false;
+  return !escape_html || (c != '<' && c != '>' && c != '&');
 }
 
 }  // namespace
@@ -29,7 +31,7 @@ int GoUtf8Length(const unsigned char* p, size_t left) {
   return 0;
 }
 
-void AppendGoJsonString(std::string_view s, std::string* out) {
+void AppendGoJsonString(std::string_view s, std::string* out, bool escape_html) {
   out->push_back('"');
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const size_t n = s.size();
@@ -37,7 +39,7 @@ void AppendGoJsonString(std::string_view s, std::string* out) {
   for (size_t i = 0; i < n;) {
     const unsigned char c = p[i];
     if (c < 0x80) {
-      if (HtmlSafe(c)) {
+      if (Safe(c, escape_html)) {
         ++i;
         continue;
       }

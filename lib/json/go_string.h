@@ -16,7 +16,9 @@ int GoUtf8Length(const unsigned char* p, size_t left);
 // Alertmanager 0.25 are built with): `"` and `\` backslashed; \n, \r, \t short; other
 // control characters, `<`, `>`, `&`, U+2028 and U+2029 as \u00XX / \u20XX; an invalid
 // UTF-8 byte as \ufffd; all else as it is. What Prometheus's API answers and
-// Alertmanager's payloads need to be byte for byte the same.
-void AppendGoJsonString(std::string_view s, std::string* out);
+// Alertmanager's payloads need to be byte for byte the same. With `escape_html` false,
+// `<`, `>` and `&` stay as they are, as with json.Encoder.SetEscapeHTML(false) (what
+// go-openapi's JSON producer writes Alertmanager's API answers with); the rest is the same.
+void AppendGoJsonString(std::string_view s, std::string* out, bool escape_html = true);
 
 }  // namespace vigil::json

@@ -24,6 +24,13 @@ TEST(GoJsonStringTest, EscapesAsGoEncodingJson) {
             "\"\\u2028\\u2029 \u00e9 \xF0\x9F\x98\x80\"");
 }
 
+// json.Encoder with SetEscapeHTML(false): only <, > and & change.
+TEST(GoJsonStringTest, WithoutHtmlEscapingKeepsOnlyTheHtmlCharacters) {
+  std::string out;
+  AppendGoJsonString("<a&b>\u2028\x01\xff\"\n", &out, /*escape_html=*/false);
+  EXPECT_EQ(out, R"("<a&b>\u2028\u0001\ufffd\"\n")");
+}
+
 TEST(GoJsonStringTest, EachInvalidUtf8ByteBecomesOneReplacementCharacter) {
   EXPECT_EQ(Quoted("a\xff"
                    "b\xC3"),

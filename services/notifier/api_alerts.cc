@@ -3,8 +3,10 @@
 #include <nlohmann/json.hpp>
 
 #include "lib/base/format.h"
+#include "lib/json/go_string.h"
 #include "lib/labels/labels.h"
 #include "services/notifier/config.h"
+#include "services/notifier/go_json.h"
 #include "services/notifier/rfc3339.h"
 
 namespace vigil::notifier {
@@ -18,10 +20,6 @@ Ordered KeyValues(const Pairs& ls) {
   Ordered out = Ordered::object();
   for (const auto& l : ls) out[l.name] = l.value;
   return out;
-}
-
-std::string Dump(const Ordered& j) {
-  return j.dump(-1, ' ', false, Ordered::error_handler_t::replace);
 }
 
 Ordered GettableAlerts(const std::vector<RoutedAlert>& alerts) {
@@ -61,7 +59,7 @@ absl::StatusOr<bool> ParseBool(const std::string& name, const std::string& value
 }  // namespace
 
 std::string GettableAlertsJson(const std::vector<RoutedAlert>& alerts) {
-  return Dump(GettableAlerts(alerts));
+  return DumpGoJson(GettableAlerts(alerts));
 }
 
 bool AlertFilter::Keep(const RoutedAlert& a) const {
@@ -104,22 +102,28 @@ absl::StatusOr<AlertFilter> ParseAlertFilter(
   return f;
 }
 
+// A group is a plain struct (HTML left as it is) around its gettable alerts, which marshal
+// themselves with HTML escaped.
 std::string AlertGroupsJson(const std::vector<AlertGroupView>& groups) {
-  Ordered out = Ordered::array();
+  std::string out = "[";
   for (const AlertGroupView& g : groups) {
-    Ordered j;
-    j["alerts"] = GettableAlerts(g.alerts);
-    j["labels"] = KeyValues(g.labels);
-    j["receiver"] = {{"name", g.receiver}};
-    out.push_back(std::move(j));
+    if (out.size() > 1) out.push_back(',');
+    out += "{\"alerts\":";
+    out += DumpGoJson(GettableAlerts(g.alerts));
+    out += ",\"labels\":";
+    out += DumpGoJson(KeyValues(g.labels), /*escape_html=*/false);
+    out += ",\"receiver\":";
+    out += DumpGoJson(Ordered{{"name", g.receiver}}, /*escape_html=*/false);
+    out.push_back('}');
   }
-  return Dump(out);
+  out.push_back(']');
+  return out;
 }
 
 std::string ReceiversJson(const std::vector<std::string>& names) {
   Ordered out = Ordered::array();
   for (const std::string& n : names) out.push_back({{"name", n}});
-  return Dump(out);
+  return DumpGoJson(out, /*escape_html=*/false);
 }
 
 std::string StatusJson(const std::string& config_original, TimestampMs started_ms) {
@@ -130,11 +134,13 @@ std::string StatusJson(const std::string& config_original, TimestampMs started_m
   j["versionInfo"] = {{"branch", "main"},      {"buildDate", ""},
                       {"buildUser", "vigil"},  {"goVersion", "none (C++)"},
                       {"revision", "unknown"}, {"version", "0.25.0-vigil"}};
-  return Dump(j);
+  return DumpGoJson(j, /*escape_html=*/false);
 }
 
 std::string ErrorJson(const std::string& message) {
-  return nlohmann::json(message).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string out;
+  json::AppendGoJsonString(message, &out, /*escape_html=*/false);
+  return out;
 }
 
 }  // namespace vigil::notifier

@@ -11,6 +11,12 @@
 
 namespace vigil::notifier {
 
+// Alertmanager's API answers byte for byte, strings escaped as it escapes them: its
+// go-openapi server writes them with a json.Encoder with HTML escaping off (<, >, & as they
+// are), but a gettable alert or silence marshals itself with json.Marshal, HTML escaped
+// (\u003c, \u003e, \u0026); both escape control bytes, U+2028, U+2029 and invalid UTF-8.
+// The encoder's newline at the end is the caller's.
+
 // The body of Alertmanager's `GET /api/v2/alerts` (gettable alerts): labels, annotations,
 // startsAt, endsAt, updatedAt, generatorURL, fingerprint, receivers and status
 // {state: "active" or "suppressed", silencedBy, inhibitedBy}.

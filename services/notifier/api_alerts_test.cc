@@ -5,7 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "lib/base/format.h"
 #include "lib/labels/labels.h"
+#include "services/notifier/silences.h"
 
 namespace vigil::notifier {
 namespace {
@@ -79,6 +81,50 @@ TEST(ApiAlertsTest, FilterGroupsStatusReceivers) {
   EXPECT_EQ(status["config"]["original"], "route: {}\n");
   EXPECT_TRUE(status["versionInfo"].contains("version"));
   EXPECT_EQ(ErrorJson("bad \"x\""), R"("bad \"x\"")");
+}
+
+// A value Go's encoding/json escapes: <, > and & as \u003c \u003e \u0026 (HTML escaping,
+// json.Marshal's default), U+2028 as \u2028, a control byte as \u00XX, an invalid UTF-8
+// byte as \ufffd (Go 1.19's encodeState.string). Alertmanager's go-openapi server writes
+// its answers with HTML escaping off (kTrickyEncoder), but a gettable alert or silence
+// marshals itself with json.Marshal (kTrickyGo), as Alertmanager 0.25 answers (see
+// tests/notifier_differential_test.cc, NotifierApiBytesTest).
+constexpr char kTricky[] = "<a&b>\u2028\x01\xff";
+constexpr char kTrickyGo[] = R"("\u003ca\u0026b\u003e\u2028\u0001\ufffd")";
+constexpr char kTrickyEncoder[] = R"("<a&b>\u2028\u0001\ufffd")";
+
+TEST(ApiAlertsTest, StringsAreEscapedAsAlertmanagerEscapesThem) {
+  Alert a;
+  a.labels = labels::Labels{{"alertname", "Down"}, {"x<y", kTricky}};
+  a.annotations = Annotations{{"summary", kTricky}};
+  a.fingerprint = a.labels.Fingerprint();
+  a.generator_url = "http://x/?a=1&b=2";
+  const std::string labels = StrCat(R"("labels":{"alertname":"Down","x\u003cy":)", kTrickyGo, "}");
+  const std::string alerts = GettableAlertsJson({{a, {"page"}}});
+  EXPECT_THAT(alerts, HasSubstr(StrCat(R"("annotations":{"summary":)", kTrickyGo, "}")));
+  EXPECT_THAT(alerts, HasSubstr(R"("generatorURL":"http://x/?a=1\u0026b=2")"));
+  EXPECT_THAT(alerts, HasSubstr(labels));
+  const std::string groups =
+      AlertGroupsJson({{labels::Labels{{"x<y", kTricky}}, "a&b", {{a, {"a&b"}}}}});
+  EXPECT_THAT(groups, HasSubstr(R"("receivers":[{"name":"a\u0026b"}])"));  // the alert's
+  EXPECT_THAT(groups, HasSubstr(labels));
+  EXPECT_THAT(groups, HasSubstr(StrCat(R"(}],"labels":{"x<y":)", kTrickyEncoder,
+                                       R"(},"receiver":{"name":"a&b"}}])")));
+  EXPECT_EQ(ReceiversJson({kTricky}), StrCat(R"([{"name":)", kTrickyEncoder, "}]"));
+  EXPECT_THAT(StatusJson(kTricky, kNow),
+              HasSubstr(StrCat(R"("config":{"original":)", kTrickyEncoder, "}")));
+  EXPECT_EQ(ErrorJson(kTricky), kTrickyEncoder);
+
+  Silence s;
+  s.id = "id";
+  s.matchers.push_back(*labels::Matcher::Create(labels::MatchType::kEqual, "x", kTricky));
+  s.created_by = kTricky;
+  s.comment = kTricky;
+  const std::string silence = GettableSilenceJson(s, kNow);
+  EXPECT_THAT(silence,
+              HasSubstr(StrCat(R"("comment":)", kTrickyGo, R"(,"createdBy":)", kTrickyGo)));
+  EXPECT_THAT(silence, HasSubstr(StrCat(R"("name":"x","value":)", kTrickyGo, "}]")));
+  EXPECT_EQ(GettableSilencesJson({s}, kNow), StrCat("[", silence, "]"));
 }
 
 }  // namespace

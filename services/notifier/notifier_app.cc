@@ -28,6 +28,7 @@
 #include "services/notifier/config.h"
 #include "services/notifier/delivery.h"
 #include "services/notifier/dispatcher.h"
+#include "services/notifier/go_json.h"
 #include "services/notifier/postable_alerts.h"
 #include "services/notifier/resync.h"
 #include "services/notifier/silences.h"
@@ -353,9 +354,9 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
     if (!alerts.ok()) {
       invalid.Increment();
       res.status = 400;
-      nlohmann::json body{{"code", 400}, {"message", std::string(alerts.status().message())}};
-      res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                      "application/json");
+      nlohmann::ordered_json body{{"code", 400},
+                                  {"message", std::string(alerts.status().message())}};
+      res.set_content(DumpGoJson(body), "application/json");
       return;
     }
     auto done = CallWriting(
@@ -386,7 +387,8 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
       return;
     }
     res.status = r->first;
-    res.set_content(r->second, "application/json");
+    // go-openapi's producer (json.Encoder) ends each body with a newline; an empty one stays.
+    res.set_content(r->second.empty() ? r->second : StrCat(r->second, "\n"), "application/json");
   };
   using Answer = std::pair<int, std::string>;
   // A silence change (`prepare` on the loop, see MakeChange), answered with `ok`'s body.
@@ -483,7 +485,7 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
         },
         400,
         [](const Silence& s) {
-          return nlohmann::json{{"silenceID", s.id}}.dump();
+          return DumpGoJson(nlohmann::ordered_json{{"silenceID", s.id}}, /*escape_html=*/false);
         });
   });
 
@@ -493,8 +495,7 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
                   reply(res, rt.tasks().Call(
                                  [&dispatcher, &clock, id] {
                                    const Silence* s = dispatcher.silences().Get(id);
-                                   if (s == nullptr)
-                                     return Answer{404, ErrorJson("silence not found")};
+                                   if (s == nullptr) return Answer{404, ""};  // as Alertmanager
                                    return Answer{200, GettableSilenceJson(*s, clock.NowMs())};
                                  },
                                  10s));

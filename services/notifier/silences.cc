@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_format.h"
 #include "lib/base/format.h"
+#include "services/notifier/go_json.h"
 #include "services/notifier/rfc3339.h"
 
 namespace vigil::notifier {
@@ -36,10 +37,6 @@ Ordered ToJson(const Silence& s, TimestampMs now) {
   return j;
 }
 
-std::string Dump(const Ordered& j) {
-  return j.dump(-1, ' ', false, Ordered::error_handler_t::replace);
-}
-
 absl::StatusOr<std::string> ReadString(const nlohmann::json& j, const char* field) {
   if (!j.contains(field) || j[field].is_null()) return std::string();
   if (!j[field].is_string()) return absl::InvalidArgumentError(StrCat(field, " must be a string"));
@@ -63,12 +60,14 @@ std::string Silence::State(TimestampMs now) const {
   return "expired";
 }
 
-std::string GettableSilenceJson(const Silence& s, TimestampMs now) { return Dump(ToJson(s, now)); }
+std::string GettableSilenceJson(const Silence& s, TimestampMs now) {
+  return DumpGoJson(ToJson(s, now));
+}
 
 std::string GettableSilencesJson(const std::vector<Silence>& silences, TimestampMs now) {
   Ordered out = Ordered::array();
   for (const Silence& s : silences) out.push_back(ToJson(s, now));
-  return Dump(out);
+  return DumpGoJson(out);
 }
 
 absl::StatusOr<Silence> ParseSilenceJson(const std::string& body) {
