@@ -178,6 +178,38 @@ TEST_F(ApiChangeTest, AChangeStoredButNotConfirmedLiveIsAnsweredUnavailable) {
   EXPECT_EQ(LiveSilences(), 1u);
 }
 
+// A client answered OK for a new silence may expire it at once (POST /api/v2/silences
+// then DELETE /api/v2/silence/{id}; gRPC SetSilence then ExpireSilence): the answer comes
+// only once the change is live on the loop. Here the loop is busy when the write commits,
+// so the change the writer posts there waits behind that work; the answer waits with it.
+TEST_F(ApiChangeTest, ASilenceAnsweredOkIsLiveForTheNextRequest) {
+  absl::Notification prepared, loop_free;
+  StoreWriter::Ticket write = 0;
+  std::thread busy_until_stored([&] {
+    prepared.WaitForNotification();
+    writer_->WaitDurable(write, absl::InfiniteDuration());  // its change posted to the loop
+    loop_free.Notify();
+  });
+  auto set = MakeChange(tasks_, writer_.get(), [&] {
+    tasks_.Post([&] { loop_free.WaitForNotification(); });  // the loop's next work
+    auto s = dispatcher_->SetSilence(silence_, kT0);        // queues the write
+    write = writer_->last();
+    prepared.Notify();
+    return s;
+  });
+  busy_until_stored.join();
+  ASSERT_TRUE(set.ok()) << set.status();
+  // Made before the answer: the answer's round trip on the loop came after it, and nothing
+  // else runs there now.
+  EXPECT_EQ(sent_, std::vector<std::string>{set->id});
+  auto expired = MakeChange(tasks_, writer_.get(),
+                            [&] { return dispatcher_->ExpireSilence(set->id, kT0 + 1); });
+  ASSERT_TRUE(expired.ok()) << expired.status();  // not NotFound (HTTP 404)
+  EXPECT_EQ(LiveSilences(), 0u);
+  EXPECT_EQ(loop_.Run([&] { return dispatcher_->silences().Get(set->id)->State(kT0 + 1); }),
+            "expired");
+}
+
 TEST_F(ApiChangeTest, AChangeTheLoopTookLateIsMadeOnceStored) {
   absl::Notification loop_free;
   tasks_.Post([&] { loop_free.WaitForNotification(); });
