@@ -222,6 +222,39 @@ TEST_F(StoreWriterTest, AClaimOfNoWritesInsideAFailedBatchIsStored) {
   EXPECT_TRUE(writer_->WaitStored(none, absl::Seconds(30)).ok());
 }
 
+// Reach on a write that has already failed. While its completion is still being told
+// (on_done ran or runs, the ticket is not done yet) the claim reaching it answers for it:
+// the failure is kept for that claim alone (no other claim covered the write) and
+// WaitStored reports it. Once the ticket is done, Reach is refused: the one who queued
+// the write heard the failure from on_done and writes again under the new claim.
+TEST_F(StoreWriterTest, AClaimReachingAnAlreadyFailedWriteReportsTheFailure) {
+  absl::Notification told, release;
+  const StoreWriter::Ticket failed =
+      writer_->Write([](Store&) { return absl::InternalError("disk on fire"); },
+                     [&](const absl::Status& s) {
+                       EXPECT_FALSE(s.ok());
+                       told.Notify();
+                       release.WaitForNotification();
+                     });
+  told.WaitForNotification();  // failed, and its completion not finished
+  StoreWriter::Claim reaching = writer_->Begin();
+  EXPECT_TRUE(writer_->Reach(failed));
+  writer_->End(&reaching);
+  EXPECT_EQ(reaching.tickets().after, reaching.tickets().upto);  // no write of its own
+  release.Notify();
+  absl::Status stored = writer_->WaitStored(reaching, absl::Seconds(30));
+  EXPECT_TRUE(absl::IsInternal(stored)) << stored;
+  EXPECT_EQ(stored.message(), "disk on fire");
+
+  // Done now: nothing to reach, and a claim that reached nothing is not told of it.
+  StoreWriter::Claim late = writer_->Begin();
+  EXPECT_FALSE(writer_->Reach(failed));
+  writer_->End(&late);
+  EXPECT_TRUE(writer_->WaitStored(late, absl::Seconds(30)).ok());
+  // The first claim still holds the failure while it lives.
+  EXPECT_FALSE(writer_->WaitStored(reaching, absl::Seconds(30)).ok());
+}
+
 TEST_F(StoreWriterTest, ReadSeesEarlierWritesAndTheDestructorCommitsTheRest) {
   PutLog(1);
   absl::Status read = writer_->Read([](Store& s) -> absl::Status {
