@@ -10,6 +10,7 @@
 
 #include "absl/strings/numbers.h"
 #include "lib/base/format.h"
+#include "lib/base/thread_name.h"
 #include "lib/service/control_service.h"
 #include "lib/service/signals.h"
 #include "prometheus/text_serializer.h"
@@ -114,7 +115,10 @@ absl::Status Runtime::Start() {
         StrCat("cannot listen on ", flags_.web_listen_address, " (HTTP)"));
   }
   http_address_ = StrCat(host, ":", port);
-  http_thread_ = std::thread([this] { http_->listen_after_bind(); });
+  http_thread_ = std::thread([this] {
+    SetThreadName("http-listen");
+    http_->listen_after_bind();
+  });
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

@@ -5,6 +5,8 @@
 
 #include <ctime>
 
+#include "lib/base/thread_name.h"
+
 namespace vigil::service {
 namespace {
 
@@ -27,6 +29,7 @@ void BlockTerminationSignals() {
 
 SignalWatcher::SignalWatcher(std::function<void()> on_stop, std::function<void()> on_reload) {
   thread_ = std::thread([this, on_stop = std::move(on_stop), on_reload = std::move(on_reload)] {
+    SetThreadName("signals");
     sigset_t set = TerminationSignals();
     while (!done_.load()) {
       timespec timeout{0, 200 * 1000 * 1000};

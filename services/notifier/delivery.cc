@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "lib/base/thread_name.h"
+
 namespace vigil::notifier {
 
 Deliverer::Deliverer(prometheus::Registry& registry, ResultFn on_result, DeliveryOptions options,
@@ -55,7 +57,10 @@ void Deliverer::Submit(Notification n) {
     // comparing with the queue, not with zero, lets a burst start its workers.)
     if (lane->pending.size() > static_cast<size_t>(lane->idle) && !stop_ &&
         static_cast<int>(lane->threads.size()) < std::max(1, options_.parallel_per_lane)) {
-      lane->threads.emplace_back([this, l = lane.get()] { Run(l); });
+      lane->threads.emplace_back([this, l = lane.get()] {
+        SetThreadName("deliver");
+        Run(l);
+      });
     }
     UpdateQueueGauge();
   }

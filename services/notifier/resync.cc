@@ -4,6 +4,7 @@
 
 #include "absl/status/status.h"
 #include "lib/base/format.h"
+#include "lib/base/thread_name.h"
 #include "vigil/v1/control.grpc.pb.h"
 
 namespace vigil::notifier {
@@ -19,7 +20,10 @@ EvaluatorResync::EvaluatorResync(std::string address, std::chrono::milliseconds 
   stub_ = std::make_unique<Stub>();
   stub_->channel = grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
   stub_->stub = v1::Evaluator::NewStub(stub_->channel);
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    SetThreadName("resync");
+    Run();
+  });
 }
 
 EvaluatorResync::~EvaluatorResync() {

@@ -4,12 +4,20 @@
 #include <utility>
 #include <vector>
 
+#include "lib/base/thread_name.h"
+
 namespace vigil::notifier {
 
 StoreWriter::StoreWriter(std::unique_ptr<Store> store) : store_(std::move(store)) {
   store_->SetWalHook([this](int pages) { OnWal(pages); });
-  thread_ = std::thread([this] { Run(); });
-  checkpointer_ = std::thread([this] { RunCheckpointer(); });
+  thread_ = std::thread([this] {
+    SetThreadName("store-writer");
+    Run();
+  });
+  checkpointer_ = std::thread([this] {
+    SetThreadName("store-ckpt");
+    RunCheckpointer();
+  });
 }
 
 StoreWriter::~StoreWriter() {
