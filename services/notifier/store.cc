@@ -160,6 +160,12 @@ absl::Status Store::Exec(const char* sql) {
   return absl::OkStatus();
 }
 
+absl::Status Store::Prepared(const char* sql) {
+  auto st = Stmt(sql);
+  if (!st.ok()) return st.status();
+  return Run(*st, sql);
+}
+
 absl::StatusOr<sqlite3_stmt*> Store::Stmt(const char* sql) {
   auto it = statements_.find(sql);
   if (it == statements_.end()) {
@@ -195,20 +201,20 @@ absl::Status Store::Transaction::Commit() {
   return s;
 }
 
-Store::Savepoint::Savepoint(Store* store) : store_(store), begun_(store->Exec("SAVEPOINT write")) {
+Store::Savepoint::Savepoint(Store* store) : store_(store), begun_(store->Prepared("SAVEPOINT write")) {
   open_ = begun_.ok();
 }
 
 Store::Savepoint::~Savepoint() {
   // Nothing to roll back to once SQLite rolled the whole transaction back.
   if (open_ && store_->InTransaction()) {
-    store_->Exec("ROLLBACK TO write").IgnoreError();
-    store_->Exec("RELEASE write").IgnoreError();
+    store_->Prepared("ROLLBACK TO write").IgnoreError();
+    store_->Prepared("RELEASE write").IgnoreError();
   }
 }
 
 absl::Status Store::Savepoint::Keep() {
-  absl::Status s = store_->Exec("RELEASE write");
+  absl::Status s = store_->Prepared("RELEASE write");
   if (s.ok()) open_ = false;
   return s;
 }
