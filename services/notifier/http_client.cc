@@ -8,7 +8,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "lib/base/format.h"
+#include "services/notifier/plain_http.h"
 
 namespace vigil::notifier {
 
@@ -100,6 +102,15 @@ CURL* ThreadHandle() {
   return handle.curl;
 }
 
+// A received answer's outcome.
+SendResult Outcome(const std::string& url, int code, const std::string& body) {
+  if (code / 100 == 2) return {true, false, ""};
+  // As Alertmanager's webhook: 5xx (and 429) may succeed later, other codes will not.
+  const bool retry = code / 100 == 5 || code == 429;
+  return {false, retry,
+          StrCat("unexpected status code ", code, " from ", url, body.empty() ? "" : ": ", body)};
+}
+
 }  // namespace
 
 SendResult PostJson(const std::string& url, const std::string& body,
@@ -132,6 +143,26 @@ SendResult PostJson(const std::string& url, const std::string& body,
   if (!http.tls.server_name.empty() && url.rfind("https://", 0) == 0) {
     if (auto s = ApplyServerName(http.tls.server_name, &req); !s.ok()) {
       return {false, false, std::string(s.message())};
+    }
+  }
+
+  // The common case without libcurl: plain http, no proxy (see plain_http.h). A redirect
+  // to follow is sent again through libcurl, which follows it as Go's client would.
+  if (http.proxy_url.empty()) {
+    if (std::optional<PlainHttpTarget> target = ParsePlainHttpUrl(url)) {
+      std::vector<std::string> lines = {"Content-Type: application/json",
+                                        "User-Agent: vigil-notifier", "Accept: */*"};
+      lines.insert(lines.end(), headers.begin(), headers.end());
+      if (!authorization.empty()) lines.push_back(authorization);
+      if (http.basic_auth) {
+        lines.push_back(StrCat("Authorization: Basic ",
+                               absl::Base64Escape(StrCat(req.user, ":", req.password))));
+      }
+      auto response = PlainPost(*target, lines, body, timeout);
+      if (!response.ok()) return {false, true, StrCat(url, ": ", response.status().message())};
+      const int code = response->status;
+      const bool redirect = code == 301 || code == 302 || code == 303 || code == 307 || code == 308;
+      if (!(redirect && http.follow_redirects)) return Outcome(url, code, response->body);
     }
   }
 
@@ -188,12 +219,7 @@ SendResult PostJson(const std::string& url, const std::string& body,
   curl_slist_free_all(connect_to);
 
   if (rc != CURLE_OK) return {false, true, StrCat(url, ": ", curl_easy_strerror(rc))};
-  if (code / 100 == 2) return {true, false, ""};
-  // As Alertmanager's webhook: 5xx (and 429) may succeed later, other codes will not.
-  const bool retry = code / 100 == 5 || code == 429;
-  return {false, retry,
-          StrCat("unexpected status code ", code, " from ", url, req.response.empty() ? "" : ": ",
-                 req.response)};
+  return Outcome(url, static_cast<int>(code), req.response);
 }
 
 }  // namespace vigil::notifier

@@ -1,0 +1,429 @@
+#include "services/notifier/plain_http.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <charconv>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "lib/base/format.h"
+
+namespace vigil::notifier {
+namespace {
+
+constexpr size_t kMaxHeaderBytes = 64 * 1024;
+constexpr size_t kKeptBodyBytes = 1024;
+// A longer answer is read no further: the connection is closed instead of drained.
+constexpr size_t kMaxDrainedBodyBytes = 1 << 20;
+
+// The calling thread's open connection, kept for its next request to the same server.
+struct Connection {
+  int fd = -1;
+  std::string server;  // host and port it is connected to
+  ~Connection() { Close(); }
+  void Close() {
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+    server.clear();
+  }
+};
+
+thread_local Connection connection;
+
+bool IEquals(std::string_view a, std::string_view b) {
+  return absl::EqualsIgnoreCase(ToAbsl(a), ToAbsl(b));
+}
+bool IContains(std::string_view haystack, std::string_view needle) {
+  return absl::StrContains(absl::AsciiStrToLower(ToAbsl(haystack)), ToAbsl(needle));
+}
+std::string_view Strip(std::string_view s) { return ToStd(absl::StripAsciiWhitespace(ToAbsl(s))); }
+// A whole decimal (or hex) number, nothing else.
+template <typename Int>
+bool ParseInt(std::string_view s, Int* out, int base = 10) {
+  if (s.empty()) return false;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *out, base);
+  return ec == std::errc() && end == s.data() + s.size();
+}
+
+absl::Status Errno(std::string_view what) {
+  return absl::UnavailableError(StrCat(what, ": ", std::strerror(errno)));
+}
+
+absl::Duration Remaining(absl::Time deadline) {
+  return std::max(deadline - absl::Now(), absl::ZeroDuration());
+}
+
+// A blocking socket's send and receive timeouts (Linux applies the send timeout to
+// connect too): one system call each instead of a poll before every call.
+bool SetTimeout(int fd, int option, absl::Duration d) {
+  if (d <= absl::ZeroDuration()) d = absl::Microseconds(1);  // zero would mean "never"
+  const timeval tv = absl::ToTimeval(d);
+  return setsockopt(fd, SOL_SOCKET, option, &tv, sizeof(tv)) == 0;
+}
+
+absl::StatusOr<int> Connect(const PlainHttpTarget& t, absl::Time deadline) {
+  // An IP literal needs no resolver; a name goes through getaddrinfo (its own timeouts,
+  // from resolv.conf, not `deadline`).
+  sockaddr_storage literal{};
+  socklen_t literal_len = 0;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&literal);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&literal);
+  if (inet_pton(AF_INET, t.host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(static_cast<uint16_t>(t.port));
+    literal_len = sizeof(sockaddr_in);
+  } else if (inet_pton(AF_INET6, t.host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(static_cast<uint16_t>(t.port));
+    literal_len = sizeof(sockaddr_in6);
+  }
+  addrinfo* resolved = nullptr;
+  std::vector<std::pair<const sockaddr*, socklen_t>> addresses;
+  if (literal_len != 0) {
+    addresses.emplace_back(reinterpret_cast<const sockaddr*>(&literal), literal_len);
+  } else {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    const std::string port = std::to_string(t.port);
+    if (int rc = getaddrinfo(t.host.c_str(), port.c_str(), &hints, &resolved); rc != 0) {
+      return absl::UnavailableError(StrCat("lookup ", t.host, ": ", gai_strerror(rc)));
+    }
+    for (addrinfo* a = resolved; a != nullptr; a = a->ai_next) {
+      addresses.emplace_back(a->ai_addr, a->ai_addrlen);
+    }
+  }
+  absl::Status last = absl::UnavailableError(StrCat("lookup ", t.host, ": no address"));
+  int fd = -1;
+  for (const auto& [addr, len] : addresses) {
+    fd = socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      last = Errno("socket");
+      continue;
+    }
+    const int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (SetTimeout(fd, SO_SNDTIMEO, Remaining(deadline)) && connect(fd, addr, len) == 0) break;
+    // EINPROGRESS from a blocking connect: the send timeout ran out.
+    last = errno == EINPROGRESS ? absl::DeadlineExceededError("connect: timeout")
+                                : absl::UnavailableError(StrCat(
+                                      "dial tcp ", t.host_header, ": connect: ",
+                                      absl::AsciiStrToLower(std::strerror(errno))));
+    ::close(fd);
+    fd = -1;
+  }
+  if (resolved != nullptr) freeaddrinfo(resolved);
+  if (fd < 0) return last;
+  return fd;
+}
+
+// Reads the answer on `fd`. Sets *reusable when the connection may carry the next request,
+// and *answered once any byte of an answer came (so a failure before it may be retried).
+class ResponseReader {
+ public:
+  ResponseReader(int fd, absl::Time deadline) : fd_(fd), deadline_(deadline) {}
+
+  absl::StatusOr<PlainHttpResponse> Read(bool* reusable, bool* answered) {
+    *reusable = false;
+    PlainHttpResponse r;
+    size_t header_end = 0;
+    while (true) {  // 1xx answers come before the real one
+      while ((header_end = buf_.find("\r\n\r\n", pos_)) == std::string::npos) {
+        if (buf_.size() - pos_ > kMaxHeaderBytes) {
+          return absl::InvalidArgumentError("malformed HTTP response: header too long");
+        }
+        if (auto s = Fill(); !s.ok()) return s;
+        *answered = true;
+      }
+      if (auto s = ParseHead(std::string_view(buf_).substr(pos_, header_end - pos_), &r);
+          !s.ok()) {
+        return s;
+      }
+      pos_ = header_end + 4;
+      if (r.status >= 200 || r.status == 101) break;
+    }
+    absl::Status body;
+    if (r.status == 204 || r.status == 304) {
+      body = absl::OkStatus();
+    } else if (chunked_) {
+      body = ReadChunked(&r.body);
+    } else if (content_length_ >= 0) {
+      body = ReadLength(static_cast<size_t>(content_length_), &r.body);
+    } else {
+      close_ = true;
+      body = ReadToEof(&r.body);
+    }
+    if (!body.ok()) return body;
+    *reusable = !close_ && pos_ == buf_.size();
+    return r;
+  }
+
+ private:
+  // Appends what the socket has to buf_; an error at EOF or past the deadline.
+  absl::Status Fill() {
+    const absl::Duration left = Remaining(deadline_);
+    if (left <= absl::ZeroDuration()) return absl::DeadlineExceededError("read: timeout");
+    if (reads_++ > 0) SetTimeout(fd_, SO_RCVTIMEO, left);
+    char chunk[16 * 1024];
+    const ssize_t n = ::read(fd_, chunk, sizeof(chunk));
+    if (n > 0) {
+      buf_.append(chunk, static_cast<size_t>(n));
+      return absl::OkStatus();
+    }
+    if (n == 0) return absl::OutOfRangeError("EOF");
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      return absl::DeadlineExceededError("read: timeout");
+    }
+    return Errno("read");
+  }
+
+  absl::Status ParseHead(std::string_view head, PlainHttpResponse* r) {
+    const size_t line_end = head.find("\r\n");
+    const std::string_view status_line = head.substr(0, line_end);
+    // "HTTP/1.1 200 OK"
+      if (status_line.substr(0, 7) != "HTTP/1." || status_line.size() < 12 ||
+        status_line[8] != ' ' || !ParseInt(status_line.substr(9, 3), &r->status) ||
+        r->status < 100 || r->status > 999) {
+      return absl::InvalidArgumentError(
+          StrCat("malformed HTTP response \"", status_line.substr(0, 64), "\""));
+    }
+    close_ = status_line[7] == '0';  // HTTP/1.0: no keep-alive unless asked; we never ask
+    chunked_ = false;
+    content_length_ = -1;
+    std::string_view rest = line_end == std::string_view::npos ? "" : head.substr(line_end + 2);
+    while (!rest.empty()) {
+      size_t eol = rest.find("\r\n");
+      const std::string_view line = rest.substr(0, eol);
+      rest = eol == std::string_view::npos ? "" : rest.substr(eol + 2);
+      const size_t colon = line.find(':');
+      if (colon == std::string_view::npos) continue;
+      const std::string_view name = line.substr(0, colon);
+      const std::string_view value = Strip(line.substr(colon + 1));
+      if (IEquals(name, "content-length")) {
+        int64_t n = -1;
+        if (!ParseInt(value, &n) || n < 0) {
+          return absl::InvalidArgumentError("malformed HTTP response: bad Content-Length");
+        }
+        content_length_ = n;
+      } else if (IEquals(name, "transfer-encoding")) {
+        chunked_ = IContains(value, "chunked");
+      } else if (IEquals(name, "connection")) {
+        if (IContains(value, "close")) close_ = true;
+      } else if (IEquals(name, "location")) {
+        r->location = std::string(value);
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  void Keep(std::string_view data, std::string* body) {
+    if (body->size() < kKeptBodyBytes) {
+      body->append(data.substr(0, kKeptBodyBytes - body->size()));
+    }
+  }
+
+  absl::Status ReadLength(size_t n, std::string* body) {
+    if (n > kMaxDrainedBodyBytes) close_ = true;
+    const size_t wanted = std::min(n, kMaxDrainedBodyBytes);
+    while (buf_.size() - pos_ < wanted) {
+      if (auto s = Fill(); !s.ok()) return s;
+    }
+    Keep(std::string_view(buf_).substr(pos_, wanted), body);
+    pos_ += wanted;
+    return absl::OkStatus();
+  }
+
+  absl::Status ReadToEof(std::string* body) {
+    while (buf_.size() - pos_ < kMaxDrainedBodyBytes) {
+      absl::Status s = Fill();
+      if (absl::IsOutOfRange(s)) break;  // EOF ends this answer
+      if (!s.ok()) return s;
+    }
+    Keep(std::string_view(buf_).substr(pos_), body);
+    pos_ = buf_.size();
+    return absl::OkStatus();
+  }
+
+  // The next CRLF-terminated line from buf_, reading more as needed.
+  absl::StatusOr<std::string_view> Line() {
+    size_t eol;
+    while ((eol = buf_.find("\r\n", pos_)) == std::string::npos) {
+      if (buf_.size() - pos_ > kMaxHeaderBytes) {
+        return absl::InvalidArgumentError("malformed HTTP response: chunk line too long");
+      }
+      if (auto s = Fill(); !s.ok()) return s;
+    }
+    std::string_view line = std::string_view(buf_).substr(pos_, eol - pos_);
+    pos_ = eol + 2;
+    return line;
+  }
+
+  absl::Status ReadChunked(std::string* body) {
+    size_t total = 0;
+    while (true) {
+      auto line = Line();
+      if (!line.ok()) return line.status();
+      std::string_view size_text = line->substr(0, line->find(';'));  // chunk extensions
+      uint64_t size = 0;
+      if (!ParseInt(Strip(size_text), &size, 16)) {
+        return absl::InvalidArgumentError("malformed HTTP response: bad chunk size");
+      }
+      if (size == 0) break;
+      total += size;
+      if (total > kMaxDrainedBodyBytes) {
+        close_ = true;
+        return absl::OkStatus();
+      }
+      while (buf_.size() - pos_ < size + 2) {
+        if (auto s = Fill(); !s.ok()) return s;
+      }
+      Keep(std::string_view(buf_).substr(pos_, size), body);
+      pos_ += size + 2;
+    }
+    while (true) {  // trailers, up to the empty line
+      auto line = Line();
+      if (!line.ok()) return line.status();
+      if (line->empty()) return absl::OkStatus();
+    }
+  }
+
+  int fd_;
+  absl::Time deadline_;
+  std::string buf_;
+  size_t pos_ = 0;
+  int reads_ = 0;
+  bool close_ = false;
+  bool chunked_ = false;
+  int64_t content_length_ = -1;
+};
+
+// Writes all of `parts`, continuing after partial writes. MSG_NOSIGNAL: a peer that has
+// closed the connection is an error value, not a SIGPIPE.
+absl::Status WriteAll(int fd, iovec* parts, int count) {
+  while (count > 0) {
+    msghdr msg{};
+    msg.msg_iov = parts;
+    msg.msg_iovlen = static_cast<size_t>(count);
+    const ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno == EAGAIN ? absl::DeadlineExceededError("write: timeout") : Errno("write");
+    }
+    size_t left = static_cast<size_t>(n);
+    while (count > 0 && left >= parts->iov_len) {
+      left -= parts->iov_len;
+      ++parts;
+      --count;
+    }
+    if (count > 0) {
+      parts->iov_base = static_cast<char*>(parts->iov_base) + left;
+      parts->iov_len -= left;
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::optional<PlainHttpTarget> ParsePlainHttpUrl(std::string_view url) {
+  constexpr std::string_view kScheme = "http://";
+  if (url.size() <= kScheme.size() || !IEquals(url.substr(0, kScheme.size()), kScheme)) {
+    return std::nullopt;
+  }
+  for (char c : url) {
+    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) return std::nullopt;
+  }
+  std::string_view rest = url.substr(kScheme.size());
+  rest = rest.substr(0, rest.find('#'));  // a fragment is not sent
+  const size_t authority_end = rest.find_first_of("/?");
+  const std::string_view authority = rest.substr(0, authority_end);
+  if (authority.empty() || authority.find('@') != std::string_view::npos) return std::nullopt;
+  PlainHttpTarget t;
+  std::string_view port;
+  if (authority.front() == '[') {
+    const size_t close = authority.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    t.host = std::string(authority.substr(1, close - 1));
+    std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return std::nullopt;
+      port = after.substr(1);
+    }
+  } else {
+    const size_t colon = authority.find(':');
+    t.host = std::string(authority.substr(0, colon));
+    if (colon != std::string_view::npos) port = authority.substr(colon + 1);
+  }
+  if (t.host.empty()) return std::nullopt;
+  if (!port.empty() && (!ParseInt(port, &t.port) || t.port < 1 || t.port > 65535)) {
+    return std::nullopt;
+  }
+  t.host_header = std::string(authority);
+  if (authority_end == std::string_view::npos) {
+    t.request_target = "/";
+  } else if (rest[authority_end] == '?') {
+    t.request_target = StrCat("/", rest.substr(authority_end));
+  } else {
+    t.request_target = std::string(rest.substr(authority_end));
+  }
+  return t;
+}
+
+absl::StatusOr<PlainHttpResponse> PlainPost(const PlainHttpTarget& target,
+                                            const std::vector<std::string>& headers,
+                                            std::string_view body, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  std::string head = StrCat("POST ", target.request_target, " HTTP/1.1\r\nHost: ",
+                            target.host_header, "\r\n");
+  for (const std::string& h : headers) head += StrCat(h, "\r\n");
+  head += StrCat("Content-Length: ", body.size(), "\r\n\r\n");
+  const std::string server = StrCat(target.host, "\n", target.port);
+
+  for (int attempt = 0;; ++attempt) {
+    Connection& c = connection;
+    bool reused = false;
+    if (c.fd >= 0 && c.server == server) {
+      // A kept connection the server has closed meanwhile reads as ready (EOF).
+      pollfd p{c.fd, POLLIN, 0};
+      reused = poll(&p, 1, 0) == 0;
+    }
+    if (!reused) {
+      c.Close();
+      auto fd = Connect(target, deadline);
+      if (!fd.ok()) return fd.status();
+      c.fd = *fd;
+      c.server = server;
+    } else {
+      SetTimeout(c.fd, SO_SNDTIMEO, Remaining(deadline));
+    }
+    SetTimeout(c.fd, SO_RCVTIMEO, Remaining(deadline));
+    iovec parts[2] = {{head.data(), head.size()},
+                      {const_cast<char*>(body.data()), body.size()}};
+    absl::Status sent = WriteAll(c.fd, parts, body.empty() ? 1 : 2);
+    bool reusable = false;
+    bool answered = false;
+    absl::StatusOr<PlainHttpResponse> response =
+        sent.ok() ? ResponseReader(c.fd, deadline).Read(&reusable, &answered)
+                  : absl::StatusOr<PlainHttpResponse>(sent);
+    if (!reusable) c.Close();
+    if (response.ok()) return response;
+    // The server closed a kept connection as the request went out: once more on a new one.
+    if (reused && !answered && attempt == 0 && !absl::IsDeadlineExceeded(response.status())) {
+      continue;
+    }
+    return response.status();
+  }
+}
+
+}  // namespace vigil::notifier

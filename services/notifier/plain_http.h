@@ -1,0 +1,46 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace vigil::notifier {
+
+// A plain-HTTP POST without libcurl: the common webhook (an `http://` URL, no proxy, no
+// TLS) in the fewest system calls. Per request libcurl made about twenty (non-blocking
+// connect, several polls, getsockname/getpeername for its connection info, fcntl); this
+// makes socket, connect, one sendmsg, the reads of the answer and close, and keeps the
+// connection for the thread's next request when the server allows it. Anything else
+// (https, a proxy, a redirect to follow) stays with libcurl (PostJson decides).
+
+// Where an `http://host[:port][/path][?query]` URL points. Not for https, user info in
+// the URL, or a host that is not an IP literal or a name.
+struct PlainHttpTarget {
+  std::string host;         // as in the URL, without IPv6 brackets
+  int port = 80;
+  std::string host_header;  // Host: as the URL has it (brackets, explicit port)
+  std::string request_target;  // path and query, "/" when empty
+};
+// nullopt when the URL is not one PlainPost can send (PostJson uses libcurl then).
+std::optional<PlainHttpTarget> ParsePlainHttpUrl(std::string_view url);
+
+struct PlainHttpResponse {
+  int status = 0;
+  std::string location;  // the Location header, for redirects
+  std::string body;      // at most the first 1,024 bytes, for error messages
+};
+
+// POSTs `body` with the "Name: value" `headers` (Host and Content-Length are added) and
+// reads the answer, all within `timeout`. Reuses the calling thread's open connection to
+// the same host and port when the last answer allowed it; if such a connection turns out
+// closed before any byte of an answer, the request is sent once more on a new one (as
+// Go's and libcurl's clients do). An error is a network error or a malformed answer.
+absl::StatusOr<PlainHttpResponse> PlainPost(const PlainHttpTarget& target,
+                                            const std::vector<std::string>& headers,
+                                            std::string_view body, absl::Duration timeout);
+
+}  // namespace vigil::notifier

@@ -1,0 +1,297 @@
+// PlainPost against a scripted server on a real loopback socket: each accepted connection
+// reads requests and answers each with the next scripted answer, byte for byte, so the
+// tests control framing (Content-Length, chunked, to EOF), 1xx answers, keep-alive and
+// closed connections.
+
+#include "services/notifier/plain_http.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "lib/base/format.h"
+
+namespace vigil::notifier {
+namespace {
+
+struct Answer {
+  std::string bytes;           // sent as is
+  bool close_after = false;    // close the connection after sending
+  bool never_answer = false;   // read the request, answer nothing, keep the connection
+  bool drop = false;           // read the request, close the connection without an answer
+};
+
+class ScriptedServer {
+ public:
+  explicit ScriptedServer(std::vector<Answer> script) : script_(script.begin(), script.end()) {
+    listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+    EXPECT_EQ(listen(listen_fd_, 16), 0);
+    socklen_t len = sizeof(a);
+    getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~ScriptedServer() {
+    shutdown(listen_fd_, SHUT_RDWR);
+    {
+      // The client keeps its connection: end the server's wait for a next request on it.
+      std::lock_guard<std::mutex> lock(mu_);
+      if (serving_ >= 0) shutdown(serving_, SHUT_RDWR);
+    }
+    thread_.join();
+    close(listen_fd_);
+    for (int fd : open_) close(fd);
+  }
+  int port() const { return port_; }
+  std::string Url(const std::string& path = "/hook") const {
+    return StrCat("http://127.0.0.1:", port_, path);
+  }
+  // What each request looked like, and on which connection (1, 2, ...) it came.
+  std::vector<std::pair<int, std::string>> requests() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return requests_;
+  }
+
+ private:
+  void Serve() {
+    int connection = 0;
+    while (true) {
+      const int fd = accept(listen_fd_, nullptr, nullptr);
+      if (fd < 0) return;
+      ++connection;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        serving_ = fd;
+      }
+      bool keep = true;
+      std::string buf;
+      while (keep) {
+        std::string request;
+        if (!ReadRequest(fd, &buf, &request)) break;
+        Answer answer;
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          requests_.emplace_back(connection, request);
+          if (script_.empty()) break;
+          answer = script_.front();
+          script_.pop_front();
+        }
+        if (answer.drop) break;
+        if (answer.never_answer) {
+          open_.push_back(fd);
+          keep = false;
+          continue;
+        }
+        EXPECT_EQ(write(fd, answer.bytes.data(), answer.bytes.size()),
+                  static_cast<ssize_t>(answer.bytes.size()));
+        if (answer.close_after) keep = false;
+      }
+      std::lock_guard<std::mutex> lock(mu_);
+      serving_ = -1;
+      if (open_.empty() || open_.back() != fd) close(fd);
+    }
+  }
+  // One request (head and Content-Length body) from fd; false at EOF.
+  static bool ReadRequest(int fd, std::string* buf, std::string* request) {
+    char chunk[4096];
+    size_t head_end;
+    while ((head_end = buf->find("\r\n\r\n")) == std::string::npos) {
+      const ssize_t n = read(fd, chunk, sizeof(chunk));
+      if (n <= 0) return false;
+      buf->append(chunk, static_cast<size_t>(n));
+    }
+    size_t length = 0;
+    const size_t cl = buf->find("Content-Length: ");
+    if (cl != std::string::npos && cl < head_end) length = std::stoul(buf->substr(cl + 16));
+    while (buf->size() < head_end + 4 + length) {
+      const ssize_t n = read(fd, chunk, sizeof(chunk));
+      if (n <= 0) return false;
+      buf->append(chunk, static_cast<size_t>(n));
+    }
+    *request = buf->substr(0, head_end + 4 + length);
+    buf->erase(0, head_end + 4 + length);
+    return true;
+  }
+
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+  std::mutex mu_;
+  std::deque<Answer> script_;
+  std::vector<std::pair<int, std::string>> requests_;
+  std::vector<int> open_;
+  int serving_ = -1;  // the connection being served
+};
+
+absl::StatusOr<PlainHttpResponse> Post(const std::string& url, std::string_view body = "{}",
+                                       absl::Duration timeout = absl::Seconds(10)) {
+  std::optional<PlainHttpTarget> t = ParsePlainHttpUrl(url);
+  EXPECT_TRUE(t.has_value()) << url;
+  return PlainPost(*t, {"Content-Type: application/json"}, body, timeout);
+}
+
+const char kOk[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+
+TEST(PlainHttpUrlTest, PlainHttpUrlsOnly) {
+  auto t = ParsePlainHttpUrl("http://127.0.0.1:9093/api/hook?x=1#frag");
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(t->host, "127.0.0.1");
+  EXPECT_EQ(t->port, 9093);
+  EXPECT_EQ(t->host_header, "127.0.0.1:9093");
+  EXPECT_EQ(t->request_target, "/api/hook?x=1");
+
+  t = ParsePlainHttpUrl("HTTP://receiver.svc");
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(t->host, "receiver.svc");
+  EXPECT_EQ(t->port, 80);
+  EXPECT_EQ(t->request_target, "/");
+
+  t = ParsePlainHttpUrl("http://[::1]:8080?q");
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(t->host, "::1");
+  EXPECT_EQ(t->host_header, "[::1]:8080");
+  EXPECT_EQ(t->request_target, "/?q");
+
+  // libcurl's: TLS, credentials in the URL, what it would reject or interpret.
+  EXPECT_FALSE(ParsePlainHttpUrl("https://127.0.0.1/hook").has_value());
+  EXPECT_FALSE(ParsePlainHttpUrl("http://user:pw@127.0.0.1/hook").has_value());
+  EXPECT_FALSE(ParsePlainHttpUrl("http://127.0.0.1:99999/").has_value());
+  EXPECT_FALSE(ParsePlainHttpUrl("http://127.0.0.1:x/").has_value());
+  EXPECT_FALSE(ParsePlainHttpUrl("http:///hook").has_value());
+  EXPECT_FALSE(ParsePlainHttpUrl("http://host/a b").has_value());
+  EXPECT_FALSE(ParsePlainHttpUrl("http://[::1/").has_value());
+}
+
+TEST(PlainHttpTest, SendsTheRequestAndKeepsTheConnection) {
+  ScriptedServer server({{kOk}, {"HTTP/1.1 500 Oops\r\nContent-Length: 4\r\n\r\nfail"}});
+  auto first = Post(server.Url("/hook?a=1"), R"({"x":1})");
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->status, 200);
+  EXPECT_EQ(first->body, "ok");
+  auto second = Post(server.Url());
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->status, 500);
+  EXPECT_EQ(second->body, "fail");
+
+  auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[0].first, 1);
+  EXPECT_EQ(requests[1].first, 1);  // the same connection
+  EXPECT_EQ(requests[0].second,
+            StrCat("POST /hook?a=1 HTTP/1.1\r\nHost: 127.0.0.1:", server.port(),
+                   "\r\nContent-Type: application/json\r\nContent-Length: 7\r\n\r\n{\"x\":1}"));
+}
+
+TEST(PlainHttpTest, ChunkedAnswersAndInterimAnswers) {
+  ScriptedServer server({{"HTTP/1.1 100 Continue\r\n\r\n"
+                          "HTTP/1.1 202 Accepted\r\nTransfer-Encoding: chunked\r\n\r\n"
+                          "3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\nX-Trailer: 1\r\n\r\n"},
+                         {kOk}});
+  auto r = Post(server.Url());
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 202);
+  EXPECT_EQ(r->body, "abcde");
+  // The chunked answer was read to its end: the connection carries the next request.
+  ASSERT_TRUE(Post(server.Url()).ok());
+  auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[1].first, 1);
+}
+
+TEST(PlainHttpTest, ConnectionCloseAndAnswersReadToEof) {
+  ScriptedServer server({{"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"},
+                         {"HTTP/1.0 404 Not Found\r\n\r\nno such hook", true},
+                         {kOk}});
+  ASSERT_TRUE(Post(server.Url()).ok());
+  auto r = Post(server.Url());
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 404);
+  EXPECT_EQ(r->body, "no such hook");
+  ASSERT_TRUE(Post(server.Url()).ok());
+  auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 3u);
+  EXPECT_EQ(requests[0].first, 1);
+  EXPECT_EQ(requests[1].first, 2);  // the server said close: a new connection
+  EXPECT_EQ(requests[2].first, 3);  // read to EOF: nothing left to reuse
+}
+
+TEST(PlainHttpTest, AKeptConnectionTheServerClosedIsReplacedOnce) {
+  // The server closes after its first answer without saying so: the client only learns
+  // when it reuses the connection, and sends the request again on a new one.
+  ScriptedServer server({{kOk, true}, {kOk}});
+  ASSERT_TRUE(Post(server.Url()).ok());
+  auto r = Post(server.Url(), R"({"second":true})");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 200);
+  auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[1].first, 2);
+  EXPECT_NE(requests[1].second.find(R"({"second":true})"), std::string::npos);
+}
+
+TEST(PlainHttpTest, ARequestAKeptConnectionLostUnansweredIsSentOnceMore) {
+  // The connection looked open when reused, but the server closed it on reading the
+  // request, without an answer: sent once more on a new connection (as Go's client does).
+  ScriptedServer server({{kOk}, {"", false, false, true}, {kOk}});
+  ASSERT_TRUE(Post(server.Url()).ok());
+  auto r = Post(server.Url(), R"({"second":true})");
+  ASSERT_TRUE(r.ok()) << r.status();
+  auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 3u);
+  EXPECT_EQ(requests[1].first, 1);
+  EXPECT_EQ(requests[2].first, 2);
+  EXPECT_EQ(requests[1].second, requests[2].second);
+}
+
+TEST(PlainHttpTest, ANewConnectionLostUnansweredIsAnError) {
+  ScriptedServer server({{"", false, false, true}, {kOk}});
+  auto r = Post(server.Url());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(server.requests().size(), 1u);  // not sent again
+}
+
+TEST(PlainHttpTest, ErrorsAreValues) {
+  {
+    ScriptedServer server({{"garbage\r\n\r\n"}});
+    auto r = Post(server.Url());
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.status().message().find("malformed HTTP response"), std::string::npos);
+  }
+  {
+    ScriptedServer server({{"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", true}});
+    EXPECT_FALSE(Post(server.Url()).ok());  // the answer ended early
+  }
+  {
+    ScriptedServer server({{"", false, true}});
+    auto r = Post(server.Url(), "{}", absl::Milliseconds(200));
+    ASSERT_FALSE(r.ok());
+    EXPECT_TRUE(absl::IsDeadlineExceeded(r.status())) << r.status();
+  }
+  {
+    // Nothing listens there any more.
+    int port;
+    {
+      ScriptedServer gone({});
+      port = gone.port();
+    }
+    auto r = Post(StrCat("http://127.0.0.1:", port, "/hook"));
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.status().message().find("connection refused"), std::string::npos)
+        << r.status();
+  }
+}
+
+}  // namespace
+}  // namespace vigil::notifier
