@@ -128,8 +128,7 @@ absl::StatusOr<int> Connect(const PlainHttpTarget& t, absl::Time deadline) {
   return fd;
 }
 
-// Reads the answer on `fd`. Sets *reusable when the connection may carry the next request,
-// and *answered once any byte of an answer came (so a failure before it may be retried).
+// ReadPlainHttpResponse's state: the bytes read and how far they are parsed.
 class ResponseReader {
  public:
   ResponseReader(int fd, absl::Time deadline) : fd_(fd), deadline_(deadline) {}
@@ -336,6 +335,11 @@ absl::Status WriteAll(int fd, iovec* parts, int count) {
 
 }  // namespace
 
+absl::StatusOr<PlainHttpResponse> ReadPlainHttpResponse(int fd, absl::Time deadline,
+                                                        bool* reusable, bool* answered) {
+  return ResponseReader(fd, deadline).Read(reusable, answered);
+}
+
 std::optional<PlainHttpTarget> ParsePlainHttpUrl(std::string_view url) {
   constexpr std::string_view kScheme = "http://";
   if (url.size() <= kScheme.size() || !IEquals(url.substr(0, kScheme.size()), kScheme)) {
@@ -414,7 +418,7 @@ absl::StatusOr<PlainHttpResponse> PlainPost(const PlainHttpTarget& target,
     bool reusable = false;
     bool answered = false;
     absl::StatusOr<PlainHttpResponse> response =
-        sent.ok() ? ResponseReader(c.fd, deadline).Read(&reusable, &answered)
+        sent.ok() ? ReadPlainHttpResponse(c.fd, deadline, &reusable, &answered)
                   : absl::StatusOr<PlainHttpResponse>(sent);
     if (!reusable) c.Close();
     if (response.ok()) return response;

@@ -34,6 +34,15 @@ struct PlainHttpResponse {
   std::string body;      // at most the first 1,024 bytes, for error messages
 };
 
+// Reads one HTTP/1.x answer from the connected socket `fd` (blocking, its SO_RCVTIMEO
+// bounding each read; past `deadline` no read starts): 1xx answers skipped, the body
+// framed by Content-Length, chunked encoding or the end of the stream. *reusable says
+// whether the connection may carry another request (not closed, nothing left over);
+// *answered whether any byte came, so that a failure before it may be retried. Never
+// reads more than 64 KiB of header or 1 MiB of body; malformed answers are errors.
+absl::StatusOr<PlainHttpResponse> ReadPlainHttpResponse(int fd, absl::Time deadline,
+                                                        bool* reusable, bool* answered);
+
 // POSTs `body` with the "Name: value" `headers` (Host and Content-Length are added) and
 // reads the answer, all within `timeout`. Reuses the calling thread's open connection to
 // the same host and port when the last answer allowed it; if such a connection turns out

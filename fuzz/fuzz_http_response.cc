@@ -1,0 +1,35 @@
+// Any bytes a webhook receiver answers with: read as an HTTP/1.x answer or rejected with
+// an error, never a crash, a hang or an over-read; what is accepted is well formed.
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+
+#include "services/notifier/plain_http.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size > 100000) return 0;  // the socket pair's buffer holds it all
+  int fds[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0) return 0;
+  int buffer = 1 << 20;
+  setsockopt(fds[0], SOL_SOCKET, SO_SNDBUF, &buffer, sizeof(buffer));
+  size_t written = 0;
+  while (written < size) {
+    const ssize_t n = write(fds[0], data + written, size - written);
+    if (n <= 0) break;
+    written += static_cast<size_t>(n);
+  }
+  close(fds[0]);  // the answer ends where the input does
+  bool reusable = false;
+  bool answered = false;
+  auto r = vigil::notifier::ReadPlainHttpResponse(fds[1], absl::Now() + absl::Seconds(5),
+                                                  &reusable, &answered);
+  close(fds[1]);
+  if (r.ok()) {
+    if (r->status < 100 || r->status > 999 || r->body.size() > 1024) std::abort();
+    if (!answered) std::abort();  // an answer came from somewhere
+  }
+  return 0;
+}
