@@ -423,6 +423,18 @@ TEST_F(NotifierApiBytesTest, ApiAnswersAreAlertmanagersByteForByte) {
   EXPECT_EQ(WithoutTimesAndIds(vigil_body), WithoutTimesAndIds(am_body));
   ExpectSameAnswer("/api/v2/silences");
   ExpectSameAnswer("/api/v2/silence/0b6e5e44-8f8a-4a4b-9c52-0bd4f5a0e4a1");  // 404, no body
+
+  // A silence posted with an invalid UTF-8 byte and unpaired surrogate escapes: read as
+  // Go reads them (U+FFFD), not refused; listed after the first (active ones by end).
+  const std::string raw = StrCat(
+      R"({"matchers":[{"name":"x_y","value":"b)", "\xff", R"(\ud800","isRegex":false}],)",
+      R"("startsAt":")", Rfc3339(start), R"(","endsAt":")",
+      Rfc3339(start + std::chrono::hours(2)), R"(","createdBy":"\udc00","comment":"c"})");
+  for (System* s : {&am_, &vigil_}) {
+    auto [code, body] = HttpPost(s->port, "/api/v2/silences", raw);
+    ASSERT_EQ(code, 200) << s->name << ": " << body;
+  }
+  ExpectSameAnswer("/api/v2/silences");
 }
 
 // vigil's alertmanager_configs receiver: vigil-notifier forwards its notifications'

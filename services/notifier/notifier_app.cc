@@ -467,7 +467,9 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
                          out.push_back(std::move(s));
                        }
                      }
-                     return Answer{200, GettableSilencesJson(out, clock.NowMs())};
+                     const TimestampMs now = clock.NowMs();
+                     SortSilences(&out, now);
+                     return Answer{200, GettableSilencesJson(out, now)};
                    },
                    10s));
   });

@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <tuple>
 
 #include "absl/strings/str_format.h"
 #include "lib/base/format.h"
 #include "services/notifier/go_json.h"
+#include "services/notifier/json_reader.h"
 #include "services/notifier/rfc3339.h"
 
 namespace vigil::notifier {
@@ -36,6 +38,57 @@ Ordered ToJson(const Silence& s, TimestampMs now) {
   j["startsAt"] = FormatGoTime(s.starts_at_ms);
   return j;
 }
+
+// Builds an nlohmann tree from ReadJson's events, so that strings decode as Go decodes them
+// (an invalid UTF-8 byte or an unpaired surrogate escape becomes U+FFFD), as Alertmanager
+// reads a silence; nlohmann's own parser rejects both.
+class TreeBuilder final : public JsonEvents {
+ public:
+  nlohmann::json& root() { return root_; }
+
+  bool Null() override { return Open(nullptr, false); }
+  bool Boolean(bool value) override { return Open(value, false); }
+  bool Number(std::string_view text) override {
+    nlohmann::json n = nlohmann::json::parse(text, nullptr, false);
+    return !n.is_discarded() && Open(std::move(n), false);
+  }
+  bool String(std::string& value) override { return Open(std::move(value), false); }
+  bool Key(std::string& name) override {
+    key_ = std::move(name);
+    return true;
+  }
+  bool StartObject() override { return Open(nlohmann::json::object(), true); }
+  bool EndObject() override { return Close(); }
+  bool StartArray() override { return Open(nlohmann::json::array(), true); }
+  bool EndArray() override { return Close(); }
+
+ private:
+  // Places `v` in the innermost open container (at key_ in an object; the last of equal
+  // keys wins, as in Go) or as the root, and opens it if it is a container. The pointers
+  // held stay valid: only the innermost container grows, and its children are closed.
+  bool Open(nlohmann::json v, bool container) {
+    nlohmann::json* placed = &root_;
+    if (!open_.empty() && open_.back()->is_array()) {
+      open_.back()->push_back(std::move(v));
+      placed = &open_.back()->back();
+    } else if (!open_.empty()) {
+      placed = &(*open_.back())[key_];
+      *placed = std::move(v);
+    } else {
+      root_ = std::move(v);
+    }
+    if (container) open_.push_back(placed);
+    return true;
+  }
+  bool Close() {
+    open_.pop_back();
+    return true;
+  }
+
+  nlohmann::json root_;
+  std::vector<nlohmann::json*> open_;
+  std::string key_;
+};
 
 absl::StatusOr<std::string> ReadString(const nlohmann::json& j, const char* field) {
   if (!j.contains(field) || j[field].is_null()) return std::string();
@@ -70,9 +123,21 @@ std::string GettableSilencesJson(const std::vector<Silence>& silences, Timestamp
   return DumpGoJson(out);
 }
 
+void SortSilences(std::vector<Silence>* silences, TimestampMs now) {
+  auto rank = [now](const Silence& s) {
+    if (s.Active(now)) return std::make_tuple(0, s.ends_at_ms);
+    if (now < s.starts_at_ms) return std::make_tuple(1, s.starts_at_ms);
+    return std::make_tuple(2, -s.ends_at_ms);
+  };
+  std::sort(silences->begin(), silences->end(), [&](const Silence& a, const Silence& b) {
+    return std::make_tuple(rank(a), a.id) < std::make_tuple(rank(b), b.id);
+  });
+}
+
 absl::StatusOr<Silence> ParseSilenceJson(const std::string& body) {
-  nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
-  if (j.is_discarded()) return absl::InvalidArgumentError("invalid JSON body");
+  TreeBuilder tree;
+  if (!ReadJson(body, &tree)) return absl::InvalidArgumentError("invalid JSON body");
+  nlohmann::json& j = tree.root();
   if (!j.is_object()) return absl::InvalidArgumentError("silence must be a JSON object");
   Silence s;
   auto id = ReadString(j, "id");

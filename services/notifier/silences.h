@@ -33,6 +33,9 @@ struct Silence {
 // Go orders the fields.
 std::string GettableSilenceJson(const Silence& s, TimestampMs now);
 std::string GettableSilencesJson(const std::vector<Silence>& silences, TimestampMs now);
+// Alertmanager's order for listed silences (its api/v2 SortSilences): active ones by end,
+// then pending ones by start, then expired ones by end, latest first; ties by id.
+void SortSilences(std::vector<Silence>* silences, TimestampMs now);
 // Parses a postable silence ({id?, matchers, startsAt, endsAt, createdBy, comment}), also
 // what GettableSilenceJson wrote (the store keeps that). Checks the shape only.
 absl::StatusOr<Silence> ParseSilenceJson(const std::string& body);

@@ -119,6 +119,44 @@ TEST(SilencesTest, JsonRoundTripInAlertmanagerShape) {
   EXPECT_FALSE(ParseSilenceJson("[").ok());
 }
 
+// Alertmanager 0.25's order (checked against its GET /api/v2/silences): active by end,
+// pending by start, expired by end, latest first.
+TEST(SilencesTest, SortedAsAlertmanagerListsThem) {
+  auto make = [](std::string id, TimestampMs starts, TimestampMs ends) {
+    Silence s = MakeSilence({M(labels::MatchType::kEqual, "a", "b")}, starts, ends);
+    s.id = std::move(id);
+    return s;
+  };
+  std::vector<Silence> list = {make("expired-early", kT0 - 3 * kH, kT0 - 2 * kH),
+                               make("pending-late", kT0 + 2 * kH, kT0 + 5 * kH),
+                               make("active-late", kT0 - kH, kT0 + 3 * kH),
+                               make("expired-late", kT0 - 3 * kH, kT0 - kH),
+                               make("pending-early", kT0 + kH, kT0 + 5 * kH),
+                               make("active-early", kT0 - kH, kT0 + kH)};
+  SortSilences(&list, kT0);
+  std::vector<std::string> ids;
+  for (const Silence& s : list) ids.push_back(s.id);
+  EXPECT_THAT(ids, ::testing::ElementsAre("active-early", "active-late", "pending-early",
+                                          "pending-late", "expired-late", "expired-early"));
+}
+
+// Read as Go's encoding/json reads it (Alertmanager accepts these): an invalid UTF-8 byte
+// and an unpaired surrogate escape become U+FFFD, a valid pair is one character, the last
+// of equal keys wins; what is not JSON stays refused.
+TEST(SilencesTest, JsonIsReadAsGoReadsIt) {
+  auto s = ParseSilenceJson(
+      "{\"matchers\":[{\"name\":\"a\",\"value\":\"b\xff\\ud800\\ud83d\\ude00\","
+      "\"isRegex\":false}],\"startsAt\":\"2023-11-14T22:13:20Z\","
+      "\"endsAt\":\"2023-11-14T23:13:20Z\",\"createdBy\":\"x\",\"createdBy\":\"\\udc00y\","
+      "\"comment\":\"c\",\"extra\":[1,{\"n\":null}]}");
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->matchers[0].value(), "b\uFFFD\uFFFD\U0001F600");
+  EXPECT_EQ(s->created_by, "\uFFFDy");
+  EXPECT_EQ(s->ends_at_ms, kT0 + kH);
+  EXPECT_FALSE(ParseSilenceJson("{\"matchers\":[]} x").ok());
+  EXPECT_FALSE(ParseSilenceJson("{\"comment\":\"a\x01\"}").ok());  // a raw control byte
+}
+
 // --- the pipeline ----------------------------------------------------------------------
 
 constexpr char kConfig[] = R"(
