@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iterator>
 #include <optional>
+#include <span>
 
 #include "absl/strings/numbers.h"
 #include "lib/base/format.h"
@@ -268,11 +269,17 @@ void Dispatcher::Flush(AggregationGroup& group, const Inhibitor& inhibitor, Time
   // Alertmanager's stages in order: inhibit, then silence (time intervals come later);
   // muted alerts are left out. With nothing left the pipeline stops here, the
   // notification log untouched.
-  std::vector<Alert> alerts;
-  for (const Alert& a : flushed) {
-    if (!inhibitor.InhibitedBy(a).empty()) continue;
-    if (!silences_.Mutes(a.labels, now).empty()) continue;
-    alerts.push_back(a);
+  // Views of the flushed alerts; a copy only of what is left when some are muted.
+  auto muted = [&](const Alert& a) {
+    return !inhibitor.InhibitedBy(a).empty() || !silences_.Mutes(a.labels, now).empty();
+  };
+  std::vector<Alert> unmuted;
+  std::span<const Alert> alerts = flushed;
+  if (std::any_of(flushed.begin(), flushed.end(), muted)) {
+    for (const Alert& a : flushed) {
+      if (!muted(a)) unmuted.push_back(a);
+    }
+    alerts = unmuted;
   }
   // Then the route's time intervals: muted inside a mute interval, and outside all of its
   // active intervals when it has any.
@@ -284,7 +291,7 @@ void Dispatcher::Flush(AggregationGroup& group, const Inhibitor& inhibitor, Time
       (!route_opts.active_time_intervals.empty() &&
        std::none_of(route_opts.active_time_intervals.begin(),
                     route_opts.active_time_intervals.end(), inside))) {
-    alerts.clear();
+    alerts = {};
   }
   if (alerts.empty()) {
     group.DeleteResolved(flushed, now);
@@ -305,9 +312,13 @@ void Dispatcher::Flush(AggregationGroup& group, const Inhibitor& inhibitor, Time
     const uint64_t sequence = ++sequences_[log_key];
     LogEntry entry{firing, resolved, now, sequence};
     nflog_.Set(log_key, entry);
-    std::vector<Alert> sent;
-    for (const Alert& a : alerts) {
-      if (integration.send_resolved || !a.Resolved(now)) sent.push_back(a);
+    std::vector<Alert> unresolved;
+    std::span<const Alert> sent = alerts;
+    if (!integration.send_resolved && !resolved.empty()) {
+      for (const Alert& a : alerts) {
+        if (!a.Resolved(now)) unresolved.push_back(a);
+      }
+      sent = unresolved;
     }
     if (sent.empty()) {
       // Nothing to tell this integration (resolved alerts without send_resolved): like
@@ -371,13 +382,15 @@ void Dispatcher::OnDeliveryResult(const DeliveryResult& result) {
     if (it != in_flight_.end()) {
       InFlight done = std::move(it->second);
       in_flight_.erase(it);
+      // What the store learns: the log's new entry, if any, and that the notification is
+      // no longer owed (a superseded one's row was already replaced by the newer one's).
+      // One write, so that both or neither are stored.
+      std::optional<LogEntry> log;
       if (result.delivered) {
         const LogEntry* prev = delivered_.Get(done.stream_key);
         if (prev == nullptr || prev->sequence < done.entry.sequence) {
           delivered_.Set(done.stream_key, done.entry);
-          Persist([key = done.stream_key, entry = done.entry](Store& s) {
-            return s.PutLog(key, entry);
-          });
+          log = done.entry;
         }
       } else if (!result.superseded) {
         // Failed for good: back to what was delivered, so the next flush tries again.
@@ -390,16 +403,20 @@ void Dispatcher::OnDeliveryResult(const DeliveryResult& result) {
         }
         back.sequence = std::max(back.sequence, done.entry.sequence);
         delivered_.Set(done.stream_key, back);
-        Persist([key = done.stream_key, back](Store& s) { return s.PutLog(key, back); });
+        log = back;
         const LogEntry* handed = nflog_.Get(done.stream_key);
         if (handed != nullptr && handed->sequence == done.entry.sequence) {
           nflog_.Set(done.stream_key, back);
         }
       }
-      // A superseded notification's row was already replaced by the newer one.
-      if (!result.superseded) {
-        Persist([key = done.stream_key, seq = done.entry.sequence](Store& s) {
-          return s.DeleteOutbox(key, seq);
+      const bool owed = !result.superseded;
+      if (log.has_value() || owed) {
+        Persist([key = std::move(done.stream_key), log = std::move(log),
+                 seq = done.entry.sequence, owed](Store& s) {
+          if (log.has_value()) {
+            if (absl::Status st = s.PutLog(key, *log); !st.ok()) return st;
+          }
+          return owed ? s.DeleteOutbox(key, seq) : absl::OkStatus();
         });
       }
     }
