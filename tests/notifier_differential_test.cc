@@ -437,6 +437,59 @@ TEST_F(NotifierApiBytesTest, ApiAnswersAreAlertmanagersByteForByte) {
   ExpectSameAnswer("/api/v2/silences");
 }
 
+// A request's answer from one system: status and raw body.
+std::pair<int, std::string> Send(int port, const std::string& method, const std::string& path,
+                                 const std::string& body = "") {
+  httplib::Client client("127.0.0.1", port);
+  httplib::Result r =
+      method == "DELETE" ? client.Delete(path)
+      : method == "POST" ? client.Post(path, body, "application/json")
+                         : client.Get(path);
+  if (!r) return {0, ""};
+  return {r->status, r->body};
+}
+
+// The answers about silences that are not there, byte for byte: an unknown id is
+// "silence not found", 404 to a POST and 500 to a DELETE; expiring an expired silence is
+// a 200.
+TEST_F(NotifierApiBytesTest, UnknownSilenceIdsAnswerAsAlertmanager) {
+  const auto start = std::chrono::system_clock::now();
+  auto posted = [&](const std::string& id) {
+    json s{{"matchers", json::array({{{"name", "a"}, {"value", "b"}, {"isRegex", false}}})},
+           {"startsAt", Rfc3339(start)},
+           {"endsAt", Rfc3339(start + std::chrono::hours(1))},
+           {"createdBy", "c"},
+           {"comment", "c"}};
+    if (!id.empty()) s["id"] = id;
+    return s.dump();
+  };
+  const std::string unknown = "0b6e5e44-8f8a-4a4b-9c52-0bd4f5a0e4a1";
+  struct Request {
+    std::string method, path, body;
+  };
+  std::vector<Request> requests = {
+      {"DELETE", "/api/v2/silence/" + unknown},
+      {"POST", "/api/v2/silences", posted(unknown)},
+      {"POST", "/api/v2/silences", posted("not-a-uuid")},  // the body's id is not checked
+  };
+  for (const Request& r : requests) {
+    auto am = Send(am_.port, r.method, r.path, r.body);
+    auto vigil = Send(vigil_.port, r.method, r.path, r.body);
+    EXPECT_EQ(vigil, am) << r.method << " " << r.path << " " << r.body;
+  }
+
+  // Expired twice: 200, and no body, both times.
+  for (System* s : {&am_, &vigil_}) {
+    auto [code, body] = Send(s->port, "POST", "/api/v2/silences", posted(""));
+    ASSERT_EQ(code, 200) << s->name << ": " << body;
+    const std::string path = "/api/v2/silence/" + json::parse(body).value("silenceID", "");
+    for (int i = 0; i < 2; ++i) {
+      EXPECT_EQ(Send(s->port, "DELETE", path), std::make_pair(200, std::string()))
+          << s->name << " " << i;
+    }
+  }
+}
+
 // vigil's alertmanager_configs receiver: vigil-notifier forwards its notifications'
 // alerts to the real Alertmanager (POST /api/v2/alerts), which then holds them — read
 // back through its API — and notifies its own webhook, also when one resolves.

@@ -392,12 +392,16 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
   };
   using Answer = std::pair<int, std::string>;
   // A silence change (`prepare` on the loop, see MakeChange), answered with `ok`'s body.
-  // `refused` is the status of a change refused for another reason than an unknown id or
-  // a bad request.
+  // `not_found` is the status of an unknown id (Alertmanager: 404 to a POST, 500 to a
+  // DELETE, both with the body "silence not found"), `refused` that of a change refused for
+  // another reason than a bad request.
   using PrepareSilence = std::function<absl::StatusOr<Silence>()>;
-  auto change_silence = [&](httplib::Response& res, PrepareSilence prepare, int refused,
-                            const std::function<std::string(const Silence&)>& ok) {
+  auto change_silence = [&](httplib::Response& res, PrepareSilence prepare, int not_found,
+                            int refused, const std::function<std::string(const Silence&)>& ok) {
     auto s = MakeChange(rt.tasks(), writer.get(), std::move(prepare));
+    if (absl::IsNotFound(s.status())) {
+      return reply(res, Answer{not_found, ErrorJson("silence not found")});
+    }
     if (!s.ok()) {
       return reply(res, Answer{HttpStatus(s.status(), refused),
                                ErrorJson(std::string(s.status().message()))});
@@ -485,7 +489,7 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
         [&dispatcher, &clock, silence = std::move(*silence)]() mutable {
           return dispatcher.SetSilence(std::move(silence), clock.NowMs());
         },
-        400,
+        404, 400,
         [](const Silence& s) {
           return DumpGoJson(nlohmann::ordered_json{{"silenceID", s.id}}, /*escape_html=*/false);
         });
@@ -506,9 +510,17 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
   rt.http().Delete(
       R"(/api/v2/silence/([^/]+))", [&](const httplib::Request& req, httplib::Response& res) {
         const std::string id = req.matches[1];
+        // Alertmanager 0.25 answers 200 to expiring an expired silence, changing nothing.
         change_silence(
-            res, [&dispatcher, &clock, id] { return dispatcher.ExpireSilence(id, clock.NowMs()); },
-            500, [](const Silence&) { return std::string(); });
+            res,
+            [&dispatcher, &clock, id]() -> absl::StatusOr<Silence> {
+              auto expired = dispatcher.ExpireSilence(id, clock.NowMs());
+              if (absl::IsFailedPrecondition(expired.status())) {
+                return *dispatcher.silences().Get(id);
+              }
+              return expired;
+            },
+            500, 500, [](const Silence&) { return std::string(); });
       });
 
   rt.http().Get("/api/v2/status", [&](const httplib::Request&, httplib::Response& res) {
