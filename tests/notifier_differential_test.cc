@@ -449,10 +449,11 @@ std::pair<int, std::string> Send(int port, const std::string& method, const std:
   return {r->status, r->body};
 }
 
-// The answers about silences that are not there, byte for byte: an unknown id is
-// "silence not found", 404 to a POST and 500 to a DELETE; expiring an expired silence is
-// a 200.
-TEST_F(NotifierApiBytesTest, UnknownSilenceIdsAnswerAsAlertmanager) {
+// The answers about silences that are not there, or whose id is no UUID, byte for byte:
+// go-openapi refuses a path silenceID of the wrong format (422, code 601, the value
+// quoted as Go's %q, no newline); an unknown id is "silence not found", 404 to a POST and
+// 500 to a DELETE; expiring an expired silence is a 200.
+TEST_F(NotifierApiBytesTest, UnknownAndMalformedSilenceIdsAnswerAsAlertmanager) {
   const auto start = std::chrono::system_clock::now();
   auto posted = [&](const std::string& id) {
     json s{{"matchers", json::array({{{"name", "a"}, {"value", "b"}, {"isRegex", false}}})},
@@ -471,7 +472,17 @@ TEST_F(NotifierApiBytesTest, UnknownSilenceIdsAnswerAsAlertmanager) {
       {"DELETE", "/api/v2/silence/" + unknown},
       {"POST", "/api/v2/silences", posted(unknown)},
       {"POST", "/api/v2/silences", posted("not-a-uuid")},  // the body's id is not checked
+      // strfmt's UUIDs: any case, each dash optional.
+      {"GET", "/api/v2/silence/0B6E5E448F8A-4A4B9C52-0BD4F5A0E4A1"},
+      {"DELETE", "/api/v2/silence/0B6E5E448F8A-4A4B9C52-0BD4F5A0E4A1"},
   };
+  for (const std::string& id :
+       {"abc", "0b6e5e44-8f8a-4a4b-9c52-0bd4f5a0e4a", "0b6e5e44--8f8a-4a4b-9c52-0bd4f5a0e4a1",
+        "%7B0b6e5e44-8f8a-4a4b-9c52-0bd4f5a0e4a1%7D", "0b6e5e44-8f8a-4a4b-9c52-0bd4f5a0e4a1%0A",
+        "a%22b%5C%3Cc%3E%26", "%FF%C3%A9%00%7F%09", "%C2%A0%E2%80%A8%C2%AD%F3%A0%80%81"}) {
+    requests.push_back({"GET", StrCat("/api/v2/silence/", id)});
+    requests.push_back({"DELETE", StrCat("/api/v2/silence/", id)});
+  }
   for (const Request& r : requests) {
     auto am = Send(am_.port, r.method, r.path, r.body);
     auto vigil = Send(vigil_.port, r.method, r.path, r.body);

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/ascii.h"
 #include "lib/base/format.h"
 #include "lib/json/go_string.h"
 #include "lib/labels/labels.h"
@@ -141,6 +142,29 @@ std::string ErrorJson(const std::string& message) {
   std::string out;
   json::AppendGoJsonString(message, &out, /*escape_html=*/false);
   return out;
+}
+
+std::string OpenApiErrorJson(int code, const std::string& message) {
+  return DumpGoJson(Ordered{{"code", code}, {"message", message}});
+}
+
+std::string SilenceIdParamError(std::string_view id) {
+  auto hex_run = [&id](size_t* at, size_t n) {
+    for (size_t end = *at + n; *at < end; ++*at) {
+      if (*at >= id.size() || !absl::ascii_isxdigit(static_cast<unsigned char>(id[*at]))) {
+        return false;
+      }
+    }
+    return true;
+  };
+  size_t at = 0;
+  bool ok = true;
+  for (size_t n : {8, 4, 4, 4, 12}) {
+    if (n != 8 && at < id.size() && id[at] == '-') ++at;  // each dash optional
+    ok = ok && hex_run(&at, n);
+  }
+  if (ok && at == id.size()) return "";
+  return OpenApiErrorJson(601, StrCat("silenceID in path must be of type uuid: ", GoQuote(id)));
 }
 
 }  // namespace vigil::notifier

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -54,5 +55,17 @@ std::string StatusJson(const std::string& config_original, TimestampMs started_m
 
 // Alertmanager's error body: a JSON string.
 std::string ErrorJson(const std::string& message);
+
+// The error body of go-openapi, Alertmanager's API server, for a request its swagger
+// validation refuses before any handler runs: {"code","message"} through json.Marshal
+// (HTML escaped) and no newline. Codes: 601 a value not of its format, 602 a required
+// value missing (both answered 422); an HTTP status (400) for a body that does not decode.
+std::string OpenApiErrorJson(int code, const std::string& message);
+
+// The 422 body for a `silenceID` path parameter (GET and DELETE /api/v2/silence/{id})
+// that is not of the swagger's format uuid: go-openapi's strfmt checks
+// `(?i)^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$`. Empty for a valid
+// one. Alertmanager does not check a posted silence's `id` (unknown, it is "not found").
+std::string SilenceIdParamError(std::string_view id);
 
 }  // namespace vigil::notifier

@@ -127,5 +127,27 @@ TEST(ApiAlertsTest, StringsAreEscapedAsAlertmanagerEscapesThem) {
   EXPECT_EQ(GettableSilencesJson({s}, kNow), StrCat("[", silence, "]"));
 }
 
+// go-openapi's check of a path silenceID (strfmt's uuid, Alertmanager 0.25's answers).
+TEST(ApiAlertsTest, SilenceIdParamIsCheckedAsGoOpenApiChecksAUuid) {
+  for (const char* ok : {"0b6e5e44-8f8a-4a4b-9c52-0bd4f5a0e4a1", "0B6E5E448F8A4A4B9C520BD4F5A0E4A1",
+                         "0b6e5e44-8f8a4a4b-9c52-0bd4f5a0e4a1"}) {
+    EXPECT_EQ(SilenceIdParamError(ok), "") << ok;
+  }
+  EXPECT_EQ(SilenceIdParamError("abc"),
+            R"({"code":601,"message":"silenceID in path must be of type uuid: \"abc\""})");
+  for (const char* bad :
+       {"", "0b6e5e44-8f8a-4a4b-9c52-0bd4f5a0e4a", "0b6e5e44--8f8a-4a4b-9c52-0bd4f5a0e4a1",
+        "0b6e5e44-8f8a-4a4b-9c52-0bd4f5a0e4a1-", "{0b6e5e44-8f8a-4a4b-9c52-0bd4f5a0e4a1}",
+        "g0b6e5e4-8f8a-4a4b-9c52-0bd4f5a0e4a1"}) {
+    EXPECT_THAT(SilenceIdParamError(bad), HasSubstr(R"("code":601)")) << bad;
+  }
+  // The value as Go's %q writes it, then HTML-escaped by json.Marshal.
+  EXPECT_THAT(
+      SilenceIdParamError("a\"\\<&\xff\xc3\xa9\x01\x7f\t\n\xc2\xa0\xe2\x80\xa8\xf3\xa0\x80\x81"),
+      HasSubstr(R"(: \"a\\\"\\\\\u003c\u0026\\xff)"
+                "\xc3\xa9"
+                R"(\\x01\\x7f\\t\\n\\u00a0\\u2028\\U000e0001\""})"));
+}
+
 }  // namespace
 }  // namespace vigil::notifier

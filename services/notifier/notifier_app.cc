@@ -495,9 +495,19 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
         });
   });
 
+  // go-openapi refuses a silenceID that is not a UUID before Alertmanager's handler runs.
+  auto bad_silence_id = [](const std::string& id, httplib::Response& res) {
+    std::string error = SilenceIdParamError(id);
+    if (error.empty()) return false;
+    res.status = 422;
+    res.set_content(std::move(error), "application/json");
+    return true;
+  };
+
   rt.http().Get(R"(/api/v2/silence/([^/]+))",
                 [&](const httplib::Request& req, httplib::Response& res) {
                   const std::string id = req.matches[1];
+                  if (bad_silence_id(id, res)) return;
                   reply(res, rt.tasks().Call(
                                  [&dispatcher, &clock, id] {
                                    const Silence* s = dispatcher.silences().Get(id);
@@ -510,6 +520,7 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
   rt.http().Delete(
       R"(/api/v2/silence/([^/]+))", [&](const httplib::Request& req, httplib::Response& res) {
         const std::string id = req.matches[1];
+        if (bad_silence_id(id, res)) return;
         // Alertmanager 0.25 answers 200 to expiring an expired silence, changing nothing.
         change_silence(
             res,
