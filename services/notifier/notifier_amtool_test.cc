@@ -8,7 +8,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <memory>
+#include <string>
+#include <vector>
 #include <nlohmann/json.hpp>
 
 #include "tests/support/process.h"
@@ -191,6 +194,54 @@ TEST_F(AmtoolTest, SilencesAndAlertQueries) {
                   "silence", "add", "alertname=~.*", "--comment=x"});
   EXPECT_NE(rc, 0);
   EXPECT_THAT(out, HasSubstr("must not match the empty string"));
+}
+
+// gRPC ListSilences lists in the order of GET /api/v2/silences (Alertmanager's: active by
+// end, pending by start, expired latest first), not by id.
+TEST_F(AmtoolTest, GrpcListsSilencesInTheHttpApisOrder) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  auto stub = v1::Notifier::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(grpc_port_),
+                                                        grpc::InsecureChannelCredentials()));
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  constexpr int64_t kHour = 3'600'000;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 8; ++i) {
+    grpc::ClientContext ctx;
+    v1::Silence req, created;
+    req.add_matchers("alertname=\"S" + std::to_string(i) + "\"");
+    if (i % 2 == 1) req.set_starts_at_ms(now + (9 - i) * kHour);  // pending
+    req.set_ends_at_ms(now + (20 - i) * kHour);
+    grpc::Status st = stub->SetSilence(&ctx, req, &created);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    ids.push_back(created.id());
+  }
+  for (int i : {2, 5}) {
+    grpc::ClientContext ctx;
+    v1::ExpireSilenceRequest req;
+    req.set_id(ids[i]);
+    v1::Silence expired;
+    ASSERT_TRUE(stub->ExpireSilence(&ctx, req, &expired).ok());
+  }
+  auto [code, body] = HttpGet(port_, "/api/v2/silences");
+  ASSERT_EQ(code, 200) << body;
+  std::vector<std::string> http_order;
+  for (const nlohmann::json& s : nlohmann::json::parse(body)) http_order.push_back(s["id"]);
+  grpc::ClientContext ctx;
+  v1::ListSilencesResponse resp;
+  ASSERT_TRUE(stub->ListSilences(&ctx, v1::ListSilencesRequest(), &resp).ok());
+  std::vector<std::string> grpc_order, states;
+  for (const v1::Silence& s : resp.silences()) {
+    grpc_order.push_back(s.id());
+    states.push_back(s.state());
+  }
+  EXPECT_EQ(grpc_order, http_order);
+  EXPECT_EQ(states, (std::vector<std::string>{"active", "active", "active", "pending", "pending",
+                                              "pending", "expired", "expired"}));
+  // Active ones by end: 6, 4, 0; pending by start: 7, 3, 1.
+  EXPECT_EQ(std::vector<std::string>(grpc_order.begin(), grpc_order.begin() + 6),
+            (std::vector<std::string>{ids[6], ids[4], ids[0], ids[7], ids[3], ids[1]}));
 }
 
 }  // namespace

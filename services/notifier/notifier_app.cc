@@ -147,7 +147,9 @@ class NotifierServiceImpl final : public v1::Notifier::Service {
         [this] {
           std::vector<v1::Silence> out;
           const TimestampMs now = SystemClock().NowMs();
-          for (const Silence& s : dispatcher_.silences().List()) out.push_back(ToProto(s, now));
+          std::vector<Silence> silences = dispatcher_.silences().List();
+          SortSilences(&silences, now);  // as GET /api/v2/silences lists them
+          for (const Silence& s : silences) out.push_back(ToProto(s, now));
           return out;
         },
         5s);
