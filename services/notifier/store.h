@@ -10,13 +10,11 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "lib/sqlite/database.h"
 #include "services/notifier/alert.h"
 #include "services/notifier/dedup.h"
 #include "services/notifier/notification.h"
 #include "vigil/v1/control.pb.h"
-
-struct sqlite3;
-struct sqlite3_stmt;
 
 namespace vigil::notifier {
 
@@ -39,22 +37,18 @@ class Store {
  public:
   // Opens (creating if needed) the database at `path`; ":memory:" for tests.
   static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& path);
-  ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
   // A write transaction: begun on construction, rolled back unless Commit() succeeded.
+  // If BEGIN failed, each write commits itself (its Savepoint) and Commit() is OK.
   class Transaction {
    public:
     explicit Transaction(Store* store);  // null store: a no-op
-    ~Transaction();
-    Transaction(const Transaction&) = delete;
-    Transaction& operator=(const Transaction&) = delete;
     absl::Status Commit();
 
    private:
-    Store* store_;
-    bool open_ = false;
+    sqlite::Transaction tx_;
   };
 
   // One write's part of a transaction (a SAVEPOINT), so that a write that fails midway
@@ -62,19 +56,9 @@ class Store {
   // otherwise rolls back to it. If SQLite rolled the whole transaction back itself (it may
   // on SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM...), InTransaction() says so: the writes
   // before this one are gone too, and any after would run outside the transaction.
-  class Savepoint {
+  class Savepoint : public sqlite::Savepoint {
    public:
-    explicit Savepoint(Store* store);
-    ~Savepoint();
-    Savepoint(const Savepoint&) = delete;
-    Savepoint& operator=(const Savepoint&) = delete;
-    const absl::Status& begun() const { return begun_; }
-    absl::Status Keep();
-
-   private:
-    Store* store_;
-    absl::Status begun_;
-    bool open_ = false;
+    explicit Savepoint(Store* store) : sqlite::Savepoint(store->db_.get()) {}
   };
   // Whether a transaction is open on the connection (sqlite3_get_autocommit).
   bool InTransaction() const;
@@ -118,7 +102,7 @@ class Store {
   // Copies what it can from the WAL into the database without waiting for readers or
   // writers (SQLite's PASSIVE checkpoint); may run on another connection to the file.
   absl::Status Checkpoint();
-  const std::string& path() const { return path_; }
+  const std::string& path() const { return db_->path(); }
 
   // Appends an acknowledgement under ack.id (the next free id when 0); returns its id.
   absl::StatusOr<int64_t> AddAck(const v1::Acknowledgement& ack);
@@ -128,24 +112,11 @@ class Store {
   absl::StatusOr<std::vector<v1::Acknowledgement>> LoadAcks();
 
  private:
-  Store() = default;
-  absl::Status Init(const std::string& path);
-  absl::Status Exec(const char* sql);
-  // Runs `sql` (one statement, no rows) through the statement cache: for the statements a
-  // transaction runs per write (SAVEPOINT, RELEASE), which Exec would parse every time.
-  absl::Status Prepared(const char* sql);
+  explicit Store(std::unique_ptr<sqlite::Database> db) : db_(std::move(db)) {}
   // Migrates a store made before silences kept their update time.
   absl::Status AddSilencesUpdatedAt();
-  absl::Status Error(std::string_view what) const;
-  // A cached prepared statement, reset and unbound.
-  absl::StatusOr<sqlite3_stmt*> Stmt(const char* sql);
-  // Runs a statement that returns no rows.
-  absl::Status Run(sqlite3_stmt* st, std::string_view what);
 
-  std::string path_;
-  sqlite3* db_ = nullptr;
-  std::map<const char*, sqlite3_stmt*> statements_;
-  std::function<void(int)> wal_hook_;
+  std::unique_ptr<sqlite::Database> db_;
 };
 
 // Whether the alerts table must be rewritten for `updated`, an event merged into `held`

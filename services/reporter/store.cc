@@ -9,9 +9,13 @@
 
 #include "lib/base/format.h"
 #include "lib/codec/samples.h"
+#include "lib/sqlite/database.h"
 
 namespace vigil::reporter {
 namespace {
+
+using sqlite::BindText;
+using sqlite::ColumnText;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS series(
@@ -84,10 +88,6 @@ void JsonToLabels(const unsigned char* text, google::protobuf::RepeatedPtrField<
   }
 }
 
-void BindText(sqlite3_stmt* st, int i, std::string_view s) {
-  sqlite3_bind_text(st, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
-}
-
 void BindValue(sqlite3_stmt* st, int i, double v) {
   if (codec::IsStaleNaN(v))
     sqlite3_bind_null(st, i);
@@ -106,11 +106,6 @@ double ColumnValue(sqlite3_stmt* st, int i) {
     default:
       return sqlite3_column_double(st, i);
   }
-}
-
-std::string ColumnText(sqlite3_stmt* st, int i) {
-  const unsigned char* t = sqlite3_column_text(st, i);
-  return t ? reinterpret_cast<const char*>(t) : "";
 }
 
 // The inverse of Labels::ToExposition: name{a="1",b="2"} with \\, \" and \n escaped in
@@ -143,161 +138,87 @@ std::optional<labels::Labels> ParseExposition(std::string_view text) {
   return labels::Labels(std::move(out));
 }
 
-// Finalizes a statement prepared for one query.
-struct StmtCloser {
-  void operator()(sqlite3_stmt* st) const { sqlite3_finalize(st); }
-};
-using Stmt = std::unique_ptr<sqlite3_stmt, StmtCloser>;
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path) {
-  std::unique_ptr<Store> store(new Store());
-  if (auto s = store->Init(path); !s.ok()) return s;
+  auto db = sqlite::Database::Open(path, sqlite::kWalPragmas);
+  if (!db.ok()) return db.status();
+  std::unique_ptr<Store> store(new Store(*std::move(db)));
+  if (auto s = store->db_->Exec(kSchema); !s.ok()) return s;
+  if (auto s = store->Resync(); !s.ok()) return s;
   return store;
 }
 
-Store::~Store() {
-  for (sqlite3_stmt* st :
-       {insert_series_, find_series_, insert_sample_, insert_alert_, insert_notification_,
-        list_series_after_, read_series_samples_}) {
-    sqlite3_finalize(st);
-  }
-  sqlite3_close(db_);
-}
-
-absl::Status Store::Error(std::string_view what) const {
-  return absl::InternalError(StrCat(path_, ": ", what, ": ", sqlite3_errmsg(db_)));
-}
-
-absl::Status Store::Exec(const char* sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    absl::Status s = absl::InternalError(StrCat(path_, ": ", err ? err : "sqlite error"));
-    sqlite3_free(err);
-    return s;
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<sqlite3_stmt*> Store::Prepare(const char* sql) {
-  sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db_, sql, -1, &st, nullptr) != SQLITE_OK) {
-    return Error(StrCat("preparing \"", sql, "\""));
-  }
-  return st;
-}
-
-absl::StatusOr<int64_t> Store::CountRows(const char* table) {
-  auto st = Prepare(StrCat("SELECT COUNT(*) FROM ", table).c_str());
+absl::StatusOr<int64_t> Store::CountRows(const char* sql) {
+  auto st = db_->Stmt(sql);
   if (!st.ok()) return st.status();
-  Stmt stmt(*st);
-  if (sqlite3_step(stmt.get()) != SQLITE_ROW) return Error("counting rows");
-  return sqlite3_column_int64(stmt.get(), 0);
+  int64_t n = 0;
+  absl::Status read =
+      db_->ForEachRow(*st, "counting rows", [&] { n = sqlite3_column_int64(*st, 0); });
+  if (!read.ok()) return read;
+  return n;
 }
 
 absl::Status Store::Resync() {
   series_ids_.clear();
-  for (auto [table, count] : {std::pair{"series", &series_count_},
-                              {"samples", &sample_count_},
-                              {"alert_events", &alert_event_count_},
-                              {"notifications", &notification_count_}}) {
-    auto n = CountRows(table);
+  for (auto [sql, count] : {std::pair{"SELECT COUNT(*) FROM series", &series_count_},
+                            {"SELECT COUNT(*) FROM samples", &sample_count_},
+                            {"SELECT COUNT(*) FROM alert_events", &alert_event_count_},
+                            {"SELECT COUNT(*) FROM notifications", &notification_count_}}) {
+    auto n = CountRows(sql);
     if (!n.ok()) return n.status();
     *count = *n;
   }
   return absl::OkStatus();
 }
 
-absl::Status Store::Init(const std::string& path) {
-  path_ = path;
-  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
-      SQLITE_OK) {
-    return Error("cannot open database");
-  }
-  sqlite3_busy_timeout(db_, 5000);
-  if (auto s = Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"); !s.ok()) return s;
-  if (auto s = Exec(kSchema); !s.ok()) return s;
-  struct {
-    sqlite3_stmt** st;
-    const char* sql;
-  } statements[] = {
-      {&insert_series_, "INSERT INTO series(name, labels) VALUES(?, ?)"},
-      {&find_series_, "SELECT id FROM series WHERE labels = ?"},
-      {&insert_sample_, "INSERT OR IGNORE INTO samples(series_id, t_ms, value) VALUES(?, ?, ?)"},
-      {&insert_alert_,
-       "INSERT OR IGNORE INTO alert_events(fingerprint, alertname, state, event_time_ms, "
-       "received_at_ms, labels_json, annotations_json, value, active_at_ms, fired_at_ms, "
-       "resolved_at_ms) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
-      {&insert_notification_,
-       "INSERT OR IGNORE INTO notifications(receiver, group_key, status, fingerprints_json, "
-       "sent_at_ms, delivered, attempts, last_error, received_at_ms) "
-       "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)"},
-      {&list_series_after_, "SELECT id, labels FROM series WHERE id > ? ORDER BY id LIMIT ?"},
-      {&read_series_samples_,
-       "SELECT t_ms, value FROM samples WHERE series_id = ? AND t_ms BETWEEN ? AND ? "
-       "ORDER BY t_ms LIMIT ?"},
-  };
-  for (auto& s : statements) {
-    auto st = Prepare(s.sql);
-    if (!st.ok()) return st.status();
-    *s.st = *st;
-  }
-  return Resync();
-}
-
-Store::Transaction::Transaction(Store& store) : store_(store) {
-  status_ = store_.Exec("BEGIN");
-  open_ = status_.ok();
-}
+Store::Transaction::Transaction(Store& store)
+    : sqlite::Transaction(store.db_.get()), store_(store) {}
 
 Store::Transaction::~Transaction() {
-  if (!open_) return;
-  store_.Exec("ROLLBACK").IgnoreError();
+  if (!open()) return;
+  Rollback();
   store_.Resync().IgnoreError();
-}
-
-absl::Status Store::Transaction::Commit() {
-  if (!open_) return status_;
-  status_ = store_.Exec("COMMIT");
-  if (status_.ok()) open_ = false;
-  return status_;
 }
 
 absl::StatusOr<int64_t> Store::SeriesId(const labels::Labels& series) {
   std::string key = series.ToExposition();
   if (auto it = series_ids_.find(key); it != series_ids_.end()) return it->second;
 
-  sqlite3_reset(find_series_);
-  BindText(find_series_, 1, key);
-  int rc = sqlite3_step(find_series_);
-  int64_t id;
-  if (rc == SQLITE_ROW) {
-    id = sqlite3_column_int64(find_series_, 0);
-  } else if (rc == SQLITE_DONE) {
-    sqlite3_reset(insert_series_);
-    BindText(insert_series_, 1, series.Get(labels::kMetricName));
-    BindText(insert_series_, 2, key);
-    if (sqlite3_step(insert_series_) != SQLITE_DONE) return Error("inserting a series");
-    id = sqlite3_last_insert_rowid(db_);
+  auto find = db_->Stmt("SELECT id FROM series WHERE labels = ?");
+  if (!find.ok()) return find.status();
+  BindText(*find, 1, key);
+  std::optional<int64_t> id;
+  absl::Status found =
+      db_->ForEachRow(*find, "looking up a series", [&] { id = sqlite3_column_int64(*find, 0); });
+  if (!found.ok()) return found;
+  if (!id) {
+    auto insert = db_->Stmt("INSERT INTO series(name, labels) VALUES(?, ?)");
+    if (!insert.ok()) return insert.status();
+    BindText(*insert, 1, series.Get(labels::kMetricName));
+    BindText(*insert, 2, key);
+    if (auto s = db_->Run(*insert, "inserting a series"); !s.ok()) return s;
+    id = db_->LastInsertRowid();
     ++series_count_;
-  } else {
-    return Error("looking up a series");
   }
-  sqlite3_reset(find_series_);
-  series_ids_.emplace(std::move(key), id);
-  return id;
+  series_ids_.emplace(std::move(key), *id);
+  return *id;
+}
+
+absl::StatusOr<bool> Store::InsertCounted(sqlite3_stmt* st, std::string_view what, int64_t& count) {
+  if (auto s = db_->Run(st, what); !s.ok()) return s;
+  const bool inserted = db_->Changes() > 0;
+  count += inserted;
+  return inserted;
 }
 
 absl::StatusOr<bool> Store::AddSample(int64_t series_id, TimestampMs t_ms, double value) {
-  sqlite3_reset(insert_sample_);
-  sqlite3_bind_int64(insert_sample_, 1, series_id);
-  sqlite3_bind_int64(insert_sample_, 2, t_ms);
-  BindValue(insert_sample_, 3, value);
-  if (sqlite3_step(insert_sample_) != SQLITE_DONE) return Error("inserting a sample");
-  bool inserted = sqlite3_changes(db_) > 0;
-  sample_count_ += inserted;
-  return inserted;
+  auto st = db_->Stmt("INSERT OR IGNORE INTO samples(series_id, t_ms, value) VALUES(?, ?, ?)");
+  if (!st.ok()) return st.status();
+  sqlite3_bind_int64(*st, 1, series_id);
+  sqlite3_bind_int64(*st, 2, t_ms);
+  BindValue(*st, 3, value);
+  return InsertCounted(*st, "inserting a sample", sample_count_);
 }
 
 absl::StatusOr<bool> Store::AddAlertEvent(const v1::AlertEvent& e, TimestampMs received_at_ms) {
@@ -305,99 +226,96 @@ absl::StatusOr<bool> Store::AddAlertEvent(const v1::AlertEvent& e, TimestampMs r
   for (const v1::Label& l : e.labels()) {
     if (l.name() == labels::kAlertName) alertname = l.value();
   }
-  sqlite3_stmt* st = insert_alert_;
-  sqlite3_reset(st);
-  BindText(st, 1, e.fingerprint());
-  BindText(st, 2, alertname);
-  BindText(st, 3, StateName(e.state()));
-  sqlite3_bind_int64(st, 4, e.event_time_ms());
-  sqlite3_bind_int64(st, 5, received_at_ms);
-  BindText(st, 6, LabelsJson(e.labels()));
-  BindText(st, 7, LabelsJson(e.annotations()));
-  BindValue(st, 8, e.value());
-  sqlite3_bind_int64(st, 9, e.active_at_ms());
-  sqlite3_bind_int64(st, 10, e.fired_at_ms());
-  sqlite3_bind_int64(st, 11, e.resolved_at_ms());
-  if (sqlite3_step(st) != SQLITE_DONE) return Error("inserting an alert event");
-  bool inserted = sqlite3_changes(db_) > 0;
-  alert_event_count_ += inserted;
-  return inserted;
+  auto st = db_->Stmt(
+      "INSERT OR IGNORE INTO alert_events(fingerprint, alertname, state, event_time_ms, "
+      "received_at_ms, labels_json, annotations_json, value, active_at_ms, fired_at_ms, "
+      "resolved_at_ms) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  if (!st.ok()) return st.status();
+  BindText(*st, 1, e.fingerprint());
+  BindText(*st, 2, alertname);
+  BindText(*st, 3, StateName(e.state()));
+  sqlite3_bind_int64(*st, 4, e.event_time_ms());
+  sqlite3_bind_int64(*st, 5, received_at_ms);
+  BindText(*st, 6, LabelsJson(e.labels()));
+  BindText(*st, 7, LabelsJson(e.annotations()));
+  BindValue(*st, 8, e.value());
+  sqlite3_bind_int64(*st, 9, e.active_at_ms());
+  sqlite3_bind_int64(*st, 10, e.fired_at_ms());
+  sqlite3_bind_int64(*st, 11, e.resolved_at_ms());
+  return InsertCounted(*st, "inserting an alert event", alert_event_count_);
 }
 
 absl::StatusOr<bool> Store::AddNotification(const v1::Notification& n, TimestampMs received_at_ms) {
   nlohmann::json fingerprints = nlohmann::json::array();
   for (const std::string& f : n.fingerprints()) fingerprints.push_back(f);
-  sqlite3_stmt* st = insert_notification_;
-  sqlite3_reset(st);
-  BindText(st, 1, n.receiver());
-  BindText(st, 2, n.group_key());
-  BindText(st, 3, n.status());
-  BindText(st, 4, fingerprints.dump());
-  sqlite3_bind_int64(st, 5, n.sent_at_ms());
-  sqlite3_bind_int(st, 6, n.delivered() ? 1 : 0);
-  sqlite3_bind_int64(st, 7, n.attempts());
-  BindText(st, 8, n.last_error());
-  sqlite3_bind_int64(st, 9, received_at_ms);
-  if (sqlite3_step(st) != SQLITE_DONE) return Error("inserting a notification");
-  bool inserted = sqlite3_changes(db_) > 0;
-  notification_count_ += inserted;
-  return inserted;
+  auto st = db_->Stmt(
+      "INSERT OR IGNORE INTO notifications(receiver, group_key, status, fingerprints_json, "
+      "sent_at_ms, delivered, attempts, last_error, received_at_ms) "
+      "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  if (!st.ok()) return st.status();
+  BindText(*st, 1, n.receiver());
+  BindText(*st, 2, n.group_key());
+  BindText(*st, 3, n.status());
+  BindText(*st, 4, fingerprints.dump());
+  sqlite3_bind_int64(*st, 5, n.sent_at_ms());
+  sqlite3_bind_int(*st, 6, n.delivered() ? 1 : 0);
+  sqlite3_bind_int64(*st, 7, n.attempts());
+  BindText(*st, 8, n.last_error());
+  sqlite3_bind_int64(*st, 9, received_at_ms);
+  return InsertCounted(*st, "inserting a notification", notification_count_);
 }
 
 absl::StatusOr<std::vector<Store::SeriesRow>> Store::ListSeries() {
-  auto st = Prepare("SELECT id, name, labels FROM series ORDER BY id");
+  auto st = db_->Stmt("SELECT id, name, labels FROM series ORDER BY id");
   if (!st.ok()) return st.status();
-  Stmt stmt(*st);
   std::vector<SeriesRow> out;
-  int rc;
-  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
-    out.push_back({sqlite3_column_int64(stmt.get(), 0), ColumnText(stmt.get(), 1),
-                   ColumnText(stmt.get(), 2)});
-  }
-  if (rc != SQLITE_DONE) return Error("listing series");
+  absl::Status read = db_->ForEachRow(*st, "listing series", [&] {
+    out.push_back({sqlite3_column_int64(*st, 0), ColumnText(*st, 1), ColumnText(*st, 2)});
+  });
+  if (!read.ok()) return read;
   return out;
 }
 
 absl::StatusOr<std::vector<Store::SampleRow>> Store::ReadSamples(const labels::Labels& series,
                                                                  TimestampMs from_ms,
                                                                  TimestampMs to_ms) {
-  auto st = Prepare(
+  auto st = db_->Stmt(
       "SELECT s.t_ms, s.value FROM samples s JOIN series r ON s.series_id = r.id "
       "WHERE r.labels = ? AND s.t_ms BETWEEN ? AND ? ORDER BY s.t_ms");
   if (!st.ok()) return st.status();
-  Stmt stmt(*st);
-  BindText(stmt.get(), 1, series.ToExposition());
-  sqlite3_bind_int64(stmt.get(), 2, from_ms);
-  sqlite3_bind_int64(stmt.get(), 3, to_ms);
+  BindText(*st, 1, series.ToExposition());
+  sqlite3_bind_int64(*st, 2, from_ms);
+  sqlite3_bind_int64(*st, 3, to_ms);
   std::vector<SampleRow> out;
-  int rc;
-  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
-    out.push_back({sqlite3_column_int64(stmt.get(), 0), ColumnValue(stmt.get(), 1)});
-  }
-  if (rc != SQLITE_DONE) return Error("reading samples");
+  absl::Status read = db_->ForEachRow(*st, "reading samples", [&] {
+    out.push_back({sqlite3_column_int64(*st, 0), ColumnValue(*st, 1)});
+  });
+  if (!read.ok()) return read;
   return out;
 }
 
 absl::StatusOr<std::vector<Store::StoredSeries>> Store::ListSeriesAfter(int64_t after_id,
-                                                                       size_t limit) {
-  sqlite3_stmt* st = list_series_after_;
-  sqlite3_reset(st);
-  sqlite3_bind_int64(st, 1, after_id);
-  sqlite3_bind_int64(st, 2, static_cast<int64_t>(limit));
+                                                                        size_t limit) {
+  auto st = db_->Stmt("SELECT id, labels FROM series WHERE id > ? ORDER BY id LIMIT ?");
+  if (!st.ok()) return st.status();
+  sqlite3_bind_int64(*st, 1, after_id);
+  sqlite3_bind_int64(*st, 2, static_cast<int64_t>(limit));
   std::vector<StoredSeries> out;
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    int64_t id = sqlite3_column_int64(st, 0);
-    std::string text = ColumnText(st, 1);
+  absl::Status unreadable;  // the first series whose labels do not parse
+  absl::Status read = db_->ForEachRow(*st, "listing series", [&] {
+    if (!unreadable.ok()) return;
+    int64_t id = sqlite3_column_int64(*st, 0);
+    std::string text = ColumnText(*st, 1);
     std::optional<labels::Labels> ls = ParseExposition(text);
     if (!ls) {
-      sqlite3_reset(st);
-      return absl::DataLossError(StrCat(path_, ": series ", id, " has unreadable labels ", text));
+      unreadable = absl::DataLossError(
+          StrCat(db_->path(), ": series ", id, " has unreadable labels ", text));
+      return;
     }
     out.push_back({id, *std::move(ls)});
-  }
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) return Error("listing series");
+  });
+  if (!unreadable.ok()) return unreadable;
+  if (!read.ok()) return read;
   return out;
 }
 
@@ -405,46 +323,44 @@ absl::StatusOr<std::vector<Store::SampleRow>> Store::ReadSeriesSamples(int64_t s
                                                                        TimestampMs from_ms,
                                                                        TimestampMs to_ms,
                                                                        size_t limit) {
-  sqlite3_stmt* st = read_series_samples_;
-  sqlite3_reset(st);
-  sqlite3_bind_int64(st, 1, series_id);
-  sqlite3_bind_int64(st, 2, from_ms);
-  sqlite3_bind_int64(st, 3, to_ms);
-  sqlite3_bind_int64(st, 4, static_cast<int64_t>(limit));
+  auto st = db_->Stmt(
+      "SELECT t_ms, value FROM samples WHERE series_id = ? AND t_ms BETWEEN ? AND ? "
+      "ORDER BY t_ms LIMIT ?");
+  if (!st.ok()) return st.status();
+  sqlite3_bind_int64(*st, 1, series_id);
+  sqlite3_bind_int64(*st, 2, from_ms);
+  sqlite3_bind_int64(*st, 3, to_ms);
+  sqlite3_bind_int64(*st, 4, static_cast<int64_t>(limit));
   std::vector<SampleRow> out;
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    out.push_back({sqlite3_column_int64(st, 0), ColumnValue(st, 1)});
-  }
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) return Error("reading samples");
+  absl::Status read = db_->ForEachRow(*st, "reading samples", [&] {
+    out.push_back({sqlite3_column_int64(*st, 0), ColumnValue(*st, 1)});
+  });
+  if (!read.ok()) return read;
   return out;
 }
 
 absl::StatusOr<std::vector<v1::StoredAlertEvent>> Store::ListAlertEvents(std::string_view alertname,
                                                                          uint32_t limit) {
-  auto st = Prepare(
+  auto st = db_->Stmt(
       "SELECT fingerprint, alertname, state, event_time_ms, received_at_ms, labels_json, "
       "annotations_json, value FROM alert_events WHERE (?1 = '' OR alertname = ?1) "
       "ORDER BY event_time_ms DESC, id DESC LIMIT ?2");
   if (!st.ok()) return st.status();
-  Stmt stmt(*st);
-  BindText(stmt.get(), 1, alertname);
-  sqlite3_bind_int64(stmt.get(), 2, limit == 0 ? -1 : static_cast<int64_t>(limit));
+  BindText(*st, 1, alertname);
+  sqlite3_bind_int64(*st, 2, limit == 0 ? -1 : static_cast<int64_t>(limit));
   std::vector<v1::StoredAlertEvent> out;
-  int rc;
-  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+  absl::Status read = db_->ForEachRow(*st, "listing alert events", [&] {
     v1::StoredAlertEvent& e = out.emplace_back();
-    e.set_fingerprint(ColumnText(stmt.get(), 0));
-    e.set_alertname(ColumnText(stmt.get(), 1));
-    e.set_state(ColumnText(stmt.get(), 2));
-    e.set_event_time_ms(sqlite3_column_int64(stmt.get(), 3));
-    e.set_received_at_ms(sqlite3_column_int64(stmt.get(), 4));
-    JsonToLabels(sqlite3_column_text(stmt.get(), 5), e.mutable_labels());
-    JsonToLabels(sqlite3_column_text(stmt.get(), 6), e.mutable_annotations());
-    e.set_value(ColumnValue(stmt.get(), 7));
-  }
-  if (rc != SQLITE_DONE) return Error("listing alert events");
+    e.set_fingerprint(ColumnText(*st, 0));
+    e.set_alertname(ColumnText(*st, 1));
+    e.set_state(ColumnText(*st, 2));
+    e.set_event_time_ms(sqlite3_column_int64(*st, 3));
+    e.set_received_at_ms(sqlite3_column_int64(*st, 4));
+    JsonToLabels(sqlite3_column_text(*st, 5), e.mutable_labels());
+    JsonToLabels(sqlite3_column_text(*st, 6), e.mutable_annotations());
+    e.set_value(ColumnValue(*st, 7));
+  });
+  if (!read.ok()) return read;
   std::reverse(out.begin(), out.end());
   return out;
 }

@@ -11,11 +11,9 @@
 #include "absl/status/statusor.h"
 #include "lib/clock/clock.h"
 #include "lib/labels/labels.h"
+#include "lib/sqlite/database.h"
 #include "vigil/v1/alerts.pb.h"
 #include "vigil/v1/control.pb.h"
-
-struct sqlite3;
-struct sqlite3_stmt;
 
 namespace vigil::reporter {
 
@@ -38,24 +36,20 @@ class Store {
  public:
   // Opens (creating if needed) the database file at `path`.
   static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& path);
-  ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  // A write transaction: begun on construction, rolled back unless Commit() succeeded.
-  class Transaction {
+  // A write transaction: begun on construction, rolled back unless Commit() succeeded (a
+  // rollback reads the in-memory caches and counts again from the file).
+  class Transaction : private sqlite::Transaction {
    public:
     explicit Transaction(Store& store);
     ~Transaction();
-    Transaction(const Transaction&) = delete;
-    Transaction& operator=(const Transaction&) = delete;
-    const absl::Status& status() const { return status_; }
-    absl::Status Commit();
+    using sqlite::Transaction::Commit;
+    using sqlite::Transaction::status;
 
    private:
     Store& store_;
-    absl::Status status_;
-    bool open_ = false;
   };
 
   // The id of the series, created on first use. Ids are cached in memory.
@@ -105,24 +99,15 @@ class Store {
   int64_t notification_count() const { return notification_count_; }
 
  private:
-  Store() = default;
-  absl::Status Init(const std::string& path);
-  absl::Status Exec(const char* sql);
-  absl::StatusOr<sqlite3_stmt*> Prepare(const char* sql);
-  absl::Status Error(std::string_view what) const;
-  absl::StatusOr<int64_t> CountRows(const char* table);
+  explicit Store(std::unique_ptr<sqlite::Database> db) : db_(std::move(db)) {}
+  // Runs `sql`, a SELECT COUNT(*).
+  absl::StatusOr<int64_t> CountRows(const char* sql);
   // After a rollback the in-memory caches may name rows that are gone.
   absl::Status Resync();
+  // Runs an INSERT OR IGNORE; true when it stored a row, then counted in `count`.
+  absl::StatusOr<bool> InsertCounted(sqlite3_stmt* st, std::string_view what, int64_t& count);
 
-  sqlite3* db_ = nullptr;
-  std::string path_;
-  sqlite3_stmt* insert_series_ = nullptr;
-  sqlite3_stmt* find_series_ = nullptr;
-  sqlite3_stmt* insert_sample_ = nullptr;
-  sqlite3_stmt* insert_alert_ = nullptr;
-  sqlite3_stmt* insert_notification_ = nullptr;
-  sqlite3_stmt* list_series_after_ = nullptr;
-  sqlite3_stmt* read_series_samples_ = nullptr;
+  std::unique_ptr<sqlite::Database> db_;
   absl::flat_hash_map<std::string, int64_t> series_ids_;  // key: exposition form
   int64_t series_count_ = 0;
   int64_t sample_count_ = 0;
