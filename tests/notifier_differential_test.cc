@@ -437,6 +437,44 @@ TEST_F(NotifierApiBytesTest, ApiAnswersAreAlertmanagersByteForByte) {
   ExpectSameAnswer("/api/v2/silences");
 }
 
+// API answers only: a receiver with no integration, so nothing is delivered.
+class NotifierApiOnlyTest : public NotifierDifferentialTest {
+ protected:
+  std::string ConfigFor(const System&) override {
+    return "route:\n  receiver: none\nreceivers:\n  - name: none\n";
+  }
+};
+
+// Keys name fields as Go's encoding/json matches them, case-insensitively (ſ for s too),
+// in posted alerts and silences; the answers then list the same, times given kept.
+TEST_F(NotifierApiOnlyTest, KeysMatchFieldsCaseInsensitivelyAsInGo) {
+  const auto now = std::chrono::system_clock::now();
+  const std::string alerts =
+      StrCat(R"([{"LABELS":{"alertname":"Case","X":"y"},"Annotations":{"s":"t"},"STARTSAT":")",
+             Rfc3339(now - std::chrono::minutes(5)), R"(","endsat":")",
+             Rfc3339(now + std::chrono::hours(1)), R"(","GeneratorUrl":"http://g"}])");
+  const std::string silence = StrCat(
+      R"({"MATCHERS":[{"NAME":"X","Value":"y","i)", "\xC5\xBF", R"(Regex":false,"ISEQUAL":true}],)",
+      "\"\xC5\xBFtart\xC5\xBF" "At\":\"", Rfc3339(now + std::chrono::hours(1)), R"(","endsat":")",
+      Rfc3339(now + std::chrono::hours(2)),
+      R"(","createdBy":"first","CreatedBy":"last","COMMENT":"c"})");
+  for (System* s : {&am_, &vigil_}) {
+    auto [code, body] = HttpPost(s->port, "/api/v2/alerts", alerts);
+    ASSERT_EQ(code, 200) << s->name << ": " << body;
+    std::tie(code, body) = HttpPost(s->port, "/api/v2/silences", silence);
+    ASSERT_EQ(code, 200) << s->name << ": " << body;
+  }
+  static const std::regex set_by_each(R"re("(updatedAt|id)":"[^"]*")re");
+  for (const std::string path : {"/api/v2/alerts", "/api/v2/silences"}) {
+    auto am = HttpGet(am_.port, path);
+    auto vigil = HttpGet(vigil_.port, path);
+    EXPECT_EQ(vigil.first, am.first) << path;
+    EXPECT_EQ(std::regex_replace(vigil.second, set_by_each, R"("$1":"")"),
+              std::regex_replace(am.second, set_by_each, R"("$1":"")"))
+        << path;
+  }
+}
+
 // A request's answer from one system: status and raw body.
 std::pair<int, std::string> Send(int port, const std::string& method, const std::string& path,
                                  const std::string& body = "") {

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "lib/json/go_string.h"
 
 namespace vigil::notifier {
@@ -249,5 +250,24 @@ class Reader {
 }  // namespace
 
 bool ReadJson(std::string_view text, JsonEvents* events) { return Reader(text, events).Run(); }
+
+bool GoFieldNameMatches(std::string_view key, std::string_view field) {
+  if (key == field) return true;
+  constexpr std::string_view kLongS = "\xC5\xBF", kKelvin = "\xE2\x84\xAA";
+  size_t k = 0;
+  for (const char f : field) {
+    const char lower = absl::ascii_tolower(static_cast<unsigned char>(f));
+    if (k < key.size() && absl::ascii_tolower(static_cast<unsigned char>(key[k])) == lower) {
+      ++k;
+    } else if (lower == 's' && key.substr(k, kLongS.size()) == kLongS) {
+      k += kLongS.size();
+    } else if (lower == 'k' && key.substr(k, kKelvin.size()) == kKelvin) {
+      k += kKelvin.size();
+    } else {
+      return false;
+    }
+  }
+  return k == key.size();
+}
 
 }  // namespace vigil::notifier

@@ -32,4 +32,12 @@ class JsonEvents {
 inline constexpr int kMaxJsonDepth = 10000;
 bool ReadJson(std::string_view text, JsonEvents* events);
 
+// Whether an object's key names the struct field `field` as Go's encoding/json matches
+// them (Alertmanager reads its API bodies so): equal, or equal under Unicode simple case
+// folding, e.g. `CreatedBy`, `STARTSAT`. `field` must be ASCII (all that vigil reads
+// are); folding is then ASCII case plus U+017F (ſ) for s and U+212A (Kelvin sign) for k,
+// exactly Go's. Go prefers an exact match among fields that fold alike; no struct read
+// here has two such fields.
+bool GoFieldNameMatches(std::string_view key, std::string_view field);
+
 }  // namespace vigil::notifier

@@ -101,5 +101,19 @@ TEST(JsonReaderTest, AHandlerStopsTheReading) {
   EXPECT_EQ(s.seen, 2);
 }
 
+TEST(JsonReaderTest, FieldNamesMatchAsGoMatchesThem) {
+  EXPECT_TRUE(GoFieldNameMatches("startsAt", "startsAt"));
+  EXPECT_TRUE(GoFieldNameMatches("STARTSAT", "startsAt"));
+  EXPECT_TRUE(GoFieldNameMatches("CreatedBy", "createdBy"));
+  EXPECT_TRUE(GoFieldNameMatches("\xC5\xBFtart\xC5\xBF" "At", "startsAt"));  // ſ folds to s
+  EXPECT_TRUE(GoFieldNameMatches("\xE2\x84\xAA" "ey", "key"));             // Kelvin sign to k
+  EXPECT_TRUE(GoFieldNameMatches("generatorUrl", "generatorURL"));
+  EXPECT_FALSE(GoFieldNameMatches("startsAt ", "startsAt"));
+  EXPECT_FALSE(GoFieldNameMatches("starts", "startsAt"));
+  EXPECT_FALSE(GoFieldNameMatches("starts_At", "startsAt"));
+  EXPECT_FALSE(GoFieldNameMatches("\xC5\xBF", "k"));
+  EXPECT_FALSE(GoFieldNameMatches("", "id"));
+}
+
 }  // namespace
 }  // namespace vigil::notifier

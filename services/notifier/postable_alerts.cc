@@ -115,12 +115,13 @@ class PostableHandler final : public JsonEvents {
       }
       return true;
     }
-    field_ = k == "labels"         ? Field::kLabels
-             : k == "annotations"  ? Field::kAnnotations
-             : k == "startsAt"     ? Field::kStartsAt
-             : k == "endsAt"       ? Field::kEndsAt
-             : k == "generatorURL" ? Field::kGenerator
-                                   : Field::kOther;
+    // Keys name fields as Go matches them: `LABELS` is labels.
+    field_ = GoFieldNameMatches(k, "labels")         ? Field::kLabels
+             : GoFieldNameMatches(k, "annotations")  ? Field::kAnnotations
+             : GoFieldNameMatches(k, "startsAt")     ? Field::kStartsAt
+             : GoFieldNameMatches(k, "endsAt")       ? Field::kEndsAt
+             : GoFieldNameMatches(k, "generatorURL") ? Field::kGenerator
+                                                     : Field::kOther;
     return true;
   }
 

@@ -74,6 +74,26 @@ TEST(PostableAlertsTest, SkipsUnknownFieldsAndNulls) {
   EXPECT_TRUE(ParsePostableAlerts("[]", kNow)->empty());
 }
 
+// Keys name fields as Go's encoding/json matches them (checked against Alertmanager 0.25):
+// any case, ſ (U+017F) for s. Label names stay as they are.
+TEST(PostableAlertsTest, KeysMatchFieldsCaseInsensitivelyAsInGo) {
+  auto alerts = ParsePostableAlerts(
+      "[{\"LABELS\":{\"alertname\":\"Case\",\"X\":\"y\"},\"Annotations\":{\"s\":\"t\"},"
+      "\"STARTSAT\":\"2023-11-14T22:00:00Z\",\"endsat\":\"2023-11-14T23:00:00Z\","
+      "\"GeneratorUrl\":\"http://g\"},"
+      "{\"labels\":{\"alertname\":\"LongS\"},\"\xC5\xBFtart\xC5\xBF" "At\":\"2023-11-14T21:00:00Z\"}]",
+      kNow);
+  ASSERT_TRUE(alerts.ok()) << alerts.status();
+  ASSERT_EQ(alerts->size(), 2u);
+  const Alert& a = (*alerts)[0];
+  EXPECT_EQ(a.labels, (labels::Labels{{"X", "y"}, {"alertname", "Case"}}));
+  EXPECT_EQ(a.annotations, (Annotations{{"s", "t"}}));
+  EXPECT_EQ(a.starts_at_ms, kNow - 13 * 60 * 1000 - 20 * 1000);
+  EXPECT_EQ(a.ends_at_ms, kNow + 46 * 60 * 1000 + 40 * 1000);
+  EXPECT_EQ(a.generator_url, "http://g");
+  EXPECT_EQ((*alerts)[1].starts_at_ms, kNow - 73 * 60 * 1000 - 20 * 1000);
+}
+
 TEST(PostableAlertsTest, RejectsBadInputWithAMessage) {
   EXPECT_THAT(ErrorOf("{not json"), HasSubstr("invalid JSON"));
   EXPECT_THAT(ErrorOf(R"([{"labels": {"a": "1"}})"), HasSubstr("invalid JSON"));

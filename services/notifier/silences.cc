@@ -53,8 +53,20 @@ class TreeBuilder final : public JsonEvents {
     return !n.is_discarded() && Open(std::move(n), false);
   }
   bool String(std::string& value) override { return Open(std::move(value), false); }
+  // A key naming a field of a postable silence or matcher as Go matches it
+  // (GoFieldNameMatches) is given the field's own name, at any depth: the names of the two
+  // structs do not fold into each other. The last of keys naming one field wins, as in Go.
   bool Key(std::string& name) override {
+    static constexpr std::string_view kFields[] = {
+        "id",       "comment", "createdBy", "endsAt", "matchers", "startsAt",
+        "updatedAt", "isEqual", "isRegex",  "name",   "value"};
     key_ = std::move(name);
+    for (std::string_view field : kFields) {
+      if (GoFieldNameMatches(key_, field)) {
+        key_ = field;
+        break;
+      }
+    }
     return true;
   }
   bool StartObject() override { return Open(nlohmann::json::object(), true); }

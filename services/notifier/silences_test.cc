@@ -157,6 +157,23 @@ TEST(SilencesTest, JsonIsReadAsGoReadsIt) {
   EXPECT_FALSE(ParseSilenceJson("{\"comment\":\"a\x01\"}").ok());  // a raw control byte
 }
 
+// Keys name fields as Go's encoding/json matches them (checked against Alertmanager 0.25):
+// any case, ſ (U+017F) for s; the last key naming a field wins.
+TEST(SilencesTest, KeysMatchFieldsCaseInsensitivelyAsInGo) {
+  auto s = ParseSilenceJson(
+      "{\"MATCHERS\":[{\"NAME\":\"a\",\"Value\":\"b\",\"i\xC5\xBFRegex\":false,\"ISEQUAL\":false}],"
+      "\"STARTSAT\":\"2023-11-14T22:13:20Z\",\"endsat\":\"2023-11-14T23:13:20Z\","
+      "\"createdBy\":\"first\",\"CreatedBy\":\"last\",\"Comment\":\"c\",\"ID\":\"x\"}");
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_EQ(s->matchers.size(), 1u);
+  EXPECT_EQ(s->matchers[0].ToString(), "a!=\"b\"");
+  EXPECT_EQ(s->starts_at_ms, kT0);
+  EXPECT_EQ(s->ends_at_ms, kT0 + kH);
+  EXPECT_EQ(s->created_by, "last");
+  EXPECT_EQ(s->comment, "c");
+  EXPECT_EQ(s->id, "x");
+}
+
 // --- the pipeline ----------------------------------------------------------------------
 
 constexpr char kConfig[] = R"(
