@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <chrono>
 #include <cstdlib>
 
 #include "services/notifier/plain_http.h"
@@ -24,7 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   close(fds[0]);  // the answer ends where the input does
   bool reusable = false;
   bool answered = false;
-  auto r = vigil::notifier::ReadPlainHttpResponse(fds[1], absl::Now() + absl::Seconds(5),
+  auto r = vigil::notifier::ReadPlainHttpResponse(fds[1], std::chrono::steady_clock::now() + std::chrono::seconds(5),
                                                   &reusable, &answered);
   close(fds[1]);
   if (r.ok()) {

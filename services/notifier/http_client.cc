@@ -146,8 +146,16 @@ SendResult PostJson(const std::string& url, const std::string& body,
     }
   }
 
+  // A line break in a header value (a credentials file with one inside) would inject
+  // headers: refused, as Go's client refuses it.
+  if (authorization.find_first_of("\r\n") != std::string::npos) {
+    return {false, false, StrCat(url, ": invalid header field value for \"Authorization\"")};
+  }
+
   // The common case without libcurl: plain http, no proxy (see plain_http.h). A redirect
-  // to follow is sent again through libcurl, which follows it as Go's client would.
+  // to follow is sent again through libcurl, which follows it as Go's client would, in
+  // the time left.
+  const absl::Time deadline = absl::Now() + timeout;
   if (http.proxy_url.empty()) {
     if (std::optional<PlainHttpTarget> target = ParsePlainHttpUrl(url)) {
       std::vector<std::string> lines = {"Content-Type: application/json",
@@ -161,8 +169,10 @@ SendResult PostJson(const std::string& url, const std::string& body,
       auto response = PlainPost(*target, lines, body, timeout);
       if (!response.ok()) return {false, true, StrCat(url, ": ", response.status().message())};
       const int code = response->status;
-      const bool redirect = code == 301 || code == 302 || code == 303 || code == 307 || code == 308;
+      const bool redirect = (code == 301 || code == 302 || code == 303 || code == 307 ||
+                             code == 308) && !response->location.empty();
       if (!(redirect && http.follow_redirects)) return Outcome(url, code, response->body);
+      timeout = std::max(deadline - absl::Now(), absl::Milliseconds(1));
     }
   }
 

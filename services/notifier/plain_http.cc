@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include <charconv>
+#include <chrono>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -20,6 +21,9 @@
 
 namespace vigil::notifier {
 namespace {
+
+using Clock = std::chrono::steady_clock;
+using Deadline = Clock::time_point;
 
 constexpr size_t kMaxHeaderBytes = 64 * 1024;
 constexpr size_t kKeptBodyBytes = 1024;
@@ -59,19 +63,23 @@ absl::Status Errno(std::string_view what) {
   return absl::UnavailableError(StrCat(what, ": ", std::strerror(errno)));
 }
 
-absl::Duration Remaining(absl::Time deadline) {
-  return std::max(deadline - absl::Now(), absl::ZeroDuration());
+// Deadlines on the monotonic clock: a step of the wall clock neither stretches nor cuts
+// a request's time.
+Clock::duration Remaining(Deadline deadline) {
+  return std::max(deadline - Clock::now(), Clock::duration::zero());
 }
 
 // A blocking socket's send and receive timeouts (Linux applies the send timeout to
-// connect too): one system call each instead of a poll before every call.
-bool SetTimeout(int fd, int option, absl::Duration d) {
-  if (d <= absl::ZeroDuration()) d = absl::Microseconds(1);  // zero would mean "never"
-  const timeval tv = absl::ToTimeval(d);
+// connect too): one system call each instead of a poll before every call. Rounded up to
+// a whole microsecond, at least one: a zero timeval would mean "wait forever".
+bool SetTimeout(int fd, int option, Clock::duration d) {
+  const auto us = std::max<int64_t>(
+      1, std::chrono::ceil<std::chrono::microseconds>(d).count());
+  const timeval tv{static_cast<time_t>(us / 1000000), static_cast<suseconds_t>(us % 1000000)};
   return setsockopt(fd, SOL_SOCKET, option, &tv, sizeof(tv)) == 0;
 }
 
-absl::StatusOr<int> Connect(const PlainHttpTarget& t, absl::Time deadline) {
+absl::StatusOr<int> Connect(const PlainHttpTarget& t, Deadline deadline) {
   // An IP literal needs no resolver; a name goes through getaddrinfo (its own timeouts,
   // from resolv.conf, not `deadline`).
   sockaddr_storage literal{};
@@ -131,7 +139,7 @@ absl::StatusOr<int> Connect(const PlainHttpTarget& t, absl::Time deadline) {
 // ReadPlainHttpResponse's state: the bytes read and how far they are parsed.
 class ResponseReader {
  public:
-  ResponseReader(int fd, absl::Time deadline) : fd_(fd), deadline_(deadline) {}
+  ResponseReader(int fd, Deadline deadline) : fd_(fd), deadline_(deadline) {}
 
   absl::StatusOr<PlainHttpResponse> Read(bool* reusable, bool* answered) {
     *reusable = false;
@@ -163,19 +171,23 @@ class ResponseReader {
       close_ = true;
       body = ReadToEof(&r.body);
     }
-    if (!body.ok()) return body;
-    *reusable = !close_ && pos_ == buf_.size();
+    // The status decides (as Alertmanager's retrier, which never reads the body of a 2xx):
+    // a body cut short only makes the connection unusable.
+    *reusable = body.ok() && !close_ && pos_ == buf_.size();
     return r;
   }
 
  private:
   // Appends what the socket has to buf_; an error at EOF or past the deadline.
   absl::Status Fill() {
-    const absl::Duration left = Remaining(deadline_);
-    if (left <= absl::ZeroDuration()) return absl::DeadlineExceededError("read: timeout");
+    const Clock::duration left = Remaining(deadline_);
+    if (left <= Clock::duration::zero()) return absl::DeadlineExceededError("read: timeout");
     if (reads_++ > 0) SetTimeout(fd_, SO_RCVTIMEO, left);
     char chunk[16 * 1024];
-    const ssize_t n = ::read(fd_, chunk, sizeof(chunk));
+    ssize_t n;
+    do {
+      n = ::read(fd_, chunk, sizeof(chunk));
+    } while (n < 0 && errno == EINTR);
     if (n > 0) {
       buf_.append(chunk, static_cast<size_t>(n));
       return absl::OkStatus();
@@ -192,7 +204,8 @@ class ResponseReader {
     const std::string_view status_line = head.substr(0, line_end);
     // "HTTP/1.1 200 OK"
       if (status_line.substr(0, 7) != "HTTP/1." || status_line.size() < 12 ||
-        status_line[8] != ' ' || !ParseInt(status_line.substr(9, 3), &r->status) ||
+        status_line[8] != ' ' || (status_line.size() > 12 && status_line[12] != ' ') ||
+        !ParseInt(status_line.substr(9, 3), &r->status) ||
         r->status < 100 || r->status > 999) {
       return absl::InvalidArgumentError(
           StrCat("malformed HTTP response \"", status_line.substr(0, 64), "\""));
@@ -206,7 +219,10 @@ class ResponseReader {
       const std::string_view line = rest.substr(0, eol);
       rest = eol == std::string_view::npos ? "" : rest.substr(eol + 2);
       const size_t colon = line.find(':');
-      if (colon == std::string_view::npos) continue;
+      if (colon == std::string_view::npos || colon == 0) {
+        return absl::InvalidArgumentError(
+            StrCat("malformed HTTP response: header line \"", line.substr(0, 64), "\""));
+      }
       const std::string_view name = line.substr(0, colon);
       const std::string_view value = Strip(line.substr(colon + 1));
       if (IEquals(name, "content-length")) {
@@ -232,11 +248,16 @@ class ResponseReader {
     }
   }
 
+  // A body the connection ends with anyway (too long to drain, or delimited by the end
+  // of the stream) is read only as far as it is kept.
   absl::Status ReadLength(size_t n, std::string* body) {
     if (n > kMaxDrainedBodyBytes) close_ = true;
-    const size_t wanted = std::min(n, kMaxDrainedBodyBytes);
+    const size_t wanted = close_ ? std::min(n, kKeptBodyBytes) : n;
     while (buf_.size() - pos_ < wanted) {
-      if (auto s = Fill(); !s.ok()) return s;
+      if (auto s = Fill(); !s.ok()) {
+        Keep(std::string_view(buf_).substr(pos_), body);  // what came, for the error text
+        return s;
+      }
     }
     Keep(std::string_view(buf_).substr(pos_, wanted), body);
     pos_ += wanted;
@@ -244,7 +265,7 @@ class ResponseReader {
   }
 
   absl::Status ReadToEof(std::string* body) {
-    while (buf_.size() - pos_ < kMaxDrainedBodyBytes) {
+    while (buf_.size() - pos_ < kKeptBodyBytes) {
       absl::Status s = Fill();
       if (absl::IsOutOfRange(s)) break;  // EOF ends this answer
       if (!s.ok()) return s;
@@ -279,15 +300,18 @@ class ResponseReader {
         return absl::InvalidArgumentError("malformed HTTP response: bad chunk size");
       }
       if (size == 0) break;
-      total += size;
-      if (total > kMaxDrainedBodyBytes) {
+      if (size > kMaxDrainedBodyBytes - total) {
         close_ = true;
         return absl::OkStatus();
       }
+      total += size;
       while (buf_.size() - pos_ < size + 2) {
         if (auto s = Fill(); !s.ok()) return s;
       }
       Keep(std::string_view(buf_).substr(pos_, size), body);
+      if (buf_.compare(pos_ + size, 2, "\r\n") != 0) {
+        return absl::InvalidArgumentError("malformed HTTP response: chunk not ended by CRLF");
+      }
       pos_ += size + 2;
     }
     while (true) {  // trailers, up to the empty line
@@ -298,7 +322,7 @@ class ResponseReader {
   }
 
   int fd_;
-  absl::Time deadline_;
+  Deadline deadline_;
   std::string buf_;
   size_t pos_ = 0;
   int reads_ = 0;
@@ -307,10 +331,17 @@ class ResponseReader {
   int64_t content_length_ = -1;
 };
 
-// Writes all of `parts`, continuing after partial writes. MSG_NOSIGNAL: a peer that has
-// closed the connection is an error value, not a SIGPIPE.
-absl::Status WriteAll(int fd, iovec* parts, int count) {
+// Writes all of `parts` by `deadline`, continuing after partial writes; *written counts
+// the bytes sent. MSG_NOSIGNAL: a peer that has closed the connection is an error value,
+// not a SIGPIPE.
+absl::Status WriteAll(int fd, iovec* parts, int count, Deadline deadline, size_t* written) {
+  *written = 0;
   while (count > 0) {
+    if (*written > 0) {  // a partial write used up the send timeout set for the whole
+      const Clock::duration left = Remaining(deadline);
+      if (left <= Clock::duration::zero()) return absl::DeadlineExceededError("write: timeout");
+      SetTimeout(fd, SO_SNDTIMEO, left);
+    }
     msghdr msg{};
     msg.msg_iov = parts;
     msg.msg_iovlen = static_cast<size_t>(count);
@@ -319,6 +350,7 @@ absl::Status WriteAll(int fd, iovec* parts, int count) {
       if (errno == EINTR) continue;
       return errno == EAGAIN ? absl::DeadlineExceededError("write: timeout") : Errno("write");
     }
+    *written += static_cast<size_t>(n);
     size_t left = static_cast<size_t>(n);
     while (count > 0 && left >= parts->iov_len) {
       left -= parts->iov_len;
@@ -333,9 +365,20 @@ absl::Status WriteAll(int fd, iovec* parts, int count) {
   return absl::OkStatus();
 }
 
+// Go's net/http replays a request on a new connection after a kept one failed before any
+// answer only if it is replayable: no body, or a body it can send again and an
+// Idempotency-Key or X-Idempotency-Key header. Ours always can send the body again.
+bool Replayable(const std::vector<std::string>& headers) {
+  for (const std::string& h : headers) {
+    const std::string_view name = std::string_view(h).substr(0, h.find(':'));
+    if (IEquals(name, "Idempotency-Key") || IEquals(name, "X-Idempotency-Key")) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
-absl::StatusOr<PlainHttpResponse> ReadPlainHttpResponse(int fd, absl::Time deadline,
+absl::StatusOr<PlainHttpResponse> ReadPlainHttpResponse(int fd, Deadline deadline,
                                                         bool* reusable, bool* answered) {
   return ResponseReader(fd, deadline).Read(reusable, answered);
 }
@@ -387,10 +430,17 @@ std::optional<PlainHttpTarget> ParsePlainHttpUrl(std::string_view url) {
 absl::StatusOr<PlainHttpResponse> PlainPost(const PlainHttpTarget& target,
                                             const std::vector<std::string>& headers,
                                             std::string_view body, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
+  const Deadline deadline = Clock::now() + absl::ToChronoNanoseconds(timeout);
   std::string head = StrCat("POST ", target.request_target, " HTTP/1.1\r\nHost: ",
                             target.host_header, "\r\n");
-  for (const std::string& h : headers) head += StrCat(h, "\r\n");
+  for (const std::string& h : headers) {
+    if (h.find_first_of("\r\n") != std::string::npos) {
+      // A secret file with a line break inside would inject headers; Go refuses it too.
+      return absl::InvalidArgumentError(StrCat(
+          "invalid header field value for \"", std::string_view(h).substr(0, h.find(':')), "\""));
+    }
+    head += StrCat(h, "\r\n");
+  }
   head += StrCat("Content-Length: ", body.size(), "\r\n\r\n");
   const std::string server = StrCat(target.host, "\n", target.port);
 
@@ -408,25 +458,29 @@ absl::StatusOr<PlainHttpResponse> PlainPost(const PlainHttpTarget& target,
       if (!fd.ok()) return fd.status();
       c.fd = *fd;
       c.server = server;
-    } else {
-      SetTimeout(c.fd, SO_SNDTIMEO, Remaining(deadline));
     }
-    SetTimeout(c.fd, SO_RCVTIMEO, Remaining(deadline));
+    SetTimeout(c.fd, SO_SNDTIMEO, Remaining(deadline));
     iovec parts[2] = {{head.data(), head.size()},
                       {const_cast<char*>(body.data()), body.size()}};
-    absl::Status sent = WriteAll(c.fd, parts, body.empty() ? 1 : 2);
+    size_t written = 0;
+    absl::Status sent = WriteAll(c.fd, parts, body.empty() ? 1 : 2, deadline, &written);
     bool reusable = false;
     bool answered = false;
-    absl::StatusOr<PlainHttpResponse> response =
-        sent.ok() ? ReadPlainHttpResponse(c.fd, deadline, &reusable, &answered)
-                  : absl::StatusOr<PlainHttpResponse>(sent);
+    absl::StatusOr<PlainHttpResponse> response = absl::UnknownError("not sent");
+    if (sent.ok()) {
+      SetTimeout(c.fd, SO_RCVTIMEO, Remaining(deadline));
+      response = ReadPlainHttpResponse(c.fd, deadline, &reusable, &answered);
+    } else {
+      response = sent;
+    }
     if (!reusable) c.Close();
     if (response.ok()) return response;
-    // The server closed a kept connection as the request went out: once more on a new one.
-    if (reused && !answered && attempt == 0 && !absl::IsDeadlineExceeded(response.status())) {
-      continue;
-    }
-    return response.status();
+    // A kept connection the server closed as the request went out: once more on a new
+    // one if nothing reached it, or nothing came back and the request may be replayed.
+    const bool retry = reused && attempt == 0 && !answered &&
+                       !absl::IsDeadlineExceeded(response.status()) &&
+                       (written == 0 || Replayable(headers));
+    if (!retry) return response.status();
   }
 }
 

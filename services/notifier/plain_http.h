@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,17 +38,19 @@ struct PlainHttpResponse {
 // Reads one HTTP/1.x answer from the connected socket `fd` (blocking, its SO_RCVTIMEO
 // bounding each read; past `deadline` no read starts): 1xx answers skipped, the body
 // framed by Content-Length, chunked encoding or the end of the stream. *reusable says
-// whether the connection may carry another request (not closed, nothing left over);
-// *answered whether any byte came, so that a failure before it may be retried. Never
-// reads more than 64 KiB of header or 1 MiB of body; malformed answers are errors.
-absl::StatusOr<PlainHttpResponse> ReadPlainHttpResponse(int fd, absl::Time deadline,
-                                                        bool* reusable, bool* answered);
+// whether the connection may carry another request (the body read whole, not closed,
+// nothing left over); *answered whether any byte came, so that a failure before it may be
+// retried. Never reads more than 64 KiB of header or 1 MiB of body. A malformed head is
+// an error; once a head is read its status stands even if the body is cut short.
+absl::StatusOr<PlainHttpResponse> ReadPlainHttpResponse(
+    int fd, std::chrono::steady_clock::time_point deadline, bool* reusable, bool* answered);
 
 // POSTs `body` with the "Name: value" `headers` (Host and Content-Length are added) and
 // reads the answer, all within `timeout`. Reuses the calling thread's open connection to
 // the same host and port when the last answer allowed it; if such a connection turns out
-// closed before any byte of an answer, the request is sent once more on a new one (as
-// Go's and libcurl's clients do). An error is a network error or a malformed answer.
+// closed before any byte of an answer, the request is sent once more on a new one when
+// none of it was sent or it carries an Idempotency-Key header (Go's rule). An error is a
+// network error, a malformed answer, or a header value with a line break.
 absl::StatusOr<PlainHttpResponse> PlainPost(const PlainHttpTarget& target,
                                             const std::vector<std::string>& headers,
                                             std::string_view body, absl::Duration timeout);

@@ -136,10 +136,12 @@ class ScriptedServer {
 };
 
 absl::StatusOr<PlainHttpResponse> Post(const std::string& url, std::string_view body = "{}",
-                                       absl::Duration timeout = absl::Seconds(10)) {
+                                       absl::Duration timeout = absl::Seconds(10),
+                                       std::vector<std::string> headers = {
+                                           "Content-Type: application/json"}) {
   std::optional<PlainHttpTarget> t = ParsePlainHttpUrl(url);
   EXPECT_TRUE(t.has_value()) << url;
-  return PlainPost(*t, {"Content-Type: application/json"}, body, timeout);
+  return PlainPost(*t, headers, body, timeout);
 }
 
 const char kOk[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
@@ -241,18 +243,26 @@ TEST(PlainHttpTest, AKeptConnectionTheServerClosedIsReplacedOnce) {
   EXPECT_NE(requests[1].second.find(R"({"second":true})"), std::string::npos);
 }
 
-TEST(PlainHttpTest, ARequestAKeptConnectionLostUnansweredIsSentOnceMore) {
+TEST(PlainHttpTest, ARequestAKeptConnectionLostUnansweredIsSentOnceMoreWithAnIdempotencyKey) {
   // The connection looked open when reused, but the server closed it on reading the
-  // request, without an answer: sent once more on a new connection (as Go's client does).
+  // request, without an answer: the server may have acted on it, so (as Go's client) it is
+  // sent once more on a new connection only when it carries an idempotency key.
+  const std::vector<std::string> keyed = {"Content-Type: application/json",
+                                          "Idempotency-Key: g/2"};
   ScriptedServer server({{kOk}, {"", false, false, true}, {kOk}});
   ASSERT_TRUE(Post(server.Url()).ok());
-  auto r = Post(server.Url(), R"({"second":true})");
+  auto r = Post(server.Url(), R"({"second":true})", absl::Seconds(10), keyed);
   ASSERT_TRUE(r.ok()) << r.status();
   auto requests = server.requests();
   ASSERT_EQ(requests.size(), 3u);
   EXPECT_EQ(requests[1].first, 1);
   EXPECT_EQ(requests[2].first, 2);
   EXPECT_EQ(requests[1].second, requests[2].second);
+
+  ScriptedServer unkeyed({{kOk}, {"", false, false, true}, {kOk}});
+  ASSERT_TRUE(Post(unkeyed.Url()).ok());
+  EXPECT_FALSE(Post(unkeyed.Url(), R"({"second":true})").ok());
+  EXPECT_EQ(unkeyed.requests().size(), 2u);  // not sent again
 }
 
 TEST(PlainHttpTest, ANewConnectionLostUnansweredIsAnError) {
@@ -270,8 +280,40 @@ TEST(PlainHttpTest, ErrorsAreValues) {
     EXPECT_NE(r.status().message().find("malformed HTTP response"), std::string::npos);
   }
   {
-    ScriptedServer server({{"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", true}});
-    EXPECT_FALSE(Post(server.Url()).ok());  // the answer ended early
+    // The answer's body ends early: its status stands (Alertmanager decides on the status
+    // alone), the connection is not kept.
+    ScriptedServer server({{"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", true}, {kOk}});
+    auto r = Post(server.Url());
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->body, "short");
+    ASSERT_TRUE(Post(server.Url()).ok());
+    EXPECT_EQ(server.requests().back().first, 2);
+  }
+  {
+    ScriptedServer server({{"HTTP/1.1 200OK\r\n\r\n"}});
+    EXPECT_FALSE(Post(server.Url()).ok());  // no space after the code
+  }
+  {
+    ScriptedServer server({{"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n"}});
+    EXPECT_FALSE(Post(server.Url()).ok());
+  }
+  {
+    // Chunk data not followed by CRLF: a malformed body, the status still stands.
+    ScriptedServer server(
+        {{"HTTP/1.1 503 No\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcXY0\r\n\r\n"}, {kOk}});
+    auto r = Post(server.Url());
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->status, 503);
+    ASSERT_TRUE(Post(server.Url()).ok());
+    EXPECT_EQ(server.requests().back().first, 2);  // not kept
+  }
+  {
+    ScriptedServer server({{kOk}});
+    auto r = Post(server.Url(), "{}", absl::Seconds(10),
+                  {"Authorization: Bearer a\r\nX-Injected: 1"});
+    ASSERT_FALSE(r.ok());
+    EXPECT_TRUE(server.requests().empty());  // nothing sent
   }
   {
     ScriptedServer server({{"", false, true}});
