@@ -15,15 +15,13 @@ TaskQueue::TaskQueue() : fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
 TaskQueue::~TaskQueue() { close(fd_); }
 
 void TaskQueue::Post(std::function<void()> task) {
-  bool was_empty;
-  {
-    absl::MutexLock lock(&mu_);
-    was_empty = tasks_.empty();
-    tasks_.push_back(std::move(task));
-  }
+  absl::MutexLock lock(&mu_);
+  const bool was_empty = tasks_.empty();
+  tasks_.push_back(std::move(task));
   // Only the first task of a batch wakes the loop: the others are taken with it. No wake
   // is lost, because RunAll clears the eventfd before it takes the batch, so a task that
-  // finds the queue empty again has its own write still to come.
+  // finds the queue empty again has its own write still to come. Written under the lock,
+  // so that the tasks queued behind the first never wait for its poster to be scheduled.
   if (!was_empty) return;
   uint64_t one = 1;
   [[maybe_unused]] ssize_t n = write(fd_, &one, sizeof one);
