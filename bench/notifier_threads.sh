@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Where vigil-notifier's CPU per notification goes, by thread (the threads are named:
+# deliver, store-writer, store-ckpt, http-listen; the loop and the HTTP handlers keep the
+# process name). One notify phase of bench/notifier_vs_alertmanager.sh against a fresh
+# vigil-notifier, user + system ticks of each thread from /proc/PID/task/*/stat, summed by
+# name. With PERF=1 it runs under `perf record --call-graph dwarf` (perf.data in the
+# current directory) for `perf report --comm NAME`.
+#
+#   bench/notifier_threads.sh [ALERTS]   (default 10000)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ALERTS=${1:-10000}
+BIN=$PWD/build/bin
+WORK=$(mktemp -d /tmp/vigil-nthreads-XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+read -r port rport unused < <(python3 -c 'import random, socket
+s = []
+while len(s) < 3:
+    x = socket.socket()
+    try:
+        x.bind(("127.0.0.1", random.randrange(12000, 30000))); s.append(x)
+    except OSError:
+        x.close()
+print(" ".join(str(x.getsockname()[1]) for x in s))')
+cat > "$WORK/cfg.yml" <<YAML
+route:
+  receiver: hook
+  group_by: ['...']
+  group_wait: 0s
+  group_interval: 1m
+  repeat_interval: 24h
+receivers:
+  - name: hook
+    webhook_configs:
+      - url: http://127.0.0.1:$rport/hook
+        send_resolved: true
+YAML
+PRE=()
+if [ "${PERF:-0}" = 1 ]; then PRE=(perf record -F 700 --call-graph dwarf,16384 -o perf.data --); fi
+"${PRE[@]}" "$BIN/vigil-notifier" --config.file="$WORK/cfg.yml" --storage.path="$WORK/st" \
+  --web.listen-address="127.0.0.1:$port" --grpc.listen-address=127.0.0.1:0 \
+  --bus.publish-address=tcp://127.0.0.1:0 --bus.connect="tcp://127.0.0.1:$unused" \
+  --evaluator.grpc-address=none --log.level=warn > "$WORK/log" 2>&1 &
+LAUNCHED=$!
+for _ in $(seq 100); do curl -sf "127.0.0.1:$port/-/ready" > /dev/null && break; sleep 0.1; done
+if [ "${PERF:-0}" = 1 ]; then PID=$(pgrep -x -P "$LAUNCHED" vigil-notifier); else PID=$LAUNCHED; fi
+snap() {
+  for t in /proc/"$PID"/task/*; do
+    echo "$(basename "$t") $(tr ' ' _ < "$t/comm") $(awk '{print $14 + $15}' "$t/stat")"
+  done | sort
+}
+snap > "$WORK/before"
+"$BIN/bench_alert_load" notify --url "http://127.0.0.1:$port" --pid "$PID" --receiver-port "$rport" \
+  --alerts "$ALERTS" --batch 100 --connections 2
+snap > "$WORK/after"
+kill -INT "$PID"
+wait "$LAUNCHED" || true
+hz=$(getconf CLK_TCK)
+join -a2 -e0 -o 2.2,1.3,2.3 "$WORK/before" "$WORK/after" |
+  awk -v n="$ALERTS" -v hz="$hz" '{d[$1] += $3 - $2}
+    END {for (k in d) if (d[k] > 0) printf "%-16s %6.1f us/notification\n", k, d[k] * 1e6 / hz / n}' |
+  sort -k2 -n -r
