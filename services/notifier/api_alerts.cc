@@ -40,7 +40,8 @@ Ordered GettableAlerts(const std::vector<RoutedAlert>& alerts) {
                    {"silencedBy", r.silenced_by},
                    {"state", suppressed ? "suppressed" : "active"}};
     j["updatedAt"] = FormatGoTime(a.updated_at_ms);
-    j["generatorURL"] = a.generator_url;
+    // Go's omitempty: Alertmanager leaves an empty generatorURL out.
+    if (!a.generator_url.empty()) j["generatorURL"] = a.generator_url;
     j["labels"] = KeyValues(a.labels);
     out.push_back(std::move(j));
   }

@@ -35,6 +35,7 @@ TEST(ApiAlertsTest, GettableAlertsHaveAlertmanagersFields) {
   EXPECT_EQ(j[0]["receivers"][0]["name"], "page");
   EXPECT_EQ(j[0]["status"]["state"], "active");
   EXPECT_TRUE(j[0]["status"]["silencedBy"].empty());
+  EXPECT_FALSE(j[0].contains("generatorURL"));  // empty: left out, as Alertmanager
 }
 
 TEST(ApiAlertsTest, FilterGroupsStatusReceivers) {
