@@ -145,10 +145,6 @@ std::string ErrorJson(const std::string& message) {
   return out;
 }
 
-std::string OpenApiErrorJson(int code, const std::string& message) {
-  return DumpGoJson(Ordered{{"code", code}, {"message", message}});
-}
-
 std::string SilenceIdParamError(std::string_view id) {
   auto hex_run = [&id](size_t* at, size_t n) {
     for (size_t end = *at + n; *at < end; ++*at) {

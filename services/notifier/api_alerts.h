@@ -56,12 +56,6 @@ std::string StatusJson(const std::string& config_original, TimestampMs started_m
 // Alertmanager's error body: a JSON string.
 std::string ErrorJson(const std::string& message);
 
-// The error body of go-openapi, Alertmanager's API server, for a request its swagger
-// validation refuses before any handler runs: {"code","message"} through json.Marshal
-// (HTML escaped) and no newline. Codes: 601 a value not of its format, 602 a required
-// value missing (both answered 422); an HTTP status (400) for a body that does not decode.
-std::string OpenApiErrorJson(int code, const std::string& message);
-
 // The 422 body for a `silenceID` path parameter (GET and DELETE /api/v2/silence/{id})
 // that is not of the swagger's format uuid: go-openapi's strfmt checks
 // `(?i)^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$`. Empty for a valid

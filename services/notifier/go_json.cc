@@ -116,4 +116,8 @@ std::string DumpGoJson(const nlohmann::ordered_json& j, bool escape_html) {
   return out;
 }
 
+std::string OpenApiErrorJson(int code, const std::string& message) {
+  return DumpGoJson(nlohmann::ordered_json{{"code", code}, {"message", message}});
+}
+
 }  // namespace vigil::notifier

@@ -27,4 +27,10 @@ std::string GoQuote(std::string_view s);
 // the trees given hold no floats.
 std::string DumpGoJson(const nlohmann::ordered_json& j, bool escape_html = true);
 
+// The error body of go-openapi, Alertmanager's API server, for a request its swagger
+// validation refuses before any handler runs: {"code","message"} through json.Marshal
+// (HTML escaped) and no newline. Codes: 601 a value not of its format, 602 a required
+// value missing (both answered 422); an HTTP status (400) for a body that does not decode.
+std::string OpenApiErrorJson(int code, const std::string& message);
+
 }  // namespace vigil::notifier

@@ -352,18 +352,30 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
   // Alertmanager's API: alerts POSTed here are parsed on the HTTP thread, straight into
   // alerts, and join those from the bus in the dispatcher.
   rt.http().Post("/api/v2/alerts", [&](const httplib::Request& req, httplib::Response& res) {
-    auto alerts = ParsePostableAlerts(req.body, clock.NowMs());
-    if (!alerts.ok()) {
+    auto posted = ParsePostableAlerts(req.body, clock.NowMs());
+    if (!posted.ok()) {
+      invalid.Increment();
+      auto [status, body] = PostableAlertsRefusal(posted.status());
+      res.status = status;
+      res.set_content(std::move(body), "application/json");
+      return;
+    }
+    // As Alertmanager: the valid alerts are taken, then the invalid ones answered 400 with
+    // its errors as a JSON string.
+    auto refuse_invalid = [&res, &invalid, &posted] {
+      if (posted->invalid.empty()) return false;
       invalid.Increment();
       res.status = 400;
-      nlohmann::ordered_json body{{"code", 400},
-                                  {"message", std::string(alerts.status().message())}};
-      res.set_content(DumpGoJson(body), "application/json");
+      res.set_content(StrCat(ErrorJson(posted->invalid), "\n"), "application/json");
+      return true;
+    };
+    if (posted->alerts.empty()) {
+      refuse_invalid();
       return;
     }
     auto done = CallWriting(
         rt.tasks(), writer.get(),
-        [&dispatcher, &received, &clock, a = std::move(*alerts)]() mutable {
+        [&dispatcher, &received, &clock, a = std::move(posted->alerts)]() mutable {
           received.Increment(dispatcher.OnPostedAlerts(std::move(a), clock.NowMs()).accepted);
           return true;
         },
@@ -377,7 +389,9 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
     if (absl::Status stored = WaitStored(writer.get(), done->second); !stored.ok()) {
       res.status = absl::IsDeadlineExceeded(stored) ? 503 : 500;
       res.set_content(ErrorJson(StrCat("not stored: ", stored.message())), "application/json");
+      return;
     }
+    refuse_invalid();
   });
 
   // The rest of Alertmanager's API v2, enough for amtool: answered from the loop thread.

@@ -6,6 +6,7 @@
 
 #include "lib/base/format.h"
 #include "lib/labels/labels.h"
+#include "services/notifier/go_json.h"
 #include "services/notifier/json_reader.h"
 #include "services/notifier/rfc3339.h"
 
@@ -13,15 +14,17 @@ namespace vigil::notifier {
 
 namespace {
 
-// The fields of one postable alert, and the first error of each: reported at the end of
-// the alert in a fixed order (labels, annotations, startsAt, endsAt, generatorURL),
-// whatever order the keys came in.
+// The fields of one postable alert, and the first decoding error of each: reported at the
+// end of the alert in a fixed order (labels, annotations, startsAt, endsAt, generatorURL),
+// whatever order the keys came in. Also the first invalid label (with a value: empty ones
+// are dropped) and annotation name, which make the alert invalid, not the body.
 struct PendingAlert {
   std::vector<labels::Label> labels, annotations;
+  bool labels_given = false;  // an object, not null or missing
   TimestampMs starts = 0, ends = 0;
   std::string generator;
   std::optional<std::string> labels_error, annotations_error, starts_error, ends_error,
-      generator_error;
+      generator_error, invalid_label_name, invalid_annotation_name;
 
   void Fail(std::optional<std::string>* slot, std::string what) {
     if (!slot->has_value()) *slot = std::move(what);
@@ -36,12 +39,14 @@ class PostableHandler final : public JsonEvents {
  public:
   explicit PostableHandler(TimestampMs now) : now_(now) {}
 
-  // The alerts, or the first error: "invalid JSON body" for any syntax error, as a body
-  // is first checked to be JSON at all.
-  absl::StatusOr<std::vector<Alert>> Result(bool parsed) {
+  // The alerts, or the body's refusal (see ParsePostableAlerts): "invalid JSON body" for
+  // any syntax error, as a body is first checked to be JSON at all; then the first
+  // decoding error; then the first alert without labels.
+  absl::StatusOr<PostedAlerts> Result(bool parsed) {
     if (!parsed) return absl::InvalidArgumentError("invalid JSON body");
     if (!error_.empty()) return absl::InvalidArgumentError(error_);
-    return std::move(alerts_);
+    if (!required_.empty()) return absl::FailedPreconditionError(required_);
+    return PostedAlerts{std::move(alerts_), std::move(invalid_)};
   }
 
   bool Null() override { return Scalar(Value::kNull, nullptr); }
@@ -62,6 +67,7 @@ class PostableHandler final : public JsonEvents {
       case Where::kAlert:
         if (field_ == Field::kLabels || field_ == Field::kAnnotations) {
           where_ = Where::kMap;
+          if (field_ == Field::kLabels) pending_.labels_given = true;
           return true;
         }
         return SkipNested();
@@ -80,7 +86,8 @@ class PostableHandler final : public JsonEvents {
     }
     // The end of an alert.
     where_ = Where::kTop;
-    return FinishAlert();
+    FinishAlert();
+    return true;
   }
 
   bool StartArray() override {
@@ -91,7 +98,7 @@ class PostableHandler final : public JsonEvents {
         where_ = Where::kTop;
         return true;
       case Where::kTop:
-        return Fail(StrCat("alert ", alerts_.size(), ": alert must be an object"));
+        return Fail(StrCat("alert ", index_, ": alert must be an object"));
       case Where::kAlert:
       case Where::kMap:
         return SkipNested();
@@ -110,9 +117,6 @@ class PostableHandler final : public JsonEvents {
     if (failed() || skip_depth_ > 0) return true;
     if (where_ == Where::kMap) {
       key_ = std::move(k);
-      if (field_ == Field::kLabels && !labels::IsValidLabelName(key_)) {
-        pending_.Fail(&pending_.labels_error, StrCat("invalid label name \"", key_, "\""));
-      }
       return true;
     }
     // Keys name fields as Go matches them: `LABELS` is labels.
@@ -141,15 +145,21 @@ class PostableHandler final : public JsonEvents {
     if (failed() || skip_depth_ > 0) return true;
     switch (where_) {
       case Where::kStart:
+        if (kind == Value::kNull) return true;  // no alerts, as in Go
         return Fail("body must be a JSON array of alerts");
       case Where::kTop:
-        return Fail(StrCat("alert ", alerts_.size(), ": alert must be an object"));
+        return Fail(StrCat("alert ", index_, ": alert must be an object"));
       case Where::kMap:
         if (kind != Value::kString) {
           MapValueNotString();
-        } else {
-          MapOf(field_).push_back({std::move(key_), std::move(*s)});
+          return true;
         }
+        if (!labels::IsValidLabelName(key_) && (field_ != Field::kLabels || !s->empty())) {
+          auto* first = field_ == Field::kLabels ? &pending_.invalid_label_name
+                                                 : &pending_.invalid_annotation_name;
+          if (!first->has_value()) *first = key_;
+        }
+        MapOf(field_).push_back({std::move(key_), std::move(*s)});
         return true;
       case Where::kAlert:
         break;
@@ -229,27 +239,46 @@ class PostableHandler final : public JsonEvents {
     *out = *t;
   }
 
-  bool FinishAlert() {
+  // A decoding error refuses the body; an alert without labels is noted as missing a
+  // required value; an invalid one (Alertmanager's Validate, in its order) is noted and
+  // left out; a valid one is taken.
+  void FinishAlert() {
     PendingAlert& p = pending_;
-    const size_t index = alerts_.size();
-    auto fail = [&](const std::string& what) { return Fail(StrCat("alert ", index, ": ", what)); };
-    if (p.labels_error) return fail(*p.labels_error);
+    const size_t index = index_++;
+    for (const auto* error : {&p.labels_error, &p.annotations_error, &p.starts_error,
+                              &p.ends_error, &p.generator_error}) {
+      if (error->has_value()) {
+        Fail(StrCat("alert ", index, ": ", **error));
+        return;
+      }
+    }
+    if (!p.labels_given) {
+      if (required_.empty()) required_ = StrCat(index, ".labels in body is required");
+      return;
+    }
     Alert a;
     a.labels = labels::Labels(std::move(p.labels));
-    if (a.labels.empty()) return fail("at least one label pair required");
-    if (p.annotations_error) return fail(*p.annotations_error);
-    if (p.starts_error) return fail(*p.starts_error);
-    if (p.ends_error) return fail(*p.ends_error);
-    a.starts_at_ms = p.starts == 0 ? now_ : p.starts;
-    if (p.ends != 0 && p.ends < a.starts_at_ms) return fail("start time must be before end time");
-    if (p.generator_error) return fail(*p.generator_error);
+    a.starts_at_ms = p.starts != 0 ? p.starts : p.ends != 0 ? p.ends : now_;
+    std::string invalid;
+    if (p.ends != 0 && p.ends < a.starts_at_ms) {
+      invalid = "start time must be before end time";
+    } else if (p.invalid_label_name) {
+      invalid = StrCat("invalid label set: invalid name ", GoQuote(*p.invalid_label_name));
+    } else if (a.labels.empty()) {
+      invalid = "at least one label pair required";
+    } else if (p.invalid_annotation_name) {
+      invalid = StrCat("invalid annotations: invalid name ", GoQuote(*p.invalid_annotation_name));
+    }
+    if (!invalid.empty()) {
+      invalid_ += invalid_.empty() ? invalid : StrCat("; ", invalid);
+      return;
+    }
     a.annotations = Annotations(std::move(p.annotations));
     a.generator_url = std::move(p.generator);
     a.ends_at_ms = p.ends;
     a.updated_at_ms = now_;
     a.fingerprint = a.labels.Fingerprint();
     alerts_.push_back(std::move(a));
-    return true;
   }
 
   const TimestampMs now_;
@@ -258,16 +287,29 @@ class PostableHandler final : public JsonEvents {
   int skip_depth_ = 0;
   std::string key_;
   PendingAlert pending_;
-  std::vector<Alert> alerts_;
-  std::string error_;
+  size_t index_ = 0;          // of the alert being read, in the array
+  std::vector<Alert> alerts_;  // the valid ones
+  std::string invalid_;        // Alertmanager's errors of the invalid ones, "; "-joined
+  std::string required_;       // the first alert without labels
+  std::string error_;          // the first decoding error
 };
 
 }  // namespace
 
-absl::StatusOr<std::vector<Alert>> ParsePostableAlerts(std::string_view body, TimestampMs now) {
+absl::StatusOr<PostedAlerts> ParsePostableAlerts(std::string_view body, TimestampMs now) {
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    return absl::FailedPreconditionError("alerts in body is required");
+  }
   PostableHandler handler(now);
   const bool parsed = ReadJson(body, &handler);
   return handler.Result(parsed);
+}
+
+std::pair<int, std::string> PostableAlertsRefusal(const absl::Status& refusal) {
+  const std::string message(refusal.message());
+  if (absl::IsFailedPrecondition(refusal)) return {422, OpenApiErrorJson(602, message)};
+  return {400, OpenApiErrorJson(400, StrCat("parsing alerts body from \"\" failed, because ",
+                                            message))};
 }
 
 }  // namespace vigil::notifier

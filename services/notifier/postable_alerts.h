@@ -1,6 +1,8 @@
 #pragma once
 
+#include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -9,15 +11,37 @@
 
 namespace vigil::notifier {
 
+// What a body of Alertmanager's `POST /api/v2/alerts` holds, judged as Alertmanager 0.25
+// judges it: the valid alerts are taken even when others are not (its "best effort").
+struct PostedAlerts {
+  std::vector<Alert> alerts;  // the valid ones
+  // Alertmanager's validation errors of the others, in order, joined by "; " (its
+  // MultiError): answered 400 as a bare JSON string once the valid ones are taken. Per
+  // alert, the first of: "start time must be before end time", "invalid label set:
+  // invalid name \"x\"", "at least one label pair required" (after empty label values are
+  // dropped), "invalid annotations: invalid name \"x\"".
+  std::string invalid;
+};
+
 // Parses the body of Alertmanager's `POST /api/v2/alerts`: a JSON array of
-// {labels, annotations, startsAt, endsAt, generatorURL} (other fields ignored), straight
-// into alerts — no JSON tree, no bus message in between: this is the notifier's hottest
-// input. Strings decode as Go's (ReadJson). Each alert is updated at `now`; a missing startsAt means `now`; ends_at_ms is 0
-// when endsAt is missing (the dispatcher then applies resolve_timeout, see
-// Dispatcher::OnPostedAlerts), and an endsAt that has passed resolves the alert.
-// Errors (bad JSON, not an array, no labels, bad label names, non-string values, bad
-// times, endsAt before startsAt) are InvalidArgument naming the alert's index; one bad
-// alert rejects the body, as Alertmanager does.
-absl::StatusOr<std::vector<Alert>> ParsePostableAlerts(std::string_view body, TimestampMs now);
+// {labels, annotations, startsAt, endsAt, generatorURL} (other fields ignored, keys matched
+// as Go matches them), straight into alerts — no JSON tree, no bus message in between:
+// this is the notifier's hottest input. Strings decode as Go's (ReadJson). Each alert is
+// updated at `now`; a missing startsAt means endsAt if there is one, else `now` (as
+// Alertmanager); ends_at_ms is 0 when endsAt is missing (the dispatcher then applies
+// resolve_timeout, see Dispatcher::OnPostedAlerts), and an endsAt that has passed
+// resolves the alert.
+// A body refused whole, nothing taken, as go-openapi refuses it before Alertmanager's
+// handler runs: InvalidArgument when it does not decode (not JSON, not an array of
+// objects, a value of the wrong type, a bad time; the message is vigil's, naming the
+// alert's index), FailedPrecondition when an alert has no labels (null or missing; the
+// message is go-openapi's "0.labels in body is required"). PostableAlertsRefusal answers
+// them.
+absl::StatusOr<PostedAlerts> ParsePostableAlerts(std::string_view body, TimestampMs now);
+
+// The HTTP status and go-openapi's body ({"code","message"}, no newline) for a refusal of
+// ParsePostableAlerts: 400 {"code":400,"message":"parsing alerts body from \"\" failed,
+// because ..."} when it does not decode, 422 {"code":602,...} for a required value.
+std::pair<int, std::string> PostableAlertsRefusal(const absl::Status& refusal);
 
 }  // namespace vigil::notifier

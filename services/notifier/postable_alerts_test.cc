@@ -3,6 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+
 #include "lib/labels/labels.h"
 
 namespace vigil::notifier {
@@ -12,9 +15,11 @@ using ::testing::HasSubstr;
 
 constexpr TimestampMs kNow = 1'700'000'000'000;  // 2023-11-14T22:13:20Z
 
+// The body's refusal, else the invalid alerts' errors, else "ok".
 std::string ErrorOf(std::string_view body) {
   auto parsed = ParsePostableAlerts(body, kNow);
-  return parsed.ok() ? "ok" : std::string(parsed.status().message());
+  if (!parsed.ok()) return std::string(parsed.status().message());
+  return parsed->invalid.empty() ? "ok" : parsed->invalid;
 }
 
 TEST(PostableAlertsTest, ParsesAlertmanagersPostableAlerts) {
@@ -27,8 +32,8 @@ TEST(PostableAlertsTest, ParsesAlertmanagersPostableAlerts) {
   ])",
                                     kNow);
   ASSERT_TRUE(alerts.ok()) << alerts.status();
-  ASSERT_EQ(alerts->size(), 3u);
-  const Alert& down = (*alerts)[0];
+  ASSERT_EQ(alerts->alerts.size(), 3u);
+  const Alert& down = alerts->alerts[0];
   const labels::Labels down_labels{{"alertname", "Down"}, {"job", "api"}};
   EXPECT_EQ(down.labels, down_labels);
   EXPECT_EQ(down.fingerprint, down_labels.Fingerprint());
@@ -37,13 +42,13 @@ TEST(PostableAlertsTest, ParsesAlertmanagersPostableAlerts) {
   EXPECT_EQ(down.annotations, (Annotations{{"summary", "s"}}));
   EXPECT_EQ(down.generator_url, "http://g");
   EXPECT_EQ(down.updated_at_ms, kNow);
-  const Alert& old = (*alerts)[1];
+  const Alert& old = alerts->alerts[1];
   EXPECT_TRUE(old.Resolved(kNow));
   EXPECT_EQ(old.ends_at_ms, kNow - 43 * 60 * 1000 - 20 * 1000);
-  const Alert& soon = (*alerts)[2];
+  const Alert& soon = alerts->alerts[2];
   EXPECT_EQ(soon.labels, (labels::Labels{{"alertname", "Soon"}}));  // empty values dropped
-  EXPECT_EQ(soon.starts_at_ms, kNow);
   EXPECT_EQ(soon.ends_at_ms, kNow + 46 * 60 * 1000 + 40 * 1000);
+  EXPECT_EQ(soon.starts_at_ms, soon.ends_at_ms);  // no startsAt: its endsAt, as Alertmanager
   EXPECT_FALSE(soon.Resolved(kNow));
 }
 
@@ -52,10 +57,10 @@ TEST(PostableAlertsTest, EmptyAnnotationValuesAreKept) {
   auto alerts = ParsePostableAlerts(
       R"([{"labels": {"alertname": "A", "gone": ""}, "annotations": {"x": "", "y": "1"}}])", kNow);
   ASSERT_TRUE(alerts.ok()) << alerts.status();
-  ASSERT_EQ(alerts->size(), 1u);
-  EXPECT_EQ((*alerts)[0].labels, (labels::Labels{{"alertname", "A"}}));
-  EXPECT_EQ((*alerts)[0].annotations.size(), 2u);
-  EXPECT_EQ((*alerts)[0].annotations, (Annotations{{"x", ""}, {"y", "1"}}));
+  ASSERT_EQ(alerts->alerts.size(), 1u);
+  EXPECT_EQ(alerts->alerts[0].labels, (labels::Labels{{"alertname", "A"}}));
+  EXPECT_EQ(alerts->alerts[0].annotations.size(), 2u);
+  EXPECT_EQ(alerts->alerts[0].annotations, (Annotations{{"x", ""}, {"y", "1"}}));
 }
 
 // Unknown fields (whatever their shape) and null values are skipped, as Go's decoder does.
@@ -65,13 +70,13 @@ TEST(PostableAlertsTest, SkipsUnknownFieldsAndNulls) {
     "generatorURL": null, "fingerprint": "x", "receivers": [{"name": "r"}]}, {"labels": {"a": "1"}}])",
                                     kNow);
   ASSERT_TRUE(alerts.ok()) << alerts.status();
-  ASSERT_EQ(alerts->size(), 2u);
-  EXPECT_EQ((*alerts)[0].labels, (labels::Labels{{"alertname", "A"}}));
-  EXPECT_TRUE((*alerts)[0].annotations.empty());
-  EXPECT_EQ((*alerts)[0].starts_at_ms, kNow);
-  EXPECT_EQ((*alerts)[0].ends_at_ms, 0);
-  EXPECT_EQ((*alerts)[1].labels, (labels::Labels{{"a", "1"}}));
-  EXPECT_TRUE(ParsePostableAlerts("[]", kNow)->empty());
+  ASSERT_EQ(alerts->alerts.size(), 2u);
+  EXPECT_EQ(alerts->alerts[0].labels, (labels::Labels{{"alertname", "A"}}));
+  EXPECT_TRUE(alerts->alerts[0].annotations.empty());
+  EXPECT_EQ(alerts->alerts[0].starts_at_ms, kNow);
+  EXPECT_EQ(alerts->alerts[0].ends_at_ms, 0);
+  EXPECT_EQ(alerts->alerts[1].labels, (labels::Labels{{"a", "1"}}));
+  EXPECT_TRUE(ParsePostableAlerts("[]", kNow)->alerts.empty());
 }
 
 // Keys name fields as Go's encoding/json matches them (checked against Alertmanager 0.25):
@@ -84,27 +89,24 @@ TEST(PostableAlertsTest, KeysMatchFieldsCaseInsensitivelyAsInGo) {
       "{\"labels\":{\"alertname\":\"LongS\"},\"\xC5\xBFtart\xC5\xBF" "At\":\"2023-11-14T21:00:00Z\"}]",
       kNow);
   ASSERT_TRUE(alerts.ok()) << alerts.status();
-  ASSERT_EQ(alerts->size(), 2u);
-  const Alert& a = (*alerts)[0];
+  ASSERT_EQ(alerts->alerts.size(), 2u);
+  const Alert& a = alerts->alerts[0];
   EXPECT_EQ(a.labels, (labels::Labels{{"X", "y"}, {"alertname", "Case"}}));
   EXPECT_EQ(a.annotations, (Annotations{{"s", "t"}}));
   EXPECT_EQ(a.starts_at_ms, kNow - 13 * 60 * 1000 - 20 * 1000);
   EXPECT_EQ(a.ends_at_ms, kNow + 46 * 60 * 1000 + 40 * 1000);
   EXPECT_EQ(a.generator_url, "http://g");
-  EXPECT_EQ((*alerts)[1].starts_at_ms, kNow - 73 * 60 * 1000 - 20 * 1000);
+  EXPECT_EQ(alerts->alerts[1].starts_at_ms, kNow - 73 * 60 * 1000 - 20 * 1000);
 }
 
-TEST(PostableAlertsTest, RejectsBadInputWithAMessage) {
+// A body that does not decode is refused whole (InvalidArgument: go-openapi's 400).
+TEST(PostableAlertsTest, RefusesABodyThatDoesNotDecode) {
   EXPECT_THAT(ErrorOf("{not json"), HasSubstr("invalid JSON"));
   EXPECT_THAT(ErrorOf(R"([{"labels": {"a": "1"}})"), HasSubstr("invalid JSON"));
   EXPECT_THAT(ErrorOf(R"({"labels": {}})"), HasSubstr("array"));
   EXPECT_THAT(ErrorOf("42"), HasSubstr("array"));
   EXPECT_THAT(ErrorOf(R"([{"labels": {"a": "1"}}, 7])"), "alert 1: alert must be an object");
   EXPECT_THAT(ErrorOf(R"([[]])"), "alert 0: alert must be an object");
-  EXPECT_THAT(ErrorOf(R"([{"labels": {}}])"), "alert 0: at least one label pair required");
-  EXPECT_THAT(ErrorOf(R"([{}])"), "alert 0: at least one label pair required");
-  EXPECT_THAT(ErrorOf(R"([{"labels": {"a": "1"}}, {"labels": {"1x": "1"}}])"),
-              "alert 1: invalid label name \"1x\"");
   EXPECT_THAT(ErrorOf(R"([{"labels": {"a": 1}}])"), "alert 0: labels.a must be a string");
   EXPECT_THAT(ErrorOf(R"([{"labels": {"a": {"b": "c"}}}])"), "alert 0: labels.a must be a string");
   EXPECT_THAT(ErrorOf(R"([{"labels": ["a"]}])"), "alert 0: labels must be an object");
@@ -116,12 +118,55 @@ TEST(PostableAlertsTest, RejectsBadInputWithAMessage) {
               "alert 0: endsAt must be a string");
   EXPECT_THAT(ErrorOf(R"([{"labels": {"a": "1"}, "generatorURL": {}}])"),
               "alert 0: generatorURL must be a string");
-  // Reported in a fixed order, whatever order the fields come in.
-  EXPECT_THAT(ErrorOf(R"([{"startsAt": "later", "labels": {"1x": "1"}}])"),
-              "alert 0: invalid label name \"1x\"");
-  EXPECT_THAT(ErrorOf(R"([{"labels": {"a": "1"}, "startsAt": "2023-11-14T22:00:00Z",
-                           "endsAt": "2023-11-14T21:00:00Z"}])"),
-              "alert 0: start time must be before end time");
+  // Before an invalid alert's error, and before a missing label set.
+  EXPECT_THAT(ErrorOf(R"([{}, {"startsAt": "later", "labels": {"1x": "1"}}])"),
+              HasSubstr("alert 1: startsAt"));
+  auto refused = ParsePostableAlerts(R"([{"labels": {"a": 1}}])", kNow);
+  EXPECT_TRUE(absl::IsInvalidArgument(refused.status()));
+  EXPECT_EQ(PostableAlertsRefusal(refused.status()),
+            std::make_pair(400, std::string(R"({"code":400,"message":"parsing alerts body from )"
+                                            R"(\"\" failed, because alert 0: labels.a must be a )"
+                                            R"(string"})")));
+}
+
+// An alert without labels (null or missing), or no body at all, is a required value
+// missing: refused whole with go-openapi's 422 (Alertmanager 0.25's bytes).
+TEST(PostableAlertsTest, RefusesAMissingRequiredValueAsGoOpenApi) {
+  EXPECT_THAT(ErrorOf(R"([{"labels": {"a": "1"}}, {}, {"annotations": {}}])"),
+              "1.labels in body is required");
+  EXPECT_THAT(ErrorOf(R"([{"labels": null}])"), "0.labels in body is required");
+  auto refused = ParsePostableAlerts("", kNow);
+  EXPECT_TRUE(absl::IsFailedPrecondition(refused.status()));
+  EXPECT_EQ(PostableAlertsRefusal(refused.status()),
+            std::make_pair(422, std::string(R"({"code":602,"message":"alerts in body is required"})")));
+  EXPECT_EQ(ErrorOf("null"), "ok");
+}
+
+// Invalid alerts are left out with Alertmanager's messages, in its order, joined by "; ";
+// the valid ones are taken.
+TEST(PostableAlertsTest, LeavesOutInvalidAlertsWithAlertmanagersMessages) {
+  auto posted = ParsePostableAlerts(R"([
+    {"labels": {}},
+    {"labels": {"a": "1"}},
+    {"labels": {"1x": "1", "b c": "2"}, "annotations": {"d e": "x"}},
+    {"labels": {"a": "2", "gone x": ""}, "annotations": {"d e": "x"}},
+    {"labels": {"1x": "1"}, "startsAt": "2023-11-14T22:00:00Z", "endsAt": "2023-11-14T21:00:00Z"},
+    {"labels": {"a": "3"}, "endsAt": "2023-11-14T21:00:00Z"}
+  ])",
+                                    kNow);
+  ASSERT_TRUE(posted.ok()) << posted.status();
+  EXPECT_EQ(posted->invalid,
+            "at least one label pair required; invalid label set: invalid name \"1x\"; "
+            "invalid annotations: invalid name \"d e\"; start time must be before end time");
+  ASSERT_EQ(posted->alerts.size(), 2u);
+  EXPECT_EQ(posted->alerts[0].labels, (labels::Labels{{"a", "1"}}));
+  // Without startsAt, an alert with endsAt starts then (resolved at once), as Alertmanager.
+  EXPECT_EQ(posted->alerts[1].labels, (labels::Labels{{"a", "3"}}));
+  EXPECT_EQ(posted->alerts[1].starts_at_ms, posted->alerts[1].ends_at_ms);
+  EXPECT_TRUE(posted->alerts[1].Resolved(kNow));
+  // A label name is checked only with a value (empty ones are dropped first).
+  EXPECT_EQ(ErrorOf(R"([{"labels": {"a": "1", "b c": ""}}])"), "ok");
+  EXPECT_EQ(ErrorOf(R"([{"labels": {"b c": ""}}])"), "at least one label pair required");
 }
 
 }  // namespace
