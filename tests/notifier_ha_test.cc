@@ -233,7 +233,9 @@ TEST_F(NotifierHaTest, BothLiveEachNotificationOnce) {
 }
 
 TEST_F(NotifierHaTest, PrimaryKilledWhileGroupsPendingSurvivorDeliversEachOnceThenRejoins) {
-  ASSERT_NO_FATAL_FAILURE(StartBoth("4s"));
+  // group_wait must outlast firing on both replicas and the kill, which take longer on a
+  // loaded machine (4s was once too short under a parallel build).
+  ASSERT_NO_FATAL_FAILURE(StartBoth("8s"));
   ASSERT_NO_FATAL_FAILURE(FireAll());
   ASSERT_NO_FATAL_FAILURE(Kill9(0));
   ASSERT_TRUE(webhook_.requests().empty()) << "group_wait ended before the kill";
