@@ -155,18 +155,21 @@ SendResult PostJson(const std::string& url, const std::string& body,
   // The common case without libcurl: plain http, no proxy (see plain_http.h). A redirect
   // to follow is sent again through libcurl, which follows it as Go's client would, in
   // the time left.
+  // The request's headers, the same for both clients (libcurl's own default Accept too).
+  std::vector<std::string> lines = {"Content-Type: application/json",
+                                    "User-Agent: vigil-notifier", "Accept: */*"};
+  lines.insert(lines.end(), headers.begin(), headers.end());
+  if (!authorization.empty()) lines.push_back(authorization);
   const absl::Time deadline = absl::Now() + timeout;
   if (http.proxy_url.empty()) {
     if (std::optional<PlainHttpTarget> target = ParsePlainHttpUrl(url)) {
-      std::vector<std::string> lines = {"Content-Type: application/json",
-                                        "User-Agent: vigil-notifier", "Accept: */*"};
-      lines.insert(lines.end(), headers.begin(), headers.end());
-      if (!authorization.empty()) lines.push_back(authorization);
       if (http.basic_auth) {
         lines.push_back(StrCat("Authorization: Basic ",
                                absl::Base64Escape(StrCat(req.user, ":", req.password))));
       }
       auto response = PlainPost(*target, lines, body, timeout);
+      // libcurl writes basic auth itself (CURLOPT_USERNAME/PASSWORD).
+      if (http.basic_auth) lines.pop_back();
       if (!response.ok()) return {false, true, StrCat(url, ": ", response.status().message())};
       const int code = response->status;
       const bool redirect = (code == 301 || code == 302 || code == 303 || code == 307 ||
@@ -179,10 +182,7 @@ SendResult PostJson(const std::string& url, const std::string& body,
   CURL* curl = ThreadHandle();
   if (curl == nullptr) return {false, true, "cannot create a curl handle"};
   curl_slist* list = nullptr;
-  list = curl_slist_append(list, "Content-Type: application/json");
-  list = curl_slist_append(list, "User-Agent: vigil-notifier");
-  for (const std::string& h : headers) list = curl_slist_append(list, h.c_str());
-  if (!authorization.empty()) list = curl_slist_append(list, authorization.c_str());
+  for (const std::string& h : lines) list = curl_slist_append(list, h.c_str());
   if (!req.host_header.empty()) list = curl_slist_append(list, req.host_header.c_str());
   curl_slist* connect_to = nullptr;
   if (!req.connect_to.empty()) {
