@@ -147,7 +147,8 @@ absl::Status Runtime::Start() {
         spdlog::info("received stop signal, shutting down");
         RequestStop();
       },
-      [this] { tasks_.Post([this] { Reload(); }); });
+      // Reload() logs a failure and records it for GetStatus; the old configuration stays.
+      [this] { tasks_.Post([this] { Reload().IgnoreError(); }); });
   spdlog::info("{} listening: http={} grpc={}", service_, http_address_, grpc_address_);
   return absl::OkStatus();
 }
