@@ -6,18 +6,13 @@
 #include <set>
 #include <string>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "lib/base/format.h"
+#include "lib/expfmt/char_class.h"
 #include "lib/expfmt/text_parser.h"
 
 namespace vigil::expfmt {
 namespace {
-
-bool IsNameStart(char c) { return absl::ascii_isalpha(c) || c == '_' || c == ':'; }
-bool IsNameChar(char c) { return absl::ascii_isalnum(c) || c == '_' || c == ':'; }
-bool IsLabelStart(char c) { return absl::ascii_isalpha(c) || c == '_'; }
-bool IsLabelChar(char c) { return absl::ascii_isalnum(c) || c == '_'; }
 
 // OpenMetrics limits an exemplar's label names and values to 128 UTF-8 code points.
 constexpr size_t kMaxExemplarRunes = 128;

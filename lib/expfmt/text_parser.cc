@@ -10,14 +10,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "lib/base/format.h"
+#include "lib/expfmt/char_class.h"
 
 namespace vigil::expfmt {
 namespace {
 
-bool IsNameStart(char c) { return absl::ascii_isalpha(c) || c == '_' || c == ':'; }
-bool IsNameChar(char c) { return absl::ascii_isalnum(c) || c == '_' || c == ':'; }
-bool IsLabelStart(char c) { return absl::ascii_isalpha(c) || c == '_'; }
-bool IsLabelChar(char c) { return absl::ascii_isalnum(c) || c == '_'; }
 bool IsBlank(char c) { return c == ' ' || c == '\t'; }
 
 }  // namespace
