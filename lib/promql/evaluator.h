@@ -135,9 +135,8 @@ bool Evaluator::EvalWindowCall(std::string_view name, const Expr& matrix, int64_
       if (s.count >= 2) {
         double result = s.last.v - s.first.v;
         if (is_counter) {
-          // Prometheus's correction loop compares the first sample with 0, then adds the
-          // value before each drop, oldest first.
-          if (s.first.v < 0) result += 0;
+          // Prometheus's correction loop adds the value before each drop, oldest first (its
+          // comparison of the first sample with 0 adds 0, so it has no counterpart here).
           for (double prev : s.reset_prev_values) result += prev;
         }
         r = Extrapolate(result, s.first, s.last, s.count, is_counter, name == "rate", range_start,
