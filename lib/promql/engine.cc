@@ -37,8 +37,7 @@ Value Evaluator::Eval(const Expr& e, int64_t t) {
     case Expr::Kind::kSubquery: {
       Value v;
       v.type = ValueType::kMatrix;
-      int64_t range;
-      v.matrix = EvalMatrix(e, t, &range);
+      v.matrix = EvalMatrix(e, t);
       return v;
     }
     case Expr::Kind::kUnary: {

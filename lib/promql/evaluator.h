@@ -78,8 +78,8 @@ class Evaluator {
 
   const std::vector<SeriesView>& SelectSeries(const Expr& sel);
   Vector SelectVector(const Expr& sel, int64_t t);
-  // A range vector at t; *range is set to the window length (for extrapolation).
-  Matrix EvalMatrix(const Expr& e, int64_t t, int64_t* range);
+  // A range vector at t.
+  Matrix EvalMatrix(const Expr& e, int64_t t);
 
   // --- binary operators (binary_ops.cc) --------------------------------------------------
 

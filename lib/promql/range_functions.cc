@@ -226,8 +226,8 @@ Value Evaluator::EvalMatrixCall(const Expr& e, int64_t t, int matrix_arg) {
   if (mu->kind == Expr::Kind::kMatrixSelector && IsWindowFunction(name)) {
     if (std::optional<Value> v = EvalWindowCall(name, *mu, t)) return std::move(*v);
   }
-  int64_t range = 0;
-  Matrix m = EvalMatrix(*mu, t, &range);
+  const int64_t range = mu->range_ms;  // the window length, for extrapolation
+  Matrix m = EvalMatrix(*mu, t);
   int64_t range_end = mu->kind == Expr::Kind::kMatrixSelector
                           ? AtTime(*mu->lhs, t) - mu->lhs->offset_ms
                           : AtTime(*mu, t) - mu->offset_ms;

@@ -47,9 +47,8 @@ Vector Evaluator::SelectVector(const Expr& sel, int64_t t) {
   return out;
 }
 
-// A range vector at t; *range is set to the window length (for extrapolation).
-Matrix Evaluator::EvalMatrix(const Expr& e, int64_t t, int64_t* range) {
-  *range = e.range_ms;
+// A range vector at t.
+Matrix Evaluator::EvalMatrix(const Expr& e, int64_t t) {
   if (e.kind == Expr::Kind::kMatrixSelector) {
     const Expr& sel = *e.lhs;
     int64_t maxt = AtTime(sel, t) - sel.offset_ms;
@@ -91,7 +90,7 @@ Matrix Evaluator::EvalMatrix(const Expr& e, int64_t t, int64_t* range) {
     }
     return out;
   }
-  if (e.kind == Expr::Kind::kParen) return EvalMatrix(*e.lhs, t, range);
+  if (e.kind == Expr::Kind::kParen) return EvalMatrix(*e.lhs, t);
   Fail("expected a range vector");
 }
 
