@@ -197,8 +197,6 @@ absl::StatusOr<std::string> Unquote(std::string_view s) {
       case 'u':
       case 'U': {
         size_t n = e == 'x' ? 2 : e == 'u' ? 4 : 8;
-        if (i + n >= body.size() + 0 && i + n > body.size() - 1 + 1)
-          return absl::InvalidArgumentError("invalid syntax");
         uint32_t v = 0;
         for (size_t k = 1; k <= n; k++) {
           if (i + k >= body.size()) return absl::InvalidArgumentError("invalid syntax");
