@@ -45,7 +45,6 @@ ExprPtr Parser::ParseBinary(int min_prec) {
       vm.card = IsWord(Peek(), "group_left") ? Cardinality::kManyToOne : Cardinality::kOneToMany;
       Next();
       if (Peek().type == Tok::kLParen) vm.include = ParseLabelList();
-      has_matching = true;
     }
     int next_min = op->op == BinOp::kPow ? op->prec : op->prec + 1;
     e->rhs = ParseBinary(next_min);
