@@ -208,13 +208,7 @@ Value Evaluator::EvalAggregate(const Expr& e, int64_t t) {
         break;
       case AggOp::kTopk:
       case AggOp::kBottomk: {
-        auto less = e.agg == AggOp::kTopk ? +[](const Sample& a, const Sample& b) {
-          if (std::isnan(a.value)) return true;
-          return a.value < b.value;
-        } : +[](const Sample& a, const Sample& b) {
-          if (std::isnan(a.value)) return true;
-          return a.value > b.value;
-        };
+        auto less = e.agg == AggOp::kTopk ? +top_less : +bottom_less;  // the heap's order
         // sort.Sort(sort.Reverse(heap)): largest (by less) first.
         std::stable_sort(g.heap.begin(), g.heap.end(),
                          [&](const Sample& a, const Sample& b) { return less(b, a); });
