@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "absl/hash/hash.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "lib/base/format.h"
@@ -18,7 +19,8 @@ using sqlite::ColumnText;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS alerts(
-  fingerprint INTEGER PRIMARY KEY,
+  id INTEGER PRIMARY KEY,
+  fingerprint INTEGER NOT NULL,
   labels_json TEXT NOT NULL,
   annotations_json TEXT NOT NULL,
   starts_at_ms INTEGER NOT NULL,
@@ -27,7 +29,8 @@ CREATE TABLE IF NOT EXISTS alerts(
   generator_url TEXT NOT NULL,
   timeout INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS nflog(
-  stream_key TEXT PRIMARY KEY,
+  id INTEGER PRIMARY KEY,
+  stream_key TEXT NOT NULL,
   firing TEXT NOT NULL,
   resolved TEXT NOT NULL,
   timestamp_ms INTEGER NOT NULL,
@@ -58,6 +61,26 @@ CREATE TABLE IF NOT EXISTS silences(
   ends_at_ms INTEGER NOT NULL,
   updated_at_ms INTEGER NOT NULL DEFAULT 0);
 )sql";
+
+// Stores made before row ids keyed alerts by fingerprint and the log by stream key: their
+// rows move to tables of the new shape (created by kSchema under the old tables' names
+// once these are renamed away).
+constexpr const char* kAlertsToRowIds = R"sql(
+ALTER TABLE alerts RENAME TO alerts_by_fingerprint;
+ALTER TABLE nflog RENAME TO nflog_by_stream_key;
+)sql";
+constexpr const char* kCopyToRowIds = R"sql(
+INSERT INTO alerts(fingerprint, labels_json, annotations_json, starts_at_ms, ends_at_ms,
+  updated_at_ms, generator_url, timeout)
+SELECT fingerprint, labels_json, annotations_json, starts_at_ms, ends_at_ms, updated_at_ms,
+  generator_url, timeout FROM alerts_by_fingerprint;
+INSERT INTO nflog(stream_key, firing, resolved, timestamp_ms, sequence)
+SELECT stream_key, firing, resolved, timestamp_ms, sequence FROM nflog_by_stream_key;
+DROP TABLE alerts_by_fingerprint;
+DROP TABLE nflog_by_stream_key;
+)sql";
+
+uint64_t StreamHash(std::string_view stream_key) { return absl::HashOf(stream_key); }
 
 template <typename Pairs>  // labels::Labels or Annotations
 std::string LabelsJson(const Pairs& ls) {
@@ -109,26 +132,106 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path) {
   auto db = sqlite::Database::Open(path, sqlite::kWalPragmas);
   if (!db.ok()) return db.status();
   std::unique_ptr<Store> store(new Store(*std::move(db)));
+  if (auto s = store->AddRowIds(); !s.ok()) return s;
   if (auto s = store->db_->Exec(kSchema); !s.ok()) return s;
   if (auto s = store->AddSilencesUpdatedAt(); !s.ok()) return s;
+  if (auto s = store->IndexRows(); !s.ok()) return s;
   return store;
+}
+
+absl::StatusOr<bool> Store::HasColumn(const char* table, const char* column) {
+  auto st = db_->Stmt("SELECT 1 FROM pragma_table_info(?) WHERE name = ?");
+  if (!st.ok()) return st.status();
+  BindText(*st, 1, table);
+  BindText(*st, 2, column);
+  bool has_column = false;
+  absl::Status read = db_->ForEachRow(*st, "reading a table's columns", [&] { has_column = true; });
+  if (!read.ok()) return read;
+  return has_column;
 }
 
 absl::Status Store::AddSilencesUpdatedAt() {
   // A store written before silences had the column: its rows count as oldest (0), so that
   // any update replaces them.
-  auto st = db_->Stmt("SELECT 1 FROM pragma_table_info('silences') WHERE name = 'updated_at_ms'");
-  if (!st.ok()) return st.status();
-  bool has_column = false;
-  absl::Status read =
-      db_->ForEachRow(*st, "reading the silences table", [&] { has_column = true; });
-  if (!read.ok() || has_column) return read;
+  auto has = HasColumn("silences", "updated_at_ms");
+  if (!has.ok() || *has) return has.status();
   return db_->Exec("ALTER TABLE silences ADD COLUMN updated_at_ms INTEGER NOT NULL DEFAULT 0");
 }
 
-Store::Transaction::Transaction(Store* store) : tx_(store ? store->db_.get() : nullptr) {}
+absl::Status Store::AddRowIds() {
+  // A new store has no alerts table yet; one from before row ids has it without `id`.
+  auto has_fingerprint = HasColumn("alerts", "fingerprint");
+  if (!has_fingerprint.ok() || !*has_fingerprint) return has_fingerprint.status();
+  auto has_id = HasColumn("alerts", "id");
+  if (!has_id.ok() || *has_id) return has_id.status();
+  sqlite::Transaction tx(db_.get());
+  if (!tx.status().ok()) return tx.status();
+  if (auto s = db_->Exec(kAlertsToRowIds); !s.ok()) return s;
+  if (auto s = db_->Exec(kSchema); !s.ok()) return s;
+  if (auto s = db_->Exec(kCopyToRowIds); !s.ok()) return s;
+  return tx.Commit();
+}
+
+absl::Status Store::IndexRows() {
+  alert_rows_.clear();
+  log_rows_.clear();
+  std::vector<int64_t> stale_alerts, stale_log;
+  auto alerts = db_->Stmt("SELECT id, fingerprint FROM alerts ORDER BY id");
+  if (!alerts.ok()) return alerts.status();
+  absl::Status read = db_->ForEachRow(*alerts, "indexing alerts", [&] {
+    const int64_t id = sqlite3_column_int64(*alerts, 0);
+    const auto fp = static_cast<uint64_t>(sqlite3_column_int64(*alerts, 1));
+    auto [it, fresh] = alert_rows_.try_emplace(fp, id);
+    if (!fresh) stale_alerts.push_back(std::exchange(it->second, id));  // the newer row wins
+    next_alert_row_ = std::max(next_alert_row_, id + 1);
+  });
+  if (!read.ok()) return read;
+  auto log = db_->Stmt("SELECT id, stream_key FROM nflog ORDER BY id");
+  if (!log.ok()) return log.status();
+  absl::flat_hash_map<std::string, int64_t> by_key;  // duplicates by key, not by hash
+  read = db_->ForEachRow(*log, "indexing the notification log", [&] {
+    const int64_t id = sqlite3_column_int64(*log, 0);
+    auto [it, fresh] = by_key.try_emplace(ColumnText(*log, 1), id);
+    if (!fresh) stale_log.push_back(std::exchange(it->second, id));
+    next_log_row_ = std::max(next_log_row_, id + 1);
+  });
+  if (!read.ok()) return read;
+  for (const auto& [key, id] : by_key) log_rows_[StreamHash(key)] = id;
+  for (int64_t id : stale_alerts) {
+    if (auto s = DeleteRow("DELETE FROM alerts WHERE id = ?", id); !s.ok()) return s;
+  }
+  for (int64_t id : stale_log) {
+    if (auto s = DeleteRow("DELETE FROM nflog WHERE id = ?", id); !s.ok()) return s;
+  }
+  rows_rolled_back_ = false;
+  return absl::OkStatus();
+}
+
+absl::Status Store::DeleteRow(const char* sql, int64_t id) {
+  auto st = db_->Stmt(sql);
+  if (!st.ok()) return st.status();
+  sqlite3_bind_int64(*st, 1, id);
+  return db_->Run(*st, "deleting a row");
+}
+
+Store::Transaction::Transaction(Store* store)
+    : store_(store), tx_(store ? store->db_.get() : nullptr) {}
+
+Store::Transaction::~Transaction() {
+  if (tx_.open()) store_->rows_rolled_back_ = true;  // tx_ rolls back next
+}
 
 absl::Status Store::Transaction::Commit() { return tx_.open() ? tx_.Commit() : absl::OkStatus(); }
+
+Store::Savepoint::~Savepoint() {
+  if (!kept_) store_->rows_rolled_back_ = true;  // the base class rolls back next
+}
+
+absl::Status Store::Savepoint::Keep() {
+  absl::Status s = sqlite::Savepoint::Keep();
+  kept_ = s.ok();
+  return s;
+}
 
 bool Store::InTransaction() const { return db_->InTransaction(); }
 
@@ -139,26 +242,36 @@ void Store::SetWalHook(std::function<void(int wal_pages)> hook) {
 absl::Status Store::Checkpoint() { return db_->Checkpoint(); }
 
 absl::Status Store::PutAlert(const Alert& a) {
+  if (auto s = IndexRowsIfRolledBack(); !s.ok()) return s;
+  // The alert's row is rewritten in place (`id` from the map), a new alert's appended.
+  auto row = alert_rows_.find(a.fingerprint);
+  const int64_t id = row != alert_rows_.end() ? row->second : next_alert_row_++;
   auto st = db_->Stmt(
-      "INSERT OR REPLACE INTO alerts(fingerprint, labels_json, annotations_json, starts_at_ms, "
-      "ends_at_ms, updated_at_ms, generator_url, timeout) VALUES(?, ?, ?, ?, ?, ?, ?, ?)");
+      "INSERT OR REPLACE INTO alerts(id, fingerprint, labels_json, annotations_json, "
+      "starts_at_ms, ends_at_ms, updated_at_ms, generator_url, timeout) "
+      "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
   if (!st.ok()) return st.status();
-  sqlite3_bind_int64(*st, 1, static_cast<int64_t>(a.fingerprint));
-  BindText(*st, 2, LabelsJson(a.labels));
-  BindText(*st, 3, LabelsJson(a.annotations));
-  sqlite3_bind_int64(*st, 4, a.starts_at_ms);
-  sqlite3_bind_int64(*st, 5, a.ends_at_ms);
-  sqlite3_bind_int64(*st, 6, a.updated_at_ms);
-  BindText(*st, 7, a.generator_url);
-  sqlite3_bind_int(*st, 8, a.timeout ? 1 : 0);
-  return db_->Run(*st, "storing an alert");
+  sqlite3_bind_int64(*st, 1, id);
+  sqlite3_bind_int64(*st, 2, static_cast<int64_t>(a.fingerprint));
+  BindText(*st, 3, LabelsJson(a.labels));
+  BindText(*st, 4, LabelsJson(a.annotations));
+  sqlite3_bind_int64(*st, 5, a.starts_at_ms);
+  sqlite3_bind_int64(*st, 6, a.ends_at_ms);
+  sqlite3_bind_int64(*st, 7, a.updated_at_ms);
+  BindText(*st, 8, a.generator_url);
+  sqlite3_bind_int(*st, 9, a.timeout ? 1 : 0);
+  if (auto s = db_->Run(*st, "storing an alert"); !s.ok()) return s;
+  if (row == alert_rows_.end()) alert_rows_.emplace(a.fingerprint, id);
+  return absl::OkStatus();
 }
 
 absl::Status Store::DeleteAlert(uint64_t fingerprint) {
-  auto st = db_->Stmt("DELETE FROM alerts WHERE fingerprint = ?");
-  if (!st.ok()) return st.status();
-  sqlite3_bind_int64(*st, 1, static_cast<int64_t>(fingerprint));
-  return db_->Run(*st, "deleting an alert");
+  if (auto s = IndexRowsIfRolledBack(); !s.ok()) return s;
+  auto row = alert_rows_.find(fingerprint);
+  if (row == alert_rows_.end()) return absl::OkStatus();  // no row
+  if (auto s = DeleteRow("DELETE FROM alerts WHERE id = ?", row->second); !s.ok()) return s;
+  alert_rows_.erase(row);
+  return absl::OkStatus();
 }
 
 bool AlertRowStale(const Alert& held, TimestampMs stored_ends_at_ms, const Alert& updated,
@@ -195,23 +308,52 @@ absl::StatusOr<std::vector<Alert>> Store::LoadAlerts() {
 }
 
 absl::Status Store::PutLog(const std::string& stream_key, const LogEntry& e) {
+  if (auto s = IndexRowsIfRolledBack(); !s.ok()) return s;
+  const uint64_t hash = StreamHash(stream_key);
+  auto row = log_rows_.find(hash);
+  if (row != log_rows_.end()) {
+    // The stream's row, unless another stream's key has the same hash: then no row
+    // changes, and the entry is appended below as if new (IndexRows keeps the newest).
+    auto st = db_->Stmt(
+        "UPDATE nflog SET firing = ?, resolved = ?, timestamp_ms = ?, sequence = ? "
+        "WHERE id = ? AND stream_key = ?");
+    if (!st.ok()) return st.status();
+    BindText(*st, 1, EncodeFingerprints(e.firing));
+    BindText(*st, 2, EncodeFingerprints(e.resolved));
+    sqlite3_bind_int64(*st, 3, e.timestamp_ms);
+    sqlite3_bind_int64(*st, 4, static_cast<int64_t>(e.sequence));
+    sqlite3_bind_int64(*st, 5, row->second);
+    BindText(*st, 6, stream_key);
+    if (auto s = db_->Run(*st, "storing a notification log entry"); !s.ok()) return s;
+    if (db_->Changes() > 0) return absl::OkStatus();
+  }
+  const int64_t id = next_log_row_++;
   auto st = db_->Stmt(
-      "INSERT OR REPLACE INTO nflog(stream_key, firing, resolved, timestamp_ms, sequence) "
-      "VALUES(?, ?, ?, ?, ?)");
+      "INSERT INTO nflog(id, stream_key, firing, resolved, timestamp_ms, sequence) "
+      "VALUES(?, ?, ?, ?, ?, ?)");
   if (!st.ok()) return st.status();
-  BindText(*st, 1, stream_key);
-  BindText(*st, 2, EncodeFingerprints(e.firing));
-  BindText(*st, 3, EncodeFingerprints(e.resolved));
-  sqlite3_bind_int64(*st, 4, e.timestamp_ms);
-  sqlite3_bind_int64(*st, 5, static_cast<int64_t>(e.sequence));
-  return db_->Run(*st, "storing a notification log entry");
+  sqlite3_bind_int64(*st, 1, id);
+  BindText(*st, 2, stream_key);
+  BindText(*st, 3, EncodeFingerprints(e.firing));
+  BindText(*st, 4, EncodeFingerprints(e.resolved));
+  sqlite3_bind_int64(*st, 5, e.timestamp_ms);
+  sqlite3_bind_int64(*st, 6, static_cast<int64_t>(e.sequence));
+  if (auto s = db_->Run(*st, "storing a notification log entry"); !s.ok()) return s;
+  log_rows_[hash] = id;
+  return absl::OkStatus();
 }
 
 absl::Status Store::DeleteLogBefore(TimestampMs cutoff_ms) {
-  auto st = db_->Stmt("DELETE FROM nflog WHERE timestamp_ms < ?");
+  if (auto s = IndexRowsIfRolledBack(); !s.ok()) return s;
+  auto st = db_->Stmt("DELETE FROM nflog WHERE timestamp_ms < ? RETURNING id, stream_key");
   if (!st.ok()) return st.status();
   sqlite3_bind_int64(*st, 1, cutoff_ms);
-  return db_->Run(*st, "expiring notification log entries");
+  return db_->ForEachRow(*st, "expiring notification log entries", [&] {
+    auto row = log_rows_.find(StreamHash(ColumnText(*st, 1)));
+    if (row != log_rows_.end() && row->second == sqlite3_column_int64(*st, 0)) {
+      log_rows_.erase(row);
+    }
+  });
 }
 
 absl::StatusOr<std::map<std::string, LogEntry>> Store::LoadLog() {

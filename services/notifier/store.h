@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "lib/sqlite/database.h"
@@ -22,14 +23,21 @@ namespace vigil::notifier {
 // transaction survives the process being killed).
 //
 // Tables:
-//   alerts   - the alerts held, by fingerprint (resolved ones too, until garbage-collected),
-//              so that groups and owed resolved notifications survive a restart;
+//   alerts   - the alerts held, one row per fingerprint (resolved ones too, until
+//              garbage-collected), so that groups and owed resolved notifications survive
+//              a restart;
 //   nflog    - per stream (group key, receiver, integration): what was last *delivered*
 //              (firing/resolved fingerprints, time, sequence);
 //   outbox   - per stream: the notification handed to delivery and not yet delivered
 //              (body, idempotency sequence, and the log entry it will become);
 //   silences - Alertmanager silences as their API JSON, by id;
 //   acks     - acknowledgements (who, when, comment), in the order given.
+//
+// Row order: alerts and nflog rows are keyed by an increasing row id, not by fingerprint or
+// stream key, and the store keeps which row holds which (alert_rows_, log_rows_). A new
+// alert or stream is appended at the B-tree's tail, so a commit of many new ones writes a
+// few pages to the WAL instead of one random page each (the fingerprint is a hash; the
+// stream key's index was random too).
 //
 // Threading: not thread-safe; confined to one thread (the StoreWriter's in the daemon).
 // Group writes in a Transaction so that many cost one commit.
@@ -45,9 +53,13 @@ class Store {
   class Transaction {
    public:
     explicit Transaction(Store* store);  // null store: a no-op
+    ~Transaction();
+    Transaction(const Transaction&) = delete;
+    Transaction& operator=(const Transaction&) = delete;
     absl::Status Commit();
 
    private:
+    Store* store_;
     sqlite::Transaction tx_;
   };
 
@@ -58,7 +70,13 @@ class Store {
   // before this one are gone too, and any after would run outside the transaction.
   class Savepoint : public sqlite::Savepoint {
    public:
-    explicit Savepoint(Store* store) : sqlite::Savepoint(store->db_.get()) {}
+    explicit Savepoint(Store* store) : sqlite::Savepoint(store->db_.get()), store_(store) {}
+    ~Savepoint();
+    absl::Status Keep();
+
+   private:
+    Store* store_;
+    bool kept_ = false;
   };
   // Whether a transaction is open on the connection (sqlite3_get_autocommit).
   bool InTransaction() const;
@@ -113,10 +131,28 @@ class Store {
 
  private:
   explicit Store(std::unique_ptr<sqlite::Database> db) : db_(std::move(db)) {}
+  absl::StatusOr<bool> HasColumn(const char* table, const char* column);
   // Migrates a store made before silences kept their update time.
   absl::Status AddSilencesUpdatedAt();
+  // Migrates alerts and nflog tables keyed by fingerprint and stream key to row ids.
+  absl::Status AddRowIds();
+  // Reads which row holds which alert and stream, dropping older duplicates (left by a
+  // write whose rollback the maps did not follow); run on opening and after a rollback.
+  absl::Status IndexRows();
+  absl::Status IndexRowsIfRolledBack() {
+    return rows_rolled_back_ ? IndexRows() : absl::OkStatus();
+  }
+  absl::Status DeleteRow(const char* sql, int64_t id);
 
   std::unique_ptr<sqlite::Database> db_;
+  absl::flat_hash_map<uint64_t, int64_t> alert_rows_;  // fingerprint -> alerts.id
+  absl::flat_hash_map<uint64_t, int64_t> log_rows_;    // hash of the stream key -> nflog.id
+  // Never reused, even for a row rolled back: a stale map entry cannot name another's row.
+  int64_t next_alert_row_ = 1;
+  int64_t next_log_row_ = 1;
+  // Set when a savepoint or transaction rolled back: the maps may name rows that are gone
+  // or miss rows that came back.
+  bool rows_rolled_back_ = false;
 };
 
 // Whether the alerts table must be rewritten for `updated`, an event merged into `held`

@@ -222,6 +222,163 @@ TEST_F(StoreTest, AStoreFromBeforeSilenceUpdateTimesIsMigrated) {
   EXPECT_THAT(*(*store)->LoadSilences(), ElementsAre("new"));
 }
 
+// A store keyed alerts by fingerprint and the log by stream key before row ids: opening
+// it moves every row over, and it works as a new one afterwards.
+TEST_F(StoreTest, AStoreFromBeforeRowIdsIsMigrated) {
+  const Alert a{.labels = a_, .starts_at_ms = 1, .ends_at_ms = 2, .generator_url = "g",
+                .fingerprint = a_.Fingerprint(), .updated_at_ms = 3};
+  Sql("CREATE TABLE alerts(fingerprint INTEGER PRIMARY KEY, labels_json TEXT NOT NULL, "
+      "annotations_json TEXT NOT NULL, starts_at_ms INTEGER NOT NULL, ends_at_ms INTEGER NOT "
+      "NULL, updated_at_ms INTEGER NOT NULL, generator_url TEXT NOT NULL, timeout INTEGER NOT "
+      "NULL); CREATE TABLE nflog(stream_key TEXT PRIMARY KEY, firing TEXT NOT NULL, resolved "
+      "TEXT NOT NULL, timestamp_ms INTEGER NOT NULL, sequence INTEGER NOT NULL);"
+      "INSERT INTO alerts VALUES(" + std::to_string(static_cast<int64_t>(a.fingerprint)) +
+      ", '[[\"alertname\",\"A\"],[\"instance\",\"1\"]]', '[]', 1, 2, 3, 'g', 0);"
+      "INSERT INTO nflog VALUES('k', '00000000000000aa', '', 10, 7)");
+  {
+    auto store = Store::Open(dir_ + "/notifier.db");
+    ASSERT_TRUE(store.ok()) << store.status();
+    EXPECT_THAT(*(*store)->LoadAlerts(), ElementsAre(a));
+    auto log = (*store)->LoadLog();
+    ASSERT_TRUE(log.ok());
+    ASSERT_EQ(log->count("k"), 1u);
+    EXPECT_EQ(log->at("k").sequence, 7u);
+    EXPECT_EQ(log->at("k").firing, FingerprintSet{0xaa});
+    // The migrated rows are found again: replaced in place, deleted.
+    Alert b = a;
+    b.ends_at_ms = 5;
+    ASSERT_TRUE((*store)->PutAlert(b).ok());
+    EXPECT_THAT(*(*store)->LoadAlerts(), ElementsAre(b));
+    ASSERT_TRUE((*store)->PutLog("k", LogEntry{{}, {0xaa}, 20, 8}).ok());
+    EXPECT_EQ((*store)->LoadLog()->at("k").sequence, 8u);
+    EXPECT_THAT(*(*store)->LoadLog(), SizeIs(1));
+    ASSERT_TRUE((*store)->DeleteAlert(a.fingerprint).ok());
+    EXPECT_THAT(*(*store)->LoadAlerts(), IsEmpty());
+  }
+  auto reopened = Store::Open(dir_ + "/notifier.db");
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  EXPECT_THAT(*(*reopened)->LoadAlerts(), IsEmpty());
+  EXPECT_EQ((*reopened)->LoadLog()->at("k").sequence, 8u);
+}
+
+// New alerts and log streams are appended in the order written (row ids increase), and
+// a rewritten one keeps its row: one row per alert and per stream, however often written.
+TEST_F(StoreTest, RowsAreAppendedInWriteOrderAndRewrittenInPlace) {
+  auto s = Store::Open(dir_ + "/notifier.db");
+  ASSERT_TRUE(s.ok()) << s.status();
+  Store& store = **s;
+  std::vector<uint64_t> written;
+  for (int i = 0; i < 5; ++i) {
+    labels::Labels ls{{"alertname", "A"}, {"instance", std::to_string(i)}};
+    Alert a{.labels = ls, .ends_at_ms = 10, .fingerprint = ls.Fingerprint()};
+    ASSERT_TRUE(store.PutAlert(a).ok());
+    a.ends_at_ms = 20;
+    ASSERT_TRUE(store.PutAlert(a).ok());
+    written.push_back(a.fingerprint);
+    ASSERT_TRUE(store.PutLog("stream" + std::to_string(i), LogEntry{{}, {}, 10, 1}).ok());
+    ASSERT_TRUE(store.PutLog("stream" + std::to_string(i), LogEntry{{}, {}, 20, 2}).ok());
+  }
+  std::vector<uint64_t> in_row_order;
+  std::vector<std::string> streams_in_row_order;
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ + "/notifier.db").c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db, "SELECT fingerprint FROM alerts ORDER BY id", -1, &st, nullptr);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      in_row_order.push_back(static_cast<uint64_t>(sqlite3_column_int64(st, 0)));
+    }
+    sqlite3_finalize(st);
+    sqlite3_prepare_v2(db, "SELECT stream_key FROM nflog ORDER BY id", -1, &st, nullptr);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      streams_in_row_order.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+  }
+  EXPECT_EQ(in_row_order, written);
+  EXPECT_THAT(streams_in_row_order,
+              ElementsAre("stream0", "stream1", "stream2", "stream3", "stream4"));
+  auto alerts = store.LoadAlerts();
+  ASSERT_THAT(*alerts, SizeIs(5));
+  for (const Alert& a : *alerts) EXPECT_EQ(a.ends_at_ms, 20);
+  auto log = store.LoadLog();
+  ASSERT_THAT(*log, SizeIs(5));
+  for (const auto& [key, e] : *log) EXPECT_EQ(e.sequence, 2u) << key;
+  // An expired stream written again is a new row.
+  ASSERT_TRUE(store.DeleteLogBefore(30).ok());
+  ASSERT_TRUE(store.PutLog("stream1", LogEntry{{}, {}, 40, 3}).ok());
+  EXPECT_THAT(*store.LoadLog(), SizeIs(1));
+}
+
+// A write rolled back (its savepoint or the whole transaction) may have added or removed a
+// row the store's map of rows already counted: the next writes still leave exactly one row
+// per alert and per stream, holding the last write.
+TEST_F(StoreTest, RolledBackWritesLeaveOneRowPerAlertAndStream) {
+  auto s = Store::Open(dir_ + "/notifier.db");
+  ASSERT_TRUE(s.ok()) << s.status();
+  Store& store = **s;
+  Alert a{.labels = a_, .ends_at_ms = 10, .fingerprint = a_.Fingerprint()};
+  auto rows = [&](const char* table) {
+    int n = -1;
+    sqlite3* db = nullptr;
+    sqlite3_open((dir_ + "/notifier.db").c_str(), &db);
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db, (std::string("SELECT count(*) FROM ") + table).c_str(), -1, &st,
+                       nullptr);
+    if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+  };
+  {  // an insert rolled back
+    Store::Savepoint write(&store);
+    ASSERT_TRUE(store.PutAlert(a).ok());
+    ASSERT_TRUE(store.PutLog("k", LogEntry{{}, {}, 10, 1}).ok());
+  }
+  EXPECT_EQ(rows("alerts"), 0);
+  a.ends_at_ms = 20;
+  ASSERT_TRUE(store.PutAlert(a).ok());
+  ASSERT_TRUE(store.PutLog("k", LogEntry{{}, {}, 20, 2}).ok());
+  EXPECT_EQ(rows("alerts"), 1);
+  EXPECT_EQ(rows("nflog"), 1);
+  {  // a delete rolled back, with the transaction it was in
+    Store::Transaction tx(&store);
+    ASSERT_TRUE(store.DeleteAlert(a.fingerprint).ok());
+    ASSERT_TRUE(store.DeleteLogBefore(100).ok());
+  }
+  EXPECT_EQ(rows("alerts"), 1);
+  EXPECT_EQ(rows("nflog"), 1);
+  a.ends_at_ms = 30;
+  ASSERT_TRUE(store.PutAlert(a).ok());
+  ASSERT_TRUE(store.PutLog("k", LogEntry{{}, {}, 30, 3}).ok());
+  EXPECT_EQ(rows("alerts"), 1);
+  EXPECT_EQ(rows("nflog"), 1);
+  EXPECT_THAT(*store.LoadAlerts(), ElementsAre(a));
+  EXPECT_EQ(store.LoadLog()->at("k").sequence, 3u);
+  ASSERT_TRUE(store.DeleteAlert(a.fingerprint).ok());
+  EXPECT_EQ(rows("alerts"), 0);
+}
+
+// Two rows for one alert or stream (written by a store that lost track of a rollback)
+// are read as the newer one, and the older is dropped on opening.
+TEST_F(StoreTest, OpeningKeepsTheNewestRowOfAnAlertOrStream) {
+  { ASSERT_TRUE(Store::Open(dir_ + "/notifier.db").ok()); }
+  const std::string fp = std::to_string(static_cast<int64_t>(a_.Fingerprint()));
+  const std::string labels = "'[[\"alertname\",\"A\"],[\"instance\",\"1\"]]'";
+  Sql("INSERT INTO alerts VALUES(1, " + fp + ", " + labels + ", '[]', 1, 10, 0, '', 0);"
+      "INSERT INTO alerts VALUES(2, " + fp + ", " + labels + ", '[]', 1, 20, 0, '', 0);"
+      "INSERT INTO nflog VALUES(1, 'k', '', '', 10, 1);"
+      "INSERT INTO nflog VALUES(2, 'k', '', '', 20, 2)");
+  auto s = Store::Open(dir_ + "/notifier.db");
+  ASSERT_TRUE(s.ok()) << s.status();
+  auto alerts = (*s)->LoadAlerts();
+  ASSERT_THAT(*alerts, SizeIs(1));
+  EXPECT_EQ((*alerts)[0].ends_at_ms, 20);
+  EXPECT_EQ((*s)->LoadLog()->at("k").sequence, 2u);
+  EXPECT_THAT(*(*s)->LoadLog(), SizeIs(1));
+}
+
 // A client told "not stored" (HTTP 500) retries the same alert: the retry writes the row
 // again rather than finding it "already stored" and answering OK for nothing.
 TEST_F(StoreTest, AnAlertWhoseRowWriteFailedIsWrittenAgainOnRetry) {
