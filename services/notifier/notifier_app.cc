@@ -1,5 +1,7 @@
 #include "services/notifier/notifier_app.h"
 
+#include <poll.h>
+
 #include <grpcpp/grpcpp.h>
 #include <httplib.h>
 #include <spdlog/spdlog.h>
@@ -633,6 +635,13 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
                  absl::FormatDuration(options.cluster_peer_timeout));
   }
 
+  // The loop waits on the bus socket's ZMQ_FD with poll(2), not with zmq_poll: zmq_poll
+  // asks the socket for its events (a getpid and a poll each) before and after every wait,
+  // and the loop wakes about once per delivery result. ZMQ_FD signals that the socket has
+  // commands to process, not that a message waits: after it signals, Receive() runs until
+  // the socket has nothing left, and only then may the loop wait on the descriptor again.
+  const int bus_fd = subscriber.socket().get(zmq::sockopt::fd);
+  bool bus_drained = false;  // Connect and Subscribe above may have taken its signal
   while (!rt.stopping()) {
     const TimestampMs now = clock.NowMs();
     if (resync_retry_at != 0 && now >= resync_retry_at) {
@@ -645,11 +654,16 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
     if (cluster) next = std::min(next, cluster->NextDeadline(now));
     const int64_t wait_ms =
         std::clamp<int64_t>(next == Dispatcher::kNever ? 1000 : next - now, 0, 1000);
-    zmq::pollitem_t items[] = {{subscriber.socket().handle(), 0, ZMQ_POLLIN, 0},
-                               {nullptr, rt.tasks().fd(), ZMQ_POLLIN, 0}};
-    zmq::poll(items, 2, std::chrono::milliseconds(wait_ms));
+    pollfd fds[] = {{bus_fd, POLLIN, 0}, {rt.tasks().fd(), POLLIN, 0}};
+    ::poll(fds, 2, bus_drained ? static_cast<int>(wait_ms) : 0);
     rt.tasks().RunAll();
-    while (auto m = subscriber.Receive()) {
+    if (fds[0].revents != 0) bus_drained = false;
+    while (!bus_drained) {
+      std::optional<bus::Message> m = subscriber.Receive();
+      if (!m) {
+        bus_drained = true;
+        continue;
+      }
       if (m->topic == bus::kTopicNotificationLog) {
         if (cluster && !cluster->OnPeerMessage(*m, clock.NowMs())) invalid.Increment();
         continue;
