@@ -8,11 +8,13 @@
 //       Posts batches of a fixed pool of alerts (label `group` = one of --groups values, so a
 //       route with group_by [alertname, group] makes a few groups) as fast as possible (or at
 //       --rate alerts/s) and reports alerts accepted per second and CPU per alert.
-//   alert_load notify  --url URL --pid PID --receiver-port PORT [--alerts 10000 --batch 100]
+//   alert_load notify  --url URL --pid PID --receiver-port PORT [--alerts 10000 --batch 100
+//                      --keep-alive 0]
 //       Posts --alerts alerts with distinct labels (one group each with group_by ['...'] and
 //       group_wait 0) and waits until the receiver got all of them; reports notifications per
 //       second from the first POST to the last notification, and CPU per notification
-//       (which includes ingesting its alert).
+//       (which includes ingesting its alert). --keep-alive 1: the receiver keeps connections
+//       open between notifications (see Receiver); 0: it closes each.
 //   alert_load latency --url URL --pid PID --receiver-port PORT [--samples 500]
 //       One alert at a time: time from just before its POST to the moment the receiver has
 //       its notification, with group_wait 0. Reports p50, p99 and max.
@@ -21,10 +23,16 @@
 // interval. Prints one JSON object on stdout.
 
 #include <httplib.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -37,6 +45,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -61,6 +70,7 @@ struct Options {
   int alerts = 10000;
   int samples = 500;
   double timeout_s = 120;
+  bool keep_alive = false;  // the receiver keeps connections open between notifications
 };
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
@@ -116,52 +126,44 @@ httplib::Client MakeClient(const std::string& url) {
   return client;
 }
 
-// Webhook receiver: counts notifications and alerts, and remembers when each alert id
-// first arrived.
+// Webhook receiver: one thread serving any number of connections with epoll. Counts
+// notifications and alerts, and remembers when each alert id first arrived.
+//
+// With keep_alive it answers as an HTTP/1.1 server does and keeps each connection for the
+// next request (Alertmanager's client keeps up to 1000 idle connections per host,
+// vigil-notifier's one per delivery worker). Without, every answer says "Connection:
+// close" and the connection is closed: each notification then costs its sender a TCP
+// connection. Request bodies must come with a Content-Length (both notifiers send one).
 class Receiver {
  public:
-  explicit Receiver(int port) {
-    // Alertmanager sends the notifications of many groups at once, one connection each,
-    // and its client keeps up to 1000 idle connections per host; this server holds a pool
-    // thread per open connection, so idle keep-alive connections would throttle
-    // Alertmanager, not measure it. Every answer says "Connection: close": both notifiers
-    // open one connection per notification (vigil-notifier's client does anyway).
-    server_.new_task_queue = [] { return new httplib::ThreadPool(256); };
-    server_.set_keep_alive_max_count(1000000);
-    server_.set_tcp_nodelay(true);
-    server_.Post("/hook", [this](const httplib::Request& req, httplib::Response& res) {
-      const Clock::time_point now = Clock::now();
-      res.set_header("Connection", "close");
-      json payload = json::parse(req.body, nullptr, false);
-      if (payload.is_discarded() || !payload.contains("alerts")) return;
-      std::lock_guard<std::mutex> lock(mu_);
-      ++notifications_;
-      for (const json& a : payload["alerts"]) {
-        ++alerts_;
-        const std::string id = a["labels"].value("id", "");
-        first_seen_.emplace(id, now);
-      }
-      last_ = now;
-      cv_.notify_all();
-    });
-    // cpp-httplib listens with a backlog of 5: Alertmanager's burst of connections would
-    // overflow it and wait for SYN retransmits (1 s, 3 s, 7 s...). Calling listen() again
-    // on the bound socket raises the backlog.
-    int listen_fd = -1;
-    server_.set_socket_options([&listen_fd](socket_t fd) {
-      listen_fd = fd;
-      int yes = 1;
-      setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-    });
-    if (!server_.bind_to_port("127.0.0.1", port) || ::listen(listen_fd, 4096) != 0) {
-      std::fprintf(stderr, "cannot bind receiver port %d\n", port);
+  Receiver(int port, bool keep_alive) : keep_alive_(keep_alive) {
+    listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    const int yes = 1;
+    setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    // A deep backlog: Alertmanager opens many connections at once.
+    if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+        ::listen(listen_fd_, 4096) != 0) {
+      std::fprintf(stderr, "cannot bind receiver port %d: %s\n", port, std::strerror(errno));
       std::exit(1);
     }
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+    stop_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    Watch(listen_fd_);
+    Watch(stop_fd_);
+    thread_ = std::thread([this] { Serve(); });
   }
   ~Receiver() {
-    server_.stop();
+    const uint64_t one = 1;
+    if (write(stop_fd_, &one, sizeof(one)) != sizeof(one)) std::abort();
     thread_.join();
+    for (auto& [fd, in] : connections_) close(fd);
+    close(listen_fd_);
+    close(stop_fd_);
+    close(epoll_fd_);
   }
 
   // Waits until `ready(alerts, notifications)` holds; false on timeout.
@@ -185,7 +187,98 @@ class Receiver {
   }
 
  private:
-  httplib::Server server_;
+  void Watch(int fd) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+  }
+  void Serve() {
+    epoll_event events[256];
+    while (true) {
+      const int n = epoll_wait(epoll_fd_, events, 256, -1);
+      for (int i = 0; i < n; ++i) {
+        const int fd = events[i].data.fd;
+        if (fd == stop_fd_) return;
+        if (fd == listen_fd_) {
+          int c;
+          while ((c = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+            const int one = 1;
+            setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+            connections_[c];
+            Watch(c);
+          }
+          continue;
+        }
+        ReadFrom(fd);
+      }
+    }
+  }
+  void Close(int fd) {
+    connections_.erase(fd);
+    close(fd);  // also leaves the epoll set
+  }
+  // Reads what the connection has, answers each complete request in it.
+  void ReadFrom(int fd) {
+    std::string& in = connections_[fd];
+    char buf[64 * 1024];
+    while (true) {
+      const ssize_t got = read(fd, buf, sizeof(buf));
+      if (got > 0) {
+        in.append(buf, static_cast<size_t>(got));
+        continue;
+      }
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+      Close(fd);  // EOF or error
+      return;
+    }
+    while (true) {
+      const size_t head_end = in.find("\r\n\r\n");
+      if (head_end == std::string::npos) return;
+      std::string head = in.substr(0, head_end);
+      std::transform(head.begin(), head.end(), head.begin(),
+                     [](unsigned char ch) { return std::tolower(ch); });
+      size_t length = 0;
+      if (size_t at = head.find("\r\ncontent-length:"); at != std::string::npos) {
+        length = std::strtoull(head.c_str() + at + 17, nullptr, 10);
+      }
+      if (in.size() < head_end + 4 + length) return;
+      const bool client_closes = head.find("\r\nconnection: close") != std::string::npos;
+      Handle(in.substr(head_end + 4, length));
+      in.erase(0, head_end + 4 + length);
+      const bool closing = !keep_alive_ || client_closes;
+      const std::string_view answer =
+          closing ? "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                  : "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+      // A few bytes into an empty socket buffer: the send completes at once.
+      if (send(fd, answer.data(), answer.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(answer.size()) ||
+          closing) {
+        Close(fd);
+        return;
+      }
+    }
+  }
+  void Handle(const std::string& body) {
+    const Clock::time_point now = Clock::now();
+    json payload = json::parse(body, nullptr, false);
+    if (payload.is_discarded() || !payload.contains("alerts")) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    ++notifications_;
+    for (const json& a : payload["alerts"]) {
+      ++alerts_;
+      const std::string id = a["labels"].value("id", "");
+      first_seen_.emplace(id, now);
+    }
+    last_ = now;
+    cv_.notify_all();
+  }
+
+  const bool keep_alive_;
+  int listen_fd_ = -1;
+  int epoll_fd_ = -1;
+  int stop_fd_ = -1;
+  std::unordered_map<int, std::string> connections_;  // the serving thread's: bytes unread
   std::thread thread_;
   std::mutex mu_;
   std::condition_variable cv_;
@@ -263,7 +356,7 @@ json Ingest(const Options& o) {
 }
 
 json Notify(const Options& o) {
-  Receiver receiver(o.receiver_port);
+  Receiver receiver(o.receiver_port, o.keep_alive);
   const double cpu0 = CpuSeconds(o.pid);
   const Clock::time_point t0 = Clock::now();
   std::atomic<int> next_batch{0};
@@ -303,7 +396,7 @@ json Notify(const Options& o) {
       Clock::now());
   const double n = static_cast<double>(notifications);
   json out = Rates("notification", n, secs, cpu);
-  out.update({{"mode", "notify"},
+  out.update({{"mode", o.keep_alive ? "notify_keepalive" : "notify"},
               {"alerts_posted", o.alerts},
               {"failed_posts", failed.load()},
               {"post_seconds", Seconds(posted - t0)},
@@ -315,7 +408,7 @@ json Notify(const Options& o) {
 }
 
 json Latency(const Options& o) {
-  Receiver receiver(o.receiver_port);
+  Receiver receiver(o.receiver_port, o.keep_alive);
   httplib::Client client = MakeClient(o.url);
   std::vector<double> ms;
   uint64_t lost = 0;
@@ -375,6 +468,7 @@ int main(int argc, char** argv) {
     else if (flag == "--alerts") o.alerts = std::atoi(v);
     else if (flag == "--samples") o.samples = std::atoi(v);
     else if (flag == "--timeout") o.timeout_s = std::atof(v);
+    else if (flag == "--keep-alive") o.keep_alive = std::atoi(v) != 0;
     else {
       std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
       return Usage();

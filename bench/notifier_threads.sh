@@ -6,7 +6,8 @@
 # name. With PERF=1 it runs under `perf record --call-graph dwarf` (perf.data in the
 # current directory) for `perf report --comm NAME`.
 #
-#   bench/notifier_threads.sh [ALERTS]   (default 10000)
+#   bench/notifier_threads.sh [ALERTS]   (default 10000; KEEP_ALIVE=1: the receiver keeps
+#                                         connections open, see bench/alert_load.cc)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ALERTS=${1:-10000}
@@ -51,7 +52,7 @@ snap() {
 }
 snap > "$WORK/before"
 "$BIN/bench_alert_load" notify --url "http://127.0.0.1:$port" --pid "$PID" --receiver-port "$rport" \
-  --alerts "$ALERTS" --batch 100 --connections 2
+  --alerts "$ALERTS" --batch 100 --connections 2 --keep-alive "${KEEP_ALIVE:-0}"
 snap > "$WORK/after"
 kill -INT "$PID"
 wait "$LAUNCHED" || true

@@ -7,7 +7,10 @@
 #            per alert;
 #   notify   notifications/s delivered into many groups (group_by ['...'], group_wait 0:
 #            every alert is its own group and one notification), and CPU per notification
-#            (its alert's ingestion included);
+#            (its alert's ingestion included); the webhook receiver closes each connection,
+#            so every notification costs its sender a TCP connection;
+#   notify_keepalive  the same with a receiver that keeps connections open, as HTTP/1.1
+#            servers do;
 #   latency  POST of one alert -> webhook received, p50/p99, group_wait 0, one at a time.
 #
 #   bench/notifier_vs_alertmanager.sh [RUNS] [SECONDS] [ALERTS] [SAMPLES]   (defaults 3 10 10000 1000)
@@ -104,16 +107,17 @@ phase() {
       config "[alertname, group]" 1h "$rport" > "$cfg"
       args=(--groups 10 --alerts-per-group 1000 --batch 100 --connections 2 --warmup 2
             --seconds "$SECONDS_RUN") ;;
-    notify)
+    notify|notify_keepalive)
       config "['...']" 0s "$rport" > "$cfg"
-      args=(--receiver-port "$rport" --alerts "$ALERTS" --batch 100 --connections 2) ;;
+      args=(--receiver-port "$rport" --alerts "$ALERTS" --batch 100 --connections 2
+            --keep-alive "$([ "$mode" = notify ] && echo 0 || echo 1)") ;;
     latency)
       config "['...']" 0s "$rport" > "$cfg"
       args=(--receiver-port "$rport" --samples "$SAMPLES") ;;
   esac
   start_server "$kind" "$cfg" "$port" "$unused"
   local out
-  out=$("$BIN/bench_alert_load" "$mode" --url "http://127.0.0.1:$port" --pid "$SERVER_PID" \
+  out=$("$BIN/bench_alert_load" "${mode%_keepalive}" --url "http://127.0.0.1:$port" --pid "$SERVER_PID" \
         "${args[@]}")
   stop_server
   echo "{\"server\":\"$kind\",\"result\":$out}" | tee -a "$WORK/results.jsonl"
@@ -122,7 +126,7 @@ phase() {
 for run in $(seq "$RUNS"); do
   # Alternate who goes first, so drift on the shared machine does not favour one side.
   if [ $((run % 2)) -eq 1 ]; then order="alertmanager vigil"; else order="vigil alertmanager"; fi
-  for mode in ingest notify latency; do
+  for mode in ingest notify notify_keepalive latency; do
     for kind in $order; do phase "$kind" "$mode"; done
   done
 done
@@ -139,6 +143,8 @@ metrics = [
     ("ingest", "cpu_us_per_alert", "CPU µs per alert ingested", "{:.1f}", False),
     ("notify", "notifications_per_s", "notifications/s, 1 alert per group", "{:,.0f}", True),
     ("notify", "cpu_us_per_notification", "CPU µs per notification (ingest included)", "{:.1f}", False),
+    ("notify_keepalive", "notifications_per_s", "the same, receiver keeps connections: notifications/s", "{:,.0f}", True),
+    ("notify_keepalive", "cpu_us_per_notification", "the same, receiver keeps connections: CPU µs per notification", "{:.1f}", False),
     ("latency", "p50_ms", "POST → webhook p50 (ms), group_wait 0", "{:.2f}", False),
     ("latency", "p99_ms", "POST → webhook p99 (ms), group_wait 0", "{:.2f}", False),
 ]
