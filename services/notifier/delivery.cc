@@ -50,7 +50,11 @@ void Deliverer::Submit(Notification n) {
   {
     absl::MutexLock lock(&mu_);
     std::unique_ptr<Lane>& lane = lanes_[n.receiver + '\x1f' + n.integration.Name()];
-    if (lane == nullptr) lane = std::make_unique<Lane>();
+    if (lane == nullptr) {
+      lane = std::make_unique<Lane>();
+      lane->total = &total_.Add({{"receiver", n.receiver}});
+      lane->failed = &failed_.Add({{"receiver", n.receiver}});
+    }
     superseded = Enqueue(lane.get(), Job{std::move(n), 0, absl::Now()});  // due now, FIFO
     // Another worker when more jobs wait than workers are free, so that other groups need
     // not wait. (A worker woken for an earlier Submit still counts as idle until it runs:
@@ -150,8 +154,8 @@ void Deliverer::Run(Lane* lane) {
     const absl::Time start = absl::Now();
     SendResult result = send_(n, options_.request_timeout);
     latency_.Observe(absl::ToDoubleSeconds(absl::Now() - start));
-    total_.Add({{"receiver", n.receiver}}).Increment();
-    if (!result.ok) failed_.Add({{"receiver", n.receiver}}).Increment();
+    lane->total->Increment();
+    if (!result.ok) lane->failed->Increment();
 
     DeliveryResult report{.id = n.id, .attempts = job.attempts, .error = result.error};
     {

@@ -83,6 +83,10 @@ class Deliverer {
     absl::CondVar cv;                                  // wakes this lane's workers
     std::mt19937_64 rng{std::random_device{}()};
     std::vector<std::thread> threads;
+    // The receiver's series of total_ and failed_, set before the first worker starts
+    // (Family::Add builds and looks up a label map on every call).
+    prometheus::Counter* total = nullptr;
+    prometheus::Counter* failed = nullptr;
   };
 
   void Run(Lane* lane);
