@@ -12,6 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ALERTS=${1:-10000}
 BIN=$PWD/build/bin
+NOTIFIER=${VIGIL_NOTIFIER:-$BIN/vigil-notifier}  # another build of it, to compare two
 WORK=$(mktemp -d /tmp/vigil-nthreads-XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 read -r port rport unused < <(python3 -c 'import random, socket
@@ -38,7 +39,7 @@ receivers:
 YAML
 PRE=()
 if [ "${PERF:-0}" = 1 ]; then PRE=(perf record -F 700 --call-graph dwarf,16384 -o perf.data --); fi
-"${PRE[@]}" "$BIN/vigil-notifier" --config.file="$WORK/cfg.yml" --storage.path="$WORK/st" \
+"${PRE[@]}" "$NOTIFIER" --config.file="$WORK/cfg.yml" --storage.path="$WORK/st" \
   --web.listen-address="127.0.0.1:$port" --grpc.listen-address=127.0.0.1:0 \
   --bus.publish-address=tcp://127.0.0.1:0 --bus.connect="tcp://127.0.0.1:$unused" \
   --evaluator.grpc-address=none --log.level=warn > "$WORK/log" 2>&1 &

@@ -26,6 +26,7 @@ SECONDS_RUN=${2:-10}
 ALERTS=${3:-10000}
 SAMPLES=${4:-1000}
 BIN=build/bin
+NOTIFIER=${VIGIL_NOTIFIER:-$BIN/vigil-notifier}  # another build of it, to compare two
 AM=${ALERTMANAGER:-/usr/bin/prometheus-alertmanager}
 WORK=$(mktemp -d /tmp/vigil-nbench-XXXXXX)
 SERVER_PID=""
@@ -81,7 +82,7 @@ start_server() {
     "$AM" --config.file="$cfg" --storage.path="$dir" --web.listen-address="127.0.0.1:$port" \
       --cluster.listen-address= --log.level=warn > "$dir/log" 2>&1 &
   else
-    "$BIN/vigil-notifier" --config.file="$cfg" --storage.path="$dir" \
+    "$NOTIFIER" --config.file="$cfg" --storage.path="$dir" \
       --web.listen-address="127.0.0.1:$port" --grpc.listen-address=127.0.0.1:0 \
       --bus.publish-address=tcp://127.0.0.1:0 --bus.connect="tcp://127.0.0.1:$unused" \
       --evaluator.grpc-address=none --log.level=warn > "$dir/log" 2>&1 &
