@@ -2,9 +2,9 @@
 
 namespace vigil::notifier {
 
-cluster::NotificationLogEvent LogEvent(cluster::NotificationLogEvent::Kind kind, int position,
+v1::NotificationLogEvent LogEvent(v1::NotificationLogEvent::Kind kind, int position,
                                        const std::string& stream_key, const LogEntry& entry) {
-  cluster::NotificationLogEvent ev;
+  v1::NotificationLogEvent ev;
   ev.set_kind(kind);
   ev.set_position(position);
   ev.set_stream_key(stream_key);
@@ -15,7 +15,7 @@ cluster::NotificationLogEvent LogEvent(cluster::NotificationLogEvent::Kind kind,
   return ev;
 }
 
-LogEntry EntryFromEvent(const cluster::NotificationLogEvent& event) {
+LogEntry EntryFromEvent(const v1::NotificationLogEvent& event) {
   LogEntry e;
   e.firing.insert(event.firing().begin(), event.firing().end());
   e.resolved.insert(event.resolved().begin(), event.resolved().end());
@@ -24,17 +24,17 @@ LogEntry EntryFromEvent(const cluster::NotificationLogEvent& event) {
   return e;
 }
 
-cluster::NotificationLogEvent SilenceEvent(int position, const Silence& s) {
-  cluster::NotificationLogEvent ev;
-  ev.set_kind(cluster::NotificationLogEvent::SILENCE);
+v1::NotificationLogEvent SilenceEvent(int position, const Silence& s) {
+  v1::NotificationLogEvent ev;
+  ev.set_kind(v1::NotificationLogEvent::SILENCE);
   ev.set_position(position);
   ev.set_silence_json(GettableSilenceJson(s, /*now=*/0));  // the state is not read back
   return ev;
 }
 
-cluster::NotificationLogEvent AckEvent(int position, const v1::Acknowledgement& ack) {
-  cluster::NotificationLogEvent ev;
-  ev.set_kind(cluster::NotificationLogEvent::ACK);
+v1::NotificationLogEvent AckEvent(int position, const v1::Acknowledgement& ack) {
+  v1::NotificationLogEvent ev;
+  ev.set_kind(v1::NotificationLogEvent::ACK);
   ev.set_position(position);
   ack.SerializeToString(ev.mutable_acknowledgement());
   return ev;

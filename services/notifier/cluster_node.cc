@@ -10,7 +10,7 @@
 
 namespace vigil::notifier {
 
-using LogKind = cluster::NotificationLogEvent;
+using LogKind = v1::NotificationLogEvent;
 
 ClusterNode::ClusterNode(int position, absl::Duration peer_timeout, Dispatcher& dispatcher,
                          Deliverer& deliverer, bus::Publisher& publisher, TimestampMs now)

@@ -11,7 +11,7 @@
 #include "lib/bus/subscriber.h"
 #include "lib/clock/clock.h"
 #include "services/notifier/cluster.h"
-#include "services/notifier/cluster.pb.h"
+#include "vigil/v1/cluster.pb.h"
 #include "services/notifier/delivery.h"
 #include "services/notifier/dispatcher.h"
 
@@ -66,7 +66,7 @@ class ClusterNode {
   // window at a time (see SendSnapshots).
   struct Serving {
     uint64_t peer_incarnation = 0;
-    std::vector<cluster::NotificationLogEvent> messages;  // the last is the SYNCED
+    std::vector<v1::NotificationLogEvent> messages;  // the last is the SYNCED
     std::vector<uint64_t> intent_ids;  // per message: an INTENT's notification, else 0
     size_t next = 0;
     uint64_t progress_asked = 0;  // the sequence of the last message with progress_wanted

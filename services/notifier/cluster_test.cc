@@ -119,7 +119,7 @@ TEST(ClusterTest, AStartingPrimaryWaitsForAPeersSnapshotOrTheTimeout) {
   EXPECT_EQ(Ids(alone.Release(kT0 + 10'000)), std::vector<uint64_t>{1});
 }
 
-using Kind = cluster::NotificationLogEvent;
+using Kind = v1::NotificationLogEvent;
 
 std::shared_ptr<const Config> OneReceiver() {
   auto cfg = ParseConfig("am.yml", "route: {receiver: r}\nreceivers: [{name: r}]\n");
