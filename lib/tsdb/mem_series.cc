@@ -6,6 +6,8 @@
 #include <span>
 #include <string>
 
+#include "absl/container/inlined_vector.h"
+
 namespace vigil::tsdb {
 
 size_t HeapBytes(size_t n) {
@@ -87,8 +89,9 @@ size_t MemSeries::Truncate(TimestampMs min_t) {
   while (!closed_.empty() && closed_[0].max_t < min_t) DropFirstChunk();
   if (closed_.empty() && head_.num_samples() > 0 && head_.last_t() < min_t) DropFirstChunk();
   // States whose window ends before min_t go first: compaction need not move them.
-  if (num_windows_ > 0) {
-    KeepWindows([&](WindowState& w) { return w.maxt >= min_t; });
+  if (!windows_.states().empty()) {
+    std::span<const WindowEnd> ends = windows_.ends();
+    KeepWindows([&](WindowState& w) { return ends[w.end].maxt >= min_t; });
   }
   if (num_samples_ > 0) {
     // Hide the first chunk's samples older than min_t; the first visible one stays.
@@ -104,17 +107,29 @@ size_t MemSeries::Truncate(TimestampMs min_t) {
   return before - num_samples_;
 }
 
-template <typename Keep>
-void MemSeries::KeepWindows(Keep keep) {
+void MemSeries::KeepWindows(absl::FunctionRef<bool(WindowState&)> keep) const {
   // A plain loop: `keep` may change the state it looks at, which std::remove_if's
   // predicate must not.
-  uint32_t kept = 0;
-  for (uint32_t i = 0; i < num_windows_; ++i) {
-    if (!keep(windows_[i])) continue;
-    if (kept != i) windows_[kept] = std::move(windows_[i]);
+  std::span<WindowState> states = windows_.states();
+  std::span<WindowEnd> ends = windows_.ends();
+  size_t kept = 0;
+  for (size_t i = 0; i < states.size(); ++i) {
+    if (!keep(states[i])) continue;
+    if (kept != i) states[kept] = std::move(states[i]);
     ++kept;
   }
-  if (kept < num_windows_) ResizeWindows(kept);
+  // The ends the kept states use, in order, renumbered.
+  constexpr uint16_t kUnused = 0xffff;
+  absl::InlinedVector<uint16_t, 4> renumbered(ends.size(), kUnused);
+  for (size_t i = 0; i < kept; ++i) renumbered[states[i].end] = 0;
+  size_t kept_ends = 0;
+  for (size_t e = 0; e < ends.size(); ++e) {
+    if (renumbered[e] == kUnused) continue;
+    ends[kept_ends] = ends[e];
+    renumbered[e] = static_cast<uint16_t>(kept_ends++);
+  }
+  for (size_t i = 0; i < kept; ++i) states[i].end = renumbered[states[i].end];
+  if (kept < states.size() || kept_ends < ends.size()) windows_.Resize(kept_ends, kept);
 }
 
 void MemSeries::CompactFirstChunk() {
@@ -138,17 +153,10 @@ void MemSeries::CompactFirstChunk() {
     }
     return true;
   };
-  KeepWindows([&](WindowState& w) { return move(w.start) && move(w.end); });
-}
-
-void MemSeries::ResizeWindows(uint32_t n) const {
-  std::unique_ptr<WindowState[]> states;
-  if (n > 0) {
-    states = std::make_unique<WindowState[]>(n);
-    std::move(windows_.get(), windows_.get() + std::min(n, num_windows_), states.get());
-  }
-  windows_ = std::move(states);
-  num_windows_ = n;
+  // An end inside the hidden part goes with its states.
+  absl::InlinedVector<bool, 4> end_kept;
+  for (WindowEnd& e : windows_.ends()) end_kept.push_back(move(e.pos));
+  KeepWindows([&](WindowState& w) { return end_kept[w.end] && move(w.start); });
 }
 
 void MemSeries::Decode(std::vector<Point>* out) const {
@@ -175,9 +183,9 @@ size_t MemSeries::MemoryBytes() const {
              HeapBytes(closed_.capacity() * sizeof(ClosedChunk)) +
              HeapBytes(head_.capacity_bytes());
   for (const ClosedChunk& c : closed_) n += HeapBytes(c.size);
-  if (num_windows_ > 0) {
-    n += HeapBytes(num_windows_ * sizeof(WindowState));
-    for (const WindowState& w : std::span<const WindowState>(windows_.get(), num_windows_)) {
+  if (windows_.bytes() > 0) {
+    n += HeapBytes(windows_.bytes());
+    for (const WindowState& w : windows_.states()) {
       if (w.resets == nullptr) continue;
       n += HeapBytes(sizeof(WindowState::Resets)) +
            HeapBytes(w.resets->times.capacity() * sizeof(TimestampMs)) +

@@ -4,6 +4,7 @@
 #include <memory>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "lib/clock/clock.h"
 #include "lib/labels/labels.h"
 #include "lib/tsdb/chunk.h"
@@ -61,7 +62,9 @@ class MemSeries {
   // maxt only grows between calls with the same range, each call decodes only the samples
   // appended since the last one and those that left the window. Otherwise (an older maxt,
   // samples hidden by truncation under the state) the state is rebuilt from the chunks.
-  // States whose window ends before a Truncate's min_t are dropped by it.
+  // The states of ranges asked for at one maxt share their end (WindowEnd); a range asked
+  // for at an older maxt than another range moved that end to is rebuilt on an end of its
+  // own. States whose window ends before a Truncate's min_t are dropped by it.
   // Counter drops are tracked only when `with_resets` (or an earlier call wanted them).
   WindowSummary Window(int64_t range, TimestampMs maxt, bool with_resets = true) const;
 
@@ -98,11 +101,11 @@ class MemSeries {
   // Re-encodes the first closed chunk's visible samples alone and moves the window
   // states' positions in it accordingly (those inside the hidden part are dropped).
   void CompactFirstChunk();
-  // Keeps the first min(n, num_windows_) states (default-constructed ones after them).
-  void ResizeWindows(uint32_t n) const;
-  // Keeps the states `keep` returns true for (it may update them), in order.
-  template <typename Keep>
-  void KeepWindows(Keep keep);
+  // Keeps the window states `keep` returns true for (it may update them), in order, and
+  // the ends they use.
+  void KeepWindows(absl::FunctionRef<bool(WindowState&)> keep) const;
+  // Moves end `e` forward to `maxt`, counting the samples it reads into every state at it.
+  void AdvanceEnd(size_t e, TimestampMs maxt) const;
   void CloseHeadChunk();
 
   labels::Labels labels_;
@@ -112,13 +115,11 @@ class MemSeries {
   // head_ when there is no closed chunk).
   ChunkCursor first_visible_;
   uint32_t num_samples_ = 0;  // visible samples
-  // Window() states, one per range length asked for (rarely more than two), in one
-  // allocation of exactly num_windows_ (a vector would add an object and spare capacity:
-  // 30-40 B of every series rules read).
-  mutable uint32_t num_windows_ = 0;
   bool xor_only_;
   uint64_t dropped_chunks_ = 0;
-  mutable std::unique_ptr<WindowState[]> windows_;
+  // Window() states, one per range length asked for (rarely more than two), and their
+  // ends, one per maxt they were last asked for (usually one).
+  mutable WindowStates windows_;
   std::unique_ptr<MemSeries> next_;
 };
 

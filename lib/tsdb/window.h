@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -42,22 +43,35 @@ struct ChunkPos {
   ChunkCursor cursor;
 };
 
+// Where the windows of a series that end at one maxt end, and the newest samples there:
+// shared by every WindowState of the series at that maxt (the rules of an evaluation read a
+// series' ranges, `[1m]` and `[5m]` of a bucket, at one time). Owned by MemSeries.
+struct WindowEnd {
+  TimestampMs maxt = 0;
+  // Just after the newest sample with t <= maxt.
+  ChunkPos pos;
+  // The newest non-stale sample and the one before it, as far as this end has read.
+  Point last{}, before_last{};
+  bool newest_is_stale = false;
+};
+
 // The incremental state behind one WindowSummary (one series, one range length). Between
 // two summaries at maxt1 <= maxt2 it decodes only the samples that entered the window
 // (after maxt1, up to maxt2) and the ones that left it (before maxt2 - range): O(samples
 // appended in between) instead of O(samples in the window). That is what makes a rule
-// group evaluated every scrape cheap. Owned by MemSeries; see MemSeries::Window.
+// group evaluated every scrape cheap. The window ends at its WindowEnd, which the states
+// of other ranges may share and move forward: a state's window may then reach back
+// further than its range until it is asked for again. Owned by MemSeries; see
+// MemSeries::Window.
 struct WindowState {
   int64_t range = 0;
-  TimestampMs maxt = 0;
-  // Just before the oldest sample with t >= maxt - range (which may be a stale marker).
+  // Just before the oldest sample with t >= maxt - range (which may be a stale marker), or
+  // before stale markers older than that.
   ChunkPos start;
-  // Just after the newest sample with t <= maxt.
-  ChunkPos end;
-  uint32_t count = 0;
-  bool newest_is_stale = false;
+  uint32_t count = 0;  // non-stale samples between start and the end
+  uint16_t end = 0;    // the WindowEnd's index in the series' WindowStates
   bool tracks_resets = false;
-  Point first{}, last{}, before_last{};
+  Point first{};  // the oldest non-stale sample; valid when count >= 1
   // Counter drops inside the window: the earlier sample's time and value, oldest first,
   // from index `head` on (the ones before it have left the window). Most series never
   // have one, so it is allocated on the first.
@@ -69,4 +83,29 @@ struct WindowState {
   std::unique_ptr<Resets> resets;
 };
 
+// A series' window ends and states in one exact-size allocation (usually one end and one
+// or two states: a vector each would add two objects and spare capacity to every series
+// rules read).
+class WindowStates {
+ public:
+  WindowStates() = default;
+  WindowStates(const WindowStates&) = delete;
+  WindowStates& operator=(const WindowStates&) = delete;
+  ~WindowStates() { Resize(0, 0); }
+
+  std::span<WindowEnd> ends() const { return {reinterpret_cast<WindowEnd*>(mem_), num_ends_}; }
+  std::span<WindowState> states() const {
+    return {reinterpret_cast<WindowState*>(mem_ + num_ends_ * sizeof(WindowEnd)), num_states_};
+  }
+  // Keeps the first min(n, now) ends and states (moved: spans taken before are invalid),
+  // default-constructed ones after them.
+  void Resize(size_t num_ends, size_t num_states);
+  // The allocation's size (0 when there is none).
+  size_t bytes() const { return num_ends_ * sizeof(WindowEnd) + num_states_ * sizeof(WindowState); }
+
+ private:
+  std::byte* mem_ = nullptr;
+  uint16_t num_ends_ = 0;
+  uint16_t num_states_ = 0;
+};
 }  // namespace vigil::tsdb

@@ -241,5 +241,97 @@ TEST(WindowTest, TruncationKeepsTheStatesOfNewerWindows) {
   EXPECT_LT(s.MemoryBytes(), three_states + 1000);
 }
 
+// Randomized, for the ends that states of several ranges share: three ranges asked for at
+// one time (one end), at times that drift apart (an end each) and come together again, one
+// of them going back in time, some without counter drops, under truncation. Every summary
+// must equal the one from decoded points.
+TEST(WindowTest, RangesSharingAndSplittingTheirEndEqualDecoded) {
+  std::mt19937 rng(11);
+  MemSeries s(labels::Labels({{"__name__", "x"}}));
+  double v = 0;
+  TimestampMs t = 1'000'000;
+  const int64_t ranges[] = {60'000, 300'000, 15'000};
+  for (int step = 0; step < 3000; ++step) {
+    t += 1000;
+    int kind = static_cast<int>(rng() % 40);
+    double x = kind == 0   ? codec::StaleNaN()
+               : kind == 1 ? (v = static_cast<double>(rng() % 10))
+                           : (v += static_cast<double>(rng() % 7));
+    ASSERT_TRUE(s.Append(t, x));
+    const int phase = step / 100 % 4;  // together, apart, one going back, together
+    for (int r = 0; r < 3; ++r) {
+      TimestampMs maxt = t;
+      if (phase == 1) maxt = t - 700 * r;
+      if (phase == 2 && r == 1 && step % 5 == 0) maxt = t - 120'000;
+      if (r == 2 && step % 3 != 0) continue;  // read less often: its window lags
+      Expected want = FromPoints(s, maxt - ranges[r], maxt);
+      WindowSummary got = s.Window(ranges[r], maxt, /*with_resets=*/r != 2);
+      ASSERT_EQ(got.count, want.count) << "step " << step << " range " << ranges[r];
+      if (want.count == 0) continue;
+      EXPECT_EQ(got.first.t, want.first.t) << step;
+      EXPECT_TRUE(SameBits(got.first.v, want.first.v)) << step;
+      EXPECT_EQ(got.last.t, want.last.t) << step;
+      if (want.count >= 2) EXPECT_EQ(got.before_last.t, want.before_last.t) << step;
+      if (r != 2) EXPECT_EQ(got.reset_prev_values.size(), want.resets.size()) << step;
+    }
+    if (step % 10 == 0) s.Truncate(t - 330'000);
+  }
+}
+
+// What the sharing is for: a series read with [1m] and [5m] at one evaluation time keeps one
+// end for both, so the second range costs less than the first, and reading them at two
+// times costs more (an end each) until they are read at one time again.
+TEST(WindowTest, RangesReadAtOneTimeShareOneEnd) {
+  MemSeries s(labels::Labels({{"__name__", "x"}}));
+  for (int i = 0; i < 400; ++i) ASSERT_TRUE(s.Append(i * 1000, i));
+  const size_t none = s.MemoryBytes();
+  s.Window(60'000, 399'000);
+  const size_t one = s.MemoryBytes();
+  s.Window(300'000, 399'000);
+  const size_t two = s.MemoryBytes();
+  EXPECT_GT(one, none);
+  EXPECT_LT(two - one, one - none);
+  EXPECT_LE(two - none, 2 * sizeof(WindowState) + sizeof(WindowEnd) + 16);
+  ASSERT_TRUE(s.Append(400'000, 400));
+  ExpectSame(s, 60'000, 400'000);
+  ExpectSame(s, 300'000, 399'500);  // apart: an end each
+  EXPECT_GT(s.MemoryBytes(), two);
+  ExpectSame(s, 300'000, 400'000);  // together again
+  EXPECT_EQ(s.MemoryBytes(), two);
+  ASSERT_TRUE(s.Append(401'000, 401));
+  ExpectSame(s, 60'000, 401'000);
+  ExpectSame(s, 300'000, 401'000);
+  EXPECT_EQ(s.MemoryBytes(), two);
+}
+
+// A shared end older than the truncation goes with every state at it; a shared end whose
+// states reach into a compacted first chunk moves with it. Then the states are rebuilt or
+// move on, equal to decoding.
+TEST(WindowTest, SharedEndsUnderTruncationAndCompaction) {
+  MemSeries s(labels::Labels({{"__name__", "x"}}));
+  TimestampMs t = 0;
+  auto append = [&](int n) {
+    for (int i = 0; i < n; ++i, t += 1000) ASSERT_TRUE(s.Append(t, static_cast<double>(t % 7000)));
+  };
+  append(480);
+  MemSeries fresh(labels::Labels({{"__name__", "x"}}));
+  for (TimestampMs u = 0; u < t; u += 1000)
+    ASSERT_TRUE(fresh.Append(u, static_cast<double>(u % 7000)));
+  ExpectSame(s, 20'000, 100'000);
+  ExpectSame(s, 60'000, 100'000);  // one end at 100 s, both states at it
+  s.Truncate(100'001);             // the end is older: both states go
+  fresh.Truncate(100'001);
+  EXPECT_EQ(s.MemoryBytes(), fresh.MemoryBytes());
+  // Chunk 1 holds 120..239 s. Three states share an end at 200 s, starting at 140 s (to
+  // be hidden), at 150 s (to be the first visible sample) and at 170 s.
+  const int64_t ranges[] = {60'000, 50'000, 30'000};
+  for (int64_t r : ranges) ExpectSame(s, r, 200'000);
+  s.Truncate(150'000);  // drops chunk 0, hides 30 samples of chunk 1: it is re-encoded
+  for (int64_t r : ranges) ExpectSame(s, r, 200'000);
+  for (int64_t r : ranges) ExpectSame(s, r, 201'000);
+  append(30);
+  for (int64_t r : ranges) ExpectSame(s, r, t - 1000);
+}
+
 }  // namespace
 }  // namespace vigil::tsdb
