@@ -478,9 +478,11 @@ TEST_F(NotifierApiOnlyTest, KeysMatchFieldsCaseInsensitivelyAsInGo) {
 // POST /api/v2/alerts answers as Alertmanager's per kind of error, byte for byte: an
 // invalid alert is left out and its error (Alertmanager's words, "; "-joined) sent as a
 // JSON string and a newline, 400, once the valid ones are taken; an alert without labels
-// or no body is go-openapi's 422 {"code":602,...}; a body that does not decode is
-// go-openapi's 400 {"code":400,"message":"parsing alerts body from \"\" failed, because
-// ..."} (the reason in vigil's words, not Go's), without a newline.
+// or no body is go-openapi's 422 {"code":602,...}, a generatorURL that Go's
+// url.ParseRequestURI refuses its 422 {"code":601,...} (both refusing the whole body, its
+// valid alerts too); a body that does not decode is go-openapi's 400 {"code":400,
+// "message":"parsing alerts body from \"\" failed, because ..."} (the reason in vigil's
+// words, not Go's), without a newline.
 TEST_F(NotifierApiOnlyTest, PostedAlertsErrorsAnswerAsAlertmanager) {
   const std::vector<std::string> same = {
       R"([{"labels":{}}])",
@@ -493,11 +495,33 @@ TEST_F(NotifierApiOnlyTest, PostedAlertsErrorsAnswerAsAlertmanager) {
       R"([{"labels":{"a":"resolved"},"endsAt":"2020-01-01T00:00:00Z"}])",
       R"([{"labels":{"a":"b"}},{}])",
       R"([{"labels":null}])",
+      R"([{"labels":{"a":"notstored"}},{"labels":{"a":"b"},"generatorURL":"%zz"}])",
+      R"([{},{"labels":{"a":"b"},"generatorURL":"%zz"}])",
+      R"([{"labels":{"a":"b"},"generatorURL":"http://a b"},{}])",
+      R"([{"generatorURL":":foo"}])",
+      R"([{"labels":{"1x":"b"},"generatorURL":"foo/bar"}])",
+      R"([{"labels":{"a":"b"},"GeneratorUrl":"http://x/\u0001<\"\\\u00e9\u00a0%"}])",
+      R"([{"labels":{"a":"nullreset"},"generatorURL":"%zz","generatorURL":null}])",
       "",
       "null",
       "[]",
   };
   for (const std::string& body : same) {
+    auto am = HttpPost(am_.port, "/api/v2/alerts", body);
+    auto vigil = HttpPost(vigil_.port, "/api/v2/alerts", body);
+    EXPECT_EQ(vigil, am) << body;
+  }
+  // Go's url.ParseRequestURI, rule by rule (see GoParsesRequestUri).
+  for (const std::string url :
+       {"", "*", "**", "/", "/a b", "x", "foo/bar", "?q", "#f", "//x", ":foo", "1a:b", "a_b:c",
+        "a:%zz", "mailto:a b", "http:", "http://x/?%zz", "http://x/#%zz", "/%4", "/%41",
+        "http://x/100%", "http://x%41", "http://x%C3%A9", "http://x#y", "http://x{y",
+        "http://x<y>\"!$&'()*+,;=~", "http://x:8a", "http://x:80:90", "http://[::1",
+        "http://[::1]x", "http://[::1]]", "http://[::1%25en%200]", "http://[::1%25en%2f0]",
+        "http://[::1%25en%C3%A9]", "http://[::1%C3]", "http://a b@x", "http://a%3:b@x",
+        "http://a:b:c@x", "http://\u00e9@x", "http://x/\t", "http://x/\x7f"}) {
+    const std::string body =
+        json::array({{{"labels", {{"a", "url"}}}, {"generatorURL", url}}}).dump();
     auto am = HttpPost(am_.port, "/api/v2/alerts", body);
     auto vigil = HttpPost(vigil_.port, "/api/v2/alerts", body);
     EXPECT_EQ(vigil, am) << body;
@@ -522,6 +546,7 @@ TEST_F(NotifierApiOnlyTest, PostedAlertsErrorsAnswerAsAlertmanager) {
   EXPECT_EQ(std::regex_replace(vigil.second, times, R"("$1":"")"),
             std::regex_replace(am.second, times, R"("$1":"")"));
   EXPECT_NE(am.second.find("stored1"), std::string::npos) << am.second;
+  EXPECT_EQ(am.second.find("notstored"), std::string::npos) << am.second;
 }
 
 // A request's answer from one system: status and raw body.

@@ -2,8 +2,10 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "lib/base/format.h"
 #include "lib/labels/labels.h"
 #include "services/notifier/go_json.h"
@@ -13,6 +15,102 @@
 namespace vigil::notifier {
 
 namespace {
+
+// Go's net/url (Go 1.19) for GoParsesRequestUri: which part of a URL a string is
+// unescaped as (its `encoding` modes that ParseRequestURI uses).
+enum class UrlPart { kPath, kUserinfo, kHost, kZone };
+
+// The value of a hex digit (absl::ascii_isxdigit).
+unsigned char Unhex(char c) {
+  return absl::ascii_isdigit(c) ? c - '0' : absl::ascii_tolower(c) - 'a' + 10;
+}
+
+// Go's !shouldEscape(c, encodeHost): a byte a host may hold as it is (never a non-ASCII
+// one: those must be escaped).
+bool IsGoHostByte(unsigned char c) {
+  return absl::ascii_isalnum(c) ||
+         std::string_view("-_.~!$&'()*+,;=:[]<>\"").find(static_cast<char>(c)) !=
+             std::string_view::npos;
+}
+
+// Whether Go's unescape(s, mode) succeeds: every '%' followed by two hex digits; in a
+// host, no %-escape of an ASCII byte but %25 (first digit below 8), and no ASCII byte a
+// host may not hold (Go's InvalidHostError); in an IPv6 zone, no %-escape of a byte a
+// host may not hold (but %25 and %20), and the same ASCII bytes as in a host. Non-ASCII
+// bytes pass as they are everywhere.
+bool GoUnescapes(std::string_view s, UrlPart part) {
+  const bool host = part == UrlPart::kHost || part == UrlPart::kZone;
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c != '%') {
+      if (host && c < 0x80 && !IsGoHostByte(c)) return false;
+      ++i;
+      continue;
+    }
+    if (i + 2 >= s.size() || !absl::ascii_isxdigit(s[i + 1]) ||
+        !absl::ascii_isxdigit(s[i + 2])) {
+      return false;
+    }
+    const bool percent = s.substr(i, 3) == "%25";
+    if (part == UrlPart::kHost && Unhex(s[i + 1]) < 8 && !percent) return false;
+    if (part == UrlPart::kZone) {
+      const auto v = static_cast<unsigned char>(Unhex(s[i + 1]) << 4 | Unhex(s[i + 2]));
+      if (!percent && v != ' ' && !IsGoHostByte(v)) return false;
+    }
+    i += 3;
+  }
+  return true;
+}
+
+// Go's validOptionalPort: empty, or ':' and ASCII digits only.
+bool GoValidOptionalPort(std::string_view port) {
+  if (port.empty()) return true;
+  if (port[0] != ':') return false;
+  for (char c : port.substr(1)) {
+    if (!absl::ascii_isdigit(c)) return false;
+  }
+  return true;
+}
+
+// Go's parseHost: "[IPv6 literal]" up to the last ']' (else "missing ']' in host"), then
+// an optional port; its zone, from the first "%25" inside the brackets, unescaped as a
+// zone, the rest as a host. Otherwise an optional port after the last ':', and the whole
+// unescaped as a host. (Go checks no IP address: "[x]" is a host.)
+bool GoParsesHost(std::string_view host) {
+  if (!host.empty() && host[0] == '[') {
+    const size_t close = host.rfind(']');
+    if (close == std::string_view::npos) return false;
+    if (!GoValidOptionalPort(host.substr(close + 1))) return false;
+    const size_t zone = host.substr(0, close).find("%25");
+    if (zone != std::string_view::npos) {
+      return GoUnescapes(host.substr(0, zone), UrlPart::kHost) &&
+             GoUnescapes(host.substr(zone, close - zone), UrlPart::kZone) &&
+             GoUnescapes(host.substr(close), UrlPart::kHost);
+    }
+  } else if (const size_t colon = host.rfind(':'); colon != std::string_view::npos) {
+    if (!GoValidOptionalPort(host.substr(colon))) return false;
+  }
+  return GoUnescapes(host, UrlPart::kHost);
+}
+
+// Go's parseAuthority: the host after the last '@'; before it the userinfo, of
+// unreserved bytes, sub-delims, ':', '%' and '@' only ("net/url: invalid userinfo"; any
+// non-ASCII byte is refused too, Go's rune being none of those), its escapes valid (Go
+// unescapes user and password apart, split at the first ':', which is no hex digit: the
+// same as unescaping the whole).
+bool GoParsesAuthority(std::string_view authority) {
+  const size_t at = authority.rfind('@');
+  if (at == std::string_view::npos) return GoParsesHost(authority);
+  if (!GoParsesHost(authority.substr(at + 1))) return false;
+  const std::string_view userinfo = authority.substr(0, at);
+  for (char c : userinfo) {
+    if (!absl::ascii_isalnum(c) &&
+        std::string_view("-._:~!$&'()*+,;=%@").find(c) == std::string_view::npos) {
+      return false;
+    }
+  }
+  return GoUnescapes(userinfo, UrlPart::kUserinfo);
+}
 
 // The fields of one postable alert, and the first decoding error of each: reported at the
 // end of the alert in a fixed order (labels, annotations, startsAt, endsAt, generatorURL),
@@ -41,11 +139,11 @@ class PostableHandler final : public JsonEvents {
 
   // The alerts, or the body's refusal (see ParsePostableAlerts): "invalid JSON body" for
   // any syntax error, as a body is first checked to be JSON at all; then the first
-  // decoding error; then the first alert without labels.
+  // decoding error; then the first alert go-openapi's validation refuses.
   absl::StatusOr<PostedAlerts> Result(bool parsed) {
     if (!parsed) return absl::InvalidArgumentError("invalid JSON body");
     if (!error_.empty()) return absl::InvalidArgumentError(error_);
-    if (!required_.empty()) return absl::FailedPreconditionError(required_);
+    if (!unvalidated_.ok()) return unvalidated_;
     return PostedAlerts{std::move(alerts_), std::move(invalid_)};
   }
 
@@ -164,7 +262,12 @@ class PostableHandler final : public JsonEvents {
       case Where::kAlert:
         break;
     }
-    if (kind == Value::kNull) return true;  // as if absent
+    if (kind == Value::kNull) {
+      // As if absent, but for generatorURL (a strfmt.URI, whose UnmarshalJSON decodes
+      // null as "", undoing an earlier key's value: observed from Alertmanager 0.25).
+      if (field_ == Field::kGenerator) pending_.generator.clear();
+      return true;
+    }
     if (kind != Value::kString) {
       NonStringField();
       return true;
@@ -239,9 +342,10 @@ class PostableHandler final : public JsonEvents {
     *out = *t;
   }
 
-  // A decoding error refuses the body; an alert without labels is noted as missing a
-  // required value; an invalid one (Alertmanager's Validate, in its order) is noted and
-  // left out; a valid one is taken.
+  // A decoding error refuses the body; so does go-openapi's validation of the first alert
+  // it fails: a generatorURL not empty and no URI (checked first, as go-openapi checks
+  // an alert's fields in the order of their names), or no labels; an invalid one
+  // (Alertmanager's Validate, in its order) is noted and left out; a valid one is taken.
   void FinishAlert() {
     PendingAlert& p = pending_;
     const size_t index = index_++;
@@ -252,8 +356,17 @@ class PostableHandler final : public JsonEvents {
         return;
       }
     }
+    if (!p.generator.empty() && !GoParsesRequestUri(p.generator)) {
+      if (unvalidated_.ok()) {
+        unvalidated_ = absl::OutOfRangeError(StrCat(
+            index, ".generatorURL in body must be of type uri: ", GoQuote(p.generator)));
+      }
+      return;
+    }
     if (!p.labels_given) {
-      if (required_.empty()) required_ = StrCat(index, ".labels in body is required");
+      if (unvalidated_.ok()) {
+        unvalidated_ = absl::FailedPreconditionError(StrCat(index, ".labels in body is required"));
+      }
       return;
     }
     Alert a;
@@ -290,7 +403,7 @@ class PostableHandler final : public JsonEvents {
   size_t index_ = 0;          // of the alert being read, in the array
   std::vector<Alert> alerts_;  // the valid ones
   std::string invalid_;        // Alertmanager's errors of the invalid ones, "; "-joined
-  std::string required_;       // the first alert without labels
+  absl::Status unvalidated_;   // the first alert go-openapi's validation refuses
   std::string error_;          // the first decoding error
 };
 
@@ -305,8 +418,56 @@ absl::StatusOr<PostedAlerts> ParsePostableAlerts(std::string_view body, Timestam
   return handler.Result(parsed);
 }
 
+// Go 1.19's url.ParseRequestURI, i.e. its parse(rawURL, viaRequest=true), fails when:
+//  - a byte is a control (below 0x20, or 0x7f): "net/url: invalid control character";
+//  - it is empty: "empty url" (go-openapi checks no empty value: the caller skips it);
+//  - "*" alone is accepted;
+//  - it starts with ':': "missing protocol scheme". A scheme is [A-Za-z][A-Za-z0-9+.-]*
+//    before a ':'; anything else before the first ':' (or none) means no scheme;
+//  - the query, from the first '?', is never checked; no #fragment is split off (it stays
+//    in the path, or the host);
+//  - what is left after the scheme does not start with '/': with a scheme it is opaque
+//    and accepted unchecked ("mailto:a b"), without one "invalid URI for request"
+//    ("foo/bar", "?q", "#f");
+//  - with a scheme and "//", the authority up to the next '/' fails GoParsesAuthority
+//    (without a scheme, "//x" is a path);
+//  - the path has a '%' not followed by two hex digits: "invalid URL escape".
+bool GoParsesRequestUri(std::string_view s) {
+  for (char c : s) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return false;
+  }
+  if (s.empty()) return false;
+  if (s == "*") return true;
+  bool has_scheme = false;
+  std::string_view rest = s;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (absl::ascii_isalpha(c)) continue;
+    if (absl::ascii_isdigit(c) || c == '+' || c == '-' || c == '.') {
+      if (i == 0) break;
+      continue;
+    }
+    if (c == ':') {
+      if (i == 0) return false;
+      has_scheme = true;
+      rest = s.substr(i + 1);
+    }
+    break;
+  }
+  rest = rest.substr(0, rest.find('?'));
+  if (rest.empty() || rest[0] != '/') return has_scheme;
+  if (has_scheme && rest.substr(0, 2) == "//") {
+    std::string_view authority = rest.substr(2);
+    const size_t slash = authority.find('/');
+    rest = slash == std::string_view::npos ? std::string_view() : authority.substr(slash);
+    if (!GoParsesAuthority(authority.substr(0, slash))) return false;
+  }
+  return GoUnescapes(rest, UrlPart::kPath);
+}
+
 std::pair<int, std::string> PostableAlertsRefusal(const absl::Status& refusal) {
   const std::string message(refusal.message());
+  if (absl::IsOutOfRange(refusal)) return {422, OpenApiErrorJson(601, message)};
   if (absl::IsFailedPrecondition(refusal)) return {422, OpenApiErrorJson(602, message)};
   return {400, OpenApiErrorJson(400, StrCat("parsing alerts body from \"\" failed, because ",
                                             message))};

@@ -31,17 +31,27 @@ struct PostedAlerts {
 // Alertmanager); ends_at_ms is 0 when endsAt is missing (the dispatcher then applies
 // resolve_timeout, see Dispatcher::OnPostedAlerts), and an endsAt that has passed
 // resolves the alert.
-// A body refused whole, nothing taken, as go-openapi refuses it before Alertmanager's
-// handler runs: InvalidArgument when it does not decode (not JSON, not an array of
-// objects, a value of the wrong type, a bad time; the message is vigil's, naming the
-// alert's index), FailedPrecondition when an alert has no labels (null or missing; the
-// message is go-openapi's "0.labels in body is required"). PostableAlertsRefusal answers
-// them.
+// A body refused whole, nothing taken (not even its valid alerts), as go-openapi refuses
+// it before Alertmanager's handler runs: InvalidArgument when it does not decode (not
+// JSON, not an array of objects, a value of the wrong type, a bad time; the message is
+// vigil's, naming the alert's index); else, for the first alert (in the body's order)
+// that fails go-openapi's validation, OutOfRange when its generatorURL is neither empty
+// nor a URI (GoParsesRequestUri; the message is go-openapi's "0.generatorURL in body must
+// be of type uri: \"...\"", the value quoted as Go's %q), checked before
+// FailedPrecondition when it has no labels (null or missing; the message is go-openapi's
+// "0.labels in body is required"). PostableAlertsRefusal answers them.
 absl::StatusOr<PostedAlerts> ParsePostableAlerts(std::string_view body, TimestampMs now);
 
 // The HTTP status and go-openapi's body ({"code","message"}, no newline) for a refusal of
 // ParsePostableAlerts: 400 {"code":400,"message":"parsing alerts body from \"\" failed,
-// because ..."} when it does not decode, 422 {"code":602,...} for a required value.
+// because ..."} when it does not decode, 422 {"code":601,...} for a value not of its
+// format, 422 {"code":602,...} for a required value.
 std::pair<int, std::string> PostableAlertsRefusal(const absl::Status& refusal);
+
+// Whether Go's url.ParseRequestURI (Go 1.19's net/url, which Debian's Alertmanager 0.25
+// is built with) accepts `s`: go-openapi's "uri" format (strfmt's isRequestURI), which
+// Alertmanager's spec gives generatorURL. Only whether it fails, not how: see the
+// definition for Go's rules.
+bool GoParsesRequestUri(std::string_view s);
 
 }  // namespace vigil::notifier
