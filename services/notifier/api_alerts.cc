@@ -29,17 +29,17 @@ Ordered GettableAlerts(const std::vector<RoutedAlert>& alerts) {
     const Alert& a = r.alert;
     Ordered j;
     j["annotations"] = KeyValues(a.annotations);
-    j["endsAt"] = FormatGoTime(a.ends_at_ms);
+    j["endsAt"] = FormatApiTime(a.ends_at_ms);
     j["fingerprint"] = a.FingerprintHex();
     Ordered receivers = Ordered::array();
     for (const std::string& name : r.receivers) receivers.push_back({{"name", name}});
     j["receivers"] = std::move(receivers);
-    j["startsAt"] = FormatGoTime(a.starts_at_ms);
+    j["startsAt"] = FormatApiTime(a.starts_at_ms);
     const bool suppressed = !r.inhibited_by.empty() || !r.silenced_by.empty();
     j["status"] = {{"inhibitedBy", r.inhibited_by},
                    {"silencedBy", r.silenced_by},
                    {"state", suppressed ? "suppressed" : "active"}};
-    j["updatedAt"] = FormatGoTime(a.updated_at_ms);
+    j["updatedAt"] = FormatApiTime(a.updated_at_ms);
     // Go's omitempty: Alertmanager leaves an empty generatorURL out.
     if (!a.generator_url.empty()) j["generatorURL"] = a.generator_url;
     j["labels"] = KeyValues(a.labels);
@@ -132,7 +132,7 @@ std::string StatusJson(const std::string& config_original, TimestampMs started_m
   Ordered j;
   j["cluster"] = {{"peers", Ordered::array()}, {"status", "disabled"}};
   j["config"] = {{"original", config_original}};
-  j["uptime"] = FormatGoTime(started_ms);
+  j["uptime"] = FormatApiTime(started_ms);
   j["versionInfo"] = {{"branch", "main"},      {"buildDate", ""},
                       {"buildUser", "vigil"},  {"goVersion", "none (C++)"},
                       {"revision", "unknown"}, {"version", "0.25.0-vigil"}};

@@ -29,9 +29,9 @@ TEST(ApiAlertsTest, GettableAlertsHaveAlertmanagersFields) {
   EXPECT_EQ(j[0]["labels"]["alertname"], "Down");
   EXPECT_EQ(j[0]["annotations"]["summary"], "s");
   EXPECT_EQ(j[0]["fingerprint"], a.FingerprintHex());
-  EXPECT_EQ(j[0]["startsAt"], "2023-11-14T22:13:20Z");
-  EXPECT_EQ(j[0]["endsAt"], "2023-11-14T22:14:20Z");
-  EXPECT_EQ(j[0]["updatedAt"], "2023-11-14T22:13:20Z");
+  EXPECT_EQ(j[0]["startsAt"], "2023-11-14T22:13:20.000Z");
+  EXPECT_EQ(j[0]["endsAt"], "2023-11-14T22:14:20.000Z");
+  EXPECT_EQ(j[0]["updatedAt"], "2023-11-14T22:13:20.000Z");
   EXPECT_EQ(j[0]["receivers"][0]["name"], "page");
   EXPECT_EQ(j[0]["status"]["state"], "active");
   EXPECT_TRUE(j[0]["status"]["silencedBy"].empty());

@@ -15,6 +15,11 @@ TEST(Rfc3339Test, FormatsLikeGo) {
   EXPECT_EQ(FormatGoTime(1'700'000'000'000), "2023-11-14T22:13:20Z");
   EXPECT_EQ(FormatGoTime(1'700'000'000'250), "2023-11-14T22:13:20.25Z");
   EXPECT_EQ(FormatGoTime(1'700'000'000'001), "2023-11-14T22:13:20.001Z");
+  // The API's times always have three digits (observed from Alertmanager 0.25).
+  EXPECT_EQ(FormatApiTime(0), "0001-01-01T00:00:00.000Z");
+  EXPECT_EQ(FormatApiTime(1'700'000'000'000), "2023-11-14T22:13:20.000Z");
+  EXPECT_EQ(FormatApiTime(1'700'000'000'250), "2023-11-14T22:13:20.250Z");
+  EXPECT_EQ(FormatApiTime(1'700'000'000'001), "2023-11-14T22:13:20.001Z");
 }
 
 TEST(Rfc3339Test, Parses) {

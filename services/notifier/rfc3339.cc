@@ -13,6 +13,11 @@ std::string FormatGoTime(TimestampMs ms) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", FromMs(ms), absl::UTCTimeZone());
 }
 
+std::string FormatApiTime(TimestampMs ms) {
+  if (ms == 0) return "0001-01-01T00:00:00.000Z";
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", FromMs(ms), absl::UTCTimeZone());
+}
+
 absl::StatusOr<TimestampMs> ParseRfc3339(std::string_view text) {
   if (text == kGoZeroTime) return 0;
   absl::Time t;

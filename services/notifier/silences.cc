@@ -21,10 +21,10 @@ Ordered ToJson(const Silence& s, TimestampMs now) {
   Ordered j;
   j["id"] = s.id;
   j["status"] = {{"state", s.State(now)}};
-  j["updatedAt"] = FormatGoTime(s.updated_at_ms);
+  j["updatedAt"] = FormatApiTime(s.updated_at_ms);
   j["comment"] = s.comment;
   j["createdBy"] = s.created_by;
-  j["endsAt"] = FormatGoTime(s.ends_at_ms);
+  j["endsAt"] = FormatApiTime(s.ends_at_ms);
   Ordered matchers = Ordered::array();
   for (const labels::Matcher& m : s.matchers) {
     const bool regex =
@@ -35,7 +35,7 @@ Ordered ToJson(const Silence& s, TimestampMs now) {
         {{"isEqual", equal}, {"isRegex", regex}, {"name", m.name()}, {"value", m.value()}});
   }
   j["matchers"] = std::move(matchers);
-  j["startsAt"] = FormatGoTime(s.starts_at_ms);
+  j["startsAt"] = FormatApiTime(s.starts_at_ms);
   return j;
 }
 

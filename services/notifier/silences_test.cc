@@ -101,11 +101,11 @@ TEST(SilencesTest, JsonRoundTripInAlertmanagerShape) {
   const std::string json = GettableSilenceJson(s, kT0);
   EXPECT_EQ(json,
             R"({"id":"0b6e5e44-8f8a-4a4b-9c52-0bd4f5a0e4a1","status":{"state":"active"},)"
-            R"("updatedAt":"2023-11-14T22:13:20Z","comment":"maintenance","createdBy":"alice",)"
-            R"("endsAt":"2023-11-14T23:13:20Z","matchers":[)"
+            R"("updatedAt":"2023-11-14T22:13:20.000Z","comment":"maintenance","createdBy":"alice",)"
+            R"("endsAt":"2023-11-14T23:13:20.000Z","matchers":[)"
             R"({"isEqual":true,"isRegex":false,"name":"alertname","value":"Disk"},)"
             R"({"isEqual":false,"isRegex":true,"name":"env","value":"dev|test"}],)"
-            R"("startsAt":"2023-11-14T22:13:20Z"})");
+            R"("startsAt":"2023-11-14T22:13:20.000Z"})");
   auto back = ParseSilenceJson(json);
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(GettableSilenceJson(*back, kT0), json);
