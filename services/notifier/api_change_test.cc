@@ -114,6 +114,7 @@ class ApiChangeTest : public ::testing::Test {
   void FailInserts(const std::string& table) {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open((dir_ + "/notifier.db").c_str(), &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 10000);  // the notifier may hold a lock a moment
     const std::string sql = "CREATE TRIGGER fail_" + table + " BEFORE INSERT ON " + table +
                             " BEGIN SELECT RAISE(ABORT, 'disk on fire'); END";
     EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);

@@ -203,6 +203,7 @@ absl::Status Store::IndexRows() {
   for (int64_t id : stale_log) {
     if (auto s = DeleteRow("DELETE FROM nflog WHERE id = ?", id); !s.ok()) return s;
   }
+  ++row_changes_;  // its deletions of stale rows roll back with a savepoint around it
   rows_rolled_back_ = false;
   return absl::OkStatus();
 }
@@ -215,20 +216,29 @@ absl::Status Store::DeleteRow(const char* sql, int64_t id) {
 }
 
 Store::Transaction::Transaction(Store* store)
-    : store_(store), tx_(store ? store->db_.get() : nullptr) {}
+    : store_(store),
+      row_changes_at_start_(store ? store->row_changes_ : 0),
+      tx_(store ? store->db_.get() : nullptr) {}
 
 Store::Transaction::~Transaction() {
-  if (tx_.open()) store_->rows_rolled_back_ = true;  // tx_ rolls back next
+  // tx_ rolls back next.
+  if (tx_.open() && store_->row_changes_ != row_changes_at_start_) {
+    store_->rows_rolled_back_ = true;
+  }
 }
 
 absl::Status Store::Transaction::Commit() { return tx_.open() ? tx_.Commit() : absl::OkStatus(); }
 
+Store::Savepoint::Savepoint(Store* store)
+    : store_(store), row_changes_at_start_(store->row_changes_), savepoint_(store->db_.get()) {}
+
 Store::Savepoint::~Savepoint() {
-  if (!kept_) store_->rows_rolled_back_ = true;  // the base class rolls back next
+  // savepoint_ rolls back next.
+  if (!kept_ && store_->row_changes_ != row_changes_at_start_) store_->rows_rolled_back_ = true;
 }
 
 absl::Status Store::Savepoint::Keep() {
-  absl::Status s = sqlite::Savepoint::Keep();
+  absl::Status s = savepoint_.Keep();
   kept_ = s.ok();
   return s;
 }
@@ -261,7 +271,10 @@ absl::Status Store::PutAlert(const Alert& a) {
   BindText(*st, 8, a.generator_url);
   sqlite3_bind_int(*st, 9, a.timeout ? 1 : 0);
   if (auto s = db_->Run(*st, "storing an alert"); !s.ok()) return s;
-  if (row == alert_rows_.end()) alert_rows_.emplace(a.fingerprint, id);
+  if (row == alert_rows_.end()) {
+    alert_rows_.emplace(a.fingerprint, id);
+    ++row_changes_;
+  }
   return absl::OkStatus();
 }
 
@@ -271,6 +284,7 @@ absl::Status Store::DeleteAlert(uint64_t fingerprint) {
   if (row == alert_rows_.end()) return absl::OkStatus();  // no row
   if (auto s = DeleteRow("DELETE FROM alerts WHERE id = ?", row->second); !s.ok()) return s;
   alert_rows_.erase(row);
+  ++row_changes_;
   return absl::OkStatus();
 }
 
@@ -288,9 +302,11 @@ bool AlertRowStale(const Alert& held, TimestampMs stored_ends_at_ms, const Alert
 absl::StatusOr<std::vector<Alert>> Store::LoadAlerts() {
   auto st = db_->Stmt(
       "SELECT labels_json, annotations_json, starts_at_ms, ends_at_ms, updated_at_ms, "
-      "generator_url, timeout FROM alerts");
+      "generator_url, timeout FROM alerts ORDER BY id");
   if (!st.ok()) return st.status();
   std::vector<Alert> out;
+  // By row: should an alert have two rows, the newer is read (as IndexRows keeps it).
+  absl::flat_hash_map<uint64_t, size_t> at;  // fingerprint -> index in out
   absl::Status read = db_->ForEachRow(*st, "loading alerts", [&] {
     Alert a;
     a.labels = labels::Labels(ParseLabelsJson(ColumnText(*st, 0)));
@@ -301,7 +317,13 @@ absl::StatusOr<std::vector<Alert>> Store::LoadAlerts() {
     a.generator_url = ColumnText(*st, 5);
     a.timeout = sqlite3_column_int(*st, 6) != 0;
     a.fingerprint = a.labels.Fingerprint();
-    if (!a.labels.empty()) out.push_back(std::move(a));
+    if (a.labels.empty()) return;
+    auto [it, fresh] = at.try_emplace(a.fingerprint, out.size());
+    if (fresh) {
+      out.push_back(std::move(a));
+    } else {
+      out[it->second] = std::move(a);
+    }
   });
   if (!read.ok()) return read;
   return out;
@@ -340,6 +362,7 @@ absl::Status Store::PutLog(const std::string& stream_key, const LogEntry& e) {
   sqlite3_bind_int64(*st, 6, static_cast<int64_t>(e.sequence));
   if (auto s = db_->Run(*st, "storing a notification log entry"); !s.ok()) return s;
   log_rows_[hash] = id;
+  ++row_changes_;
   return absl::OkStatus();
 }
 
@@ -348,16 +371,25 @@ absl::Status Store::DeleteLogBefore(TimestampMs cutoff_ms) {
   auto st = db_->Stmt("DELETE FROM nflog WHERE timestamp_ms < ? RETURNING id, stream_key");
   if (!st.ok()) return st.status();
   sqlite3_bind_int64(*st, 1, cutoff_ms);
-  return db_->ForEachRow(*st, "expiring notification log entries", [&] {
-    auto row = log_rows_.find(StreamHash(ColumnText(*st, 1)));
-    if (row != log_rows_.end() && row->second == sqlite3_column_int64(*st, 0)) {
-      log_rows_.erase(row);
-    }
+  std::vector<std::pair<int64_t, uint64_t>> deleted;  // row id, stream hash
+  absl::Status s = db_->ForEachRow(*st, "expiring notification log entries", [&] {
+    deleted.emplace_back(sqlite3_column_int64(*st, 0), StreamHash(ColumnText(*st, 1)));
   });
+  if (!s.ok()) return s;  // nothing deleted: the map stays as it is
+  for (const auto& [id, hash] : deleted) {
+    auto row = log_rows_.find(hash);
+    if (row != log_rows_.end() && row->second == id) {
+      log_rows_.erase(row);
+      ++row_changes_;
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::map<std::string, LogEntry>> Store::LoadLog() {
-  auto st = db_->Stmt("SELECT stream_key, firing, resolved, timestamp_ms, sequence FROM nflog");
+  // By row: should a stream have two rows, the newer is read (as IndexRows keeps it).
+  auto st = db_->Stmt(
+      "SELECT stream_key, firing, resolved, timestamp_ms, sequence FROM nflog ORDER BY id");
   if (!st.ok()) return st.status();
   std::map<std::string, LogEntry> out;
   absl::Status read = db_->ForEachRow(*st, "loading the notification log", [&] {
@@ -366,7 +398,7 @@ absl::StatusOr<std::map<std::string, LogEntry>> Store::LoadLog() {
     e.resolved = DecodeFingerprints(ColumnText(*st, 2));
     e.timestamp_ms = sqlite3_column_int64(*st, 3);
     e.sequence = static_cast<uint64_t>(sqlite3_column_int64(*st, 4));
-    out.emplace(ColumnText(*st, 0), std::move(e));
+    out.insert_or_assign(ColumnText(*st, 0), std::move(e));
   });
   if (!read.ok()) return read;
   return out;

@@ -37,7 +37,9 @@ namespace vigil::notifier {
 // stream key, and the store keeps which row holds which (alert_rows_, log_rows_). A new
 // alert or stream is appended at the B-tree's tail, so a commit of many new ones writes a
 // few pages to the WAL instead of one random page each (the fingerprint is a hash; the
-// stream key's index was random too).
+// stream key's index was random too). Stores of the earlier shape are migrated on opening;
+// a migrated store cannot be opened by a vigil-notifier from before the change (its
+// writes would add rows instead of replacing them).
 //
 // Threading: not thread-safe; confined to one thread (the StoreWriter's in the daemon).
 // Group writes in a Transaction so that many cost one commit.
@@ -60,6 +62,7 @@ class Store {
 
    private:
     Store* store_;
+    uint64_t row_changes_at_start_;
     sqlite::Transaction tx_;
   };
 
@@ -68,15 +71,20 @@ class Store {
   // otherwise rolls back to it. If SQLite rolled the whole transaction back itself (it may
   // on SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM...), InTransaction() says so: the writes
   // before this one are gone too, and any after would run outside the transaction.
-  class Savepoint : public sqlite::Savepoint {
+  class Savepoint {
    public:
-    explicit Savepoint(Store* store) : sqlite::Savepoint(store->db_.get()), store_(store) {}
+    explicit Savepoint(Store* store);
     ~Savepoint();
+    Savepoint(const Savepoint&) = delete;
+    Savepoint& operator=(const Savepoint&) = delete;
+    const absl::Status& begun() const { return savepoint_.begun(); }
     absl::Status Keep();
 
    private:
     Store* store_;
+    uint64_t row_changes_at_start_;
     bool kept_ = false;
+    sqlite::Savepoint savepoint_;
   };
   // Whether a transaction is open on the connection (sqlite3_get_autocommit).
   bool InTransaction() const;
@@ -150,8 +158,11 @@ class Store {
   // Never reused, even for a row rolled back: a stale map entry cannot name another's row.
   int64_t next_alert_row_ = 1;
   int64_t next_log_row_ = 1;
-  // Set when a savepoint or transaction rolled back: the maps may name rows that are gone
-  // or miss rows that came back.
+  // Counts changes to the maps (and row deletions by IndexRows). A savepoint or
+  // transaction rolled back after it changed sets rows_rolled_back_: the maps may then
+  // name rows that are gone or miss rows that came back. One that changed nothing in them
+  // (a silence, an alert rewritten in place) needs no re-reading.
+  uint64_t row_changes_ = 0;
   bool rows_rolled_back_ = false;
 };
 

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "lib/base/thread_name.h"
+#include "lib/sqlite/database.h"
 
 namespace vigil::notifier {
 
@@ -44,8 +45,9 @@ void StoreWriter::OnWal(int pages) {
 }
 
 void StoreWriter::RunCheckpointer() {
-  std::unique_ptr<Store> own;  // opened on first use, so a writer that never fills the WAL
-                               // opens no second connection
+  // Opened on first use, so a writer that never fills the WAL opens no second connection;
+  // a bare connection: it only checkpoints (Store::Open would migrate and index rows).
+  std::unique_ptr<sqlite::Database> own;
   while (true) {
     {
       absl::MutexLock lock(&mu_);
@@ -57,7 +59,7 @@ void StoreWriter::RunCheckpointer() {
     }
     absl::Status s;
     if (own == nullptr) {
-      auto opened = Store::Open(store_->path());
+      auto opened = sqlite::Database::Open(store_->path(), sqlite::kWalPragmas);
       if (opened.ok()) {
         own = std::move(*opened);
       } else {
