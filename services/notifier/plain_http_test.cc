@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <string>
@@ -63,6 +64,12 @@ class ScriptedServer {
     std::lock_guard<std::mutex> lock(mu_);
     return requests_;
   }
+  // Waits until the server has closed `n` connections (the client may have its answer
+  // before the server's close: its FIN has then not reached the client yet).
+  void WaitClosed(int n) {
+    std::unique_lock<std::mutex> lock(mu_);
+    closed_cv_.wait(lock, [&] { return closed_ >= n; });
+  }
 
  private:
   void Serve() {
@@ -100,7 +107,11 @@ class ScriptedServer {
       }
       std::lock_guard<std::mutex> lock(mu_);
       serving_ = -1;
-      if (open_.empty() || open_.back() != fd) close(fd);
+      if (open_.empty() || open_.back() != fd) {
+        close(fd);
+        ++closed_;
+        closed_cv_.notify_all();
+      }
     }
   }
   // One request (head and Content-Length body) from fd; false at EOF.
@@ -133,6 +144,8 @@ class ScriptedServer {
   std::vector<std::pair<int, std::string>> requests_;
   std::vector<int> open_;
   int serving_ = -1;  // the connection being served
+  int closed_ = 0;    // connections the server closed
+  std::condition_variable closed_cv_;
 };
 
 absl::StatusOr<PlainHttpResponse> Post(const std::string& url, std::string_view body = "{}",
@@ -234,6 +247,7 @@ TEST(PlainHttpTest, AKeptConnectionTheServerClosedIsReplacedOnce) {
   // when it reuses the connection, and sends the request again on a new one.
   ScriptedServer server({{kOk, true}, {kOk}});
   ASSERT_TRUE(Post(server.Url()).ok());
+  server.WaitClosed(1);
   auto r = Post(server.Url(), R"({"second":true})");
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->status, 200);
