@@ -117,8 +117,11 @@ bool GoParsesAuthority(std::string_view authority) {
 // whatever order the keys came in. Also the first invalid label (with a value: empty ones
 // are dropped) and annotation name, which make the alert invalid, not the body.
 struct PendingAlert {
+  // Several keys naming one field (any case) merge their objects, a later name's value
+  // winning, as Go decodes into the map it has (labels::Labels keeps the last); a null
+  // empties them.
   std::vector<labels::Label> labels, annotations;
-  bool labels_given = false;  // an object, not null or missing
+  bool labels_given = false;  // an object, not null or missing, since the last null
   TimestampMs starts = 0, ends = 0;
   std::string generator;
   std::optional<std::string> labels_error, annotations_error, starts_error, ends_error,
@@ -263,9 +266,29 @@ class PostableHandler final : public JsonEvents {
         break;
     }
     if (kind == Value::kNull) {
-      // As if absent, but for generatorURL (a strfmt.URI, whose UnmarshalJSON decodes
-      // null as "", undoing an earlier key's value: observed from Alertmanager 0.25).
-      if (field_ == Field::kGenerator) pending_.generator.clear();
+      // As Go's encoding/json decodes null (observed from Alertmanager 0.25): it sets a
+      // map to nil, undoing an earlier key's labels (then required: 422 code 602) or
+      // annotations, their invalid names with them; a strfmt.URI's UnmarshalJSON makes it
+      // "", undoing an earlier generatorURL; a strfmt.DateTime's leaves it as it was, so
+      // a null startsAt or endsAt is as if absent and keeps an earlier key's time.
+      switch (field_) {
+        case Field::kLabels:
+          pending_.labels.clear();
+          pending_.labels_given = false;
+          pending_.invalid_label_name.reset();
+          break;
+        case Field::kAnnotations:
+          pending_.annotations.clear();
+          pending_.invalid_annotation_name.reset();
+          break;
+        case Field::kGenerator:
+          pending_.generator.clear();
+          break;
+        case Field::kStartsAt:
+        case Field::kEndsAt:
+        case Field::kOther:
+          break;
+      }
       return true;
     }
     if (kind != Value::kString) {

@@ -145,6 +145,54 @@ TEST(PostableAlertsTest, RefusesAMissingRequiredValueAsGoOpenApi) {
   EXPECT_EQ(ErrorOf("null"), "ok");
 }
 
+// A key repeated (in any case) as Go's encoding/json decodes it, observed from
+// Alertmanager 0.25: a later null sets labels or annotations to nil, undoing the earlier
+// object (labels then required: 422 code 602; an invalid name undone with it), and
+// leaves startsAt and endsAt (strfmt.DateTime) as they were; later objects merge into the
+// map, a later value of a name winning.
+TEST(PostableAlertsTest, ARepeatedKeyDecodesAsInGo) {
+  EXPECT_EQ(ErrorOf(R"([{"labels": {"a": "b"}, "labels": null}])"),
+            "0.labels in body is required");
+  EXPECT_EQ(ErrorOf(R"([{"Labels": {"a": "b"}, "labels": null}])"),
+            "0.labels in body is required");
+  auto refused = ParsePostableAlerts(R"([{"labels": {"a": "b"}, "LABELS": null}])", kNow);
+  EXPECT_EQ(PostableAlertsRefusal(refused.status()),
+            std::make_pair(422, std::string(R"({"code":602,"message":"0.labels in body is required"})")));
+  EXPECT_EQ(ErrorOf(R"([{"labels": {"a": "b"}, "labels": {"a": ""}}])"),
+            "at least one label pair required");
+  auto alerts = ParsePostableAlerts(
+      R"([{"labels": null, "labels": {"a": "1"}},)"
+      R"( {"labels": {"a": "2"}, "annotations": {"s": "t"}, "annotations": null},)"
+      R"( {"labels": {"a": "3"}, "Annotations": {"s": "t"}, "annotations": null},)"
+      R"( {"labels": {"a": "4"}, "startsAt": "2023-11-14T22:00:00Z", "startsAt": null},)"
+      R"( {"labels": {"a": "5"}, "endsAt": "2023-11-14T23:00:00Z", "endsAt": null},)"
+      R"( {"labels": {"a": "6"}, "StartsAt": "2023-11-14T22:00:00Z", "startsAt": null,)"
+      R"(  "EndsAt": "2023-11-14T23:00:00Z", "endsAt": null},)"
+      R"( {"labels": {"a": "7"}, "labels": {"c": "d"}},)"
+      R"( {"labels": {"0x": "b"}, "labels": null, "labels": {"a": "8"}},)"
+      R"( {"labels": {"a": "9"}, "annotations": {"0x": "t"}, "annotations": null}])",
+      kNow);
+  ASSERT_TRUE(alerts.ok()) << alerts.status();
+  EXPECT_EQ(alerts->invalid, "");
+  ASSERT_EQ(alerts->alerts.size(), 9u);
+  const auto& a = alerts->alerts;
+  EXPECT_EQ(a[0].labels, (labels::Labels{{"a", "1"}}));
+  EXPECT_TRUE(a[1].annotations.empty());
+  EXPECT_TRUE(a[2].annotations.empty());
+  const TimestampMs ten_pm = kNow - 13 * 60 * 1000 - 20 * 1000;
+  const TimestampMs eleven_pm = ten_pm + 60 * 60 * 1000;
+  EXPECT_EQ(a[3].starts_at_ms, ten_pm);
+  EXPECT_EQ(a[3].ends_at_ms, 0);
+  EXPECT_EQ(a[4].starts_at_ms, eleven_pm);  // no startsAt: its endsAt
+  EXPECT_EQ(a[4].ends_at_ms, eleven_pm);
+  EXPECT_EQ(a[5].starts_at_ms, ten_pm);
+  EXPECT_EQ(a[5].ends_at_ms, eleven_pm);
+  EXPECT_EQ(a[6].labels, (labels::Labels{{"a", "7"}, {"c", "d"}}));
+  EXPECT_EQ(a[7].labels, (labels::Labels{{"a", "8"}}));
+  EXPECT_EQ(a[8].labels, (labels::Labels{{"a", "9"}}));
+  EXPECT_TRUE(a[8].annotations.empty());
+}
+
 // Invalid alerts are left out with Alertmanager's messages, in its order, joined by "; ";
 // the valid ones are taken.
 TEST(PostableAlertsTest, LeavesOutInvalidAlertsWithAlertmanagersMessages) {
