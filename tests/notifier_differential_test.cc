@@ -510,6 +510,9 @@ TEST_F(NotifierApiOnlyTest, PostedAlertsErrorsAnswerAsAlertmanager) {
       R"([{"labels":null,"labels":{"a":"relabelled"}}])",
       R"([{"labels":{"0x":"b"},"labels":null,"labels":{"a":"renamed"}}])",
       R"([{"labels":{"a":"merged"},"Labels":{"c":"d"}}])",
+      R"([{"labels":{"0x":"v","0x":"","a":"emptied"}}])",
+      R"([{"labels":{"0x":"v","a":"emptied2"},"Labels":{"0x":""}}])",
+      R"([{"labels":{"a":"b"},"annotations":{"0x":"v"},"annotations":{"0x":""}}])",
       R"([{"labels":{"a":"noannotations"},"annotations":{"s":"t"},"annotations":null}])",
       R"([{"labels":{"a":"noannotations2"},"Annotations":{"0x":"t"},"annotations":null}])",
       R"([{"labels":{"a":"timekept"},"StartsAt":"2020-01-01T00:00:00Z","startsAt":null,)"

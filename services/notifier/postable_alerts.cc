@@ -114,8 +114,8 @@ bool GoParsesAuthority(std::string_view authority) {
 
 // The fields of one postable alert, and the first decoding error of each: reported at the
 // end of the alert in a fixed order (labels, annotations, startsAt, endsAt, generatorURL),
-// whatever order the keys came in. Also the first invalid label (with a value: empty ones
-// are dropped) and annotation name, which make the alert invalid, not the body.
+// whatever order the keys came in. Also the invalid label names and the first invalid
+// annotation name, which make the alert invalid, not the body.
 struct PendingAlert {
   // Several keys naming one field (any case) merge their objects, a later name's value
   // winning, as Go decodes into the map it has (labels::Labels keeps the last); a null
@@ -125,7 +125,11 @@ struct PendingAlert {
   TimestampMs starts = 0, ends = 0;
   std::string generator;
   std::optional<std::string> labels_error, annotations_error, starts_error, ends_error,
-      generator_error, invalid_label_name, invalid_annotation_name;
+      generator_error, invalid_annotation_name;
+  // The invalid label names, in the body's order; the first whose last value is not
+  // empty makes the alert invalid (observed from Alertmanager 0.25: {"0x":"v","0x":""}
+  // is no invalid name).
+  std::vector<std::string> invalid_label_names;
 
   void Fail(std::optional<std::string>* slot, std::string what) {
     if (!slot->has_value()) *slot = std::move(what);
@@ -255,10 +259,13 @@ class PostableHandler final : public JsonEvents {
           MapValueNotString();
           return true;
         }
-        if (!labels::IsValidLabelName(key_) && (field_ != Field::kLabels || !s->empty())) {
-          auto* first = field_ == Field::kLabels ? &pending_.invalid_label_name
-                                                 : &pending_.invalid_annotation_name;
-          if (!first->has_value()) *first = key_;
+        if (!labels::IsValidLabelName(key_)) {
+          if (field_ == Field::kLabels) {
+            // Checked at the end: a later value of the name may be empty (dropped).
+            pending_.invalid_label_names.push_back(key_);
+          } else if (!pending_.invalid_annotation_name.has_value()) {
+            pending_.invalid_annotation_name = key_;
+          }
         }
         MapOf(field_).push_back({std::move(key_), std::move(*s)});
         return true;
@@ -275,7 +282,7 @@ class PostableHandler final : public JsonEvents {
         case Field::kLabels:
           pending_.labels.clear();
           pending_.labels_given = false;
-          pending_.invalid_label_name.reset();
+          pending_.invalid_label_names.clear();
           break;
         case Field::kAnnotations:
           pending_.annotations.clear();
@@ -394,12 +401,19 @@ class PostableHandler final : public JsonEvents {
     }
     Alert a;
     a.labels = labels::Labels(std::move(p.labels));
+    std::optional<std::string> invalid_label_name;
+    for (std::string& name : p.invalid_label_names) {
+      if (a.labels.Has(name)) {
+        invalid_label_name = std::move(name);
+        break;
+      }
+    }
     a.starts_at_ms = p.starts != 0 ? p.starts : p.ends != 0 ? p.ends : now_;
     std::string invalid;
     if (p.ends != 0 && p.ends < a.starts_at_ms) {
       invalid = "start time must be before end time";
-    } else if (p.invalid_label_name) {
-      invalid = StrCat("invalid label set: invalid name ", GoQuote(*p.invalid_label_name));
+    } else if (invalid_label_name) {
+      invalid = StrCat("invalid label set: invalid name ", GoQuote(*invalid_label_name));
     } else if (a.labels.empty()) {
       invalid = "at least one label pair required";
     } else if (p.invalid_annotation_name) {

@@ -157,9 +157,19 @@ TEST(PostableAlertsTest, ARepeatedKeyDecodesAsInGo) {
             "0.labels in body is required");
   auto refused = ParsePostableAlerts(R"([{"labels": {"a": "b"}, "LABELS": null}])", kNow);
   EXPECT_EQ(PostableAlertsRefusal(refused.status()),
-            std::make_pair(422, std::string(R"({"code":602,"message":"0.labels in body is required"})")));
+            std::make_pair(422, std::string(R"({"code":602,"message":"0.labels in body is )"
+                                            R"(required"})")));
   EXPECT_EQ(ErrorOf(R"([{"labels": {"a": "b"}, "labels": {"a": ""}}])"),
             "at least one label pair required");
+  // An invalid label name whose last value is empty is dropped, no invalid name; an
+  // annotation's is not.
+  EXPECT_EQ(ErrorOf(R"([{"labels": {"0x": "v", "0x": "", "a": "b"}}])"), "ok");
+  EXPECT_EQ(ErrorOf(R"([{"labels": {"0x": "v", "a": "b"}, "Labels": {"0x": ""}}])"), "ok");
+  EXPECT_EQ(ErrorOf(R"([{"labels": {"0x": "", "1x": "v", "0x": "w"}}])"),
+            "invalid label set: invalid name \"0x\"");
+  EXPECT_EQ(ErrorOf(R"([{"labels": {"a": "b"}, "annotations": {"0x": "v"},)"
+                    R"( "annotations": {"0x": ""}}])"),
+            "invalid annotations: invalid name \"0x\"");
   auto alerts = ParsePostableAlerts(
       R"([{"labels": null, "labels": {"a": "1"}},)"
       R"( {"labels": {"a": "2"}, "annotations": {"s": "t"}, "annotations": null},)"
