@@ -510,8 +510,11 @@ std::vector<RoutedAlert> Dispatcher::ListAlerts(TimestampMs now) const {
     if (a.Resolved(now)) continue;
     out.push_back(Describe(a, inhibitor, now));
   }
-  std::sort(out.begin(), out.end(),
-            [](const RoutedAlert& a, const RoutedAlert& b) { return AlertLess(a.alert, b.alert); });
+  // By fingerprint, as Alertmanager 0.25's API lists them (its fixed-width hex strings
+  // sort as the numbers do).
+  std::sort(out.begin(), out.end(), [](const RoutedAlert& a, const RoutedAlert& b) {
+    return a.alert.fingerprint < b.alert.fingerprint;
+  });
   return out;
 }
 
