@@ -9,33 +9,29 @@ namespace {
 
 // The index key. Not Labels::Fingerprint(): that byte-at-a-time FNV is kept for
 // Alertmanager compatibility and costs more than the rest of an append together.
-// Collisions are harmless (buckets chain and compare label sets).
+// Collisions are harmless (the index compares label sets).
 uint64_t IndexKey(const labels::Labels& l) { return std::hash<std::string_view>()(l.bytes()); }
 
 }  // namespace
 
 Head::Head(IndexKeyFn index_key, ValueCodings codings)
-    : index_key_(index_key ? index_key : IndexKey), codings_(codings) {}
+    : codings_(codings), series_(0, SeriesHash{index_key ? index_key : IndexKey}) {}
 
 bool Head::Append(const labels::Labels& series, TimestampMs t, double v) {
-  std::unique_ptr<MemSeries>* slot = &series_[index_key_(series)];
-  while (*slot != nullptr && (*slot)->labels() != series) slot = &(*slot)->next_in_bucket();
-  if (*slot == nullptr) {
-    *slot = std::make_unique<MemSeries>(series, codings_);
+  auto it = series_.lazy_emplace(series, [&](const auto& construct) {
+    construct(std::make_unique<MemSeries>(series, codings_));
     ++num_series_;
     ++epoch_;
-  }
-  if (!(*slot)->Append(t, v)) return false;
+  });
+  if (!(*it)->Append(t, v)) return false;
   ++num_samples_;
   return true;
 }
 
 std::vector<const MemSeries*> Head::Select(const std::vector<labels::Matcher>& matchers) const {
   std::vector<const MemSeries*> out;
-  for (const auto& [fp, first] : series_) {
-    for (const MemSeries* s = first.get(); s != nullptr; s = s->next_in_bucket()) {
-      if (labels::MatchesAll(matchers, s->labels())) out.push_back(s);
-    }
+  for (const std::unique_ptr<MemSeries>& s : series_) {
+    if (labels::MatchesAll(matchers, s->labels())) out.push_back(s.get());
   }
   return out;
 }
@@ -62,19 +58,11 @@ const std::vector<const MemSeries*>& Head::SelectSorted(
 
 void Head::Truncate(TimestampMs min_t) {
   for (auto it = series_.begin(); it != series_.end();) {
-    std::unique_ptr<MemSeries>* slot = &it->second;
-    while (*slot != nullptr) {
-      num_samples_ -= (*slot)->Truncate(min_t);
-      if ((*slot)->empty()) {
-        *slot = std::move((*slot)->next_in_bucket());
-        --num_series_;
-        ++epoch_;
-      } else {
-        slot = &(*slot)->next_in_bucket();
-      }
-    }
-    if (it->second == nullptr) {
+    num_samples_ -= (*it)->Truncate(min_t);
+    if ((*it)->empty()) {
       series_.erase(it++);
+      --num_series_;
+      ++epoch_;
     } else {
       ++it;
     }
@@ -82,13 +70,10 @@ void Head::Truncate(TimestampMs min_t) {
 }
 
 size_t Head::memory_bytes() const {
-  // flat_hash_map: one slot and one control byte per bucket, plus a group of sentinels.
-  size_t n = HeapBytes(series_.capacity() * (sizeof(std::pair<uint64_t, void*>) + 1) + 16);
-  for (const auto& [fp, first] : series_) {
-    for (const MemSeries* s = first.get(); s != nullptr; s = s->next_in_bucket()) {
-      n += s->MemoryBytes();
-    }
-  }
+  // flat_hash_set: one slot (a pointer) and one control byte per bucket, plus a group of
+  // sentinels.
+  size_t n = HeapBytes(series_.capacity() * (sizeof(void*) + 1) + 16);
+  for (const std::unique_ptr<MemSeries>& s : series_) n += s->MemoryBytes();
   for (const auto& [key, sel] : selections_) {
     n += HeapBytes(key.capacity() + 1) + HeapBytes(sel.series.capacity() * sizeof(void*));
   }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "lib/clock/clock.h"
 #include "lib/labels/labels.h"
 #include "lib/labels/matcher.h"
@@ -21,7 +22,7 @@ namespace vigil::tsdb {
 class Head {
  public:
   // `index_key` replaces the hash of label sets the index uses; tests pass a constant to
-  // force every series into one bucket chain.
+  // make every series collide.
   using IndexKeyFn = uint64_t (*)(const labels::Labels&);
   explicit Head(IndexKeyFn index_key = nullptr,
                 ValueCodings codings = ValueCodings::kXorOrDecimal);
@@ -56,10 +57,26 @@ class Head {
   size_t memory_bytes() const;
 
  private:
-  // Series by a hash of their labels; the rare series sharing one are chained.
-  IndexKeyFn index_key_;
+  // The index hashes a series by index_key_ and compares label sets, so it can be looked
+  // up with a Labels and keeps no copy of them: a slot is the series' pointer.
+  struct SeriesHash {
+    using is_transparent = void;
+    IndexKeyFn key;
+    size_t operator()(const labels::Labels& l) const { return key(l); }
+    size_t operator()(const std::unique_ptr<MemSeries>& s) const { return key(s->labels()); }
+  };
+  struct SeriesEq {
+    using is_transparent = void;
+    static const labels::Labels& Of(const labels::Labels& l) { return l; }
+    static const labels::Labels& Of(const std::unique_ptr<MemSeries>& s) { return s->labels(); }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return Of(a) == Of(b);
+    }
+  };
+
   ValueCodings codings_;
-  absl::flat_hash_map<uint64_t, std::unique_ptr<MemSeries>> series_;
+  absl::flat_hash_set<std::unique_ptr<MemSeries>, SeriesHash, SeriesEq> series_;
   size_t num_series_ = 0;
   size_t num_samples_ = 0;
   // Bumped whenever a series is created or dropped: selections made before are stale.

@@ -118,7 +118,7 @@ TEST(HeadTest, TruncateFreesWholeChunksAndEmptySeries) {
   EXPECT_EQ(h.num_series(), 1u);
 }
 
-TEST(HeadTest, SeriesSharingAnIndexKeyAreChained) {
+TEST(HeadTest, SeriesSharingAnIndexKeyAreKeptApart) {
   Head h([](const labels::Labels&) { return uint64_t{42}; });
   std::vector<labels::Labels> ls;
   for (int i = 0; i < 5; ++i)
@@ -127,7 +127,7 @@ TEST(HeadTest, SeriesSharingAnIndexKeyAreChained) {
   for (int i = 0; i < 5; ++i) EXPECT_FALSE(h.Append(ls[i], 1000 * (i + 1), i));
   EXPECT_EQ(h.num_series(), 5u);
   EXPECT_EQ(h.Select({}).size(), 5u);
-  // Unlinks the first three series of the chain; series 3 keeps its newer sample.
+  // Drops the first three series; series 3 keeps its newer sample.
   ASSERT_TRUE(h.Append(ls[3], 9000, 3));
   h.Truncate(4500);
   EXPECT_EQ(h.num_series(), 2u);

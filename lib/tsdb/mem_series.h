@@ -72,10 +72,6 @@ class MemSeries {
   // included.
   size_t MemoryBytes() const;
 
-  // The next series in the head's index bucket with the same fingerprint.
-  std::unique_ptr<MemSeries>& next_in_bucket() { return next_; }
-  const MemSeries* next_in_bucket() const { return next_.get(); }
-
  private:
   struct ClosedChunk {
     std::unique_ptr<uint8_t[]> bytes;
@@ -120,7 +116,6 @@ class MemSeries {
   // Window() states, one per range length asked for (rarely more than two), and their
   // ends, one per maxt they were last asked for (usually one).
   mutable WindowStates windows_;
-  std::unique_ptr<MemSeries> next_;
 };
 
 // Reads a series' visible samples forward from a position, across chunk boundaries. A
