@@ -1,9 +1,12 @@
 #include "services/notifier/delivery.h"
 
 #include <algorithm>
+#include <unordered_map>
 #include <vector>
 
 #include "lib/base/thread_name.h"
+#include "services/notifier/http_client.h"
+#include <spdlog/spdlog.h>
 
 namespace vigil::notifier {
 
@@ -39,6 +42,7 @@ Deliverer::~Deliverer() {
     stop_ = true;
     for (auto& [key, lane] : lanes_) {
       lane->cv.SignalAll();
+      if (lane->multi != nullptr) lane->multi->Wake();
       for (std::thread& t : lane->threads) threads.push_back(&t);
     }
   }
@@ -54,13 +58,21 @@ void Deliverer::Submit(Notification n) {
       lane = std::make_unique<Lane>();
       lane->total = &total_.Add({{"receiver", n.receiver}});
       lane->failed = &failed_.Add({{"receiver", n.receiver}});
+      lane->plain_http = PlainHttpLane(n);
     }
     superseded = Enqueue(lane.get(), Job{std::move(n), 0, absl::Now()});  // due now, FIFO
-    // Another worker when more jobs wait than workers are free, so that other groups need
-    // not wait. (A worker woken for an earlier Submit still counts as idle until it runs:
-    // comparing with the queue, not with zero, lets a burst start its workers.)
-    if (lane->pending.size() > static_cast<size_t>(lane->idle) && !stop_ &&
-        static_cast<int>(lane->threads.size()) < std::max(1, options_.parallel_per_lane)) {
+    if (lane->plain_http) {
+      if (lane->threads.empty() && !stop_) {
+        lane->threads.emplace_back([this, l = lane.get()] {
+          SetThreadName("deliver");
+          RunPlainHttp(l);
+        });
+      }
+    } else if (lane->pending.size() > static_cast<size_t>(lane->idle) && !stop_ &&
+               static_cast<int>(lane->threads.size()) < std::max(1, options_.parallel_per_lane)) {
+      // Another worker when more jobs wait than workers are free, so that other groups need
+      // not wait. (A worker woken for an earlier Submit still counts as idle until it runs:
+      // comparing with the queue, not with zero, lets a burst start its workers.)
       lane->threads.emplace_back([this, l = lane.get()] {
         SetThreadName("deliver");
         Run(l);
@@ -115,6 +127,10 @@ std::optional<Deliverer::Job> Deliverer::Enqueue(Lane* lane, Job job) {
   lane->due.emplace(job.next_attempt, key);
   lane->pending.emplace(key, std::move(job));
   lane->cv.Signal();
+  if (lane->sleeping) {  // a plain-HTTP lane's thread, waiting in Poll
+    lane->sleeping = false;
+    lane->multi->Wake();
+  }
   return replaced;
 }
 
@@ -122,61 +138,171 @@ void Deliverer::Report(const Notification& n, const DeliveryResult& r) {
   if (on_result_) on_result_(n, r);
 }
 
+std::optional<Deliverer::Job> Deliverer::TakeDue(Lane* lane, absl::Time now,
+                                                  absl::Time* next_due) {
+  // The earliest job whose stream has no attempt in flight (one at a time per stream
+  // keeps a group's notifications in order).
+  auto next = lane->due.begin();
+  while (next != lane->due.end() && lane->in_flight.contains(next->second)) ++next;
+  if (next == lane->due.end() || next->first > now) {
+    *next_due = next == lane->due.end() ? absl::InfiniteFuture() : next->first;
+    return std::nullopt;
+  }
+  auto it = lane->pending.find(next->second);
+  Job job = std::move(it->second);
+  lane->in_flight.insert(it->first);
+  lane->pending.erase(it);
+  lane->due.erase(next);
+  return job;
+}
+
+DeliveryResult Deliverer::Settle(Lane* lane, Job& job, const SendResult& result,
+                                 absl::Duration took) {
+  const Notification& n = job.notification;
+  latency_.Observe(absl::ToDoubleSeconds(took));
+  lane->total->Increment();
+  if (!result.ok) lane->failed->Increment();
+  DeliveryResult report{.id = n.id, .attempts = job.attempts, .error = result.error};
+  absl::MutexLock lock(&mu_);
+  lane->in_flight.erase(n.StreamKey());
+  const bool newer = lane->pending.contains(n.StreamKey());
+  if (result.ok) {
+    report.final = report.delivered = true;
+  } else if (newer) {
+    report.final = report.superseded = true;
+  } else if (result.retry && !stop_) {
+    job.next_attempt = absl::Now() + Backoff(job.attempts, lane->rng);
+    Enqueue(lane, job);  // nothing newer is pending: replaces nothing
+  } else {
+    report.final = true;
+  }
+  // The stream is free again: a newer notification of it may be waiting.
+  if (newer) lane->cv.Signal();
+  UpdateQueueGauge();
+  return report;
+}
+
 void Deliverer::Run(Lane* lane) {
+  const SendFn& send = send_ ? send_ : SendFn(Send);
   while (true) {
     Job job;
     {
       absl::MutexLock lock(&mu_);
       while (true) {
         if (stop_) return;
-        // The earliest job whose stream has no attempt in flight (one at a time per
-        // stream keeps a group's notifications in order).
-        auto next = lane->due.begin();
-        while (next != lane->due.end() && lane->in_flight.contains(next->second)) ++next;
-        if (next != lane->due.end() && next->first <= absl::Now()) {
-          auto it = lane->pending.find(next->second);
-          job = std::move(it->second);
-          lane->in_flight.insert(it->first);
-          lane->pending.erase(it);
-          lane->due.erase(next);
+        absl::Time next_due;
+        if (std::optional<Job> due = TakeDue(lane, absl::Now(), &next_due)) {
+          job = std::move(*due);
           break;
         }
         // Woken by Submit, a finished attempt and the destructor, or at the retry time.
         ++lane->idle;
-        lane->cv.WaitWithDeadline(&mu_,
-                                  next == lane->due.end() ? absl::InfiniteFuture() : next->first);
+        lane->cv.WaitWithDeadline(&mu_, next_due);
         --lane->idle;
       }
     }
-
-    const Notification& n = job.notification;
     ++job.attempts;
     const absl::Time start = absl::Now();
-    SendResult result = send_(n, options_.request_timeout);
-    latency_.Observe(absl::ToDoubleSeconds(absl::Now() - start));
-    lane->total->Increment();
-    if (!result.ok) lane->failed->Increment();
+    SendResult result = send(job.notification, options_.request_timeout);
+    DeliveryResult report = Settle(lane, job, result, absl::Now() - start);
+    Report(job.notification, report);
+  }
+}
 
-    DeliveryResult report{.id = n.id, .attempts = job.attempts, .error = result.error};
+bool Deliverer::PlainHttpLane(const Notification& n) const {
+  if (send_ || options_.plain_http_in_flight <= 0) return false;
+  std::optional<HttpPost> post = HttpPostOf(n);
+  return post && post->http->proxy_url.empty() && ParsePlainHttpUrl(post->url).has_value();
+}
+
+void Deliverer::RunPlainHttp(Lane* lane) {
+  absl::StatusOr<std::unique_ptr<PlainHttpMulti>> made = PlainHttpMulti::Create();
+  if (!made.ok()) {
+    spdlog::error("delivery: {}; this receiver's notifications go through a worker thread",
+                  made.status().ToString());
+    Run(lane);
+    return;
+  }
+  std::unique_ptr<PlainHttpMulti> multi = std::move(*made);
+  struct Attempt {
+    Job job;
+    PreparedPost post;
+    std::string body;
+    const HttpClientConfig* http = nullptr;  // the job's notification's (or the defaults)
+    absl::Time start;
+  };
+  std::unordered_map<uint64_t, Attempt> running;  // by notification id
+  std::vector<PlainHttpMulti::Finished> finished;
+  std::vector<std::pair<Notification, DeliveryResult>> reports;
+  {
+    absl::MutexLock lock(&mu_);
+    lane->multi = multi.get();
+  }
+  // An attempt's end: booked, and its report kept to give after the batch.
+  auto settle = [&](Attempt& a, const SendResult& result) {
+    DeliveryResult report = Settle(lane, a.job, result, absl::Now() - a.start);
+    reports.emplace_back(std::move(a.job.notification), report);
+  };
+  const size_t in_flight = static_cast<size_t>(options_.plain_http_in_flight);
+  while (true) {
+    std::vector<Job> start;
+    absl::Time next_due = absl::InfiniteFuture();
     {
       absl::MutexLock lock(&mu_);
-      lane->in_flight.erase(n.StreamKey());
-      const bool newer = lane->pending.contains(n.StreamKey());
-      if (result.ok) {
-        report.final = report.delivered = true;
-      } else if (newer) {
-        report.final = report.superseded = true;
-      } else if (result.retry && !stop_) {
-        job.next_attempt = absl::Now() + Backoff(job.attempts, lane->rng);
-        Enqueue(lane, job);  // nothing newer is pending: replaces nothing
-      } else {
-        report.final = true;
+      if (stop_) {
+        lane->multi = nullptr;
+        return;  // the attempts in flight are dropped with the multi
       }
-      // The stream is free again: a newer notification of it may be waiting.
-      if (newer) lane->cv.Signal();
-      UpdateQueueGauge();
+      const absl::Time now = absl::Now();
+      while (running.size() + start.size() < in_flight) {
+        std::optional<Job> due = TakeDue(lane, now, &next_due);
+        if (!due) break;
+        start.push_back(std::move(*due));
+      }
+      // From here on a Submit wakes Poll, unless no new attempt could start anyway.
+      lane->sleeping = running.size() + start.size() < in_flight;
     }
-    Report(n, report);
+    for (Job& job : start) {
+      ++job.attempts;
+      Attempt a{std::move(job), {}, {}, nullptr, absl::Now()};
+      std::optional<HttpPost> post = HttpPostOf(a.job.notification);
+      if (post) a.post = PreparePost(post->url, post->headers, *post->http);
+      if (!post || a.post.failed || !a.post.plain) {
+        // Refused already, or not plain HTTP after all (a reload changed the receiver).
+        settle(a, post && a.post.failed ? *a.post.failed
+                                        : Send(a.job.notification, options_.request_timeout));
+        continue;
+      }
+      const uint64_t id = a.job.notification.id;
+      a.body = std::move(post->body);
+      a.http = post->http;
+      Attempt& stored = running.emplace(id, std::move(a)).first->second;
+      multi->Start(id, *stored.post.plain, stored.post.plain_lines, stored.body,
+                   options_.request_timeout);
+    }
+    // Settled attempts may have queued retries or freed streams: look again at once.
+    multi->Poll(reports.empty() ? next_due : absl::InfinitePast(), &finished);
+    {
+      absl::MutexLock lock(&mu_);
+      lane->sleeping = false;
+    }
+    for (PlainHttpMulti::Finished& f : finished) {
+      auto it = running.find(f.tag);
+      Attempt& a = it->second;
+      std::optional<SendResult> result = PlainOutcome(a.post, f.response, *a.http);
+      if (!result) {
+        // A redirect to follow: libcurl follows it as Go's client would, in the time left
+        // (blocking this lane meanwhile; webhooks rarely redirect).
+        const absl::Duration left = std::max(a.start + options_.request_timeout - absl::Now(),
+                                             absl::Milliseconds(1));
+        result = CurlPost(a.post, a.body, *a.http, left);
+      }
+      settle(a, *result);
+      running.erase(it);
+    }
+    finished.clear();
+    for (auto& [n, r] : reports) Report(n, r);
+    reports.clear();
   }
 }
 

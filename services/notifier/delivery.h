@@ -20,6 +20,7 @@
 #include "prometheus/registry.h"
 #include "services/notifier/integrations.h"
 #include "services/notifier/notification.h"
+#include "services/notifier/plain_http_multi.h"
 
 namespace vigil::notifier {
 
@@ -30,6 +31,10 @@ struct DeliveryOptions {
   // Attempts in flight at once per receiver integration, each for another group (worker
   // threads are started as needed, up to this many).
   int parallel_per_lane = 4;
+  // Plain-HTTP requests in flight at once per lane whose notifications go to an http://
+  // URL (webhook or Alertmanager, no proxy): such a lane runs them all on one thread
+  // (PlainHttpMulti), each for another group. 0: such lanes use worker threads too.
+  int plain_http_in_flight = 16;
 };
 
 // The retry stage of the pipeline: delivers notifications through their integration,
@@ -45,16 +50,22 @@ struct DeliveryOptions {
 // taken by their due time. Each worker keeps its HTTP connection open between attempts
 // (see PostJson).
 //
+// A lane whose integration POSTs to a plain http:// URL runs on one thread instead, with
+// up to `plain_http_in_flight` requests in flight at once (PlainHttpMulti): one wake-up
+// then serves every answer that has come. What libcurl must send for it (a redirect to
+// follow) is sent from that thread, blocking the lane meanwhile; so is a host name's
+// lookup.
+//
 // Thread-safe. `on_result` runs on a worker thread (the daemon posts it to its loop); it
 // is called after every failed attempt and once with final = true.
 class Deliverer {
  public:
   using ResultFn = std::function<void(const Notification&, const DeliveryResult&)>;
-  // `send` replaces the real integrations in tests.
+  // `send` replaces the real integrations in tests (every lane then uses worker threads).
   using SendFn = std::function<SendResult(const Notification&, absl::Duration timeout)>;
 
   Deliverer(prometheus::Registry& registry, ResultFn on_result, DeliveryOptions options = {},
-            SendFn send = Send);
+            SendFn send = nullptr);
   // Stops the workers after their attempts in flight; undelivered notifications are
   // dropped.
   ~Deliverer();
@@ -87,9 +98,24 @@ class Deliverer {
     // (Family::Add builds and looks up a label map on every call).
     prometheus::Counter* total = nullptr;
     prometheus::Counter* failed = nullptr;
+    // A plain-HTTP lane: one thread polling `multi` (set while it runs), which Submit
+    // wakes when it sleeps.
+    bool plain_http = false;
+    PlainHttpMulti* multi = nullptr;
+    bool sleeping = false;
   };
 
+  // Whether `n`'s lane runs on one thread with a PlainHttpMulti.
+  bool PlainHttpLane(const Notification& n) const;
   void Run(Lane* lane);
+  void RunPlainHttp(Lane* lane);
+  // The earliest due job whose stream has no attempt in flight, now marked in flight;
+  // nullopt if none is due (*next_due: when the first waiting one is, or InfiniteFuture).
+  std::optional<Job> TakeDue(Lane* lane, absl::Time now, absl::Time* next_due)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Books an attempt's outcome: metrics, then (under mu_) the stream free again, a retry
+  // queued or the job final. Returns the report to give.
+  DeliveryResult Settle(Lane* lane, Job& job, const SendResult& result, absl::Duration took);
   // Queues `job` and wakes a worker; returns the stream's pending job it replaced.
   std::optional<Job> Enqueue(Lane* lane, Job job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Duration Backoff(uint32_t attempts, std::mt19937_64& rng);

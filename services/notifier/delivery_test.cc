@@ -128,17 +128,30 @@ Notification Webhook(uint64_t id, const std::string& url, uint64_t sequence = 1)
   return n;
 }
 
-DeliveryOptions Fast() {
+DeliveryOptions Fast(int plain_http_in_flight = 16) {
   return {.initial_backoff = absl::Milliseconds(20),
           .max_backoff = absl::Milliseconds(200),
-          .request_timeout = absl::Seconds(5)};
+          .request_timeout = absl::Seconds(5),
+          .plain_http_in_flight = plain_http_in_flight};
 }
+
+// The tests of webhooks to http:// URLs run twice: with the lane's requests in flight on
+// one thread (PlainHttpMulti, the default) and with a worker thread per attempt.
+class HttpDeliveryTest : public ::testing::TestWithParam<int> {
+ protected:
+  DeliveryOptions Fast() const { return notifier::Fast(GetParam()); }
+};
+
+INSTANTIATE_TEST_SUITE_P(Lanes, HttpDeliveryTest, ::testing::Values(16, 0),
+                         [](const ::testing::TestParamInfo<int>& info) {
+                           return info.param > 0 ? "OneThreadManyInFlight" : "WorkerThreads";
+                         });
 
 std::string Metrics(prometheus::Registry& registry) {
   return prometheus::TextSerializer().Serialize(registry.Collect());
 }
 
-TEST(DeliveryTest, RetriesAfter500UntilDelivered) {
+TEST_P(HttpDeliveryTest, RetriesAfter500UntilDelivered) {
   WebhookServer server({500, 503});
   prometheus::Registry registry;
   Results results;
@@ -167,7 +180,7 @@ TEST(DeliveryTest, RetriesAfter500UntilDelivered) {
   EXPECT_THAT(m, HasSubstr("vigil_notifier_queue_length 0"));
 }
 
-TEST(DeliveryTest, ClientErrorIsNotRetried) {
+TEST_P(HttpDeliveryTest, ClientErrorIsNotRetried) {
   WebhookServer server({400});
   prometheus::Registry registry;
   Results results;
@@ -276,7 +289,7 @@ class HangingServer {
 // Per-receiver concurrency: while one receiver hangs, another still gets its
 // notification; the hanging one's notifications of one group arrive in order after it
 // answers.
-TEST(DeliveryTest, AHangingReceiverDoesNotDelayAnother) {
+TEST_P(HttpDeliveryTest, AHangingReceiverDoesNotDelayAnother) {
   HangingServer slow;
   WebhookServer fast({});
   prometheus::Registry registry;
@@ -323,7 +336,7 @@ TEST(DeliveryTest, AHangingReceiverDoesNotDelayAnother) {
 // Like Alertmanager's goroutine per group: a receiver that hangs on one group's attempt
 // is attempted for another group at the same time; the first group's next notification
 // waits for its attempt in flight, so a group's notifications stay in order.
-TEST(DeliveryTest, GroupsOfOneReceiverAreAttemptedInParallelEachInOrder) {
+TEST_P(HttpDeliveryTest, GroupsOfOneReceiverAreAttemptedInParallelEachInOrder) {
   HangingServer slow;
   prometheus::Registry registry;
   Results results;
@@ -350,7 +363,7 @@ TEST(DeliveryTest, GroupsOfOneReceiverAreAttemptedInParallelEachInOrder) {
 }
 
 // A worker keeps its connection to the receiver open between notifications.
-TEST(DeliveryTest, AWorkerReusesItsConnection) {
+TEST_P(HttpDeliveryTest, AWorkerReusesItsConnection) {
   WebhookServer server({});
   prometheus::Registry registry;
   Results results;

@@ -47,28 +47,19 @@ long TlsVersion(int v, bool max) {
   return max ? CURL_SSLVERSION_MAX_DEFAULT : CURL_SSLVERSION_TLSv1_2;
 }
 
-// The request's state: libcurl keeps pointers into these strings until the transfer ends.
-struct Request {
-  std::string url;
-  std::string host_header;  // set when server_name overrides the URL's host
-  std::string connect_to;
-  std::string user, password;
-  std::string response;
-};
-
 // tls_config.server_name: Go sends it as SNI and verifies the certificate against it while
 // connecting to the URL's host. libcurl takes both from the URL, so the URL names the
 // server and CONNECT_TO sends the connection to the original host; the Host header keeps
 // the original value.
-absl::Status ApplyServerName(const std::string& server_name, Request* r) {
+absl::Status ApplyServerName(const std::string& server_name, PreparedPost* r) {
   CURLU* u = curl_url();
   char* host = nullptr;
   char* port = nullptr;
   absl::Status status;
-  if (curl_url_set(u, CURLUPART_URL, r->url.c_str(), 0) != CURLUE_OK ||
+  if (curl_url_set(u, CURLUPART_URL, r->curl_url.c_str(), 0) != CURLUE_OK ||
       curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
       curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK) {
-    status = absl::InvalidArgumentError(StrCat("invalid URL ", r->url));
+    status = absl::InvalidArgumentError(StrCat("invalid URL ", r->curl_url));
   } else if (server_name != host) {
     char* explicit_port = nullptr;
     const bool has_port = curl_url_get(u, CURLUPART_PORT, &explicit_port, 0) == CURLUE_OK;
@@ -78,7 +69,7 @@ absl::Status ApplyServerName(const std::string& server_name, Request* r) {
     char* rewritten = nullptr;
     curl_url_set(u, CURLUPART_HOST, server_name.c_str(), 0);
     curl_url_get(u, CURLUPART_URL, &rewritten, 0);
-    r->url = rewritten;
+    r->curl_url = rewritten;
     curl_free(rewritten);
   }
   curl_free(host);
@@ -113,21 +104,21 @@ SendResult Outcome(const std::string& url, int code, const std::string& body) {
 
 }  // namespace
 
-SendResult PostJson(const std::string& url, const std::string& body,
-                    const std::vector<std::string>& headers, const HttpClientConfig& http,
-                    absl::Duration timeout) {
-  static std::once_flag curl_init;
-  std::call_once(curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-
-  Request req;
-  req.url = url;
+PreparedPost PreparePost(const std::string& url, const std::vector<std::string>& headers,
+                         const HttpClientConfig& http) {
+  PreparedPost req;
+  req.url = req.curl_url = url;
+  auto fail = [&req](bool retry, std::string error) {
+    req.failed = SendResult{false, retry, std::move(error)};
+    return req;
+  };
   std::string authorization;
   if (http.basic_auth) {
     req.user = http.username;
     req.password = http.password;
     if (!http.password_file.empty()) {
       auto p = ReadSecret(http.password_file, "basic auth password");
-      if (!p.ok()) return {false, true, StrCat(url, ": ", p.status().message())};
+      if (!p.ok()) return fail(true, StrCat(url, ": ", p.status().message()));
       req.password = *p;
     }
   }
@@ -135,61 +126,81 @@ SendResult PostJson(const std::string& url, const std::string& body,
     std::string credentials = http.credentials;
     if (!http.credentials_file.empty()) {
       auto c = ReadSecret(http.credentials_file, "authorization credentials");
-      if (!c.ok()) return {false, true, StrCat(url, ": ", c.status().message())};
+      if (!c.ok()) return fail(true, StrCat(url, ": ", c.status().message()));
       credentials = *c;
     }
     authorization = StrCat("Authorization: ", http.auth_type, " ", credentials);
   }
   if (!http.tls.server_name.empty() && url.rfind("https://", 0) == 0) {
     if (auto s = ApplyServerName(http.tls.server_name, &req); !s.ok()) {
-      return {false, false, std::string(s.message())};
+      return fail(false, std::string(s.message()));
     }
   }
-
   // A line break in a header value (a credentials file with one inside) would inject
   // headers: refused, as Go's client refuses it.
   if (authorization.find_first_of("\r\n") != std::string::npos) {
-    return {false, false, StrCat(url, ": invalid header field value for \"Authorization\"")};
+    return fail(false, StrCat(url, ": invalid header field value for \"Authorization\""));
   }
-
-  // The common case without libcurl: plain http, no proxy (see plain_http.h). A redirect
-  // to follow is sent again through libcurl, which follows it as Go's client would, in
-  // the time left.
   // The request's headers, the same for both clients (libcurl's own default Accept too).
-  std::vector<std::string> lines = {"Content-Type: application/json",
-                                    "User-Agent: vigil-notifier", "Accept: */*"};
-  lines.insert(lines.end(), headers.begin(), headers.end());
-  if (!authorization.empty()) lines.push_back(authorization);
-  const absl::Time deadline = absl::Now() + timeout;
-  if (http.proxy_url.empty()) {
-    if (std::optional<PlainHttpTarget> target = ParsePlainHttpUrl(url)) {
-      if (http.basic_auth) {
-        lines.push_back(StrCat("Authorization: Basic ",
-                               absl::Base64Escape(StrCat(req.user, ":", req.password))));
-      }
-      auto response = PlainPost(*target, lines, body, timeout);
-      // libcurl writes basic auth itself (CURLOPT_USERNAME/PASSWORD).
-      if (http.basic_auth) lines.pop_back();
-      if (!response.ok()) return {false, true, StrCat(url, ": ", response.status().message())};
-      const int code = response->status;
-      const bool redirect = (code == 301 || code == 302 || code == 303 || code == 307 ||
-                             code == 308) && !response->location.empty();
-      if (!(redirect && http.follow_redirects)) return Outcome(url, code, response->body);
-      timeout = std::max(deadline - absl::Now(), absl::Milliseconds(1));
+  req.lines = {"Content-Type: application/json", "User-Agent: vigil-notifier", "Accept: */*"};
+  req.lines.insert(req.lines.end(), headers.begin(), headers.end());
+  if (!authorization.empty()) req.lines.push_back(authorization);
+  // The common case without libcurl: plain http, no proxy (see plain_http.h).
+  if (http.proxy_url.empty()) req.plain = ParsePlainHttpUrl(url);
+  if (req.plain) {
+    req.plain_lines = req.lines;
+    // libcurl writes basic auth itself (CURLOPT_USERNAME/PASSWORD).
+    if (http.basic_auth) {
+      req.plain_lines.push_back(StrCat("Authorization: Basic ",
+                                       absl::Base64Escape(StrCat(req.user, ":", req.password))));
     }
   }
+  return req;
+}
 
+std::optional<SendResult> PlainOutcome(const PreparedPost& post,
+                                       const absl::StatusOr<PlainHttpResponse>& response,
+                                       const HttpClientConfig& http) {
+  if (!response.ok()) return SendResult{false, true, StrCat(post.url, ": ", response.status().message())};
+  const int code = response->status;
+  const bool redirect = (code == 301 || code == 302 || code == 303 || code == 307 ||
+                         code == 308) && !response->location.empty();
+  if (redirect && http.follow_redirects) return std::nullopt;
+  return Outcome(post.url, code, response->body);
+}
+
+SendResult PostJson(const std::string& url, const std::string& body,
+                    const std::vector<std::string>& headers, const HttpClientConfig& http,
+                    absl::Duration timeout) {
+  PreparedPost post = PreparePost(url, headers, http);
+  if (post.failed) return *post.failed;
+  if (post.plain) {
+    const absl::Time deadline = absl::Now() + timeout;
+    auto response = PlainPost(*post.plain, post.plain_lines, body, timeout);
+    if (std::optional<SendResult> done = PlainOutcome(post, response, http)) return *done;
+    // A redirect to follow is sent again through libcurl, which follows it as Go's
+    // client would, in the time left.
+    timeout = std::max(deadline - absl::Now(), absl::Milliseconds(1));
+  }
+  return CurlPost(post, body, http, timeout);
+}
+
+SendResult CurlPost(const PreparedPost& req, const std::string& body,
+                    const HttpClientConfig& http, absl::Duration timeout) {
+  static std::once_flag curl_init;
+  std::call_once(curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   CURL* curl = ThreadHandle();
   if (curl == nullptr) return {false, true, "cannot create a curl handle"};
   curl_slist* list = nullptr;
-  for (const std::string& h : lines) list = curl_slist_append(list, h.c_str());
+  for (const std::string& h : req.lines) list = curl_slist_append(list, h.c_str());
   if (!req.host_header.empty()) list = curl_slist_append(list, req.host_header.c_str());
   curl_slist* connect_to = nullptr;
   if (!req.connect_to.empty()) {
     connect_to = curl_slist_append(connect_to, req.connect_to.c_str());
     curl_easy_setopt(curl, CURLOPT_CONNECT_TO, connect_to);
   }
-  curl_easy_setopt(curl, CURLOPT_URL, req.url.c_str());
+  std::string response;
+  curl_easy_setopt(curl, CURLOPT_URL, req.curl_url.c_str());
   curl_easy_setopt(curl, CURLOPT_POST, 1L);
   curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
   curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
@@ -197,7 +208,7 @@ SendResult PostJson(const std::string& url, const std::string& body,
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(absl::ToInt64Milliseconds(timeout)));
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, CollectBody);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &req.response);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response);
   if (http.basic_auth) {
     curl_easy_setopt(curl, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
     curl_easy_setopt(curl, CURLOPT_USERNAME, req.user.c_str());
@@ -228,8 +239,8 @@ SendResult PostJson(const std::string& url, const std::string& body,
   curl_slist_free_all(list);
   curl_slist_free_all(connect_to);
 
-  if (rc != CURLE_OK) return {false, true, StrCat(url, ": ", curl_easy_strerror(rc))};
-  return Outcome(url, static_cast<int>(code), req.response);
+  if (rc != CURLE_OK) return {false, true, StrCat(req.url, ": ", curl_easy_strerror(rc))};
+  return Outcome(req.url, static_cast<int>(code), response);
 }
 
 }  // namespace vigil::notifier

@@ -1,10 +1,13 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/time/time.h"
+#include "absl/status/statusor.h"
 #include "services/notifier/http_config.h"
+#include "services/notifier/plain_http.h"
 
 namespace vigil::notifier {
 
@@ -27,5 +30,29 @@ struct SendResult {
 SendResult PostJson(const std::string& url, const std::string& body,
                     const std::vector<std::string>& headers, const HttpClientConfig& http,
                     absl::Duration timeout);
+
+// PostJson in steps, for a caller that sends the plain-HTTP form itself (the delivery
+// lanes' PlainHttpMulti): PreparePost reads the secrets and builds the header lines;
+// the plain form goes out as `plain_lines` to `plain`; PlainOutcome judges its answer
+// (nullopt: a redirect to follow, which CurlPost sends again); CurlPost sends anything
+// else through libcurl (blocking).
+struct PreparedPost {
+  std::optional<SendResult> failed;  // the request cannot be made: this is its result
+  std::string url;                   // as configured; errors name it
+  std::string curl_url;              // with tls_config.server_name applied
+  std::string host_header;           // libcurl: set when server_name overrides the host
+  std::string connect_to;
+  std::string user, password;        // basic auth
+  std::vector<std::string> lines;    // "Name: value", without basic auth (libcurl adds it)
+  std::optional<PlainHttpTarget> plain;  // set when the plain client can send it
+  std::vector<std::string> plain_lines;  // `lines` with basic auth, for the plain client
+};
+PreparedPost PreparePost(const std::string& url, const std::vector<std::string>& headers,
+                         const HttpClientConfig& http);
+std::optional<SendResult> PlainOutcome(const PreparedPost& post,
+                                       const absl::StatusOr<PlainHttpResponse>& response,
+                                       const HttpClientConfig& http);
+SendResult CurlPost(const PreparedPost& post, const std::string& body,
+                    const HttpClientConfig& http, absl::Duration timeout);
 
 }  // namespace vigil::notifier

@@ -13,12 +13,6 @@
 
 namespace vigil::notifier {
 
-SendResult SendWebhook(const std::string& url, const std::string& body,
-                       const std::string& idempotency_key, const HttpClientConfig& http,
-                       absl::Duration timeout) {
-  return PostJson(url, body, {StrCat("Idempotency-Key: ", idempotency_key)}, http, timeout);
-}
-
 std::string PostableAlerts(const std::string& webhook_body) {
   const nlohmann::json payload = nlohmann::json::parse(webhook_body, nullptr, false);
   nlohmann::json out = nlohmann::json::array();
@@ -32,16 +26,6 @@ std::string PostableAlerts(const std::string& webhook_body) {
     out.push_back(std::move(p));
   }
   return out.dump();
-}
-
-SendResult SendToAlertmanager(const std::string& base_url, const std::string& webhook_body,
-                              const std::string& idempotency_key, const HttpClientConfig& http,
-                              absl::Duration timeout) {
-  std::string url = base_url;
-  while (!url.empty() && url.back() == '/') url.pop_back();
-  url += "/api/v2/alerts";
-  return PostJson(url, PostableAlerts(webhook_body),
-                  {StrCat("Idempotency-Key: ", idempotency_key)}, http, timeout);
 }
 
 SendResult AppendLine(const std::string& path, const std::string& body) {
@@ -82,16 +66,28 @@ SendResult AppendLine(const std::string& path, const std::string& body) {
   return {true, false, ""};
 }
 
-SendResult Send(const Notification& n, absl::Duration timeout) {
+std::optional<HttpPost> HttpPostOf(const Notification& n) {
   static const HttpClientConfig kDefaults;
   const HttpClientConfig& http = n.integration.http ? *n.integration.http : kDefaults;
   switch (n.integration.kind) {
     case Integration::Kind::kWebhook:
-      return SendWebhook(n.integration.target, n.body, n.IdempotencyKey(), http, timeout);
+      return HttpPost{n.integration.target, n.body, {StrCat("Idempotency-Key: ", n.IdempotencyKey())}, &http};
+    case Integration::Kind::kAlertmanager: {
+      std::string url = n.integration.target;
+      while (!url.empty() && url.back() == '/') url.pop_back();
+      return HttpPost{StrCat(url, "/api/v2/alerts"), PostableAlerts(n.body),
+                      {StrCat("Idempotency-Key: ", n.IdempotencyKey())}, &http};
+    }
     case Integration::Kind::kFile:
-      return AppendLine(n.integration.target, n.body);
-    case Integration::Kind::kAlertmanager:
-      return SendToAlertmanager(n.integration.target, n.body, n.IdempotencyKey(), http, timeout);
+      break;
+  }
+  return std::nullopt;
+}
+
+SendResult Send(const Notification& n, absl::Duration timeout) {
+  if (n.integration.kind == Integration::Kind::kFile) return AppendLine(n.integration.target, n.body);
+  if (std::optional<HttpPost> post = HttpPostOf(n)) {
+    return PostJson(post->url, post->body, post->headers, *post->http, timeout);
   }
   return {false, false, "unknown integration"};
 }

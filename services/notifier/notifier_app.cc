@@ -18,6 +18,7 @@
 #include <utility>
 #include <zmq.hpp>
 
+#include "absl/synchronization/mutex.h"
 #include "lib/base/format.h"
 #include "lib/bus/publisher.h"
 #include "lib/bus/subscriber.h"
@@ -240,9 +241,31 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
       clustered ? StrCat("notifier-", options.cluster_position) : std::string("notifier");
   bus::Publisher publisher(ctx, publisher_name, rt.registry(), clock);
   std::unique_ptr<ClusterNode> cluster;  // HA; null for a single notifier (made below)
-  // Runs on the delivery worker; the result goes to the loop, which owns the core.
-  auto on_result = [&rt, &dispatcher, &publisher, &cluster](const Notification& n,
-                                                            const DeliveryResult& r) {
+  // Runs on a delivery thread; the result goes to the loop, which owns the core. Results
+  // reach the loop in batches: the first of a batch posts the task that takes them all,
+  // so that one wake-up of the loop serves every answer that came meanwhile.
+  struct DeliveredResult {
+    DeliveryResult result;
+    v1::Notification event;  // to publish, when delivered
+    std::string stream_key;
+  };
+  absl::Mutex results_mu;
+  std::vector<DeliveredResult> results;  // guarded by results_mu
+  auto handle_results = [&] {
+    std::vector<DeliveredResult> batch;
+    {
+      absl::MutexLock lock(&results_mu);
+      batch.swap(results);
+    }
+    for (const DeliveredResult& d : batch) {
+      if (cluster) cluster->PublishResult(d.stream_key, d.result);
+      dispatcher.OnDeliveryResult(d.result);
+      if (d.result.final && d.result.delivered) {
+        publisher.Publish(bus::kTopicNotifications, d.event);
+      }
+    }
+  };
+  auto on_result = [&](const Notification& n, const DeliveryResult& r) {
     if (!r.delivered && !r.superseded) {
       spdlog::warn("notify {} {} for {} failed (attempt {}{}): {}", n.receiver,
                    n.integration.Name(), n.group_key, r.attempts, r.final ? ", giving up" : "",
@@ -258,12 +281,13 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
       event.set_delivered(true);
       event.set_attempts(r.attempts);
     }
-    rt.tasks().Post([&dispatcher, &publisher, &cluster, r, event = std::move(event),
-                     stream_key = n.StreamKey()] {
-      if (cluster) cluster->PublishResult(stream_key, r);
-      dispatcher.OnDeliveryResult(r);
-      if (r.final && r.delivered) publisher.Publish(bus::kTopicNotifications, event);
-    });
+    bool first;
+    {
+      absl::MutexLock lock(&results_mu);
+      first = results.empty();
+      results.push_back({r, std::move(event), n.StreamKey()});
+    }
+    if (first) rt.tasks().Post(handle_results);
   };
   Deliverer deliverer(rt.registry(), on_result);
   auto init_metrics = [&] {

@@ -80,133 +80,84 @@ bool SetTimeout(int fd, int option, Clock::duration d) {
 }
 
 absl::StatusOr<int> Connect(const PlainHttpTarget& t, Deadline deadline) {
-  // An IP literal needs no resolver; a name goes through getaddrinfo (its own timeouts,
-  // from resolv.conf, not `deadline`).
-  sockaddr_storage literal{};
-  socklen_t literal_len = 0;
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&literal);
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&literal);
-  if (inet_pton(AF_INET, t.host.c_str(), &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(static_cast<uint16_t>(t.port));
-    literal_len = sizeof(sockaddr_in);
-  } else if (inet_pton(AF_INET6, t.host.c_str(), &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(static_cast<uint16_t>(t.port));
-    literal_len = sizeof(sockaddr_in6);
-  }
-  addrinfo* resolved = nullptr;
-  std::vector<std::pair<const sockaddr*, socklen_t>> addresses;
-  if (literal_len != 0) {
-    addresses.emplace_back(reinterpret_cast<const sockaddr*>(&literal), literal_len);
-  } else {
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV;
-    const std::string port = std::to_string(t.port);
-    if (int rc = getaddrinfo(t.host.c_str(), port.c_str(), &hints, &resolved); rc != 0) {
-      return absl::UnavailableError(StrCat("lookup ", t.host, ": ", gai_strerror(rc)));
-    }
-    for (addrinfo* a = resolved; a != nullptr; a = a->ai_next) {
-      addresses.emplace_back(a->ai_addr, a->ai_addrlen);
-    }
-  }
+  auto addresses = ResolvePlainHttpTarget(t);
+  if (!addresses.ok()) return addresses.status();
   absl::Status last = absl::UnavailableError(StrCat("lookup ", t.host, ": no address"));
-  int fd = -1;
-  for (const auto& [addr, len] : addresses) {
-    fd = socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  for (const SocketAddress& a : *addresses) {
+    const int fd = socket(a.address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
       last = Errno("socket");
       continue;
     }
     const int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    if (SetTimeout(fd, SO_SNDTIMEO, Remaining(deadline)) && connect(fd, addr, len) == 0) break;
+    if (SetTimeout(fd, SO_SNDTIMEO, Remaining(deadline)) &&
+        connect(fd, reinterpret_cast<const sockaddr*>(&a.address), a.length) == 0) {
+      return fd;
+    }
     // EINPROGRESS from a blocking connect: the send timeout ran out.
     last = errno == EINPROGRESS ? absl::DeadlineExceededError("connect: timeout")
-                                : absl::UnavailableError(StrCat(
-                                      "dial tcp ", t.host_header, ": connect: ",
-                                      absl::AsciiStrToLower(std::strerror(errno))));
+                                : ConnectError(t, errno);
     ::close(fd);
-    fd = -1;
   }
-  if (resolved != nullptr) freeaddrinfo(resolved);
-  if (fd < 0) return last;
-  return fd;
+  return last;
 }
 
-// ReadPlainHttpResponse's state: the bytes read and how far they are parsed.
-class ResponseReader {
+// One pass of ParsePlainHttpResponse over the bytes received so far. Each step either
+// moves `pos_` on or says what stops it: more bytes needed (kMore) or a malformed answer.
+class ResponseParser {
  public:
-  ResponseReader(int fd, Deadline deadline) : fd_(fd), deadline_(deadline) {}
+  ResponseParser(std::string_view data, const absl::Status& end) : data_(data), end_(end) {}
 
-  absl::StatusOr<PlainHttpResponse> Read(bool* reusable, bool* answered) {
-    *reusable = false;
+  std::optional<ParsedHttpResponse> Parse() {
     PlainHttpResponse r;
-    size_t header_end = 0;
     while (true) {  // 1xx answers come before the real one
-      while ((header_end = buf_.find("\r\n\r\n", pos_)) == std::string::npos) {
-        if (buf_.size() - pos_ > kMaxHeaderBytes) {
-          return absl::InvalidArgumentError("malformed HTTP response: header too long");
+      const size_t header_end = data_.find("\r\n\r\n", pos_);
+      if (header_end == std::string_view::npos) {
+        if (data_.size() - pos_ > kMaxHeaderBytes) {
+          return ParsedHttpResponse{
+              absl::InvalidArgumentError("malformed HTTP response: header too long"), false};
         }
-        if (auto s = Fill(); !s.ok()) return s;
-        *answered = true;
+        if (end_.ok()) return std::nullopt;
+        return ParsedHttpResponse{end_, false};
       }
-      if (auto s = ParseHead(std::string_view(buf_).substr(pos_, header_end - pos_), &r);
-          !s.ok()) {
-        return s;
+      if (auto s = ParseHead(data_.substr(pos_, header_end - pos_), &r); !s.ok()) {
+        return ParsedHttpResponse{s, false};
       }
       pos_ = header_end + 4;
       if (r.status >= 200 || r.status == 101) break;
     }
-    absl::Status body;
+    Step body;
     if (r.status == 204 || r.status == 304) {
-      body = absl::OkStatus();
+      body = Step::kDone;
     } else if (chunked_) {
-      body = ReadChunked(&r.body);
+      body = Chunked(&r.body);
     } else if (content_length_ >= 0) {
-      body = ReadLength(static_cast<size_t>(content_length_), &r.body);
+      body = Length(static_cast<size_t>(content_length_), &r.body);
     } else {
       close_ = true;
-      body = ReadToEof(&r.body);
+      body = ToEof(&r.body);
+    }
+    if (body == Step::kMore) {
+      if (end_.ok()) return std::nullopt;
+      body = Step::kFailed;  // cut short by the end of the stream or of the time
     }
     // The status decides (as Alertmanager's retrier, which never reads the body of a 2xx):
-    // a body cut short only makes the connection unusable.
-    *reusable = body.ok() && !close_ && pos_ == buf_.size();
-    return r;
+    // a body cut short or malformed only makes the connection unusable.
+    const bool reusable = body == Step::kDone && !close_ && pos_ == data_.size();
+    return ParsedHttpResponse{std::move(r), reusable};
   }
 
  private:
-  // Appends what the socket has to buf_; an error at EOF or past the deadline.
-  absl::Status Fill() {
-    const Clock::duration left = Remaining(deadline_);
-    if (left <= Clock::duration::zero()) return absl::DeadlineExceededError("read: timeout");
-    if (reads_++ > 0) SetTimeout(fd_, SO_RCVTIMEO, left);
-    char chunk[16 * 1024];
-    ssize_t n;
-    do {
-      n = ::read(fd_, chunk, sizeof(chunk));
-    } while (n < 0 && errno == EINTR);
-    if (n > 0) {
-      buf_.append(chunk, static_cast<size_t>(n));
-      return absl::OkStatus();
-    }
-    if (n == 0) return absl::OutOfRangeError("EOF");
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      return absl::DeadlineExceededError("read: timeout");
-    }
-    return Errno("read");
-  }
+  enum class Step { kDone, kMore, kFailed };
 
   absl::Status ParseHead(std::string_view head, PlainHttpResponse* r) {
     const size_t line_end = head.find("\r\n");
     const std::string_view status_line = head.substr(0, line_end);
     // "HTTP/1.1 200 OK"
-      if (status_line.substr(0, 7) != "HTTP/1." || status_line.size() < 12 ||
+    if (status_line.substr(0, 7) != "HTTP/1." || status_line.size() < 12 ||
         status_line[8] != ' ' || (status_line.size() > 12 && status_line[12] != ' ') ||
-        !ParseInt(status_line.substr(9, 3), &r->status) ||
-        r->status < 100 || r->status > 999) {
+        !ParseInt(status_line.substr(9, 3), &r->status) || r->status < 100 || r->status > 999) {
       return absl::InvalidArgumentError(
           StrCat("malformed HTTP response \"", status_line.substr(0, 64), "\""));
     }
@@ -242,90 +193,73 @@ class ResponseReader {
     return absl::OkStatus();
   }
 
-  void Keep(std::string_view data, std::string* body) {
+  static void Keep(std::string_view data, std::string* body) {
     if (body->size() < kKeptBodyBytes) {
       body->append(data.substr(0, kKeptBodyBytes - body->size()));
     }
   }
+  size_t Available() const { return data_.size() - pos_; }
 
   // A body the connection ends with anyway (too long to drain, or delimited by the end
   // of the stream) is read only as far as it is kept.
-  absl::Status ReadLength(size_t n, std::string* body) {
+  Step Length(size_t n, std::string* body) {
     if (n > kMaxDrainedBodyBytes) close_ = true;
     const size_t wanted = close_ ? std::min(n, kKeptBodyBytes) : n;
-    while (buf_.size() - pos_ < wanted) {
-      if (auto s = Fill(); !s.ok()) {
-        Keep(std::string_view(buf_).substr(pos_), body);  // what came, for the error text
-        return s;
-      }
+    if (Available() < wanted) {
+      if (!end_.ok()) Keep(data_.substr(pos_), body);  // what came, for the error text
+      return Step::kMore;
     }
-    Keep(std::string_view(buf_).substr(pos_, wanted), body);
+    Keep(data_.substr(pos_, wanted), body);
     pos_ += wanted;
-    return absl::OkStatus();
+    return Step::kDone;
   }
 
-  absl::Status ReadToEof(std::string* body) {
-    while (buf_.size() - pos_ < kKeptBodyBytes) {
-      absl::Status s = Fill();
-      if (absl::IsOutOfRange(s)) break;  // EOF ends this answer
-      if (!s.ok()) return s;
-    }
-    Keep(std::string_view(buf_).substr(pos_), body);
-    pos_ = buf_.size();
-    return absl::OkStatus();
+  Step ToEof(std::string* body) {
+    if (Available() < kKeptBodyBytes && end_.ok()) return Step::kMore;
+    Keep(data_.substr(pos_), body);
+    pos_ = data_.size();
+    return Step::kDone;  // the end of the stream (or enough of it kept) ends this answer
   }
 
-  // The next CRLF-terminated line from buf_, reading more as needed.
-  absl::StatusOr<std::string_view> Line() {
-    size_t eol;
-    while ((eol = buf_.find("\r\n", pos_)) == std::string::npos) {
-      if (buf_.size() - pos_ > kMaxHeaderBytes) {
-        return absl::InvalidArgumentError("malformed HTTP response: chunk line too long");
-      }
-      if (auto s = Fill(); !s.ok()) return s;
+  // The next CRLF-terminated line, or why there is none yet.
+  Step Line(std::string_view* line) {
+    const size_t eol = data_.find("\r\n", pos_);
+    if (eol == std::string_view::npos) {
+      return Available() > kMaxHeaderBytes ? Step::kFailed : Step::kMore;
     }
-    std::string_view line = std::string_view(buf_).substr(pos_, eol - pos_);
+    *line = data_.substr(pos_, eol - pos_);
     pos_ = eol + 2;
-    return line;
+    return Step::kDone;
   }
 
-  absl::Status ReadChunked(std::string* body) {
+  Step Chunked(std::string* body) {
     size_t total = 0;
+    std::string_view line;
     while (true) {
-      auto line = Line();
-      if (!line.ok()) return line.status();
-      std::string_view size_text = line->substr(0, line->find(';'));  // chunk extensions
+      if (Step s = Line(&line); s != Step::kDone) return s;
+      std::string_view size_text = line.substr(0, line.find(';'));  // chunk extensions
       uint64_t size = 0;
-      if (!ParseInt(Strip(size_text), &size, 16)) {
-        return absl::InvalidArgumentError("malformed HTTP response: bad chunk size");
-      }
+      if (!ParseInt(Strip(size_text), &size, 16)) return Step::kFailed;
       if (size == 0) break;
       if (size > kMaxDrainedBodyBytes - total) {
         close_ = true;
-        return absl::OkStatus();
+        return Step::kDone;
       }
       total += size;
-      while (buf_.size() - pos_ < size + 2) {
-        if (auto s = Fill(); !s.ok()) return s;
-      }
-      Keep(std::string_view(buf_).substr(pos_, size), body);
-      if (buf_.compare(pos_ + size, 2, "\r\n") != 0) {
-        return absl::InvalidArgumentError("malformed HTTP response: chunk not ended by CRLF");
-      }
+      if (Available() < size + 2) return Step::kMore;
+      Keep(data_.substr(pos_, size), body);
+      if (data_.substr(pos_ + size, 2) != "\r\n") return Step::kFailed;
       pos_ += size + 2;
     }
     while (true) {  // trailers, up to the empty line
-      auto line = Line();
-      if (!line.ok()) return line.status();
-      if (line->empty()) return absl::OkStatus();
+      if (Step s = Line(&line); s != Step::kDone) return s;
+      if (line.empty()) return Step::kDone;
     }
   }
 
-  int fd_;
-  Deadline deadline_;
-  std::string buf_;
+  std::string_view data_;
+  const absl::Status& end_;
   size_t pos_ = 0;
-  int reads_ = 0;
   bool close_ = false;
   bool chunked_ = false;
   int64_t content_length_ = -1;
@@ -365,10 +299,68 @@ absl::Status WriteAll(int fd, iovec* parts, int count, Deadline deadline, size_t
   return absl::OkStatus();
 }
 
-// Go's net/http replays a request on a new connection after a kept one failed before any
-// answer only if it is replayable: no body, or a body it can send again and an
-// Idempotency-Key or X-Idempotency-Key header. Ours always can send the body again.
-bool Replayable(const std::vector<std::string>& headers) {
+}  // namespace
+
+std::optional<ParsedHttpResponse> ParsePlainHttpResponse(std::string_view data,
+                                                        const absl::Status& end) {
+  return ResponseParser(data, end).Parse();
+}
+
+absl::StatusOr<PlainHttpResponse> ReadPlainHttpResponse(int fd, Deadline deadline,
+                                                        bool* reusable, bool* answered) {
+  *reusable = false;
+  std::string received;
+  absl::Status end;  // OK while more may come
+  for (int reads = 0;; ++reads) {
+    if (!received.empty() || !end.ok()) {
+      if (std::optional<ParsedHttpResponse> parsed = ParsePlainHttpResponse(received, end)) {
+        *reusable = parsed->reusable;
+        return std::move(parsed->response);
+      }
+    }
+    const Clock::duration left = Remaining(deadline);
+    if (left <= Clock::duration::zero()) {
+      end = absl::DeadlineExceededError("read: timeout");
+      continue;
+    }
+    if (reads > 0) SetTimeout(fd, SO_RCVTIMEO, left);
+    char chunk[16 * 1024];
+    ssize_t n;
+    do {
+      n = ::read(fd, chunk, sizeof(chunk));
+    } while (n < 0 && errno == EINTR);
+    if (n > 0) {
+      received.append(chunk, static_cast<size_t>(n));
+      *answered = true;
+    } else if (n == 0) {
+      end = absl::OutOfRangeError("EOF");
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      end = absl::DeadlineExceededError("read: timeout");
+    } else {
+      end = Errno("read");
+    }
+  }
+}
+
+absl::StatusOr<std::string> PlainPostHead(const PlainHttpTarget& target,
+                                          const std::vector<std::string>& headers,
+                                          size_t body_size) {
+  std::string head = StrCat("POST ", target.request_target, " HTTP/1.1\r\nHost: ",
+                            target.host_header, "\r\n");
+  for (const std::string& h : headers) {
+    if (h.find_first_of("\r\n") != std::string::npos) {
+      // A secret file with a line break inside would inject headers; Go refuses it too.
+      return absl::InvalidArgumentError(StrCat(
+          "invalid header field value for \"", std::string_view(h).substr(0, h.find(':')), "\""));
+    }
+    head += StrCat(h, "\r\n");
+  }
+  head += StrCat("Content-Length: ", body_size, "\r\n\r\n");
+  return head;
+}
+
+bool ReplayablePost(const std::vector<std::string>& headers, size_t bytes_sent) {
+  if (bytes_sent == 0) return true;
   for (const std::string& h : headers) {
     const std::string_view name = std::string_view(h).substr(0, h.find(':'));
     if (IEquals(name, "Idempotency-Key") || IEquals(name, "X-Idempotency-Key")) return true;
@@ -376,11 +368,46 @@ bool Replayable(const std::vector<std::string>& headers) {
   return false;
 }
 
-}  // namespace
+absl::StatusOr<std::vector<SocketAddress>> ResolvePlainHttpTarget(const PlainHttpTarget& t) {
+  std::vector<SocketAddress> out(1);
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&out[0].address);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&out[0].address);
+  if (inet_pton(AF_INET, t.host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(static_cast<uint16_t>(t.port));
+    out[0].length = sizeof(sockaddr_in);
+    return out;
+  }
+  if (inet_pton(AF_INET6, t.host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(static_cast<uint16_t>(t.port));
+    out[0].length = sizeof(sockaddr_in6);
+    return out;
+  }
+  out.clear();
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  addrinfo* resolved = nullptr;
+  const std::string port = std::to_string(t.port);
+  if (int rc = getaddrinfo(t.host.c_str(), port.c_str(), &hints, &resolved); rc != 0) {
+    return absl::UnavailableError(StrCat("lookup ", t.host, ": ", gai_strerror(rc)));
+  }
+  for (addrinfo* a = resolved; a != nullptr; a = a->ai_next) {
+    if (a->ai_addrlen > sizeof(sockaddr_storage)) continue;
+    SocketAddress& s = out.emplace_back();
+    std::memcpy(&s.address, a->ai_addr, a->ai_addrlen);
+    s.length = a->ai_addrlen;
+  }
+  freeaddrinfo(resolved);
+  if (out.empty()) return absl::UnavailableError(StrCat("lookup ", t.host, ": no address"));
+  return out;
+}
 
-absl::StatusOr<PlainHttpResponse> ReadPlainHttpResponse(int fd, Deadline deadline,
-                                                        bool* reusable, bool* answered) {
-  return ResponseReader(fd, deadline).Read(reusable, answered);
+absl::Status ConnectError(const PlainHttpTarget& t, int error) {
+  return absl::UnavailableError(StrCat("dial tcp ", t.host_header, ": connect: ",
+                                       absl::AsciiStrToLower(std::strerror(error))));
 }
 
 std::optional<PlainHttpTarget> ParsePlainHttpUrl(std::string_view url) {
@@ -431,17 +458,9 @@ absl::StatusOr<PlainHttpResponse> PlainPost(const PlainHttpTarget& target,
                                             const std::vector<std::string>& headers,
                                             std::string_view body, absl::Duration timeout) {
   const Deadline deadline = Clock::now() + absl::ToChronoNanoseconds(timeout);
-  std::string head = StrCat("POST ", target.request_target, " HTTP/1.1\r\nHost: ",
-                            target.host_header, "\r\n");
-  for (const std::string& h : headers) {
-    if (h.find_first_of("\r\n") != std::string::npos) {
-      // A secret file with a line break inside would inject headers; Go refuses it too.
-      return absl::InvalidArgumentError(StrCat(
-          "invalid header field value for \"", std::string_view(h).substr(0, h.find(':')), "\""));
-    }
-    head += StrCat(h, "\r\n");
-  }
-  head += StrCat("Content-Length: ", body.size(), "\r\n\r\n");
+  absl::StatusOr<std::string> head_or = PlainPostHead(target, headers, body.size());
+  if (!head_or.ok()) return head_or.status();
+  std::string& head = *head_or;
   const std::string server = StrCat(target.host, "\n", target.port);
 
   for (int attempt = 0;; ++attempt) {
@@ -479,7 +498,7 @@ absl::StatusOr<PlainHttpResponse> PlainPost(const PlainHttpTarget& target,
     // one if nothing reached it, or nothing came back and the request may be replayed.
     const bool retry = reused && attempt == 0 && !answered &&
                        !absl::IsDeadlineExceeded(response.status()) &&
-                       (written == 0 || Replayable(headers));
+                       ReplayablePost(headers, written);
     if (!retry) return response.status();
   }
 }

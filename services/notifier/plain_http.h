@@ -1,5 +1,7 @@
 #pragma once
 
+#include <sys/socket.h>
+
 #include <chrono>
 #include <optional>
 #include <string>
@@ -35,15 +37,52 @@ struct PlainHttpResponse {
   std::string body;      // at most the first 1,024 bytes, for error messages
 };
 
-// Reads one HTTP/1.x answer from the connected socket `fd` (blocking, its SO_RCVTIMEO
-// bounding each read; past `deadline` no read starts): 1xx answers skipped, the body
-// framed by Content-Length, chunked encoding or the end of the stream. *reusable says
-// whether the connection may carry another request (the body read whole, not closed,
-// nothing left over); *answered whether any byte came, so that a failure before it may be
-// retried. Never reads more than 64 KiB of header or 1 MiB of body. A malformed head is
-// an error; once a head is read its status stands even if the body is cut short.
+// What ParsePlainHttpResponse made of the bytes: the answer (or the error that stands
+// instead) and whether the connection may carry another request (the body read whole,
+// not closed, nothing left over).
+struct ParsedHttpResponse {
+  absl::StatusOr<PlainHttpResponse> response;
+  bool reusable = false;
+};
+
+// Parses one HTTP/1.x answer from the bytes received so far: 1xx answers skipped, the
+// body framed by Content-Length, chunked encoding or the end of the stream. nullopt while
+// more bytes are needed and `end` is OK (more may come); otherwise `end` says why no more
+// will (OutOfRange "EOF", DeadlineExceeded, a read error) and is the error when the head
+// is incomplete. Never takes more than 64 KiB of header or 1 MiB of body. A malformed
+// head is an error; once a head is read its status stands even if the body is cut short
+// or malformed. Parses from the start each time: answers to webhooks are small.
+std::optional<ParsedHttpResponse> ParsePlainHttpResponse(std::string_view data,
+                                                        const absl::Status& end);
+
+// Reads one answer (as ParsePlainHttpResponse) from the connected socket `fd` (blocking,
+// its SO_RCVTIMEO bounding each read; past `deadline` no read starts). *reusable as
+// above; *answered whether any byte came, so that a failure before it may be retried.
 absl::StatusOr<PlainHttpResponse> ReadPlainHttpResponse(
     int fd, std::chrono::steady_clock::time_point deadline, bool* reusable, bool* answered);
+
+// The request line and headers of a POST of `body_size` bytes with the "Name: value"
+// `headers` (Host and Content-Length added); an error for a header value with a line
+// break (it would inject headers; Go refuses it too).
+absl::StatusOr<std::string> PlainPostHead(const PlainHttpTarget& target,
+                                          const std::vector<std::string>& headers,
+                                          size_t body_size);
+
+// Whether a request that a kept connection lost before any answer may be sent again on
+// a new one (Go's net/http rule): nothing of it was sent, or it carries an
+// Idempotency-Key or X-Idempotency-Key header (our bodies can always be sent again).
+bool ReplayablePost(const std::vector<std::string>& headers, size_t bytes_sent);
+
+// The addresses to try for `target`, in order: an IP literal as is, a name through
+// getaddrinfo (blocking, with resolv.conf's timeouts).
+struct SocketAddress {
+  sockaddr_storage address{};
+  socklen_t length = 0;
+};
+absl::StatusOr<std::vector<SocketAddress>> ResolvePlainHttpTarget(const PlainHttpTarget& target);
+
+// The error of a failed connect to `target` (errno's), worded as Go's dialer.
+absl::Status ConnectError(const PlainHttpTarget& target, int error);
 
 // POSTs `body` with the "Name: value" `headers` (Host and Content-Length are added) and
 // reads the answer, all within `timeout`. Reuses the calling thread's open connection to

@@ -4,6 +4,7 @@
 // closed connections.
 
 #include "services/notifier/plain_http.h"
+#include "services/notifier/plain_http_multi.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -13,6 +14,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -148,12 +150,52 @@ class ScriptedServer {
   std::condition_variable closed_cv_;
 };
 
+// Every PlainHttpTest runs twice: through PlainPost (blocking, the thread's connection)
+// and through a PlainHttpMulti one request at a time (its idle connections kept between
+// the test's requests as the thread's is), which must behave the same.
+PlainHttpMulti* multi = nullptr;  // the current test's, in the multi run
+
+class PlainHttpTest : public ::testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override {
+    if (GetParam()) {
+      auto made = PlainHttpMulti::Create();
+      ASSERT_TRUE(made.ok()) << made.status();
+      owned_ = std::move(*made);
+      multi = owned_.get();
+    }
+  }
+  void TearDown() override { multi = nullptr; }
+
+ private:
+  std::unique_ptr<PlainHttpMulti> owned_;
+};
+
+INSTANTIATE_TEST_SUITE_P(Clients, PlainHttpTest, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "PlainHttpMulti" : "PlainPost";
+                         });
+
+absl::StatusOr<PlainHttpResponse> MultiPost(const PlainHttpTarget& t,
+                                            const std::vector<std::string>& headers,
+                                            std::string_view body, absl::Duration timeout) {
+  static uint64_t tag = 0;
+  multi->Start(++tag, t, headers, body, timeout);
+  std::vector<PlainHttpMulti::Finished> finished;
+  while (finished.empty()) multi->Poll(absl::InfiniteFuture(), &finished);
+  EXPECT_EQ(finished.size(), 1u);
+  EXPECT_EQ(finished[0].tag, tag);
+  EXPECT_EQ(multi->running(), 0u);
+  return finished[0].response;
+}
+
 absl::StatusOr<PlainHttpResponse> Post(const std::string& url, std::string_view body = "{}",
                                        absl::Duration timeout = absl::Seconds(10),
                                        std::vector<std::string> headers = {
                                            "Content-Type: application/json"}) {
   std::optional<PlainHttpTarget> t = ParsePlainHttpUrl(url);
   EXPECT_TRUE(t.has_value()) << url;
+  if (multi != nullptr) return MultiPost(*t, headers, body, timeout);
   return PlainPost(*t, headers, body, timeout);
 }
 
@@ -189,7 +231,7 @@ TEST(PlainHttpUrlTest, PlainHttpUrlsOnly) {
   EXPECT_FALSE(ParsePlainHttpUrl("http://[::1/").has_value());
 }
 
-TEST(PlainHttpTest, SendsTheRequestAndKeepsTheConnection) {
+TEST_P(PlainHttpTest, SendsTheRequestAndKeepsTheConnection) {
   ScriptedServer server({{kOk}, {"HTTP/1.1 500 Oops\r\nContent-Length: 4\r\n\r\nfail"}});
   auto first = Post(server.Url("/hook?a=1"), R"({"x":1})");
   ASSERT_TRUE(first.ok()) << first.status();
@@ -209,7 +251,7 @@ TEST(PlainHttpTest, SendsTheRequestAndKeepsTheConnection) {
                    "\r\nContent-Type: application/json\r\nContent-Length: 7\r\n\r\n{\"x\":1}"));
 }
 
-TEST(PlainHttpTest, ChunkedAnswersAndInterimAnswers) {
+TEST_P(PlainHttpTest, ChunkedAnswersAndInterimAnswers) {
   ScriptedServer server({{"HTTP/1.1 100 Continue\r\n\r\n"
                           "HTTP/1.1 202 Accepted\r\nTransfer-Encoding: chunked\r\n\r\n"
                           "3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\nX-Trailer: 1\r\n\r\n"},
@@ -225,7 +267,7 @@ TEST(PlainHttpTest, ChunkedAnswersAndInterimAnswers) {
   EXPECT_EQ(requests[1].first, 1);
 }
 
-TEST(PlainHttpTest, ConnectionCloseAndAnswersReadToEof) {
+TEST_P(PlainHttpTest, ConnectionCloseAndAnswersReadToEof) {
   ScriptedServer server({{"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"},
                          {"HTTP/1.0 404 Not Found\r\n\r\nno such hook", true},
                          {kOk}});
@@ -242,7 +284,7 @@ TEST(PlainHttpTest, ConnectionCloseAndAnswersReadToEof) {
   EXPECT_EQ(requests[2].first, 3);  // read to EOF: nothing left to reuse
 }
 
-TEST(PlainHttpTest, AKeptConnectionTheServerClosedIsReplacedOnce) {
+TEST_P(PlainHttpTest, AKeptConnectionTheServerClosedIsReplacedOnce) {
   // The server closes after its first answer without saying so: the client only learns
   // when it reuses the connection, and sends the request again on a new one.
   ScriptedServer server({{kOk, true}, {kOk}});
@@ -257,7 +299,7 @@ TEST(PlainHttpTest, AKeptConnectionTheServerClosedIsReplacedOnce) {
   EXPECT_NE(requests[1].second.find(R"({"second":true})"), std::string::npos);
 }
 
-TEST(PlainHttpTest, ARequestAKeptConnectionLostUnansweredIsSentOnceMoreWithAnIdempotencyKey) {
+TEST_P(PlainHttpTest, ARequestAKeptConnectionLostUnansweredIsSentOnceMoreWithAnIdempotencyKey) {
   // The connection looked open when reused, but the server closed it on reading the
   // request, without an answer: the server may have acted on it, so (as Go's client) it is
   // sent once more on a new connection only when it carries an idempotency key.
@@ -279,14 +321,14 @@ TEST(PlainHttpTest, ARequestAKeptConnectionLostUnansweredIsSentOnceMoreWithAnIde
   EXPECT_EQ(unkeyed.requests().size(), 2u);  // not sent again
 }
 
-TEST(PlainHttpTest, ANewConnectionLostUnansweredIsAnError) {
+TEST_P(PlainHttpTest, ANewConnectionLostUnansweredIsAnError) {
   ScriptedServer server({{"", false, false, true}, {kOk}});
   auto r = Post(server.Url());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(server.requests().size(), 1u);  // not sent again
 }
 
-TEST(PlainHttpTest, ErrorsAreValues) {
+TEST_P(PlainHttpTest, ErrorsAreValues) {
   {
     ScriptedServer server({{"garbage\r\n\r\n"}});
     auto r = Post(server.Url());
