@@ -1,7 +1,6 @@
 #include "lib/tsdb/mem_series.h"
 
 #include <algorithm>
-#include <cstring>
 #include <limits>
 #include <span>
 #include <string>
@@ -22,7 +21,7 @@ size_t LabelsHeapBytes(const labels::Labels& l) {
 bool MemSeries::Append(TimestampMs t, double v) {
   if (head_.num_samples() > 0) {
     if (t <= head_.last_t()) return false;
-  } else if (!closed_.empty() && t <= closed_.back().max_t) {
+  } else if (!closed_.empty() && t <= closed_.max_t(closed_.size() - 1)) {
     return false;
   }
   if (closed_.empty() && head_.num_samples() == 0 && !xor_only_) {
@@ -31,32 +30,23 @@ bool MemSeries::Append(TimestampMs t, double v) {
   }
   // Cannot fail: the timestamp is newer and the chunk is closed long before it is full.
   (void)head_.Append(t, v);
-  ++num_samples_;
   if (head_.num_samples() >= kSamplesPerChunk) CloseHeadChunk();
   return true;
 }
 
-MemSeries::ClosedChunk MemSeries::Freeze(const Chunk& c) {
-  std::span<const uint8_t> b = c.bytes();
-  ClosedChunk out{std::make_unique<uint8_t[]>(b.size()), static_cast<uint32_t>(b.size()),
-                  c.num_samples(), c.coding(), c.last_t()};
-  std::memcpy(out.bytes.get(), b.data(), b.size());
-  return out;
-}
-
 void MemSeries::CloseHeadChunk() {
-  closed_.push_back(Freeze(head_));
+  closed_.PushBack(head_);
   head_ = Chunk(xor_only_ ? ValueCoding::Xor() : head_.NextCoding());
 }
 
 uint16_t MemSeries::FirstChunkSamples() const {
-  return closed_.empty() ? head_.num_samples() : closed_[0].num_samples;
+  return closed_.empty() ? head_.num_samples() : closed_.num_samples(0);
 }
 
 ChunkIterator MemSeries::ChunkAt(uint64_t seq, const ChunkCursor& at) const {
   size_t i = seq - dropped_chunks_;
   if (i < closed_.size()) {
-    return ChunkIterator({closed_[i].bytes.get(), closed_[i].size}, closed_[i].coding, at);
+    return ChunkIterator(closed_.bytes(i), closed_.coding(i), at);
   }
   return ChunkIterator(head_.bytes(), head_.coding(), at);
 }
@@ -68,43 +58,39 @@ ChunkCursor MemSeries::ChunkStart(uint64_t seq) const {
 ChunkPos MemSeries::PositionBefore(TimestampMs t) const {
   // A chunk's samples are all newer than the previous chunk's last one.
   size_t i = 0;
-  while (i < closed_.size() && closed_[i].max_t < t) ++i;
+  while (i < closed_.size() && closed_.max_t(i) < t) ++i;
   uint64_t seq = dropped_chunks_ + i;
   return ChunkPos{seq, ChunkStart(seq)};
 }
 
 void MemSeries::DropFirstChunk() {
-  num_samples_ -= FirstChunkSamples() - first_visible_.num_read;
   if (closed_.empty()) {
     head_ = Chunk();
   } else {
-    closed_.erase(closed_.begin());
+    closed_.PopFront();
   }
   first_visible_ = ChunkCursor{};
   ++dropped_chunks_;
 }
 
 size_t MemSeries::Truncate(TimestampMs min_t) {
-  size_t before = num_samples_;
-  while (!closed_.empty() && closed_[0].max_t < min_t) DropFirstChunk();
+  const size_t before = num_samples();
+  while (!closed_.empty() && closed_.max_t(0) < min_t) DropFirstChunk();
   if (closed_.empty() && head_.num_samples() > 0 && head_.last_t() < min_t) DropFirstChunk();
   // States whose window ends before min_t go first: compaction need not move them.
   if (!windows_.states().empty()) {
     std::span<const WindowEnd> ends = windows_.ends();
     KeepWindows([&](WindowState& w) { return ends[w.end].maxt >= min_t; });
   }
-  if (num_samples_ > 0) {
+  if (!empty()) {
     // Hide the first chunk's samples older than min_t; the first visible one stays.
     ChunkIterator it = ChunkAt(first_seq(), first_visible_);
-    while (it.Next() && it.t() < min_t) {
-      first_visible_ = it.cursor();
-      --num_samples_;
-    }
+    while (it.Next() && it.t() < min_t) first_visible_ = it.cursor();
     if (!closed_.empty() && first_visible_.num_read >= kHiddenSamplesToCompact) {
       CompactFirstChunk();
     }
   }
-  return before - num_samples_;
+  return before - num_samples();
 }
 
 void MemSeries::KeepWindows(absl::FunctionRef<bool(WindowState&)> keep) const {
@@ -133,13 +119,12 @@ void MemSeries::KeepWindows(absl::FunctionRef<bool(WindowState&)> keep) const {
 }
 
 void MemSeries::CompactFirstChunk() {
-  ClosedChunk& first = closed_[0];
   const uint16_t hidden = first_visible_.num_read;
-  Chunk rest(first.coding);
+  Chunk rest(closed_.coding(0));
   for (ChunkIterator it = ChunkAt(first_seq(), first_visible_); it.Next();) {
     (void)rest.Append(it.t(), it.v());  // bit for bit: same coding, same values
   }
-  first = Freeze(rest);  // the same last sample, so the same max_t
+  closed_.ReplaceFront(rest);  // the same last sample, so the same max_t
   first_visible_ = ChunkCursor{};
   // A position after k samples of the old chunk is after k - hidden of the new one.
   auto move = [&](ChunkPos& p) {
@@ -168,8 +153,8 @@ void MemSeries::Decode(TimestampMs mint, TimestampMs maxt, std::vector<Point>* o
   const ChunkPos from = PositionBefore(mint);
   // Reserve for the chunks that overlap: at most their samples are kept.
   size_t n = head_.num_samples();
-  for (size_t i = from.seq - dropped_chunks_; i < closed_.size(); ++i) n += closed_[i].num_samples;
-  out->reserve(out->size() + std::min<size_t>(n, num_samples_));
+  for (size_t i = from.seq - dropped_chunks_; i < closed_.size(); ++i) n += closed_.num_samples(i);
+  out->reserve(out->size() + std::min<size_t>(n, num_samples()));
   SeriesReader reader(*this, from);
   Point p;
   // Stops at the first sample after maxt: later ones are all newer.
@@ -180,9 +165,7 @@ void MemSeries::Decode(TimestampMs mint, TimestampMs maxt, std::vector<Point>* o
 
 size_t MemSeries::MemoryBytes() const {
   size_t n = HeapBytes(sizeof(MemSeries)) + LabelsHeapBytes(labels_) +
-             HeapBytes(closed_.capacity() * sizeof(ClosedChunk)) +
-             HeapBytes(head_.capacity_bytes());
-  for (const ClosedChunk& c : closed_) n += HeapBytes(c.size);
+             HeapBytes(closed_.allocated_bytes()) + HeapBytes(head_.capacity_bytes());
   if (windows_.bytes() > 0) {
     n += HeapBytes(windows_.bytes());
     for (const WindowState& w : windows_.states()) {

@@ -8,6 +8,7 @@
 #include "lib/clock/clock.h"
 #include "lib/labels/labels.h"
 #include "lib/tsdb/chunk.h"
+#include "lib/tsdb/closed_chunks.h"
 #include "lib/tsdb/window.h"
 
 namespace vigil::tsdb {
@@ -46,8 +47,10 @@ class MemSeries {
   // Hides every sample older than `min_t`; returns how many became hidden. The series is
   // empty afterwards when none is left.
   size_t Truncate(TimestampMs min_t);
-  bool empty() const { return num_samples_ == 0; }
-  size_t num_samples() const { return num_samples_; }
+  bool empty() const { return num_samples() == 0; }
+  size_t num_samples() const {
+    return closed_.num_samples() + head_.num_samples() - first_visible_.num_read;
+  }
 
   // Appends the visible samples, oldest first, to `out`.
   void Decode(std::vector<Point>* out) const;
@@ -73,16 +76,7 @@ class MemSeries {
   size_t MemoryBytes() const;
 
  private:
-  struct ClosedChunk {
-    std::unique_ptr<uint8_t[]> bytes;
-    uint32_t size;
-    uint16_t num_samples;
-    ValueCoding coding;
-    TimestampMs max_t;
-  };
   friend class SeriesReader;
-  // A copy of `c`'s bytes, exactly sized, with what readers need to know of it.
-  static ClosedChunk Freeze(const Chunk& c);
   // Chunks by sequence number: first_seq() is the oldest kept, last_seq() the open one.
   uint64_t first_seq() const { return dropped_chunks_; }
   uint64_t last_seq() const { return dropped_chunks_ + closed_.size(); }
@@ -104,18 +98,21 @@ class MemSeries {
   void AdvanceEnd(size_t e, TimestampMs maxt) const;
   void CloseHeadChunk();
 
+  // Every series has one of these: its fields are ordered to leave no padding, and each
+  // 16 bytes more are 16 bytes more of malloc's per series.
   labels::Labels labels_;
-  std::vector<ClosedChunk> closed_;
   Chunk head_;
   // Decoder state just before the first visible sample of the first chunk (closed_[0], or
   // head_ when there is no closed chunk).
   ChunkCursor first_visible_;
-  uint32_t num_samples_ = 0;  // visible samples
-  bool xor_only_;
-  uint64_t dropped_chunks_ = 0;
+  ClosedChunks closed_;
   // Window() states, one per range length asked for (rarely more than two), and their
   // ends, one per maxt they were last asked for (usually one).
   mutable WindowStates windows_;
+  // Chunks dropped by truncation so far: a chunk's sequence number is this plus its index.
+  // 32 bits last 2^32 chunks of 120 samples, 16 years at a sample a millisecond.
+  uint32_t dropped_chunks_ = 0;
+  bool xor_only_;
 };
 
 // Reads a series' visible samples forward from a position, across chunk boundaries. A

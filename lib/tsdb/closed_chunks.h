@@ -1,0 +1,75 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "lib/clock/clock.h"
+#include "lib/tsdb/chunk.h"
+
+namespace vigil::tsdb {
+
+// A series' closed chunks, oldest first, in one exact-size allocation: their count and
+// samples, a 16-byte header per chunk (its last timestamp, where its bytes end, its sample
+// count and coding), then the chunks' bytes back to back. A vector of headers beside one
+// allocation per chunk cost a series 100-250 B more (the vector's spare capacity and
+// malloc's overhead and minimum size per chunk). Adding, dropping or replacing a chunk
+// copies the others into a new allocation: a series does each about once per chunk of
+// samples. Spans and positions into the bytes are invalid after any change.
+class ClosedChunks {
+ public:
+  ClosedChunks() = default;
+  ClosedChunks(const ClosedChunks&) = delete;
+  ClosedChunks& operator=(const ClosedChunks&) = delete;
+  ~ClosedChunks() { ::operator delete(mem_); }
+
+  bool empty() const { return mem_ == nullptr; }
+  size_t size() const { return mem_ == nullptr ? 0 : prefix().count; }
+  // Samples in all of them.
+  size_t num_samples() const { return mem_ == nullptr ? 0 : prefix().num_samples; }
+
+  // Chunk `i` (< size()): its bytes, sample count, coding and last timestamp.
+  std::span<const uint8_t> bytes(size_t i) const {
+    const uint32_t begin = i == 0 ? DataBegin(size()) : header(i - 1).end;
+    return {reinterpret_cast<const uint8_t*>(mem_) + begin, header(i).end - begin};
+  }
+  uint16_t num_samples(size_t i) const { return header(i).num_samples; }
+  ValueCoding coding(size_t i) const { return header(i).coding; }
+  TimestampMs max_t(size_t i) const { return header(i).max_t; }
+
+  // Appends a copy of `c` (closed: no sample is appended to it afterwards in this copy).
+  void PushBack(const Chunk& c) { Rebuild(0, nullptr, &c); }
+  // Drops the oldest chunk.
+  void PopFront() { Rebuild(1, nullptr, nullptr); }
+  // Replaces the oldest chunk with a copy of `c`.
+  void ReplaceFront(const Chunk& c) { Rebuild(1, &c, nullptr); }
+
+  // The allocation's size; 0 when there is none.
+  size_t allocated_bytes() const;
+
+ private:
+  struct Prefix {
+    uint32_t count;
+    uint32_t num_samples;
+  };
+  struct Header {
+    TimestampMs max_t;
+    uint32_t end;  // offset of the byte after the chunk's last one
+    uint16_t num_samples;
+    ValueCoding coding;
+  };
+  static uint32_t DataBegin(size_t count) {
+    return static_cast<uint32_t>(sizeof(Prefix) + count * sizeof(Header));
+  }
+  const Prefix& prefix() const { return *reinterpret_cast<const Prefix*>(mem_); }
+  const Header& header(size_t i) const {
+    return reinterpret_cast<const Header*>(mem_ + sizeof(Prefix))[i];
+  }
+  // Replaces the allocation with one holding `front` (if not null), the current chunks
+  // from `keep_from` on, then `back` (if not null).
+  void Rebuild(size_t keep_from, const Chunk* front, const Chunk* back);
+
+  std::byte* mem_ = nullptr;
+};
+
+}  // namespace vigil::tsdb
