@@ -1,44 +1,86 @@
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <new>
 #include <span>
 #include <utility>
-#include <vector>
 
 namespace vigil::tsdb {
 
 // Prometheus's bstream (tsdb/chunkenc/bstream.go): bits packed most significant first into
 // bytes. The writer only ever ORs bits into the last byte or adds bytes, so bytes already
-// written never change: a reader over a prefix stays valid while the writer goes on.
+// written never change: a reader over a prefix stays valid while the writer goes on, as
+// long as the buffer does not move (it moves when it grows). The buffer takes 24 bytes
+// (malloc's smallest block), then doubles from 32; its capacity follows from its size, so
+// the writer is 16 bytes (a std::vector and a bit count took 32): every series' open
+// chunk has one.
 class BitWriter {
  public:
-  // Starts after `bytes` (byte aligned), which the writer then owns.
-  explicit BitWriter(std::vector<uint8_t> bytes) : bytes_(std::move(bytes)) {}
+  // Starts after `n` zero bytes (byte aligned).
+  explicit BitWriter(size_t n = 0) {
+    for (size_t i = 0; i < n; ++i) AddByte();
+  }
+  BitWriter(BitWriter&& o) noexcept
+      : data_(std::exchange(o.data_, nullptr)),
+        size_(std::exchange(o.size_, 0)),
+        free_(std::exchange(o.free_, 0)) {}
+  BitWriter& operator=(BitWriter&& o) noexcept {
+    if (this != &o) {
+      std::free(data_);
+      data_ = std::exchange(o.data_, nullptr);
+      size_ = std::exchange(o.size_, 0);
+      free_ = std::exchange(o.free_, 0);
+    }
+    return *this;
+  }
+  BitWriter(const BitWriter&) = delete;
+  BitWriter& operator=(const BitWriter&) = delete;
+  ~BitWriter() { std::free(data_); }
 
   // The low `n` (0..64) bits of `v`, most significant first.
   void WriteBits(uint64_t v, int n) {
     while (n > 0) {
       if (free_ == 0) {
-        bytes_.push_back(0);
+        AddByte();
         free_ = 8;
       }
       int take = n < free_ ? n : free_;
       uint8_t bits = static_cast<uint8_t>((v >> (n - take)) & ((1u << take) - 1));
-      bytes_.back() |= static_cast<uint8_t>(bits << (free_ - take));
-      free_ -= take;
+      data_[size_ - 1] |= static_cast<uint8_t>(bits << (free_ - take));
+      free_ = static_cast<uint8_t>(free_ - take);
       n -= take;
     }
   }
   void WriteBit(bool b) { WriteBits(b ? 1 : 0, 1); }
   void WriteByte(uint8_t b) { WriteBits(b, 8); }
 
-  std::vector<uint8_t>& bytes() { return bytes_; }
-  const std::vector<uint8_t>& bytes() const { return bytes_; }
+  std::span<uint8_t> bytes() { return {data_, size_}; }
+  std::span<const uint8_t> bytes() const { return {data_, size_}; }
+  // The buffer's size.
+  size_t capacity() const { return Capacity(size_); }
 
  private:
-  std::vector<uint8_t> bytes_;
-  int free_ = 0;  // unwritten bits left in the last byte
+  static constexpr uint32_t kMinCapacity = 24;
+  static size_t Capacity(uint32_t size) {
+    if (size == 0) return 0;
+    return size <= kMinCapacity ? kMinCapacity : std::bit_ceil(size);
+  }
+  void AddByte() {
+    // Full when the size is the capacity: 0, 24, or a power of two above 24.
+    if (size_ == 0 || size_ == kMinCapacity || (size_ > kMinCapacity && (size_ & (size_ - 1)) == 0)) {
+      void* p = std::realloc(data_, Capacity(size_ + 1));
+      if (p == nullptr) throw std::bad_alloc();
+      data_ = static_cast<uint8_t*>(p);
+    }
+    data_[size_++] = 0;
+  }
+
+  uint8_t* data_ = nullptr;
+  uint32_t size_ = 0;
+  uint8_t free_ = 0;  // unwritten bits left in the last byte
 };
 
 // Reads what a BitWriter wrote. Reading past the end fails (returns false) rather than

@@ -121,7 +121,7 @@ int DecimalScaleOf(double v) {
 }
 
 Chunk::Chunk(ValueCoding coding)
-    : w_(std::vector<uint8_t>(kChunkHeaderBytes, 0)), coding_(coding) {}
+    : w_(kChunkHeaderBytes), coding_(coding) {}
 
 absl::Status Chunk::Append(TimestampMs t, double v) {
   uint16_t num = num_;

@@ -77,7 +77,7 @@ class Chunk {
   TimestampMs last_t() const { return t_; }
   // The encoded chunk, header included. Stays a valid prefix of later states.
   std::span<const uint8_t> bytes() const { return w_.bytes(); }
-  size_t capacity_bytes() const { return w_.bytes().capacity(); }
+  size_t capacity_bytes() const { return w_.capacity(); }
 
   // The coding the series' next chunk should use, judged from this one's values: decimal
   // at the finest scale they needed when they all (or all but a few) had one, XOR

@@ -54,6 +54,29 @@ INSTANTIATE_TEST_SUITE_P(Codings, ChunkTest,
                                       : "Decimal" + std::to_string(info.param.scale());
                          });
 
+TEST(ChunkBufferTest, Takes24BytesThenDoubles) {
+  Chunk c(ValueCoding::Xor());
+  EXPECT_EQ(c.capacity_bytes(), 24u);  // malloc's smallest block, header included
+  std::mt19937_64 rng(7);
+  std::vector<Sample> in;
+  for (int i = 0; i < 2000; ++i) {
+    in.push_back({int64_t{i} * 1000 + static_cast<int64_t>(rng() % 5), rng()});
+    ASSERT_TRUE(c.Append(in.back().t, std::bit_cast<double>(in.back().v_bits)).ok());
+    const size_t size = c.bytes().size(), cap = c.capacity_bytes();
+    ASSERT_GE(cap, size);
+    if (size > 24) {
+      ASSERT_TRUE(std::has_single_bit(cap)) << cap;
+      ASSERT_LT(cap, 2 * size) << cap;
+    } else {
+      ASSERT_EQ(cap, 24u);
+    }
+  }
+  // Growing moved the bytes but kept them.
+  EXPECT_EQ(DecodeAll(c.bytes(), ValueCoding::Xor()), in);
+  Chunk moved = std::move(c);
+  EXPECT_EQ(DecodeAll(moved.bytes(), ValueCoding::Xor()), in);
+}
+
 TEST(XorChunkTest, BytesAreExactlyPrometheus) {
   // Worked by hand from tsdb/chunkenc/xor.go: count, varint(1000), 1.0's bits,
   // uvarint(1000), '0' (same value), '0' (dod 0), '11' 00001 001011 + 11 bits of 0x7ff.
