@@ -4,6 +4,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "lib/base/format.h"
 #include "lib/base/thread_name.h"
 #include "services/notifier/http_client.h"
 #include <spdlog/spdlog.h>
@@ -53,12 +54,16 @@ void Deliverer::Submit(Notification n) {
   std::optional<Job> superseded;
   {
     absl::MutexLock lock(&mu_);
-    std::unique_ptr<Lane>& lane = lanes_[n.receiver + '\x1f' + n.integration.Name()];
+    // A reload that turns an integration's URL from http:// to https:// (or back) moves
+    // its notifications to a lane of the other kind.
+    const bool plain_http = PlainHttpLane(n);
+    std::unique_ptr<Lane>& lane =
+        lanes_[StrCat(n.receiver, "\x1f", n.integration.Name(), plain_http ? "\x1fplain" : "")];
     if (lane == nullptr) {
       lane = std::make_unique<Lane>();
       lane->total = &total_.Add({{"receiver", n.receiver}});
       lane->failed = &failed_.Add({{"receiver", n.receiver}});
-      lane->plain_http = PlainHttpLane(n);
+      lane->plain_http = plain_http;
     }
     superseded = Enqueue(lane.get(), Job{std::move(n), 0, absl::Now()});  // due now, FIFO
     if (lane->plain_http) {
@@ -211,8 +216,11 @@ void Deliverer::Run(Lane* lane) {
 
 bool Deliverer::PlainHttpLane(const Notification& n) const {
   if (send_ || options_.plain_http_in_flight <= 0) return false;
-  std::optional<HttpPost> post = HttpPostOf(n);
-  return post && post->http->proxy_url.empty() && ParsePlainHttpUrl(post->url).has_value();
+  const Integration& i = n.integration;
+  if (i.kind != Integration::Kind::kWebhook && i.kind != Integration::Kind::kAlertmanager) {
+    return false;
+  }
+  return (i.http == nullptr || i.http->proxy_url.empty()) && ParsePlainHttpUrl(i.target);
 }
 
 void Deliverer::RunPlainHttp(Lane* lane) {
@@ -268,7 +276,8 @@ void Deliverer::RunPlainHttp(Lane* lane) {
       std::optional<HttpPost> post = HttpPostOf(a.job.notification);
       if (post) a.post = PreparePost(post->url, post->headers, *post->http);
       if (!post || a.post.failed || !a.post.plain) {
-        // Refused already, or not plain HTTP after all (a reload changed the receiver).
+        // Refused already (or, should the lane's test above and PreparePost ever disagree,
+        // sent as a worker would).
         settle(a, post && a.post.failed ? *a.post.failed
                                         : Send(a.job.notification, options_.request_timeout));
         continue;

@@ -66,8 +66,9 @@ class Deliverer {
 
   Deliverer(prometheus::Registry& registry, ResultFn on_result, DeliveryOptions options = {},
             SendFn send = nullptr);
-  // Stops the workers after their attempts in flight; undelivered notifications are
-  // dropped.
+  // Stops the workers after their attempts in flight (a plain-HTTP lane drops its
+  // attempts in flight unanswered); undelivered notifications are dropped. (The notifier
+  // sends again after a restart what its outbox still owes, with the same idempotency key.)
   ~Deliverer();
   Deliverer(const Deliverer&) = delete;
   Deliverer& operator=(const Deliverer&) = delete;

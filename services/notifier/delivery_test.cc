@@ -66,6 +66,10 @@ struct Results {
 class WebhookServer {
  public:
   explicit WebhookServer(std::vector<int> codes) : codes_(std::move(codes)) {
+    server_.Post("/moved", [](const httplib::Request&, httplib::Response& res) {
+      res.status = 307;
+      res.set_header("Location", "/hook");
+    });
     server_.Post("/hook", [this](const httplib::Request& req, httplib::Response& res) {
       absl::MutexLock lock(&mu_);
       bodies_.push_back(req.body);
@@ -190,6 +194,49 @@ TEST_P(HttpDeliveryTest, ClientErrorIsNotRetried) {
   EXPECT_FALSE(results.Final(1)->delivered);
   EXPECT_EQ(results.Final(1)->attempts, 1u);
   EXPECT_THAT(results.Final(1)->error, HasSubstr("unexpected status code 400"));
+}
+
+// The same with a real receiver, on both kinds of lane: the first notification fails
+// and waits for its retry; a newer one of its group takes its place.
+TEST_P(HttpDeliveryTest, ANewerNotificationSupersedesOneWaitingForItsRetry) {
+  WebhookServer server({500});
+  prometheus::Registry registry;
+  Results results;
+  DeliveryOptions options = Fast();
+  options.initial_backoff = options.max_backoff = absl::Seconds(30);  // no retry in the test
+  Deliverer deliverer(registry, results.Fn(), options);
+  deliverer.Submit(Webhook(1, server.url(), 1));
+  ASSERT_TRUE(WaitFor([&] {
+    absl::MutexLock lock(&results.mu);
+    return !results.all.empty();
+  }));
+  EXPECT_FALSE(results.Final(1).has_value());  // failed once, waiting for its retry
+  deliverer.Submit(Webhook(2, server.url(), 2));
+  auto superseded = results.AwaitFinal(1);
+  ASSERT_TRUE(superseded.has_value());
+  EXPECT_TRUE(superseded->superseded);
+  auto delivered = results.AwaitFinal(2);
+  ASSERT_TRUE(delivered.has_value());
+  EXPECT_TRUE(delivered->delivered);
+  EXPECT_EQ(server.bodies(),
+            (std::vector<std::string>{R"({"version":"4","n":1})", R"({"version":"4","n":2})"}));
+  EXPECT_EQ(deliverer.QueueLength(), 0u);
+}
+
+// A receiver that redirects: the request is sent again where it points (through libcurl
+// from a plain-HTTP lane), as Go's client follows a 307 with the same POST.
+TEST_P(HttpDeliveryTest, ARedirectIsFollowed) {
+  WebhookServer server({});
+  prometheus::Registry registry;
+  Results results;
+  Deliverer deliverer(registry, results.Fn(), Fast());
+  std::string moved = server.url();
+  moved.replace(moved.rfind("/hook"), 5, "/moved");
+  deliverer.Submit(Webhook(1, moved, 1));
+  auto r = results.AwaitFinal(1);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_TRUE(r->delivered) << r->error;
+  EXPECT_EQ(server.bodies(), (std::vector<std::string>{R"({"version":"4","n":1})"}));
 }
 
 TEST(DeliveryTest, NewerNotificationOfTheSameGroupSupersedesARetryingOne) {

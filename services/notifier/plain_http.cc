@@ -103,167 +103,185 @@ absl::StatusOr<int> Connect(const PlainHttpTarget& t, Deadline deadline) {
   return last;
 }
 
-// One pass of ParsePlainHttpResponse over the bytes received so far. Each step either
-// moves `pos_` on or says what stops it: more bytes needed (kMore) or a malformed answer.
-class ResponseParser {
- public:
-  ResponseParser(std::string_view data, const absl::Status& end) : data_(data), end_(end) {}
+}  // namespace
 
-  std::optional<ParsedHttpResponse> Parse() {
-    PlainHttpResponse r;
-    while (true) {  // 1xx answers come before the real one
-      const size_t header_end = data_.find("\r\n\r\n", pos_);
-      if (header_end == std::string_view::npos) {
-        if (data_.size() - pos_ > kMaxHeaderBytes) {
-          return ParsedHttpResponse{
-              absl::InvalidArgumentError("malformed HTTP response: header too long"), false};
-        }
-        if (end_.ok()) return std::nullopt;
-        return ParsedHttpResponse{end_, false};
+std::optional<ParsedHttpResponse> PlainHttpResponseParser::Parse(std::string_view data,
+                                                                 const absl::Status& end) {
+  data_ = data;
+  end_ = &end;
+  while (phase_ == Phase::kHead) {  // 1xx answers come before the real one
+    const size_t header_end = data_.find("\r\n\r\n", std::max(pos_, scanned_));
+    if (header_end == std::string_view::npos) {
+      // Scanned up to here: a "\r\n\r\n" may still end within the last three bytes.
+      scanned_ = std::max(pos_, data_.size() >= 3 ? data_.size() - 3 : 0);
+      if (Available() > kMaxHeaderBytes) {
+        return Done(absl::InvalidArgumentError("malformed HTTP response: header too long"));
       }
-      if (auto s = ParseHead(data_.substr(pos_, header_end - pos_), &r); !s.ok()) {
-        return ParsedHttpResponse{s, false};
+      if (end.ok()) return std::nullopt;
+      return Done(end);
+    }
+    if (auto s = ParseHead(data_.substr(pos_, header_end - pos_)); !s.ok()) return Done(s);
+    pos_ = header_end + 4;
+    if (response_.status >= 200 || response_.status == 101) {
+      if (response_.status == 204 || response_.status == 304) {
+        phase_ = Phase::kDone;
+      } else if (chunked_) {
+        phase_ = Phase::kChunks;
+      } else if (content_length_ >= 0) {
+        phase_ = Phase::kLength;
+      } else {
+        close_ = true;
+        phase_ = Phase::kToEof;
       }
-      pos_ = header_end + 4;
-      if (r.status >= 200 || r.status == 101) break;
     }
-    Step body;
-    if (r.status == 204 || r.status == 304) {
-      body = Step::kDone;
-    } else if (chunked_) {
-      body = Chunked(&r.body);
-    } else if (content_length_ >= 0) {
-      body = Length(static_cast<size_t>(content_length_), &r.body);
-    } else {
-      close_ = true;
-      body = ToEof(&r.body);
-    }
-    if (body == Step::kMore) {
-      if (end_.ok()) return std::nullopt;
-      body = Step::kFailed;  // cut short by the end of the stream or of the time
-    }
-    // The status decides (as Alertmanager's retrier, which never reads the body of a 2xx):
-    // a body cut short or malformed only makes the connection unusable.
-    const bool reusable = body == Step::kDone && !close_ && pos_ == data_.size();
-    return ParsedHttpResponse{std::move(r), reusable};
   }
+  Step body = Step::kDone;
+  switch (phase_) {
+    case Phase::kHead:
+    case Phase::kDone:
+      break;
+    case Phase::kLength:
+      body = Length(static_cast<size_t>(content_length_));
+      break;
+    case Phase::kToEof:
+      body = ToEof();
+      break;
+    case Phase::kChunks:
+    case Phase::kTrailers:
+      body = Chunked();
+      break;
+  }
+  if (body == Step::kMore) {
+    if (end.ok()) return std::nullopt;
+    body = Step::kFailed;  // cut short by the end of the stream or of the time
+  }
+  phase_ = Phase::kDone;
+  // The status decides (as Alertmanager's retrier, which never reads the body of a 2xx):
+  // a body cut short or malformed only makes the connection unusable.
+  const bool reusable = body == Step::kDone && !close_ && pos_ == data_.size();
+  return ParsedHttpResponse{response_, reusable};
+}
 
- private:
-  enum class Step { kDone, kMore, kFailed };
+std::optional<ParsedHttpResponse> PlainHttpResponseParser::Done(absl::Status error) {
+  phase_ = Phase::kDone;
+  return ParsedHttpResponse{std::move(error), false};
+}
 
-  absl::Status ParseHead(std::string_view head, PlainHttpResponse* r) {
-    const size_t line_end = head.find("\r\n");
-    const std::string_view status_line = head.substr(0, line_end);
-    // "HTTP/1.1 200 OK"
-    if (status_line.substr(0, 7) != "HTTP/1." || status_line.size() < 12 ||
-        status_line[8] != ' ' || (status_line.size() > 12 && status_line[12] != ' ') ||
-        !ParseInt(status_line.substr(9, 3), &r->status) || r->status < 100 || r->status > 999) {
+absl::Status PlainHttpResponseParser::ParseHead(std::string_view head) {
+  PlainHttpResponse& r = response_;
+  const size_t line_end = head.find("\r\n");
+  const std::string_view status_line = head.substr(0, line_end);
+  // "HTTP/1.1 200 OK"
+  if (status_line.substr(0, 7) != "HTTP/1." || status_line.size() < 12 ||
+      status_line[8] != ' ' || (status_line.size() > 12 && status_line[12] != ' ') ||
+      !ParseInt(status_line.substr(9, 3), &r.status) || r.status < 100 || r.status > 999) {
+    return absl::InvalidArgumentError(
+        StrCat("malformed HTTP response \"", status_line.substr(0, 64), "\""));
+  }
+  close_ = status_line[7] == '0';  // HTTP/1.0: no keep-alive unless asked; we never ask
+  chunked_ = false;
+  content_length_ = -1;
+  std::string_view rest = line_end == std::string_view::npos ? "" : head.substr(line_end + 2);
+  while (!rest.empty()) {
+    size_t eol = rest.find("\r\n");
+    const std::string_view line = rest.substr(0, eol);
+    rest = eol == std::string_view::npos ? "" : rest.substr(eol + 2);
+    const size_t colon = line.find(':');
+    if (colon == std::string_view::npos || colon == 0) {
       return absl::InvalidArgumentError(
-          StrCat("malformed HTTP response \"", status_line.substr(0, 64), "\""));
+          StrCat("malformed HTTP response: header line \"", line.substr(0, 64), "\""));
     }
-    close_ = status_line[7] == '0';  // HTTP/1.0: no keep-alive unless asked; we never ask
-    chunked_ = false;
-    content_length_ = -1;
-    std::string_view rest = line_end == std::string_view::npos ? "" : head.substr(line_end + 2);
-    while (!rest.empty()) {
-      size_t eol = rest.find("\r\n");
-      const std::string_view line = rest.substr(0, eol);
-      rest = eol == std::string_view::npos ? "" : rest.substr(eol + 2);
-      const size_t colon = line.find(':');
-      if (colon == std::string_view::npos || colon == 0) {
-        return absl::InvalidArgumentError(
-            StrCat("malformed HTTP response: header line \"", line.substr(0, 64), "\""));
+    const std::string_view name = line.substr(0, colon);
+    const std::string_view value = Strip(line.substr(colon + 1));
+    if (IEquals(name, "content-length")) {
+      int64_t n = -1;
+      if (!ParseInt(value, &n) || n < 0) {
+        return absl::InvalidArgumentError("malformed HTTP response: bad Content-Length");
       }
-      const std::string_view name = line.substr(0, colon);
-      const std::string_view value = Strip(line.substr(colon + 1));
-      if (IEquals(name, "content-length")) {
-        int64_t n = -1;
-        if (!ParseInt(value, &n) || n < 0) {
-          return absl::InvalidArgumentError("malformed HTTP response: bad Content-Length");
-        }
-        content_length_ = n;
-      } else if (IEquals(name, "transfer-encoding")) {
-        chunked_ = IContains(value, "chunked");
-      } else if (IEquals(name, "connection")) {
-        if (IContains(value, "close")) close_ = true;
-      } else if (IEquals(name, "location")) {
-        r->location = std::string(value);
-      }
-    }
-    return absl::OkStatus();
-  }
-
-  static void Keep(std::string_view data, std::string* body) {
-    if (body->size() < kKeptBodyBytes) {
-      body->append(data.substr(0, kKeptBodyBytes - body->size()));
+      content_length_ = n;
+    } else if (IEquals(name, "transfer-encoding")) {
+      chunked_ = IContains(value, "chunked");
+    } else if (IEquals(name, "connection")) {
+      if (IContains(value, "close")) close_ = true;
+    } else if (IEquals(name, "location")) {
+      r.location = std::string(value);
     }
   }
-  size_t Available() const { return data_.size() - pos_; }
+  return absl::OkStatus();
+}
 
-  // A body the connection ends with anyway (too long to drain, or delimited by the end
-  // of the stream) is read only as far as it is kept.
-  Step Length(size_t n, std::string* body) {
-    if (n > kMaxDrainedBodyBytes) close_ = true;
-    const size_t wanted = close_ ? std::min(n, kKeptBodyBytes) : n;
-    if (Available() < wanted) {
-      if (!end_.ok()) Keep(data_.substr(pos_), body);  // what came, for the error text
+void PlainHttpResponseParser::Keep(std::string_view data) {
+  std::string& body = response_.body;
+  if (body.size() < kKeptBodyBytes) body.append(data.substr(0, kKeptBodyBytes - body.size()));
+}
+
+// A body the connection ends with anyway (too long to drain, or delimited by the end
+// of the stream) is read only as far as it is kept.
+PlainHttpResponseParser::Step PlainHttpResponseParser::Length(size_t n) {
+  if (n > kMaxDrainedBodyBytes) close_ = true;
+  const size_t wanted = close_ ? std::min(n, kKeptBodyBytes) : n;
+  if (Available() < wanted) {
+    if (!end_->ok()) Keep(data_.substr(pos_));  // what came, for the error text
+    return Step::kMore;
+  }
+  Keep(data_.substr(pos_, wanted));
+  pos_ += wanted;
+  return Step::kDone;
+}
+
+PlainHttpResponseParser::Step PlainHttpResponseParser::ToEof() {
+  if (Available() < kKeptBodyBytes && end_->ok()) return Step::kMore;
+  Keep(data_.substr(pos_));
+  pos_ = data_.size();
+  return Step::kDone;  // the end of the stream (or enough of it kept) ends this answer
+}
+
+// The next CRLF-terminated line, or why there is none yet.
+PlainHttpResponseParser::Step PlainHttpResponseParser::Line(std::string_view* line) {
+  const size_t eol = data_.find("\r\n", std::max(pos_, scanned_));
+  if (eol == std::string_view::npos) {
+    scanned_ = std::max(pos_, data_.size() >= 1 ? data_.size() - 1 : 0);
+    return Available() > kMaxHeaderBytes ? Step::kFailed : Step::kMore;
+  }
+  *line = data_.substr(pos_, eol - pos_);
+  pos_ = eol + 2;
+  return Step::kDone;
+}
+
+// Moves pos_ past each chunk (and then each trailer) only once it has come whole, so
+// that the next call goes on from there.
+PlainHttpResponseParser::Step PlainHttpResponseParser::Chunked() {
+  std::string_view line;
+  while (phase_ == Phase::kChunks) {
+    const size_t chunk_start = pos_;
+    if (Step s = Line(&line); s != Step::kDone) return s;
+    std::string_view size_text = line.substr(0, line.find(';'));  // chunk extensions
+    uint64_t size = 0;
+    if (!ParseInt(Strip(size_text), &size, 16)) return Step::kFailed;
+    if (size == 0) {
+      phase_ = Phase::kTrailers;
+      break;
+    }
+    if (size > kMaxDrainedBodyBytes - chunked_total_) {
+      close_ = true;
+      return Step::kDone;
+    }
+    if (Available() < size + 2) {
+      pos_ = chunk_start;  // again from its size line when more has come
       return Step::kMore;
     }
-    Keep(data_.substr(pos_, wanted), body);
-    pos_ += wanted;
-    return Step::kDone;
+    Keep(data_.substr(pos_, size));
+    if (data_.substr(pos_ + size, 2) != "\r\n") return Step::kFailed;
+    pos_ += size + 2;
+    chunked_total_ += size;
   }
-
-  Step ToEof(std::string* body) {
-    if (Available() < kKeptBodyBytes && end_.ok()) return Step::kMore;
-    Keep(data_.substr(pos_), body);
-    pos_ = data_.size();
-    return Step::kDone;  // the end of the stream (or enough of it kept) ends this answer
+  while (true) {  // trailers, up to the empty line
+    if (Step s = Line(&line); s != Step::kDone) return s;
+    if (line.empty()) return Step::kDone;
   }
+}
 
-  // The next CRLF-terminated line, or why there is none yet.
-  Step Line(std::string_view* line) {
-    const size_t eol = data_.find("\r\n", pos_);
-    if (eol == std::string_view::npos) {
-      return Available() > kMaxHeaderBytes ? Step::kFailed : Step::kMore;
-    }
-    *line = data_.substr(pos_, eol - pos_);
-    pos_ = eol + 2;
-    return Step::kDone;
-  }
-
-  Step Chunked(std::string* body) {
-    size_t total = 0;
-    std::string_view line;
-    while (true) {
-      if (Step s = Line(&line); s != Step::kDone) return s;
-      std::string_view size_text = line.substr(0, line.find(';'));  // chunk extensions
-      uint64_t size = 0;
-      if (!ParseInt(Strip(size_text), &size, 16)) return Step::kFailed;
-      if (size == 0) break;
-      if (size > kMaxDrainedBodyBytes - total) {
-        close_ = true;
-        return Step::kDone;
-      }
-      total += size;
-      if (Available() < size + 2) return Step::kMore;
-      Keep(data_.substr(pos_, size), body);
-      if (data_.substr(pos_ + size, 2) != "\r\n") return Step::kFailed;
-      pos_ += size + 2;
-    }
-    while (true) {  // trailers, up to the empty line
-      if (Step s = Line(&line); s != Step::kDone) return s;
-      if (line.empty()) return Step::kDone;
-    }
-  }
-
-  std::string_view data_;
-  const absl::Status& end_;
-  size_t pos_ = 0;
-  bool close_ = false;
-  bool chunked_ = false;
-  int64_t content_length_ = -1;
-};
+namespace {
 
 // Writes all of `parts` by `deadline`, continuing after partial writes; *written counts
 // the bytes sent. MSG_NOSIGNAL: a peer that has closed the connection is an error value,
@@ -301,19 +319,15 @@ absl::Status WriteAll(int fd, iovec* parts, int count, Deadline deadline, size_t
 
 }  // namespace
 
-std::optional<ParsedHttpResponse> ParsePlainHttpResponse(std::string_view data,
-                                                        const absl::Status& end) {
-  return ResponseParser(data, end).Parse();
-}
-
 absl::StatusOr<PlainHttpResponse> ReadPlainHttpResponse(int fd, Deadline deadline,
                                                         bool* reusable, bool* answered) {
   *reusable = false;
   std::string received;
+  PlainHttpResponseParser parser;
   absl::Status end;  // OK while more may come
   for (int reads = 0;; ++reads) {
     if (!received.empty() || !end.ok()) {
-      if (std::optional<ParsedHttpResponse> parsed = ParsePlainHttpResponse(received, end)) {
+      if (std::optional<ParsedHttpResponse> parsed = parser.Parse(received, end)) {
         *reusable = parsed->reusable;
         return std::move(parsed->response);
       }

@@ -37,7 +37,7 @@ struct PlainHttpResponse {
   std::string body;      // at most the first 1,024 bytes, for error messages
 };
 
-// What ParsePlainHttpResponse made of the bytes: the answer (or the error that stands
+// What PlainHttpResponseParser made of the bytes: the answer (or the error that stands
 // instead) and whether the connection may carry another request (the body read whole,
 // not closed, nothing left over).
 struct ParsedHttpResponse {
@@ -45,17 +45,44 @@ struct ParsedHttpResponse {
   bool reusable = false;
 };
 
-// Parses one HTTP/1.x answer from the bytes received so far: 1xx answers skipped, the
-// body framed by Content-Length, chunked encoding or the end of the stream. nullopt while
+// Parses one HTTP/1.x answer from the bytes received so far, going on from where the
+// last call stopped (each byte is looked at once): 1xx answers skipped, the body framed
+// by Content-Length, chunked encoding or the end of the stream. Parse returns nullopt while
 // more bytes are needed and `end` is OK (more may come); otherwise `end` says why no more
 // will (OutOfRange "EOF", DeadlineExceeded, a read error) and is the error when the head
 // is incomplete. Never takes more than 64 KiB of header or 1 MiB of body. A malformed
 // head is an error; once a head is read its status stands even if the body is cut short
-// or malformed. Parses from the start each time: answers to webhooks are small.
-std::optional<ParsedHttpResponse> ParsePlainHttpResponse(std::string_view data,
-                                                        const absl::Status& end);
+// or malformed. One parser per answer.
+class PlainHttpResponseParser {
+ public:
+  // `data`: every byte received so far (those of the last call, and maybe more).
+  std::optional<ParsedHttpResponse> Parse(std::string_view data, const absl::Status& end);
 
-// Reads one answer (as ParsePlainHttpResponse) from the connected socket `fd` (blocking,
+ private:
+  enum class Phase { kHead, kLength, kToEof, kChunks, kTrailers, kDone };
+  enum class Step { kDone, kMore, kFailed };
+  std::optional<ParsedHttpResponse> Done(absl::Status error);
+  absl::Status ParseHead(std::string_view head);
+  void Keep(std::string_view data);
+  size_t Available() const { return data_.size() - pos_; }
+  Step Length(size_t n);
+  Step ToEof();
+  Step Line(std::string_view* line);
+  Step Chunked();
+
+  std::string_view data_;
+  const absl::Status* end_ = nullptr;
+  Phase phase_ = Phase::kHead;
+  size_t pos_ = 0;      // parsed up to here
+  size_t scanned_ = 0;  // the next line's or the head's end looked for up to here
+  PlainHttpResponse response_;
+  bool close_ = false;
+  bool chunked_ = false;
+  int64_t content_length_ = -1;
+  uint64_t chunked_total_ = 0;
+};
+
+// Reads one answer (as PlainHttpResponseParser) from the connected socket `fd` (blocking,
 // its SO_RCVTIMEO bounding each read; past `deadline` no read starts). *reusable as
 // above; *answered whether any byte came, so that a failure before it may be retried.
 absl::StatusOr<PlainHttpResponse> ReadPlainHttpResponse(

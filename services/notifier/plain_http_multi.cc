@@ -81,11 +81,14 @@ void PlainHttpMulti::Start(uint64_t tag, const PlainHttpTarget& target,
 void PlainHttpMulti::Begin(Transfer* t, bool may_reuse) {
   t->written = 0;
   t->received.clear();
+  t->parser = PlainHttpResponseParser();
   t->answered = false;
   t->reused = false;
   while (may_reuse) {
-    auto it = idle_.find(t->server);
-    if (it == idle_.end()) break;
+    // The connection used last, as Go's client: the least likely to have timed out.
+    auto it = idle_.upper_bound(t->server);
+    if (it == idle_.begin() || std::prev(it)->first != t->server) break;
+    --it;
     Connection* c = it->second;
     idle_.erase(it);
     // A kept connection the server has closed meanwhile reads as ready (EOF); its event
@@ -151,7 +154,7 @@ PlainHttpMulti::Connection* PlainHttpMulti::Open(int fd, const std::string& serv
   c->server = server;
   c->writing = writing;
   epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLRDHUP | (writing ? EPOLLOUT : 0u);
+  ev.events = writing ? EPOLLOUT : EPOLLIN | EPOLLRDHUP;
   ev.data.ptr = c;
   if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
     ::close(fd);
@@ -161,20 +164,22 @@ PlainHttpMulti::Connection* PlainHttpMulti::Open(int fd, const std::string& serv
   return c;
 }
 
-// Level-triggered: EPOLLIN always (an answer, or an idle connection closing); EPOLLOUT
-// only while a connect or a write waits for it.
+// Level-triggered: EPOLLOUT while a connect or a write waits for it, EPOLLIN otherwise
+// (an answer, or an idle connection closing). Not both: an answer that comes before the
+// request is all written (or the server's half-close) would be reported at every wait
+// while nothing reads it, spinning the thread until the write could go on.
 void PlainHttpMulti::WantWrite(Connection* c, bool on) {
   if (c->writing == on) return;
   c->writing = on;
   epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLRDHUP | (on ? EPOLLOUT : 0u);
+  ev.events = on ? EPOLLOUT : EPOLLIN | EPOLLRDHUP;
   ev.data.ptr = c;
   epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
 void PlainHttpMulti::Close(Connection* c) {
   if (c->fd < 0) return;
-  ::close(c->fd);  // leaves the epoll set with it
+  ::close(c->fd);  // leaves the epoll set with it (the process never dups nor forks it)
   c->fd = -1;
   if (c->transfer != nullptr) c->transfer->connection = nullptr;
   c->transfer = nullptr;
@@ -271,7 +276,7 @@ void PlainHttpMulti::Read(Transfer* t) {
   } else {
     end = Errno("read");
   }
-  if (std::optional<ParsedHttpResponse> parsed = ParsePlainHttpResponse(t->received, end)) {
+  if (std::optional<ParsedHttpResponse> parsed = t->parser.Parse(t->received, end)) {
     OnParsed(t, std::move(*parsed));
   }
 }
@@ -316,7 +321,7 @@ void PlainHttpMulti::Expire(Transfer* t) {
     case Transfer::Phase::kReading: {
       // A head read in time stands, as in PlainPost; the connection is not kept.
       std::optional<ParsedHttpResponse> parsed =
-          ParsePlainHttpResponse(t->received, absl::DeadlineExceededError("read: timeout"));
+          t->parser.Parse(t->received, absl::DeadlineExceededError("read: timeout"));
       parsed->reusable = false;
       OnParsed(t, std::move(*parsed));
       return;

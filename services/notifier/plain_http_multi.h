@@ -66,7 +66,7 @@ class PlainHttpMulti {
     int fd = -1;  // -1 once closed (its events of the current Poll are then ignored)
     std::string server;
     Transfer* transfer = nullptr;  // null while idle
-    bool writing = false;          // waiting for EPOLLOUT (connect, or a full send buffer)
+    bool writing = false;  // polled for EPOLLOUT (connecting, or a full send buffer)
   };
   struct Transfer {
     uint64_t tag = 0;
@@ -82,6 +82,7 @@ class PlainHttpMulti {
     absl::Status connect_error;
     size_t written = 0;
     std::string received;
+    PlainHttpResponseParser parser;
     bool reused = false;    // on a kept connection
     bool answered = false;  // some byte of an answer came
     bool replayed = false;  // sent once more already

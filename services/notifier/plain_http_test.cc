@@ -328,6 +328,18 @@ TEST_P(PlainHttpTest, ANewConnectionLostUnansweredIsAnError) {
   EXPECT_EQ(server.requests().size(), 1u);  // not sent again
 }
 
+// The head came in time, the body did not: the status stands (as Alertmanager decides on
+// it alone), the connection is not kept.
+TEST_P(PlainHttpTest, ATimeoutWithinTheBodyLeavesTheStatus) {
+  ScriptedServer server({{"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort"}, {kOk}});
+  auto r = Post(server.Url(), "{}", absl::Milliseconds(300));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "short");
+  ASSERT_TRUE(Post(server.Url()).ok());
+  EXPECT_EQ(server.requests().back().first, 2);
+}
+
 TEST_P(PlainHttpTest, ErrorsAreValues) {
   {
     ScriptedServer server({{"garbage\r\n\r\n"}});
@@ -388,6 +400,59 @@ TEST_P(PlainHttpTest, ErrorsAreValues) {
     ASSERT_FALSE(r.ok());
     EXPECT_NE(r.status().message().find("connection refused"), std::string::npos)
         << r.status();
+  }
+}
+
+// The parser fed one byte more at a time gives, for every framing and every way an
+// answer ends, what it gives for all the bytes at once, and nothing before it is whole.
+TEST(PlainHttpParserTest, ByteByByteAsWhole) {
+  struct Case {
+    std::string bytes;
+    absl::Status end;  // after the bytes
+  };
+  const absl::Status eof = absl::OutOfRangeError("EOF");
+  const absl::Status timeout = absl::DeadlineExceededError("read: timeout");
+  const std::vector<Case> cases = {
+      {kOk, absl::OkStatus()},
+      {"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 202 Accepted\r\nTransfer-Encoding: chunked\r\n"
+       "\r\n3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\nX-Trailer: 1\r\n\r\n",
+       absl::OkStatus()},
+      {"HTTP/1.1 204 No Content\r\n\r\n", absl::OkStatus()},
+      {"HTTP/1.0 404 Not Found\r\n\r\nno such hook", eof},
+      {"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", eof},
+      {"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", timeout},
+      {"HTTP/1.1 503 No\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcXY0\r\n\r\n", eof},
+      {"HTTP/1.1 307 Moved\r\nLocation: /x\r\nContent-Length: 0\r\n\r\n", absl::OkStatus()},
+      {"HTTP/1.1 200 OK\r\nContent-Le", eof},
+      {"HTTP/1.1 200 OK\r\nno colon\r\n\r\n", absl::OkStatus()},
+      {"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA", absl::OkStatus()},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.bytes);
+    std::optional<ParsedHttpResponse> whole = PlainHttpResponseParser().Parse(c.bytes, c.end);
+    ASSERT_TRUE(whole.has_value());
+    PlainHttpResponseParser parser;
+    std::optional<ParsedHttpResponse> fed;
+    for (size_t n = 1; n <= c.bytes.size() && !fed; ++n) {
+      fed = parser.Parse(std::string_view(c.bytes).substr(0, n), absl::OkStatus());
+    }
+    if (!fed) fed = parser.Parse(c.bytes, c.end);
+    ASSERT_TRUE(fed.has_value());
+    ASSERT_EQ(fed->response.ok(), whole->response.ok()) << fed->response.status();
+    if (!whole->response.ok()) {
+      EXPECT_EQ(fed->response.status(), whole->response.status());
+      continue;
+    }
+    EXPECT_EQ(fed->response->status, whole->response->status);
+    EXPECT_EQ(fed->response->body, whole->response->body);
+    EXPECT_EQ(fed->response->location, whole->response->location);
+    // Fed a byte at a time, an answer followed by extra bytes ends before them (so the
+    // connection looks clean), where all at once it sees them: only there may they differ.
+    if (c.bytes.find("EXTRA") == std::string::npos) {
+      EXPECT_EQ(fed->reusable, whole->reusable);
+    } else {
+      EXPECT_FALSE(whole->reusable);
+    }
   }
 }
 
