@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Where vigil-notifier's CPU per notification goes, by thread (the threads are named:
+# Where vigil-notifier's CPU per notification goes, by thread, and how often each thread
+# blocked (voluntary context switches) per notification (the threads are named:
 # deliver, store-writer, store-ckpt, http-listen; the loop and the HTTP handlers keep the
 # process name). One notify phase of bench/notifier_vs_alertmanager.sh against a fresh
 # vigil-notifier, user + system ticks of each thread from /proc/PID/task/*/stat, summed by
@@ -46,9 +47,10 @@ if [ "${PERF:-0}" = 1 ]; then PRE=(perf record -F 700 --call-graph dwarf,16384 -
 LAUNCHED=$!
 for _ in $(seq 100); do curl -sf "127.0.0.1:$port/-/ready" > /dev/null && break; sleep 0.1; done
 if [ "${PERF:-0}" = 1 ]; then PID=$(pgrep -x -P "$LAUNCHED" vigil-notifier); else PID=$LAUNCHED; fi
-snap() {
+snap() {  # tid, name, CPU ticks, voluntary context switches
   for t in /proc/"$PID"/task/*; do
-    echo "$(basename "$t") $(tr ' ' _ < "$t/comm") $(awk '{print $14 + $15}' "$t/stat")"
+    echo "$(basename "$t") $(tr ' ' _ < "$t/comm") $(awk '{print $14 + $15}' "$t/stat")" \
+      "$(awk '/^voluntary_ctxt_switches/ {print $2}' "$t/status")"
   done | sort
 }
 snap > "$WORK/before"
@@ -58,7 +60,7 @@ snap > "$WORK/after"
 kill -INT "$PID"
 wait "$LAUNCHED" || true
 hz=$(getconf CLK_TCK)
-join -a2 -e0 -o 2.2,1.3,2.3 "$WORK/before" "$WORK/after" |
-  awk -v n="$ALERTS" -v hz="$hz" '{d[$1] += $3 - $2}
-    END {for (k in d) if (d[k] > 0) printf "%-16s %6.1f us/notification\n", k, d[k] * 1e6 / hz / n}' |
+join -a2 -e0 -o 2.2,1.3,2.3,1.4,2.4 "$WORK/before" "$WORK/after" |
+  awk -v n="$ALERTS" -v hz="$hz" '{d[$1] += $3 - $2; c[$1] += $5 - $4}
+    END {for (k in d) if (d[k] > 0) printf "%-16s %6.1f us/notification %6.2f switches/notification\n", k, d[k] * 1e6 / hz / n, c[k] / n}' |
   sort -k2 -n -r

@@ -111,12 +111,14 @@ std::optional<ParsedHttpResponse> PlainHttpResponseParser::Parse(std::string_vie
   end_ = &end;
   while (phase_ == Phase::kHead) {  // 1xx answers come before the real one
     const size_t header_end = data_.find("\r\n\r\n", std::max(pos_, scanned_));
+    // Too long whether or not its end has come: the same answer however the bytes were cut.
+    if (header_end == std::string_view::npos ? Available() > kMaxHeaderBytes + 3
+                                             : header_end - pos_ > kMaxHeaderBytes) {
+      return Done(absl::InvalidArgumentError("malformed HTTP response: header too long"));
+    }
     if (header_end == std::string_view::npos) {
       // Scanned up to here: a "\r\n\r\n" may still end within the last three bytes.
       scanned_ = std::max(pos_, data_.size() >= 3 ? data_.size() - 3 : 0);
-      if (Available() > kMaxHeaderBytes) {
-        return Done(absl::InvalidArgumentError("malformed HTTP response: header too long"));
-      }
       if (end.ok()) return std::nullopt;
       return Done(end);
     }
@@ -241,8 +243,9 @@ PlainHttpResponseParser::Step PlainHttpResponseParser::Line(std::string_view* li
   const size_t eol = data_.find("\r\n", std::max(pos_, scanned_));
   if (eol == std::string_view::npos) {
     scanned_ = std::max(pos_, data_.size() >= 1 ? data_.size() - 1 : 0);
-    return Available() > kMaxHeaderBytes ? Step::kFailed : Step::kMore;
+    return Available() > kMaxHeaderBytes + 1 ? Step::kFailed : Step::kMore;
   }
+  if (eol - pos_ > kMaxHeaderBytes) return Step::kFailed;
   *line = data_.substr(pos_, eol - pos_);
   pos_ = eol + 2;
   return Step::kDone;

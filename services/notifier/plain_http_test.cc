@@ -426,6 +426,10 @@ TEST(PlainHttpParserTest, ByteByByteAsWhole) {
       {"HTTP/1.1 200 OK\r\nContent-Le", eof},
       {"HTTP/1.1 200 OK\r\nno colon\r\n\r\n", absl::OkStatus()},
       {"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA", absl::OkStatus()},
+      {StrCat("HTTP/1.1 200 OK\r\nX: ", std::string(70000, 'a'), "\r\n\r\n"), eof},
+      {StrCat("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", std::string(70000, '0'),
+              "1\r\nx\r\n0\r\n\r\n"),
+       eof},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.bytes);
