@@ -11,6 +11,8 @@
 // --jitter_ms J moves each scrape's timestamp by up to +-J ms, as real scrape start times
 // do (Prometheus 2.42 stores them as they come; it has no timestamp alignment yet).
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -119,6 +121,13 @@ size_t RssBytes() {
   return 0;
 }
 
+// What glibc's malloc has handed out and not taken back, its per-block overhead included:
+// what memory_bytes() estimates.
+size_t HeapInUse() {
+  struct mallinfo2 mi = mallinfo2();
+  return mi.uordblks + mi.hblkhd;
+}
+
 double SecondsSince(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
 }
@@ -139,6 +148,7 @@ int main(int argc, char** argv) {
   std::vector<Series> series = MakeSeries(n);
 
   size_t rss_before = RssBytes();
+  const size_t heap_before = HeapInUse();
   vigil::tsdb::Head head(nullptr, xor_only ? vigil::tsdb::ValueCodings::kXorOnly
                                            : vigil::tsdb::ValueCodings::kXorOrDecimal);
   double append_s = 0;  // appends only, not the generation of values
@@ -156,6 +166,7 @@ int main(int argc, char** argv) {
     }
   }
   size_t rss_growth = RssBytes() - rss_before;
+  size_t heap_growth = HeapInUse() - heap_before;
 
   size_t samples = head.num_samples();
   size_t mem = head.memory_bytes();
@@ -202,6 +213,7 @@ int main(int argc, char** argv) {
   row("  chunks", chunk_bytes);
   row("  labels", labels_bytes);
   row("  series objects + index", objects + index_bytes);
+  row("malloc in use, growth (mallinfo2)", heap_growth);
   row("RSS growth while appending", rss_growth);
   row("plain vector<Point> layout (computed)", plain);
   std::printf("append   %7.1f s %7.1f ns/sample (Head::Append, label lookup included)\n", append_s,
