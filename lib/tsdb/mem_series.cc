@@ -9,6 +9,12 @@
 
 namespace vigil::tsdb {
 
+// Every series has one: 168 bytes are malloc's 176-byte block (with libstdc++'s 32-byte
+// std::string in Labels).
+#if defined(__GLIBCXX__) && defined(__x86_64__)
+static_assert(sizeof(MemSeries) <= 168);
+#endif
+
 size_t HeapBytes(size_t n) {
   if (n == 0) return 0;
   return std::max<size_t>(32, (n + 8 + 15) / 16 * 16);
@@ -36,6 +42,7 @@ bool MemSeries::Append(TimestampMs t, double v) {
 
 void MemSeries::CloseHeadChunk() {
   closed_.PushBack(head_);
+  ++num_closed_;
   head_ = Chunk(xor_only_ ? ValueCoding::Xor() : head_.NextCoding());
 }
 
@@ -68,6 +75,7 @@ void MemSeries::DropFirstChunk() {
     head_ = Chunk();
   } else {
     closed_.PopFront();
+    --num_closed_;
   }
   first_visible_ = ChunkCursor{};
   ++dropped_chunks_;

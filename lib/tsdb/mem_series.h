@@ -79,7 +79,7 @@ class MemSeries {
   friend class SeriesReader;
   // Chunks by sequence number: first_seq() is the oldest kept, last_seq() the open one.
   uint64_t first_seq() const { return dropped_chunks_; }
-  uint64_t last_seq() const { return dropped_chunks_ + closed_.size(); }
+  uint64_t last_seq() const { return dropped_chunks_ + num_closed_; }
   // An iterator over chunk `seq` from `at`.
   ChunkIterator ChunkAt(uint64_t seq, const ChunkCursor& at) const;
   // The decoder state before the first visible sample of chunk `seq`.
@@ -107,11 +107,16 @@ class MemSeries {
   ChunkCursor first_visible_;
   ClosedChunks closed_;
   // Window() states, one per range length asked for (rarely more than two), and their
-  // ends, one per maxt they were last asked for (usually one).
-  mutable WindowStates windows_;
+  // ends, one per maxt they were last asked for (usually one). The next fields may take
+  // its tail padding.
+  [[no_unique_address]] mutable WindowStates windows_;
   // Chunks dropped by truncation so far: a chunk's sequence number is this plus its index.
   // 32 bits last 2^32 chunks of 120 samples, 16 years at a sample a millisecond.
   uint32_t dropped_chunks_ = 0;
+  // closed_.size(), which is in closed_'s allocation: Window() needs the open chunk's
+  // number at every call, and reading it there cost a cache miss per series and range
+  // read (≈ 10 % more CPU per evaluation at 100,000 series).
+  uint32_t num_closed_ = 0;
   bool xor_only_;
 };
 
