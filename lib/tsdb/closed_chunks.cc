@@ -8,9 +8,30 @@ namespace vigil::tsdb {
 
 static_assert(sizeof(ClosedChunks) == sizeof(void*));
 
-size_t ClosedChunks::allocated_bytes() const {
+size_t ClosedChunks::Capacity() const {
   const size_t n = size();
-  return n == 0 ? 0 : header(n - 1).end;
+  if (n == 0) return 0;
+  return n <= kExactChunks ? header(n - 1).end : spare().capacity;
+}
+
+size_t ClosedChunks::allocated_bytes() const { return Capacity(); }
+
+void ClosedChunks::PushBack(const Chunk& c) {
+  const size_t n = size();
+  // In place when a header slot is reserved for it and its bytes fit.
+  if (n > kExactChunks && Slots(n + 1) == Slots(n) &&
+      header(n - 1).end + c.bytes().size() <= spare().capacity) {
+    const uint32_t end = header(n - 1).end;
+    std::memcpy(mem_ + end, c.bytes().data(), c.bytes().size());
+    auto* headers = reinterpret_cast<Header*>(mem_ + sizeof(Prefix));
+    new (&headers[n]) Header{c.last_t(), static_cast<uint32_t>(end + c.bytes().size()),
+                             c.num_samples(), c.coding()};
+    auto& p = *reinterpret_cast<Prefix*>(mem_);
+    p.count = static_cast<uint32_t>(n + 1);
+    p.num_samples += c.num_samples();
+    return;
+  }
+  Rebuild(0, nullptr, &c);
 }
 
 void ClosedChunks::Rebuild(size_t keep_from, const Chunk* front, const Chunk* back) {
@@ -23,10 +44,15 @@ void ClosedChunks::Rebuild(size_t keep_from, const Chunk* front, const Chunk* ba
     mem_ = nullptr;
     return;
   }
-  size_t bytes = DataBegin(n);
-  if (front != nullptr) bytes += front->bytes().size();
-  for (size_t i = keep_from; i < old_n; ++i) bytes += this->bytes(i).size();
-  if (back != nullptr) bytes += back->bytes().size();
+  size_t data = 0;
+  if (front != nullptr) data += front->bytes().size();
+  for (size_t i = keep_from; i < old_n; ++i) data += this->bytes(i).size();
+  if (back != nullptr) data += back->bytes().size();
+  // Past kExactChunks an added chunk leaves room for a quarter more bytes, so that chunks
+  // added one after another (backfill) are copied about four times in all, not n/2 times
+  // each. Dropping and replacing leave none: a series that keeps its length adds and drops
+  // one chunk per chunk of samples, copying the others twice, as before.
+  const size_t bytes = DataBegin(n) + data + (back != nullptr && n > kExactChunks ? data / 4 : 0);
 
   auto* mem = static_cast<std::byte*>(::operator new(bytes));
   auto* headers = reinterpret_cast<Header*>(mem + sizeof(Prefix));
@@ -45,6 +71,7 @@ void ClosedChunks::Rebuild(size_t keep_from, const Chunk* front, const Chunk* ba
   new (mem) Prefix{static_cast<uint32_t>(n), samples};
   ::operator delete(mem_);
   mem_ = mem;
+  if (n > kExactChunks) spare() = Spare{bytes, 0};
 }
 
 }  // namespace vigil::tsdb

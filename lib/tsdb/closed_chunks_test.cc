@@ -64,5 +64,55 @@ TEST(ClosedChunksTest, KeepsEachChunksBytesAndFacts) {
   EXPECT_EQ(Bytes(cs.bytes(0)), Bytes(c.bytes()));
 }
 
+// A long retention: thousands of chunks added one by one (as backfill adds them) are
+// kept exactly, the allocation grows in steps (amortized: not a copy of all per chunk),
+// and dropping and replacing still work past the reserved room.
+TEST(ClosedChunksTest, ManyChunksGrowInStepsAndStayExact) {
+  ClosedChunks cs;
+  std::vector<Chunk> chunks;
+  for (int i = 0; i < 40; ++i) {
+    chunks.push_back(MakeChunk(i % 2 ? ValueCoding::Xor() : ValueCoding::Decimal(1),
+                               1 + i % 120, i * 1'000'000, i * 0.5));
+  }
+  size_t reallocations = 0;
+  const std::byte* last = nullptr;
+  size_t samples = 0;
+  for (int round = 0; round < 100; ++round) {  // 4,000 chunks
+    for (const Chunk& c : chunks) {
+      cs.PushBack(c);
+      samples += c.num_samples();
+      const std::byte* now = reinterpret_cast<const std::byte*>(cs.bytes(0).data());
+      if (now != last) ++reallocations;
+      last = now;
+    }
+  }
+  ASSERT_EQ(cs.size(), 4000u);
+  EXPECT_EQ(cs.num_samples(), samples);
+  for (size_t i = 0; i < cs.size(); ++i) {
+    const Chunk& want = chunks[i % chunks.size()];
+    ASSERT_EQ(Bytes(cs.bytes(i)), Bytes(want.bytes())) << i;
+    ASSERT_EQ(cs.num_samples(i), want.num_samples()) << i;
+    ASSERT_EQ(cs.coding(i), want.coding()) << i;
+    ASSERT_EQ(cs.max_t(i), want.last_t()) << i;
+  }
+  EXPECT_LT(reallocations, 100u);  // ~4,000 without the spare room
+  size_t used = 8 + 16 * 4096 + 16;
+  for (size_t i = 0; i < cs.size(); ++i) used += cs.bytes(i).size();
+  EXPECT_GE(cs.allocated_bytes(), used);
+
+  // Down to a few, across the exact-size boundary, and back up.
+  while (cs.size() > 3) cs.PopFront();
+  cs.ReplaceFront(chunks[7]);
+  EXPECT_EQ(Bytes(cs.bytes(0)), Bytes(chunks[7].bytes()));
+  EXPECT_EQ(Bytes(cs.bytes(2)), Bytes(chunks[39].bytes()));
+  size_t exact = 8 + 3 * 16;
+  for (size_t i = 0; i < 3; ++i) exact += cs.bytes(i).size();
+  EXPECT_EQ(cs.allocated_bytes(), exact);
+  for (int i = 0; i < 20; ++i) cs.PushBack(chunks[i]);
+  ASSERT_EQ(cs.size(), 23u);
+  EXPECT_EQ(Bytes(cs.bytes(22)), Bytes(chunks[19].bytes()));
+  EXPECT_EQ(Bytes(cs.bytes(3)), Bytes(chunks[0].bytes()));
+}
+
 }  // namespace
 }  // namespace vigil::tsdb
