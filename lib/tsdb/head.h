@@ -7,6 +7,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
 #include "lib/clock/clock.h"
 #include "lib/labels/labels.h"
 #include "lib/labels/matcher.h"
@@ -59,11 +60,16 @@ class Head {
  private:
   // The index hashes a series by index_key_ and compares label sets, so it can be looked
   // up with a Labels and keeps no copy of them: a slot is the series' pointer.
+  // The key is mixed (absl::HashOf, seeded per process) before the table takes its bits:
+  // a plain string hash of the labels is public and unseeded, so label sets could be made
+  // to crowd into a few slots.
   struct SeriesHash {
     using is_transparent = void;
     IndexKeyFn key;
-    size_t operator()(const labels::Labels& l) const { return key(l); }
-    size_t operator()(const std::unique_ptr<MemSeries>& s) const { return key(s->labels()); }
+    size_t operator()(const labels::Labels& l) const { return absl::HashOf(key(l)); }
+    size_t operator()(const std::unique_ptr<MemSeries>& s) const {
+      return absl::HashOf(key(s->labels()));
+    }
   };
   struct SeriesEq {
     using is_transparent = void;

@@ -79,7 +79,7 @@ class MemSeries {
   friend class SeriesReader;
   // Chunks by sequence number: first_seq() is the oldest kept, last_seq() the open one.
   uint64_t first_seq() const { return dropped_chunks_; }
-  uint64_t last_seq() const { return dropped_chunks_ + num_closed_; }
+  uint64_t last_seq() const { return uint64_t{dropped_chunks_} + num_closed_; }
   // An iterator over chunk `seq` from `at`.
   ChunkIterator ChunkAt(uint64_t seq, const ChunkCursor& at) const;
   // The decoder state before the first visible sample of chunk `seq`.
