@@ -20,6 +20,7 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "lib/base/format.h"
 #include "lib/bus/publisher.h"
 #include "lib/bus/topics.h"
 #include "lib/clock/clock.h"
@@ -194,6 +195,17 @@ class NotifierHaTest : public ::testing::Test {
            Stat(i, "group_flushes") >= flushes;
   }
 
+  // What Quiet looks at, for a failure's message.
+  std::string QuietState() {
+    std::string out;
+    for (int i = 0; i < 2; ++i) {
+      out += StrCat("replica ", i, ": cluster_held=", Stat(i, "cluster_held"),
+                    " queue_length=", Stat(i, "queue_length"),
+                    " group_flushes=", Stat(i, "group_flushes"), "\n");
+    }
+    return out;
+  }
+
   std::set<std::string> AllKeys() {
     std::set<std::string> keys;
     for (const auto& r : webhook_.requests()) keys.insert(r.key);
@@ -251,7 +263,7 @@ TEST_F(NotifierHaTest, PrimaryKilledWhileGroupsPendingSurvivorDeliversEachOnceTh
   // the survivor's snapshot of the log keeps it from sending those again.
   ASSERT_NO_FATAL_FAILURE(Start(0));
   for (int i = 0; i < 2; ++i) ASSERT_NO_FATAL_FAILURE(WaitJoined(i));
-  ASSERT_TRUE(WaitFor([&] { return Quiet(0, 2 * kGroups); })) << Logs();
+  ASSERT_TRUE(WaitFor([&] { return Quiet(0, 2 * kGroups); })) << QuietState() << Logs();
   EXPECT_EQ(webhook_.requests().size(), static_cast<size_t>(kGroups));
 
   // Both live again: each resolution once. Resolved groups end, so nothing can follow.
