@@ -59,10 +59,6 @@ bool ParseInt(std::string_view s, Int* out, int base = 10) {
   return ec == std::errc() && end == s.data() + s.size();
 }
 
-absl::Status Errno(std::string_view what) {
-  return absl::UnavailableError(StrCat(what, ": ", std::strerror(errno)));
-}
-
 // Deadlines on the monotonic clock: a step of the wall clock neither stretches nor cuts
 // a request's time.
 Clock::duration Remaining(Deadline deadline) {
@@ -376,13 +372,21 @@ absl::StatusOr<std::string> PlainPostHead(const PlainHttpTarget& target,
   return head;
 }
 
-bool ReplayablePost(const std::vector<std::string>& headers, size_t bytes_sent) {
-  if (bytes_sent == 0) return true;
+bool HasIdempotencyKey(const std::vector<std::string>& headers) {
   for (const std::string& h : headers) {
     const std::string_view name = std::string_view(h).substr(0, h.find(':'));
     if (IEquals(name, "Idempotency-Key") || IEquals(name, "X-Idempotency-Key")) return true;
   }
   return false;
+}
+
+bool ReplayOnNewConnection(const PostTry& t, const absl::Status& error) {
+  return t.reused && !t.replayed && !t.answered && !absl::IsDeadlineExceeded(error) &&
+         (t.bytes_sent == 0 || t.keyed);
+}
+
+absl::Status Errno(std::string_view what) {
+  return absl::UnavailableError(StrCat(what, ": ", std::strerror(errno)));
 }
 
 absl::StatusOr<std::vector<SocketAddress>> ResolvePlainHttpTarget(const PlainHttpTarget& t) {
@@ -479,6 +483,7 @@ absl::StatusOr<PlainHttpResponse> PlainPost(const PlainHttpTarget& target,
   if (!head_or.ok()) return head_or.status();
   std::string& head = *head_or;
   const std::string server = StrCat(target.host, "\n", target.port);
+  const bool keyed = HasIdempotencyKey(headers);
 
   for (int attempt = 0;; ++attempt) {
     Connection& c = connection;
@@ -511,12 +516,9 @@ absl::StatusOr<PlainHttpResponse> PlainPost(const PlainHttpTarget& target,
     }
     if (!reusable) c.Close();
     if (response.ok()) return response;
-    // A kept connection the server closed as the request went out: once more on a new
-    // one if nothing reached it, or nothing came back and the request may be replayed.
-    const bool retry = reused && attempt == 0 && !answered &&
-                       !absl::IsDeadlineExceeded(response.status()) &&
-                       ReplayablePost(headers, written);
-    if (!retry) return response.status();
+    const PostTry tried{.reused = reused, .replayed = attempt > 0, .answered = answered,
+                        .bytes_sent = written, .keyed = keyed};
+    if (!ReplayOnNewConnection(tried, response.status())) return response.status();
   }
 }
 

@@ -95,10 +95,25 @@ absl::StatusOr<std::string> PlainPostHead(const PlainHttpTarget& target,
                                           const std::vector<std::string>& headers,
                                           size_t body_size);
 
-// Whether a request that a kept connection lost before any answer may be sent again on
-// a new one (Go's net/http rule): nothing of it was sent, or it carries an
-// Idempotency-Key or X-Idempotency-Key header (our bodies can always be sent again).
-bool ReplayablePost(const std::vector<std::string>& headers, size_t bytes_sent);
+// Whether the "Name: value" `headers` carry an Idempotency-Key or X-Idempotency-Key.
+bool HasIdempotencyKey(const std::vector<std::string>& headers);
+
+// What became of one try of a request on one connection, for the replay rule below.
+struct PostTry {
+  bool reused = false;     // on a kept connection
+  bool replayed = false;   // already the second try
+  bool answered = false;   // some byte of an answer came
+  size_t bytes_sent = 0;
+  bool keyed = false;      // HasIdempotencyKey
+};
+// Whether a try that failed with `error` is sent once more on a new connection (Go's
+// net/http rule): a kept connection the server closed as the request went out, nothing of
+// an answer, not a timeout, not replayed yet, and nothing of the request sent or an
+// idempotency key on it (our bodies can always be sent again).
+bool ReplayOnNewConnection(const PostTry& t, const absl::Status& error);
+
+// A failed system call's error: "`what`: strerror(errno)".
+absl::Status Errno(std::string_view what);
 
 // The addresses to try for `target`, in order: an IP literal as is, a name through
 // getaddrinfo (blocking, with resolv.conf's timeouts).

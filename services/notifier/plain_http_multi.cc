@@ -9,19 +9,10 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 
 #include "lib/base/format.h"
 
 namespace vigil::notifier {
-namespace {
-
-absl::Status Errno(std::string_view what) {
-  return absl::UnavailableError(StrCat(what, ": ", std::strerror(errno)));
-}
-
-}  // namespace
-
 absl::StatusOr<std::unique_ptr<PlainHttpMulti>> PlainHttpMulti::Create() {
   const int epoll_fd = epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd < 0) return Errno("epoll_create1");
@@ -72,7 +63,7 @@ void PlainHttpMulti::Start(uint64_t tag, const PlainHttpTarget& target,
   t->server = StrCat(target.host, "\n", target.port);
   t->request = std::move(*head);
   t->request.append(body);
-  t->keyed = ReplayablePost(headers, 1);
+  t->keyed = HasIdempotencyKey(headers);
   t->deadline = Clock::now() + absl::ToChronoNanoseconds(timeout);
   transfers_.emplace(t, std::move(owned));
   Begin(t, /*may_reuse=*/true);
@@ -298,11 +289,9 @@ void PlainHttpMulti::OnParsed(Transfer* t, ParsedHttpResponse parsed) {
 
 void PlainHttpMulti::Failed(Transfer* t, absl::Status error) {
   if (t->connection != nullptr) Close(t->connection);
-  // A kept connection the server closed as the request went out: once more on a new one
-  // if nothing reached it, or nothing came back and the request may be replayed.
-  const bool replay = t->reused && !t->replayed && !t->answered &&
-                      !absl::IsDeadlineExceeded(error) && (t->written == 0 || t->keyed);
-  if (!replay) {
+  const PostTry tried{.reused = t->reused, .replayed = t->replayed, .answered = t->answered,
+                      .bytes_sent = t->written, .keyed = t->keyed};
+  if (!ReplayOnNewConnection(tried, error)) {
     Finish(t, std::move(error));
     return;
   }

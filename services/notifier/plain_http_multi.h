@@ -73,7 +73,7 @@ class PlainHttpMulti {
     PlainHttpTarget target;
     std::string server;   // host and port: the idle connections it may take
     std::string request;  // head and body
-    bool keyed = false;   // carries an idempotency key (ReplayablePost)
+    bool keyed = false;   // carries an idempotency key (HasIdempotencyKey)
     Clock::time_point deadline;
     Connection* connection = nullptr;
     enum class Phase { kConnecting, kWriting, kReading } phase = Phase::kConnecting;
