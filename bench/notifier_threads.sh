@@ -5,7 +5,8 @@
 # process name). One notify phase of bench/notifier_vs_alertmanager.sh against a fresh
 # vigil-notifier, user + system ticks of each thread from /proc/PID/task/*/stat, summed by
 # name. With PERF=1 it runs under `perf record --call-graph dwarf` (perf.data in the
-# current directory) for `perf report --comm NAME`.
+# current directory) for `perf report --comm NAME`; PERF_OPTS replaces its sampling options
+# (e.g. PERF_OPTS="-F 4000" for a flat profile with more samples).
 #
 #   bench/notifier_threads.sh [ALERTS]   (default 10000; KEEP_ALIVE=1: the receiver keeps
 #                                         connections open, see bench/alert_load.cc)
@@ -39,7 +40,8 @@ receivers:
         send_resolved: true
 YAML
 PRE=()
-if [ "${PERF:-0}" = 1 ]; then PRE=(perf record -F 700 --call-graph dwarf,16384 -o perf.data --); fi
+if [ "${PERF:-0}" = 1 ]; then read -r -a OPTS <<< "${PERF_OPTS:--F 700 --call-graph dwarf,16384}"
+  PRE=(perf record "${OPTS[@]}" -o perf.data --); fi
 "${PRE[@]}" "$NOTIFIER" --config.file="$WORK/cfg.yml" --storage.path="$WORK/st" \
   --web.listen-address="127.0.0.1:$port" --grpc.listen-address=127.0.0.1:0 \
   --bus.publish-address=tcp://127.0.0.1:0 --bus.connect="tcp://127.0.0.1:$unused" \

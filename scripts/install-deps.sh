@@ -13,6 +13,7 @@ packages=(
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libcurl4-openssl-dev libsqlite3-dev libsnappy-dev libre2-dev libcpp-httplib-dev libabsl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libgoogle-perftools-dev  # tcmalloc, linked into vigil-notifier
   # real peers used by tests and benchmarks
   prometheus prometheus-alertmanager prometheus-node-exporter
   curl procps
