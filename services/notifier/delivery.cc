@@ -216,11 +216,7 @@ void Deliverer::Run(Lane* lane) {
 
 bool Deliverer::PlainHttpLane(const Notification& n) const {
   if (send_ || options_.plain_http_in_flight <= 0) return false;
-  const Integration& i = n.integration;
-  if (i.kind != Integration::Kind::kWebhook && i.kind != Integration::Kind::kAlertmanager) {
-    return false;
-  }
-  return (i.http == nullptr || i.http->proxy_url.empty()) && ParsePlainHttpUrl(i.target);
+  return PlainHttpTargetOf(n.integration).has_value();
 }
 
 void Deliverer::RunPlainHttp(Lane* lane) {
@@ -276,8 +272,8 @@ void Deliverer::RunPlainHttp(Lane* lane) {
       std::optional<HttpPost> post = HttpPostOf(a.job.notification);
       if (post) a.post = PreparePost(post->url, post->headers, *post->http);
       if (!post || a.post.failed || !a.post.plain) {
-        // Refused already (or, should the lane's test above and PreparePost ever disagree,
-        // sent as a worker would).
+        // Refused already. (`plain` is set: PlainHttpLane admitted the notification through
+        // PlainHttpTargetFor, the test PreparePost makes; were it not, sent as a worker would.)
         settle(a, post && a.post.failed ? *a.post.failed
                                         : Send(a.job.notification, options_.request_timeout));
         continue;

@@ -104,6 +104,13 @@ SendResult Outcome(const std::string& url, int code, const std::string& body) {
 
 }  // namespace
 
+std::optional<PlainHttpTarget> PlainHttpTargetFor(std::string_view url,
+                                                  const HttpClientConfig& http) {
+  // The common case without libcurl: plain http, no proxy (see plain_http.h).
+  if (!http.proxy_url.empty()) return std::nullopt;
+  return ParsePlainHttpUrl(url);
+}
+
 PreparedPost PreparePost(const std::string& url, const std::vector<std::string>& headers,
                          const HttpClientConfig& http) {
   PreparedPost req;
@@ -145,8 +152,7 @@ PreparedPost PreparePost(const std::string& url, const std::vector<std::string>&
   req.lines = {"Content-Type: application/json", "User-Agent: vigil-notifier", "Accept: */*"};
   req.lines.insert(req.lines.end(), headers.begin(), headers.end());
   if (!authorization.empty()) req.lines.push_back(authorization);
-  // The common case without libcurl: plain http, no proxy (see plain_http.h).
-  if (http.proxy_url.empty()) req.plain = ParsePlainHttpUrl(url);
+  req.plain = PlainHttpTargetFor(url, http);
   if (req.plain) {
     req.plain_lines = req.lines;
     // libcurl writes basic auth itself (CURLOPT_USERNAME/PASSWORD).

@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -31,6 +32,13 @@ SendResult PostJson(const std::string& url, const std::string& body,
                     const std::vector<std::string>& headers, const HttpClientConfig& http,
                     absl::Duration timeout);
 
+// Where PlainPost sends a POST to `url` under `http`, or nullopt when libcurl must send it
+// (not an http:// URL that ParsePlainHttpUrl takes, or a proxy configured). The one test
+// of "plain HTTP": PreparePost and the delivery lanes both ask it, so that a lane run by
+// PlainHttpMulti never gets a request only libcurl can send.
+std::optional<PlainHttpTarget> PlainHttpTargetFor(std::string_view url,
+                                                  const HttpClientConfig& http);
+
 // PostJson in steps, for a caller that sends the plain-HTTP form itself (the delivery
 // lanes' PlainHttpMulti): PreparePost reads the secrets and builds the header lines;
 // the plain form goes out as `plain_lines` to `plain`; PlainOutcome judges its answer
@@ -44,7 +52,7 @@ struct PreparedPost {
   std::string connect_to;
   std::string user, password;        // basic auth
   std::vector<std::string> lines;    // "Name: value", without basic auth (libcurl adds it)
-  std::optional<PlainHttpTarget> plain;  // set when the plain client can send it
+  std::optional<PlainHttpTarget> plain;  // PlainHttpTargetFor: the plain client can send it
   std::vector<std::string> plain_lines;  // `lines` with basic auth, for the plain client
 };
 PreparedPost PreparePost(const std::string& url, const std::vector<std::string>& headers,

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "lib/base/format.h"
+#include "services/notifier/integrations.h"
 
 namespace vigil::notifier {
 namespace {
@@ -189,6 +190,29 @@ TEST(HttpClientTest, TlsClientCertificate) {
   http.tls.key_file = pki.Path("client.key");
   SendResult with_cert = Post(r.Url("https"), http);
   EXPECT_TRUE(with_cert.ok) << with_cert.error;
+}
+
+// The one "plain HTTP" test, which PreparePost and the delivery lanes share.
+TEST(HttpClientTest, PlainHttpTargetForAndOf) {
+  HttpClientConfig http;
+  std::optional<PlainHttpTarget> t = PlainHttpTargetFor("http://127.0.0.1:9/hook", http);
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(t->port, 9);
+  EXPECT_TRUE(PreparePost("http://127.0.0.1:9/hook", {}, http).plain.has_value());
+  EXPECT_FALSE(PlainHttpTargetFor("https://127.0.0.1:9/hook", http).has_value());
+  http.proxy_url = "http://proxy:3128";
+  EXPECT_FALSE(PlainHttpTargetFor("http://127.0.0.1:9/hook", http).has_value());
+  EXPECT_FALSE(PreparePost("http://127.0.0.1:9/hook", {}, http).plain.has_value());
+
+  // An integration: the URL its POSTs go to, under its http_config (or the defaults).
+  Integration am{Integration::Kind::kAlertmanager, 0, "http://am:9093//", true, 0, nullptr};
+  t = PlainHttpTargetOf(am);
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(t->request_target, "/api/v2/alerts");
+  am.http = std::make_shared<const HttpClientConfig>(http);  // with the proxy
+  EXPECT_FALSE(PlainHttpTargetOf(am).has_value());
+  const Integration file{Integration::Kind::kFile, 0, "/tmp/out.jsonl", true, 0, nullptr};
+  EXPECT_FALSE(PlainHttpTargetOf(file).has_value());
 }
 
 }  // namespace

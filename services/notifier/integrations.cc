@@ -66,22 +66,46 @@ SendResult AppendLine(const std::string& path, const std::string& body) {
   return {true, false, ""};
 }
 
-std::optional<HttpPost> HttpPostOf(const Notification& n) {
+namespace {
+
+// The integration's http_config, or the defaults.
+const HttpClientConfig& HttpConfigOf(const Integration& i) {
   static const HttpClientConfig kDefaults;
-  const HttpClientConfig& http = n.integration.http ? *n.integration.http : kDefaults;
-  switch (n.integration.kind) {
+  return i.http ? *i.http : kDefaults;
+}
+
+// The URL the integration POSTs to (nullopt for a file receiver): a webhook's own, an
+// Alertmanager's /api/v2/alerts.
+std::optional<std::string> PostUrlOf(const Integration& i) {
+  switch (i.kind) {
     case Integration::Kind::kWebhook:
-      return HttpPost{n.integration.target, n.body, {StrCat("Idempotency-Key: ", n.IdempotencyKey())}, &http};
+      return i.target;
     case Integration::Kind::kAlertmanager: {
-      std::string url = n.integration.target;
+      std::string url = i.target;
       while (!url.empty() && url.back() == '/') url.pop_back();
-      return HttpPost{StrCat(url, "/api/v2/alerts"), PostableAlerts(n.body),
-                      {StrCat("Idempotency-Key: ", n.IdempotencyKey())}, &http};
+      return StrCat(url, "/api/v2/alerts");
     }
     case Integration::Kind::kFile:
       break;
   }
   return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<HttpPost> HttpPostOf(const Notification& n) {
+  std::optional<std::string> url = PostUrlOf(n.integration);
+  if (!url) return std::nullopt;
+  std::string body =
+      n.integration.kind == Integration::Kind::kAlertmanager ? PostableAlerts(n.body) : n.body;
+  return HttpPost{*std::move(url), std::move(body),
+                  {StrCat("Idempotency-Key: ", n.IdempotencyKey())}, &HttpConfigOf(n.integration)};
+}
+
+std::optional<PlainHttpTarget> PlainHttpTargetOf(const Integration& integration) {
+  std::optional<std::string> url = PostUrlOf(integration);
+  if (!url) return std::nullopt;
+  return PlainHttpTargetFor(*url, HttpConfigOf(integration));
 }
 
 SendResult Send(const Notification& n, absl::Duration timeout) {

@@ -30,6 +30,11 @@ struct HttpPost {
 };
 std::optional<HttpPost> HttpPostOf(const Notification& n);
 
+// Where the integration's POSTs go when PlainPost can send them (PlainHttpTargetFor on the
+// URL and http_config HttpPostOf uses); nullopt for libcurl's and for a file receiver.
+// Cheap: it builds no body.
+std::optional<PlainHttpTarget> PlainHttpTargetOf(const Integration& integration);
+
 // Sends through the notification's integration. Blocking: call from a delivery worker.
 SendResult Send(const Notification& n, absl::Duration timeout);
 
