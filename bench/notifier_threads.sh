@@ -59,6 +59,7 @@ snap > "$WORK/before"
 "$BIN/bench_alert_load" notify --url "http://127.0.0.1:$port" --pid "$PID" --receiver-port "$rport" \
   --alerts "$ALERTS" --batch 100 --connections 2 --keep-alive "${KEEP_ALIVE:-0}"
 snap > "$WORK/after"
+grep -E '^(VmHWM|VmRSS)' /proc/"$PID"/status | tr -s ' \t' ' ' | paste -sd' '
 kill -INT "$PID"
 wait "$LAUNCHED" || true
 hz=$(getconf CLK_TCK)
