@@ -5,9 +5,7 @@
 
 #include "services/notifier/plain_http_multi.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -18,6 +16,7 @@
 #include <vector>
 
 #include "lib/base/format.h"
+#include "services/notifier/loopback_test_support.h"
 
 namespace vigil::notifier {
 namespace {
@@ -30,20 +29,12 @@ constexpr char kOk[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
 // each connection after its answer, without saying so.
 class GateServer {
  public:
-  explicit GateServer(int gate, bool close_after = false) : gate_(gate), close_after_(close_after) {
-    listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
-    EXPECT_EQ(listen(listen_fd_, 64), 0);
-    socklen_t len = sizeof(a);
-    getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
+  explicit GateServer(int gate, bool close_after = false)
+      : gate_(gate), close_after_(close_after), listener_(64) {
     acceptor_ = std::thread([this] { Accept(); });
   }
   ~GateServer() {
-    shutdown(listen_fd_, SHUT_RDWR);
+    listener_.Shutdown();
     acceptor_.join();
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -53,10 +44,9 @@ class GateServer {
     cv_.notify_all();
     for (std::thread& t : handlers_) t.join();
     for (int fd : fds_) close(fd);
-    close(listen_fd_);
   }
   PlainHttpTarget Target(const std::string& path = "/hook") const {
-    return *ParsePlainHttpUrl(StrCat("http://127.0.0.1:", port_, path));
+    return *ParsePlainHttpUrl(StrCat("http://127.0.0.1:", listener_.port(), path));
   }
   int connections() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -66,7 +56,7 @@ class GateServer {
  private:
   void Accept() {
     while (true) {
-      const int fd = accept(listen_fd_, nullptr, nullptr);
+      const int fd = listener_.Accept();
       if (fd < 0) return;
       std::lock_guard<std::mutex> lock(mu_);
       fds_.push_back(fd);
@@ -75,23 +65,9 @@ class GateServer {
   }
   void Serve(int fd) {
     std::string buf;
-    char chunk[4096];
-    while (true) {
-      size_t head_end;
-      while ((head_end = buf.find("\r\n\r\n")) == std::string::npos) {
-        const ssize_t n = read(fd, chunk, sizeof(chunk));
-        if (n <= 0) return;
-        buf.append(chunk, static_cast<size_t>(n));
-      }
-      const size_t cl = buf.find("Content-Length: ");
-      const size_t length = std::stoul(buf.substr(cl + 16));
-      while (buf.size() < head_end + 4 + length) {
-        const ssize_t n = read(fd, chunk, sizeof(chunk));
-        if (n <= 0) return;
-        buf.append(chunk, static_cast<size_t>(n));
-      }
-      const bool hang = buf.rfind("POST /hang ", 0) == 0;
-      buf.erase(0, head_end + 4 + length);
+    std::string request;
+    while (ReadHttpRequest(fd, &buf, &request)) {
+      const bool hang = request.rfind("POST /hang ", 0) == 0;
       std::unique_lock<std::mutex> lock(mu_);
       ++arrived_;
       cv_.notify_all();
@@ -108,8 +84,7 @@ class GateServer {
 
   const int gate_;
   const bool close_after_;
-  int listen_fd_ = -1;
-  int port_ = 0;
+  LoopbackListener listener_;
   std::thread acceptor_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -6,9 +6,7 @@
 #include "services/notifier/plain_http.h"
 #include "services/notifier/plain_http_multi.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -21,6 +19,7 @@
 #include <vector>
 
 #include "lib/base/format.h"
+#include "services/notifier/loopback_test_support.h"
 
 namespace vigil::notifier {
 namespace {
@@ -34,32 +33,23 @@ struct Answer {
 
 class ScriptedServer {
  public:
-  explicit ScriptedServer(std::vector<Answer> script) : script_(script.begin(), script.end()) {
-    listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
-    EXPECT_EQ(listen(listen_fd_, 16), 0);
-    socklen_t len = sizeof(a);
-    getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
+  explicit ScriptedServer(std::vector<Answer> script)
+      : listener_(16), script_(script.begin(), script.end()) {
     thread_ = std::thread([this] { Serve(); });
   }
   ~ScriptedServer() {
-    shutdown(listen_fd_, SHUT_RDWR);
+    listener_.Shutdown();
     {
       // The client keeps its connection: end the server's wait for a next request on it.
       std::lock_guard<std::mutex> lock(mu_);
       if (serving_ >= 0) shutdown(serving_, SHUT_RDWR);
     }
     thread_.join();
-    close(listen_fd_);
     for (int fd : open_) close(fd);
   }
-  int port() const { return port_; }
+  int port() const { return listener_.port(); }
   std::string Url(const std::string& path = "/hook") const {
-    return StrCat("http://127.0.0.1:", port_, path);
+    return StrCat("http://127.0.0.1:", listener_.port(), path);
   }
   // What each request looked like, and on which connection (1, 2, ...) it came.
   std::vector<std::pair<int, std::string>> requests() {
@@ -77,7 +67,7 @@ class ScriptedServer {
   void Serve() {
     int connection = 0;
     while (true) {
-      const int fd = accept(listen_fd_, nullptr, nullptr);
+      const int fd = listener_.Accept();
       if (fd < 0) return;
       ++connection;
       {
@@ -88,7 +78,7 @@ class ScriptedServer {
       std::string buf;
       while (keep) {
         std::string request;
-        if (!ReadRequest(fd, &buf, &request)) break;
+        if (!ReadHttpRequest(fd, &buf, &request)) break;
         Answer answer;
         {
           std::lock_guard<std::mutex> lock(mu_);
@@ -116,30 +106,7 @@ class ScriptedServer {
       }
     }
   }
-  // One request (head and Content-Length body) from fd; false at EOF.
-  static bool ReadRequest(int fd, std::string* buf, std::string* request) {
-    char chunk[4096];
-    size_t head_end;
-    while ((head_end = buf->find("\r\n\r\n")) == std::string::npos) {
-      const ssize_t n = read(fd, chunk, sizeof(chunk));
-      if (n <= 0) return false;
-      buf->append(chunk, static_cast<size_t>(n));
-    }
-    size_t length = 0;
-    const size_t cl = buf->find("Content-Length: ");
-    if (cl != std::string::npos && cl < head_end) length = std::stoul(buf->substr(cl + 16));
-    while (buf->size() < head_end + 4 + length) {
-      const ssize_t n = read(fd, chunk, sizeof(chunk));
-      if (n <= 0) return false;
-      buf->append(chunk, static_cast<size_t>(n));
-    }
-    *request = buf->substr(0, head_end + 4 + length);
-    buf->erase(0, head_end + 4 + length);
-    return true;
-  }
-
-  int listen_fd_ = -1;
-  int port_ = 0;
+  LoopbackListener listener_;
   std::thread thread_;
   std::mutex mu_;
   std::deque<Answer> script_;
