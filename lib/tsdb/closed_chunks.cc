@@ -1,5 +1,6 @@
 #include "lib/tsdb/closed_chunks.h"
 
+#include <cstdlib>
 #include <cstring>
 #include <new>
 #include <type_traits>
@@ -38,6 +39,7 @@ void ClosedChunks::Rebuild(size_t keep_from, const Chunk* front, const Chunk* ba
   static_assert(sizeof(Header) == 16 && alignof(Header) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
   static_assert(std::is_trivially_destructible_v<Header>);
   const size_t old_n = size();
+  if (keep_from > old_n) std::abort();  // a caller's bug: it would read past the headers
   const size_t n = (front != nullptr) + (old_n - keep_from) + (back != nullptr);
   if (n == 0) {
     ::operator delete(mem_);

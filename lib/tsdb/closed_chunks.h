@@ -47,8 +47,11 @@ class ClosedChunks {
 
   // Appends a copy of `c` (closed: no sample is appended to it afterwards in this copy).
   void PushBack(const Chunk& c);
-  // Drops the oldest chunk.
-  void PopFront() { Rebuild(1, nullptr, nullptr); }
+  // Drops the `k` (<= size()) oldest chunks: the others are copied once, not once per
+  // chunk dropped. The allocation is then exactly what k single drops would leave.
+  void PopFront(size_t k = 1) {
+    if (k > 0) Rebuild(k, nullptr, nullptr);
+  }
   // Replaces the oldest chunk with a copy of `c`.
   void ReplaceFront(const Chunk& c) { Rebuild(1, &c, nullptr); }
 

@@ -114,5 +114,87 @@ TEST(ClosedChunksTest, ManyChunksGrowInStepsAndStayExact) {
   EXPECT_EQ(Bytes(cs.bytes(3)), Bytes(chunks[0].bytes()));
 }
 
+// The allocation an exact-size ClosedChunks holding `cs`'s chunks from `from` on has.
+size_t ExactBytes(const ClosedChunks& cs, size_t from) {
+  size_t bytes = 8 + (cs.size() - from) * 16;
+  for (size_t i = from; i < cs.size(); ++i) bytes += cs.bytes(i).size();
+  return bytes;
+}
+
+// PopFront(k) drops k chunks at once and leaves what k single drops would: the same
+// chunks and the same allocation size (MemoryBytes counts it), with and without the room
+// that growth reserves.
+TEST(ClosedChunksTest, PopFrontManyIsKSingleDrops) {
+  std::vector<Chunk> chunks;
+  for (int i = 0; i < 30; ++i) {
+    chunks.push_back(MakeChunk(i % 3 ? ValueCoding::Xor() : ValueCoding::Decimal(2),
+                               1 + i * 7 % 50, i * 1'000'000, i * 0.25));
+  }
+  auto filled = [&](ClosedChunks& cs, size_t n) {
+    for (size_t i = 0; i < n; ++i) cs.PushBack(chunks[i]);
+  };
+  auto expect_same = [&](const ClosedChunks& got, const ClosedChunks& want) {
+    ASSERT_EQ(got.size(), want.size());
+    EXPECT_EQ(got.num_samples(), want.num_samples());
+    EXPECT_EQ(got.allocated_bytes(), want.allocated_bytes());
+    for (size_t i = 0; i < got.size(); ++i) {
+      EXPECT_EQ(Bytes(got.bytes(i)), Bytes(want.bytes(i))) << i;
+      EXPECT_EQ(got.num_samples(i), want.num_samples(i)) << i;
+      EXPECT_EQ(got.coding(i), want.coding(i)) << i;
+      EXPECT_EQ(got.max_t(i), want.max_t(i)) << i;
+    }
+  };
+
+  // k = 0: nothing changes, not even the allocation (its spare room stays).
+  ClosedChunks zero;
+  filled(zero, 20);
+  const std::byte* before = reinterpret_cast<const std::byte*>(zero.bytes(0).data());
+  const size_t allocated = zero.allocated_bytes();
+  zero.PopFront(0);
+  EXPECT_EQ(zero.size(), 20u);
+  EXPECT_EQ(reinterpret_cast<const std::byte*>(zero.bytes(0).data()), before);
+  EXPECT_EQ(zero.allocated_bytes(), allocated);
+  ClosedChunks empty;
+  empty.PopFront(0);
+  EXPECT_TRUE(empty.empty());
+
+  // k = 1, a few, all: exact-size (5 chunks) and grown past kExactChunks (30 chunks).
+  for (size_t n : {size_t{5}, size_t{30}}) {
+    for (size_t k : {size_t{1}, size_t{3}, n - 1, n}) {
+      ClosedChunks at_once, one_by_one;
+      filled(at_once, n);
+      filled(one_by_one, n);
+      at_once.PopFront(k);
+      for (size_t i = 0; i < k; ++i) one_by_one.PopFront();
+      SCOPED_TRACE(testing::Message() << "n=" << n << " k=" << k);
+      expect_same(at_once, one_by_one);
+      EXPECT_EQ(at_once.empty(), k == n);
+      if (k < n) {
+        EXPECT_EQ(Bytes(at_once.bytes(0)), Bytes(chunks[k].bytes()));
+        // Dropping leaves no spare room for bytes (header slots stay reserved past 8).
+        if (n - k <= ClosedChunks::kExactChunks) {
+          EXPECT_EQ(at_once.allocated_bytes(), ExactBytes(at_once, 0));
+        }
+      } else {
+        EXPECT_EQ(at_once.allocated_bytes(), 0u);
+      }
+    }
+  }
+
+  // After growth, then a drop, growth goes on in place from what is left.
+  ClosedChunks cs;
+  filled(cs, 30);
+  cs.PopFront(25);
+  ASSERT_EQ(cs.size(), 5u);
+  EXPECT_EQ(cs.allocated_bytes(), ExactBytes(cs, 0));
+  filled(cs, 12);
+  ASSERT_EQ(cs.size(), 17u);
+  EXPECT_EQ(Bytes(cs.bytes(4)), Bytes(chunks[29].bytes()));
+  EXPECT_EQ(Bytes(cs.bytes(16)), Bytes(chunks[11].bytes()));
+  cs.PopFront(cs.size());
+  EXPECT_TRUE(cs.empty());
+  EXPECT_EQ(cs.num_samples(), 0u);
+}
+
 }  // namespace
 }  // namespace vigil::tsdb

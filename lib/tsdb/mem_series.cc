@@ -70,21 +70,25 @@ ChunkPos MemSeries::PositionBefore(TimestampMs t) const {
   return ChunkPos{seq, ChunkStart(seq)};
 }
 
-void MemSeries::DropFirstChunk() {
+void MemSeries::DropFirstChunks(size_t k) {
+  if (k == 0) return;
   if (closed_.empty()) {
-    head_ = Chunk();
+    head_ = Chunk();  // k == 1: the open chunk is the only one
   } else {
-    closed_.PopFront();
-    --num_closed_;
+    closed_.PopFront(k);
+    num_closed_ -= static_cast<uint32_t>(k);
   }
   first_visible_ = ChunkCursor{};
-  ++dropped_chunks_;
+  dropped_chunks_ += static_cast<uint32_t>(k);
 }
 
 size_t MemSeries::Truncate(TimestampMs min_t) {
   const size_t before = num_samples();
-  while (!closed_.empty() && closed_.max_t(0) < min_t) DropFirstChunk();
-  if (closed_.empty() && head_.num_samples() > 0 && head_.last_t() < min_t) DropFirstChunk();
+  // The closed chunks wholly older than min_t, dropped at once (max_t grows with the index).
+  size_t old_chunks = 0;
+  while (old_chunks < closed_.size() && closed_.max_t(old_chunks) < min_t) ++old_chunks;
+  DropFirstChunks(old_chunks);
+  if (closed_.empty() && head_.num_samples() > 0 && head_.last_t() < min_t) DropFirstChunks(1);
   // States whose window ends before min_t go first: compaction need not move them.
   if (!windows_.states().empty()) {
     std::span<const WindowEnd> ends = windows_.ends();

@@ -87,7 +87,8 @@ class MemSeries {
   // The position before the first visible sample that may be >= t.
   ChunkPos PositionBefore(TimestampMs t) const;
   uint16_t FirstChunkSamples() const;
-  void DropFirstChunk();
+  // Drops the `k` oldest chunks (the open one only when it is the only one, k == 1).
+  void DropFirstChunks(size_t k);
   // Re-encodes the first closed chunk's visible samples alone and moves the window
   // states' positions in it accordingly (those inside the hidden part are dropped).
   void CompactFirstChunk();
