@@ -17,28 +17,14 @@ WORK=$(mktemp -d /tmp/vigil-evalmem-XXXXXX)
 BASE_PORT=$((12000 + RANDOM % 18000))
 # KEEP=1 keeps the work directory (logs) too.
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; [ -n "$HT$KEEP" ] || rm -rf "$WORK"' EXIT
-targets=""
-for i in $(seq 0 "$TARGETS"); do targets="$targets'127.0.0.1:$((BASE_PORT + i))',"; done
-cp bench/rollout_rules.yml "$WORK/"
-cat > "$WORK/prometheus.yml" <<YAML
-global: {scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 5s}
-rule_files: [rollout_rules.yml]
-scrape_configs:
-  - job_name: rollout
-    static_configs: [{targets: [${targets%,}]}]
-YAML
-"$BIN/bench_static_targets" --base-port "$BASE_PORT" --targets "$TARGETS" --series "$SERIES" --shape rollout 2>/dev/null &
-sleep 1
-COLL_HTTP=$((BASE_PORT - 2)) EVAL_HTTP=$((BASE_PORT - 3)) BUS_PORT=$((BASE_PORT - 4))
-(cd "$WORK" && exec "$BIN/vigil-collector" --config.file=prometheus.yml \
-   --web.listen-address=127.0.0.1:$COLL_HTTP --grpc.listen-address=127.0.0.1:0 \
-   --bus.publish-address=tcp://127.0.0.1:$BUS_PORT > collector.log 2>&1) &
+source bench/lib/evaluator_mesh.sh
+mesh_write_config
+mesh_start_targets
+mesh_start_collector
 PRE=""
 [ -n "$HT" ] && PRE="heaptrack -o $WORK/ht"
-(cd "$WORK" && exec $PRE "$BIN/vigil-evaluator" --config.file=prometheus.yml \
-   --web.listen-address=127.0.0.1:$EVAL_HTTP --grpc.listen-address=127.0.0.1:0 \
-   --bus.publish-address=tcp://127.0.0.1:0 --bus.connect=tcp://127.0.0.1:$BUS_PORT \
-   --storage.path=eval --rules.alert.resend-delay=1s ${EVALUATOR_FLAGS:-} > evaluator.log 2>&1) &
+# EVALUATOR_FLAGS unquoted: each of its words a flag.
+mesh_start_evaluator "$PRE" ${EVALUATOR_FLAGS:-}
 sleep 3  # heaptrack starts the evaluator as its child: find it by its flags
 EPID=$(pgrep -n -f "vigil-evaluator --config.file=prometheus.yml --web.listen-address=127.0.0.1:$EVAL_HTTP")
 echo "work $WORK evaluator pid $EPID"

@@ -36,35 +36,15 @@ WORK=$(mktemp -d /tmp/vigil-evalbench-XXXXXX)
 BASE_PORT=$((12000 + RANDOM % 18000))
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
 
-targets=""
-for i in $(seq 0 "$TARGETS"); do targets="$targets'127.0.0.1:$((BASE_PORT + i))',"; done  # last: down
-cp bench/rollout_rules.yml "$WORK/"
-cat > "$WORK/prometheus.yml" <<YAML
-global: {scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 5s}
-rule_files: [rollout_rules.yml]
-scrape_configs:
-  - job_name: rollout
-    static_configs: [{targets: [${targets%,}]}]
-YAML
-
-"$BIN/bench_static_targets" --base-port "$BASE_PORT" --targets "$TARGETS" --series "$SERIES" \
-  --shape rollout 2>/dev/null &
-sleep 1
-PROM_PORT=$((BASE_PORT - 1)) COLL_HTTP=$((BASE_PORT - 2)) EVAL_HTTP=$((BASE_PORT - 3))
-BUS_PORT=$((BASE_PORT - 4))
+source bench/lib/evaluator_mesh.sh
+mesh_write_config
+mesh_start_targets
+PROM_PORT=$((BASE_PORT - 1))
 (cd "$WORK" && exec prometheus --config.file=prometheus.yml --storage.tsdb.path=data \
    --web.listen-address=127.0.0.1:$PROM_PORT > prom.log 2>&1) &
 PROM_PID=$!
-(cd "$WORK" && exec "$BIN/vigil-collector" --config.file=prometheus.yml \
-   --web.listen-address=127.0.0.1:$COLL_HTTP --grpc.listen-address=127.0.0.1:0 \
-   --bus.publish-address=tcp://127.0.0.1:$BUS_PORT > collector.log 2>&1) &
-COLL_PID=$!
-(cd "$WORK" && exec "$BIN/vigil-evaluator" --config.file=prometheus.yml \
-   --web.listen-address=127.0.0.1:$EVAL_HTTP --grpc.listen-address=127.0.0.1:0 \
-   --bus.publish-address=tcp://127.0.0.1:0 --bus.connect=tcp://127.0.0.1:$BUS_PORT \
-   --storage.path=eval --rules.alert.resend-delay=1s --rules.evaluation-mode="${MODE:-event}" \
-   > evaluator.log 2>&1) &
-EVAL_PID=$!
+mesh_start_collector
+mesh_start_evaluator "" --rules.evaluation-mode="${MODE:-event}"
 sleep "$WARMUP"
 for pid in $PROM_PID $COLL_PID $EVAL_PID; do
   if [ ! -e "/proc/$pid/stat" ]; then echo "process $pid died" >&2; for f in "$WORK"/*.log; do echo "== $f" >&2; tail -n 5 "$f" >&2; done; exit 1; fi
