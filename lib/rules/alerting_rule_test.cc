@@ -63,15 +63,15 @@ TEST(AlertingRuleTest, OneFalseEvaluationResetsFor) {
   AlertingRule rule(Spec(absl::Seconds(60)), labels::Labels());
   FakeQuery q;
   q.result = Down();
-  rule.Eval(0, q.Func());
+  ASSERT_TRUE(rule.Eval(0, q.Func()).ok());
   q.result.clear();
-  rule.Eval(30'000, q.Func());
+  ASSERT_TRUE(rule.Eval(30'000, q.Func()).ok());
   EXPECT_TRUE(rule.active().empty());  // pending alerts that vanish are dropped
   q.result = Down();
-  rule.Eval(40'000, q.Func());
-  rule.Eval(90'000, q.Func());
+  ASSERT_TRUE(rule.Eval(40'000, q.Func()).ok());
+  ASSERT_TRUE(rule.Eval(90'000, q.Func()).ok());
   EXPECT_EQ(rule.active().begin()->second.state, AlertState::kPending);
-  rule.Eval(100'000, q.Func());
+  ASSERT_TRUE(rule.Eval(100'000, q.Func()).ok());
   EXPECT_EQ(rule.active().begin()->second.state, AlertState::kFiring);
 }
 
@@ -79,7 +79,7 @@ TEST(AlertingRuleTest, ResolvedIsSentAndKeptFifteenMinutes) {
   AlertingRule rule(Spec(absl::ZeroDuration()), labels::Labels());
   FakeQuery q;
   q.result = Down();
-  rule.Eval(0, q.Func());
+  ASSERT_TRUE(rule.Eval(0, q.Func()).ok());
   EXPECT_EQ(rule.active().begin()->second.state, AlertState::kFiring);  // for: 0 fires at once
   rule.TakeAlertsToSend(0, absl::Minutes(1), absl::Seconds(10));
   q.result.clear();
@@ -88,9 +88,9 @@ TEST(AlertingRuleTest, ResolvedIsSentAndKeptFifteenMinutes) {
   EXPECT_EQ(a.state, AlertState::kInactive);
   EXPECT_EQ(a.resolved_at, 10'000);
   EXPECT_EQ(rule.TakeAlertsToSend(10'000, absl::Minutes(1), absl::Seconds(10)).size(), 1u);
-  rule.Eval(10'000 + kResolvedRetentionMs, q.Func());
+  ASSERT_TRUE(rule.Eval(10'000 + kResolvedRetentionMs, q.Func()).ok());
   EXPECT_EQ(rule.active().size(), 1u);
-  rule.Eval(10'001 + kResolvedRetentionMs, q.Func());
+  ASSERT_TRUE(rule.Eval(10'001 + kResolvedRetentionMs, q.Func()).ok());
   EXPECT_TRUE(rule.active().empty());
 }
 
@@ -98,13 +98,13 @@ TEST(AlertingRuleTest, KeepFiringFor) {
   AlertingRule rule(Spec(absl::ZeroDuration(), absl::Seconds(30)), labels::Labels());
   FakeQuery q;
   q.result = Down();
-  rule.Eval(0, q.Func());
+  ASSERT_TRUE(rule.Eval(0, q.Func()).ok());
   q.result.clear();
-  rule.Eval(10'000, q.Func());
+  ASSERT_TRUE(rule.Eval(10'000, q.Func()).ok());
   EXPECT_EQ(rule.active().begin()->second.state, AlertState::kFiring);
-  rule.Eval(39'999, q.Func());
+  ASSERT_TRUE(rule.Eval(39'999, q.Func()).ok());
   EXPECT_EQ(rule.active().begin()->second.state, AlertState::kFiring);
-  rule.Eval(40'000, q.Func());
+  ASSERT_TRUE(rule.Eval(40'000, q.Func()).ok());
   EXPECT_EQ(rule.active().begin()->second.state, AlertState::kInactive);
 }
 
