@@ -465,13 +465,10 @@ std::optional<PlainHttpTarget> ParsePlainHttpUrl(std::string_view url) {
     return std::nullopt;
   }
   t.host_header = std::string(authority);
-  if (authority_end == std::string_view::npos) {
-    t.request_target = "/";
-  } else if (rest[authority_end] == '?') {
-    t.request_target = StrCat("/", rest.substr(authority_end));
-  } else {
-    t.request_target = std::string(rest.substr(authority_end));
-  }
+  // The path and query as sent: an empty path is "/", also before a query.
+  const std::string_view path =
+      authority_end == std::string_view::npos ? std::string_view() : rest.substr(authority_end);
+  t.request_target = path.empty() || path.front() == '?' ? StrCat("/", path) : std::string(path);
   return t;
 }
 

@@ -51,7 +51,10 @@ std::string MatrixText(const google::protobuf::RepeatedPtrField<v1::QuerySeries>
   for (const v1::QuerySeries& s : series) {
     if (!out.empty()) out += "\n";
     out += MetricString(s.labels()) + " =>";
-    for (const v1::QueryPoint& p : s.points()) out += "\n" + PointText(p);
+    for (const v1::QueryPoint& p : s.points()) {
+      out += '\n';
+      out += PointText(p);
+    }
   }
   return out + "\n";
 }
