@@ -7,8 +7,8 @@
 
 #include "absl/hash/hash.h"
 #include "absl/strings/numbers.h"
-#include "absl/strings/str_format.h"
 #include "lib/base/format.h"
+#include "lib/json/go_string.h"
 #include "lib/sqlite/database.h"
 
 namespace vigil::notifier {
@@ -82,11 +82,21 @@ DROP TABLE nflog_by_stream_key;
 
 uint64_t StreamHash(std::string_view stream_key) { return absl::HashOf(stream_key); }
 
+// [["name","value"],...], written directly (a JSON document per pair was most of the
+// store writer's cost of an alert row); invalid UTF-8 becomes U+FFFD, as Go writes it.
 template <typename Pairs>  // labels::Labels or Annotations
 std::string LabelsJson(const Pairs& ls) {
-  nlohmann::json j = nlohmann::json::array();
-  for (const auto& l : ls) j.push_back({l.name, l.value});
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string out = "[";
+  for (const auto& l : ls) {
+    if (out.size() > 1) out += ',';
+    out += '[';
+    json::AppendGoJsonString(l.name, &out, /*escape_html=*/false);
+    out += ',';
+    json::AppendGoJsonString(l.value, &out, /*escape_html=*/false);
+    out += ']';
+  }
+  out += ']';
+  return out;
 }
 
 std::vector<labels::Label> ParseLabelsJson(const std::string& text) {
@@ -107,10 +117,11 @@ std::vector<labels::Label> ParseLabelsJson(const std::string& text) {
 std::string EncodeFingerprints(const FingerprintSet& set) {
   std::vector<uint64_t> sorted(set.begin(), set.end());
   std::sort(sorted.begin(), sorted.end());
-  std::string out;
-  for (uint64_t fp : sorted) {
-    if (!out.empty()) out += ',';
-    out += absl::StrFormat("%016x", fp);
+  std::string out(sorted.empty() ? 0 : sorted.size() * 17 - 1, ',');
+  char* p = out.data();
+  for (uint64_t fp : sorted) {  // %016x each, comma-separated
+    for (int shift = 60; shift >= 0; shift -= 4) *p++ = "0123456789abcdef"[(fp >> shift) & 0xf];
+    ++p;
   }
   return out;
 }

@@ -223,6 +223,32 @@ TEST_F(StoreTest, RoundTripsAlertsLogOutboxAndSilences) {
   EXPECT_THAT(*store.LoadSilences(), IsEmpty());
 }
 
+// Label and annotation text of every kind comes back as it went in: quotes, backslashes,
+// control characters, HTML, non-ASCII; invalid UTF-8 comes back as U+FFFD (as Go's JSON).
+TEST_F(StoreTest, AlertTextOfEveryKindRoundTrips) {
+  auto s = Store::Open(":memory:");
+  ASSERT_TRUE(s.ok()) << s.status();
+  const labels::Labels ls{{"alertname", "q\"b\\s\n\t\x01<a>&"}, {"zone", "z\u00fcrich \u2028 \U0001F600"}};
+  Alert a{.labels = ls,
+          .annotations = {{"bad", std::string("x\xff\xc3y")}, {"empty", ""}},
+          .fingerprint = ls.Fingerprint()};
+  ASSERT_TRUE((*s)->PutAlert(a).ok());
+  auto alerts = (*s)->LoadAlerts();
+  ASSERT_TRUE(alerts.ok());
+  ASSERT_THAT(*alerts, SizeIs(1));
+  EXPECT_EQ((*alerts)[0].labels, ls);
+  Alert expected = a;
+  expected.annotations = {{"bad", "x\ufffd\ufffdy"}, {"empty", ""}};
+  EXPECT_EQ((*alerts)[0].annotations, expected.annotations);
+}
+
+TEST(FingerprintsTest, EncodedAsSortedSixteenDigitHexAndDecodedBack) {
+  EXPECT_EQ(EncodeFingerprints({}), "");
+  const FingerprintSet set{0xffffffffffffffffULL, 0, 0xab};
+  EXPECT_EQ(EncodeFingerprints(set), "0000000000000000,00000000000000ab,ffffffffffffffff");
+  EXPECT_EQ(DecodeFingerprints(EncodeFingerprints(set)), set);
+}
+
 // A store written before silences kept their update time takes the column on opening; its
 // rows count as the oldest.
 TEST_F(StoreTest, AStoreFromBeforeSilenceUpdateTimesIsMigrated) {

@@ -1,0 +1,52 @@
+#include "services/notifier/rfc3339.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <random>
+
+#include "absl/time/time.h"
+
+namespace vigil::notifier {
+namespace {
+
+// What absl::FormatTime writes, which FormatGoTime and FormatApiTime wrote before they
+// formatted by hand.
+std::string AbslFormat(TimestampMs ms, const char* format) {
+  return absl::FormatTime(format, absl::FromUnixMillis(ms), absl::UTCTimeZone());
+}
+
+TEST(Rfc3339Test, FormatsAsGoAndAlertmanagerWrite) {
+  EXPECT_EQ(FormatGoTime(0), "0001-01-01T00:00:00Z");
+  EXPECT_EQ(FormatApiTime(0), "0001-01-01T00:00:00.000Z");
+  EXPECT_EQ(FormatGoTime(1'767'366'245'250), "2026-01-02T15:04:05.25Z");
+  EXPECT_EQ(FormatApiTime(1'767'366'245'250), "2026-01-02T15:04:05.250Z");
+  EXPECT_EQ(FormatGoTime(1'767'366'245'000), "2026-01-02T15:04:05Z");
+  EXPECT_EQ(FormatGoTime(1'767'366'245'007), "2026-01-02T15:04:05.007Z");
+  EXPECT_EQ(FormatGoTime(-1), "1969-12-31T23:59:59.999Z");
+  // Go pads the year to four digits; absl::FormatTime does not ("1-01-01...").
+  EXPECT_EQ(FormatGoTime(-62'135'596'800'000 + 1), "0001-01-01T00:00:00.001Z");
+  EXPECT_EQ(FormatApiTime(-61'000'000'000'000), "0036-12-26T11:33:20.000Z");
+}
+
+TEST(Rfc3339Test, EveryDayOfFourHundredYearsAndTheEdgesAsAbsl) {
+  std::vector<TimestampMs> times = {1, -1, 951'782'400'000 /* 2000-02-29 */,
+                                    -2'203'891'200'000 /* 1900-03-01 */,
+                                    253'402'300'799'999 /* 9999-12-31T23:59:59.999 */,
+                                    253'402'300'800'000 /* 10000-01-01 */,
+                                    -62'135'596'800'001 /* year 0 */};
+  std::mt19937_64 rng(42);
+  std::uniform_int_distribution<TimestampMs> ms_of_day(0, 86'399'999);
+  for (int64_t day = -146'097; day <= 146'097; ++day) {  // 1570 to 2370, every day
+    times.push_back(day * 86'400'000 + ms_of_day(rng));
+    times.push_back(day * 86'400'000);
+  }
+  for (TimestampMs ms : times) {
+    if (ms == 0) continue;
+    ASSERT_EQ(FormatGoTime(ms), AbslFormat(ms, "%Y-%m-%dT%H:%M:%E*SZ")) << ms;
+    ASSERT_EQ(FormatApiTime(ms), AbslFormat(ms, "%Y-%m-%dT%H:%M:%E3SZ")) << ms;
+  }
+}
+
+}  // namespace
+}  // namespace vigil::notifier
