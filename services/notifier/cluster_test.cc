@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <string>
+#include <vector>
 #include <zmq.hpp>
 
 #include "lib/base/format.h"
@@ -346,6 +349,34 @@ LogEntry Entry(uint64_t fingerprint) {
   return e;
 }
 
+// Connects replicas `a` and `b` over inproc (`name` tells the endpoints apart) and runs both
+// loops until neither asks for a snapshot, calling `each_turn(turn)` after every turn. Each
+// turn both replicas run their loop once; virtual time moves only when no message was in
+// flight, so the pace is the replicas' own.
+void SyncPair(Replica& a, Replica& b, ManualClock& clock, const std::string& name,
+              const std::function<void(int)>& each_turn = nullptr) {
+  auto a_endpoint = a.publisher.Bind(StrCat("inproc://", name, "-a"));
+  auto b_endpoint = b.publisher.Bind(StrCat("inproc://", name, "-b"));
+  ASSERT_TRUE(a_endpoint.ok() && b_endpoint.ok());
+  a.subscriber.Connect(*b_endpoint);
+  b.subscriber.Connect(*a_endpoint);
+  for (Replica* r : {&a, &b}) r->subscriber.Subscribe(std::string(bus::kTopicNotificationLog));
+  for (int turn = 0; turn < 20'000 && (a.node.AsksForSnapshot() || b.node.AsksForSnapshot());
+       ++turn) {
+    const TimestampMs now = clock.NowMs();
+    bool moved = false;
+    for (Replica* r : {&a, &b}) {
+      r->node.Heartbeat(now);
+      while (auto m = r->subscriber.Receive()) {
+        moved = true;
+        EXPECT_TRUE(r->node.OnPeerMessage(*m, now));
+      }
+    }
+    if (each_turn) each_turn(turn);
+    if (!moved) clock.Advance(absl::Milliseconds(100));
+  }
+}
+
 // A snapshot much larger than the publisher's send high-water mark (ZeroMQ drops what
 // overflows it) arrives whole on the first request, and live messages published while it
 // is sent arrive too: the sender keeps only a window of it unacknowledged.
@@ -358,33 +389,13 @@ TEST(ClusterNodeTest, ASnapshotLargerThanTheHighWaterMarkArrivesWholeOnOneReques
   Replica a(ctx, 0, clock, /*send_hwm=*/kHwm);
   Replica b(ctx, 1, clock, /*send_hwm=*/10000, /*receive_hwm=*/kHwm);
   for (int i = 0; i < kEntries; ++i) a.dispatcher.OnPeerLog(StrCat("stream-", i), Entry(i), true);
-  auto a_endpoint = a.publisher.Bind("inproc://replica-a");
-  auto b_endpoint = b.publisher.Bind("inproc://replica-b");
-  ASSERT_TRUE(a_endpoint.ok() && b_endpoint.ok());
-  a.subscriber.Connect(*b_endpoint);
-  b.subscriber.Connect(*a_endpoint);
-  for (Replica* r : {&a, &b}) r->subscriber.Subscribe(std::string(bus::kTopicNotificationLog));
-
-  // Each turn both replicas run their loop once; virtual time moves only when no message
-  // was in flight, so the pace is the replicas' own.
   int live = 0;
-  for (int turn = 0; turn < 20'000 && (a.node.AsksForSnapshot() || b.node.AsksForSnapshot());
-       ++turn) {
-    const TimestampMs now = clock.NowMs();
-    bool moved = false;
-    for (Replica* r : {&a, &b}) {
-      r->node.Heartbeat(now);
-      while (auto m = r->subscriber.Receive()) {
-        moved = true;
-        EXPECT_TRUE(r->node.OnPeerMessage(*m, now));
-      }
-    }
+  ASSERT_NO_FATAL_FAILURE(SyncPair(a, b, clock, "replica", [&](int turn) {
     if (turn % 5 == 0 && turn < 200) {  // a delivers meanwhile
       a.publisher.Publish(bus::kTopicNotificationLog,
                           LogEvent(Kind::DELIVERED, 0, StrCat("live-", live++), Entry(1)));
     }
-    if (!moved) clock.Advance(absl::Milliseconds(100));
-  }
+  }));
   EXPECT_FALSE(b.node.AsksForSnapshot());
   EXPECT_FALSE(a.node.AsksForSnapshot());
   EXPECT_EQ(b.subscriber.dropped(), 0u);
@@ -392,6 +403,36 @@ TEST(ClusterNodeTest, ASnapshotLargerThanTheHighWaterMarkArrivesWholeOnOneReques
   EXPECT_EQ(b.Stat("cluster_snapshot_requests"), 1);
   EXPECT_EQ(a.Stat("cluster_snapshots_served"), 1);
   EXPECT_EQ(b.Stat("cluster_snapshots_served"), 1);  // a's, empty
+}
+
+// A replica that lacks acknowledgements (it was down, or its store lost what it had merged
+// when it was killed) takes them from a peer's snapshot in the order they were made, and so
+// lists them as the peer does: each replica numbers its own in the order they arrive.
+TEST(ClusterNodeTest, ASnapshotsAcknowledgementsAreListedInTheSendersOrder) {
+  zmq::context_t ctx;
+  ManualClock clock(FromMs(kT0));
+  Replica a(ctx, 0, clock);
+  Replica b(ctx, 1, clock);
+  for (const char* who : {"bob", "carol", "dave"}) {
+    v1::Acknowledgement ack;
+    ack.set_fingerprint("5874c3a16d356026");
+    ack.set_who(who);
+    ack.set_comment("looking");
+    ack.set_at_ms(clock.NowMs());
+    ASSERT_TRUE(a.dispatcher.MergeAcknowledgement(ack, clock.NowMs()));
+    clock.Advance(absl::Seconds(1));
+  }
+  ASSERT_NO_FATAL_FAILURE(SyncPair(a, b, clock, "acks"));
+  ASSERT_FALSE(b.node.AsksForSnapshot());
+  auto whos = [](const Replica& r) {
+    std::vector<std::string> out;  // newest first
+    for (const v1::Acknowledgement& ack : r.dispatcher.Acknowledgements(0)) {
+      out.push_back(ack.who());
+    }
+    return out;
+  };
+  EXPECT_EQ(whos(b), (std::vector<std::string>{"dave", "carol", "bob"}));
+  EXPECT_EQ(whos(b), whos(a));
 }
 
 // A snapshot whose asker's reports never catch up (the sender's messages stopped reaching
