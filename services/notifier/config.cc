@@ -92,6 +92,7 @@ class Parser {
       if (auto s = ParseWebhooks(item["webhook_configs"], *cfg, &r); !s.ok()) return s;
       if (auto s = ParseAlertmanagers(item["alertmanager_configs"], *cfg, &r); !s.ok()) return s;
       if (auto s = ParseFiles(item["file_configs"], &r); !s.ok()) return s;
+      r.ListIntegrations();
       cfg->receivers.push_back(std::move(r));
     }
     return absl::OkStatus();

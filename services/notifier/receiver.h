@@ -58,24 +58,30 @@ struct Receiver {
   std::vector<FileConfig> file_configs;
   std::vector<AlertmanagerConfig> alertmanager_configs;
 
-  std::vector<Integration> Integrations() const {
-    std::vector<Integration> out;
+  // Its integrations, webhooks first, then files, then Alertmanagers; listed once by
+  // ListIntegrations (the configuration parser calls it), not at every flush.
+  const std::vector<Integration>& Integrations() const { return integrations_; }
+  void ListIntegrations() {
+    integrations_.clear();
     for (size_t i = 0; i < webhook_configs.size(); ++i) {
       const WebhookConfig& w = webhook_configs[i];
-      out.push_back({Integration::Kind::kWebhook, static_cast<int>(i), w.url, w.send_resolved,
-                     w.max_alerts, w.http});
+      integrations_.push_back({Integration::Kind::kWebhook, static_cast<int>(i), w.url,
+                               w.send_resolved, w.max_alerts, w.http});
     }
     for (size_t i = 0; i < file_configs.size(); ++i) {
       const FileConfig& f = file_configs[i];
-      out.push_back({Integration::Kind::kFile, static_cast<int>(i), f.path, f.send_resolved, 0, {}});
+      integrations_.push_back(
+          {Integration::Kind::kFile, static_cast<int>(i), f.path, f.send_resolved, 0, {}});
     }
     for (size_t i = 0; i < alertmanager_configs.size(); ++i) {
       const AlertmanagerConfig& a = alertmanager_configs[i];
-      out.push_back({Integration::Kind::kAlertmanager, static_cast<int>(i), a.url,
-                     a.send_resolved, 0, a.http});
+      integrations_.push_back({Integration::Kind::kAlertmanager, static_cast<int>(i), a.url,
+                               a.send_resolved, 0, a.http});
     }
-    return out;
   }
+
+ private:
+  std::vector<Integration> integrations_;
 };
 
 }  // namespace vigil::notifier
