@@ -651,11 +651,17 @@ std::string Dispatcher::AckKey(const v1::Acknowledgement& ack) {
 }
 
 void Dispatcher::HoldAck(v1::Acknowledgement ack) {
-  ack_keys_.insert(AckKey(ack));
-  // Nearly always the newest: found from the back.
+  std::string key = AckKey(ack);
+  // In time order, then by what they say: the order every replica lists them in, whatever
+  // order they reached it in (ids are each replica's own, given on arrival). Nearly always
+  // the newest: found from the back.
   auto it = acks_.end();
-  while (it != acks_.begin() && std::prev(it)->id() > ack.id()) --it;
+  while (it != acks_.begin() &&
+         std::pair(std::prev(it)->at_ms(), AckKey(*std::prev(it))) > std::pair(ack.at_ms(), key)) {
+    --it;
+  }
   acks_.insert(it, std::move(ack));
+  ack_keys_.insert(std::move(key));
 }
 
 bool Dispatcher::MergeAcknowledgement(v1::Acknowledgement ack, TimestampMs now) {

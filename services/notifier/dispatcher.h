@@ -125,7 +125,8 @@ class Dispatcher {
   // Kept for kRetentionMs after they were given, like expired silences.
   absl::StatusOr<v1::Acknowledgement> Acknowledge(const v1::AcknowledgeRequest& req,
                                                   TimestampMs now);
-  // Newest first; limit 0 means all.
+  // Newest first (by at_ms, then by what they say: the same order on every replica);
+  // limit 0 means all.
   std::vector<v1::Acknowledgement> Acknowledgements(size_t limit) const;
   // A peer replica's acknowledgement, recorded (with an id of ours) unless one with the
   // same who, time, comment and alert or group is held already, or it is past the
@@ -245,7 +246,7 @@ class Dispatcher {
   absl::flat_hash_map<uint64_t, StoreWriter::Ticket> row_writes_;
   Post post_;
   Silences silences_;
-  std::deque<v1::Acknowledgement> acks_;       // by id
+  std::deque<v1::Acknowledgement> acks_;       // by time (HoldAck)
   absl::flat_hash_set<std::string> ack_keys_;  // AckKey of each of acks_
   int64_t next_ack_id_ = 1;
   std::function<void(const Silence&)> on_local_silence_;

@@ -383,5 +383,32 @@ TEST(DispatcherPeerTest, PeerAcknowledgementsAreRecordedOnce) {
   EXPECT_EQ(held[1].who(), "bob");
 }
 
+// A replica lists acknowledgements newest first by when they were made, whatever order
+// they reached it in (a peer's older one merged after its own newer one, as after a lost
+// bus message and a snapshot), so that both replicas list them alike.
+TEST(DispatcherPeerTest, AcknowledgementsAreListedByTimeWhateverTheirArrival) {
+  Dispatcher a(TestConfig()), b(TestConfig());
+  std::vector<v1::Acknowledgement> published;
+  a.set_on_local_ack([&](const v1::Acknowledgement& ack) { published.push_back(ack); });
+  a.OnAlerts(Batch({Firing(kA, kT0, kT0)}), kT0);
+  b.OnAlerts(Batch({Firing(kA, kT0, kT0)}), kT0);
+  v1::AcknowledgeRequest req;
+  req.set_fingerprint(kA.FingerprintHex());
+  for (const char* who : {"alice", "carol"}) {
+    req.set_who(who);
+    ASSERT_TRUE(a.Acknowledge(req, kT0 + (who[0] == 'a' ? 1 : 3) * kS).ok());
+  }
+  ASSERT_EQ(published.size(), 2u);
+  req.set_who("bob");
+  ASSERT_TRUE(b.Acknowledge(req, kT0 + 2 * kS).ok());
+  // carol (3 s) reaches b before alice (1 s).
+  EXPECT_TRUE(b.MergeAcknowledgement(published[1], kT0 + 4 * kS));
+  EXPECT_TRUE(b.MergeAcknowledgement(published[0], kT0 + 4 * kS));
+  std::vector<std::string> order;
+  for (const v1::Acknowledgement& ack : b.Acknowledgements(0)) order.push_back(ack.who());
+  EXPECT_THAT(order, ElementsAre("carol", "bob", "alice"));
+  EXPECT_EQ(b.Acknowledgements(0)[2].id(), 3);  // ids are still b's, in arrival order
+}
+
 }  // namespace
 }  // namespace vigil::notifier
