@@ -5,17 +5,27 @@
 
 namespace vigil::notifier {
 
-Cluster::Cluster(int position, absl::Duration peer_timeout, TimestampMs now)
-    : position_(position),
-      timeout_ms_(absl::ToInt64Milliseconds(peer_timeout)),
-      started_ms_(now) {}
+Cluster::Cluster(int position, absl::Duration peer_timeout)
+    : position_(position), timeout_ms_(absl::ToInt64Milliseconds(peer_timeout)) {}
+
+void Cluster::Start(TimestampMs now) {
+  if (!started_ms_) started_ms_ = now;
+}
 
 bool Cluster::Alive(const Peer& p, TimestampMs now) const {
   return now - p.last_seen_ms < timeout_ms_;
 }
 
+bool Cluster::MayNotHaveHeardPeers(TimestampMs now) const {
+  return !started_ms_ || now - *started_ms_ < timeout_ms_;
+}
+
+TimestampMs Cluster::TurnAt(const Held& h) const {
+  return std::max(h.held_at_ms, started_ms_.value_or(h.held_at_ms)) + position_ * timeout_ms_;
+}
+
 bool Cluster::PrimaryMayBeAlive(TimestampMs now) const {
-  if (now - started_ms_ < timeout_ms_) return true;  // not heard from everyone yet
+  if (MayNotHaveHeardPeers(now)) return true;
   for (const auto& [pos, peer] : peers_) {
     if (pos < position_ && Alive(peer, now)) return true;
   }
@@ -75,13 +85,12 @@ bool Cluster::PeerIsOnIt(const Held& h, TimestampMs now) const {
 }
 
 std::vector<Notification> Cluster::Release(TimestampMs now) {
-  if (!synced_ && now - started_ms_ < timeout_ms_) return {};
+  if (!started_ms_ || (!synced_ && MayNotHaveHeardPeers(now))) return {};
   const bool wait = position_ > 0 && PrimaryMayBeAlive(now);
-  const TimestampMs turn_ms = position_ * timeout_ms_;
   std::vector<Held> due;
   for (auto it = held_.begin(); it != held_.end();) {
     const Held& h = it->second;
-    if ((wait && now < h.held_at_ms + turn_ms) || PeerIsOnIt(h, now)) {
+    if ((wait && now < TurnAt(h)) || PeerIsOnIt(h, now)) {
       ++it;
       continue;
     }
@@ -98,13 +107,14 @@ std::vector<Notification> Cluster::Release(TimestampMs now) {
 TimestampMs Cluster::NextDeadline(TimestampMs now) const {
   TimestampMs next = std::numeric_limits<TimestampMs>::max();
   if (held_.empty()) return next;
-  const TimestampMs turn_ms = position_ * timeout_ms_;
+  // Before Start, Start is what the loop waits for, not a time.
+  if (!started_ms_) return next;
   // Turns already come but blocked by a peer's intent wait for that peer's message or its
   // liveness to run out, below.
   for (const auto& [key, h] : held_) {
-    if (h.held_at_ms + turn_ms > now) next = std::min(next, h.held_at_ms + turn_ms);
+    if (TurnAt(h) > now) next = std::min(next, TurnAt(h));
   }
-  if (now - started_ms_ < timeout_ms_) next = std::min(next, started_ms_ + timeout_ms_);
+  if (MayNotHaveHeardPeers(now)) next = std::min(next, *started_ms_ + timeout_ms_);
   for (const auto& [pos, peer] : peers_) {
     if (Alive(peer, now)) next = std::min(next, peer.last_seen_ms + timeout_ms_);
   }

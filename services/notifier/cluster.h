@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,10 +28,18 @@ namespace vigil::notifier {
 // snapshot of the log (MarkSynced) or peer_timeout passed: what the peers delivered while
 // it was down must not be delivered again.
 //
+// "Starts" is Start, not construction: the replica is built (and handed the notifications
+// owed from its last run) before its bus is up, and a slow start must not use up the wait
+// for peers it could not hear yet. Until Start, everything is held.
+//
 // Functional core: time comes only from the `now` arguments. Loop thread only.
 class Cluster {
  public:
-  Cluster(int position, absl::Duration peer_timeout, TimestampMs now);
+  Cluster(int position, absl::Duration peer_timeout);
+
+  // This replica can hear its peers (and they it) from `now` on: the wait for them counts
+  // from here. Once.
+  void Start(TimestampMs now);
 
   // Any message from a peer: refreshes its liveness. A new incarnation (the peer
   // restarted) voids its unfinished intents.
@@ -71,13 +80,18 @@ class Cluster {
   };
 
   bool Alive(const Peer& p, TimestampMs now) const;
+  // Not started, or started less than peer_timeout ago: a peer may not have been heard yet.
+  bool MayNotHaveHeardPeers(TimestampMs now) const;
+  // When `h`'s turn comes: position x peer_timeout after it was held, or after Start for
+  // what was held before (the peers could not tell about it earlier).
+  TimestampMs TurnAt(const Held& h) const;
   // Whether a lower-position peer is (or, right after start, may be) alive.
   bool PrimaryMayBeAlive(TimestampMs now) const;
   bool PeerIsOnIt(const Held& h, TimestampMs now) const;
 
   const int position_;
   const TimestampMs timeout_ms_;
-  const TimestampMs started_ms_;
+  std::optional<TimestampMs> started_ms_;  // set by Start
   bool synced_ = false;
   std::map<int, Peer> peers_;                   // by position
   std::map<std::string, Held> held_;            // by stream key

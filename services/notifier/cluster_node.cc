@@ -13,8 +13,8 @@ namespace vigil::notifier {
 using LogKind = v1::NotificationLogEvent;
 
 ClusterNode::ClusterNode(int position, absl::Duration peer_timeout, Dispatcher& dispatcher,
-                         Deliverer& deliverer, bus::Publisher& publisher, TimestampMs now)
-    : cluster_(position, peer_timeout, now),
+                         Deliverer& deliverer, bus::Publisher& publisher)
+    : cluster_(position, peer_timeout),
       dispatcher_(dispatcher),
       deliverer_(deliverer),
       publisher_(publisher),

@@ -24,10 +24,15 @@ namespace vigil::notifier {
 class ClusterNode {
  public:
   ClusterNode(int position, absl::Duration peer_timeout, Dispatcher& dispatcher,
-              Deliverer& deliverer, bus::Publisher& publisher, TimestampMs now);
+              Deliverer& deliverer, bus::Publisher& publisher);
   ~ClusterNode();
   ClusterNode(const ClusterNode&) = delete;
   ClusterNode& operator=(const ClusterNode&) = delete;
+
+  // Call once the publisher is bound and the "nflog" topic subscribed, before the loop's
+  // first Heartbeat (which asks the peers for a snapshot): the wait for the peers (see
+  // Cluster) counts from here, not from construction. Nothing is released before.
+  void Start(TimestampMs now) { cluster_.Start(now); }
 
   // A due notification: held in the gate until this replica's turn (see Cluster).
   void Submit(Notification n, TimestampMs now);

@@ -35,7 +35,8 @@ std::vector<uint64_t> Ids(const std::vector<Notification>& ns) {
 }
 
 TEST(ClusterTest, PrimaryDeliversAtOnceUnlessAPeerIsDeliveringIt) {
-  Cluster c(0, kTimeout, kT0);
+  Cluster c(0, kTimeout);
+  c.Start(kT0);
   c.OnPeerAlive(1, 7, kT0);
   c.MarkSynced();
   c.Hold(Note(1, "a", 1), kT0);
@@ -50,7 +51,8 @@ TEST(ClusterTest, PrimaryDeliversAtOnceUnlessAPeerIsDeliveringIt) {
 }
 
 TEST(ClusterTest, SecondaryWaitsItsTurnAndDropsWhatThePrimaryDelivered) {
-  Cluster c(1, kTimeout, kT0);
+  Cluster c(1, kTimeout);
+  c.Start(kT0);
   c.OnPeerAlive(0, 7, kT0);
   c.Hold(Note(1, "a", 1), kT0);
   c.Hold(Note(2, "b", 1), kT0);
@@ -64,7 +66,8 @@ TEST(ClusterTest, SecondaryWaitsItsTurnAndDropsWhatThePrimaryDelivered) {
 }
 
 TEST(ClusterTest, SecondaryWaitsForALivePrimarysIntentThenTakesOverWhenItDies) {
-  Cluster c(1, kTimeout, kT0);
+  Cluster c(1, kTimeout);
+  c.Start(kT0);
   c.OnPeerAlive(0, 7, kT0);
   c.OnPeerIntent(0, Note(1, "a", 3).StreamKey(), 3);
   c.Hold(Note(1, "a", 3), kT0);
@@ -82,7 +85,8 @@ TEST(ClusterTest, SecondaryWaitsForALivePrimarysIntentThenTakesOverWhenItDies) {
 }
 
 TEST(ClusterTest, PeersArePresumedAliveRightAfterStart) {
-  Cluster c(1, kTimeout, kT0);
+  Cluster c(1, kTimeout);
+  c.Start(kT0);
   c.Hold(Note(1, "a", 1), kT0 + 100);
   EXPECT_TRUE(c.Release(kT0 + 9000).empty());
   EXPECT_EQ(c.NextDeadline(kT0 + 9000), kT0 + 10'000);
@@ -91,7 +95,8 @@ TEST(ClusterTest, PeersArePresumedAliveRightAfterStart) {
 }
 
 TEST(ClusterTest, ARestartedPeerFinishesNoOldIntentAndNewerNotificationsSupersede) {
-  Cluster c(0, kTimeout, kT0);
+  Cluster c(0, kTimeout);
+  c.Start(kT0);
   c.OnPeerAlive(1, 7, kT0);
   c.MarkSynced();
   c.OnPeerIntent(1, Note(1, "a", 2).StreamKey(), 2);
@@ -109,17 +114,48 @@ TEST(ClusterTest, ARestartedPeerFinishesNoOldIntentAndNewerNotificationsSupersed
 }
 
 TEST(ClusterTest, AStartingPrimaryWaitsForAPeersSnapshotOrTheTimeout) {
-  Cluster c(0, kTimeout, kT0);
+  Cluster c(0, kTimeout);
+  c.Start(kT0);
   c.Hold(Note(1, "a", 1), kT0);
   EXPECT_TRUE(c.Release(kT0 + 100).empty());
   EXPECT_EQ(c.NextDeadline(kT0 + 100), kT0 + 10'000);
   c.MarkSynced();
   EXPECT_EQ(Ids(c.Release(kT0 + 200)), std::vector<uint64_t>{1});
 
-  Cluster alone(0, kTimeout, kT0);  // no peer answers
+  Cluster alone(0, kTimeout);  // no peer answers
+  alone.Start(kT0);
   alone.Hold(Note(1, "a", 1), kT0);
   EXPECT_TRUE(alone.Release(kT0 + 9999).empty());
   EXPECT_EQ(Ids(alone.Release(kT0 + 10'000)), std::vector<uint64_t>{1});
+}
+
+// A replica is built, and handed the notifications owed from its last run, before its
+// servers start and its bus is up; a slow start (a loaded machine) may take longer than
+// peer_timeout. Its peers could not tell it anything meanwhile: the wait for them counts
+// from Start, or it would deliver again what a peer delivered while it was down.
+TEST(ClusterTest, TheWaitForPeersCountsFromStartNotFromConstruction) {
+  const TimestampMs start = kT0 + 15'000;  // a start slower than peer_timeout
+  Cluster c(0, kTimeout);
+  c.Hold(Note(1, "a", 1), kT0);
+  EXPECT_TRUE(c.Release(start).empty());  // not started: it cannot have heard anyone
+  c.Start(start);
+  EXPECT_TRUE(c.Release(start).empty());
+  EXPECT_EQ(c.NextDeadline(start), start + 10'000);
+  EXPECT_TRUE(c.Release(start + 9999).empty());
+  EXPECT_EQ(Ids(c.Release(start + 10'000)), std::vector<uint64_t>{1});
+
+  // A secondary's turn for what it held before Start also counts from Start: the primary,
+  // alive, whose snapshot did not mention it, may be about to deliver it.
+  Cluster s(1, kTimeout);
+  s.Hold(Note(1, "a", 1), kT0);
+  s.Start(start);
+  s.OnPeerAlive(0, 7, start + 100);
+  s.MarkSynced();
+  EXPECT_TRUE(s.Release(start + 100).empty());
+  EXPECT_EQ(s.NextDeadline(start + 100), start + 10'000);
+  s.OnPeerAlive(0, 7, start + 9000);
+  EXPECT_TRUE(s.Release(start + 9999).empty());
+  EXPECT_EQ(Ids(s.Release(start + 10'000)), std::vector<uint64_t>{1});
 }
 
 using Kind = v1::NotificationLogEvent;
@@ -138,7 +174,9 @@ struct Replica {
         deliverer(registry, [](const Notification&, const DeliveryResult&) {}),
         publisher(ctx, StrCat("notifier-", position), registry, clock, send_hwm),
         subscriber(ctx, registry, receive_hwm),
-        node(position, kTimeout, dispatcher, deliverer, publisher, clock.NowMs()) {}
+        node(position, kTimeout, dispatcher, deliverer, publisher) {
+    node.Start(clock.NowMs());
+  }
 
   // -1 when there is no such stat.
   double Stat(const std::string& name) const {

@@ -296,7 +296,7 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
   init_metrics();
   if (clustered) {
     cluster = std::make_unique<ClusterNode>(options.cluster_position, options.cluster_peer_timeout,
-                                            dispatcher, deliverer, publisher, clock.NowMs());
+                                            dispatcher, deliverer, publisher);
   }
   // Hands a due notification to delivery; with peers, through the cluster gate first.
   auto submit = [&](Notification n) {
@@ -611,6 +611,9 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
   if (cluster) {
     for (const std::string& peer : options.cluster_peers) subscriber.Connect(peer);
     subscriber.Subscribe(std::string(bus::kTopicNotificationLog));
+    // Only from here can it hear its peers (and they it): the wait for them starts now, not
+    // when the node was made, before the servers started (a slow start must not use it up).
+    cluster->Start(clock.NowMs());
   }
 
   // Resync from the evaluator: the answer goes through `ingest`, like a bus batch.
