@@ -231,7 +231,6 @@ std::vector<Notification> Dispatcher::Tick(TimestampMs now) {
     last_gc_ms_ = now;
     nflog_.GC(now);
     delivered_.GC(now);
-    ForgetIdleSequences();
     const TimestampMs cutoff = now - kRetentionMs;
     silences_.GC(cutoff);
     // One pass: acks are in id order, not time order (a peer's get a new id), so the old
@@ -261,23 +260,6 @@ std::vector<Notification> Dispatcher::Tick(TimestampMs now) {
     }
   }
   return out;
-}
-
-void Dispatcher::ForgetIdleSequences() {
-  // A stream's sequence is kept while anything of the stream is: a log entry or a
-  // notification in flight. Then it goes, as a restart (which counts from the stored log)
-  // forgets it; kept for ever, a stream key per group that ever notified would pile up.
-  absl::flat_hash_set<std::string_view> in_flight;
-  for (const auto& [id, f] : in_flight_) in_flight.insert(f.stream_key);
-  for (auto it = sequences_.begin(); it != sequences_.end();) {
-    const std::string& key = it->first;
-    if (nflog_.Get(key) == nullptr && delivered_.Get(key) == nullptr &&
-        !in_flight.contains(key)) {
-      sequences_.erase(it++);
-    } else {
-      ++it;
-    }
-  }
 }
 
 void Dispatcher::Flush(AggregationGroup& group, const Inhibitor& inhibitor, TimestampMs now,

@@ -156,8 +156,6 @@ class Dispatcher {
   using GroupView = AlertGroupView;
   std::vector<GroupView> ListGroups(TimestampMs now) const;
   size_t Groups() const { return groups_.size(); }
-  // Streams (group, receiver, integration) whose notification sequence is kept.
-  size_t streams_with_sequence() const { return sequences_.size(); }
   uint64_t notifications_sent() const { return sent_; }
   uint64_t notifications_failed() const { return failed_; }
   uint64_t group_flushes() const { return flushes_; }
@@ -196,8 +194,6 @@ class Dispatcher {
   // What identifies an acknowledgement across replicas (ids are each replica's own).
   static std::string AckKey(const v1::Acknowledgement& ack);
   v1::Notification* FindHistory(uint64_t id);
-  // Drops the sequences of streams with no log entry and nothing in flight (at GC).
-  void ForgetIdleSequences();
   void Record(const Notification& n);
   // Queues a write (nothing without a store).
   void Persist(StoreWriter::Op op);

@@ -227,28 +227,6 @@ TEST(DispatcherTest, OldAlertFlushesAtOnceAndPendingAndInvalidAreNotNotified) {
   EXPECT_EQ(d.Tick(kT0).size(), 1u);
 }
 
-// A stream's sequence is forgotten with its log entries (after the log's retention), not
-// kept for ever; while the stream still notifies, it counts on.
-TEST(DispatcherTest, AStreamsSequenceGoesWithItsLogEntries) {
-  Dispatcher d(TestConfig());
-  d.OnAlerts(Batch({Firing(kA, kT0, kT0)}), kT0);
-  auto ns = d.Tick(kT0 + 30 * kS);
-  ASSERT_EQ(ns.size(), 1u);
-  EXPECT_EQ(ns[0].sequence, 1u);
-  d.OnDeliveryResult({.id = ns[0].id, .final = true, .delivered = true, .attempts = 1});
-  d.OnAlerts(Batch({Resolved(kA, kT0, kT0 + kM)}), kT0 + kM);
-  ns = d.Tick(kT0 + 5 * kM + 30 * kS);
-  ASSERT_EQ(ns.size(), 1u);  // the resolved notification
-  EXPECT_EQ(ns[0].sequence, 2u);
-  d.OnDeliveryResult({.id = ns[0].id, .final = true, .delivered = true, .attempts = 1});
-  EXPECT_EQ(d.streams_with_sequence(), 1u);
-  d.Tick(kT0 + Dispatcher::kRetentionMs / 2);  // a GC within the retention keeps it
-  EXPECT_EQ(d.streams_with_sequence(), 1u);
-  d.Tick(kT0 + 6 * kM + Dispatcher::kRetentionMs + 2 * kM);
-  EXPECT_EQ(d.streams_with_sequence(), 0u);
-  EXPECT_EQ(d.delivered_log().size(), 0u);
-}
-
 TEST(DispatcherTest, DeliveryResultsFeedHistoryStatsAndProblems) {
   Dispatcher d(TestConfig());
   d.OnAlerts(Batch({Firing(kA, kT0, kT0)}), kT0);
