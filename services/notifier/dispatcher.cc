@@ -233,8 +233,8 @@ std::vector<Notification> Dispatcher::Tick(TimestampMs now) {
     delivered_.GC(now);
     const TimestampMs cutoff = now - kRetentionMs;
     silences_.GC(cutoff);
-    // One pass: acks are in id order, not time order (a peer's get a new id), so the old
-    // ones can be anywhere.
+    // One pass (acks are held in time order, so this could stop at the first recent one;
+    // there are few).
     std::erase_if(acks_, [&](const v1::Acknowledgement& ack) {
       if (ack.at_ms() >= cutoff) return false;
       ack_keys_.erase(AckKey(ack));

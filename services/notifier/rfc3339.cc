@@ -12,9 +12,16 @@ enum class Fraction { kTrimmed, kMillis };  // absl's %E*S, %E3S
 
 // "YYYY-MM-DDTHH:MM:SS[.fff]Z" for years 1..9999, written directly: every webhook payload
 // carries two times per alert, and absl::FormatTime (time zone lookup, strftime) was a
-// twentieth of the notifier's loop. Other years: absl, which writes them as Go does not
-// need here. The civil date from days since the epoch is Howard Hinnant's civil_from_days.
+// twentieth of the notifier's loop. Other years: absl. The civil date from days since the
+// epoch is Howard Hinnant's civil_from_days.
 std::string FormatUtc(TimestampMs ms, Fraction fraction) {
+  // Outside years 1..9999 (checked first: the arithmetic below would overflow near
+  // INT64_MIN, which "infinite-past" parses to).
+  if (ms < -62'135'596'800'000 || ms >= 253'402'300'800'000) {
+    return absl::FormatTime(fraction == Fraction::kMillis ? "%Y-%m-%dT%H:%M:%E3SZ"
+                                                          : "%Y-%m-%dT%H:%M:%E*SZ",
+                            FromMs(ms), absl::UTCTimeZone());
+  }
   const int64_t days = (ms >= 0 ? ms : ms - 86'399'999) / 86'400'000;
   const int64_t ms_of_day = ms - days * 86'400'000;
   const int64_t z = days + 719'468;
@@ -26,11 +33,6 @@ std::string FormatUtc(TimestampMs ms, Fraction fraction) {
   const int64_t day = doy - (153 * mp + 2) / 5 + 1;
   const int64_t month = mp < 10 ? mp + 3 : mp - 9;
   const int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
-  if (year < 1 || year > 9999) {
-    return absl::FormatTime(fraction == Fraction::kMillis ? "%Y-%m-%dT%H:%M:%E3SZ"
-                                                          : "%Y-%m-%dT%H:%M:%E*SZ",
-                            FromMs(ms), absl::UTCTimeZone());
-  }
   char buf[32];
   char* p = buf;
   auto digits = [&p](int64_t v, int n) {

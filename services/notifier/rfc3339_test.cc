@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <limits>
 #include <random>
 
 #include "absl/time/time.h"
@@ -27,6 +28,17 @@ TEST(Rfc3339Test, FormatsAsGoAndAlertmanagerWrite) {
   // Go pads the year to four digits; absl::FormatTime does not ("1-01-01...").
   EXPECT_EQ(FormatGoTime(-62'135'596'800'000 + 1), "0001-01-01T00:00:00.001Z");
   EXPECT_EQ(FormatApiTime(-61'000'000'000'000), "0036-12-26T11:33:20.000Z");
+}
+
+// The extremes ("infinite-past" parses to INT64_MIN) go to absl without arithmetic that
+// would overflow (UBSan would abort).
+TEST(Rfc3339Test, TheExtremesAreFormattedAsAbsl) {
+  for (TimestampMs ms : {std::numeric_limits<TimestampMs>::min(),
+                         std::numeric_limits<TimestampMs>::min() + 1,
+                         std::numeric_limits<TimestampMs>::max()}) {
+    EXPECT_EQ(FormatGoTime(ms), AbslFormat(ms, "%Y-%m-%dT%H:%M:%E*SZ")) << ms;
+    EXPECT_EQ(FormatApiTime(ms), AbslFormat(ms, "%Y-%m-%dT%H:%M:%E3SZ")) << ms;
+  }
 }
 
 TEST(Rfc3339Test, EveryDayOfFourHundredYearsAndTheEdgesAsAbsl) {
