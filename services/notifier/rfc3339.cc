@@ -79,7 +79,11 @@ absl::StatusOr<TimestampMs> ParseRfc3339(std::string_view text) {
   if (text == kGoZeroTime) return 0;
   absl::Time t;
   std::string err;
-  if (!absl::ParseTime(absl::RFC3339_full, ToAbsl(text), &t, &err)) {
+  // absl also takes "infinite-past" and "infinite-future", which are no RFC3339 time (Go
+  // and so Alertmanager refuse them).
+  if (!absl::ParseTime(absl::RFC3339_full, ToAbsl(text), &t, &err) || t == absl::InfinitePast() ||
+      t == absl::InfiniteFuture()) {
+    if (err.empty()) err = "not a time";
     return absl::InvalidArgumentError(StrCat("invalid RFC3339 time \"", text, "\": ", err));
   }
   // Go's zero time in any spelling ("0001-01-01T00:00:00.000Z" from amtool alert add).

@@ -1,5 +1,6 @@
 #include "services/notifier/rfc3339.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -57,6 +58,17 @@ TEST(Rfc3339Test, EveryDayOfFourHundredYearsAndTheEdgesAsAbsl) {
     if (ms == 0) continue;
     ASSERT_EQ(FormatGoTime(ms), AbslFormat(ms, "%Y-%m-%dT%H:%M:%E*SZ")) << ms;
     ASSERT_EQ(FormatApiTime(ms), AbslFormat(ms, "%Y-%m-%dT%H:%M:%E3SZ")) << ms;
+  }
+}
+
+TEST(Rfc3339Test, ParsesRfc3339AndRefusesAbslsInfinities) {
+  EXPECT_EQ(*ParseRfc3339("2026-01-02T15:04:05.25Z"), 1'767'366'245'250);
+  EXPECT_EQ(*ParseRfc3339("2026-01-02T16:04:05.25+01:00"), 1'767'366'245'250);
+  EXPECT_EQ(*ParseRfc3339("0001-01-01T00:00:00Z"), 0);
+  for (const char* bad : {"infinite-past", "infinite-future", "2026-01-02", ""}) {
+    auto parsed = ParseRfc3339(bad);
+    EXPECT_FALSE(parsed.ok()) << bad;
+    EXPECT_THAT(std::string(parsed.status().message()), ::testing::HasSubstr("invalid RFC3339"));
   }
 }
 
