@@ -105,13 +105,15 @@ absl::StatusOr<std::vector<Notification>> Dispatcher::Recover(TimestampMs now) {
   for (const auto& [key, entry] : log) {
     delivered_.Set(key, entry);
     nflog_.Set(key, entry);
-    sequences_[key] = std::max(sequences_[key], entry.sequence);
+    uint64_t& seq = SequenceOf(key);
+    seq = std::max(seq, entry.sequence);
   }
   for (Store::OutboxRow& row : outbox) {
     Notification& n = row.notification;
     const std::string key = n.StreamKey();
     nflog_.Set(key, row.entry);
-    sequences_[key] = std::max(sequences_[key], n.sequence);
+    uint64_t& seq = SequenceOf(key);
+    seq = std::max(seq, n.sequence);
     n.id = next_id_++;
     // The outbox keeps no secrets: the http_config comes from the current configuration.
     if (const Receiver* r = config_->FindReceiver(n.receiver)) {
@@ -262,6 +264,10 @@ std::vector<Notification> Dispatcher::Tick(TimestampMs now) {
   return out;
 }
 
+Dispatcher::StreamHash Dispatcher::HashStream(std::string_view stream_key) {
+  return {absl::HashOf(stream_key), std::hash<std::string_view>()(stream_key)};
+}
+
 void Dispatcher::Flush(AggregationGroup& group, const Inhibitor& inhibitor, TimestampMs now,
                        std::vector<Notification>* out) {
   std::vector<Alert> flushed = group.Flush(now);
@@ -309,7 +315,7 @@ void Dispatcher::Flush(AggregationGroup& group, const Inhibitor& inhibitor, Time
                      opts.repeat_interval, now)) {
       continue;
     }
-    const uint64_t sequence = ++sequences_[log_key];
+    const uint64_t sequence = ++SequenceOf(log_key);
     LogEntry entry{firing, resolved, now, sequence};
     nflog_.Set(log_key, entry);
     std::vector<Alert> unresolved;
@@ -448,7 +454,7 @@ const LogEntry* Dispatcher::InFlightEntry(uint64_t id) const {
 }
 
 void Dispatcher::OnPeerLog(const std::string& stream_key, const LogEntry& entry, bool delivered) {
-  uint64_t& seq = sequences_[stream_key];
+  uint64_t& seq = SequenceOf(stream_key);
   seq = std::max(seq, entry.sequence);
   if (!delivered) return;
   const LogEntry* prev = delivered_.Get(stream_key);

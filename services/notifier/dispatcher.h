@@ -7,10 +7,12 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
 #include "absl/synchronization/mutex.h"
 #include "lib/clock/clock.h"
 #include "services/notifier/aggregation_group.h"
@@ -254,7 +256,24 @@ class Dispatcher {
   NotificationLog nflog_;                                 // handed to delivery (dedup decisions)
   NotificationLog delivered_;                             // delivered (what the store's log holds)
   absl::flat_hash_map<uint64_t, InFlight> in_flight_;     // by notification id
-  absl::flat_hash_map<std::string, uint64_t> sequences_;  // by stream key
+  // The last sequence of each stream, kept for the process's life: a replica that forgot
+  // one would count from 1 again while its peer goes on, and the replicas' comparisons of
+  // sequences would let a page through twice. So a stream costs only its key's two 64-bit
+  // hashes (absl's and libstdc++'s, independent: a collision of both, which would make two
+  // streams share a counter, is ~2^-128) and the counter, not the key itself.
+  struct StreamHash {
+    uint64_t a, b;
+    bool operator==(const StreamHash&) const = default;
+    template <typename H>
+    friend H AbslHashValue(H h, const StreamHash& k) {
+      return H::combine(std::move(h), k.a);
+    }
+  };
+  static StreamHash HashStream(std::string_view stream_key);
+  uint64_t& SequenceOf(std::string_view stream_key) {
+    return sequences_[HashStream(stream_key)];
+  }
+  absl::flat_hash_map<StreamHash, uint64_t> sequences_;
   uint64_t next_id_ = 1;
   std::deque<std::pair<uint64_t, v1::Notification>> history_;  // oldest first
   std::map<std::string, std::string> failing_;  // "receiver/integration" -> last error
