@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_format.h"
+#include "lib/base/hex.h"
 
 namespace vigil::labels {
 namespace {
@@ -168,7 +169,7 @@ uint64_t Labels::Fingerprint() const {
   return h;
 }
 
-std::string Labels::FingerprintHex() const { return absl::StrFormat("%016x", Fingerprint()); }
+std::string Labels::FingerprintHex() const { return Hex16(Fingerprint()); }
 
 std::string Labels::ToString() const {
   std::string out = "{";

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "absl/strings/str_format.h"
 #include "lib/base/format.h"
+#include "lib/base/hex.h"
 
 namespace vigil::notifier {
 
@@ -18,7 +18,7 @@ std::vector<labels::Label> FromProto(const google::protobuf::RepeatedPtrField<v1
 
 }  // namespace
 
-std::string Alert::FingerprintHex() const { return absl::StrFormat("%016x", fingerprint); }
+std::string Alert::FingerprintHex() const { return Hex16(fingerprint); }
 
 absl::StatusOr<Alert> AlertFromEvent(const v1::AlertEvent& event, TimestampMs now,
                                      absl::Duration resolve_timeout) {

@@ -8,6 +8,7 @@
 #include "absl/hash/hash.h"
 #include "absl/strings/numbers.h"
 #include "lib/base/format.h"
+#include "lib/base/hex.h"
 #include "lib/json/go_string.h"
 #include "lib/sqlite/database.h"
 
@@ -117,11 +118,11 @@ std::vector<labels::Label> ParseLabelsJson(const std::string& text) {
 std::string EncodeFingerprints(const FingerprintSet& set) {
   std::vector<uint64_t> sorted(set.begin(), set.end());
   std::sort(sorted.begin(), sorted.end());
-  std::string out(sorted.empty() ? 0 : sorted.size() * 17 - 1, ',');
-  char* p = out.data();
-  for (uint64_t fp : sorted) {  // %016x each, comma-separated
-    for (int shift = 60; shift >= 0; shift -= 4) *p++ = "0123456789abcdef"[(fp >> shift) & 0xf];
-    ++p;
+  std::string out;
+  out.reserve(sorted.size() * 17);
+  for (uint64_t fp : sorted) {
+    if (!out.empty()) out += ',';
+    AppendHex16(fp, &out);
   }
   return out;
 }
