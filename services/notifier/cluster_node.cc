@@ -97,11 +97,10 @@ void ClusterNode::StartSnapshot(int peer, uint64_t peer_incarnation, TimestampMs
   for (const Silence& silence : dispatcher_.silences().List()) {
     add(SilenceEvent(cluster_.position(), silence));
   }
-  // Oldest first (Acknowledgements lists the newest first): the asker numbers those it
-  // lacks in the order they arrive and lists them by number, so that it lists them as
-  // this replica does.
-  const std::vector<v1::Acknowledgement> acks = dispatcher_.Acknowledgements(0);
-  for (auto a = acks.rbegin(); a != acks.rend(); ++a) add(AckEvent(cluster_.position(), *a));
+  // In any order: the asker lists them by time whatever order they arrive in (HoldAck).
+  for (const v1::Acknowledgement& a : dispatcher_.Acknowledgements(0)) {
+    add(AckEvent(cluster_.position(), a));
+  }
   LogKind end;
   end.set_kind(LogKind::SYNCED);
   end.set_position(cluster_.position());

@@ -85,7 +85,7 @@ class ClusterNode {
   void PublishSilence(const Silence& s);
   void PublishAck(const v1::Acknowledgement& ack);
   // Answers a peer's request: a snapshot of the log, the deliveries under way, silences and
-  // acknowledgements (oldest first), then SYNCED. Not when one is being sent to it, or when
+  // acknowledgements, then SYNCED. Not when one is being sent to it, or when
   // the request was sent before the last SYNCED to it arrived. To a peer of a version before
   // pacing (its heartbeats are not `paced`), all at once, as that version did.
   void StartSnapshot(int peer, uint64_t peer_incarnation, TimestampMs now);
