@@ -660,12 +660,12 @@ void Dispatcher::HoldAck(v1::Acknowledgement ack) {
   std::string key = AckKey(ack);
   // In time order, then by what they say: the order every replica lists them in, whatever
   // order they reached it in (ids are each replica's own, given on arrival). Nearly always
-  // the newest: found from the back.
+  // the newest: found from the back. A key is built only for a tie in time.
+  auto after = [&](const v1::Acknowledgement& held) {
+    return held.at_ms() != ack.at_ms() ? held.at_ms() > ack.at_ms() : AckKey(held) > key;
+  };
   auto it = acks_.end();
-  while (it != acks_.begin() &&
-         std::pair(std::prev(it)->at_ms(), AckKey(*std::prev(it))) > std::pair(ack.at_ms(), key)) {
-    --it;
-  }
+  while (it != acks_.begin() && after(*std::prev(it))) --it;
   acks_.insert(it, std::move(ack));
   ack_keys_.insert(std::move(key));
 }
