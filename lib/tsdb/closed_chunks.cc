@@ -9,13 +9,11 @@ namespace vigil::tsdb {
 
 static_assert(sizeof(ClosedChunks) == sizeof(void*));
 
-size_t ClosedChunks::Capacity() const {
+size_t ClosedChunks::allocated_bytes() const {
   const size_t n = size();
   if (n == 0) return 0;
   return n <= kExactChunks ? header(n - 1).end : spare().capacity;
 }
-
-size_t ClosedChunks::allocated_bytes() const { return Capacity(); }
 
 void ClosedChunks::PushBack(const Chunk& c) {
   const size_t n = size();

@@ -86,7 +86,6 @@ class ClosedChunks {
   static uint32_t DataBegin(size_t count) {
     return static_cast<uint32_t>(sizeof(Prefix) + Slots(count) * sizeof(Header));
   }
-  size_t Capacity() const;  // bytes allocated
   Spare& spare() const {
     return *reinterpret_cast<Spare*>(mem_ + sizeof(Prefix) + (Slots(size()) - 1) * sizeof(Header));
   }
