@@ -55,10 +55,13 @@ snap() {  # tid, name, CPU ticks, voluntary context switches
       "$(awk '/^voluntary_ctxt_switches/ {print $2}' "$t/status")"
   done | sort
 }
+written() { awk '/^write_bytes/ {print $2}' /proc/"$PID"/io; }  # to files (WAL, database)
 snap > "$WORK/before"
+wrote_before=$(written)
 "$BIN/bench_alert_load" notify --url "http://127.0.0.1:$port" --pid "$PID" --receiver-port "$rport" \
   --alerts "$ALERTS" --batch 100 --connections 2 --keep-alive "${KEEP_ALIVE:-0}"
 snap > "$WORK/after"
+echo "file bytes written per notification: $(( ($(written) - wrote_before) / ALERTS ))"
 grep -E '^(VmHWM|VmRSS)' /proc/"$PID"/status | tr -s ' \t' ' ' | paste -sd' '
 kill -INT "$PID"
 wait "$LAUNCHED" || true

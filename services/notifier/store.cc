@@ -37,7 +37,8 @@ CREATE TABLE IF NOT EXISTS nflog(
   timestamp_ms INTEGER NOT NULL,
   sequence INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS outbox(
-  stream_key TEXT PRIMARY KEY,
+  id INTEGER PRIMARY KEY,
+  stream_key TEXT NOT NULL,
   receiver TEXT NOT NULL,
   kind INTEGER NOT NULL,
   idx INTEGER NOT NULL,
@@ -79,6 +80,16 @@ INSERT INTO nflog(stream_key, firing, resolved, timestamp_ms, sequence)
 SELECT stream_key, firing, resolved, timestamp_ms, sequence FROM nflog_by_stream_key;
 DROP TABLE alerts_by_fingerprint;
 DROP TABLE nflog_by_stream_key;
+)sql";
+// The outbox was keyed by stream key (a second B-tree, written at a random page per row).
+constexpr const char* kOutboxToRowIds = "ALTER TABLE outbox RENAME TO outbox_by_stream_key";
+constexpr const char* kCopyOutboxToRowIds = R"sql(
+INSERT INTO outbox(stream_key, receiver, kind, idx, target, send_resolved, max_alerts,
+  group_key, sequence, status, fingerprints, body, created_ms, firing, resolved)
+SELECT stream_key, receiver, kind, idx, target, send_resolved, max_alerts, group_key,
+  sequence, status, fingerprints, body, created_ms, firing, resolved
+FROM outbox_by_stream_key ORDER BY created_ms;
+DROP TABLE outbox_by_stream_key;
 )sql";
 
 uint64_t StreamHash(std::string_view stream_key) { return absl::HashOf(stream_key); }
@@ -144,7 +155,14 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path) {
   auto db = sqlite::Database::Open(path, sqlite::kWalPragmas);
   if (!db.ok()) return db.status();
   std::unique_ptr<Store> store(new Store(*std::move(db)));
-  if (auto s = store->AddRowIds(); !s.ok()) return s;
+  if (auto s = store->AddRowIds("alerts", "fingerprint", kAlertsToRowIds, kCopyToRowIds);
+      !s.ok()) {
+    return s;
+  }
+  if (auto s = store->AddRowIds("outbox", "stream_key", kOutboxToRowIds, kCopyOutboxToRowIds);
+      !s.ok()) {
+    return s;
+  }
   if (auto s = store->db_->Exec(kSchema); !s.ok()) return s;
   if (auto s = store->AddSilencesUpdatedAt(); !s.ok()) return s;
   if (auto s = store->IndexRows(); !s.ok()) return s;
@@ -170,24 +188,26 @@ absl::Status Store::AddSilencesUpdatedAt() {
   return db_->Exec("ALTER TABLE silences ADD COLUMN updated_at_ms INTEGER NOT NULL DEFAULT 0");
 }
 
-absl::Status Store::AddRowIds() {
-  // A new store has no alerts table yet; one from before row ids has it without `id`.
-  auto has_fingerprint = HasColumn("alerts", "fingerprint");
-  if (!has_fingerprint.ok() || !*has_fingerprint) return has_fingerprint.status();
-  auto has_id = HasColumn("alerts", "id");
+absl::Status Store::AddRowIds(const char* table, const char* key_column, const char* rename,
+                             const char* copy) {
+  // A new store has no such table yet; one from before row ids has it without `id`.
+  auto has_key = HasColumn(table, key_column);
+  if (!has_key.ok() || !*has_key) return has_key.status();
+  auto has_id = HasColumn(table, "id");
   if (!has_id.ok() || *has_id) return has_id.status();
   sqlite::Transaction tx(db_.get());
   if (!tx.status().ok()) return tx.status();
-  if (auto s = db_->Exec(kAlertsToRowIds); !s.ok()) return s;
+  if (auto s = db_->Exec(rename); !s.ok()) return s;
   if (auto s = db_->Exec(kSchema); !s.ok()) return s;
-  if (auto s = db_->Exec(kCopyToRowIds); !s.ok()) return s;
+  if (auto s = db_->Exec(copy); !s.ok()) return s;
   return tx.Commit();
 }
 
 absl::Status Store::IndexRows() {
   alert_rows_.clear();
   log_rows_.clear();
-  std::vector<int64_t> stale_alerts, stale_log;
+  outbox_rows_.clear();
+  std::vector<int64_t> stale_alerts, stale_log, stale_outbox;
   auto alerts = db_->Stmt("SELECT id, fingerprint FROM alerts ORDER BY id");
   if (!alerts.ok()) return alerts.status();
   absl::Status read = db_->ForEachRow(*alerts, "indexing alerts", [&] {
@@ -209,11 +229,25 @@ absl::Status Store::IndexRows() {
   });
   if (!read.ok()) return read;
   for (const auto& [key, id] : by_key) log_rows_[StreamHash(key)] = id;
+  // Two rows of a stream: the newer superseded the older (a replacement whose deletion
+  // the map did not follow).
+  auto outbox = db_->Stmt("SELECT id, stream_key FROM outbox ORDER BY id");
+  if (!outbox.ok()) return outbox.status();
+  read = db_->ForEachRow(*outbox, "indexing owed notifications", [&] {
+    const int64_t id = sqlite3_column_int64(*outbox, 0);
+    auto [it, fresh] = outbox_rows_.try_emplace(ColumnText(*outbox, 1), id);
+    if (!fresh) stale_outbox.push_back(std::exchange(it->second, id));
+    next_outbox_row_ = std::max(next_outbox_row_, id + 1);
+  });
+  if (!read.ok()) return read;
   for (int64_t id : stale_alerts) {
     if (auto s = DeleteRow("DELETE FROM alerts WHERE id = ?", id); !s.ok()) return s;
   }
   for (int64_t id : stale_log) {
     if (auto s = DeleteRow("DELETE FROM nflog WHERE id = ?", id); !s.ok()) return s;
+  }
+  for (int64_t id : stale_outbox) {
+    if (auto s = DeleteRow("DELETE FROM outbox WHERE id = ?", id); !s.ok()) return s;
   }
   ++row_changes_;  // its deletions of stale rows roll back with a savepoint around it
   rows_rolled_back_ = false;
@@ -417,46 +451,71 @@ absl::StatusOr<std::map<std::string, LogEntry>> Store::LoadLog() {
 }
 
 absl::Status Store::PutOutbox(const Notification& n, const LogEntry& e) {
+  if (auto s = IndexRowsIfRolledBack(); !s.ok()) return s;
+  std::string stream_key = n.StreamKey();
+  // The newer notification of a stream replaces the older, appended as a new row so that
+  // rows stay in the order written.
+  auto row = outbox_rows_.find(stream_key);
+  if (row != outbox_rows_.end()) {
+    if (auto s = DeleteRow("DELETE FROM outbox WHERE id = ?", row->second); !s.ok()) return s;
+  }
+  const int64_t id = next_outbox_row_++;
   auto st = db_->Stmt(
-      "INSERT OR REPLACE INTO outbox(stream_key, receiver, kind, idx, target, send_resolved, "
+      "INSERT INTO outbox(id, stream_key, receiver, kind, idx, target, send_resolved, "
       "max_alerts, group_key, sequence, status, fingerprints, body, created_ms, firing, "
-      "resolved) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      "resolved) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   if (!st.ok()) return st.status();
   std::string fingerprints;
   for (const std::string& fp : n.fingerprints) {
     if (!fingerprints.empty()) fingerprints += ',';
     fingerprints += fp;
   }
-  BindText(*st, 1, n.StreamKey());
-  BindText(*st, 2, n.receiver);
-  sqlite3_bind_int(*st, 3, static_cast<int>(n.integration.kind));
-  sqlite3_bind_int(*st, 4, n.integration.index);
-  BindText(*st, 5, n.integration.target);
-  sqlite3_bind_int(*st, 6, n.integration.send_resolved ? 1 : 0);
-  sqlite3_bind_int64(*st, 7, n.integration.max_alerts);
-  BindText(*st, 8, n.group_key);
-  sqlite3_bind_int64(*st, 9, static_cast<int64_t>(n.sequence));
-  BindText(*st, 10, n.status);
-  BindText(*st, 11, fingerprints);
-  BindText(*st, 12, n.body);
-  sqlite3_bind_int64(*st, 13, n.created_ms);
-  BindText(*st, 14, EncodeFingerprints(e.firing));
-  BindText(*st, 15, EncodeFingerprints(e.resolved));
-  return db_->Run(*st, "storing an owed notification");
+  sqlite3_bind_int64(*st, 1, id);
+  BindText(*st, 2, stream_key);
+  BindText(*st, 3, n.receiver);
+  sqlite3_bind_int(*st, 4, static_cast<int>(n.integration.kind));
+  sqlite3_bind_int(*st, 5, n.integration.index);
+  BindText(*st, 6, n.integration.target);
+  sqlite3_bind_int(*st, 7, n.integration.send_resolved ? 1 : 0);
+  sqlite3_bind_int64(*st, 8, n.integration.max_alerts);
+  BindText(*st, 9, n.group_key);
+  sqlite3_bind_int64(*st, 10, static_cast<int64_t>(n.sequence));
+  BindText(*st, 11, n.status);
+  BindText(*st, 12, fingerprints);
+  BindText(*st, 13, n.body);
+  sqlite3_bind_int64(*st, 14, n.created_ms);
+  BindText(*st, 15, EncodeFingerprints(e.firing));
+  BindText(*st, 16, EncodeFingerprints(e.resolved));
+  if (auto s = db_->Run(*st, "storing an owed notification"); !s.ok()) return s;
+  if (row != outbox_rows_.end()) {
+    row->second = id;
+  } else {
+    outbox_rows_.emplace(std::move(stream_key), id);
+  }
+  ++row_changes_;
+  return absl::OkStatus();
 }
 
 absl::Status Store::DeleteOutbox(const std::string& stream_key, uint64_t sequence) {
-  auto st = db_->Stmt("DELETE FROM outbox WHERE stream_key = ? AND sequence = ?");
+  if (auto s = IndexRowsIfRolledBack(); !s.ok()) return s;
+  auto row = outbox_rows_.find(stream_key);
+  if (row == outbox_rows_.end()) return absl::OkStatus();  // no row
+  auto st = db_->Stmt("DELETE FROM outbox WHERE id = ? AND sequence = ?");
   if (!st.ok()) return st.status();
-  BindText(*st, 1, stream_key);
+  sqlite3_bind_int64(*st, 1, row->second);
   sqlite3_bind_int64(*st, 2, static_cast<int64_t>(sequence));
-  return db_->Run(*st, "deleting an owed notification");
+  if (auto s = db_->Run(*st, "deleting an owed notification"); !s.ok()) return s;
+  if (db_->Changes() > 0) {  // else a newer notification holds the row
+    outbox_rows_.erase(row);
+    ++row_changes_;
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<Store::OutboxRow>> Store::LoadOutbox() {
   auto st = db_->Stmt(
       "SELECT receiver, kind, idx, target, send_resolved, max_alerts, group_key, sequence, "
-      "status, fingerprints, body, created_ms, firing, resolved FROM outbox ORDER BY created_ms");
+      "status, fingerprints, body, created_ms, firing, resolved FROM outbox ORDER BY id");
   if (!st.ok()) return st.status();
   std::vector<OutboxRow> out;
   absl::Status read = db_->ForEachRow(*st, "loading owed notifications", [&] {

@@ -33,11 +33,13 @@ namespace vigil::notifier {
 //   silences - Alertmanager silences as their API JSON, by id;
 //   acks     - acknowledgements (who, when, comment), in the order given.
 //
-// Row order: alerts and nflog rows are keyed by an increasing row id, not by fingerprint or
-// stream key, and the store keeps which row holds which (alert_rows_, log_rows_). A new
-// alert or stream is appended at the B-tree's tail, so a commit of many new ones writes a
-// few pages to the WAL instead of one random page each (the fingerprint is a hash; the
-// stream key's index was random too). Stores of the earlier shape are migrated on opening;
+// Row order: alerts, nflog and outbox rows are keyed by an increasing row id, not by
+// fingerprint or stream key, and the store keeps which row holds which (alert_rows_,
+// log_rows_, outbox_rows_). A new alert, stream or owed notification is appended at the
+// B-tree's tail, so a commit of many new ones writes a few pages to the WAL instead of one
+// random page each (the fingerprint is a hash; the stream key's index was random too; the
+// outbox's rows, deleted once delivered, go roughly in the order they came). Stores of the
+// earlier shapes are migrated on opening;
 // a migrated store cannot be opened by a vigil-notifier from before the change (its
 // writes would add rows instead of replacing them).
 //
@@ -142,8 +144,12 @@ class Store {
   absl::StatusOr<bool> HasColumn(const char* table, const char* column);
   // Migrates a store made before silences kept their update time.
   absl::Status AddSilencesUpdatedAt();
-  // Migrates alerts and nflog tables keyed by fingerprint and stream key to row ids.
-  absl::Status AddRowIds();
+  // Migrates tables keyed by fingerprint or stream key to row ids when `table` has
+  // `key_column` but no `id`: `rename` moves the old tables away, kSchema creates the new
+  // ones, `copy` fills them and drops the old. (Alerts and nflog move together; the
+  // outbox moved later.)
+  absl::Status AddRowIds(const char* table, const char* key_column, const char* rename,
+                         const char* copy);
   // Reads which row holds which alert and stream, dropping older duplicates (left by a
   // write whose rollback the maps did not follow); run on opening and after a rollback.
   absl::Status IndexRows();
@@ -155,9 +161,13 @@ class Store {
   std::unique_ptr<sqlite::Database> db_;
   absl::flat_hash_map<uint64_t, int64_t> alert_rows_;  // fingerprint -> alerts.id
   absl::flat_hash_map<uint64_t, int64_t> log_rows_;    // hash of the stream key -> nflog.id
+  // Stream key -> outbox.id, by the whole key: a stream whose row the map lost would be
+  // sent again after a restart. Holds only what is owed, so it stays small.
+  absl::flat_hash_map<std::string, int64_t> outbox_rows_;
   // Never reused, even for a row rolled back: a stale map entry cannot name another's row.
   int64_t next_alert_row_ = 1;
   int64_t next_log_row_ = 1;
+  int64_t next_outbox_row_ = 1;
   // Counts changes to the maps (and row deletions by IndexRows). A savepoint or
   // transaction rolled back after it changed sets rows_rolled_back_: the maps may then
   // name rows that are gone or miss rows that came back. One that changed nothing in them

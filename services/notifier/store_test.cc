@@ -302,6 +302,80 @@ TEST_F(StoreTest, AStoreFromBeforeRowIdsIsMigrated) {
               ElementsAre(0));
 }
 
+// A notification of group `group`, the `sequence`th of its stream.
+Notification Owed(const std::string& group, uint64_t sequence) {
+  return Notification{.receiver = "hook",
+                      .integration = {Integration::Kind::kWebhook, 0, "http://h", true, 0},
+                      .group_key = group,
+                      .sequence = sequence,
+                      .status = "firing",
+                      .fingerprints = {"00000000000000aa"},
+                      .body = group + "/" + std::to_string(sequence),
+                      .created_ms = static_cast<TimestampMs>(sequence)};
+}
+
+std::vector<std::string> Bodies(Store& store) {
+  std::vector<std::string> out;
+  for (const Store::OutboxRow& row : *store.LoadOutbox()) out.push_back(row.notification.body);
+  return out;
+}
+
+// An outbox keyed by stream key before its row ids: opening it moves every owed
+// notification over, in the order they were made, and they are replaced and deleted as
+// new ones afterwards.
+TEST_F(StoreTest, AStoreFromBeforeOutboxRowIdsIsMigrated) {
+  Sql("CREATE TABLE outbox(stream_key TEXT PRIMARY KEY, receiver TEXT NOT NULL, kind INTEGER "
+      "NOT NULL, idx INTEGER NOT NULL, target TEXT NOT NULL, send_resolved INTEGER NOT NULL, "
+      "max_alerts INTEGER NOT NULL, group_key TEXT NOT NULL, sequence INTEGER NOT NULL, "
+      "status TEXT NOT NULL, fingerprints TEXT NOT NULL, body TEXT NOT NULL, created_ms "
+      "INTEGER NOT NULL, firing TEXT NOT NULL, resolved TEXT NOT NULL);"
+      "INSERT INTO outbox VALUES('b\x1fhook\x1fwebhook[0]', 'hook', 0, 0, 'http://h', 1, 0, "
+      "'b', 3, 'firing', '00000000000000aa', 'b/3', 20, '00000000000000aa', '');"
+      "INSERT INTO outbox VALUES('a\x1fhook\x1fwebhook[0]', 'hook', 0, 0, 'http://h', 1, 0, "
+      "'a', 5, 'firing', '00000000000000aa', 'a/5', 10, '00000000000000aa', '')");
+  {
+    auto store = Store::Open(dir_ + "/notifier.db");
+    ASSERT_TRUE(store.ok()) << store.status();
+    EXPECT_THAT(Bodies(**store), ElementsAre("a/5", "b/3"));
+    ASSERT_TRUE((*store)->PutOutbox(Owed("b", 4), LogEntry{}).ok());
+    EXPECT_THAT(Bodies(**store), ElementsAre("a/5", "b/4"));
+    ASSERT_TRUE((*store)->DeleteOutbox(Owed("a", 5).StreamKey(), 5).ok());
+    EXPECT_THAT(Bodies(**store), ElementsAre("b/4"));
+  }
+  auto reopened = Store::Open(dir_ + "/notifier.db");
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  EXPECT_THAT(Bodies(**reopened), ElementsAre("b/4"));
+  EXPECT_EQ(Rows("outbox"), 1);
+  EXPECT_THAT(Ints("SELECT count(*) FROM sqlite_schema WHERE name LIKE '%\\_by\\_%' ESCAPE '\\'"),
+              ElementsAre(0));
+}
+
+// Owed notifications are appended in the order written; a newer one of a stream replaces
+// the older (which can then no longer be deleted by its sequence), and after reopening
+// the store still finds each stream's row.
+TEST_F(StoreTest, OwedNotificationsAreAppendedAndANewerOneReplacesTheOlder) {
+  {
+    auto s = Store::Open(dir_ + "/notifier.db");
+    ASSERT_TRUE(s.ok()) << s.status();
+    Store& store = **s;
+    for (const char* g : {"g0", "g1", "g2"}) ASSERT_TRUE(store.PutOutbox(Owed(g, 1), {}).ok());
+    ASSERT_TRUE(store.PutOutbox(Owed("g1", 2), {}).ok());
+    EXPECT_THAT(Bodies(store), ElementsAre("g0/1", "g2/1", "g1/2"));
+    EXPECT_EQ(Rows("outbox"), 3);
+    ASSERT_TRUE(store.DeleteOutbox(Owed("g1", 1).StreamKey(), 1).ok());  // superseded
+    ASSERT_TRUE(store.DeleteOutbox(Owed("g9", 1).StreamKey(), 1).ok());  // never owed
+    EXPECT_THAT(Bodies(store), ElementsAre("g0/1", "g2/1", "g1/2"));
+    ASSERT_TRUE(store.DeleteOutbox(Owed("g0", 1).StreamKey(), 1).ok());
+    EXPECT_THAT(Bodies(store), ElementsAre("g2/1", "g1/2"));
+  }
+  auto s = Store::Open(dir_ + "/notifier.db");
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_TRUE((*s)->DeleteOutbox(Owed("g1", 2).StreamKey(), 2).ok());
+  ASSERT_TRUE((*s)->PutOutbox(Owed("g2", 2), {}).ok());
+  EXPECT_THAT(Bodies(**s), ElementsAre("g2/2"));
+  EXPECT_EQ(Rows("outbox"), 1);
+}
+
 // New alerts and log streams are appended in the order written (row ids increase), and
 // a rewritten one keeps its row: one row per alert and per stream, however often written.
 TEST_F(StoreTest, RowsAreAppendedInWriteOrderAndRewrittenInPlace) {
@@ -394,6 +468,39 @@ TEST_F(StoreTest, RolledBackWritesLeaveOneRowPerAlertAndStream) {
   EXPECT_EQ(Rows("alerts"), 0);
 }
 
+// The same for owed notifications: an insert, a replacement and a deletion rolled back
+// leave the stream's last kept notification, and later writes find its row.
+TEST_F(StoreTest, RolledBackWritesLeaveOneOwedNotificationPerStream) {
+  auto s = Store::Open(dir_ + "/notifier.db");
+  ASSERT_TRUE(s.ok()) << s.status();
+  Store& store = **s;
+  const std::string key = Owed("g", 1).StreamKey();
+  {  // an insert rolled back
+    Store::Savepoint write(&store);
+    ASSERT_TRUE(store.PutOutbox(Owed("g", 1), {}).ok());
+  }
+  EXPECT_EQ(Rows("outbox"), 0);
+  ASSERT_TRUE(store.DeleteOutbox(key, 1).ok());
+  ASSERT_TRUE(store.PutOutbox(Owed("g", 2), {}).ok());
+  EXPECT_THAT(Bodies(store), ElementsAre("g/2"));
+  {  // a replacement rolled back with the transaction it was kept into
+    Store::Transaction tx(&store);
+    Store::Savepoint write(&store);
+    ASSERT_TRUE(store.PutOutbox(Owed("g", 3), {}).ok());
+    ASSERT_TRUE(write.Keep().ok());
+  }
+  EXPECT_THAT(Bodies(store), ElementsAre("g/2"));
+  {  // a deletion rolled back
+    Store::Savepoint write(&store);
+    ASSERT_TRUE(store.DeleteOutbox(key, 2).ok());
+  }
+  EXPECT_THAT(Bodies(store), ElementsAre("g/2"));
+  ASSERT_TRUE(store.PutOutbox(Owed("g", 4), {}).ok());
+  EXPECT_THAT(Bodies(store), ElementsAre("g/4"));
+  ASSERT_TRUE(store.DeleteOutbox(key, 4).ok());
+  EXPECT_EQ(Rows("outbox"), 0);
+}
+
 // Two rows for one alert or stream (written by a store that lost track of a rollback)
 // are read as the newer one, and the older is dropped on opening.
 TEST_F(StoreTest, OpeningKeepsTheNewestRowOfAnAlertOrStream) {
@@ -403,7 +510,11 @@ TEST_F(StoreTest, OpeningKeepsTheNewestRowOfAnAlertOrStream) {
   Sql("INSERT INTO alerts VALUES(1, " + fp + ", " + labels + ", '[]', 1, 10, 0, '', 0);"
       "INSERT INTO alerts VALUES(2, " + fp + ", " + labels + ", '[]', 1, 20, 0, '', 0);"
       "INSERT INTO nflog VALUES(1, 'k', '', '', 10, 1);"
-      "INSERT INTO nflog VALUES(2, 'k', '', '', 20, 2)");
+      "INSERT INTO nflog VALUES(2, 'k', '', '', 20, 2);"
+      "INSERT INTO outbox VALUES(1, 'k', 'hook', 0, 0, 'http://h', 1, 0, 'g', 1, 'firing', "
+      "'', 'old', 1, '', '');"
+      "INSERT INTO outbox VALUES(2, 'k', 'hook', 0, 0, 'http://h', 1, 0, 'g', 2, 'firing', "
+      "'', 'new', 2, '', '')");
   auto s = Store::Open(dir_ + "/notifier.db");
   ASSERT_TRUE(s.ok()) << s.status();
   auto alerts = (*s)->LoadAlerts();
@@ -412,6 +523,8 @@ TEST_F(StoreTest, OpeningKeepsTheNewestRowOfAnAlertOrStream) {
   EXPECT_EQ((*s)->LoadLog()->at("k").sequence, 2u);
   EXPECT_THAT(Ints("SELECT id FROM alerts"), ElementsAre(2));
   EXPECT_THAT(Ints("SELECT id FROM nflog"), ElementsAre(2));
+  EXPECT_THAT(Bodies(**s), ElementsAre("new"));
+  EXPECT_THAT(Ints("SELECT id FROM outbox"), ElementsAre(2));
 }
 
 // A client told "not stored" (HTTP 500) retries the same alert: the retry writes the row
