@@ -215,7 +215,7 @@ class Dispatcher {
 
   std::shared_ptr<const Config> config_;
   std::string external_url_;
-  absl::flat_hash_map<uint64_t, Alert> alerts_;  // by fingerprint
+  AlertsByFingerprint alerts_;  // by fingerprint
   // By route id and group labels; ordered so that ticks are deterministic.
   std::map<std::string, std::unique_ptr<AggregationGroup>> groups_;
   TimerQueue timers_;  // every group's next flush, by the same id

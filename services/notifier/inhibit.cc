@@ -5,7 +5,7 @@
 namespace vigil::notifier {
 
 Inhibitor::Inhibitor(const std::vector<InhibitRule>& rules,
-                     const absl::flat_hash_map<uint64_t, Alert>& alerts, TimestampMs now)
+                     const AlertsByFingerprint& alerts, TimestampMs now)
     : rules_(rules), sources_(rules.size()) {
   for (size_t i = 0; i < rules.size(); ++i) {
     for (const auto& [fp, a] : alerts) {

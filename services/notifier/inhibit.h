@@ -3,7 +3,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "lib/clock/clock.h"
 #include "lib/labels/matcher.h"
 #include "services/notifier/alert.h"
@@ -25,7 +24,7 @@ struct InhibitRule {
 class Inhibitor {
  public:
   Inhibitor(const std::vector<InhibitRule>& rules,
-            const absl::flat_hash_map<uint64_t, Alert>& alerts, TimestampMs now);
+            const AlertsByFingerprint& alerts, TimestampMs now);
 
   // The fingerprints (hex) of the firing alerts inhibiting `target`, one per rule that
   // mutes it. An alert matching both sides of a rule does not inhibit itself or others
