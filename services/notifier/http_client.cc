@@ -31,20 +31,25 @@ absl::StatusOr<std::string> ReadSecret(const std::string& path, std::string_view
   return std::string(absl::StripAsciiWhitespace(text.str()));
 }
 
-// Go's version numbers (0x0301..0x0304, 0 unset) as libcurl's.
+// Go's version numbers (0x0301..0x0304, 0 unset) as libcurl's (whose minimum and maximum
+// constants are two different enums).
 long TlsVersion(int v, bool max) {
-  switch (v) {
-    case 0x0301:
-      return max ? CURL_SSLVERSION_MAX_TLSv1_0 : CURL_SSLVERSION_TLSv1_0;
-    case 0x0302:
-      return max ? CURL_SSLVERSION_MAX_TLSv1_1 : CURL_SSLVERSION_TLSv1_1;
-    case 0x0303:
-      return max ? CURL_SSLVERSION_MAX_TLSv1_2 : CURL_SSLVERSION_TLSv1_2;
-    case 0x0304:
-      return max ? CURL_SSLVERSION_MAX_TLSv1_3 : CURL_SSLVERSION_TLSv1_3;
+  struct Version {
+    int go;
+    long min, max;
+  };
+  static constexpr Version kVersions[] = {
+      {0x0301, CURL_SSLVERSION_TLSv1_0, CURL_SSLVERSION_MAX_TLSv1_0},
+      {0x0302, CURL_SSLVERSION_TLSv1_1, CURL_SSLVERSION_MAX_TLSv1_1},
+      {0x0303, CURL_SSLVERSION_TLSv1_2, CURL_SSLVERSION_MAX_TLSv1_2},
+      {0x0304, CURL_SSLVERSION_TLSv1_3, CURL_SSLVERSION_MAX_TLSv1_3},
+  };
+  for (const Version& known : kVersions) {
+    if (known.go == v) return max ? known.max : known.min;
   }
   // Go's client default minimum is TLS 1.2.
-  return max ? CURL_SSLVERSION_MAX_DEFAULT : CURL_SSLVERSION_TLSv1_2;
+  return max ? static_cast<long>(CURL_SSLVERSION_MAX_DEFAULT)
+             : static_cast<long>(CURL_SSLVERSION_TLSv1_2);
 }
 
 // tls_config.server_name: Go sends it as SNI and verifies the certificate against it while
