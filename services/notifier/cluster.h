@@ -93,8 +93,8 @@ class Cluster {
   const TimestampMs timeout_ms_;
   std::optional<TimestampMs> started_ms_;  // set by Start
   bool synced_ = false;
-  std::map<int, Peer> peers_;                   // by position
-  std::map<std::string, Held> held_;            // by stream key
+  std::map<int, Peer> peers_;         // by position
+  std::map<std::string, Held> held_;  // by stream key
 };
 
 }  // namespace vigil::notifier

@@ -40,9 +40,8 @@ void ClusterNode::PublishAck(const v1::Acknowledgement& ack) {
 }
 
 void ClusterNode::PublishLog(int kind, const std::string& stream_key, const LogEntry& entry) {
-  publisher_.Publish(bus::kTopicNotificationLog,
-                     LogEvent(static_cast<LogKind::Kind>(kind), cluster_.position(), stream_key,
-                              entry));
+  publisher_.Publish(bus::kTopicNotificationLog, LogEvent(static_cast<LogKind::Kind>(kind),
+                                                          cluster_.position(), stream_key, entry));
 }
 
 void ClusterNode::Submit(Notification n, TimestampMs now) {
@@ -174,8 +173,8 @@ bool ClusterNode::OnPeerMessage(const bus::Message& m, TimestampMs now) {
   LogKind ev;
   if (!m.ParseAs(&ev)) return false;
   if (ev.position() == cluster_.position()) {
-    spdlog::warn("peer {} has this replica's --cluster.position {}: ignored",
-                 m.header.publisher(), ev.position());
+    spdlog::warn("peer {} has this replica's --cluster.position {}: ignored", m.header.publisher(),
+                 ev.position());
     return true;
   }
   cluster_.OnPeerAlive(ev.position(), m.header.incarnation(), now);

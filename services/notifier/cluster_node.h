@@ -11,9 +11,9 @@
 #include "lib/bus/subscriber.h"
 #include "lib/clock/clock.h"
 #include "services/notifier/cluster.h"
-#include "vigil/v1/cluster.pb.h"
 #include "services/notifier/delivery.h"
 #include "services/notifier/dispatcher.h"
+#include "vigil/v1/cluster.pb.h"
 
 namespace vigil::notifier {
 

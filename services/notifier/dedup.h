@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <string>
 
-#include "absl/container/node_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/time/time.h"
 #include "lib/clock/clock.h"
 

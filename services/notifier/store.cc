@@ -92,6 +92,12 @@ FROM outbox_by_stream_key ORDER BY created_ms;
 DROP TABLE outbox_by_stream_key;
 )sql";
 
+// The store's format in SQLite's user_version: 1 from the outbox keyed by row id on (0:
+// earlier, migrated on opening). A store of a later format is not opened: an older binary
+// would misread it, as one from before 1 misreads a store of format 1 (it adds outbox rows
+// where it meant to replace them, and sends the superseded ones again after a restart).
+constexpr int64_t kFormat = 1;
+
 uint64_t StreamHash(std::string_view stream_key) { return absl::HashOf(stream_key); }
 
 // [["name","value"],...], written directly (a JSON document per pair was most of the
@@ -155,8 +161,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path) {
   auto db = sqlite::Database::Open(path, sqlite::kWalPragmas);
   if (!db.ok()) return db.status();
   std::unique_ptr<Store> store(new Store(*std::move(db)));
-  if (auto s = store->AddRowIds("alerts", "fingerprint", kAlertsToRowIds, kCopyToRowIds);
-      !s.ok()) {
+  if (auto s = store->CheckFormat(); !s.ok()) return s;
+  if (auto s = store->AddRowIds("alerts", "fingerprint", kAlertsToRowIds, kCopyToRowIds); !s.ok()) {
     return s;
   }
   if (auto s = store->AddRowIds("outbox", "stream_key", kOutboxToRowIds, kCopyOutboxToRowIds);
@@ -166,7 +172,22 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path) {
   if (auto s = store->db_->Exec(kSchema); !s.ok()) return s;
   if (auto s = store->AddSilencesUpdatedAt(); !s.ok()) return s;
   if (auto s = store->IndexRows(); !s.ok()) return s;
+  const std::string set_format = StrCat("PRAGMA user_version = ", kFormat);
+  if (auto s = store->db_->Exec(set_format.c_str()); !s.ok()) return s;
   return store;
+}
+
+absl::Status Store::CheckFormat() {
+  auto st = db_->Stmt("PRAGMA user_version");
+  if (!st.ok()) return st.status();
+  int64_t format = 0;
+  absl::Status read = db_->ForEachRow(*st, "reading the store's format",
+                                      [&] { format = sqlite3_column_int64(*st, 0); });
+  if (!read.ok()) return read;
+  if (format <= kFormat) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      StrCat(db_->path(), ": written by a newer vigil-notifier (store format ", format,
+             "; this one reads formats up to ", kFormat, ")"));
 }
 
 absl::StatusOr<bool> Store::HasColumn(const char* table, const char* column) {
@@ -189,7 +210,7 @@ absl::Status Store::AddSilencesUpdatedAt() {
 }
 
 absl::Status Store::AddRowIds(const char* table, const char* key_column, const char* rename,
-                             const char* copy) {
+                              const char* copy) {
   // A new store has no such table yet; one from before row ids has it without `id`.
   auto has_key = HasColumn(table, key_column);
   if (!has_key.ok() || !*has_key) return has_key.status();
@@ -454,11 +475,9 @@ absl::Status Store::PutOutbox(const Notification& n, const LogEntry& e) {
   if (auto s = IndexRowsIfRolledBack(); !s.ok()) return s;
   std::string stream_key = n.StreamKey();
   // The newer notification of a stream replaces the older, appended as a new row so that
-  // rows stay in the order written.
+  // rows stay in the order written. Inserted first: should that fail, the older is still
+  // owed, unchanged.
   auto row = outbox_rows_.find(stream_key);
-  if (row != outbox_rows_.end()) {
-    if (auto s = DeleteRow("DELETE FROM outbox WHERE id = ?", row->second); !s.ok()) return s;
-  }
   const int64_t id = next_outbox_row_++;
   auto st = db_->Stmt(
       "INSERT INTO outbox(id, stream_key, receiver, kind, idx, target, send_resolved, "
@@ -488,6 +507,11 @@ absl::Status Store::PutOutbox(const Notification& n, const LogEntry& e) {
   BindText(*st, 16, EncodeFingerprints(e.resolved));
   if (auto s = db_->Run(*st, "storing an owed notification"); !s.ok()) return s;
   if (row != outbox_rows_.end()) {
+    if (auto s = DeleteRow("DELETE FROM outbox WHERE id = ?", row->second); !s.ok()) {
+      // Both rows stored: the map is read again from the table, where the newer one wins.
+      rows_rolled_back_ = true;
+      return s;
+    }
     row->second = id;
   } else {
     outbox_rows_.emplace(std::move(stream_key), id);
@@ -515,9 +539,12 @@ absl::Status Store::DeleteOutbox(const std::string& stream_key, uint64_t sequenc
 absl::StatusOr<std::vector<Store::OutboxRow>> Store::LoadOutbox() {
   auto st = db_->Stmt(
       "SELECT receiver, kind, idx, target, send_resolved, max_alerts, group_key, sequence, "
-      "status, fingerprints, body, created_ms, firing, resolved FROM outbox ORDER BY id");
+      "status, fingerprints, body, created_ms, firing, resolved, stream_key FROM outbox "
+      "ORDER BY id");
   if (!st.ok()) return st.status();
   std::vector<OutboxRow> out;
+  // By row: should a stream have two rows, the newer is read (as IndexRows keeps it).
+  absl::flat_hash_map<std::string, size_t> at;  // stream key -> index in out
   absl::Status read = db_->ForEachRow(*st, "loading owed notifications", [&] {
     OutboxRow row;
     Notification& n = row.notification;
@@ -548,7 +575,12 @@ absl::StatusOr<std::vector<Store::OutboxRow>> Store::LoadOutbox() {
     row.entry.resolved = DecodeFingerprints(ColumnText(*st, 13));
     row.entry.timestamp_ms = n.created_ms;
     row.entry.sequence = n.sequence;
-    out.push_back(std::move(row));
+    auto [it, fresh] = at.try_emplace(ColumnText(*st, 14), out.size());
+    if (fresh) {
+      out.push_back(std::move(row));
+    } else {
+      out[it->second] = std::move(row);
+    }
   });
   if (!read.ok()) return read;
   return out;

@@ -39,9 +39,10 @@ namespace vigil::notifier {
 // B-tree's tail, so a commit of many new ones writes a few pages to the WAL instead of one
 // random page each (the fingerprint is a hash; the stream key's index was random too; the
 // outbox's rows, deleted once delivered, go roughly in the order they came). Stores of the
-// earlier shapes are migrated on opening;
-// a migrated store cannot be opened by a vigil-notifier from before the change (its
-// writes would add rows instead of replacing them).
+// earlier shapes are migrated on opening. The format is kept in SQLite's user_version, and
+// a store of a later format than the binary's is refused. A vigil-notifier from before
+// formats were kept cannot tell: it misreads a migrated store (its writes would add rows
+// instead of replacing them), so do not go back to one across a migration.
 //
 // Threading: not thread-safe; confined to one thread (the StoreWriter's in the daemon).
 // Group writes in a Transaction so that many cost one commit.
@@ -142,6 +143,8 @@ class Store {
  private:
   explicit Store(std::unique_ptr<sqlite::Database> db) : db_(std::move(db)) {}
   absl::StatusOr<bool> HasColumn(const char* table, const char* column);
+  // FailedPrecondition when the file is of a later format than this binary's.
+  absl::Status CheckFormat();
   // Migrates a store made before silences kept their update time.
   absl::Status AddSilencesUpdatedAt();
   // Migrates tables keyed by fingerprint or stream key to row ids when `table` has

@@ -260,6 +260,24 @@ TEST_F(StoreTest, AStoreFromBeforeSilenceUpdateTimesIsMigrated) {
   EXPECT_THAT(*(*store)->LoadSilences(), ElementsAre("new"));
 }
 
+// A notification of group `group`, the `sequence`th of its stream.
+Notification Owed(const std::string& group, uint64_t sequence) {
+  return Notification{.receiver = "hook",
+                      .integration = {Integration::Kind::kWebhook, 0, "http://h", true, 0},
+                      .group_key = group,
+                      .sequence = sequence,
+                      .status = "firing",
+                      .fingerprints = {"00000000000000aa"},
+                      .body = group + "/" + std::to_string(sequence),
+                      .created_ms = static_cast<TimestampMs>(sequence)};
+}
+
+std::vector<std::string> Bodies(Store& store) {
+  std::vector<std::string> out;
+  for (const Store::OutboxRow& row : *store.LoadOutbox()) out.push_back(row.notification.body);
+  return out;
+}
+
 // A store keyed alerts by fingerprint and the log by stream key before row ids: opening
 // it moves every row over, and it works as a new one afterwards.
 TEST_F(StoreTest, AStoreFromBeforeRowIdsIsMigrated) {
@@ -272,11 +290,22 @@ TEST_F(StoreTest, AStoreFromBeforeRowIdsIsMigrated) {
       "TEXT NOT NULL, timestamp_ms INTEGER NOT NULL, sequence INTEGER NOT NULL);"
       "INSERT INTO alerts VALUES(" + std::to_string(static_cast<int64_t>(a.fingerprint)) +
       ", '[[\"alertname\",\"A\"],[\"instance\",\"1\"]]', '[]', 1, 2, 3, 'g', 0);"
-      "INSERT INTO nflog VALUES('k', '00000000000000aa', '', 10, 7)");
+      "INSERT INTO nflog VALUES('k', '00000000000000aa', '', 10, 7);"
+      // The outbox of that time, keyed by stream key too (migrated by the next step).
+      "CREATE TABLE outbox(stream_key TEXT PRIMARY KEY, receiver TEXT NOT NULL, kind INTEGER "
+      "NOT NULL, idx INTEGER NOT NULL, target TEXT NOT NULL, send_resolved INTEGER NOT NULL, "
+      "max_alerts INTEGER NOT NULL, group_key TEXT NOT NULL, sequence INTEGER NOT NULL, "
+      "status TEXT NOT NULL, fingerprints TEXT NOT NULL, body TEXT NOT NULL, created_ms "
+      "INTEGER NOT NULL, firing TEXT NOT NULL, resolved TEXT NOT NULL);"
+      "INSERT INTO outbox VALUES('g\x1fhook\x1fwebhook[0]', 'hook', 0, 0, 'http://h', 1, 0, "
+      "'g', 3, 'firing', '00000000000000aa', 'g/3', 20, '00000000000000aa', '')");
   {
     auto store = Store::Open(dir_ + "/notifier.db");
     ASSERT_TRUE(store.ok()) << store.status();
     EXPECT_THAT(*(*store)->LoadAlerts(), ElementsAre(a));
+    EXPECT_THAT(Bodies(**store), ElementsAre("g/3"));
+    ASSERT_TRUE((*store)->DeleteOutbox(Owed("g", 3).StreamKey(), 3).ok());
+    EXPECT_THAT(Bodies(**store), IsEmpty());
     auto log = (*store)->LoadLog();
     ASSERT_TRUE(log.ok());
     ASSERT_EQ(log->count("k"), 1u);
@@ -300,24 +329,6 @@ TEST_F(StoreTest, AStoreFromBeforeRowIdsIsMigrated) {
   EXPECT_EQ(Rows("nflog"), 1);
   EXPECT_THAT(Ints("SELECT count(*) FROM sqlite_schema WHERE name LIKE '%\\_by\\_%' ESCAPE '\\'"),
               ElementsAre(0));
-}
-
-// A notification of group `group`, the `sequence`th of its stream.
-Notification Owed(const std::string& group, uint64_t sequence) {
-  return Notification{.receiver = "hook",
-                      .integration = {Integration::Kind::kWebhook, 0, "http://h", true, 0},
-                      .group_key = group,
-                      .sequence = sequence,
-                      .status = "firing",
-                      .fingerprints = {"00000000000000aa"},
-                      .body = group + "/" + std::to_string(sequence),
-                      .created_ms = static_cast<TimestampMs>(sequence)};
-}
-
-std::vector<std::string> Bodies(Store& store) {
-  std::vector<std::string> out;
-  for (const Store::OutboxRow& row : *store.LoadOutbox()) out.push_back(row.notification.body);
-  return out;
 }
 
 // An outbox keyed by stream key before its row ids: opening it moves every owed
@@ -348,6 +359,40 @@ TEST_F(StoreTest, AStoreFromBeforeOutboxRowIdsIsMigrated) {
   EXPECT_EQ(Rows("outbox"), 1);
   EXPECT_THAT(Ints("SELECT count(*) FROM sqlite_schema WHERE name LIKE '%\\_by\\_%' ESCAPE '\\'"),
               ElementsAre(0));
+}
+
+// A replacement whose insert fails leaves the older notification owed, and its deletion
+// by sequence still finds it; two rows of one stream are loaded as the newer.
+TEST_F(StoreTest, AFailedReplacementKeepsTheOlderNotificationOwed) {
+  auto s = Store::Open(dir_ + "/notifier.db");
+  ASSERT_TRUE(s.ok()) << s.status();
+  Store& store = **s;
+  ASSERT_TRUE(store.PutOutbox(Owed("g", 1), {}).ok());
+  FailInserts("outbox");
+  EXPECT_FALSE(store.PutOutbox(Owed("g", 2), {}).ok());  // no savepoint around it
+  HealInserts("outbox");
+  EXPECT_THAT(Bodies(store), ElementsAre("g/1"));
+  ASSERT_TRUE(store.DeleteOutbox(Owed("g", 1).StreamKey(), 1).ok());
+  EXPECT_EQ(Rows("outbox"), 0);
+  Sql("INSERT INTO outbox VALUES(100, 'k', 'hook', 0, 0, 'http://h', 1, 0, 'g', 1, 'firing', "
+      "'', 'old', 1, '', '');"
+      "INSERT INTO outbox VALUES(101, 'k', 'hook', 0, 0, 'http://h', 1, 0, 'g', 2, 'firing', "
+      "'', 'new', 2, '', '')");
+  EXPECT_THAT(Bodies(store), ElementsAre("new"));
+}
+
+// A store records its format; one of a later format than this binary's is not opened
+// (an older binary would misread it), and the error names the file.
+TEST_F(StoreTest, AStoreOfALaterFormatIsRefused) {
+  { ASSERT_TRUE(Store::Open(dir_ + "/notifier.db").ok()); }
+  EXPECT_THAT(Ints("PRAGMA user_version"), ElementsAre(1));
+  Sql("PRAGMA user_version = 2");
+  auto s = Store::Open(dir_ + "/notifier.db");
+  ASSERT_FALSE(s.ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(s.status())) << s.status();
+  EXPECT_THAT(std::string(s.status().message()),
+              ::testing::AllOf(::testing::HasSubstr(dir_ + "/notifier.db"),
+                               ::testing::HasSubstr("store format 2")));
 }
 
 // Owed notifications are appended in the order written; a newer one of a stream replaces
