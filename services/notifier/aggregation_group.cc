@@ -15,8 +15,10 @@ bool AlertLess(const Alert& a, const Alert& b) {
   return a.labels < b.labels;
 }
 
-AggregationGroup::AggregationGroup(const Route& route, labels::Labels group_labels, TimestampMs now)
-    : route_(route),
+AggregationGroup::AggregationGroup(std::string id, const Route& route, labels::Labels group_labels,
+                                   TimestampMs now)
+    : id_(std::move(id)),
+      route_(route),
       group_labels_(std::move(group_labels)),
       key_(route.key() + ":" + group_labels_.ToString()),
       next_flush_ms_(now + absl::ToInt64Milliseconds(route.options().group_wait)) {}

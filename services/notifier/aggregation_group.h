@@ -17,7 +17,10 @@ namespace vigil::notifier {
 // every group_interval. Loop thread only; `route` must outlive the group.
 class AggregationGroup {
  public:
-  AggregationGroup(const Route& route, labels::Labels group_labels, TimestampMs now);
+  // `id` names the group in the dispatcher (its route's id and the group labels).
+  AggregationGroup(std::string id, const Route& route, labels::Labels group_labels,
+                   TimestampMs now);
+  const std::string& id() const { return id_; }
 
   // Alertmanager's group key: `<route key>:<group labels>`, e.g. `{}:{alertname="X"}`.
   const std::string& key() const { return key_; }
@@ -41,6 +44,7 @@ class AggregationGroup {
   void DeleteResolved(const std::vector<Alert>& flushed, TimestampMs now);
 
  private:
+  std::string id_;
   const Route& route_;
   labels::Labels group_labels_;
   std::string key_;

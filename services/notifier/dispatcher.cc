@@ -195,12 +195,14 @@ void Dispatcher::RouteAlert(const Alert& alert, TimestampMs now) {
     const std::string& id = target.group_id;
     bool created = false;
     if (target.group_epoch != groups_epoch_) {
-      auto [it, inserted] = groups_.try_emplace(id);
-      if (inserted) {
-        it->second = std::make_unique<AggregationGroup>(
-            *target.route, target.route->GroupLabels(alert.labels), now);
+      auto it = groups_.find(id);
+      if (it == groups_.end()) {
+        auto group = std::make_unique<AggregationGroup>(
+            id, *target.route, target.route->GroupLabels(alert.labels), now);
+        const std::string_view key = group->id();
+        it = groups_.emplace(key, std::move(group)).first;
+        created = true;
       }
-      created = inserted;
       target.group = it->second.get();
       target.group_epoch = groups_epoch_;
     }
@@ -208,7 +210,7 @@ void Dispatcher::RouteAlert(const Alert& alert, TimestampMs now) {
     const TimestampMs before = group.next_flush_ms();
     group.Insert(alert, now);
     // An insert may only bring the first flush forward.
-    if (created || group.next_flush_ms() != before) timers_.Schedule(id, group.next_flush_ms());
+    if (created || group.next_flush_ms() != before) timers_.Schedule(&group, group.next_flush_ms());
   }
 }
 
@@ -216,17 +218,15 @@ std::vector<Notification> Dispatcher::Tick(TimestampMs now) {
   std::vector<Notification> out;
   std::optional<Inhibitor> inhibitor;  // built when the first group is due
   // Only the due groups are visited; only a flush can leave a group empty.
-  for (const std::string& id : timers_.PopDue(now)) {
-    auto it = groups_.find(id);
-    if (it == groups_.end()) continue;
-    AggregationGroup& group = *it->second;
+  for (AggregationGroup* due : timers_.PopDue(now)) {
+    AggregationGroup& group = *due;
     if (!inhibitor) inhibitor.emplace(config_->inhibit_rules, alerts_, now);
     Flush(group, *inhibitor, now, &out);
     if (group.empty()) {
-      groups_.erase(it);
+      groups_.erase(groups_.find(group.id()));  // `group` is gone from here on
       ++groups_epoch_;
     } else {
-      timers_.Schedule(id, group.next_flush_ms());
+      timers_.Schedule(due, group.next_flush_ms());
     }
   }
   if (now - last_gc_ms_ >= kGcIntervalMs) {

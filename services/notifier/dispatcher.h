@@ -216,9 +216,17 @@ class Dispatcher {
   std::shared_ptr<const Config> config_;
   std::string external_url_;
   AlertsByFingerprint alerts_;  // by fingerprint
-  // By route id and group labels; ordered so that ticks are deterministic.
-  std::map<std::string, std::unique_ptr<AggregationGroup>> groups_;
-  TimerQueue timers_;  // every group's next flush, by the same id
+  // By id (route id and group labels; the key views the group's own id()), ordered so
+  // that ticks are deterministic.
+  std::map<std::string_view, std::unique_ptr<AggregationGroup>> groups_;
+  struct ById {
+    bool operator()(const AggregationGroup* a, const AggregationGroup* b) const {
+      return a->id() < b->id();
+    }
+  };
+  // Every group's next flush; due groups in id order. Pointers: a group erased from
+  // groups_ is no longer scheduled (it is erased only once popped, or with all timers).
+  TimerQueue<AggregationGroup*, ById> timers_;
   // By fingerprint: the routes an alert matches under config_ and its group's id on each
   // (the labels of a fingerprint never change), so that a re-sent alert is not matched and
   // its group key not rebuilt again. Cleared with the configuration.

@@ -5,6 +5,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace vigil::notifier {
 namespace {
 
@@ -14,7 +16,7 @@ using ::testing::IsEmpty;
 constexpr TimestampMs kNone = -1;
 
 TEST(TimerQueueTest, NextIsTheEarliestDeadline) {
-  TimerQueue q;
+  TimerQueue<std::string> q;
   EXPECT_EQ(q.Next(kNone), kNone);
   q.Schedule("b", 30);
   q.Schedule("a", 20);
@@ -32,7 +34,7 @@ TEST(TimerQueueTest, NextIsTheEarliestDeadline) {
 }
 
 TEST(TimerQueueTest, PopDueTakesWhatIsDueInKeyOrder) {
-  TimerQueue q;
+  TimerQueue<std::string> q;
   q.Schedule("z", 10);
   q.Schedule("m", 5);
   q.Schedule("a", 10);
