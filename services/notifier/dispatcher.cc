@@ -1,6 +1,7 @@
 #include "services/notifier/dispatcher.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <iterator>
 #include <optional>
 #include <span>
@@ -223,7 +224,9 @@ std::vector<Notification> Dispatcher::Tick(TimestampMs now) {
     if (!inhibitor) inhibitor.emplace(config_->inhibit_rules, alerts_, now);
     Flush(group, *inhibitor, now, &out);
     if (group.empty()) {
-      groups_.erase(groups_.find(group.id()));  // `group` is gone from here on
+      auto it = groups_.find(group.id());
+      if (it == groups_.end()) std::abort();  // a scheduled group must be held
+      groups_.erase(it);  // `group` is gone from here on
       ++groups_epoch_;
     } else {
       timers_.Schedule(due, group.next_flush_ms());

@@ -508,7 +508,8 @@ absl::Status Store::PutOutbox(const Notification& n, const LogEntry& e) {
   if (auto s = db_->Run(*st, "storing an owed notification"); !s.ok()) return s;
   if (row != outbox_rows_.end()) {
     if (auto s = DeleteRow("DELETE FROM outbox WHERE id = ?", row->second); !s.ok()) {
-      // Both rows stored: the map is read again from the table, where the newer one wins.
+      // The insert stays or goes with the caller's savepoint: the map is read again from
+      // the table either way (where, should both rows stay, the newer one wins).
       rows_rolled_back_ = true;
       return s;
     }

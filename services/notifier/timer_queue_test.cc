@@ -5,7 +5,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <array>
 #include <string>
+#include <vector>
 
 namespace vigil::notifier {
 namespace {
@@ -49,6 +51,23 @@ TEST(TimerQueueTest, PopDueTakesWhatIsDueInKeyOrder) {
   q.Schedule("x", 1);
   q.Clear();
   EXPECT_EQ(q.Next(kNone), kNone);
+}
+
+// The dispatcher's keys are pointers, ordered by the name they point to: due keys come out
+// in that order, not in the order of their addresses.
+TEST(TimerQueueTest, PopDueOrdersPointerKeysByTheirLess) {
+  struct Named {
+    std::string name;
+  };
+  struct ByName {
+    bool operator()(const Named* a, const Named* b) const { return a->name < b->name; }
+  };
+  const std::array<Named, 3> named = {Named{"z"}, Named{"m"}, Named{"a"}};  // reverse
+  TimerQueue<const Named*, ByName> q;
+  for (const Named& n : named) q.Schedule(&n, 10);
+  std::vector<std::string> due;
+  for (const Named* n : q.PopDue(10)) due.push_back(n->name);
+  EXPECT_THAT(due, ElementsAre("a", "m", "z"));
 }
 
 }  // namespace
