@@ -100,6 +100,48 @@ constexpr int64_t kFormat = 1;
 
 uint64_t StreamHash(std::string_view stream_key) { return absl::HashOf(stream_key); }
 
+absl::Status DeleteRow(sqlite::Database& db, const char* sql, int64_t id) {
+  auto st = db.Stmt(sql);
+  if (!st.ok()) return st.status();
+  sqlite3_bind_int64(*st, 1, id);
+  return db.Run(*st, "deleting a row");
+}
+
+// Reads `select` (a row id, then the key `key_of` reads; in row-id order) into `rows`, key
+// -> its newest row, and deletes a key's older rows with `remove`: they were left by a
+// write whose rollback a map did not follow, and the newer row wins. `next` ends past
+// every id read.
+template <typename Map, typename KeyOf>
+absl::Status IndexTable(sqlite::Database& db, const char* select, const char* remove,
+                        std::string_view what, KeyOf key_of, Map& rows, int64_t& next) {
+  auto st = db.Stmt(select);
+  if (!st.ok()) return st.status();
+  std::vector<int64_t> stale;
+  absl::Status read = db.ForEachRow(*st, what, [&] {
+    const int64_t id = sqlite3_column_int64(*st, 0);
+    auto [it, fresh] = rows.try_emplace(key_of(*st), id);
+    if (!fresh) stale.push_back(std::exchange(it->second, id));
+    next = std::max(next, id + 1);
+  });
+  if (!read.ok()) return read;
+  for (int64_t id : stale) {
+    if (auto s = DeleteRow(db, remove, id); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+// Adds `row` to `out` under `key`, or replaces the row read earlier under it: loaders read
+// by row id, so the newer of two rows of one key wins (as IndexTable keeps it).
+template <typename Key, typename Row>
+void KeepNewest(Key key, Row row, absl::flat_hash_map<Key, size_t>& at, std::vector<Row>& out) {
+  auto [it, fresh] = at.try_emplace(std::move(key), out.size());
+  if (fresh) {
+    out.push_back(std::move(row));
+  } else {
+    out[it->second] = std::move(row);
+  }
+}
+
 // [["name","value"],...], written directly (a JSON document per pair was most of the
 // store writer's cost of an alert row); invalid UTF-8 becomes U+FFFD, as Go writes it.
 template <typename Pairs>  // labels::Labels or Annotations
@@ -228,58 +270,35 @@ absl::Status Store::IndexRows() {
   alert_rows_.clear();
   log_rows_.clear();
   outbox_rows_.clear();
-  std::vector<int64_t> stale_alerts, stale_log, stale_outbox;
-  auto alerts = db_->Stmt("SELECT id, fingerprint FROM alerts ORDER BY id");
-  if (!alerts.ok()) return alerts.status();
-  absl::Status read = db_->ForEachRow(*alerts, "indexing alerts", [&] {
-    const int64_t id = sqlite3_column_int64(*alerts, 0);
-    const auto fp = static_cast<uint64_t>(sqlite3_column_int64(*alerts, 1));
-    auto [it, fresh] = alert_rows_.try_emplace(fp, id);
-    if (!fresh) stale_alerts.push_back(std::exchange(it->second, id));  // the newer row wins
-    next_alert_row_ = std::max(next_alert_row_, id + 1);
-  });
-  if (!read.ok()) return read;
-  auto log = db_->Stmt("SELECT id, stream_key FROM nflog ORDER BY id");
-  if (!log.ok()) return log.status();
+  auto fingerprint = [](sqlite3_stmt* st) {
+    return static_cast<uint64_t>(sqlite3_column_int64(st, 1));
+  };
+  auto text_key = [](sqlite3_stmt* st) { return ColumnText(st, 1); };
+  if (auto s = IndexTable(*db_, "SELECT id, fingerprint FROM alerts ORDER BY id",
+                          "DELETE FROM alerts WHERE id = ?", "indexing alerts", fingerprint,
+                          alert_rows_, next_alert_row_);
+      !s.ok()) {
+    return s;
+  }
   absl::flat_hash_map<std::string, int64_t> by_key;  // duplicates by key, not by hash
-  read = db_->ForEachRow(*log, "indexing the notification log", [&] {
-    const int64_t id = sqlite3_column_int64(*log, 0);
-    auto [it, fresh] = by_key.try_emplace(ColumnText(*log, 1), id);
-    if (!fresh) stale_log.push_back(std::exchange(it->second, id));
-    next_log_row_ = std::max(next_log_row_, id + 1);
-  });
-  if (!read.ok()) return read;
+  if (auto s = IndexTable(*db_, "SELECT id, stream_key FROM nflog ORDER BY id",
+                          "DELETE FROM nflog WHERE id = ?", "indexing the notification log",
+                          text_key, by_key, next_log_row_);
+      !s.ok()) {
+    return s;
+  }
   for (const auto& [key, id] : by_key) log_rows_[StreamHash(key)] = id;
   // Two rows of a stream: the newer superseded the older (a replacement whose deletion
   // the map did not follow).
-  auto outbox = db_->Stmt("SELECT id, stream_key FROM outbox ORDER BY id");
-  if (!outbox.ok()) return outbox.status();
-  read = db_->ForEachRow(*outbox, "indexing owed notifications", [&] {
-    const int64_t id = sqlite3_column_int64(*outbox, 0);
-    auto [it, fresh] = outbox_rows_.try_emplace(ColumnText(*outbox, 1), id);
-    if (!fresh) stale_outbox.push_back(std::exchange(it->second, id));
-    next_outbox_row_ = std::max(next_outbox_row_, id + 1);
-  });
-  if (!read.ok()) return read;
-  for (int64_t id : stale_alerts) {
-    if (auto s = DeleteRow("DELETE FROM alerts WHERE id = ?", id); !s.ok()) return s;
-  }
-  for (int64_t id : stale_log) {
-    if (auto s = DeleteRow("DELETE FROM nflog WHERE id = ?", id); !s.ok()) return s;
-  }
-  for (int64_t id : stale_outbox) {
-    if (auto s = DeleteRow("DELETE FROM outbox WHERE id = ?", id); !s.ok()) return s;
+  if (auto s = IndexTable(*db_, "SELECT id, stream_key FROM outbox ORDER BY id",
+                          "DELETE FROM outbox WHERE id = ?", "indexing owed notifications",
+                          text_key, outbox_rows_, next_outbox_row_);
+      !s.ok()) {
+    return s;
   }
   ++row_changes_;  // its deletions of stale rows roll back with a savepoint around it
   rows_rolled_back_ = false;
   return absl::OkStatus();
-}
-
-absl::Status Store::DeleteRow(const char* sql, int64_t id) {
-  auto st = db_->Stmt(sql);
-  if (!st.ok()) return st.status();
-  sqlite3_bind_int64(*st, 1, id);
-  return db_->Run(*st, "deleting a row");
 }
 
 Store::Transaction::Transaction(Store* store)
@@ -349,7 +368,9 @@ absl::Status Store::DeleteAlert(uint64_t fingerprint) {
   if (auto s = IndexRowsIfRolledBack(); !s.ok()) return s;
   auto row = alert_rows_.find(fingerprint);
   if (row == alert_rows_.end()) return absl::OkStatus();  // no row
-  if (auto s = DeleteRow("DELETE FROM alerts WHERE id = ?", row->second); !s.ok()) return s;
+  if (auto s = DeleteRow(*db_, "DELETE FROM alerts WHERE id = ?", row->second); !s.ok()) {
+    return s;
+  }
   alert_rows_.erase(row);
   ++row_changes_;
   return absl::OkStatus();
@@ -385,12 +406,8 @@ absl::StatusOr<std::vector<Alert>> Store::LoadAlerts() {
     a.timeout = sqlite3_column_int(*st, 6) != 0;
     a.fingerprint = a.labels.Fingerprint();
     if (a.labels.empty()) return;
-    auto [it, fresh] = at.try_emplace(a.fingerprint, out.size());
-    if (fresh) {
-      out.push_back(std::move(a));
-    } else {
-      out[it->second] = std::move(a);
-    }
+    const uint64_t fingerprint = a.fingerprint;
+    KeepNewest(fingerprint, std::move(a), at, out);
   });
   if (!read.ok()) return read;
   return out;
@@ -507,7 +524,7 @@ absl::Status Store::PutOutbox(const Notification& n, const LogEntry& e) {
   BindText(*st, 16, EncodeFingerprints(e.resolved));
   if (auto s = db_->Run(*st, "storing an owed notification"); !s.ok()) return s;
   if (row != outbox_rows_.end()) {
-    if (auto s = DeleteRow("DELETE FROM outbox WHERE id = ?", row->second); !s.ok()) {
+    if (auto s = DeleteRow(*db_, "DELETE FROM outbox WHERE id = ?", row->second); !s.ok()) {
       // The insert stays or goes with the caller's savepoint: the map is read again from
       // the table either way (where, should both rows stay, the newer one wins).
       rows_rolled_back_ = true;
@@ -576,12 +593,7 @@ absl::StatusOr<std::vector<Store::OutboxRow>> Store::LoadOutbox() {
     row.entry.resolved = DecodeFingerprints(ColumnText(*st, 13));
     row.entry.timestamp_ms = n.created_ms;
     row.entry.sequence = n.sequence;
-    auto [it, fresh] = at.try_emplace(ColumnText(*st, 14), out.size());
-    if (fresh) {
-      out.push_back(std::move(row));
-    } else {
-      out[it->second] = std::move(row);
-    }
+    KeepNewest(ColumnText(*st, 14), std::move(row), at, out);
   });
   if (!read.ok()) return read;
   return out;

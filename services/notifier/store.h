@@ -159,7 +159,6 @@ class Store {
   absl::Status IndexRowsIfRolledBack() {
     return rows_rolled_back_ ? IndexRows() : absl::OkStatus();
   }
-  absl::Status DeleteRow(const char* sql, int64_t id);
 
   std::unique_ptr<sqlite::Database> db_;
   absl::flat_hash_map<uint64_t, int64_t> alert_rows_;  // fingerprint -> alerts.id
