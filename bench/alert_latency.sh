@@ -11,6 +11,7 @@
 #                          default MODE=event: a group as soon as all the series it reads
 #                          have fresh samples)
 #   WARMUP=25 (seconds before the first switch)
+#   EVAL_FLAGS="--rules.early-evaluation-budget=0" (more vigil-evaluator flags)
 #
 # Targets: vigil-demo-exporter (46 series, scraped as 4 jobs: genesis + its 3 dependencies
 # on their own paths, as examples/phase5) and bench_static_targets --shape rollout
@@ -168,7 +169,8 @@ sleep 1
    --web.listen-address=127.0.0.1:$EVAL --grpc.listen-address=127.0.0.1:$EVAL_GRPC \
    --bus.publish-address=tcp://127.0.0.1:$BUS_E --bus.connect=tcp://127.0.0.1:$BUS_C \
    --storage.path=eval --storage.min-retention=15m --rules.evaluation-mode="${MODE:-event}" \
-   > evaluator.log 2>&1) &
+   ${EVAL_FLAGS:-} > evaluator.log 2>&1) &
+EVAL_PID=$!
 (cd "$WORK" && exec "$BIN/vigil-notifier" --config.file=am_vigil.yml \
    --web.listen-address=127.0.0.1:$NOTIF --grpc.listen-address=127.0.0.1:0 \
    --bus.publish-address=tcp://127.0.0.1:0 --bus.connect=tcp://127.0.0.1:$BUS_E \
@@ -181,8 +183,10 @@ for p in $(jobs -p); do
   fi
 done
 
-evalmetrics() { curl -s --max-time 5 "127.0.0.1:$EVAL/metrics" | grep -E '^vigil_evaluator_(sample_to_alert_event_seconds|rule_group_evaluations_total)' || true; }
+evalmetrics() { curl -s --max-time 5 "127.0.0.1:$EVAL/metrics" | grep -E '^vigil_evaluator_(sample_to_alert_event_seconds|rule_group_evaluations_total|rule_group_last_duration_seconds)' || true; }
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat"; }
 evalmetrics > "$WORK/eval0"
+eval_cpu0=$(cpu_s $EVAL_PID)
 load0=$(cut -d' ' -f1 /proc/loadavg)
 t_start=$(date +%s.%N)
 : > "$WORK/flips"
@@ -195,6 +199,7 @@ for ((c = 0; c < CYCLES; c++)); do
   sleep "$OFF"
 done
 evalmetrics > "$WORK/eval1"
+eval_cpu=$(python3 -c "print(round($(cpu_s $EVAL_PID) - $eval_cpu0, 2))")
 load1=$(cut -d' ' -f1 /proc/loadavg)
 t_end=$(date +%s.%N)
 # Raw samples of the series the measured alerts read, from each system's own storage.
@@ -206,11 +211,12 @@ for sys in prom:$PROM vigil:$EVAL; do
   done
 done
 
-python3 - "$WORK" "$t_start" "$load0" "$load1" "$TARGETS" "$SERIES" "${MODE:-event}" "${LAYOUT:-one}" <<'PY'
+python3 - "$WORK" "$t_start" "$load0" "$load1" "$TARGETS" "$SERIES" "${MODE:-event}" "${LAYOUT:-one}" "$eval_cpu" <<'PY'
 import json, re, sys
 from datetime import datetime
 work, t_start, load0, load1 = sys.argv[1], float(sys.argv[2]), sys.argv[3], sys.argv[4]
 targets, series, mode, layout = int(sys.argv[5]), int(sys.argv[6]), sys.argv[7], sys.argv[8]
+eval_cpu = float(sys.argv[9])
 flips = [(k, float(t)) for k, t in (l.split() for l in open(f"{work}/flips"))]
 ons = [t for k, t in flips if k == "on"]
 samples = {}  # (sys, query) -> [(ts, value)]
@@ -259,6 +265,8 @@ for r in sorted(rows, key=lambda r: r["recv"]):
 def hist(name):
     b, ev = {}, {}
     for line in open(f"{work}/{name}"):
+        m = re.match(r'vigil_evaluator_rule_group_last_duration_seconds\{.*rule_group="[^"]*;([^"]+)".*\} (\S+)', line)
+        if m: ev["last_duration_ms " + m.group(1)] = round(float(m.group(2)) * 1e3, 3)
         m = re.match(r'vigil_evaluator_sample_to_alert_event_seconds_bucket\{le="([^"]+)"\} (\S+)', line)
         if m: b[float(m.group(1))] = float(m.group(2))
         m = re.match(r'vigil_evaluator_rule_group_evaluations_total\{(.*)\} (\S+)', line)
@@ -285,7 +293,8 @@ def q(xs, p):
 summary = {"summary": True, "mode": mode, "layout": layout, "series_static": targets * series, "cycles": len(ons),
            "load1_start": float(load0), "load1_end": float(load1),
            "vigil_hist_obs": total, "vigil_hist_p50_ms": hq(.5), "vigil_hist_p99_ms": hq(.99),
-           "vigil_evaluations": {k: e1.get(k, 0) - e0.get(k, 0) for k in e1}}
+           "vigil_evaluations": {k: e1.get(k, 0) - (0 if k.startswith("last_") else e0.get(k, 0)) for k in e1},
+           "vigil_evaluator_cpu_s": eval_cpu}
 for system in ("vigil", "prom"):
     for alert in ("DependencyDown", "SystemHealthLow", "RAGErrorRatioHigh", "all"):
         xs = [r for r in rows if r["system"] == system and (alert == "all" or r["alert"] == alert)]
@@ -306,5 +315,8 @@ for alert in ("DependencyDown", "SystemHealthLow", "RAGErrorRatioHigh", "all"):
 print(f"| startsAt -> webhook, all | {cell('prom', 'all', 'startsat_ms')} | {cell('vigil', 'all', 'startsat_ms')} |")
 p50, p99 = hq(.5), hq(.99)
 print(f"| vigil_evaluator_sample_to_alert_event_seconds ({total:.0f} obs.) | - | p50 <= {p50[0]:g} (~{p50[1]:.2f}), p99 <= {p99[0]:g} (~{p99[1]:.2f}) |")
-print(f"| vigil group evaluations by trigger | - | {', '.join(f'{k}: {v:.0f}' for k, v in sorted(S['vigil_evaluations'].items()))} |")
+print(f"| vigil group evaluations by trigger | - | {', '.join(f'{k}: {v:.0f}' for k, v in sorted(S['vigil_evaluations'].items()) if not k.startswith('last_'))} |")
+durations = ", ".join(f"{k.split(maxsplit=1)[1]}: {v:g}" for k, v in sorted(S["vigil_evaluations"].items()) if k.startswith("last_"))
+print(f"| vigil group evaluation, last duration (ms) | - | {durations} |")
+print(f"| vigil-evaluator CPU over the switches | - | {S['vigil_evaluator_cpu_s']:g} s |")
 PY

@@ -1,5 +1,8 @@
 #include "services/evaluator/evaluator.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include "lib/base/format.h"
 #include "lib/promql/engine.h"
 #include "lib/promql/selectors.h"
@@ -36,9 +39,12 @@ std::string UrlEscape(std::string_view s) {
 
 v1::AlertState ToProto(rules::AlertState s) {
   switch (s) {
-    case rules::AlertState::kInactive: return v1::ALERT_STATE_INACTIVE;
-    case rules::AlertState::kPending: return v1::ALERT_STATE_PENDING;
-    case rules::AlertState::kFiring: return v1::ALERT_STATE_FIRING;
+    case rules::AlertState::kInactive:
+      return v1::ALERT_STATE_INACTIVE;
+    case rules::AlertState::kPending:
+      return v1::ALERT_STATE_PENDING;
+    case rules::AlertState::kFiring:
+      return v1::ALERT_STATE_FIRING;
   }
   return v1::ALERT_STATE_UNSPECIFIED;
 }
@@ -57,9 +63,9 @@ absl::Status Evaluator::LoadRules(const promconfig::PrometheusConfig& cfg, Times
     auto specs = rules::LoadRuleFile(file);
     if (!specs.ok()) return specs.status();
     for (rules::GroupSpec& spec : *specs) {
-      groups.push_back(std::make_unique<rules::Group>(
-          std::move(spec), cfg.global.evaluation_interval, cfg.global.external_labels,
-          options_.external_url));
+      groups.push_back(
+          std::make_unique<rules::Group>(std::move(spec), cfg.global.evaluation_interval,
+                                         cfg.global.external_labels, options_.external_url));
     }
   }
   int64_t longest = promql::kLookbackDeltaMs;
@@ -89,16 +95,16 @@ absl::Status Evaluator::LoadRules(const promconfig::PrometheusConfig& cfg, Times
   for (auto& g : groups) {
     auto it = old.find(GroupKey(g->file(), g->name()));
     if (it == old.end()) continue;
-    for (labels::Labels& ls : g->CopyState(*it->second)) stale_on_next_tick_.push_back(std::move(ls));
+    for (labels::Labels& ls : g->CopyState(*it->second))
+      stale_on_next_tick_.push_back(std::move(ls));
     old.erase(it);
   }
   for (auto& [key, g] : old) {
     for (labels::Labels& ls : g->WrittenSeries()) stale_on_next_tick_.push_back(std::move(ls));
   }
 
-  retention_ms_ =
-      std::max(longest + longest_interval + kRetentionSlackMs,
-               absl::ToInt64Milliseconds(options_.min_retention));
+  retention_ms_ = std::max(longest + longest_interval + kRetentionSlackMs,
+                           absl::ToInt64Milliseconds(options_.min_retention));
   groups_ = std::move(groups);
   schedules_ = std::move(schedules);
   readers_.clear();
@@ -127,8 +133,7 @@ const std::vector<uint32_t>& Evaluator::GroupsReading(const labels::Labels& seri
   return reader_lists_[list->second];
 }
 
-void Evaluator::NoteSample(const labels::Labels& series, TimestampMs t, double v,
-                           size_t producer) {
+void Evaluator::NoteSample(const labels::Labels& series, TimestampMs t, double v, size_t producer) {
   if (!options_.event_driven) return;
   uint64_t fp = series.Fingerprint();
   for (uint32_t i : GroupsReading(series, fp)) {
@@ -176,6 +181,35 @@ bool Evaluator::DueByData(size_t i) const {
   return options_.event_driven && s.any_fresh && s.waiting == 0;
 }
 
+std::optional<TimestampMs> Evaluator::EarlyAffordableAt(size_t i) const {
+  const Schedule& s = schedules_[i];
+  const double rate = options_.early_evaluation_budget;
+  if (!options_.event_driven || rate <= 0 || s.cost_ms > kEarlyBurstMs * rate) {
+    return std::nullopt;
+  }
+  if (early_budget_ms_ >= s.cost_ms) return early_refilled_at_;
+  return early_refilled_at_ +
+         static_cast<TimestampMs>(std::ceil((s.cost_ms - early_budget_ms_) / rate));
+}
+
+bool Evaluator::DueEarly(size_t i) const {
+  if (!schedules_[i].any_fresh) return false;
+  // RefillEarlyBudget ran at this Tick's now, so "affordable at or before then" is "now".
+  std::optional<TimestampMs> at = EarlyAffordableAt(i);
+  return at && *at <= early_refilled_at_;
+}
+
+void Evaluator::RefillEarlyBudget(TimestampMs now) {
+  if (now <= early_refilled_at_) return;
+  const double rate = options_.early_evaluation_budget;
+  // Should rounding leave the budget a hair short at the time EarlyAffordableAt gave, that
+  // time is now and the next one it gives is a millisecond on: never a busy loop.
+  early_budget_ms_ =
+      std::min(kEarlyBurstMs * rate,
+               early_budget_ms_ + static_cast<double>(now - early_refilled_at_) * rate);
+  early_refilled_at_ = now;
+}
+
 v1::AlertEvent Evaluator::ToEvent(const rules::Group& g, size_t rule, const rules::Alert& a,
                                   TimestampMs now) const {
   v1::AlertEvent e;
@@ -194,13 +228,13 @@ v1::AlertEvent Evaluator::ToEvent(const rules::Group& g, size_t rule, const rule
   e.set_value(a.value);
   e.set_rule_group(g.name());
   e.set_rule_name(g.rule(rule).name());
-  e.set_generator_url(StrCat(options_.external_url, "/graph?g0.expr=",
-                             UrlEscape(g.rule(rule).expr_text), "&g0.tab=1"));
+  e.set_generator_url(StrCat(options_.external_url,
+                             "/graph?g0.expr=", UrlEscape(g.rule(rule).expr_text), "&g0.tab=1"));
   e.set_event_time_ms(now);
   return e;
 }
 
-void Evaluator::Evaluate(size_t i, TimestampMs t, bool by_data,
+void Evaluator::Evaluate(size_t i, TimestampMs t, Trigger trigger,
                          codec::SampleBatchBuilder& recorded, TickOutput& out) {
   rules::Group& g = *groups_[i];
   Schedule& s = schedules_[i];
@@ -217,11 +251,18 @@ void Evaluator::Evaluate(size_t i, TimestampMs t, bool by_data,
     *out.alerts.add_alerts() = ToEvent(g, rule, g.alerting(rule)->active().at(fp), t);
   }
   for (const rules::RecordedSample& rs : r.recorded) recorded.Add(rs.labels, rs.t, rs.value);
-  if (by_data) {
-    out.data_triggered_alerts += static_cast<int>(r.alerts.size());
-    ++out.data_triggered_evaluations;
-  } else {
-    ++out.timer_evaluations;
+  const bool by_data = trigger != Trigger::kTimer;
+  if (by_data) out.data_triggered_alerts += static_cast<int>(r.alerts.size());
+  switch (trigger) {
+    case Trigger::kTimer:
+      ++out.timer_evaluations;
+      break;
+    case Trigger::kRound:
+      ++out.data_triggered_evaluations;
+      break;
+    case Trigger::kEarly:
+      ++out.early_evaluations;
+      break;
   }
   // A new round starts: every member must bring a sample newer than this evaluation.
   for (auto it = s.members.begin(); it != s.members.end();) {
@@ -244,10 +285,17 @@ void Evaluator::Evaluate(size_t i, TimestampMs t, bool by_data,
                          : g.NextEvaluation(t);
 }
 
-void Evaluator::RunEvaluation(size_t i, TimestampMs t, bool by_data,
+void Evaluator::RunEvaluation(size_t i, TimestampMs t, Trigger trigger,
                               codec::SampleBatchBuilder& recorded, TickOutput& out) {
-  if (!evaluation_hook_) return Evaluate(i, t, by_data, recorded, out);
-  evaluation_hook_(*groups_[i], [&] { Evaluate(i, t, by_data, recorded, out); });
+  Schedule& s = schedules_[i];
+  if (evaluation_hook_) {
+    s.cost_ms = absl::ToDoubleMilliseconds(
+        evaluation_hook_(*groups_[i], [&] { Evaluate(i, t, trigger, recorded, out); }));
+  } else {
+    Evaluate(i, t, trigger, recorded, out);
+  }
+  // What it really took, which may leave the budget in debt until it refills.
+  if (trigger == Trigger::kEarly) early_budget_ms_ -= s.cost_ms;
 }
 
 TickOutput Evaluator::Tick(TimestampMs now) {
@@ -257,17 +305,22 @@ TickOutput Evaluator::Tick(TimestampMs now) {
     if (head_.Append(ls, now, codec::StaleNaN())) recorded.Add(ls, now, codec::StaleNaN());
   }
   stale_on_next_tick_.clear();
+  RefillEarlyBudget(now);
   // In file order, so a group's output can make a later group due in the same Tick.
   for (size_t i = 0; i < groups_.size(); ++i) {
     if (schedules_[i].next_timer <= now) {
       // Prometheus evaluates at the scheduled time, not when it got round to it.
-      RunEvaluation(i, schedules_[i].next_timer, false, recorded, out);
+      RunEvaluation(i, schedules_[i].next_timer, Trigger::kTimer, recorded, out);
       // A timer far behind (a long pause) skips to the next slot after now.
       if (schedules_[i].next_timer <= now) {
         schedules_[i].next_timer = groups_[i]->NextEvaluation(now);
       }
-    } else if (DueByData(i) && now > groups_[i]->last_evaluation()) {
-      RunEvaluation(i, now, true, recorded, out);
+    } else if (now > groups_[i]->last_evaluation()) {
+      if (DueByData(i)) {
+        RunEvaluation(i, now, Trigger::kRound, recorded, out);
+      } else if (DueEarly(i)) {
+        RunEvaluation(i, now, Trigger::kEarly, recorded, out);
+      }
     }
   }
   out.recorded = recorded.Take();
@@ -282,7 +335,13 @@ std::optional<TimestampMs> Evaluator::NextDeadline() const {
   std::optional<TimestampMs> next;
   for (size_t i = 0; i < schedules_.size(); ++i) {
     TimestampMs t = schedules_[i].next_timer;
-    if (DueByData(i)) t = std::min(t, groups_[i]->last_evaluation() + 1);
+    if (DueByData(i)) {
+      t = std::min(t, groups_[i]->last_evaluation() + 1);
+    } else if (schedules_[i].any_fresh) {
+      if (std::optional<TimestampMs> early = EarlyAffordableAt(i)) {
+        t = std::min(t, std::max(*early, groups_[i]->last_evaluation() + 1));
+      }
+    }
     if (!next || t < *next) next = t;
   }
   return next;
@@ -390,7 +449,8 @@ void Evaluator::MarkPersisted() { persisted_digest_ = AlertDigest(); }
 
 std::vector<std::vector<labels::Matcher>> Evaluator::Selectors() const {
   std::vector<std::vector<labels::Matcher>> out;
-  for (const Schedule& s : schedules_) out.insert(out.end(), s.selectors.begin(), s.selectors.end());
+  for (const Schedule& s : schedules_)
+    out.insert(out.end(), s.selectors.begin(), s.selectors.end());
   return out;
 }
 

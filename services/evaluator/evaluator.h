@@ -30,6 +30,13 @@ struct EvaluatorOptions {
   // Evaluate a group as soon as every series it reads has a fresh sample (see Evaluator);
   // the interval timer stays as the fallback. False: on the interval only, as Prometheus.
   bool event_driven = true;
+  // Early evaluations (event-driven mode): a group whose round is not complete yet (some of
+  // the series it reads have fresh samples, others not) is evaluated at once too, as long
+  // as such evaluations take no more than this share of one core over time: a token bucket
+  // of evaluation time, refilled at this rate and holding at most a second's worth, that
+  // each early evaluation draws its group's last duration from. A group that costs more
+  // than the bucket holds waits for its whole round. 0: always wait for the whole round.
+  double early_evaluation_budget = 0.1;
   // kXorOnly: every chunk in Prometheus's XOR coding, none in the decimal one
   // (--storage.head.value-coding=xor; for comparing memory).
   tsdb::ValueCodings value_codings = tsdb::ValueCodings::kXorOrDecimal;
@@ -42,7 +49,9 @@ struct TickOutput {
   // Alert events in `alerts` that came from evaluations triggered by arriving data (not by
   // the timer): their latency from sample arrival is what event-driven evaluation buys.
   int data_triggered_alerts = 0;
+  // Evaluations on data: of complete rounds, and early ones (see early_evaluation_budget).
   int data_triggered_evaluations = 0;
+  int early_evaluations = 0;
   int timer_evaluations = 0;
 };
 
@@ -54,11 +63,13 @@ struct TickOutput {
 // `interval`. Event-driven mode (default): the group knows the series its selectors match;
 // once each of them has a sample newer than the group's last evaluation (a staleness
 // marker removes a series from the set), the group is evaluated at the next Tick, at that
-// Tick's `now`. The timer stays as the fallback: a group not evaluated for an interval
-// (a target stopped answering, a series never comes back) is evaluated by the timer. A
-// rule group's own output never triggers it; output of an earlier group triggers later
-// groups that read it (in file order), so chains of recording rules run in one Tick and
-// cycles cannot loop.
+// Tick's `now`. Before that, fresh samples of only some of them make an early evaluation
+// while the early-evaluation budget allows it: the series of one target need not wait for
+// the group's slowest target (EvaluatorOptions::early_evaluation_budget). The timer stays as the
+// fallback: a group not evaluated for an interval (a target stopped answering, a series never comes
+// back) is evaluated by the timer. A rule group's own output never triggers it; output of an
+// earlier group triggers later groups that read it (in file order), so chains of recording rules
+// run in one Tick and cycles cannot loop.
 //
 // Restart safety: SnapshotAlerts/RestoreAlerts carry every alert (ActiveAt, firing,
 // keep_firing_for progress, resolved-but-still-sent) across a restart; after a restore,
@@ -112,10 +123,13 @@ class Evaluator {
   // The selectors of every loaded rule (for a backfill of just what they read).
   std::vector<std::vector<labels::Matcher>> Selectors() const;
 
-  // Called around every group evaluation with the group and the evaluation to run; the
-  // app times it there (vigil_evaluator_rule_group_last_duration_seconds), as the core
-  // has no clock.
-  using EvaluationHook = std::function<void(const rules::Group&, const std::function<void()>&)>;
+  // Called around every group evaluation with the group and the evaluation to run; returns
+  // how long the evaluation took. The app times it there
+  // (vigil_evaluator_rule_group_last_duration_seconds), as the core has no clock; the
+  // duration is what the group's next early evaluation draws from the budget. Without a
+  // hook, evaluations cost nothing.
+  using EvaluationHook =
+      std::function<absl::Duration(const rules::Group&, const std::function<void()>&)>;
   void set_evaluation_hook(EvaluationHook hook) { evaluation_hook_ = std::move(hook); }
 
  private:
@@ -132,15 +146,22 @@ class Evaluator {
     absl::flat_hash_map<uint64_t, Member> members;  // by series fingerprint
     size_t waiting = 0;                             // members not fresh
     bool any_fresh = false;                         // a member got a sample since last eval
+    double cost_ms = 0;                             // the last evaluation's duration
   };
+  enum class Trigger { kTimer, kRound, kEarly };
 
   void NoteSample(const labels::Labels& series, TimestampMs t, double v, size_t producer);
   const std::vector<uint32_t>& GroupsReading(const labels::Labels& series, uint64_t fp);
   bool DueByData(size_t i) const;
-  void Evaluate(size_t i, TimestampMs t, bool by_data, codec::SampleBatchBuilder& recorded,
+  // Whether group i may be evaluated early now (fresh data, incomplete round, budget).
+  bool DueEarly(size_t i) const;
+  // When the budget will hold what group i's next early evaluation costs; nullopt if never.
+  std::optional<TimestampMs> EarlyAffordableAt(size_t i) const;
+  void RefillEarlyBudget(TimestampMs now);
+  void Evaluate(size_t i, TimestampMs t, Trigger trigger, codec::SampleBatchBuilder& recorded,
                 TickOutput& out);
   // Evaluate, through the evaluation hook when there is one.
-  void RunEvaluation(size_t i, TimestampMs t, bool by_data, codec::SampleBatchBuilder& recorded,
+  void RunEvaluation(size_t i, TimestampMs t, Trigger trigger, codec::SampleBatchBuilder& recorded,
                      TickOutput& out);
   v1::AlertEvent ToEvent(const rules::Group& g, size_t rule, const rules::Alert& a,
                          TimestampMs now) const;
@@ -159,6 +180,12 @@ class Evaluator {
   std::vector<std::vector<uint32_t>> reader_lists_;
   absl::flat_hash_map<std::vector<uint32_t>, uint32_t> reader_list_index_;
   std::vector<labels::Labels> stale_on_next_tick_;
+  // The early-evaluation budget: evaluation time (ms) early evaluations may still take,
+  // as of early_refilled_at_. Starts full.
+  double early_budget_ms_ = kEarlyBurstMs * options_.early_evaluation_budget;
+  TimestampMs early_refilled_at_ = 0;
+  // The bucket holds what the budget earns in this much time.
+  static constexpr double kEarlyBurstMs = 1000;
   int64_t retention_ms_ = 0;
   // Truncating walks every series: done every kTruncateEveryMs of evaluation time, not
   // on every Tick (one per arriving sample batch), at the cost of holding up to that much

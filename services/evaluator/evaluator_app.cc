@@ -16,11 +16,11 @@
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
+#include "services/evaluator/api_v1.h"
 #include "services/evaluator/backfill.h"
 #include "services/evaluator/evaluator.h"
-#include "services/evaluator/group_metrics.h"
-#include "services/evaluator/api_v1.h"
 #include "services/evaluator/evaluator_grpc.h"
+#include "services/evaluator/group_metrics.h"
 #include "services/evaluator/state_file.h"
 
 namespace vigil::evaluator {
@@ -53,8 +53,8 @@ void RestoreState(const std::string& path, Evaluator& core, TimestampMs now) {
 // Refills the window with what the reporter stored, so windowed rules are right at once.
 // An unreachable reporter is not an error: the window then fills from the bus.
 void BackfillWindow(const std::string& address, Evaluator& core, TimestampMs now) {
-  auto series = Backfill(address, now - core.retention_ms(), now, core.Selectors(),
-                         absl::Seconds(10));
+  auto series =
+      Backfill(address, now - core.retention_ms(), now, core.Selectors(), absl::Seconds(10));
   if (!series.ok()) {
     spdlog::warn("evaluator: no backfill from the reporter at {}: {}", address,
                  std::string(series.status().message()));
@@ -115,30 +115,36 @@ int RunEvaluator(const service::CommonFlags& flags, EvaluatorOptions options,
 
   auto& evaluations = prometheus::BuildCounter()
                           .Name("vigil_evaluator_rule_group_evaluations_total")
-                          .Help("Rule group evaluations, by what triggered them: fresh data "
-                                "for every series the group reads, or the interval timer.")
+                          .Help(
+                              "Rule group evaluations, by what triggered them: fresh data "
+                              "for every series the group reads (data), fresh data for "
+                              "some of them (early), or the interval timer.")
                           .Register(rt.registry());
   auto& by_data = evaluations.Add({{"trigger", "data"}});
+  auto& early = evaluations.Add({{"trigger", "early"}});
   auto& by_timer = evaluations.Add({{"trigger", "timer"}});
   // From the arrival of the sample batch that completed a group's data to the publication
   // of the alert events that evaluation produced.
-  auto& latency = prometheus::BuildHistogram()
-                      .Name("vigil_evaluator_sample_to_alert_event_seconds")
-                      .Help("Latency from the arrival of the samples that triggered an "
-                            "evaluation to the publication of its alert events.")
-                      .Register(rt.registry())
-                      .Add({}, prometheus::Histogram::BucketBoundaries{
-                                   0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001,
-                                   0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10});
+  auto& latency =
+      prometheus::BuildHistogram()
+          .Name("vigil_evaluator_sample_to_alert_event_seconds")
+          .Help(
+              "Latency from the arrival of the samples that triggered an "
+              "evaluation to the publication of its alert events.")
+          .Register(rt.registry())
+          .Add({}, prometheus::Histogram::BucketBoundaries{
+                       0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                       0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10});
   // Prometheus's prometheus_rule_group_last_duration_seconds, same rule_group label.
   GroupMetrics group_metrics(rt.registry());
-  core.set_evaluation_hook([&group_metrics](const rules::Group& g,
-                                            const std::function<void()>& evaluate) {
-    auto start = std::chrono::steady_clock::now();
-    evaluate();
-    group_metrics.ObserveDuration(
-        g, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  });
+  core.set_evaluation_hook(
+      [&group_metrics](const rules::Group& g, const std::function<void()>& evaluate) {
+        auto start = std::chrono::steady_clock::now();
+        evaluate();
+        auto took = std::chrono::steady_clock::now() - start;
+        group_metrics.ObserveDuration(g, std::chrono::duration<double>(took).count());
+        return absl::FromChrono(took);
+      });
   auto& head_bytes = prometheus::BuildGauge()
                          .Name("vigil_evaluator_head_bytes")
                          .Help("Estimated memory held by the in-memory window.")
@@ -240,10 +246,12 @@ int RunEvaluator(const service::CommonFlags& flags, EvaluatorOptions options,
     }
     if (out.recorded.series_size() > 0) publisher.Publish(bus::kTopicRecordedSamples, out.recorded);
     by_data.Increment(out.data_triggered_evaluations);
+    early.Increment(out.early_evaluations);
     by_timer.Increment(out.timer_evaluations);
     // Alert state changes only when a group is evaluated; the digest walk is not for
     // every wake-up of the loop.
-    bool evaluated = out.data_triggered_evaluations + out.timer_evaluations > 0;
+    bool evaluated =
+        out.data_triggered_evaluations + out.early_evaluations + out.timer_evaluations > 0;
     if (!state_path.empty() && evaluated && core.alerts_changed()) {
       if (auto s = WriteStateFile(state_path, core.SnapshotAlerts(clock.NowMs())); s.ok()) {
         core.MarkPersisted();

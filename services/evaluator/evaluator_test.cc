@@ -1,11 +1,10 @@
 #include "services/evaluator/evaluator.h"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
-
-#include <gtest/gtest.h>
 
 #include "lib/base/format.h"
 #include "services/evaluator/state_file.h"
@@ -134,7 +133,6 @@ TEST_F(EvaluatorTest, BadRuleFileKeepsOldRules) {
   EXPECT_EQ(e.rule_count(), 2u);
 }
 
-
 // --- event-driven evaluation -----------------------------------------------------------
 
 codec::DecodedSeries UpOf(const std::string& instance, TimestampMs t, double v) {
@@ -163,10 +161,24 @@ groups:
         expr: up == 0
 )");
   }
+
+  // A group waits for its whole round: no early evaluations.
+  static EvaluatorOptions RoundsOnly() {
+    EvaluatorOptions o;
+    o.early_evaluation_budget = 0;
+    return o;
+  }
+  // An evaluation hook that says every evaluation took `ms`.
+  static Evaluator::EvaluationHook Costing(double ms) {
+    return [ms](const rules::Group&, const std::function<void()>& evaluate) {
+      evaluate();
+      return absl::Milliseconds(ms);
+    };
+  }
 };
 
 TEST_F(EventDrivenTest, EvaluatesOnceEverySeriesItReadsHasAFreshSample) {
-  Evaluator e(EvaluatorOptions{});
+  Evaluator e(RoundsOnly());
   ASSERT_TRUE(e.LoadRules(Config(), kLoadedAt).ok());
   e.OnSamples({UpOf("a:1", 1000, 1), UpOf("b:1", 1000, 1)});
   EXPECT_EQ(e.Tick(1001).data_triggered_evaluations, 1);
@@ -193,6 +205,7 @@ TEST_F(EventDrivenTest, TheEvaluationHookWrapsEveryEvaluation) {
     evaluate();
     EXPECT_NE(g.last_evaluation(), before);
     seen.emplace_back(g.name(), g.last_evaluation());
+    return absl::ZeroDuration();
   });
   e.OnSamples({UpOf("a:1", 1000, 0)});
   TickOutput out = e.Tick(1001);  // by data
@@ -201,15 +214,15 @@ TEST_F(EventDrivenTest, TheEvaluationHookWrapsEveryEvaluation) {
   TimestampMs timer = *e.NextDeadline();
   e.Tick(timer);
   EXPECT_EQ(seen, (std::vector<std::pair<std::string, TimestampMs>>{{"availability", 1001},
-                                                                     {"availability", timer}}));
+                                                                    {"availability", timer}}));
 }
 
 TEST_F(EventDrivenTest, AStalenessMarkerStopsTheWaitForThatSeries) {
-  Evaluator e(EvaluatorOptions{});
+  Evaluator e(RoundsOnly());
   ASSERT_TRUE(e.LoadRules(Config(), kLoadedAt).ok());
   e.OnSamples({UpOf("a:1", 1000, 1), UpOf("b:1", 1000, 1)});
   e.Tick(1001);
-  e.OnSamples({UpOf("b:1", 5000, codec::StaleNaN())});  // b's target went away
+  e.OnSamples({UpOf("b:1", 5000, codec::StaleNaN())});    // b's target went away
   EXPECT_EQ(e.Tick(5001).data_triggered_evaluations, 0);  // a is still awaited
   e.OnSamples({UpOf("a:1", 6000, 0)});
   TickOutput out = e.Tick(6001);
@@ -218,7 +231,7 @@ TEST_F(EventDrivenTest, AStalenessMarkerStopsTheWaitForThatSeries) {
 }
 
 TEST_F(EventDrivenTest, TheTimerEvaluatesWhenASeriesNeverComesBack) {
-  Evaluator e(EvaluatorOptions{});
+  Evaluator e(RoundsOnly());
   ASSERT_TRUE(e.LoadRules(Config(), kLoadedAt).ok());
   e.OnSamples({UpOf("a:1", 1000, 1), UpOf("b:1", 1000, 1)});
   e.Tick(1001);
@@ -252,6 +265,76 @@ TEST_F(EventDrivenTest, ARoundArrivingJustAfterTheIntervalIsEvaluatedOnce) {
   }
   EXPECT_EQ(data, 5);
   EXPECT_EQ(timer, 0);
+}
+
+// One target's series need not wait for the group's other targets: fresh data for some of
+// the series a group reads evaluates it early, at the arrival time.
+TEST_F(EventDrivenTest, OneTargetsDataEvaluatesTheGroupEarly) {
+  Evaluator e(EvaluatorOptions{});
+  ASSERT_TRUE(e.LoadRules(Config(), kLoadedAt).ok());
+  e.OnSamples({UpOf("a:1", 1000, 1), UpOf("b:1", 1000, 1)});
+  EXPECT_EQ(e.Tick(1001).data_triggered_evaluations, 1);
+  e.OnSamples({UpOf("a:1", 6000, 0)});  // a is down; b has not reported in this round
+  EXPECT_EQ(e.NextDeadline(), 1002);    // due now
+  TickOutput out = e.Tick(6001);
+  EXPECT_EQ(out.early_evaluations, 1);
+  EXPECT_EQ(out.data_triggered_evaluations, 0);
+  ASSERT_EQ(out.alerts.alerts_size(), 1);
+  EXPECT_EQ(out.data_triggered_alerts, 1);
+  EXPECT_EQ(out.alerts.alerts(0).active_at_ms(), 6001);
+  EXPECT_EQ(out.alerts.alerts(0).state(), v1::ALERT_STATE_FIRING);
+  // b's sample then is fresh data again: evaluated early too, with what a and b last said.
+  e.OnSamples({UpOf("b:1", 6700, 1)});
+  out = e.Tick(6701);
+  EXPECT_EQ(out.early_evaluations, 1);
+  EXPECT_EQ(e.ActiveAlerts(6701).size(), 1u);
+  // Nothing new: nothing due before the timer.
+  EXPECT_EQ(e.Tick(6800).early_evaluations, 0);
+  EXPECT_GT(*e.NextDeadline(), 60'000);
+}
+
+// Early evaluations draw their group's last evaluation time from a budget refilled at
+// early_evaluation_budget (0.1: 1 ms of evaluation per 10 ms) and holding 100 ms; when it is
+// short, the group is due once it has refilled enough.
+TEST_F(EventDrivenTest, EarlyEvaluationsStayWithinTheirBudget) {
+  Evaluator e(EvaluatorOptions{});
+  e.set_evaluation_hook(Costing(40));
+  ASSERT_TRUE(e.LoadRules(Config(), kLoadedAt).ok());
+  e.OnSamples({UpOf("a:1", 1000, 1), UpOf("b:1", 1000, 1)});
+  EXPECT_EQ(e.Tick(1001).data_triggered_evaluations, 1);  // a whole round: free
+  e.OnSamples({UpOf("a:1", 1100, 1)});
+  EXPECT_EQ(e.Tick(1101).early_evaluations, 1);  // 100 -> 60 ms
+  e.OnSamples({UpOf("b:1", 1110, 1)});
+  EXPECT_EQ(e.Tick(1111).early_evaluations, 1);  // 61 -> 21 ms
+  e.OnSamples({UpOf("a:1", 1120, 0)});
+  EXPECT_EQ(e.Tick(1121).early_evaluations, 0);  // 22 ms < 40
+  EXPECT_EQ(e.NextDeadline(), 1121 + 180);       // 18 ms more at 0.1 ms per ms
+  EXPECT_EQ(e.Tick(1300).early_evaluations, 0);
+  TickOutput out = e.Tick(1301);
+  EXPECT_EQ(out.early_evaluations, 1);
+  ASSERT_EQ(out.alerts.alerts_size(), 1);  // a's sample of 1120, evaluated at 1301
+  EXPECT_EQ(out.alerts.alerts(0).active_at_ms(), 1301);
+  // A whole round is evaluated at once even with the budget spent.
+  e.OnSamples({UpOf("a:1", 1400, 0), UpOf("b:1", 1400, 1)});
+  EXPECT_EQ(e.Tick(1401).data_triggered_evaluations, 1);
+}
+
+// A group that costs more than the budget holds (here 150 ms of 100) always waits for its
+// whole round, as with no budget at all.
+TEST_F(EventDrivenTest, AGroupCostingMoreThanTheBudgetHoldsWaitsForItsRound) {
+  Evaluator e(EvaluatorOptions{});
+  e.set_evaluation_hook(Costing(150));
+  ASSERT_TRUE(e.LoadRules(Config(), kLoadedAt).ok());
+  e.OnSamples({UpOf("a:1", 1000, 1), UpOf("b:1", 1000, 1)});
+  EXPECT_EQ(e.Tick(1001).data_triggered_evaluations, 1);
+  e.OnSamples({UpOf("a:1", 6000, 0)});
+  EXPECT_EQ(e.Tick(6001).early_evaluations, 0);
+  EXPECT_GT(*e.NextDeadline(), 60'000);  // only the timer
+  EXPECT_EQ(e.Tick(30'000).early_evaluations, 0);
+  e.OnSamples({UpOf("b:1", 30'100, 1)});
+  TickOutput out = e.Tick(30'101);
+  EXPECT_EQ(out.data_triggered_evaluations, 1);
+  EXPECT_EQ(out.alerts.alerts_size(), 1);
 }
 
 TEST_F(EventDrivenTest, ARecordingGroupTriggersTheLaterGroupThatReadsIt) {
@@ -333,9 +416,8 @@ groups:
   ASSERT_EQ(got[0].size(), got[1].size());
   for (size_t i = 0; i < got[0].size(); ++i) ASSERT_EQ(got[0][i], got[1][i]) << "at " << i;
   auto count = [&](const char* what) {
-    return std::count_if(got[1].begin(), got[1].end(), [&](const std::string& s) {
-      return s.find(what) != std::string::npos;
-    });
+    return std::count_if(got[1].begin(), got[1].end(),
+                         [&](const std::string& s) { return s.find(what) != std::string::npos; });
   };
   EXPECT_GT(count("ALERT_STATE_FIRING"), 0);
   EXPECT_GT(count("ALERT_STATE_INACTIVE"), 0);

@@ -23,6 +23,14 @@ int main(int argc, char** argv) {
                  "as Prometheus.")
       ->check(CLI::IsMember({"event", "interval"}))
       ->capture_default_str();
+  double early_budget = 0.1;
+  app.add_option("--rules.early-evaluation-budget", early_budget,
+                 "event mode: a group with fresh samples for only some of the series it reads "
+                 "is evaluated at once too, while such early evaluations take at most this "
+                 "share of one core (each costs its group's last evaluation time). 0: a "
+                 "group waits until every series it reads has a fresh sample.")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
   std::string reporter;
   app.add_option("--reporter.grpc-address", reporter,
                  "The reporter's gRPC address (host:port): on start, the window is "
@@ -61,6 +69,7 @@ int main(int argc, char** argv) {
   options.resend_delay = *resend_delay;
   options.min_retention = *retention;
   options.event_driven = mode == "event";
+  options.early_evaluation_budget = early_budget;
   options.value_codings = value_coding == "xor" ? vigil::tsdb::ValueCodings::kXorOnly
                                                 : vigil::tsdb::ValueCodings::kXorOrDecimal;
   return vigil::evaluator::RunEvaluator(flags, std::move(options), reporter);
