@@ -29,9 +29,9 @@ v1::LabelMatcher::Type MatchTypeToProto(labels::MatchType t) {
 }
 
 absl::Status FromGrpc(const grpc::Status& s, const std::string& address) {
-  return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
-                      StrCat("reading samples from the reporter at ", address, ": ",
-                             s.error_message()));
+  return absl::Status(
+      static_cast<absl::StatusCode>(s.error_code()),
+      StrCat("reading samples from the reporter at ", address, ": ", s.error_message()));
 }
 
 }  // namespace
@@ -54,8 +54,8 @@ absl::StatusOr<std::vector<codec::DecodedSeries>> Backfill(
 
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(kMaxMessageBytes);
-  auto channel = grpc::CreateCustomChannel(reporter_grpc_address,
-                                           grpc::InsecureChannelCredentials(), args);
+  auto channel =
+      grpc::CreateCustomChannel(reporter_grpc_address, grpc::InsecureChannelCredentials(), args);
   auto stub = v1::Reporter::NewStub(channel);
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
@@ -69,8 +69,8 @@ absl::StatusOr<std::vector<codec::DecodedSeries>> Backfill(
   while (stream->Read(&batch)) {
     auto decoded = codec::DecodeSampleBatch(batch);
     if (!decoded.ok()) {
-      decode_error = absl::DataLossError(StrCat("reporter sent a malformed batch: ",
-                                                std::string(decoded.status().message())));
+      decode_error = absl::DataLossError(
+          StrCat("reporter sent a malformed batch: ", std::string(decoded.status().message())));
       ctx.TryCancel();
       break;
     }

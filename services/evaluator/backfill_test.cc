@@ -46,12 +46,11 @@ class BackfillTest : public ::testing::Test {
     http_port_ = FreePort();
     grpc_address_ = StrCat("127.0.0.1:", FreePort());
     reporter_ = std::make_unique<Process>(
-        std::vector<std::string>{BinDir() + "/vigil-reporter", "--config.file=rollout.yml",
-                                 "--storage.path=data",
-                                 StrCat("--web.listen-address=127.0.0.1:", http_port_),
-                                 "--grpc.listen-address=" + grpc_address_,
-                                 StrCat("--bus.publish-address=tcp://127.0.0.1:", FreePort()),
-                                 "--bus.connect=" + *ep},
+        std::vector<std::string>{
+            BinDir() + "/vigil-reporter", "--config.file=rollout.yml", "--storage.path=data",
+            StrCat("--web.listen-address=127.0.0.1:", http_port_),
+            "--grpc.listen-address=" + grpc_address_,
+            StrCat("--bus.publish-address=tcp://127.0.0.1:", FreePort()), "--bus.connect=" + *ep},
         dir_, dir_ + "/reporter.log");
     ASSERT_TRUE(WaitFor([&] { return HttpGet(http_port_, "/-/ready").first == 200; }))
         << reporter_->Log();

@@ -184,12 +184,13 @@ bool Evaluator::DueByData(size_t i) const {
 std::optional<TimestampMs> Evaluator::EarlyAffordableAt(size_t i) const {
   const Schedule& s = schedules_[i];
   const double rate = options_.early_evaluation_budget;
-  if (!options_.event_driven || rate <= 0 || s.cost_ms > kEarlyBurstMs * rate) {
+  if (!options_.event_driven || !(rate > 0) || s.cost_ms > EarlyBudgetCapMs()) {
     return std::nullopt;
   }
   if (early_budget_ms_ >= s.cost_ms) return early_refilled_at_;
-  return early_refilled_at_ +
-         static_cast<TimestampMs>(std::ceil((s.cost_ms - early_budget_ms_) / rate));
+  // At most twice the cap short (the debt's floor), so at most 2000 ms away at any rate.
+  const double wait = std::min((s.cost_ms - early_budget_ms_) / rate, 2 * kEarlyBurstMs);
+  return early_refilled_at_ + static_cast<TimestampMs>(std::ceil(wait));
 }
 
 bool Evaluator::DueEarly(size_t i) const {
@@ -200,7 +201,8 @@ bool Evaluator::DueEarly(size_t i) const {
 }
 
 void Evaluator::RefillEarlyBudget(TimestampMs now) {
-  if (now <= early_refilled_at_) return;
+  if (now < early_refilled_at_) early_refilled_at_ = now;  // the clock went back
+  if (now == early_refilled_at_) return;
   const double rate = options_.early_evaluation_budget;
   // Should rounding leave the budget a hair short at the time EarlyAffordableAt gave, that
   // time is now and the next one it gives is a millisecond on: never a busy loop.
@@ -252,29 +254,39 @@ void Evaluator::Evaluate(size_t i, TimestampMs t, Trigger trigger,
   }
   for (const rules::RecordedSample& rs : r.recorded) recorded.Add(rs.labels, rs.t, rs.value);
   const bool by_data = trigger != Trigger::kTimer;
-  if (by_data) out.data_triggered_alerts += static_cast<int>(r.alerts.size());
+  if (by_data && !r.alerts.empty()) {
+    out.data_triggered_alerts += static_cast<int>(r.alerts.size());
+    // Fresh data from an earlier group's output in this Tick has no stamp yet: no wait.
+    if (s.fresh_since != kNotFresh)
+      out.data_wait_ms = std::max(out.data_wait_ms, t - s.fresh_since);
+  }
   switch (trigger) {
     case Trigger::kTimer:
       ++out.timer_evaluations;
       break;
     case Trigger::kRound:
-      ++out.data_triggered_evaluations;
+      ++out.round_evaluations;
       break;
     case Trigger::kEarly:
       ++out.early_evaluations;
       break;
   }
-  // A new round starts: every member must bring a sample newer than this evaluation.
-  for (auto it = s.members.begin(); it != s.members.end();) {
-    if (it->second.last_sample < t - kMemberExpiryMs) {
-      s.members.erase(it++);
-      continue;
-    }
-    it->second.fresh = false;
-    ++it;
-  }
-  s.waiting = s.members.size();
   s.any_fresh = false;
+  s.fresh_since = kNotFresh;
+  if (trigger != Trigger::kEarly) {
+    // A new round starts: every member must bring a sample newer than this evaluation. (An
+    // early evaluation leaves the round as it is, so the arrival that completes it is
+    // evaluated at once whatever the budget holds.)
+    for (auto it = s.members.begin(); it != s.members.end();) {
+      if (it->second.last_sample < t - kMemberExpiryMs) {
+        s.members.erase(it++);
+        continue;
+      }
+      it->second.fresh = false;
+      ++it;
+    }
+    s.waiting = s.members.size();
+  }
   // After an evaluation on data, the timer is the fallback for a round that does not
   // come: a little after the next round is due (half an interval, at most a second), since
   // rounds arrive a few milliseconds either side of it (a fallback at exactly one interval
@@ -294,8 +306,12 @@ void Evaluator::RunEvaluation(size_t i, TimestampMs t, Trigger trigger,
   } else {
     Evaluate(i, t, trigger, recorded, out);
   }
-  // What it really took, which may leave the budget in debt until it refills.
-  if (trigger == Trigger::kEarly) early_budget_ms_ -= s.cost_ms;
+  // Charged what it really took, which may leave the budget in debt until it refills; not
+  // more than the budget holds, so one evaluation held up (the process descheduled, say)
+  // stops early evaluations for at most twice the refill time.
+  if (trigger == Trigger::kEarly) {
+    early_budget_ms_ = std::max(early_budget_ms_ - s.cost_ms, -EarlyBudgetCapMs());
+  }
 }
 
 TickOutput Evaluator::Tick(TimestampMs now) {
@@ -306,6 +322,9 @@ TickOutput Evaluator::Tick(TimestampMs now) {
   }
   stale_on_next_tick_.clear();
   RefillEarlyBudget(now);
+  for (Schedule& s : schedules_) {
+    if (s.any_fresh && s.fresh_since == kNotFresh) s.fresh_since = now;
+  }
   // In file order, so a group's output can make a later group due in the same Tick.
   for (size_t i = 0; i < groups_.size(); ++i) {
     if (schedules_[i].next_timer <= now) {

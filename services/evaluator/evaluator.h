@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,10 +33,12 @@ struct EvaluatorOptions {
   bool event_driven = true;
   // Early evaluations (event-driven mode): a group whose round is not complete yet (some of
   // the series it reads have fresh samples, others not) is evaluated at once too, as long
-  // as such evaluations take no more than this share of one core over time: a token bucket
-  // of evaluation time, refilled at this rate and holding at most a second's worth, that
-  // each early evaluation draws its group's last duration from. A group that costs more
-  // than the bucket holds waits for its whole round. 0: always wait for the whole round.
+  // as such evaluations take no more than this share of the time (evaluation time, as the
+  // evaluation hook measures it, per unit of time): a budget refilled at this rate that
+  // holds at most a second's worth. An early evaluation is admitted when the budget holds
+  // its group's last evaluation time and is charged what it took. Groups share the budget
+  // in file order. A group that costs more than the budget holds waits for its whole round.
+  // 0: always wait for the whole round. Must be 0 or in [0.001, 1].
   double early_evaluation_budget = 0.1;
   // kXorOnly: every chunk in Prometheus's XOR coding, none in the decimal one
   // (--storage.head.value-coding=xor; for comparing memory).
@@ -49,8 +52,13 @@ struct TickOutput {
   // Alert events in `alerts` that came from evaluations triggered by arriving data (not by
   // the timer): their latency from sample arrival is what event-driven evaluation buys.
   int data_triggered_alerts = 0;
-  // Evaluations on data: of complete rounds, and early ones (see early_evaluation_budget).
-  int data_triggered_evaluations = 0;
+  // How long after their data arrived the evaluations behind data_triggered_alerts ran, at
+  // most (in Tick time; 0 when in the Tick right after the arrival, more when an early
+  // evaluation waited for the budget).
+  int64_t data_wait_ms = 0;
+  // Evaluations: on data, of complete rounds and early ones (see early_evaluation_budget);
+  // by the timer.
+  int round_evaluations = 0;
   int early_evaluations = 0;
   int timer_evaluations = 0;
 };
@@ -94,7 +102,8 @@ class Evaluator {
   // the window.
   TickOutput Tick(TimestampMs now);
 
-  // The time of the next timer evaluation; a group with fresh data is due now.
+  // When the next Tick has something to do: a timer evaluation, a complete round (due now),
+  // or an early evaluation (now, or once the budget holds its cost).
   std::optional<TimestampMs> NextDeadline() const;
 
   // Every pending/firing alert, and resolved ones still kept, as events.
@@ -126,8 +135,8 @@ class Evaluator {
   // Called around every group evaluation with the group and the evaluation to run; returns
   // how long the evaluation took. The app times it there
   // (vigil_evaluator_rule_group_last_duration_seconds), as the core has no clock; the
-  // duration is what the group's next early evaluation draws from the budget. Without a
-  // hook, evaluations cost nothing.
+  // duration is what an early evaluation is charged, and what the group's next one needs
+  // the budget to hold. Without a hook, evaluations cost nothing.
   using EvaluationHook =
       std::function<absl::Duration(const rules::Group&, const std::function<void()>&)>;
   void set_evaluation_hook(EvaluationHook hook) { evaluation_hook_ = std::move(hook); }
@@ -147,7 +156,10 @@ class Evaluator {
     size_t waiting = 0;                             // members not fresh
     bool any_fresh = false;                         // a member got a sample since last eval
     double cost_ms = 0;                             // the last evaluation's duration
+    // The first Tick after any_fresh became true (kNotFresh when it is false).
+    TimestampMs fresh_since = kNotFresh;
   };
+  static constexpr TimestampMs kNotFresh = std::numeric_limits<TimestampMs>::min();
   enum class Trigger { kTimer, kRound, kEarly };
 
   void NoteSample(const labels::Labels& series, TimestampMs t, double v, size_t producer);
@@ -186,6 +198,7 @@ class Evaluator {
   TimestampMs early_refilled_at_ = 0;
   // The bucket holds what the budget earns in this much time.
   static constexpr double kEarlyBurstMs = 1000;
+  double EarlyBudgetCapMs() const { return kEarlyBurstMs * options_.early_evaluation_budget; }
   int64_t retention_ms_ = 0;
   // Truncating walks every series: done every kTruncateEveryMs of evaluation time, not
   // on every Tick (one per arriving sample batch), at the cost of holding up to that much

@@ -116,9 +116,9 @@ int RunEvaluator(const service::CommonFlags& flags, EvaluatorOptions options,
   auto& evaluations = prometheus::BuildCounter()
                           .Name("vigil_evaluator_rule_group_evaluations_total")
                           .Help(
-                              "Rule group evaluations, by what triggered them: fresh data "
-                              "for every series the group reads (data), fresh data for "
-                              "some of them (early), or the interval timer.")
+                              "Rule group evaluations, by what triggered them: a complete "
+                              "round, fresh data for every series the group reads (data); "
+                              "fresh data for some of them (early); the interval timer.")
                           .Register(rt.registry());
   auto& by_data = evaluations.Add({{"trigger", "data"}});
   auto& early = evaluations.Add({{"trigger", "early"}});
@@ -240,18 +240,19 @@ int RunEvaluator(const service::CommonFlags& flags, EvaluatorOptions options,
       publisher.Publish(bus::kTopicAlerts, out.alerts);
       events.Increment(out.alerts.alerts_size());
       if (out.data_triggered_alerts > 0) {
+        // Plus what an early evaluation waited for the budget after its data's Tick.
         latency.Observe(
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - arrival).count());
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - arrival).count() +
+            static_cast<double>(out.data_wait_ms) / 1000);
       }
     }
     if (out.recorded.series_size() > 0) publisher.Publish(bus::kTopicRecordedSamples, out.recorded);
-    by_data.Increment(out.data_triggered_evaluations);
+    by_data.Increment(out.round_evaluations);
     early.Increment(out.early_evaluations);
     by_timer.Increment(out.timer_evaluations);
     // Alert state changes only when a group is evaluated; the digest walk is not for
     // every wake-up of the loop.
-    bool evaluated =
-        out.data_triggered_evaluations + out.early_evaluations + out.timer_evaluations > 0;
+    bool evaluated = out.round_evaluations + out.early_evaluations + out.timer_evaluations > 0;
     if (!state_path.empty() && evaluated && core.alerts_changed()) {
       if (auto s = WriteStateFile(state_path, core.SnapshotAlerts(clock.NowMs())); s.ok()) {
         core.MarkPersisted();

@@ -181,16 +181,16 @@ TEST_F(EventDrivenTest, EvaluatesOnceEverySeriesItReadsHasAFreshSample) {
   Evaluator e(RoundsOnly());
   ASSERT_TRUE(e.LoadRules(Config(), kLoadedAt).ok());
   e.OnSamples({UpOf("a:1", 1000, 1), UpOf("b:1", 1000, 1)});
-  EXPECT_EQ(e.Tick(1001).data_triggered_evaluations, 1);
+  EXPECT_EQ(e.Tick(1001).round_evaluations, 1);
   EXPECT_EQ(e.groups()[0]->last_evaluation(), 1001);
   // Only a has reported in this round: b's sample is still awaited.
   e.OnSamples({UpOf("a:1", 6000, 1)});
-  EXPECT_EQ(e.Tick(6001).data_triggered_evaluations, 0);
+  EXPECT_EQ(e.Tick(6001).round_evaluations, 0);
   EXPECT_EQ(e.NextDeadline(), e.groups()[0]->last_evaluation() + 61'000);
   e.OnSamples({UpOf("b:1", 6200, 0)});
   EXPECT_EQ(e.NextDeadline(), 1002);  // due now
   TickOutput out = e.Tick(6201);
-  EXPECT_EQ(out.data_triggered_evaluations, 1);
+  EXPECT_EQ(out.round_evaluations, 1);
   ASSERT_EQ(out.alerts.alerts_size(), 1);
   EXPECT_EQ(out.data_triggered_alerts, 1);
   EXPECT_EQ(out.alerts.alerts(0).active_at_ms(), 6201);
@@ -222,11 +222,11 @@ TEST_F(EventDrivenTest, AStalenessMarkerStopsTheWaitForThatSeries) {
   ASSERT_TRUE(e.LoadRules(Config(), kLoadedAt).ok());
   e.OnSamples({UpOf("a:1", 1000, 1), UpOf("b:1", 1000, 1)});
   e.Tick(1001);
-  e.OnSamples({UpOf("b:1", 5000, codec::StaleNaN())});    // b's target went away
-  EXPECT_EQ(e.Tick(5001).data_triggered_evaluations, 0);  // a is still awaited
+  e.OnSamples({UpOf("b:1", 5000, codec::StaleNaN())});  // b's target went away
+  EXPECT_EQ(e.Tick(5001).round_evaluations, 0);         // a is still awaited
   e.OnSamples({UpOf("a:1", 6000, 0)});
   TickOutput out = e.Tick(6001);
-  EXPECT_EQ(out.data_triggered_evaluations, 1);
+  EXPECT_EQ(out.round_evaluations, 1);
   EXPECT_EQ(out.alerts.alerts_size(), 1);
 }
 
@@ -242,7 +242,7 @@ TEST_F(EventDrivenTest, TheTimerEvaluatesWhenASeriesNeverComesBack) {
     e.OnSamples({UpOf("a:1", t, 0)});  // b is silent (no staleness marker either)
     TickOutput out = e.Tick(t + 1);
     timer += out.timer_evaluations;
-    data += out.data_triggered_evaluations;
+    data += out.round_evaluations;
   }
   EXPECT_EQ(data, 0);
   EXPECT_EQ(timer, 1);  // at 62001: the fallback, an interval and 1 s after 1001
@@ -261,7 +261,7 @@ TEST_F(EventDrivenTest, ARoundArrivingJustAfterTheIntervalIsEvaluatedOnce) {
     e.OnSamples({UpOf("a:1", t, 1), UpOf("b:1", t, 1)});
     TickOutput out = e.Tick(t + 1);
     timer += out.timer_evaluations;
-    data += out.data_triggered_evaluations;
+    data += out.round_evaluations;
   }
   EXPECT_EQ(data, 5);
   EXPECT_EQ(timer, 0);
@@ -273,38 +273,136 @@ TEST_F(EventDrivenTest, OneTargetsDataEvaluatesTheGroupEarly) {
   Evaluator e(EvaluatorOptions{});
   ASSERT_TRUE(e.LoadRules(Config(), kLoadedAt).ok());
   e.OnSamples({UpOf("a:1", 1000, 1), UpOf("b:1", 1000, 1)});
-  EXPECT_EQ(e.Tick(1001).data_triggered_evaluations, 1);
+  EXPECT_EQ(e.Tick(1001).round_evaluations, 1);
   e.OnSamples({UpOf("a:1", 6000, 0)});  // a is down; b has not reported in this round
   EXPECT_EQ(e.NextDeadline(), 1002);    // due now
   TickOutput out = e.Tick(6001);
   EXPECT_EQ(out.early_evaluations, 1);
-  EXPECT_EQ(out.data_triggered_evaluations, 0);
+  EXPECT_EQ(out.round_evaluations, 0);
   ASSERT_EQ(out.alerts.alerts_size(), 1);
   EXPECT_EQ(out.data_triggered_alerts, 1);
   EXPECT_EQ(out.alerts.alerts(0).active_at_ms(), 6001);
   EXPECT_EQ(out.alerts.alerts(0).state(), v1::ALERT_STATE_FIRING);
-  // b's sample then is fresh data again: evaluated early too, with what a and b last said.
+  // b's sample completes the round the early evaluation left open.
   e.OnSamples({UpOf("b:1", 6700, 1)});
   out = e.Tick(6701);
-  EXPECT_EQ(out.early_evaluations, 1);
+  EXPECT_EQ(out.round_evaluations, 1);
   EXPECT_EQ(e.ActiveAlerts(6701).size(), 1u);
   // Nothing new: nothing due before the timer.
-  EXPECT_EQ(e.Tick(6800).early_evaluations, 0);
+  out = e.Tick(6800);
+  EXPECT_EQ(out.early_evaluations + out.round_evaluations, 0);
   EXPECT_GT(*e.NextDeadline(), 60'000);
 }
 
-// Early evaluations draw their group's last evaluation time from a budget refilled at
-// early_evaluation_budget (0.1: 1 ms of evaluation per 10 ms) and holding 100 ms; when it is
-// short, the group is due once it has refilled enough.
+// With the budget spent, the arrival that completes a round an early evaluation left open
+// is still evaluated at once.
+TEST_F(EventDrivenTest, TheArrivalThatCompletesARoundIsEvaluatedWhateverTheBudget) {
+  Evaluator e(EvaluatorOptions{});
+  e.set_evaluation_hook(Costing(90));
+  ASSERT_TRUE(e.LoadRules(Config(), kLoadedAt).ok());
+  e.OnSamples({UpOf("a:1", 1000, 1), UpOf("b:1", 1000, 1)});
+  EXPECT_EQ(e.Tick(1001).round_evaluations, 1);
+  e.OnSamples({UpOf("a:1", 2000, 0)});
+  EXPECT_EQ(e.Tick(2001).early_evaluations, 1);  // 100 -> 10 ms
+  e.OnSamples({UpOf("b:1", 2010, 1)});
+  TickOutput out = e.Tick(2011);  // 11 ms < 90: not early, but the round is complete
+  EXPECT_EQ(out.round_evaluations, 1);
+  EXPECT_EQ(out.data_wait_ms, 0);
+}
+
+// An early evaluation that took far longer than its group's last one (the process held
+// up) is charged at most what the budget holds, so early evaluations resume within two
+// refills.
+TEST_F(EventDrivenTest, OneSlowEarlyEvaluationStopsEarlyEvaluationsOnlyForAWhile) {
+  Evaluator e(EvaluatorOptions{});
+  double cost = 10;
+  e.set_evaluation_hook([&cost](const rules::Group&, const std::function<void()>& evaluate) {
+    evaluate();
+    return absl::Milliseconds(cost);
+  });
+  ASSERT_TRUE(e.LoadRules(Config(), kLoadedAt).ok());
+  e.OnSamples({UpOf("a:1", 1000, 1), UpOf("b:1", 1000, 1)});
+  e.Tick(1001);
+  cost = 5000;  // the next one is held up
+  e.OnSamples({UpOf("a:1", 2000, 1)});
+  EXPECT_EQ(e.Tick(2001).early_evaluations, 1);  // 100 -> -100 ms, not -4900
+  cost = 10;
+  e.OnSamples({UpOf("b:1", 3000, 1)});
+  EXPECT_EQ(e.Tick(3001).round_evaluations, 1);  // the group's cost is 10 ms again
+  e.OnSamples({UpOf("a:1", 3050, 0)});
+  EXPECT_EQ(e.Tick(3051).early_evaluations, 0);  // -100 ms at 2001 + 0.1/ms: 5 ms < 10
+  // 10 ms at 3101. (Charged the whole 5000 ms, it would be 49 s later.)
+  TimestampMs due = *e.NextDeadline();
+  EXPECT_LE(due, 3102);
+  TickOutput out = e.Tick(due);
+  EXPECT_EQ(out.early_evaluations, 1);
+  EXPECT_EQ(out.data_wait_ms, due - 3051);  // waited for the budget since its data's Tick
+}
+
+// The app's loop sleeps until NextDeadline() and then calls Tick(): whenever the deadline
+// has come, the Tick must do something or move the deadline on, or the loop would spin.
+// Random arrivals of three targets' samples, random evaluation times, 1 ms steps.
+TEST_F(EventDrivenTest, ADeadlineThatHasComeIsNeverAnEmptyTick) {
+  Write("rules.yml", R"(
+groups:
+  - name: one
+    interval: 5s
+    rules:
+      - alert: Down
+        expr: up == 0
+  - name: two
+    interval: 1s
+    rules:
+      - record: job:up:sum
+        expr: sum by (job) (up)
+      - alert: AllDown
+        expr: job:up:sum == 0
+)");
+  for (double budget : {0.1, 0.001, 1.0}) {
+    EvaluatorOptions o;
+    o.early_evaluation_budget = budget;
+    Evaluator e(o);
+    uint64_t rng = 88172645463325252ull;
+    auto next = [&rng] {
+      rng ^= rng << 13;
+      rng ^= rng >> 7;
+      rng ^= rng << 17;
+      return rng;
+    };
+    e.set_evaluation_hook([&](const rules::Group&, const std::function<void()>& evaluate) {
+      evaluate();
+      return absl::Microseconds(static_cast<int64_t>(next() % 200'000));  // 0-200 ms
+    });
+    ASSERT_TRUE(e.LoadRules(Config(), kLoadedAt).ok());
+    int evaluations = 0;
+    for (TimestampMs t = kLoadedAt; t < kLoadedAt + 30'000; ++t) {
+      for (const char* target : {"a:1", "b:1", "c:1"}) {
+        if (next() % 700 == 0) e.OnSamples({UpOf(target, t, static_cast<double>(next() % 2))});
+      }
+      const std::optional<TimestampMs> before = e.NextDeadline();
+      TickOutput out = e.Tick(t);
+      const int n = out.timer_evaluations + out.round_evaluations + out.early_evaluations;
+      evaluations += n;
+      if (before && *before <= t && n == 0) {
+        ASSERT_GT(*e.NextDeadline(), t) << "budget " << budget << " at " << t;
+      }
+    }
+    EXPECT_GT(evaluations, 30) << "budget " << budget;
+  }
+}
+
+// An early evaluation needs the budget (refilled at early_evaluation_budget, 0.1: 1 ms of
+// evaluation per 10 ms, holding 100 ms) to hold its group's last evaluation time and is
+// charged what it took; when the budget is short, the group is due once it has refilled.
 TEST_F(EventDrivenTest, EarlyEvaluationsStayWithinTheirBudget) {
   Evaluator e(EvaluatorOptions{});
   e.set_evaluation_hook(Costing(40));
   ASSERT_TRUE(e.LoadRules(Config(), kLoadedAt).ok());
   e.OnSamples({UpOf("a:1", 1000, 1), UpOf("b:1", 1000, 1)});
-  EXPECT_EQ(e.Tick(1001).data_triggered_evaluations, 1);  // a whole round: free
+  EXPECT_EQ(e.Tick(1001).round_evaluations, 1);  // a whole round: free
   e.OnSamples({UpOf("a:1", 1100, 1)});
   EXPECT_EQ(e.Tick(1101).early_evaluations, 1);  // 100 -> 60 ms
-  e.OnSamples({UpOf("b:1", 1110, 1)});
+  e.OnSamples({UpOf("a:1", 1110, 1)});           // (b's would complete the round: free)
   EXPECT_EQ(e.Tick(1111).early_evaluations, 1);  // 61 -> 21 ms
   e.OnSamples({UpOf("a:1", 1120, 0)});
   EXPECT_EQ(e.Tick(1121).early_evaluations, 0);  // 22 ms < 40
@@ -316,7 +414,7 @@ TEST_F(EventDrivenTest, EarlyEvaluationsStayWithinTheirBudget) {
   EXPECT_EQ(out.alerts.alerts(0).active_at_ms(), 1301);
   // A whole round is evaluated at once even with the budget spent.
   e.OnSamples({UpOf("a:1", 1400, 0), UpOf("b:1", 1400, 1)});
-  EXPECT_EQ(e.Tick(1401).data_triggered_evaluations, 1);
+  EXPECT_EQ(e.Tick(1401).round_evaluations, 1);
 }
 
 // A group that costs more than the budget holds (here 150 ms of 100) always waits for its
@@ -326,14 +424,14 @@ TEST_F(EventDrivenTest, AGroupCostingMoreThanTheBudgetHoldsWaitsForItsRound) {
   e.set_evaluation_hook(Costing(150));
   ASSERT_TRUE(e.LoadRules(Config(), kLoadedAt).ok());
   e.OnSamples({UpOf("a:1", 1000, 1), UpOf("b:1", 1000, 1)});
-  EXPECT_EQ(e.Tick(1001).data_triggered_evaluations, 1);
+  EXPECT_EQ(e.Tick(1001).round_evaluations, 1);
   e.OnSamples({UpOf("a:1", 6000, 0)});
   EXPECT_EQ(e.Tick(6001).early_evaluations, 0);
   EXPECT_GT(*e.NextDeadline(), 60'000);  // only the timer
   EXPECT_EQ(e.Tick(30'000).early_evaluations, 0);
   e.OnSamples({UpOf("b:1", 30'100, 1)});
   TickOutput out = e.Tick(30'101);
-  EXPECT_EQ(out.data_triggered_evaluations, 1);
+  EXPECT_EQ(out.round_evaluations, 1);
   EXPECT_EQ(out.alerts.alerts_size(), 1);
 }
 
@@ -355,11 +453,11 @@ groups:
   ASSERT_TRUE(e.LoadRules(Config(), kLoadedAt).ok());
   e.OnSamples({UpOf("a:1", 1000, 0)});
   TickOutput out = e.Tick(1001);
-  EXPECT_EQ(out.data_triggered_evaluations, 2);  // both groups, in one Tick
+  EXPECT_EQ(out.round_evaluations, 2);  // both groups, in one Tick
   ASSERT_EQ(out.alerts.alerts_size(), 1);
   EXPECT_EQ(out.alerts.alerts(0).labels(0).value(), "AllDown");
   // Nothing loops: no new data, no evaluation.
-  EXPECT_EQ(e.Tick(2000).data_triggered_evaluations, 0);
+  EXPECT_EQ(e.Tick(2000).round_evaluations, 0);
 }
 
 // The same samples through interval and event-driven evaluation, delivered at the group's

@@ -1,6 +1,7 @@
 // vigil-evaluator: evaluates Prometheus rule files over the samples on the bus.
 #include <cstdio>
 
+#include "absl/strings/numbers.h"
 #include "lib/config/duration.h"
 #include "lib/service/flags.h"
 #include "lib/service/logging.h"
@@ -27,9 +28,16 @@ int main(int argc, char** argv) {
   app.add_option("--rules.early-evaluation-budget", early_budget,
                  "event mode: a group with fresh samples for only some of the series it reads "
                  "is evaluated at once too, while such early evaluations take at most this "
-                 "share of one core (each costs its group's last evaluation time). 0: a "
-                 "group waits until every series it reads has a fresh sample.")
-      ->check(CLI::Range(0.0, 1.0))
+                 "share of the time (0.1: 100 ms of evaluation a second). 0: a group waits "
+                 "until every series it reads has a fresh sample. 0, or 0.001 to 1.")
+      ->check([](const std::string& text) -> std::string {
+        double v = 0;
+        // NaN passes a range check: not a number to compare.
+        if (!absl::SimpleAtod(text, &v) || !(v == 0 || (v >= 0.001 && v <= 1))) {
+          return "must be 0, or a number from 0.001 to 1";
+        }
+        return "";
+      })
       ->capture_default_str();
   std::string reporter;
   app.add_option("--reporter.grpc-address", reporter,
