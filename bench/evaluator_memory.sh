@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TARGETS=${1:-40} SERIES=${2:-500} SECS=${3:-90} HT=${HEAPTRACK:-} KEEP=${KEEP:-}
-BIN=$PWD/build/bin
+BIN=${BIN:-$PWD/build/bin}
 WORK=$(mktemp -d /tmp/vigil-evalmem-XXXXXX)
 # Below the kernel's ephemeral range, as the other bench scripts.
 BASE_PORT=$((12000 + RANDOM % 18000))
@@ -32,7 +32,7 @@ vig() { { curl -s --max-time 5 "127.0.0.1:$EVAL_HTTP/metrics" || true; } | awk -
 for ((s=0; s<SECS; s+=10)); do
   sleep 10
   rss=$(awk '/^VmRSS/ {print $2}' /proc/$EPID/status)
-  echo "t=$((s+10)) rss_kb=$rss series=$(vig vigil_evaluator_head_series) head_bytes=$(vig vigil_evaluator_head_bytes) evals=$(vig 'vigil_evaluator_rule_group_evaluations_total{trigger="data"}')"
+  echo "t=$((s+10)) rss_kb=$rss series=$(vig vigil_evaluator_head_series) head_bytes=$(vig vigil_evaluator_head_bytes) evals=$(vig 'vigil_evaluator_rule_group_evaluations_total{trigger="data"}')/$(vig 'vigil_evaluator_rule_group_evaluations_total{trigger="early"}')/$(vig 'vigil_evaluator_rule_group_evaluations_total{trigger="timer"}') last_eval_s=$({ curl -s --max-time 5 "127.0.0.1:$EVAL_HTTP/metrics" || true; } | awk '/^vigil_evaluator_rule_group_last_duration_seconds/ {print $2}') gaps=$(vig vigil_bus_gaps_total)"
 done
 grep -E '^(Rss|Anonymous|Private_Dirty)' /proc/$EPID/smaps_rollup || true
 kill -INT $EPID; sleep 3

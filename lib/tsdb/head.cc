@@ -57,8 +57,18 @@ const std::vector<const MemSeries*>& Head::SelectSorted(
 }
 
 void Head::Truncate(TimestampMs min_t) {
+  Truncate(min_t, min_t, [](const MemSeries&) { return false; });
+}
+
+void Head::Truncate(TimestampMs min_t, TimestampMs short_min_t,
+                    absl::FunctionRef<bool(const MemSeries&)> short_retention) {
   for (auto it = series_.begin(); it != series_.end();) {
-    num_samples_ -= (*it)->Truncate(min_t);
+    TimestampMs cut = min_t;
+    if (short_min_t > min_t && short_retention(**it)) {
+      // No sample older than short_min_t: none is hidden beyond min_t either.
+      cut = std::max(cut, (*it)->NewestTimeBefore(short_min_t).value_or(min_t));
+    }
+    num_samples_ -= (*it)->Truncate(cut);
     if ((*it)->empty()) {
       series_.erase(it++);
       --num_series_;

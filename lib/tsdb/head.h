@@ -7,6 +7,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/functional/function_ref.h"
 #include "absl/hash/hash.h"
 #include "lib/clock/clock.h"
 #include "lib/labels/labels.h"
@@ -25,8 +26,7 @@ class Head {
   // `index_key` replaces the hash of label sets the index uses; tests pass a constant to
   // make every series collide.
   using IndexKeyFn = uint64_t (*)(const labels::Labels&);
-  explicit Head(IndexKeyFn index_key = nullptr,
-                ValueCodings codings = ValueCodings::kXorOrDecimal);
+  explicit Head(IndexKeyFn index_key = nullptr, ValueCodings codings = ValueCodings::kXorOrDecimal);
   Head(const Head&) = delete;
   Head& operator=(const Head&) = delete;
   Head(Head&&) = default;
@@ -49,6 +49,13 @@ class Head {
   // Hides samples older than `min_t` from readers (freeing every chunk that holds only
   // such samples) and drops series left empty.
   void Truncate(TimestampMs min_t);
+  // Truncate(min_t), and for the series `short_retention` says yes to, also every sample
+  // older than `short_min_t` (a later time) but the newest of those: readers of such a
+  // series at `short_min_t` or later still find its newest sample as of then, as an
+  // instant query with Prometheus's lookback does. (The evaluator keeps a window only of
+  // what its rules read.)
+  void Truncate(TimestampMs min_t, TimestampMs short_min_t,
+                absl::FunctionRef<bool(const MemSeries&)> short_retention);
 
   size_t num_series() const { return num_series_; }
   // Visible samples.

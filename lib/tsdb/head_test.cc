@@ -5,6 +5,8 @@
 #include <bit>
 #include <random>
 
+#include "lib/codec/samples.h"
+
 namespace vigil::tsdb {
 namespace {
 
@@ -98,6 +100,70 @@ TEST(HeadTest, RangedDecodeReturnsExactlyTheSamplesInRange) {
       EXPECT_EQ(got[i].v, want[i].v);
     }
   }
+}
+
+TEST(HeadTest, NewestTimeBeforeLooksAcrossChunksAndHiddenSamples) {
+  MemSeries s(labels::Labels({{"__name__", "c"}}));
+  EXPECT_EQ(s.NewestTimeBefore(5), std::nullopt);
+  // Samples every 10 ms over three and a half chunks.
+  const int n = 3 * kSamplesPerChunk + kSamplesPerChunk / 2;
+  for (int i = 0; i < n; ++i) ASSERT_TRUE(s.Append(i * 10, i));
+  EXPECT_EQ(s.NewestTimeBefore(0), std::nullopt);
+  EXPECT_EQ(s.NewestTimeBefore(1), 0);
+  EXPECT_EQ(s.NewestTimeBefore(10), 0);
+  EXPECT_EQ(s.NewestTimeBefore(11), 10);
+  // The last sample of a closed chunk, and the first of the next.
+  const TimestampMs last_of_first = (kSamplesPerChunk - 1) * 10;
+  EXPECT_EQ(s.NewestTimeBefore(last_of_first + 1), last_of_first);
+  EXPECT_EQ(s.NewestTimeBefore(last_of_first + 10), last_of_first);
+  EXPECT_EQ(s.NewestTimeBefore(last_of_first + 11), last_of_first + 10);
+  EXPECT_EQ(s.NewestTimeBefore(1'000'000), (n - 1) * 10);
+  // Hidden samples are not found.
+  s.Truncate(55);
+  EXPECT_EQ(s.NewestTimeBefore(55), std::nullopt);
+  EXPECT_EQ(s.NewestTimeBefore(61), 60);
+}
+
+// Series the predicate picks keep, of what is older than short_min_t, only the newest
+// sample (a staleness marker too): an instant query at short_min_t or later still finds
+// what it would find with every sample kept. The others keep everything since min_t.
+TEST(HeadTest, ShortRetentionKeepsTheNewestSampleBeforeItsCut) {
+  Head h;
+  labels::Labels unread({{"__name__", "job:x:sum"}});
+  labels::Labels read({{"__name__", "x"}});
+  labels::Labels stale({{"__name__", "job:y:sum"}});
+  labels::Labels sparse({{"__name__", "job:z:sum"}});
+  for (int i = 0; i < 2 * kSamplesPerChunk; ++i) {
+    ASSERT_TRUE(h.Append(unread, i * 1000, i));
+    ASSERT_TRUE(h.Append(read, i * 1000, i));
+    ASSERT_TRUE(h.Append(stale, i * 1000, i == 200 ? codec::StaleNaN() : i));
+  }
+  ASSERT_TRUE(h.Append(sparse, 100'000, 1));  // only one sample, long before the cut
+  auto is_short = [&](const MemSeries& s) { return s.labels() != read; };
+  const TimestampMs min_t = 50'000, short_min_t = 200'500;
+  h.Truncate(min_t, short_min_t, is_short);
+  auto points = [&](const labels::Labels& l) {
+    for (const MemSeries* s : h.Select({})) {
+      if (s->labels() == l) return Points(*s);
+    }
+    return std::vector<Point>{};
+  };
+  std::vector<Point> p = points(unread);
+  ASSERT_EQ(p.size(), 2u * kSamplesPerChunk - 200);  // 200 s, and 201 s on
+  EXPECT_EQ(p.front().t, 200'000);
+  EXPECT_EQ(points(read).size(), 2u * kSamplesPerChunk - 50);
+  p = points(stale);
+  ASSERT_FALSE(p.empty());
+  EXPECT_EQ(p.front().t, 200'000);
+  EXPECT_TRUE(codec::IsStaleNaN(p.front().v));
+  p = points(sparse);
+  ASSERT_EQ(p.size(), 1u);  // its newest sample, however old (min_t permitting)
+  EXPECT_EQ(p[0].t, 100'000);
+  // Past min_t even the newest sample goes, and the series with it.
+  h.Truncate(150'000, 300'000, is_short);
+  EXPECT_TRUE(points(sparse).empty());
+  EXPECT_EQ(points(unread).size(), 1u);
+  EXPECT_EQ(points(read).size(), 2u * kSamplesPerChunk - 150);
 }
 
 TEST(HeadTest, TruncateFreesWholeChunksAndEmptySeries) {

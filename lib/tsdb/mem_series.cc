@@ -70,6 +70,19 @@ ChunkPos MemSeries::PositionBefore(TimestampMs t) const {
   return ChunkPos{seq, ChunkStart(seq)};
 }
 
+std::optional<TimestampMs> MemSeries::NewestTimeBefore(TimestampMs t) const {
+  if (empty()) return std::nullopt;
+  const ChunkPos from = PositionBefore(t);
+  // The chunks before `from` hold only samples older than t; the last of them ends with
+  // the newest such sample (a kept chunk's last sample is never hidden).
+  std::optional<TimestampMs> newest;
+  if (from.seq > first_seq()) newest = closed_.max_t(from.seq - first_seq() - 1);
+  SeriesReader reader(*this, from);
+  Point p;
+  while (reader.Next(&p) && p.t < t) newest = p.t;
+  return newest;
+}
+
 void MemSeries::DropFirstChunks(size_t k) {
   if (k == 0) return;
   if (closed_.empty()) {

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
@@ -48,6 +49,9 @@ class MemSeries {
   // empty afterwards when none is left.
   size_t Truncate(TimestampMs min_t);
   bool empty() const { return num_samples() == 0; }
+  // The time of the newest visible sample older than `t` (staleness markers included), if
+  // there is one.
+  std::optional<TimestampMs> NewestTimeBefore(TimestampMs t) const;
   size_t num_samples() const {
     return closed_.num_samples() + head_.num_samples() - first_visible_.num_read;
   }

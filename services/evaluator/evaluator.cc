@@ -344,7 +344,12 @@ TickOutput Evaluator::Tick(TimestampMs now) {
   }
   out.recorded = recorded.Take();
   if (now - last_truncate_ >= kTruncateEveryMs || now < last_truncate_) {
-    head_.Truncate(now - retention_ms_);
+    // Of the series no rule reads, only --storage.min-retention and the newest sample (for
+    // instant queries): the window is of what the rules read.
+    head_.Truncate(now - retention_ms_, now - absl::ToInt64Milliseconds(options_.min_retention),
+                   [this](const tsdb::MemSeries& s) {
+                     return GroupsReading(s.labels(), s.labels().Fingerprint()).empty();
+                   });
     last_truncate_ = now;
   }
   return out;

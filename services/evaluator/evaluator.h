@@ -125,9 +125,10 @@ class Evaluator {
   const std::vector<std::unique_ptr<rules::Group>>& groups() const { return groups_; }
   const tsdb::Head& head() const { return head_; }
   size_t rule_count() const;
-  // How much history the head keeps: the longest window any loaded rule reads (range,
-  // offset and the 5-minute lookback included) plus the longest group interval and 10 s, or
-  // min_retention if longer.
+  // How much history the head keeps of the series rules read: the longest window any loaded
+  // rule reads (range, offset and the 5-minute lookback included) plus the longest group
+  // interval and 10 s, or min_retention if longer. Of the series no rule reads it keeps
+  // min_retention and the newest sample before that.
   int64_t retention_ms() const { return retention_ms_; }
   // The selectors of every loaded rule (for a backfill of just what they read).
   std::vector<std::vector<labels::Matcher>> Selectors() const;

@@ -7,6 +7,8 @@
 #include <fstream>
 
 #include "lib/base/format.h"
+#include "lib/promql/engine.h"
+#include "lib/promql/parser.h"
 #include "services/evaluator/state_file.h"
 
 namespace vigil::evaluator {
@@ -98,6 +100,46 @@ TEST_F(EvaluatorTest, RetentionCoversTheLongestWindowARuleReads) {
   e.OnSamples({codec::DecodedSeries{labels::Labels({{"__name__", "x"}}), {{0, 1}}}});
   e.Tick(2 * 3'600'000);
   EXPECT_EQ(e.head().num_samples(), 1u);
+}
+
+// The window is of what the rules read: a series no rule reads (here the recording
+// job:up:copy, and `other`) keeps only --storage.min-retention and its newest sample before
+// that, which an instant query at now still finds.
+TEST_F(EvaluatorTest, ASeriesNoRuleReadsKeepsOnlyItsNewestSamples) {
+  for (int64_t min_retention_s : {0, 60}) {
+    EvaluatorOptions o;
+    o.min_retention = absl::Seconds(min_retention_s);
+    Evaluator e(o);
+    ASSERT_TRUE(e.LoadRules(Config(), 0).ok());
+    const labels::Labels other({{"__name__", "other"}});
+    for (TimestampMs t = 0; t <= 200'000; t += 1000) {
+      if (t % 5000 == 0) {
+        Up(e, t, 1);
+        e.OnSamples({codec::DecodedSeries{other, {{t, 1}}}});
+      }
+      e.Tick(t);
+    }
+    // The last truncation was at 200 s (every 10 s).
+    auto samples = [&](const std::string& name) -> std::vector<tsdb::Point> {
+      auto m = labels::Matcher::Create(labels::MatchType::kEqual, "__name__", name);
+      std::vector<tsdb::Point> out;
+      for (const tsdb::MemSeries* s : e.head().Select({*m})) s->Decode(&out);
+      return out;
+    };
+    SCOPED_TRACE(min_retention_s);
+    EXPECT_EQ(samples("up").size(), 41u);  // every 5 s since 0: all in the window
+    for (const std::string unread : {"job:up:copy", "other"}) {
+      std::vector<tsdb::Point> p = samples(unread);
+      ASSERT_FALSE(p.empty()) << unread;
+      EXPECT_EQ(p.back().t, 200'000) << unread;
+      // Since 200 s - min_retention, and the newest one before (5 s earlier).
+      EXPECT_EQ(p.front().t, 200'000 - min_retention_s * 1000 - 5000) << unread;
+      // An instant query a little later still finds the newest.
+      auto v = promql::EvalInstant(**promql::ParseExpr(unread), 202'000, e.head());
+      ASSERT_TRUE(v.ok()) << v.status();
+      EXPECT_EQ(v->size(), 1u) << unread;
+    }
+  }
 }
 
 TEST_F(EvaluatorTest, LaterRulesReadEarlierRecordingsOfTheSameEvaluation) {
