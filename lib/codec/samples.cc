@@ -55,27 +55,51 @@ v1::SampleBatch SampleBatchBuilder::Take() {
 absl::StatusOr<std::vector<DecodedSeries>> DecodeSampleBatch(const v1::SampleBatch& batch) {
   std::vector<DecodedSeries> out;
   out.reserve(batch.series_size());
+  absl::Status s = ForEachSeries(batch, [&](const labels::Labels& ls, std::span<const Point> ps) {
+    out.push_back(DecodedSeries{ls, std::vector<Point>(ps.begin(), ps.end())});
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::Status ForEachSeries(
+    const v1::SampleBatch& batch,
+    absl::FunctionRef<void(const labels::Labels&, std::span<const Point>)> fn) {
   const auto& symbols = batch.symbols();
+  const uint32_t num_symbols = static_cast<uint32_t>(symbols.size());
   for (int i = 0; i < batch.series_size(); ++i) {
     const v1::Series& s = batch.series(i);
     if (s.label_refs_size() % 2 != 0) {
       return absl::InvalidArgumentError(StrCat("series ", i, ": odd number of label refs"));
     }
-    std::vector<labels::Label> ls;
-    ls.reserve(s.label_refs_size() / 2);
-    for (int j = 0; j < s.label_refs_size(); j += 2) {
-      uint32_t n = s.label_refs(j), v = s.label_refs(j + 1);
-      if (n >= static_cast<uint32_t>(symbols.size()) || v >= static_cast<uint32_t>(symbols.size())) {
+    for (uint32_t ref : s.label_refs()) {
+      if (ref >= num_symbols) {
         return absl::InvalidArgumentError(StrCat("series ", i, ": symbol out of range"));
       }
-      ls.push_back(labels::Label{symbols[n], symbols[v]});
     }
-    DecodedSeries d{labels::Labels(std::move(ls)), {}};
-    d.points.reserve(s.samples_size());
-    for (const v1::Sample& p : s.samples()) d.points.push_back(Point{p.timestamp_ms(), p.value()});
-    out.push_back(std::move(d));
   }
-  return out;
+  labels::Labels ls;
+  std::vector<labels::LabelView> views;
+  std::vector<Point> points;
+  for (const v1::Series& s : batch.series()) {
+    views.clear();
+    bool sorted = true;
+    for (int j = 0; j < s.label_refs_size(); j += 2) {
+      views.push_back({symbols[s.label_refs(j)], symbols[s.label_refs(j + 1)]});
+      sorted = sorted && (j == 0 || views[views.size() - 2].name < views.back().name);
+    }
+    if (sorted) {
+      ls.AssignSorted(views.begin(), views.end());  // what publishers send: no copy
+    } else {
+      std::vector<labels::Label> owned;  // out of order or a name twice: sorted, last wins
+      for (const labels::LabelView& l : views) owned.push_back(l.Owned());
+      ls = labels::Labels(std::move(owned));
+    }
+    points.clear();
+    for (const v1::Sample& p : s.samples()) points.push_back(Point{p.timestamp_ms(), p.value()});
+    fn(ls, points);
+  }
+  return absl::OkStatus();
 }
 
 labels::Labels FromProto(const google::protobuf::RepeatedPtrField<v1::Label>& in) {

@@ -1,10 +1,12 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "lib/clock/clock.h"
 #include "lib/codec/symbol_table.h"
@@ -49,6 +51,13 @@ class SampleBatchBuilder {
 // Decodes a batch; rejects out-of-range symbol references and odd label_refs (a
 // malformed message from the bus), so callers can count and drop it.
 absl::StatusOr<std::vector<DecodedSeries>> DecodeSampleBatch(const v1::SampleBatch& batch);
+
+// What DecodeSampleBatch accepts, series by series, without the vector: `fn` gets each
+// series' labels and points in turn (both reused for the next series; copy what you keep).
+// The whole batch is checked first, so on an error (the same ones) `fn` was not called.
+absl::Status ForEachSeries(
+    const v1::SampleBatch& batch,
+    absl::FunctionRef<void(const labels::Labels&, std::span<const Point>)> fn);
 
 labels::Labels FromProto(const google::protobuf::RepeatedPtrField<v1::Label>& in);
 void ToProto(const labels::Labels& in, google::protobuf::RepeatedPtrField<v1::Label>* out);

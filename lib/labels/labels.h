@@ -92,13 +92,20 @@ class Labels {
   template <typename It>
   static Labels FromSorted(It begin, It end) {
     Labels out;
+    out.AssignSorted(begin, end);
+    return out;
+  }
+  // FromSorted into this set, reusing its buffer: decoding many sets in a row allocates
+  // only when one is longer than all before.
+  template <typename It>
+  void AssignSorted(It begin, It end) {
+    data_.clear();
     [[maybe_unused]] std::string_view prev;
     for (bool first = true; begin != end; ++begin, first = false) {
       assert(first || prev < std::string_view(begin->name));
       prev = begin->name;
-      out.Append(begin->name, begin->value);
+      Append(begin->name, begin->value);
     }
-    return out;
   }
 
   bool empty() const { return data_.empty(); }

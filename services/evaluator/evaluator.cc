@@ -161,18 +161,33 @@ void Evaluator::NoteSample(const labels::Labels& series, TimestampMs t, double v
   }
 }
 
+size_t Evaluator::AppendExternal(const labels::Labels& series,
+                                 std::span<const codec::Point> points) {
+  size_t n = 0;
+  const codec::Point* last = nullptr;
+  for (const codec::Point& p : points) {
+    if (head_.Append(series, p.t, p.v)) {
+      ++n;
+      last = &p;
+    }
+  }
+  if (last != nullptr) NoteSample(series, last->t, last->v, kExternal);
+  return n;
+}
+
 size_t Evaluator::OnSamples(const std::vector<codec::DecodedSeries>& series) {
   size_t n = 0;
-  for (const codec::DecodedSeries& s : series) {
-    const codec::Point* last = nullptr;
-    for (const codec::Point& p : s.points) {
-      if (head_.Append(s.labels, p.t, p.v)) {
-        ++n;
-        last = &p;
-      }
-    }
-    if (last != nullptr) NoteSample(s.labels, last->t, last->v, kExternal);
-  }
+  for (const codec::DecodedSeries& s : series) n += AppendExternal(s.labels, s.points);
+  return n;
+}
+
+absl::StatusOr<size_t> Evaluator::OnSampleBatch(const v1::SampleBatch& batch) {
+  size_t n = 0;
+  absl::Status s = codec::ForEachSeries(
+      batch, [&](const labels::Labels& series, std::span<const codec::Point> points) {
+        n += AppendExternal(series, points);
+      });
+  if (!s.ok()) return s;
   return n;
 }
 

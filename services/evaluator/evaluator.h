@@ -4,6 +4,7 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -97,6 +98,9 @@ class Evaluator {
   // Appends decoded samples to the head and notes which groups they make fresh. Returns
   // how many were accepted.
   size_t OnSamples(const std::vector<codec::DecodedSeries>& series);
+  // The same for a batch from the bus, read series by series (no label set or point is
+  // copied but what a new series keeps). A malformed batch is rejected whole.
+  absl::StatusOr<size_t> OnSampleBatch(const v1::SampleBatch& batch);
 
   // Evaluates every group due at `now` (timer or fresh data) and drops samples older than
   // the window.
@@ -164,6 +168,8 @@ class Evaluator {
   enum class Trigger { kTimer, kRound, kEarly };
 
   void NoteSample(const labels::Labels& series, TimestampMs t, double v, size_t producer);
+  // Appends one series' points from outside; returns how many were accepted.
+  size_t AppendExternal(const labels::Labels& series, std::span<const codec::Point> points);
   const std::vector<uint32_t>& GroupsReading(const labels::Labels& series, uint64_t fp);
   bool DueByData(size_t i) const;
   // Whether group i may be evaluated early now (fresh data, incomplete round, budget).

@@ -1,5 +1,6 @@
 #include "services/evaluator/evaluator_app.h"
 
+#include <google/protobuf/arena.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -209,6 +210,10 @@ int RunEvaluator(const service::CommonFlags& flags, EvaluatorOptions options,
                core.groups().size(), *ep);
 
   std::chrono::steady_clock::time_point next_head_bytes{};
+  std::vector<char> arena_block(1 << 20);
+  google::protobuf::ArenaOptions arena_options;
+  arena_options.initial_block = arena_block.data();
+  arena_options.initial_block_size = arena_block.size();
   while (!rt.stopping()) {
     int timeout_ms = 1000;
     if (auto next = core.NextDeadline()) {
@@ -222,18 +227,22 @@ int RunEvaluator(const service::CommonFlags& flags, EvaluatorOptions options,
     for (int i = 0; i < 1000; ++i) {  // bounded, so timers and tasks are not starved
       auto m = subscriber.Receive();
       if (!m) break;
-      v1::SampleBatch batch;
-      if (!m->ParseAs(&batch)) {
-        invalid.Increment();
-        continue;
-      }
-      auto decoded = codec::DecodeSampleBatch(batch);
-      if (!decoded.ok()) {
+      // The batch's messages live in an arena on a block kept across batches: parsing and
+      // freeing a batch's thousands of small messages costs no malloc (a fifth of the CPU
+      // at 100k series, most of it glibc searching its bins).
+      google::protobuf::Arena arena(arena_options);
+      auto* batch = google::protobuf::Arena::CreateMessage<v1::SampleBatch>(&arena);
+      if (!m->ParseAs(batch)) {
         invalid.Increment();
         continue;
       }
       arrival = std::chrono::steady_clock::now();
-      appended.Increment(static_cast<double>(core.OnSamples(*decoded)));
+      absl::StatusOr<size_t> n = core.OnSampleBatch(*batch);
+      if (!n.ok()) {
+        invalid.Increment();
+        continue;
+      }
+      appended.Increment(static_cast<double>(*n));
     }
     TickOutput out = core.Tick(clock.NowMs());
     if (out.alerts.alerts_size() > 0) {
