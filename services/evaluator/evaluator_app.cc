@@ -228,8 +228,9 @@ int RunEvaluator(const service::CommonFlags& flags, EvaluatorOptions options,
       auto m = subscriber.Receive();
       if (!m) break;
       // The batch's messages live in an arena on a block kept across batches: parsing and
-      // freeing a batch's thousands of small messages costs no malloc (a fifth of the CPU
-      // at 100k series, most of it glibc searching its bins).
+      // freeing a batch's thousands of small messages costs no malloc (with the copies of
+      // every series they replace, over a third of the CPU at 100k series, most of it glibc
+      // searching its bins: docs/PERFORMANCE.md).
       google::protobuf::Arena arena(arena_options);
       auto* batch = google::protobuf::Arena::CreateMessage<v1::SampleBatch>(&arena);
       if (!m->ParseAs(batch)) {
