@@ -114,8 +114,12 @@ absl::Status Evaluator::LoadRules(const promconfig::PrometheusConfig& cfg, Times
   return absl::OkStatus();
 }
 
-const std::vector<uint32_t>& Evaluator::GroupsReading(const labels::Labels& series, uint64_t fp) {
-  auto it = readers_.find(fp);
+const std::vector<uint32_t>& Evaluator::GroupsReading(const labels::Labels& series) {
+  // Keyed by absl's hash of the label bytes, seeded per process, not by the fingerprint:
+  // FNV collisions can be made with crafted label values, and what this returns also
+  // decides how much of a series truncation keeps.
+  const size_t key = absl::HashOf(series.bytes());
+  auto it = readers_.find(key);
   if (it != readers_.end()) return reader_lists_[it->second];
   std::vector<uint32_t> readers;
   for (size_t i = 0; i < schedules_.size(); ++i) {
@@ -129,14 +133,16 @@ const std::vector<uint32_t>& Evaluator::GroupsReading(const labels::Labels& seri
   auto [list, inserted] =
       reader_list_index_.try_emplace(readers, static_cast<uint32_t>(reader_lists_.size()));
   if (inserted) reader_lists_.push_back(std::move(readers));
-  readers_.emplace(fp, list->second);
+  readers_.emplace(key, list->second);
   return reader_lists_[list->second];
 }
 
 void Evaluator::NoteSample(const labels::Labels& series, TimestampMs t, double v, size_t producer) {
   if (!options_.event_driven) return;
+  const std::vector<uint32_t>& readers = GroupsReading(series);
+  if (readers.empty()) return;
   uint64_t fp = series.Fingerprint();
-  for (uint32_t i : GroupsReading(series, fp)) {
+  for (uint32_t i : readers) {
     if (producer != kExternal && i <= producer) continue;
     Schedule& s = schedules_[i];
     s.any_fresh = true;
@@ -359,12 +365,14 @@ TickOutput Evaluator::Tick(TimestampMs now) {
   }
   out.recorded = recorded.Take();
   if (now - last_truncate_ >= kTruncateEveryMs || now < last_truncate_) {
-    // Of the series no rule reads, only --storage.min-retention and the newest sample (for
-    // instant queries): the window is of what the rules read.
-    head_.Truncate(now - retention_ms_, now - absl::ToInt64Milliseconds(options_.min_retention),
-                   [this](const tsdb::MemSeries& s) {
-                     return GroupsReading(s.labels(), s.labels().Fingerprint()).empty();
-                   });
+    // Of the series no rule reads, only --storage.min-retention (at least kRetentionSlackMs,
+    // so that an API query whose time was taken a little before this Tick, or sent a little
+    // in the past, still finds the sample it would have found) and the newest sample before
+    // that: the window is of what the rules read.
+    const int64_t unread_ms =
+        std::max(absl::ToInt64Milliseconds(options_.min_retention), kRetentionSlackMs);
+    head_.Truncate(now - retention_ms_, now - unread_ms,
+                   [this](const tsdb::MemSeries& s) { return GroupsReading(s.labels()).empty(); });
     last_truncate_ = now;
   }
   return out;

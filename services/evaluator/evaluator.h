@@ -132,7 +132,7 @@ class Evaluator {
   // How much history the head keeps of the series rules read: the longest window any loaded
   // rule reads (range, offset and the 5-minute lookback included) plus the longest group
   // interval and 10 s, or min_retention if longer. Of the series no rule reads it keeps
-  // min_retention and the newest sample before that.
+  // min_retention (at least 10 s) and the newest sample before that.
   int64_t retention_ms() const { return retention_ms_; }
   // The selectors of every loaded rule (for a backfill of just what they read).
   std::vector<std::vector<labels::Matcher>> Selectors() const;
@@ -170,7 +170,8 @@ class Evaluator {
   void NoteSample(const labels::Labels& series, TimestampMs t, double v, size_t producer);
   // Appends one series' points from outside; returns how many were accepted.
   size_t AppendExternal(const labels::Labels& series, std::span<const codec::Point> points);
-  const std::vector<uint32_t>& GroupsReading(const labels::Labels& series, uint64_t fp);
+  // The groups whose selectors match `series` (computed once per label set, cached).
+  const std::vector<uint32_t>& GroupsReading(const labels::Labels& series);
   bool DueByData(size_t i) const;
   // Whether group i may be evaluated early now (fresh data, incomplete round, budget).
   bool DueEarly(size_t i) const;
@@ -192,10 +193,10 @@ class Evaluator {
   tsdb::Head head_;
   std::vector<std::unique_ptr<rules::Group>> groups_;
   std::vector<Schedule> schedules_;
-  // Which groups read a series (by fingerprint), as an index into reader_lists_: most
+  // Which groups read a series (by a hash of its labels), as an index into reader_lists_: most
   // series share one of a few lists, and a vector per series cost ~50 B of the ~2 KB a
   // series holds. Rebuilt lazily after a reload.
-  absl::flat_hash_map<uint64_t, uint32_t> readers_;
+  absl::flat_hash_map<size_t, uint32_t> readers_;
   std::vector<std::vector<uint32_t>> reader_lists_;
   absl::flat_hash_map<std::vector<uint32_t>, uint32_t> reader_list_index_;
   std::vector<labels::Labels> stale_on_next_tick_;

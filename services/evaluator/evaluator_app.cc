@@ -237,12 +237,13 @@ int RunEvaluator(const service::CommonFlags& flags, EvaluatorOptions options,
         invalid.Increment();
         continue;
       }
-      arrival = std::chrono::steady_clock::now();
+      const auto received = std::chrono::steady_clock::now();
       absl::StatusOr<size_t> n = core.OnSampleBatch(*batch);
       if (!n.ok()) {
         invalid.Increment();
         continue;
       }
+      arrival = received;
       appended.Increment(static_cast<double>(*n));
     }
     TickOutput out = core.Tick(clock.NowMs());

@@ -132,14 +132,61 @@ TEST_F(EvaluatorTest, ASeriesNoRuleReadsKeepsOnlyItsNewestSamples) {
       std::vector<tsdb::Point> p = samples(unread);
       ASSERT_FALSE(p.empty()) << unread;
       EXPECT_EQ(p.back().t, 200'000) << unread;
-      // Since 200 s - min_retention, and the newest one before (5 s earlier).
-      EXPECT_EQ(p.front().t, 200'000 - min_retention_s * 1000 - 5000) << unread;
+      // Since 200 s - min_retention (at least 10 s), and the newest one before (5 s earlier).
+      const TimestampMs kept_ms = std::max<int64_t>(min_retention_s, 10) * 1000;
+      EXPECT_EQ(p.front().t, 200'000 - kept_ms - 5000) << unread;
       // An instant query a little later still finds the newest.
       auto v = promql::EvalInstant(**promql::ParseExpr(unread), 202'000, e.head());
       ASSERT_TRUE(v.ok()) << v.status();
       EXPECT_EQ(v->size(), 1u) << unread;
     }
   }
+}
+
+// A recording that a rule reads, here only through a regex on __name__, keeps the whole
+// window; so does what a later group reads.
+TEST_F(EvaluatorTest, ARecordingARuleReadsKeepsItsWindow) {
+  Write("rules.yml", R"(
+groups:
+  - name: record
+    interval: 10s
+    rules:
+      - record: job:up:copy
+        expr: up
+  - name: alert
+    interval: 10s
+    rules:
+      - alert: Flapping
+        expr: changes({__name__=~"job:up:.*"}[2m]) > 5
+)");
+  Evaluator e(EvaluatorOptions{});
+  ASSERT_TRUE(e.LoadRules(Config(), 0).ok());
+  for (TimestampMs t = 0; t <= 200'000; t += 1000) {
+    if (t % 5000 == 0) Up(e, t, 1);
+    e.Tick(t);
+  }
+  auto m = labels::Matcher::Create(labels::MatchType::kEqual, "__name__", "job:up:copy");
+  std::vector<tsdb::Point> p;
+  for (const tsdb::MemSeries* s : e.head().Select({*m})) s->Decode(&p);
+  ASSERT_FALSE(p.empty());
+  EXPECT_LT(p.front().t, 10'000);  // the first recording: the window is 5 min and more
+}
+
+// A malformed batch from the bus is rejected whole: not one of its series is appended.
+TEST_F(EvaluatorTest, AMalformedBatchAppendsNothing) {
+  Evaluator e(EvaluatorOptions{});
+  ASSERT_TRUE(e.LoadRules(Config(), 0).ok());
+  codec::SampleBatchBuilder b;
+  b.Add(labels::Labels({{"__name__", "up"}, {"job", "memory_store"}}), 1000, 1);
+  v1::SampleBatch batch = b.Take();
+  batch.add_series()->add_label_refs(1);  // odd: the second series is bad
+  EXPECT_FALSE(e.OnSampleBatch(batch).ok());
+  EXPECT_EQ(e.head().num_series(), 0u);
+  batch.mutable_series()->RemoveLast();
+  absl::StatusOr<size_t> n = e.OnSampleBatch(batch);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 1u);
+  EXPECT_EQ(e.head().num_series(), 1u);
 }
 
 TEST_F(EvaluatorTest, LaterRulesReadEarlierRecordingsOfTheSameEvaluation) {
