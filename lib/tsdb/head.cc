@@ -62,6 +62,12 @@ void Head::Truncate(TimestampMs min_t) {
 
 void Head::Truncate(TimestampMs min_t, TimestampMs short_min_t,
                     absl::FunctionRef<bool(const MemSeries&)> short_retention) {
+  Truncate(min_t, short_min_t, short_retention, [](const MemSeries&) {});
+}
+
+void Head::Truncate(TimestampMs min_t, TimestampMs short_min_t,
+                    absl::FunctionRef<bool(const MemSeries&)> short_retention,
+                    absl::FunctionRef<void(const MemSeries&)> dropped) {
   for (auto it = series_.begin(); it != series_.end();) {
     TimestampMs cut = min_t;
     if (short_min_t > min_t && short_retention(**it)) {
@@ -70,6 +76,7 @@ void Head::Truncate(TimestampMs min_t, TimestampMs short_min_t,
     }
     num_samples_ -= (*it)->Truncate(cut);
     if ((*it)->empty()) {
+      dropped(**it);
       series_.erase(it++);
       --num_series_;
       ++epoch_;

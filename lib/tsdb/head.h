@@ -56,6 +56,11 @@ class Head {
   // what its rules read.)
   void Truncate(TimestampMs min_t, TimestampMs short_min_t,
                 absl::FunctionRef<bool(const MemSeries&)> short_retention);
+  // The same, calling `dropped` with each series about to be dropped (for caches keyed by
+  // series that should forget it).
+  void Truncate(TimestampMs min_t, TimestampMs short_min_t,
+                absl::FunctionRef<bool(const MemSeries&)> short_retention,
+                absl::FunctionRef<void(const MemSeries&)> dropped);
 
   size_t num_series() const { return num_series_; }
   // Visible samples.

@@ -118,7 +118,7 @@ const std::vector<uint32_t>& Evaluator::GroupsReading(const labels::Labels& seri
   // Keyed by absl's hash of the label bytes, seeded per process, not by the fingerprint:
   // FNV collisions can be made with crafted label values, and what this returns also
   // decides how much of a series truncation keeps.
-  const size_t key = absl::HashOf(series.bytes());
+  const size_t key = ReadersKey(series);
   auto it = readers_.find(key);
   if (it != readers_.end()) return reader_lists_[it->second];
   std::vector<uint32_t> readers;
@@ -371,8 +371,10 @@ TickOutput Evaluator::Tick(TimestampMs now) {
     // that: the window is of what the rules read.
     const int64_t unread_ms =
         std::max(absl::ToInt64Milliseconds(options_.min_retention), kRetentionSlackMs);
-    head_.Truncate(now - retention_ms_, now - unread_ms,
-                   [this](const tsdb::MemSeries& s) { return GroupsReading(s.labels()).empty(); });
+    head_.Truncate(
+        now - retention_ms_, now - unread_ms,
+        [this](const tsdb::MemSeries& s) { return GroupsReading(s.labels()).empty(); },
+        [this](const tsdb::MemSeries& s) { readers_.erase(ReadersKey(s.labels())); });
     last_truncate_ = now;
   }
   return out;

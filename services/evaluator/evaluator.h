@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/hash/hash.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "lib/codec/samples.h"
@@ -128,6 +129,8 @@ class Evaluator {
 
   const std::vector<std::unique_ptr<rules::Group>>& groups() const { return groups_; }
   const tsdb::Head& head() const { return head_; }
+  // Label sets whose reading groups are cached: the head's series, at most.
+  size_t readers_cached() const { return readers_.size(); }
   size_t rule_count() const;
   // How much history the head keeps of the series rules read: the longest window any loaded
   // rule reads (range, offset and the 5-minute lookback included) plus the longest group
@@ -170,8 +173,10 @@ class Evaluator {
   void NoteSample(const labels::Labels& series, TimestampMs t, double v, size_t producer);
   // Appends one series' points from outside; returns how many were accepted.
   size_t AppendExternal(const labels::Labels& series, std::span<const codec::Point> points);
-  // The groups whose selectors match `series` (computed once per label set, cached).
+  // The groups whose selectors match `series` (computed once per label set, cached until
+  // the head drops the series or the rules are reloaded).
   const std::vector<uint32_t>& GroupsReading(const labels::Labels& series);
+  static size_t ReadersKey(const labels::Labels& series) { return absl::HashOf(series.bytes()); }
   bool DueByData(size_t i) const;
   // Whether group i may be evaluated early now (fresh data, incomplete round, budget).
   bool DueEarly(size_t i) const;

@@ -172,6 +172,22 @@ groups:
   EXPECT_LT(p.front().t, 10'000);  // the first recording: the window is 5 min and more
 }
 
+// The cache of which groups read a series forgets the series the head drops, so series
+// churn (pods replaced during a rollout) does not grow it until the next reload.
+TEST_F(EvaluatorTest, TheReaderCacheForgetsDroppedSeries) {
+  Evaluator e(EvaluatorOptions{});
+  ASSERT_TRUE(e.LoadRules(Config(), 0).ok());
+  e.OnSamples({codec::DecodedSeries{labels::Labels({{"__name__", "gone"}}), {{0, 1}}}});
+  for (TimestampMs t = 0; t <= 400'000; t += 1000) {
+    if (t % 5000 == 0) Up(e, t, 1);
+    e.Tick(t);
+    if (t == 300'000) EXPECT_EQ(e.readers_cached(), 3u);  // up, job:up:copy, gone
+  }
+  // `gone` left the window (its one sample older than the retention) and the cache.
+  EXPECT_EQ(e.head().num_series(), 2u);
+  EXPECT_EQ(e.readers_cached(), 2u);
+}
+
 // A malformed batch from the bus is rejected whole: not one of its series is appended.
 TEST_F(EvaluatorTest, AMalformedBatchAppendsNothing) {
   Evaluator e(EvaluatorOptions{});
