@@ -57,12 +57,8 @@ const std::vector<const MemSeries*>& Head::SelectSorted(
 }
 
 void Head::Truncate(TimestampMs min_t) {
-  Truncate(min_t, min_t, [](const MemSeries&) { return false; });
-}
-
-void Head::Truncate(TimestampMs min_t, TimestampMs short_min_t,
-                    absl::FunctionRef<bool(const MemSeries&)> short_retention) {
-  Truncate(min_t, short_min_t, short_retention, [](const MemSeries&) {});
+  Truncate(
+      min_t, min_t, [](const MemSeries&) { return false; }, [](const MemSeries&) {});
 }
 
 void Head::Truncate(TimestampMs min_t, TimestampMs short_min_t,

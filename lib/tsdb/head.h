@@ -53,11 +53,8 @@ class Head {
   // older than `short_min_t` (a later time) but the newest of those: readers of such a
   // series at `short_min_t` or later still find its newest sample as of then, as an
   // instant query with Prometheus's lookback does. (The evaluator keeps a window only of
-  // what its rules read.)
-  void Truncate(TimestampMs min_t, TimestampMs short_min_t,
-                absl::FunctionRef<bool(const MemSeries&)> short_retention);
-  // The same, calling `dropped` with each series about to be dropped (for caches keyed by
-  // series that should forget it).
+  // what its rules read.) Calls `dropped` with each series about to be dropped (for caches
+  // keyed by series that should forget it).
   void Truncate(TimestampMs min_t, TimestampMs short_min_t,
                 absl::FunctionRef<bool(const MemSeries&)> short_retention,
                 absl::FunctionRef<void(const MemSeries&)> dropped);

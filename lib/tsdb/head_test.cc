@@ -141,7 +141,7 @@ TEST(HeadTest, ShortRetentionKeepsTheNewestSampleBeforeItsCut) {
   ASSERT_TRUE(h.Append(sparse, 100'000, 1));  // only one sample, long before the cut
   auto is_short = [&](const MemSeries& s) { return s.labels() != read; };
   const TimestampMs min_t = 50'000, short_min_t = 200'500;
-  h.Truncate(min_t, short_min_t, is_short);
+  h.Truncate(min_t, short_min_t, is_short, [](const MemSeries&) {});
   auto points = [&](const labels::Labels& l) {
     for (const MemSeries* s : h.Select({})) {
       if (s->labels() == l) return Points(*s);
@@ -160,7 +160,7 @@ TEST(HeadTest, ShortRetentionKeepsTheNewestSampleBeforeItsCut) {
   ASSERT_EQ(p.size(), 1u);  // its newest sample, however old (min_t permitting)
   EXPECT_EQ(p[0].t, 100'000);
   // Past min_t even the newest sample goes, and the series with it.
-  h.Truncate(150'000, 300'000, is_short);
+  h.Truncate(150'000, 300'000, is_short, [](const MemSeries&) {});
   EXPECT_TRUE(points(sparse).empty());
   EXPECT_EQ(points(unread).size(), 1u);
   EXPECT_EQ(points(read).size(), 2u * kSamplesPerChunk - 150);

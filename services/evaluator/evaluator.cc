@@ -227,9 +227,8 @@ void Evaluator::RefillEarlyBudget(TimestampMs now) {
   const double rate = options_.early_evaluation_budget;
   // Should rounding leave the budget a hair short at the time EarlyAffordableAt gave, that
   // time is now and the next one it gives is a millisecond on: never a busy loop.
-  early_budget_ms_ =
-      std::min(kEarlyBurstMs * rate,
-               early_budget_ms_ + static_cast<double>(now - early_refilled_at_) * rate);
+  early_budget_ms_ = std::min(
+      EarlyBudgetCapMs(), early_budget_ms_ + static_cast<double>(now - early_refilled_at_) * rate);
   early_refilled_at_ = now;
 }
 

@@ -267,6 +267,12 @@ groups:
 )");
   }
 
+  // Loads the rules and completes a first round: a and b report at 1000, evaluated at 1001.
+  void FirstRound(Evaluator& e) {
+    ASSERT_TRUE(e.LoadRules(Config(), kLoadedAt).ok());
+    e.OnSamples({UpOf("a:1", 1000, 1), UpOf("b:1", 1000, 1)});
+    EXPECT_EQ(e.Tick(1001).round_evaluations, 1);
+  }
   // A group waits for its whole round: no early evaluations.
   static EvaluatorOptions RoundsOnly() {
     EvaluatorOptions o;
@@ -284,9 +290,7 @@ groups:
 
 TEST_F(EventDrivenTest, EvaluatesOnceEverySeriesItReadsHasAFreshSample) {
   Evaluator e(RoundsOnly());
-  ASSERT_TRUE(e.LoadRules(Config(), kLoadedAt).ok());
-  e.OnSamples({UpOf("a:1", 1000, 1), UpOf("b:1", 1000, 1)});
-  EXPECT_EQ(e.Tick(1001).round_evaluations, 1);
+  ASSERT_NO_FATAL_FAILURE(FirstRound(e));
   EXPECT_EQ(e.groups()[0]->last_evaluation(), 1001);
   // Only a has reported in this round: b's sample is still awaited.
   e.OnSamples({UpOf("a:1", 6000, 1)});
@@ -324,9 +328,7 @@ TEST_F(EventDrivenTest, TheEvaluationHookWrapsEveryEvaluation) {
 
 TEST_F(EventDrivenTest, AStalenessMarkerStopsTheWaitForThatSeries) {
   Evaluator e(RoundsOnly());
-  ASSERT_TRUE(e.LoadRules(Config(), kLoadedAt).ok());
-  e.OnSamples({UpOf("a:1", 1000, 1), UpOf("b:1", 1000, 1)});
-  e.Tick(1001);
+  ASSERT_NO_FATAL_FAILURE(FirstRound(e));
   e.OnSamples({UpOf("b:1", 5000, codec::StaleNaN())});  // b's target went away
   EXPECT_EQ(e.Tick(5001).round_evaluations, 0);         // a is still awaited
   e.OnSamples({UpOf("a:1", 6000, 0)});
@@ -337,9 +339,7 @@ TEST_F(EventDrivenTest, AStalenessMarkerStopsTheWaitForThatSeries) {
 
 TEST_F(EventDrivenTest, TheTimerEvaluatesWhenASeriesNeverComesBack) {
   Evaluator e(RoundsOnly());
-  ASSERT_TRUE(e.LoadRules(Config(), kLoadedAt).ok());
-  e.OnSamples({UpOf("a:1", 1000, 1), UpOf("b:1", 1000, 1)});
-  e.Tick(1001);
+  ASSERT_NO_FATAL_FAILURE(FirstRound(e));
   int timer = 0, data = 0;
   // Up to one interval and a second after the last evaluation (the timer's next slot after
   // that is aligned to the group's hashed offset, so the loop stops there).
@@ -376,9 +376,7 @@ TEST_F(EventDrivenTest, ARoundArrivingJustAfterTheIntervalIsEvaluatedOnce) {
 // the series a group reads evaluates it early, at the arrival time.
 TEST_F(EventDrivenTest, OneTargetsDataEvaluatesTheGroupEarly) {
   Evaluator e(EvaluatorOptions{});
-  ASSERT_TRUE(e.LoadRules(Config(), kLoadedAt).ok());
-  e.OnSamples({UpOf("a:1", 1000, 1), UpOf("b:1", 1000, 1)});
-  EXPECT_EQ(e.Tick(1001).round_evaluations, 1);
+  ASSERT_NO_FATAL_FAILURE(FirstRound(e));
   e.OnSamples({UpOf("a:1", 6000, 0)});  // a is down; b has not reported in this round
   EXPECT_EQ(e.NextDeadline(), 1002);    // due now
   TickOutput out = e.Tick(6001);
@@ -404,9 +402,7 @@ TEST_F(EventDrivenTest, OneTargetsDataEvaluatesTheGroupEarly) {
 TEST_F(EventDrivenTest, TheArrivalThatCompletesARoundIsEvaluatedWhateverTheBudget) {
   Evaluator e(EvaluatorOptions{});
   e.set_evaluation_hook(Costing(90));
-  ASSERT_TRUE(e.LoadRules(Config(), kLoadedAt).ok());
-  e.OnSamples({UpOf("a:1", 1000, 1), UpOf("b:1", 1000, 1)});
-  EXPECT_EQ(e.Tick(1001).round_evaluations, 1);
+  ASSERT_NO_FATAL_FAILURE(FirstRound(e));
   e.OnSamples({UpOf("a:1", 2000, 0)});
   EXPECT_EQ(e.Tick(2001).early_evaluations, 1);  // 100 -> 10 ms
   e.OnSamples({UpOf("b:1", 2010, 1)});
@@ -425,9 +421,7 @@ TEST_F(EventDrivenTest, OneSlowEarlyEvaluationStopsEarlyEvaluationsOnlyForAWhile
     evaluate();
     return absl::Milliseconds(cost);
   });
-  ASSERT_TRUE(e.LoadRules(Config(), kLoadedAt).ok());
-  e.OnSamples({UpOf("a:1", 1000, 1), UpOf("b:1", 1000, 1)});
-  e.Tick(1001);
+  ASSERT_NO_FATAL_FAILURE(FirstRound(e));
   cost = 5000;  // the next one is held up
   e.OnSamples({UpOf("a:1", 2000, 1)});
   EXPECT_EQ(e.Tick(2001).early_evaluations, 1);  // 100 -> -100 ms, not -4900
@@ -502,9 +496,7 @@ groups:
 TEST_F(EventDrivenTest, EarlyEvaluationsStayWithinTheirBudget) {
   Evaluator e(EvaluatorOptions{});
   e.set_evaluation_hook(Costing(40));
-  ASSERT_TRUE(e.LoadRules(Config(), kLoadedAt).ok());
-  e.OnSamples({UpOf("a:1", 1000, 1), UpOf("b:1", 1000, 1)});
-  EXPECT_EQ(e.Tick(1001).round_evaluations, 1);  // a whole round: free
+  ASSERT_NO_FATAL_FAILURE(FirstRound(e));
   e.OnSamples({UpOf("a:1", 1100, 1)});
   EXPECT_EQ(e.Tick(1101).early_evaluations, 1);  // 100 -> 60 ms
   e.OnSamples({UpOf("a:1", 1110, 1)});           // (b's would complete the round: free)
@@ -527,9 +519,7 @@ TEST_F(EventDrivenTest, EarlyEvaluationsStayWithinTheirBudget) {
 TEST_F(EventDrivenTest, AGroupCostingMoreThanTheBudgetHoldsWaitsForItsRound) {
   Evaluator e(EvaluatorOptions{});
   e.set_evaluation_hook(Costing(150));
-  ASSERT_TRUE(e.LoadRules(Config(), kLoadedAt).ok());
-  e.OnSamples({UpOf("a:1", 1000, 1), UpOf("b:1", 1000, 1)});
-  EXPECT_EQ(e.Tick(1001).round_evaluations, 1);
+  ASSERT_NO_FATAL_FAILURE(FirstRound(e));
   e.OnSamples({UpOf("a:1", 6000, 0)});
   EXPECT_EQ(e.Tick(6001).early_evaluations, 0);
   EXPECT_GT(*e.NextDeadline(), 60'000);  // only the timer
