@@ -348,9 +348,17 @@ TickOutput Evaluator::Tick(TimestampMs now) {
   // In file order, so a group's output can make a later group due in the same Tick.
   for (size_t i = 0; i < groups_.size(); ++i) {
     if (schedules_[i].next_timer <= now) {
-      // Prometheus evaluates at the scheduled time, not when it got round to it.
-      RunEvaluation(i, schedules_[i].next_timer, Trigger::kTimer, recorded, out);
-      // A timer far behind (a long pause) skips to the next slot after now.
+      // Prometheus evaluates at the scheduled time, not when it got round to it; when more
+      // than an interval late (a long pause, an evaluation that took longer than the
+      // interval), at the latest slot that has come, counting the ones skipped as missed
+      // iterations (rules/manager.go's run loop in 2.42).
+      const int64_t interval =
+          std::max<int64_t>(1, absl::ToInt64Milliseconds(groups_[i]->interval()));
+      const int64_t missed = (now - schedules_[i].next_timer) / interval;
+      if (missed > 0) out.missed_iterations.emplace_back(groups_[i].get(), missed);
+      RunEvaluation(i, schedules_[i].next_timer + missed * interval, Trigger::kTimer, recorded,
+                    out);
+      // After a fallback timer (not on the group's grid) the next slot may have come too.
       if (schedules_[i].next_timer <= now) {
         schedules_[i].next_timer = groups_[i]->NextEvaluation(now);
       }

@@ -6,6 +6,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -63,6 +64,9 @@ struct TickOutput {
   int round_evaluations = 0;
   int early_evaluations = 0;
   int timer_evaluations = 0;
+  // Groups whose timer came more than an interval late, and how many of their slots were
+  // skipped (Prometheus's prometheus_rule_group_iterations_missed_total).
+  std::vector<std::pair<const rules::Group*, int64_t>> missed_iterations;
 };
 
 // The evaluator's core: keeps recent samples in a Head, evaluates the rule groups of the

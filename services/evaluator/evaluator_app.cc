@@ -261,6 +261,9 @@ int RunEvaluator(const service::CommonFlags& flags, EvaluatorOptions options,
     by_data.Increment(out.round_evaluations);
     early.Increment(out.early_evaluations);
     by_timer.Increment(out.timer_evaluations);
+    for (const auto& [group, missed] : out.missed_iterations) {
+      group_metrics.AddMissedIterations(*group, missed);
+    }
     // Alert state changes only when a group is evaluated; the digest walk is not for
     // every wake-up of the loop.
     bool evaluated = out.round_evaluations + out.early_evaluations + out.timer_evaluations > 0;

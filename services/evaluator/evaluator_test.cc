@@ -228,6 +228,35 @@ TEST_F(EvaluatorTest, LaterRulesReadEarlierRecordingsOfTheSameEvaluation) {
   EXPECT_EQ(events[0].active_at_ms(), first_evaluation);
 }
 
+// As Prometheus 2.42's group loop: a timer more than an interval late evaluates at the
+// latest slot that has come and counts the ones in between as missed, rather than
+// evaluating at the oldest slot and catching up from there.
+TEST_F(EvaluatorTest, ALateTimerEvaluatesAtTheLatestSlotAndCountsTheMissedOnes) {
+  EvaluatorOptions options{absl::Minutes(1), "http://ev"};
+  options.event_driven = false;
+  Evaluator e(options);
+  ASSERT_TRUE(e.LoadRules(Config(), 0).ok());
+  const TimestampMs first = e.groups()[0]->NextEvaluation(0);
+  TickOutput out = e.Tick(first);
+  EXPECT_EQ(out.timer_evaluations, 1);
+  EXPECT_TRUE(out.missed_iterations.empty());
+
+  // Paused for 35.5 s: the slots at +10 s and +20 s are missed, +30 s is evaluated.
+  out = e.Tick(first + 35'500);
+  EXPECT_EQ(out.timer_evaluations, 1);
+  EXPECT_EQ(e.groups()[0]->last_evaluation(), first + 30'000);
+  ASSERT_EQ(out.missed_iterations.size(), 1u);
+  EXPECT_EQ(out.missed_iterations[0].first, e.groups()[0].get());
+  EXPECT_EQ(out.missed_iterations[0].second, 2);
+
+  // Back on the grid: nothing more before +40 s, then that slot, nothing missed.
+  EXPECT_EQ(e.Tick(first + 39'999).timer_evaluations, 0);
+  out = e.Tick(first + 40'000);
+  EXPECT_EQ(out.timer_evaluations, 1);
+  EXPECT_TRUE(out.missed_iterations.empty());
+  EXPECT_EQ(e.groups()[0]->last_evaluation(), first + 40'000);
+}
+
 TEST_F(EvaluatorTest, BadRuleFileKeepsOldRules) {
   Evaluator e(EvaluatorOptions{});
   ASSERT_TRUE(e.LoadRules(Config(), 0).ok());

@@ -32,9 +32,15 @@ TEST(GroupMetricsTest, AReloadThatRemovesAGroupRemovesItsSeries) {
   metrics.ObserveDuration(*groups[0], 0.25);
   metrics.ObserveDuration(*groups[1], 0.5);
   metrics.ObserveDuration(*groups[1], 0.75);
+  metrics.AddMissedIterations(*groups[1], 2);
+  metrics.AddMissedIterations(*groups[1], 1);
   std::string text = Exposition(registry);
   EXPECT_THAT(text, HasSubstr(R"(rule_group="a.yml;keep"} 0.25)"));
   EXPECT_THAT(text, HasSubstr(R"(rule_group="a.yml;drop"} 0.75)"));
+  EXPECT_THAT(text, HasSubstr(
+                        R"(vigil_evaluator_rule_group_iterations_missed_total{rule_group="a.yml;keep"} 0)"));
+  EXPECT_THAT(text, HasSubstr(
+                        R"(vigil_evaluator_rule_group_iterations_missed_total{rule_group="a.yml;drop"} 3)"));
 
   groups.pop_back();
   metrics.Retain(groups);
