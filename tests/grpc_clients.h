@@ -43,6 +43,18 @@ inline std::vector<v1::StoredAlertEvent> StoredAlertEvents(const std::string& ad
   return {resp.events().begin(), resp.events().end()};
 }
 
+// Reloads a service's configuration (Control.Reload, as `vigil reload`); its error, or ""
+// when it took.
+inline std::string Reload(const std::string& address) {
+  auto stub = v1::Control::NewStub(Channel(address));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(15));
+  v1::ReloadResponse resp;
+  grpc::Status s = stub->Reload(&ctx, v1::ReloadRequest(), &resp);
+  if (!s.ok()) return s.error_message();
+  return resp.ok() ? "" : resp.error();
+}
+
 // The evaluator's pending, firing and recently resolved alerts named `alertname`.
 inline std::vector<v1::AlertEvent> EvaluatorAlerts(const std::string& address,
                                                    const std::string& alertname) {

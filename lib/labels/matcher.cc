@@ -27,10 +27,14 @@ absl::StatusOr<Matcher> Matcher::Create(MatchType type, std::string name, std::s
 
 bool Matcher::MatchesValue(std::string_view value) const {
   switch (type_) {
-    case MatchType::kEqual: return value == value_;
-    case MatchType::kNotEqual: return value != value_;
-    case MatchType::kRegex: return re2::RE2::FullMatch(value, *re_);
-    case MatchType::kNotRegex: return !re2::RE2::FullMatch(value, *re_);
+    case MatchType::kEqual:
+      return value == value_;
+    case MatchType::kNotEqual:
+      return value != value_;
+    case MatchType::kRegex:
+      return re2::RE2::FullMatch(value, *re_);
+    case MatchType::kNotRegex:
+      return !re2::RE2::FullMatch(value, *re_);
   }
   return false;
 }
@@ -38,10 +42,18 @@ bool Matcher::MatchesValue(std::string_view value) const {
 std::string Matcher::ToString() const {
   const char* op = "=";
   switch (type_) {
-    case MatchType::kEqual: op = "="; break;
-    case MatchType::kNotEqual: op = "!="; break;
-    case MatchType::kRegex: op = "=~"; break;
-    case MatchType::kNotRegex: op = "!~"; break;
+    case MatchType::kEqual:
+      op = "=";
+      break;
+    case MatchType::kNotEqual:
+      op = "!=";
+      break;
+    case MatchType::kRegex:
+      op = "=~";
+      break;
+    case MatchType::kNotRegex:
+      op = "!~";
+      break;
   }
   return StrCat(name_, op, "\"", EscapeLabelValue(value_), "\"");
 }
@@ -51,6 +63,15 @@ bool MatchesAll(const std::vector<Matcher>& matchers, const Labels& ls) {
     if (!m.Matches(ls)) return false;
   }
   return true;
+}
+
+std::string MatchersKey(const std::vector<Matcher>& matchers) {
+  std::string key;
+  for (const Matcher& m : matchers) {
+    key += m.ToString();
+    key += '\0';
+  }
+  return key;
 }
 
 }  // namespace vigil::labels

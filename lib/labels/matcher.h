@@ -44,5 +44,7 @@ class Matcher {
 };
 
 bool MatchesAll(const std::vector<Matcher>& matchers, const Labels& ls);
+// A key that tells selectors apart: equal for the same matchers in the same order.
+std::string MatchersKey(const std::vector<Matcher>& matchers);
 
 }  // namespace vigil::labels

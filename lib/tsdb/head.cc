@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <limits>
 #include <string_view>
 
 namespace vigil::tsdb {
@@ -28,6 +29,33 @@ bool Head::Append(const labels::Labels& series, TimestampMs t, double v) {
   return true;
 }
 
+size_t Head::InsertOlder(const labels::Labels& series, std::span<const Point> points) {
+  auto it = series_.find(series);
+  if (it == series_.end()) {
+    size_t added = 0;
+    for (const Point& p : points) added += Append(series, p.t, p.v);
+    return added;
+  }
+  // Chunks only grow at their end: the series is written again, the older points first.
+  std::vector<Point> held;
+  (*it)->Decode(&held);
+  const TimestampMs oldest_held =
+      held.empty() ? std::numeric_limits<TimestampMs>::max() : held.front().t;
+  auto merged = std::make_unique<MemSeries>((*it)->labels(), codings_);
+  size_t added = 0;
+  for (const Point& p : points) {
+    if (p.t >= oldest_held) break;
+    added += merged->Append(p.t, p.v);
+  }
+  if (added == 0) return 0;
+  for (const Point& p : held) merged->Append(p.t, p.v);
+  series_.erase(it);
+  series_.insert(std::move(merged));
+  num_samples_ += added;
+  ++epoch_;
+  return added;
+}
+
 std::vector<const MemSeries*> Head::Select(const std::vector<labels::Matcher>& matchers) const {
   std::vector<const MemSeries*> out;
   for (const std::unique_ptr<MemSeries>& s : series_) {
@@ -38,11 +66,7 @@ std::vector<const MemSeries*> Head::Select(const std::vector<labels::Matcher>& m
 
 const std::vector<const MemSeries*>& Head::SelectSorted(
     const std::vector<labels::Matcher>& matchers) const {
-  std::string key;
-  for (const labels::Matcher& m : matchers) {
-    key += m.ToString();
-    key += '\0';
-  }
+  std::string key = labels::MatchersKey(matchers);
   // Ad-hoc queries with ever new matchers must not grow this without bound.
   if (selections_.size() > 4096 && !selections_.contains(key)) selections_.clear();
   auto [it, inserted] = selections_.try_emplace(std::move(key));

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,14 @@ class Head {
   // Appends a sample. Out-of-order or duplicate timestamps are rejected (false), as
   // Prometheus's head rejects them.
   bool Append(const labels::Labels& series, TimestampMs t, double v);
+
+  // Adds `points` (oldest first) older than the series' oldest visible sample, e.g. history
+  // read back from the reporter for a series the head held only the newest samples of.
+  // A series not in the head is created with all of them. Points out of order, or not
+  // older than what the series holds, are left out. Returns how many were added. A series
+  // that gains samples is re-encoded (its window states start over) and replaced, so
+  // pointers from Select() are invalid afterwards.
+  size_t InsertOlder(const labels::Labels& series, std::span<const Point> points);
 
   // Every series matching all matchers, in no particular order. The pointers stay valid
   // until the next Append or Truncate.

@@ -166,6 +166,51 @@ TEST(HeadTest, ShortRetentionKeepsTheNewestSampleBeforeItsCut) {
   EXPECT_EQ(points(read).size(), 2u * kSamplesPerChunk - 150);
 }
 
+// History read back for a series the head held only the newest samples of: the older
+// points go in front, the held ones stay, and what readers see is the whole series, as if
+// it had been appended in order.
+TEST(HeadTest, InsertOlderPutsHistoryInFrontOfWhatIsHeld) {
+  labels::Labels a({{"__name__", "c"}, {"job", "a"}});
+  auto m = labels::Matcher::Create(labels::MatchType::kEqual, "job", "a");
+  std::vector<Point> all;
+  for (TimestampMs t = 1000; t <= 400'000; t += 1000) all.push_back({t, t / 1000 * 1.5});
+  all[200].v = codec::StaleNaN();
+  Head whole, h;
+  for (const Point& p : all) whole.Append(a, p.t, p.v);
+  for (const Point& p : all) {
+    if (p.t >= 390'000) h.Append(a, p.t, p.v);
+  }
+  const MemSeries* before = h.SelectSorted({*m})[0];
+  before->Window(300'000, 399'000);  // a window state that must not survive
+
+  // The reporter's copy overlaps what the head holds and has one point out of order.
+  std::vector<Point> history(all.begin(), all.begin() + 395);
+  history.insert(history.begin() + 10, Point{5000, 1});
+  EXPECT_EQ(h.InsertOlder(a, history), 389u);
+  EXPECT_EQ(h.num_samples(), all.size());
+  EXPECT_EQ(h.num_series(), 1u);
+  const auto& after = h.SelectSorted({*m});
+  ASSERT_EQ(after.size(), 1u);
+  const std::vector<Point> got = Points(*after[0]);
+  ASSERT_EQ(got.size(), all.size());
+  for (size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(got[i].t, all[i].t);
+    EXPECT_EQ(std::bit_cast<uint64_t>(got[i].v), std::bit_cast<uint64_t>(all[i].v));
+  }
+  const WindowSummary want = whole.Select({*m})[0]->Window(300'000, 399'000);
+  const WindowSummary have = after[0]->Window(300'000, 399'000);
+  EXPECT_EQ(have.count, want.count);
+  EXPECT_EQ(have.first.t, want.first.t);
+  EXPECT_EQ(have.last.t, want.last.t);
+
+  // Nothing older to add: nothing changes. An unknown series is created.
+  EXPECT_EQ(h.InsertOlder(a, std::vector<Point>{{1000, 9}, {390'000, 9}}), 0u);
+  EXPECT_EQ(h.SelectSorted({*m})[0], after[0]);
+  labels::Labels b({{"__name__", "c"}, {"job", "b"}});
+  EXPECT_EQ(h.InsertOlder(b, std::vector<Point>{{1000, 1}, {2000, 2}}), 2u);
+  EXPECT_EQ(h.num_series(), 2u);
+}
+
 TEST(HeadTest, TruncateFreesWholeChunksAndEmptySeries) {
   Head h;
   labels::Labels a({{"__name__", "c"}});

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "absl/container/flat_hash_set.h"
 #include "lib/base/format.h"
 #include "lib/promql/engine.h"
 #include "lib/promql/selectors.h"
@@ -103,8 +104,23 @@ absl::Status Evaluator::LoadRules(const promconfig::PrometheusConfig& cfg, Times
     for (labels::Labels& ls : g->WrittenSeries()) stale_on_next_tick_.push_back(std::move(ls));
   }
 
-  retention_ms_ = std::max(longest + longest_interval + kRetentionSlackMs,
-                           absl::ToInt64Milliseconds(options_.min_retention));
+  const int64_t retention_ms = std::max(longest + longest_interval + kRetentionSlackMs,
+                                        absl::ToInt64Milliseconds(options_.min_retention));
+  lacking_history_.clear();
+  if (!groups_.empty()) {
+    absl::flat_hash_set<std::string> had;
+    for (const Schedule& s : schedules_) {
+      for (const auto& sel : s.selectors) had.insert(labels::MatchersKey(sel));
+    }
+    for (const Schedule& s : schedules) {
+      for (const auto& sel : s.selectors) {
+        if (retention_ms > retention_ms_ || !had.contains(labels::MatchersKey(sel))) {
+          lacking_history_.push_back(sel);
+        }
+      }
+    }
+  }
+  retention_ms_ = retention_ms;
   groups_ = std::move(groups);
   schedules_ = std::move(schedules);
   readers_.clear();
@@ -508,6 +524,17 @@ std::vector<std::vector<labels::Matcher>> Evaluator::Selectors() const {
   for (const Schedule& s : schedules_)
     out.insert(out.end(), s.selectors.begin(), s.selectors.end());
   return out;
+}
+
+size_t Evaluator::InsertHistory(const std::vector<codec::DecodedSeries>& series) {
+  size_t n = 0;
+  std::vector<tsdb::Point> points;
+  for (const codec::DecodedSeries& s : series) {
+    points.clear();
+    for (const codec::Point& p : s.points) points.push_back({p.t, p.v});
+    n += head_.InsertOlder(s.labels, points);
+  }
+  return n;
 }
 
 size_t Evaluator::rule_count() const {

@@ -143,6 +143,17 @@ class Evaluator {
   int64_t retention_ms() const { return retention_ms_; }
   // The selectors of every loaded rule (for a backfill of just what they read).
   std::vector<std::vector<labels::Matcher>> Selectors() const;
+  // The selectors whose series may hold less history than the loaded rules read, as of
+  // the last LoadRules: after a reload, those no rule had before (the head kept only the
+  // newest samples of the series they match) or, when the reload made the window longer,
+  // every one. Empty after the first LoadRules (a start backfills every selector).
+  const std::vector<std::vector<labels::Matcher>>& SelectorsLackingHistory() const {
+    return lacking_history_;
+  }
+  // Puts history read back from the reporter in front of what the head holds of each
+  // series (tsdb::Head::InsertOlder); returns how many samples were added. History is not
+  // fresh data: it makes no group due.
+  size_t InsertHistory(const std::vector<codec::DecodedSeries>& series);
 
   // Called around every group evaluation with the group and the evaluation to run; returns
   // how long the evaluation took. The app times it there
@@ -217,6 +228,7 @@ class Evaluator {
   static constexpr double kEarlyBurstMs = 1000;
   double EarlyBudgetCapMs() const { return kEarlyBurstMs * options_.early_evaluation_budget; }
   int64_t retention_ms_ = 0;
+  std::vector<std::vector<labels::Matcher>> lacking_history_;
   // Truncating walks every series: done every kTruncateEveryMs of evaluation time, not
   // on every Tick (one per arriving sample batch), at the cost of holding up to that much
   // more history than the retention.

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <zmq.hpp>
 
 #include "lib/base/format.h"
@@ -51,16 +52,25 @@ void RestoreState(const std::string& path, Evaluator& core, TimestampMs now) {
                (*snap)->alerts_size(), path, (*snap)->written_at_ms());
 }
 
-// Refills the window with what the reporter stored, so windowed rules are right at once.
-// An unreachable reporter is not an error: the window then fills from the bus.
-void BackfillWindow(const std::string& address, Evaluator& core, TimestampMs now) {
-  auto series =
-      Backfill(address, now - core.retention_ms(), now, core.Selectors(), absl::Seconds(10));
+// What the reporter stored of the series `selectors` match, over the window; logged and
+// empty when the reporter cannot give it.
+std::optional<std::vector<codec::DecodedSeries>> ReadBack(
+    const std::string& address, const Evaluator& core, TimestampMs now,
+    const std::vector<std::vector<labels::Matcher>>& selectors) {
+  auto series = Backfill(address, now - core.retention_ms(), now, selectors, absl::Seconds(10));
   if (!series.ok()) {
     spdlog::warn("evaluator: no backfill from the reporter at {}: {}", address,
                  std::string(series.status().message()));
-    return;
+    return std::nullopt;
   }
+  return std::move(*series);
+}
+
+// Refills the window with what the reporter stored, so windowed rules are right at once.
+// An unreachable reporter is not an error: the window then fills from the bus.
+void BackfillWindow(const std::string& address, Evaluator& core, TimestampMs now) {
+  auto series = ReadBack(address, core, now, core.Selectors());
+  if (!series) return;
   TimestampMs oldest = now;
   for (const auto& s : *series) {
     if (!s.points.empty()) oldest = std::min(oldest, s.points.front().t);
@@ -70,6 +80,19 @@ void BackfillWindow(const std::string& address, Evaluator& core, TimestampMs now
   core.set_data_since(oldest);
   spdlog::info("evaluator: backfilled {} samples of {} series from the reporter at {}", n,
                series->size(), address);
+}
+
+// After a reload: the series the new rules read that the head kept only the newest samples
+// of (no rule read them), or all of them when the window grew, get their history from the
+// reporter before the next evaluation, so a new rate(x[5m]) is right at once, as in
+// Prometheus, whose storage has it. Blocks the loop for at most the deadline.
+void BackfillAfterReload(const std::string& address, Evaluator& core, TimestampMs now) {
+  if (core.SelectorsLackingHistory().empty()) return;
+  auto series = ReadBack(address, core, now, core.SelectorsLackingHistory());
+  if (!series) return;
+  size_t n = core.InsertHistory(*series);
+  spdlog::info("evaluator: after the reload, {} older samples of {} series from the reporter at {}",
+               n, series->size(), address);
 }
 
 }  // namespace
@@ -173,6 +196,9 @@ int RunEvaluator(const service::CommonFlags& flags, EvaluatorOptions options,
           [&]() {
             absl::Status loaded = LoadAll(flags.config_file, core, clock.NowMs());
             group_metrics.Retain(core.groups());
+            if (loaded.ok() && !reporter_grpc_address.empty()) {
+              BackfillAfterReload(reporter_grpc_address, core, clock.NowMs());
+            }
             return loaded;
           },
       .status =

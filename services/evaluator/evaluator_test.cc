@@ -9,6 +9,7 @@
 #include "lib/base/format.h"
 #include "lib/promql/engine.h"
 #include "lib/promql/parser.h"
+#include "lib/promql/selectors.h"
 #include "services/evaluator/state_file.h"
 
 namespace vigil::evaluator {
@@ -255,6 +256,53 @@ TEST_F(EvaluatorTest, ALateTimerEvaluatesAtTheLatestSlotAndCountsTheMissedOnes) 
   EXPECT_EQ(out.timer_evaluations, 1);
   EXPECT_TRUE(out.missed_iterations.empty());
   EXPECT_EQ(e.groups()[0]->last_evaluation(), first + 40'000);
+}
+
+// Which selectors a reload leaves without the history their rules read: new ones (the head
+// kept only the newest samples of what they match), or all when the window grew.
+TEST_F(EvaluatorTest, AReloadNamesTheSelectorsLackingHistory) {
+  Evaluator e(EvaluatorOptions{absl::Minutes(1), "http://ev"});
+  ASSERT_TRUE(e.LoadRules(Config(), 0).ok());
+  EXPECT_TRUE(e.SelectorsLackingHistory().empty());  // a start backfills everything
+
+  auto rules_reading_errors_over = [&](const std::string& range) {
+    Write("rules.yml", R"(
+groups:
+  - name: availability
+    interval: 10s
+    rules:
+      - record: job:up:copy
+        expr: up
+      - record: errors:rate
+        expr: rate(errors_total[)" + range + "])\n");
+  };
+  rules_reading_errors_over("1m");
+  ASSERT_TRUE(e.LoadRules(Config(), 1000).ok());
+  ASSERT_EQ(e.SelectorsLackingHistory().size(), 1u);
+  EXPECT_EQ(labels::MatchersKey(e.SelectorsLackingHistory()[0]),
+            labels::MatchersKey(promql::ExtractSelectors(**promql::ParseExpr("errors_total"))[0]));
+
+  ASSERT_TRUE(e.LoadRules(Config(), 2000).ok());  // the same rules
+  EXPECT_TRUE(e.SelectorsLackingHistory().empty());
+
+  rules_reading_errors_over("1h");
+  ASSERT_TRUE(e.LoadRules(Config(), 3000).ok());  // a longer window: every selector
+  EXPECT_EQ(e.SelectorsLackingHistory().size(), 2u);
+}
+
+// History inserted after a reload goes in front of what the head holds, and is not data
+// that makes a group due.
+TEST_F(EvaluatorTest, InsertedHistoryGoesInFrontAndTriggersNothing) {
+  Evaluator e(EvaluatorOptions{absl::Minutes(1), "http://ev"});
+  ASSERT_TRUE(e.LoadRules(Config(), 0).ok());
+  labels::Labels up({{"__name__", "up"}, {"job", "memory_store"}, {"instance", "h:1"}});
+  Up(e, 50'000, 1);
+  TickOutput out = e.Tick(50'001);
+  std::vector<codec::DecodedSeries> history{{up, {{20'000, 1}, {30'000, 1}, {50'000, 7}}}};
+  EXPECT_EQ(e.InsertHistory(history), 2u);
+  out = e.Tick(50'002);
+  EXPECT_EQ(out.round_evaluations + out.early_evaluations, 0);
+  EXPECT_EQ(e.head().num_samples(), 3u);
 }
 
 TEST_F(EvaluatorTest, BadRuleFileKeepsOldRules) {

@@ -37,10 +37,14 @@ TEST(GroupMetricsTest, AReloadThatRemovesAGroupRemovesItsSeries) {
   std::string text = Exposition(registry);
   EXPECT_THAT(text, HasSubstr(R"(rule_group="a.yml;keep"} 0.25)"));
   EXPECT_THAT(text, HasSubstr(R"(rule_group="a.yml;drop"} 0.75)"));
-  EXPECT_THAT(text, HasSubstr(
-                        R"(vigil_evaluator_rule_group_iterations_missed_total{rule_group="a.yml;keep"} 0)"));
-  EXPECT_THAT(text, HasSubstr(
-                        R"(vigil_evaluator_rule_group_iterations_missed_total{rule_group="a.yml;drop"} 3)"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(
+          R"(vigil_evaluator_rule_group_iterations_missed_total{rule_group="a.yml;keep"} 0)"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(
+          R"(vigil_evaluator_rule_group_iterations_missed_total{rule_group="a.yml;drop"} 3)"));
 
   groups.pop_back();
   metrics.Retain(groups);

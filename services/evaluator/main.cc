@@ -42,7 +42,8 @@ int main(int argc, char** argv) {
   std::string reporter;
   app.add_option("--reporter.grpc-address", reporter,
                  "The reporter's gRPC address (host:port): on start, the window is "
-                 "backfilled from the samples it stored. Empty: no backfill.");
+                 "backfilled from the samples it stored, and after a reload the series "
+                 "the new rules read. Empty: no backfill.");
   std::string min_retention = "0s";
   app.add_option("--storage.min-retention", min_retention,
                  "History kept for queries even when no rule reads that far back (the "
