@@ -9,6 +9,9 @@
 #                                    (defaults 200 500 60 70: 100k series)
 #   MODE=interval bench/evaluator_vs_prometheus.sh ...   (vigil on the 5s timer only, as
 #                                    Prometheus; default MODE=event: on every scrape round)
+#   SEQUENTIAL=1 bench/evaluator_vs_prometheus.sh ...   (Prometheus alone first, then the vigil
+#                                    mesh alone, on the same targets in the same run: at 100k
+#                                    series both at once overload a 2-core machine)
 #
 # Measures over SECONDS after WARMUP (the [1m] rates need a minute of data):
 # - group evaluation duration: every new value of Prometheus's
@@ -40,18 +43,12 @@ source bench/lib/evaluator_mesh.sh
 mesh_write_config
 mesh_start_targets
 PROM_PORT=$((BASE_PORT - 1))
-(cd "$WORK" && exec prometheus --config.file=prometheus.yml --storage.tsdb.path=data \
-   --web.listen-address=127.0.0.1:$PROM_PORT > prom.log 2>&1) &
-PROM_PID=$!
-mesh_start_collector
-mesh_start_evaluator "" --rules.evaluation-mode="${MODE:-event}"
-sleep "$WARMUP"
-for pid in $PROM_PID $COLL_PID $EVAL_PID; do
-  if [ ! -e "/proc/$pid/stat" ]; then echo "process $pid died" >&2; for f in "$WORK"/*.log; do echo "== $f" >&2; tail -n 5 "$f" >&2; done; exit 1; fi
-done
+PROM_PID="" COLL_PID="" EVAL_PID=""
+p_cpu0=0 p_cpu1=0 c_cpu0=0 c_cpu1=0 e_cpu0=0 e_cpu1=0 p_missed0=0 p_missed1=0
+p_series=0 v_series=0 p_rss=0 c_rss=0 e_rss=0 p_firing=- v_firing=-
 
-cpu() { awk '{print ($14 + $15) / 100}' "/proc/$1/stat"; }
-rss() { awk '/^VmRSS/ {print $2 * 1024}' "/proc/$1/status"; }
+cpu() { [ -n "$1" ] && awk '{print ($14 + $15) / 100}' "/proc/$1/stat" || echo 0; }
+rss() { [ -n "$1" ] && awk '/^VmRSS/ {print $2 * 1024}' "/proc/$1/status" || echo 0; }
 # The value of one series (a prefix of the metric line, labels included) or the sum of all
 # series of a metric name; empty when the server does not answer in time (polled again).
 metric() {
@@ -61,30 +58,66 @@ metric() {
 prom() { metric $PROM_PORT "$1"; }
 vig() { metric $EVAL_HTTP "$1"; }
 
-p_cpu0=$(cpu $PROM_PID); c_cpu0=$(cpu $COLL_PID); e_cpu0=$(cpu $EVAL_PID)
-p_missed0=$(prom prometheus_rule_group_iterations_missed_total)
-{ curl -s --max-time 10 "127.0.0.1:$EVAL_HTTP/metrics" || true; } | { grep '^vigil_evaluator_sample_to_alert_event_seconds' || true; } > "$WORK/hist0"
+start_prometheus() {
+  (cd "$WORK" && exec prometheus --config.file=prometheus.yml --storage.tsdb.path=data \
+     --web.listen-address=127.0.0.1:$PROM_PORT > prom.log 2>&1) &
+  PROM_PID=$!
+}
+start_vigil() {
+  mesh_start_collector
+  mesh_start_evaluator "" --rules.evaluation-mode="${MODE:-event}"
+}
+check_alive() {
+  local pid
+  for pid in "$@"; do
+    if [ ! -e "/proc/$pid/stat" ]; then echo "process $pid died" >&2; for f in "$WORK"/*.log; do echo "== $f" >&2; tail -n 5 "$f" >&2; done; exit 1; fi
+  done
+}
+
+# Measures whichever of the two stacks run (their PIDs set) over SECONDS_RUN; the values are
+# left in the variables the report below reads.
 : > "$WORK/prom_durations"; : > "$WORK/vigil_durations"
-last_p="" last_v=""
-end=$((SECONDS + SECONDS_RUN))
-while [ $SECONDS -lt $end ]; do
-  ts=$(prom prometheus_rule_group_last_evaluation_timestamp_seconds)
-  if [ "$ts" != "$last_p" ]; then
-    [ -n "$last_p" ] && prom prometheus_rule_group_last_duration_seconds >> "$WORK/prom_durations" && echo >> "$WORK/prom_durations"
-    last_p=$ts
+measure() {
+  local p_on=$1 v_on=$2 ts n last_p="" last_v="" end
+  if [ "$p_on" = 1 ]; then
+    p_cpu0=$(cpu $PROM_PID); p_missed0=$(prom prometheus_rule_group_iterations_missed_total)
   fi
-  n=$(vig vigil_evaluator_rule_group_evaluations_total)
-  if [ "$n" != "$last_v" ]; then
-    [ -n "$last_v" ] && vig vigil_evaluator_rule_group_last_duration_seconds >> "$WORK/vigil_durations" && echo >> "$WORK/vigil_durations"
-    last_v=$n
+  if [ "$v_on" = 1 ]; then
+    c_cpu0=$(cpu $COLL_PID); e_cpu0=$(cpu $EVAL_PID)
+    { curl -s --max-time 10 "127.0.0.1:$EVAL_HTTP/metrics" || true; } | { grep '^vigil_evaluator_sample_to_alert_event_seconds' || true; } > "$WORK/hist0"
   fi
-  sleep 0.5
-done
-p_cpu1=$(cpu $PROM_PID); c_cpu1=$(cpu $COLL_PID); e_cpu1=$(cpu $EVAL_PID)
-p_missed1=$(prom prometheus_rule_group_iterations_missed_total)
-{ curl -s --max-time 10 "127.0.0.1:$EVAL_HTTP/metrics" || true; } | { grep '^vigil_evaluator_sample_to_alert_event_seconds' || true; } > "$WORK/hist1"
-p_series=$(prom prometheus_tsdb_head_series); v_series=$(vig vigil_evaluator_head_series)
-p_rss=$(rss $PROM_PID); c_rss=$(rss $COLL_PID); e_rss=$(rss $EVAL_PID)
+  end=$((SECONDS + SECONDS_RUN))
+  while [ $SECONDS -lt $end ]; do
+    if [ "$p_on" = 1 ]; then
+      ts=$(prom prometheus_rule_group_last_evaluation_timestamp_seconds)
+      if [ "$ts" != "$last_p" ]; then
+        [ -n "$last_p" ] && prom prometheus_rule_group_last_duration_seconds >> "$WORK/prom_durations" && echo >> "$WORK/prom_durations"
+        last_p=$ts
+      fi
+    fi
+    if [ "$v_on" = 1 ]; then
+      n=$(vig vigil_evaluator_rule_group_evaluations_total)
+      if [ "$n" != "$last_v" ]; then
+        [ -n "$last_v" ] && vig vigil_evaluator_rule_group_last_duration_seconds >> "$WORK/vigil_durations" && echo >> "$WORK/vigil_durations"
+        last_v=$n
+      fi
+    fi
+    sleep 0.5
+  done
+  if [ "$p_on" = 1 ]; then
+    p_cpu1=$(cpu $PROM_PID); p_missed1=$(prom prometheus_rule_group_iterations_missed_total)
+    p_series=$(prom prometheus_tsdb_head_series); p_rss=$(rss $PROM_PID)
+    p_firing=$(firing $PROM_PORT | tr ' ' ,)
+  fi
+  if [ "$v_on" = 1 ]; then
+    c_cpu1=$(cpu $COLL_PID); e_cpu1=$(cpu $EVAL_PID)
+    { curl -s --max-time 10 "127.0.0.1:$EVAL_HTTP/metrics" || true; } | { grep '^vigil_evaluator_sample_to_alert_event_seconds' || true; } > "$WORK/hist1"
+    v_series=$(vig vigil_evaluator_head_series)
+    c_rss=$(rss $COLL_PID); e_rss=$(rss $EVAL_PID)
+    v_firing=$(firing $EVAL_HTTP | tr ' ' ,)
+  fi
+}
+
 firing() {  # "?" when the API does not answer in time (an evaluator busy for seconds)
   { curl -s --max-time 10 "127.0.0.1:$1/api/v1/alerts" || true; } | python3 -c 'import collections, json, sys
 try:
@@ -94,7 +127,21 @@ except Exception:
 c = collections.Counter(x["labels"]["alertname"] for x in a if x["state"] == "firing")
 print(" ".join(f"{k}:{v}" for k, v in sorted(c.items())) or "none")'
 }
-p_firing=$(firing $PROM_PORT | tr ' ' ,); v_firing=$(firing $EVAL_HTTP | tr ' ' ,)
+if [ "${SEQUENTIAL:-0}" = 1 ]; then
+  # One stack at a time on the same targets: at 100k series both at once overload 2 cores.
+  start_prometheus
+  sleep "$WARMUP"; check_alive $PROM_PID
+  measure 1 0
+  kill $PROM_PID; wait $PROM_PID 2>/dev/null || true
+  start_vigil
+  sleep "$WARMUP"; check_alive $COLL_PID $EVAL_PID
+  measure 0 1
+else
+  start_prometheus
+  start_vigil
+  sleep "$WARMUP"; check_alive $PROM_PID $COLL_PID $EVAL_PID
+  measure 1 1
+fi
 
 python3 - "$WORK" "$TARGETS" "$SERIES" "$SECONDS_RUN" "$WARMUP" \
   "$p_cpu0" "$p_cpu1" "$c_cpu0" "$c_cpu1" "$e_cpu0" "$e_cpu1" "$p_missed0" "$p_missed1" \
@@ -125,7 +172,8 @@ def hq(p):  # the bucket upper bound holding the p-quantile (Prometheus would in
     return "n/a"
 pd, vd = durations("prom_durations"), durations("vigil_durations")
 import os
-print(f"mode {os.environ.get('MODE', 'event')}: {int(targets)} targets x {series} series (+1 target down) scraped at 1s by both; "
+together = "one after the other (SEQUENTIAL=1)" if os.environ.get("SEQUENTIAL") == "1" else "at once"
+print(f"mode {os.environ.get('MODE', 'event')}: {int(targets)} targets x {series} series (+1 target down) scraped at 1s by both, {together}; "
       f"{secs}s measured after {warm}s warm-up")
 print()
 print("| | Prometheus 2.42 | vigil (collector + evaluator) |")

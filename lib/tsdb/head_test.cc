@@ -204,8 +204,10 @@ TEST(HeadTest, InsertOlderPutsHistoryInFrontOfWhatIsHeld) {
   EXPECT_EQ(have.last.t, want.last.t);
 
   // Nothing older to add: nothing changes. An unknown series is created.
+  const MemSeries* merged = after[0];
   EXPECT_EQ(h.InsertOlder(a, std::vector<Point>{{1000, 9}, {390'000, 9}}), 0u);
-  EXPECT_EQ(h.SelectSorted({*m})[0], after[0]);
+  EXPECT_EQ(h.SelectSorted({*m})[0], merged);
+  EXPECT_EQ(h.num_samples(), all.size());
   labels::Labels b({{"__name__", "c"}, {"job", "b"}});
   EXPECT_EQ(h.InsertOlder(b, std::vector<Point>{{1000, 1}, {2000, 2}}), 2u);
   EXPECT_EQ(h.num_series(), 2u);

@@ -107,19 +107,22 @@ absl::Status Evaluator::LoadRules(const promconfig::PrometheusConfig& cfg, Times
   const int64_t retention_ms = std::max(longest + longest_interval + kRetentionSlackMs,
                                         absl::ToInt64Milliseconds(options_.min_retention));
   lacking_history_.clear();
-  if (!groups_.empty()) {
-    absl::flat_hash_set<std::string> had;
+  if (rules_loaded_) {
+    absl::flat_hash_set<std::string> had, listed;
     for (const Schedule& s : schedules_) {
       for (const auto& sel : s.selectors) had.insert(labels::MatchersKey(sel));
     }
     for (const Schedule& s : schedules) {
       for (const auto& sel : s.selectors) {
-        if (retention_ms > retention_ms_ || !had.contains(labels::MatchersKey(sel))) {
+        std::string key = labels::MatchersKey(sel);
+        if ((retention_ms > retention_ms_ || !had.contains(key)) &&
+            listed.insert(std::move(key)).second) {
           lacking_history_.push_back(sel);
         }
       }
     }
   }
+  rules_loaded_ = true;
   retention_ms_ = retention_ms;
   groups_ = std::move(groups);
   schedules_ = std::move(schedules);
@@ -366,18 +369,19 @@ TickOutput Evaluator::Tick(TimestampMs now) {
     if (schedules_[i].next_timer <= now) {
       // Prometheus evaluates at the scheduled time, not when it got round to it; when more
       // than an interval late (a long pause, an evaluation that took longer than the
-      // interval), at the latest slot that has come, counting the ones skipped as missed
-      // iterations (rules/manager.go's run loop in 2.42).
+      // interval), at the latest slot that has come, counting the intervals skipped as
+      // missed iterations (rules/manager.go's run loop in 2.42). The fallback timer after
+      // a data evaluation is off the group's grid: a grid slot that has come since is
+      // later, and is the one evaluated.
+      const TimestampMs due = schedules_[i].next_timer;
       const int64_t interval =
           std::max<int64_t>(1, absl::ToInt64Milliseconds(groups_[i]->interval()));
-      const int64_t missed = (now - schedules_[i].next_timer) / interval;
-      if (missed > 0) out.missed_iterations.emplace_back(groups_[i].get(), missed);
-      RunEvaluation(i, schedules_[i].next_timer + missed * interval, Trigger::kTimer, recorded,
-                    out);
-      // After a fallback timer (not on the group's grid) the next slot may have come too.
-      if (schedules_[i].next_timer <= now) {
-        schedules_[i].next_timer = groups_[i]->NextEvaluation(now);
+      const TimestampMs latest_slot = std::max(due + (now - due) / interval * interval,
+                                               groups_[i]->NextEvaluation(now) - interval);
+      if (const int64_t missed = (latest_slot - due) / interval; missed > 0) {
+        out.missed_iterations.emplace_back(groups_[i].get(), missed);
       }
+      RunEvaluation(i, latest_slot, Trigger::kTimer, recorded, out);
     } else if (now > groups_[i]->last_evaluation()) {
       if (DueByData(i)) {
         RunEvaluation(i, now, Trigger::kRound, recorded, out);
@@ -524,6 +528,12 @@ std::vector<std::vector<labels::Matcher>> Evaluator::Selectors() const {
   for (const Schedule& s : schedules_)
     out.insert(out.end(), s.selectors.begin(), s.selectors.end());
   return out;
+}
+
+void Evaluator::SkipTimersPast(TimestampMs now) {
+  for (size_t i = 0; i < groups_.size(); ++i) {
+    if (schedules_[i].next_timer <= now) schedules_[i].next_timer = groups_[i]->NextEvaluation(now);
+  }
 }
 
 size_t Evaluator::InsertHistory(const std::vector<codec::DecodedSeries>& series) {

@@ -146,7 +146,8 @@ class Evaluator {
   // The selectors whose series may hold less history than the loaded rules read, as of
   // the last LoadRules: after a reload, those no rule had before (the head kept only the
   // newest samples of the series they match) or, when the reload made the window longer,
-  // every one. Empty after the first LoadRules (a start backfills every selector).
+  // every one, each once. Empty after the first LoadRules (a start backfills every
+  // selector).
   const std::vector<std::vector<labels::Matcher>>& SelectorsLackingHistory() const {
     return lacking_history_;
   }
@@ -154,6 +155,10 @@ class Evaluator {
   // series (tsdb::Head::InsertOlder); returns how many samples were added. History is not
   // fresh data: it makes no group due.
   size_t InsertHistory(const std::vector<codec::DecodedSeries>& series);
+  // Moves the timers of groups whose slot came while the loop was held up by a reload's
+  // backfill to their next slot after `now`, without counting missed iterations: as in
+  // Prometheus, a group a reload (re)creates starts at its next slot.
+  void SkipTimersPast(TimestampMs now);
 
   // Called around every group evaluation with the group and the evaluation to run; returns
   // how long the evaluation took. The app times it there
@@ -229,6 +234,8 @@ class Evaluator {
   double EarlyBudgetCapMs() const { return kEarlyBurstMs * options_.early_evaluation_budget; }
   int64_t retention_ms_ = 0;
   std::vector<std::vector<labels::Matcher>> lacking_history_;
+  // Whether LoadRules has succeeded before (a start backfills every selector itself).
+  bool rules_loaded_ = false;
   // Truncating walks every series: done every kTruncateEveryMs of evaluation time, not
   // on every Tick (one per arriving sample batch), at the cost of holding up to that much
   // more history than the retention.

@@ -85,7 +85,8 @@ void BackfillWindow(const std::string& address, Evaluator& core, TimestampMs now
 // After a reload: the series the new rules read that the head kept only the newest samples
 // of (no rule read them), or all of them when the window grew, get their history from the
 // reporter before the next evaluation, so a new rate(x[5m]) is right at once, as in
-// Prometheus, whose storage has it. Blocks the loop for at most the deadline.
+// Prometheus, whose storage has it. Blocks the loop for at most the deadline; a failed
+// read is not retried (the rules then fill their windows from the bus).
 void BackfillAfterReload(const std::string& address, Evaluator& core, TimestampMs now) {
   if (core.SelectorsLackingHistory().empty()) return;
   auto series = ReadBack(address, core, now, core.SelectorsLackingHistory());
@@ -161,6 +162,7 @@ int RunEvaluator(const service::CommonFlags& flags, EvaluatorOptions options,
                        0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10});
   // Prometheus's prometheus_rule_group_last_duration_seconds, same rule_group label.
   GroupMetrics group_metrics(rt.registry());
+  group_metrics.Retain(core.groups());
   core.set_evaluation_hook(
       [&group_metrics](const rules::Group& g, const std::function<void()>& evaluate) {
         auto start = std::chrono::steady_clock::now();
@@ -198,6 +200,7 @@ int RunEvaluator(const service::CommonFlags& flags, EvaluatorOptions options,
             group_metrics.Retain(core.groups());
             if (loaded.ok() && !reporter_grpc_address.empty()) {
               BackfillAfterReload(reporter_grpc_address, core, clock.NowMs());
+              core.SkipTimersPast(clock.NowMs());  // slots that came while it waited
             }
             return loaded;
           },

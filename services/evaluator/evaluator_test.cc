@@ -274,7 +274,8 @@ groups:
       - record: job:up:copy
         expr: up
       - record: errors:rate
-        expr: rate(errors_total[)" + range + "])\n");
+        expr: rate(errors_total[)" +
+                           range + "])\n");
   };
   rules_reading_errors_over("1m");
   ASSERT_TRUE(e.LoadRules(Config(), 1000).ok());
@@ -288,6 +289,48 @@ groups:
   rules_reading_errors_over("1h");
   ASSERT_TRUE(e.LoadRules(Config(), 3000).ok());  // a longer window: every selector
   EXPECT_EQ(e.SelectorsLackingHistory().size(), 2u);
+}
+
+// A configuration without rule groups reads nothing, so the head keeps only the newest
+// samples of every series: the reload that brings rules lists all their selectors.
+TEST_F(EvaluatorTest, AReloadAfterNoRulesNamesEverySelector) {
+  Evaluator e(EvaluatorOptions{absl::Minutes(1), "http://ev"});
+  Write("empty.yml", "global: {evaluation_interval: 10s}\n");
+  auto empty = promconfig::LoadPrometheusConfig(dir_ + "/empty.yml");
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  ASSERT_TRUE(e.LoadRules(*empty, 0).ok());
+  ASSERT_TRUE(e.LoadRules(Config(), 1000).ok());
+  EXPECT_EQ(e.SelectorsLackingHistory().size(), 2u);  // up{job="memory_store"}, up
+}
+
+// In event-driven mode the fallback timer after a data evaluation is off the group's grid;
+// when it comes late, a grid slot that came since is the later one, and is evaluated.
+TEST_F(EvaluatorTest, ALateFallbackTimerEvaluatesAtTheLatestGridSlot) {
+  Evaluator e(EvaluatorOptions{absl::Minutes(1), "http://ev"});
+  ASSERT_TRUE(e.LoadRules(Config(), 0).ok());
+  const TimestampMs first = e.groups()[0]->NextEvaluation(0);
+  ASSERT_EQ(e.Tick(first).timer_evaluations, 1);
+  Up(e, first + 2000, 1);
+  ASSERT_EQ(e.Tick(first + 2001).round_evaluations, 1);  // fallback at +13001
+  TickOutput out = e.Tick(first + 21'500);               // the +20 s slot has come too
+  EXPECT_EQ(out.timer_evaluations, 1);
+  EXPECT_TRUE(out.missed_iterations.empty());
+  EXPECT_EQ(e.groups()[0]->last_evaluation(), first + 20'000);
+}
+
+// Slots that came while a reload's backfill held the loop are skipped, not evaluated late
+// and not counted as missed: the group starts at its next slot.
+TEST_F(EvaluatorTest, TimersPastAreSkippedToTheNextSlot) {
+  EvaluatorOptions options{absl::Minutes(1), "http://ev"};
+  options.event_driven = false;
+  Evaluator e(options);
+  ASSERT_TRUE(e.LoadRules(Config(), 0).ok());
+  const TimestampMs first = e.groups()[0]->NextEvaluation(0);
+  e.SkipTimersPast(first + 25'000);
+  EXPECT_EQ(e.Tick(first + 25'000).timer_evaluations, 0);
+  TickOutput out = e.Tick(first + 30'000);
+  EXPECT_EQ(out.timer_evaluations, 1);
+  EXPECT_TRUE(out.missed_iterations.empty());
 }
 
 // History inserted after a reload goes in front of what the head holds, and is not data

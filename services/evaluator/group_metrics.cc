@@ -40,7 +40,10 @@ void GroupMetrics::AddMissedIterations(const rules::Group& group, int64_t missed
 
 void GroupMetrics::Retain(const std::vector<std::unique_ptr<rules::Group>>& groups) {
   absl::flat_hash_set<std::string> kept;
-  for (const auto& g : groups) kept.insert(Key(*g));
+  for (const auto& g : groups) {
+    kept.insert(Key(*g));
+    For(*g);  // as Prometheus, a group's series exist from its creation on
+  }
   for (auto it = by_group_.begin(); it != by_group_.end();) {
     if (kept.contains(it->first)) {
       ++it;

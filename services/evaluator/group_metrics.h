@@ -26,7 +26,8 @@ class GroupMetrics {
 
   void ObserveDuration(const rules::Group& group, double seconds);
   void AddMissedIterations(const rules::Group& group, int64_t missed);
-  // Drops the series of every group not in `groups` (call after each reload).
+  // Adds the series of every group in `groups` and drops those of every group not in it
+  // (call after the first load and after each reload).
   void Retain(const std::vector<std::unique_ptr<rules::Group>>& groups);
 
  private:

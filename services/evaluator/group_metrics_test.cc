@@ -46,6 +46,12 @@ TEST(GroupMetricsTest, AReloadThatRemovesAGroupRemovesItsSeries) {
       HasSubstr(
           R"(vigil_evaluator_rule_group_iterations_missed_total{rule_group="a.yml;drop"} 3)"));
 
+  groups.push_back(MakeGroup("b.yml", "new"));
+  metrics.Retain(groups);
+  EXPECT_THAT(
+      Exposition(registry),
+      HasSubstr(R"(vigil_evaluator_rule_group_iterations_missed_total{rule_group="b.yml;new"} 0)"));
+  groups.pop_back();
   groups.pop_back();
   metrics.Retain(groups);
   text = Exposition(registry);
