@@ -13,6 +13,8 @@ namespace {
 // Collisions are harmless (the index compares label sets).
 uint64_t IndexKey(const labels::Labels& l) { return std::hash<std::string_view>()(l.bytes()); }
 
+bool ByLabels(const MemSeries* a, const MemSeries* b) { return a->labels() < b->labels(); }
+
 }  // namespace
 
 Head::Head(IndexKeyFn index_key, ValueCodings codings)
@@ -20,9 +22,10 @@ Head::Head(IndexKeyFn index_key, ValueCodings codings)
 
 bool Head::Append(const labels::Labels& series, TimestampMs t, double v) {
   auto it = series_.lazy_emplace(series, [&](const auto& construct) {
-    construct(std::make_unique<MemSeries>(series, codings_));
+    auto created = std::make_unique<MemSeries>(series, codings_);
+    NoteChange(created.get(), true);
+    construct(std::move(created));
     ++num_series_;
-    ++epoch_;
   });
   if (!(*it)->Append(t, v)) return false;
   ++num_samples_;
@@ -49,10 +52,11 @@ size_t Head::InsertOlder(const labels::Labels& series, std::span<const Point> po
   }
   if (added == 0) return 0;
   for (const Point& p : held) merged->Append(p.t, p.v);
+  NoteChange(it->get(), false);
   series_.erase(it);
+  NoteChange(merged.get(), true);
   series_.insert(std::move(merged));
   num_samples_ += added;
-  ++epoch_;
   return added;
 }
 
@@ -71,13 +75,49 @@ const std::vector<const MemSeries*>& Head::SelectSorted(
   if (selections_.size() > 4096 && !selections_.contains(key)) selections_.clear();
   auto [it, inserted] = selections_.try_emplace(std::move(key));
   Selection& sel = it->second;
-  if (inserted || sel.epoch != epoch_) {
-    sel.epoch = epoch_;
+  if (inserted || (sel.epoch != epoch_ && !ApplyChanges(matchers, sel))) {
     sel.series = Select(matchers);
-    std::sort(sel.series.begin(), sel.series.end(),
-              [](const MemSeries* a, const MemSeries* b) { return a->labels() < b->labels(); });
+    std::sort(sel.series.begin(), sel.series.end(), ByLabels);
   }
+  sel.epoch = epoch_;
   return sel.series;
+}
+
+void Head::NoteChange(const MemSeries* series, bool created) {
+  if (changes_.size() == kMaxChanges) changes_.clear();
+  changes_.push_back({series, created});
+  ++epoch_;
+}
+
+bool Head::ApplyChanges(const std::vector<labels::Matcher>& matchers, Selection& sel) const {
+  const uint64_t behind = epoch_ - sel.epoch;
+  // Replaying more than a quarter of the head's series costs about what selecting does.
+  if (behind > changes_.size() || behind > num_series_ / 4 + 16) return false;
+  // What the changes do to each series pointer, in order: a pointer can be dropped and
+  // then reused by a series created later.
+  enum : uint8_t { kRemoved = 1, kAdded = 2 };
+  absl::flat_hash_map<const MemSeries*, uint8_t> net;
+  for (size_t i = changes_.size() - behind; i < changes_.size(); ++i) {
+    uint8_t& f = net[changes_[i].series];
+    if (changes_[i].created) {
+      f |= kAdded;
+    } else if (f & kAdded) {
+      f &= ~kAdded;  // created and dropped again since: never in the selection
+    } else {
+      f |= kRemoved;
+    }
+  }
+  std::erase_if(sel.series, [&](const MemSeries* s) {
+    auto it = net.find(s);
+    return it != net.end() && (it->second & kRemoved);
+  });
+  const size_t kept = sel.series.size();
+  for (const auto& [s, f] : net) {
+    if ((f & kAdded) && labels::MatchesAll(matchers, s->labels())) sel.series.push_back(s);
+  }
+  std::sort(sel.series.begin() + kept, sel.series.end(), ByLabels);
+  std::inplace_merge(sel.series.begin(), sel.series.begin() + kept, sel.series.end(), ByLabels);
+  return true;
 }
 
 void Head::Truncate(TimestampMs min_t) {
@@ -97,9 +137,9 @@ void Head::Truncate(TimestampMs min_t, TimestampMs short_min_t,
     num_samples_ -= (*it)->Truncate(cut);
     if ((*it)->empty()) {
       dropped(**it);
+      NoteChange(it->get(), false);
       series_.erase(it++);
       --num_series_;
-      ++epoch_;
     } else {
       ++it;
     }
@@ -111,6 +151,7 @@ size_t Head::memory_bytes() const {
   // sentinels.
   size_t n = HeapBytes(series_.capacity() * (sizeof(void*) + 1) + 16);
   for (const std::unique_ptr<MemSeries>& s : series_) n += s->MemoryBytes();
+  n += HeapBytes(changes_.capacity() * sizeof(Change));
   for (const auto& [key, sel] : selections_) {
     n += HeapBytes(key.capacity() + 1) + HeapBytes(sel.series.capacity() * sizeof(void*));
   }

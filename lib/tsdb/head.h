@@ -49,9 +49,12 @@ class Head {
   // until the next Append or Truncate.
   std::vector<const MemSeries*> Select(const std::vector<labels::Matcher>& matchers) const;
 
-  // Select(), sorted by labels, remembered until a series is created or dropped: rules
-  // select the same series at every evaluation and the set rarely changes in between.
-  // The reference stays valid until the next Append, Truncate or SelectSorted.
+  // Select(), sorted by labels, remembered: rules select the same series at every
+  // evaluation and the set rarely changes in between. Series created or dropped since the
+  // last call with the same matchers are applied to the remembered selection (matched,
+  // merged in, taken out), so one new series costs a matcher check, not a scan and sort of
+  // every series. The reference stays valid until the next Append, Truncate, InsertOlder
+  // or SelectSorted.
   const std::vector<const MemSeries*>& SelectSorted(
       const std::vector<labels::Matcher>& matchers) const;
 
@@ -105,10 +108,23 @@ class Head {
   size_t num_samples_ = 0;
   // Bumped whenever a series is created or dropped: selections made before are stale.
   uint64_t epoch_ = 0;
+  // The creations and drops behind the last changes_.size() bumps of epoch_, oldest first
+  // (a dropped series' pointer is only compared, never read). Bounded: once it holds
+  // kMaxChanges, it starts over and older selections are made again from scratch.
+  struct Change {
+    const MemSeries* series;
+    bool created;
+  };
+  static constexpr size_t kMaxChanges = 1 << 16;
+  std::vector<Change> changes_;
+  void NoteChange(const MemSeries* series, bool created);
   struct Selection {
     uint64_t epoch;
     std::vector<const MemSeries*> series;
   };
+  // Brings `sel` from its epoch to epoch_ with changes_, if they reach back that far and
+  // are few beside the selection; false when it must be made again.
+  bool ApplyChanges(const std::vector<labels::Matcher>& matchers, Selection& sel) const;
   // By the matchers' text.
   mutable absl::flat_hash_map<std::string, Selection> selections_;
 };

@@ -213,6 +213,45 @@ TEST(HeadTest, InsertOlderPutsHistoryInFrontOfWhatIsHeld) {
   EXPECT_EQ(h.num_series(), 2u);
 }
 
+// Remembered selections follow series as they are created, dropped by truncation and
+// replaced by InsertOlder, in any order (a dropped series' address may be reused by the
+// next one created): always what selecting and sorting afresh gives.
+TEST(HeadTest, RememberedSelectionsFollowCreatedAndDroppedSeries) {
+  Head h;
+  std::mt19937 rng(7);
+  std::vector<std::vector<labels::Matcher>> selectors;
+  for (const char* re : {"a.*", "b.*", ".*1", ".*"}) {
+    selectors.push_back({*labels::Matcher::Create(labels::MatchType::kRegex, "job", re)});
+  }
+  auto check = [&](int step) {
+    for (const auto& sel : selectors) {
+      std::vector<const MemSeries*> want = h.Select(sel);
+      std::sort(want.begin(), want.end(),
+                [](const MemSeries* a, const MemSeries* b) { return a->labels() < b->labels(); });
+      ASSERT_EQ(h.SelectSorted(sel), want) << "step " << step << " " << sel[0].ToString();
+    }
+  };
+  TimestampMs t = 1000;
+  for (int step = 0; step < 400; ++step) {
+    t += 1000;
+    const int op = static_cast<int>(rng() % 10);
+    if (op < 6) {  // a few series get a sample; some are new
+      for (int k = 0; k < 1 + static_cast<int>(rng() % 5); ++k) {
+        std::string job = std::string(1, "abc"[rng() % 3]) + std::to_string(rng() % 40);
+        h.Append(labels::Labels({{"__name__", "x"}, {"job", job}}), t, 1);
+      }
+    } else if (op < 9) {  // the ones without a recent sample go
+      h.Truncate(t - 1000 * static_cast<TimestampMs>(rng() % 20));
+    } else {  // history for one of them, old or new
+      std::string job = std::string(1, "abc"[rng() % 3]) + std::to_string(rng() % 40);
+      std::vector<Point> history{{t - 500'000, 1}};
+      h.InsertOlder(labels::Labels({{"__name__", "x"}, {"job", job}}), history);
+    }
+    // Not every selector is asked for at every step: some catch up over many changes.
+    if (step % 3 == 0 || step > 390) ASSERT_NO_FATAL_FAILURE(check(step));
+  }
+}
+
 TEST(HeadTest, TruncateFreesWholeChunksAndEmptySeries) {
   Head h;
   labels::Labels a({{"__name__", "c"}});
