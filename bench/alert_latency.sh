@@ -153,10 +153,9 @@ class H(http.server.BaseHTTPRequestHandler):
     def log_message(self, *a): pass
 http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 PY
-"$BIN/bench_static_targets" --base-port "$BASE_PORT" --targets "$TARGETS" --series "$SERIES" \
-  --shape rollout 2>/dev/null &
+source bench/lib/static_targets.sh
 "$BIN/vigil-demo-exporter" --web.listen-address=127.0.0.1:$DEMO > "$WORK/demo.log" 2>&1 &
-sleep 1
+start_static_targets --shape rollout
 (cd "$WORK" && exec /usr/bin/prometheus-alertmanager --config.file=am_prom.yml \
    --storage.path=am --web.listen-address=127.0.0.1:$AM --cluster.listen-address= \
    --log.level=warn > am.log 2>&1) &

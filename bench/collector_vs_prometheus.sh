@@ -27,8 +27,8 @@ scrape_configs:
     static_configs: [{targets: [${targets%,}]}]
 YAML
 
-$BIN/bench_static_targets --base-port "$BASE_PORT" --targets "$TARGETS" --series "$SERIES" 2>/dev/null &
-sleep 1
+source bench/lib/static_targets.sh
+start_static_targets
 PROM_PORT=$((BASE_PORT - 1))
 (cd "$WORK" && exec prometheus --config.file=prometheus.yml --storage.tsdb.path=data \
    --web.listen-address=127.0.0.1:$PROM_PORT > prom.log 2>&1) &

@@ -3,6 +3,7 @@
 # vigil mesh both measure, vigil-collector -> bus -> vigil-evaluator scraping
 # bench_static_targets --shape rollout at 1 s under the rollout rules
 # (bench/rollout_rules.yml), set up the same way in both so that their numbers compare.
+# Sources bench/lib/static_targets.sh.
 #
 # The caller sets BIN (the built binaries), WORK (a scratch directory, the processes' working
 # directory and logs), BASE_PORT, TARGETS and SERIES, and calls, in order:
@@ -15,6 +16,8 @@
 #   mesh_start_evaluator WRAPPER [FLAG...]
 #                           sets EVAL_PID; WRAPPER (may be empty) is a command line the
 #                           evaluator runs under (heaptrack); FLAGs are added to its own
+
+source bench/lib/static_targets.sh
 
 mesh_write_config() {
   local targets="" i
@@ -30,9 +33,7 @@ YAML
 }
 
 mesh_start_targets() {
-  "$BIN/bench_static_targets" --base-port "$BASE_PORT" --targets "$TARGETS" --series "$SERIES" \
-    --shape rollout 2>/dev/null &
-  sleep 1
+  start_static_targets --shape rollout
   COLL_HTTP=$((BASE_PORT - 2)) EVAL_HTTP=$((BASE_PORT - 3)) BUS_PORT=$((BASE_PORT - 4))
 }
 
