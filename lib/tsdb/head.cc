@@ -17,8 +17,10 @@ bool ByLabels(const MemSeries* a, const MemSeries* b) { return a->labels() < b->
 
 }  // namespace
 
-Head::Head(IndexKeyFn index_key, ValueCodings codings)
-    : codings_(codings), series_(0, SeriesHash{index_key ? index_key : IndexKey}) {}
+Head::Head(IndexKeyFn index_key, ValueCodings codings, size_t max_changes)
+    : codings_(codings),
+      series_(0, SeriesHash{index_key ? index_key : IndexKey}),
+      max_changes_(std::max<size_t>(1, max_changes)) {}
 
 bool Head::Append(const labels::Labels& series, TimestampMs t, double v) {
   auto it = series_.lazy_emplace(series, [&](const auto& construct) {
@@ -84,7 +86,7 @@ const std::vector<const MemSeries*>& Head::SelectSorted(
 }
 
 void Head::NoteChange(const MemSeries* series, bool created) {
-  if (changes_.size() == kMaxChanges) changes_.clear();
+  if (changes_.size() >= max_changes_) changes_.clear();
   changes_.push_back({series, created});
   ++epoch_;
 }
@@ -97,6 +99,7 @@ bool Head::ApplyChanges(const std::vector<labels::Matcher>& matchers, Selection&
   // then reused by a series created later.
   enum : uint8_t { kRemoved = 1, kAdded = 2 };
   absl::flat_hash_map<const MemSeries*, uint8_t> net;
+  bool any_removed = false;
   for (size_t i = changes_.size() - behind; i < changes_.size(); ++i) {
     uint8_t& f = net[changes_[i].series];
     if (changes_[i].created) {
@@ -105,18 +108,23 @@ bool Head::ApplyChanges(const std::vector<labels::Matcher>& matchers, Selection&
       f &= ~kAdded;  // created and dropped again since: never in the selection
     } else {
       f |= kRemoved;
+      any_removed = true;
     }
   }
-  std::erase_if(sel.series, [&](const MemSeries* s) {
-    auto it = net.find(s);
-    return it != net.end() && (it->second & kRemoved);
-  });
+  if (any_removed) {
+    std::erase_if(sel.series, [&](const MemSeries* s) {
+      auto it = net.find(s);
+      return it != net.end() && (it->second & kRemoved);
+    });
+  }
   const size_t kept = sel.series.size();
   for (const auto& [s, f] : net) {
     if ((f & kAdded) && labels::MatchesAll(matchers, s->labels())) sel.series.push_back(s);
   }
-  std::sort(sel.series.begin() + kept, sel.series.end(), ByLabels);
-  std::inplace_merge(sel.series.begin(), sel.series.begin() + kept, sel.series.end(), ByLabels);
+  if (sel.series.size() > kept) {
+    std::sort(sel.series.begin() + kept, sel.series.end(), ByLabels);
+    std::inplace_merge(sel.series.begin(), sel.series.begin() + kept, sel.series.end(), ByLabels);
+  }
   return true;
 }
 

@@ -27,7 +27,11 @@ class Head {
   // `index_key` replaces the hash of label sets the index uses; tests pass a constant to
   // make every series collide.
   using IndexKeyFn = uint64_t (*)(const labels::Labels&);
-  explicit Head(IndexKeyFn index_key = nullptr, ValueCodings codings = ValueCodings::kXorOrDecimal);
+  // `max_changes` bounds the log remembered selections catch up from (see SelectSorted);
+  // tests make it small.
+  static constexpr size_t kMaxChanges = 1 << 16;
+  explicit Head(IndexKeyFn index_key = nullptr, ValueCodings codings = ValueCodings::kXorOrDecimal,
+                size_t max_changes = kMaxChanges);
   Head(const Head&) = delete;
   Head& operator=(const Head&) = delete;
   Head(Head&&) = default;
@@ -110,12 +114,12 @@ class Head {
   uint64_t epoch_ = 0;
   // The creations and drops behind the last changes_.size() bumps of epoch_, oldest first
   // (a dropped series' pointer is only compared, never read). Bounded: once it holds
-  // kMaxChanges, it starts over and older selections are made again from scratch.
+  // max_changes_, it starts over and older selections are made again from scratch.
   struct Change {
     const MemSeries* series;
     bool created;
   };
-  static constexpr size_t kMaxChanges = 1 << 16;
+  size_t max_changes_;
   std::vector<Change> changes_;
   void NoteChange(const MemSeries* series, bool created);
   struct Selection {

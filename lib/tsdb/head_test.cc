@@ -216,8 +216,10 @@ TEST(HeadTest, InsertOlderPutsHistoryInFrontOfWhatIsHeld) {
 // Remembered selections follow series as they are created, dropped by truncation and
 // replaced by InsertOlder, in any order (a dropped series' address may be reused by the
 // next one created): always what selecting and sorting afresh gives.
-TEST(HeadTest, RememberedSelectionsFollowCreatedAndDroppedSeries) {
-  Head h;
+// `max_changes` bounds the log they catch up from: small, the log starts over often and
+// selections further behind are made again.
+void CheckSelectionsFollowChanges(size_t max_changes) {
+  Head h(nullptr, ValueCodings::kXorOrDecimal, max_changes);
   std::mt19937 rng(7);
   std::vector<std::vector<labels::Matcher>> selectors;
   for (const char* re : {"a.*", "b.*", ".*1", ".*"}) {
@@ -249,6 +251,30 @@ TEST(HeadTest, RememberedSelectionsFollowCreatedAndDroppedSeries) {
     }
     // Not every selector is asked for at every step: some catch up over many changes.
     if (step % 3 == 0 || step > 390) ASSERT_NO_FATAL_FAILURE(check(step));
+  }
+}
+
+TEST(HeadTest, RememberedSelectionsFollowCreatedAndDroppedSeries) {
+  CheckSelectionsFollowChanges(Head::kMaxChanges);
+  CheckSelectionsFollowChanges(8);
+}
+
+// Selections one change inside the log, at its start and one change past it (the log
+// starts over every 4 changes here): each is what selecting afresh gives.
+TEST(HeadTest, RememberedSelectionsAtTheEdgeOfTheLog) {
+  auto m = *labels::Matcher::Create(labels::MatchType::kRegex, "job", ".*");
+  for (int k = 1; k <= 9; ++k) {
+    Head h(nullptr, ValueCodings::kXorOrDecimal, 4);
+    auto series = [](int i) { return labels::Labels({{"job", std::to_string(i)}}); };
+    h.Append(series(100), 1000, 1);
+    h.Append(series(101), 1000, 1);
+    ASSERT_EQ(h.SelectSorted({m}).size(), 2u);
+    for (int i = 0; i < k; ++i) h.Append(series(i), 2000, 1);
+    if (k % 2) h.Truncate(1500);  // and both old ones dropped
+    std::vector<const MemSeries*> want = h.Select({m});
+    std::sort(want.begin(), want.end(),
+              [](const MemSeries* a, const MemSeries* b) { return a->labels() < b->labels(); });
+    EXPECT_EQ(h.SelectSorted({m}), want) << k << " changes";
   }
 }
 
