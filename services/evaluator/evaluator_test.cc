@@ -146,22 +146,29 @@ TEST_F(EvaluatorTest, ASeriesNoRuleReadsKeepsOnlyItsNewestSamples) {
   }
 }
 
-// A Tick's alert events and recorded samples, each as text, sorted: the order of a rule's
-// alerts is its map's (random in Prometheus).
-std::vector<std::string> Sorted(const v1::AlertBatch& batch) {
+// A Tick's alert events and recorded samples as text, a line each, in the batch's order;
+// a value by its bits (a staleness marker is one NaN among others).
+std::vector<std::string> Lines(const v1::AlertBatch& batch) {
   std::vector<std::string> out;
   for (const auto& a : batch.alerts()) out.push_back(a.DebugString());
-  std::sort(out.begin(), out.end());
   return out;
 }
-std::vector<std::string> Sorted(const v1::SampleBatch& batch) {
+std::vector<std::string> Lines(const v1::SampleBatch& batch) {
   std::vector<std::string> out;
-  EXPECT_TRUE(codec::ForEachSeries(batch, [&](const labels::Labels& ls,
-                                              std::span<const codec::Point> points) {
-                for (const codec::Point& p : points) {
-                  out.push_back(StrCat(ls.ToString(), " ", p.t, " ", std::bit_cast<uint64_t>(p.v)));
-                }
-              }).ok());
+  auto series = codec::DecodeSampleBatch(batch);
+  EXPECT_TRUE(series.ok()) << series.status();
+  if (!series.ok()) return out;
+  for (const auto& s : *series) {
+    for (const auto& p : s.points) {
+      out.push_back(StrCat(s.labels.ToString(), " ", p.t, " ", std::bit_cast<uint64_t>(p.v)));
+    }
+  }
+  return out;
+}
+// The same, sorted: the order of a rule's alerts is its map's (random in Prometheus).
+template <typename Batch>
+std::vector<std::string> Sorted(const Batch& batch) {
+  std::vector<std::string> out = Lines(batch);
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -797,15 +804,8 @@ groups:
     for (int m = 0; m < 2; ++m) {
       both[m]->OnSamples(batch);
       TickOutput out = both[m]->Tick(t);
-      for (const auto& a : out.alerts.alerts()) got[m].push_back(a.DebugString());
-      auto recorded = codec::DecodeSampleBatch(out.recorded);
-      ASSERT_TRUE(recorded.ok());
-      for (const auto& s : *recorded) {
-        for (const auto& p : s.points) {
-          got[m].push_back(StrCat(s.labels.ToString(), " ", p.t, " ",
-                                  codec::IsStaleNaN(p.v) ? "stale" : fmt::format("{}", p.v)));
-        }
-      }
+      for (std::string& line : Lines(out.alerts)) got[m].push_back(std::move(line));
+      for (std::string& line : Lines(out.recorded)) got[m].push_back(std::move(line));
     }
   }
   ASSERT_EQ(got[0].size(), got[1].size());
