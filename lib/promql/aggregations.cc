@@ -99,29 +99,21 @@ Value Evaluator::EvalAggregate(const Expr& e, int64_t t) {
   std::vector<Group> groups;
   const Grouping group_by{grouping, !e.without, true};
   std::string key;  // reused: most samples join an existing group
-  auto add = [&](const labels::Labels& input, double v) {
-    labels::Labels with_value;
-    if (e.agg == AggOp::kCountValues) with_value = input.With(value_label, FormatFloatF(v));
-    const labels::Labels& metric = e.agg == AggOp::kCountValues ? with_value : input;
-    key.clear();
-    AppendKey(metric, group_by, &key);
-    auto it = index.find(key);
-    bool inserted = it == index.end();
-    if (inserted) it = index.emplace(key, groups.size()).first;
-    if (inserted) {
-      Group g;
-      g.labels = Filter(metric, group_by);
-      g.value = v;
-      g.mean = v;
-      g.count = 1;
-      if (e.agg == AggOp::kStddev || e.agg == AggOp::kStdvar) g.value = 0;
-      if (e.agg == AggOp::kGroup) g.value = 1;
-      if (e.agg == AggOp::kTopk || e.agg == AggOp::kBottomk) g.heap.push_back(Sample{metric, v, t});
-      if (e.agg == AggOp::kQuantile) g.values.push_back(v);
-      groups.push_back(std::move(g));
-      return;
-    }
-    Group& g = groups[it->second];
+  // A new group, `metric` its first sample.
+  auto start_group = [&](labels::Labels group_labels, const labels::Labels& metric, double v) {
+    Group g;
+    g.labels = std::move(group_labels);
+    g.value = v;
+    g.mean = v;
+    g.count = 1;
+    if (e.agg == AggOp::kStddev || e.agg == AggOp::kStdvar) g.value = 0;
+    if (e.agg == AggOp::kGroup) g.value = 1;
+    if (e.agg == AggOp::kTopk || e.agg == AggOp::kBottomk) g.heap.push_back(Sample{metric, v, t});
+    if (e.agg == AggOp::kQuantile) g.values.push_back(v);
+    groups.push_back(std::move(g));
+  };
+  // Adds a later sample of group `g`.
+  auto fold = [&](Group& g, const labels::Labels& metric, double v) {
     switch (e.agg) {
       case AggOp::kSum:
         // Prometheus 2.42 adds plainly here (group.value += s.V); compensated summation
@@ -180,8 +172,48 @@ Value Evaluator::EvalAggregate(const Expr& e, int64_t t) {
         break;
     }
   };
+  auto add = [&](const labels::Labels& input, double v) {
+    labels::Labels with_value;
+    if (e.agg == AggOp::kCountValues) with_value = input.With(value_label, FormatFloatF(v));
+    const labels::Labels& metric = e.agg == AggOp::kCountValues ? with_value : input;
+    key.clear();
+    AppendKey(metric, group_by, &key);
+    auto [it, inserted] = index.try_emplace(key, groups.size());
+    if (!inserted) return fold(groups[it->second], metric, v);
+    start_group(Filter(metric, group_by), metric, v);
+  };
+  // Fused with a window function, a series' group is found through the grouping cache
+  // when there is one: its key is built and looked up only the first time the cache sees
+  // the series in this selection.
+  GroupingCache::Entry* cached = nullptr;
+  std::vector<uint32_t> group_of_slot;  // the group's index + 1 by cache slot; 0: none yet
+  auto add_visited = [&](const VisitedSeries& s, double v) {
+    if (opts_.grouping_cache == nullptr || s.selection.version == 0 ||
+        s.index >= s.selection.size) {
+      return add(s.labels, v);
+    }
+    if (cached == nullptr) {
+      std::string text = e.without ? "without" : "by";
+      for (const std::string& name : grouping) text += StrCat("\xff", name);
+      cached = &opts_.grouping_cache->Lookup(s.selection, text);
+    }
+    uint32_t& slot = cached->slot_of_series[s.index];
+    if (slot == GroupingCache::kUnknown) {
+      key.clear();
+      AppendKey(s.labels, group_by, &key);
+      auto [it, inserted] = cached->slot_of_key.try_emplace(key, cached->group_labels.size());
+      if (inserted) cached->group_labels.push_back(Filter(s.labels, group_by));
+      slot = it->second;
+    }
+    if (slot >= group_of_slot.size()) group_of_slot.resize(cached->group_labels.size(), 0);
+    uint32_t& g = group_of_slot[slot];
+    if (g != 0) return fold(groups[g - 1], s.labels, v);
+    g = static_cast<uint32_t>(groups.size() + 1);
+    start_group(cached->group_labels[slot], s.labels, v);
+  };
   if (fused_call == nullptr ||
-      !EvalWindowCall(fused_call->func->name, *Unparen(fused_call->args[0].get()), t, add)) {
+      !EvalWindowCall(fused_call->func->name, *Unparen(fused_call->args[0].get()), t,
+                      add_visited)) {
     if (fused_call != nullptr) arg = Eval(*e.lhs, t);  // no summaries here after all
     for (const Sample& s : arg.vector) add(s.metric, s.value);
   }

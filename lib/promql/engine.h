@@ -5,6 +5,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -59,6 +60,21 @@ struct SeriesView {
   const labels::Labels* labels;
   std::span<const tsdb::Point> points;
 };
+
+// The list of series one VisitWindows call visits, named so that results kept per series
+// can be used again: within one `key`, equal versions mean the same series in the same
+// order. Version 0: the storage cannot say.
+struct SelectionId {
+  std::string_view key;
+  uint64_t version = 0;
+  size_t size = 0;
+};
+// A series VisitWindows hands over: its labels and its place in the selection.
+struct VisitedSeries {
+  const labels::Labels& labels;
+  const SelectionId& selection;
+  size_t index;
+};
 class Queryable {
  public:
   virtual ~Queryable() = default;
@@ -68,7 +84,7 @@ class Queryable {
   // count/last/present_over_time and instant selectors: the engine then computes them
   // without decoding windows. false (nothing visited) when this storage has no
   // summaries: the engine then selects the points.
-  using WindowFn = std::function<void(const labels::Labels&, const tsdb::WindowSummary&)>;
+  using WindowFn = std::function<void(const VisitedSeries&, const tsdb::WindowSummary&)>;
   virtual bool VisitWindows(const std::vector<labels::Matcher>& matchers, int64_t range,
                             TimestampMs maxt, bool with_resets, const WindowFn& fn) const {
     return false;
@@ -115,6 +131,41 @@ class HeadQueryable : public Queryable {
 // [t - 5m, t] (closed on both ends in Prometheus 2.42), unless it is a staleness marker.
 inline constexpr int64_t kLookbackDeltaMs = 5 * 60 * 1000;
 
+namespace internal {
+class Evaluator;
+}
+
+// Which group of an aggregation each series of a selection falls in, kept across queries:
+// `sum by (service) (rate(x[1m]))` finds the group of every series of x at each
+// evaluation, and the answer depends only on the series' labels, which a selection's
+// version pins (SelectionId). Kept per (selection, grouping) for aggregations the engine
+// fuses with a window function; an entry is made again when its selection's version
+// changes. Owned by whoever runs the same queries again (the evaluator's rules); the
+// entries of queries no longer run stay until Clear() or until there are kMaxEntries.
+// Not thread-safe.
+class GroupingCache {
+ public:
+  static constexpr size_t kMaxEntries = 4096;
+  void Clear() { entries_.clear(); }
+  size_t num_entries() const { return entries_.size(); }
+  // Heap bytes held, roughly (for a gauge).
+  size_t memory_bytes() const;
+
+ private:
+  friend class internal::Evaluator;
+  static constexpr uint32_t kUnknown = std::numeric_limits<uint32_t>::max();
+  struct Entry {
+    uint64_t version = 0;
+    std::vector<uint32_t> slot_of_series;  // by index in the selection; kUnknown: not seen
+    std::unordered_map<std::string, uint32_t> slot_of_key;  // the grouping key's slot
+    std::vector<labels::Labels> group_labels;               // by slot
+  };
+  // The entry for `grouping` (a canonical text of it) over `sel`, emptied when made for
+  // another version of it.
+  Entry& Lookup(const SelectionId& sel, std::string_view grouping);
+  std::unordered_map<std::string, Entry> entries_;
+};
+
 struct QueryOptions {
   int64_t lookback_ms = kLookbackDeltaMs;
   // The step of subqueries written without one (`x[5m:]`); Prometheus uses the global
@@ -124,6 +175,8 @@ struct QueryOptions {
   // a query touches (Prometheus counts those held at once), so a runaway query such as
   // `x[100y:1ms]` fails instead of running for hours.
   int64_t max_samples = 50'000'000;
+  // Where aggregations keep their groups across queries, if anywhere.
+  GroupingCache* grouping_cache = nullptr;
 };
 
 // How far before the evaluation time `expr` reads samples: the longest range + offset
@@ -145,6 +198,7 @@ absl::StatusOr<Matrix> QueryRange(const Expr& expr, const Queryable& q, Timestam
 // Evaluates `expr` at `t` over `head`, like Prometheus's EngineQueryFunc for rules: a
 // scalar result becomes a one-sample vector with no labels. Results are in no particular
 // order.
-absl::StatusOr<Vector> EvalInstant(const Expr& expr, TimestampMs t, const tsdb::Head& head);
+absl::StatusOr<Vector> EvalInstant(const Expr& expr, TimestampMs t, const tsdb::Head& head,
+                                   GroupingCache* grouping_cache = nullptr);
 
 }  // namespace vigil::promql

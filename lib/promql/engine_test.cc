@@ -95,6 +95,80 @@ TEST(EngineTest, WindowSummariesGiveTheSameResultsAsDecodedPoints) {
   }
 }
 
+// Aggregations that keep their groups per series across queries (GroupingCache) give the
+// same samples in the same order, bit for bit, as finding every series' group afresh,
+// while series come and go between queries (so selections change, shrink, grow and a
+// dropped series' address may be taken by a new one with other labels) and other
+// selections stay as they were.
+TEST(EngineTest, TheGroupingCacheChangesNoAnswer) {
+  std::mt19937 rng(5);
+  tsdb::Head h;
+  GroupingCache cache;
+  const char* exprs[] = {
+      "sum by (m) (rate(c[1m]))",
+      "sum by (k, m) (rate(c[1m]))",
+      "avg without (i) (increase(c[2m]))",
+      "count by (k) (count_over_time(c{m=\"1\"}[1m]))",
+      "max by (m) (irate(c[1m]))",
+      "stddev without (i, k) (delta(c[1m]))",
+      "group by (k) (resets(c[2m]))",
+      "sum(rate(c[1m]))",
+      "min by (k) (rate(c[2m])) + on (k) max by (k) (rate(c[2m]))",
+  };
+  auto series = [](int i, int k) {
+    return labels::Labels({{"__name__", "c"},
+                           {"i", std::to_string(i)},
+                           {"k", std::to_string(k)},
+                           {"m", std::to_string(i % 2)}});
+  };
+  // Each live series' k: a series taken out and made again may come back in another group.
+  std::map<int, int> live;
+  std::vector<double> value(64, 0);
+  TimestampMs t = 1'000'000;
+  int compared = 0;
+  for (int step = 0; step < 300; ++step) {
+    if (step % 7 == 0) {
+      for (int n = 0; n < 3; ++n) {  // some series stop (and are truncated away), others start
+        int i = static_cast<int>(rng() % 64);
+        if (live.contains(i)) {
+          live.erase(i);
+        } else {
+          live[i] = static_cast<int>(rng() % 5);
+        }
+      }
+    }
+    for (const auto& [i, k] : live) {
+      value[i] += static_cast<double>(rng() % 9) / 4;
+      h.Append(series(i, k), t, rng() % 50 == 0 ? 0 : value[i]);
+    }
+    t += 1000;
+    h.Truncate(t - 150'000);
+    for (const char* q : exprs) {
+      auto e = ParseExpr(q);
+      ASSERT_TRUE(e.ok()) << e.status();
+      auto cached = EvalInstant(**e, t, h, &cache);
+      auto afresh = EvalInstant(**e, t, h);
+      ASSERT_TRUE(cached.ok() && afresh.ok()) << q;
+      ASSERT_EQ(cached->size(), afresh->size()) << q << " at step " << step;
+      for (size_t j = 0; j < afresh->size(); ++j) {
+        const Sample& a = (*cached)[j];
+        const Sample& b = (*afresh)[j];
+        ASSERT_EQ(a.metric, b.metric) << q << " at step " << step << ", sample " << j;
+        ASSERT_EQ(std::memcmp(&a.value, &b.value, sizeof a.value), 0)
+            << q << " at step " << step << " " << a.metric.ToString() << ": " << a.value << " vs "
+            << b.value;
+      }
+      compared += static_cast<int>(afresh->size());
+    }
+  }
+  EXPECT_GT(compared, 1000);
+  // One entry per (selection, grouping) the fused aggregations read: `by (m)` of sum and
+  // max share one, `by (k)` of min, max and group another.
+  EXPECT_EQ(cache.num_entries(), 7u);
+  cache.Clear();
+  EXPECT_EQ(cache.num_entries(), 0u);
+}
+
 TEST(EngineTest, LookbackAndStaleness) {
   tsdb::Head h;
   labels::Labels a({{"__name__", "up"}, {"job", "a"}});

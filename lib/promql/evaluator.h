@@ -105,9 +105,9 @@ class Evaluator {
   // points (the summaries hold exactly what these functions read of them).
   std::optional<Value> EvalWindowCall(std::string_view name, const Expr& matrix, int64_t t);
 
-  // The same, handing each series' labels (name not dropped) and value to `sink` in the
-  // order of the series; false when the storage has no window summaries. Defined below:
-  // EvalAggregate calls it with its own sink.
+  // The same, handing each series (labels with the name, place in the selection) and
+  // value to `sink` in the order of the series; false when the storage has no window
+  // summaries. Defined below: EvalAggregate calls it with its own sink.
   template <typename Sink>
   bool EvalWindowCall(std::string_view name, const Expr& matrix, int64_t t, Sink& sink);
 
@@ -126,7 +126,7 @@ bool Evaluator::EvalWindowCall(std::string_view name, const Expr& matrix, int64_
   const int64_t range_end = AtTime(sel, t) - sel.offset_ms;
   const int64_t range_start = range_end - range;
   bool with_resets = name == "rate" || name == "increase" || name == "resets";
-  auto visit = [&](const labels::Labels& l, const tsdb::WindowSummary& s) {
+  auto visit = [&](const VisitedSeries& series, const tsdb::WindowSummary& s) {
     Charge(s.count);
     if (s.count == 0) return;
     std::optional<double> r;
@@ -153,7 +153,7 @@ bool Evaluator::EvalWindowCall(std::string_view name, const Expr& matrix, int64_
     } else {  // present_over_time
       r = 1;
     }
-    if (r) sink(l, *r);
+    if (r) sink(series, *r);
   };
   return q_.VisitWindows(sel.selector.matchers, range, range_end, with_resets, visit);
 }

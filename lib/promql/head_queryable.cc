@@ -14,7 +14,7 @@ std::vector<SeriesView> HeadQueryable::Select(const SelectHints& hints,
                                               const std::vector<labels::Matcher>& matchers) const {
   std::vector<SeriesView> out;
   // Sorted by labels, as Prometheus's storage returns them: aggregation order depends on it.
-  for (const tsdb::MemSeries* s : head_.SelectSorted(matchers)) {
+  for (const tsdb::MemSeries* s : head_.SelectSorted(matchers).series) {
     auto [it, inserted] = decoded_.try_emplace(Key{s, hints.start, hints.end});
     if (inserted) s->Decode(hints.start, hints.end, &it->second);
     out.push_back(SeriesView{&s->labels(), std::span<const tsdb::Point>(it->second)});
@@ -24,8 +24,11 @@ std::vector<SeriesView> HeadQueryable::Select(const SelectHints& hints,
 
 bool HeadQueryable::VisitWindows(const std::vector<labels::Matcher>& matchers, int64_t range,
                                  TimestampMs maxt, bool with_resets, const WindowFn& fn) const {
-  for (const tsdb::MemSeries* s : head_.SelectSorted(matchers)) {
-    fn(s->labels(), s->Window(range, maxt, with_resets));
+  const tsdb::Head::Selection& sel = head_.SelectSorted(matchers);
+  const SelectionId id{sel.key, sel.version, sel.series.size()};
+  for (size_t i = 0; i < sel.series.size(); ++i) {
+    const tsdb::MemSeries* s = sel.series[i];
+    fn(VisitedSeries{s->labels(), id, i}, s->Window(range, maxt, with_resets));
   }
   return true;
 }

@@ -273,8 +273,8 @@ Value Evaluator::EvalMatrixCall(const Expr& e, int64_t t, int matrix_arg) {
 std::optional<Value> Evaluator::EvalWindowCall(std::string_view name, const Expr& matrix,
                                                int64_t t) {
   Vector out;
-  auto sink = [&](const labels::Labels& l, double v) {
-    out.push_back(Sample{name == "last_over_time" ? l : DropName(l), v, t});
+  auto sink = [&](const VisitedSeries& s, double v) {
+    out.push_back(Sample{name == "last_over_time" ? s.labels : DropName(s.labels), v, t});
   };
   if (!EvalWindowCall(name, matrix, t, sink)) return std::nullopt;
   // Distinct series stay distinct when the name they all share is dropped.

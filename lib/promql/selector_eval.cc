@@ -28,8 +28,8 @@ Vector Evaluator::SelectVector(const Expr& sel, int64_t t) {
   Vector out;
   // The newest sample in [ref - lookback, ref] unless it is a staleness marker: from the
   // storage's window summaries when it has them, else from the selected points.
-  auto visit = [&](const labels::Labels& l, const tsdb::WindowSummary& w) {
-    if (w.count > 0 && !w.newest_is_stale) out.push_back(Sample{l, w.last.v, w.last.t});
+  auto visit = [&](const VisitedSeries& s, const tsdb::WindowSummary& w) {
+    if (w.count > 0 && !w.newest_is_stale) out.push_back(Sample{s.labels, w.last.v, w.last.t});
   };
   if (q_.VisitWindows(sel.selector.matchers, opts_.lookback_ms, ref, false, visit)) {
     Charge(static_cast<int64_t>(out.size()));

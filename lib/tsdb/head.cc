@@ -1,6 +1,7 @@
 #include "lib/tsdb/head.h"
 
 #include <algorithm>
+#include <atomic>
 #include <functional>
 #include <limits>
 #include <string_view>
@@ -14,6 +15,12 @@ namespace {
 uint64_t IndexKey(const labels::Labels& l) { return std::hash<std::string_view>()(l.bytes()); }
 
 bool ByLabels(const MemSeries* a, const MemSeries* b) { return a->labels() < b->labels(); }
+
+// Selection versions are counted across every head, so no two lists ever share one.
+uint64_t NextSelectionVersion() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
 
 }  // namespace
 
@@ -70,19 +77,23 @@ std::vector<const MemSeries*> Head::Select(const std::vector<labels::Matcher>& m
   return out;
 }
 
-const std::vector<const MemSeries*>& Head::SelectSorted(
-    const std::vector<labels::Matcher>& matchers) const {
+const Head::Selection& Head::SelectSorted(const std::vector<labels::Matcher>& matchers) const {
   std::string key = labels::MatchersKey(matchers);
   // Ad-hoc queries with ever new matchers must not grow this without bound.
   if (selections_.size() > 4096 && !selections_.contains(key)) selections_.clear();
   auto [it, inserted] = selections_.try_emplace(std::move(key));
-  Selection& sel = it->second;
-  if (inserted || (sel.epoch != epoch_ && !ApplyChanges(matchers, sel))) {
+  Remembered& r = it->second;
+  Selection& sel = r.selection;
+  bool changed = inserted;
+  if (inserted || (r.epoch != epoch_ && !ApplyChanges(matchers, r, &changed))) {
     sel.series = Select(matchers);
     std::sort(sel.series.begin(), sel.series.end(), ByLabels);
+    sel.key = it->first;
+    changed = true;
   }
-  sel.epoch = epoch_;
-  return sel.series;
+  if (changed) sel.version = NextSelectionVersion();
+  r.epoch = epoch_;
+  return sel;
 }
 
 void Head::NoteChange(const MemSeries* series, bool created) {
@@ -91,8 +102,10 @@ void Head::NoteChange(const MemSeries* series, bool created) {
   ++epoch_;
 }
 
-bool Head::ApplyChanges(const std::vector<labels::Matcher>& matchers, Selection& sel) const {
-  const uint64_t behind = epoch_ - sel.epoch;
+bool Head::ApplyChanges(const std::vector<labels::Matcher>& matchers, Remembered& r,
+                        bool* changed) const {
+  const uint64_t behind = epoch_ - r.epoch;
+  std::vector<const MemSeries*>& series = r.selection.series;
   // Replaying more than a quarter of the head's series costs about what selecting does.
   if (behind > changes_.size() || behind > num_series_ / 4 + 16) return false;
   // What the changes do to each series pointer, in order: a pointer can be dropped and
@@ -111,20 +124,22 @@ bool Head::ApplyChanges(const std::vector<labels::Matcher>& matchers, Selection&
       any_removed = true;
     }
   }
+  const size_t before = series.size();
   if (any_removed) {
-    std::erase_if(sel.series, [&](const MemSeries* s) {
+    std::erase_if(series, [&](const MemSeries* s) {
       auto it = net.find(s);
       return it != net.end() && (it->second & kRemoved);
     });
   }
-  const size_t kept = sel.series.size();
+  const size_t kept = series.size();
   for (const auto& [s, f] : net) {
-    if ((f & kAdded) && labels::MatchesAll(matchers, s->labels())) sel.series.push_back(s);
+    if ((f & kAdded) && labels::MatchesAll(matchers, s->labels())) series.push_back(s);
   }
-  if (sel.series.size() > kept) {
-    std::sort(sel.series.begin() + kept, sel.series.end(), ByLabels);
-    std::inplace_merge(sel.series.begin(), sel.series.begin() + kept, sel.series.end(), ByLabels);
+  if (series.size() > kept) {
+    std::sort(series.begin() + kept, series.end(), ByLabels);
+    std::inplace_merge(series.begin(), series.begin() + kept, series.end(), ByLabels);
   }
+  *changed = kept != before || series.size() != kept;
   return true;
 }
 
@@ -160,8 +175,9 @@ size_t Head::memory_bytes() const {
   size_t n = HeapBytes(series_.capacity() * (sizeof(void*) + 1) + 16);
   for (const std::unique_ptr<MemSeries>& s : series_) n += s->MemoryBytes();
   n += HeapBytes(changes_.capacity() * sizeof(Change));
-  for (const auto& [key, sel] : selections_) {
-    n += HeapBytes(key.capacity() + 1) + HeapBytes(sel.series.capacity() * sizeof(void*));
+  for (const auto& [key, r] : selections_) {
+    n += HeapBytes(sizeof(std::pair<const std::string, Remembered>)) +
+         HeapBytes(key.capacity() + 1) + HeapBytes(r.selection.series.capacity() * sizeof(void*));
   }
   return n;
 }

@@ -8,6 +8,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/functional/function_ref.h"
 #include "absl/hash/hash.h"
 #include "lib/clock/clock.h"
@@ -53,14 +54,23 @@ class Head {
   // until the next Append or Truncate.
   std::vector<const MemSeries*> Select(const std::vector<labels::Matcher>& matchers) const;
 
+  // What SelectSorted returns.
+  struct Selection {
+    std::vector<const MemSeries*> series;
+    // The matchers' canonical text (labels::MatchersKey): names this selection.
+    std::string_view key;
+    // Unique in the process to this list of series: a selection gets a new version
+    // whenever its series change, so equal versions mean the same series in the same
+    // order (for callers that keep results per series across calls).
+    uint64_t version = 0;
+  };
   // Select(), sorted by labels, remembered: rules select the same series at every
   // evaluation and the set rarely changes in between. Series created or dropped since the
   // last call with the same matchers are applied to the remembered selection (matched,
   // merged in, taken out), so one new series costs a matcher check, not a scan and sort of
   // every series. The reference stays valid until the next Append, Truncate, InsertOlder
   // or SelectSorted.
-  const std::vector<const MemSeries*>& SelectSorted(
-      const std::vector<labels::Matcher>& matchers) const;
+  const Selection& SelectSorted(const std::vector<labels::Matcher>& matchers) const;
 
   // Hides samples older than `min_t` from readers (freeing every chunk that holds only
   // such samples) and drops series left empty.
@@ -122,15 +132,17 @@ class Head {
   size_t max_changes_;
   std::vector<Change> changes_;
   void NoteChange(const MemSeries* series, bool created);
-  struct Selection {
-    uint64_t epoch;
-    std::vector<const MemSeries*> series;
+  struct Remembered {
+    uint64_t epoch = 0;
+    Selection selection;
   };
-  // Brings `sel` from its epoch to epoch_ with changes_, if they reach back that far and
-  // are few beside the selection; false when it must be made again.
-  bool ApplyChanges(const std::vector<labels::Matcher>& matchers, Selection& sel) const;
-  // By the matchers' text.
-  mutable absl::flat_hash_map<std::string, Selection> selections_;
+  // Brings `r` from its epoch to epoch_ with changes_, if they reach back that far and
+  // are few beside the selection; false when it must be made again. Sets *changed when
+  // the selection's series changed.
+  bool ApplyChanges(const std::vector<labels::Matcher>& matchers, Remembered& r,
+                    bool* changed) const;
+  // By the matchers' text; node-based, so a Selection's key view stays valid.
+  mutable absl::node_hash_map<std::string, Remembered> selections_;
 };
 
 }  // namespace vigil::tsdb

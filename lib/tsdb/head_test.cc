@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <bit>
+#include <map>
 #include <random>
 
 #include "lib/codec/samples.h"
@@ -180,7 +181,7 @@ TEST(HeadTest, InsertOlderPutsHistoryInFrontOfWhatIsHeld) {
   for (const Point& p : all) {
     if (p.t >= 390'000) h.Append(a, p.t, p.v);
   }
-  const MemSeries* before = h.SelectSorted({*m})[0];
+  const MemSeries* before = h.SelectSorted({*m}).series[0];
   before->Window(300'000, 399'000);  // a window state that must not survive
 
   // The reporter's copy overlaps what the head holds and has one point out of order.
@@ -189,7 +190,7 @@ TEST(HeadTest, InsertOlderPutsHistoryInFrontOfWhatIsHeld) {
   EXPECT_EQ(h.InsertOlder(a, history), 389u);
   EXPECT_EQ(h.num_samples(), all.size());
   EXPECT_EQ(h.num_series(), 1u);
-  const auto& after = h.SelectSorted({*m});
+  const auto& after = h.SelectSorted({*m}).series;
   ASSERT_EQ(after.size(), 1u);
   const std::vector<Point> got = Points(*after[0]);
   ASSERT_EQ(got.size(), all.size());
@@ -206,7 +207,7 @@ TEST(HeadTest, InsertOlderPutsHistoryInFrontOfWhatIsHeld) {
   // Nothing older to add: nothing changes. An unknown series is created.
   const MemSeries* merged = after[0];
   EXPECT_EQ(h.InsertOlder(a, std::vector<Point>{{1000, 9}, {390'000, 9}}), 0u);
-  EXPECT_EQ(h.SelectSorted({*m})[0], merged);
+  EXPECT_EQ(h.SelectSorted({*m}).series[0], merged);
   EXPECT_EQ(h.num_samples(), all.size());
   labels::Labels b({{"__name__", "c"}, {"job", "b"}});
   EXPECT_EQ(h.InsertOlder(b, std::vector<Point>{{1000, 1}, {2000, 2}}), 2u);
@@ -225,12 +226,19 @@ void CheckSelectionsFollowChanges(size_t max_changes) {
   for (const char* re : {"a.*", "b.*", ".*1", ".*"}) {
     selectors.push_back({*labels::Matcher::Create(labels::MatchType::kRegex, "job", re)});
   }
+  // Each version a selection had, and the series it named then: a version names one list.
+  std::map<uint64_t, std::vector<const MemSeries*>> versions;
   auto check = [&](int step) {
     for (const auto& sel : selectors) {
       std::vector<const MemSeries*> want = h.Select(sel);
       std::sort(want.begin(), want.end(),
                 [](const MemSeries* a, const MemSeries* b) { return a->labels() < b->labels(); });
-      ASSERT_EQ(h.SelectSorted(sel), want) << "step " << step << " " << sel[0].ToString();
+      const Head::Selection& got = h.SelectSorted(sel);
+      ASSERT_EQ(got.series, want) << "step " << step << " " << sel[0].ToString();
+      ASSERT_EQ(got.key, labels::MatchersKey(sel));
+      auto [it, first] = versions.try_emplace(got.version, got.series);
+      ASSERT_EQ(it->second, got.series)
+          << "step " << step << ": version " << got.version << " named another list before";
     }
   };
   TimestampMs t = 1000;
@@ -259,6 +267,32 @@ TEST(HeadTest, RememberedSelectionsFollowCreatedAndDroppedSeries) {
   CheckSelectionsFollowChanges(8);
 }
 
+// A selection keeps its version while its series stay (other series coming and going
+// included) and gets a new one when they change; no two heads share a version.
+TEST(HeadTest, ASelectionsVersionChangesWithItsSeries) {
+  auto a = *labels::Matcher::Create(labels::MatchType::kEqual, "job", "a");
+  Head h, other;
+  h.Append(labels::Labels({{"job", "a"}, {"i", "1"}}), 1000, 1);
+  other.Append(labels::Labels({{"job", "a"}, {"i", "1"}}), 1000, 1);
+  const uint64_t v1 = h.SelectSorted({a}).version;
+  EXPECT_NE(other.SelectSorted({a}).version, v1);
+  EXPECT_EQ(h.SelectSorted({a}).version, v1);
+  h.Append(labels::Labels({{"job", "a"}, {"i", "1"}}), 2000, 1);  // samples: the same series
+  h.Append(labels::Labels({{"job", "b"}}), 2000, 1);              // another selection's
+  EXPECT_EQ(h.SelectSorted({a}).version, v1);
+  h.Append(labels::Labels({{"job", "a"}, {"i", "1"}}), 4000, 1);
+  h.Append(labels::Labels({{"job", "a"}, {"i", "2"}}), 3000, 1);
+  h.Append(labels::Labels({{"job", "a"}, {"i", "2"}}), 5000, 1);
+  const uint64_t v2 = h.SelectSorted({a}).version;
+  EXPECT_NE(v2, v1);
+  h.Truncate(2500);  // drops {job="b"} (not selected) and keeps both selected series
+  EXPECT_EQ(h.num_series(), 2u);
+  EXPECT_EQ(h.SelectSorted({a}).version, v2);
+  h.Truncate(4500);  // drops {i="1"}
+  EXPECT_NE(h.SelectSorted({a}).version, v2);
+  EXPECT_EQ(h.SelectSorted({a}).series.size(), 1u);
+}
+
 // Selections one change inside the log, at its start and one change past it (the log
 // starts over every 4 changes here): each is what selecting afresh gives.
 TEST(HeadTest, RememberedSelectionsAtTheEdgeOfTheLog) {
@@ -268,13 +302,13 @@ TEST(HeadTest, RememberedSelectionsAtTheEdgeOfTheLog) {
     auto series = [](int i) { return labels::Labels({{"job", std::to_string(i)}}); };
     h.Append(series(100), 1000, 1);
     h.Append(series(101), 1000, 1);
-    ASSERT_EQ(h.SelectSorted({m}).size(), 2u);
+    ASSERT_EQ(h.SelectSorted({m}).series.size(), 2u);
     for (int i = 0; i < k; ++i) h.Append(series(i), 2000, 1);
     if (k % 2) h.Truncate(1500);  // and both old ones dropped
     std::vector<const MemSeries*> want = h.Select({m});
     std::sort(want.begin(), want.end(),
               [](const MemSeries* a, const MemSeries* b) { return a->labels() < b->labels(); });
-    EXPECT_EQ(h.SelectSorted({m}), want) << k << " changes";
+    EXPECT_EQ(h.SelectSorted({m}).series, want) << k << " changes";
   }
 }
 

@@ -126,6 +126,7 @@ absl::Status Evaluator::LoadRules(const promconfig::PrometheusConfig& cfg, Times
   retention_ms_ = retention_ms;
   groups_ = std::move(groups);
   schedules_ = std::move(schedules);
+  grouping_cache_.Clear();
   readers_.clear();
   reader_lists_.clear();
   reader_list_index_.clear();
@@ -280,7 +281,7 @@ void Evaluator::Evaluate(size_t i, TimestampMs t, Trigger trigger,
   rules::Group& g = *groups_[i];
   Schedule& s = schedules_[i];
   rules::QueryFunc query = [this](const promql::Expr& expr, TimestampMs at) {
-    return promql::EvalInstant(expr, at, head_);
+    return promql::EvalInstant(expr, at, head_, &grouping_cache_);
   };
   int64_t interval = absl::ToInt64Milliseconds(g.interval());
   rules::GroupEvalOptions opts{options_.resend_delay};

@@ -133,6 +133,7 @@ class Evaluator {
 
   const std::vector<std::unique_ptr<rules::Group>>& groups() const { return groups_; }
   const tsdb::Head& head() const { return head_; }
+  const promql::GroupingCache& grouping_cache() const { return grouping_cache_; }
   // Label sets whose reading groups are cached: the head's series, at most.
   size_t readers_cached() const { return readers_.size(); }
   size_t rule_count() const;
@@ -216,6 +217,9 @@ class Evaluator {
   EvaluationHook evaluation_hook_;
   labels::Labels external_labels_;
   tsdb::Head head_;
+  // The rules' aggregations' groups per series, kept across evaluations; cleared when the
+  // rules are loaded again.
+  promql::GroupingCache grouping_cache_;
   std::vector<std::unique_ptr<rules::Group>> groups_;
   std::vector<Schedule> schedules_;
   // Which groups read a series (by a hash of its labels), as an index into reader_lists_: most

@@ -176,6 +176,12 @@ int RunEvaluator(const service::CommonFlags& flags, EvaluatorOptions options,
                          .Help("Estimated memory held by the in-memory window.")
                          .Register(rt.registry())
                          .Add({});
+  auto& grouping_cache_bytes =
+      prometheus::BuildGauge()
+          .Name("vigil_evaluator_grouping_cache_bytes")
+          .Help("Estimated memory held by the rules' aggregations' groups kept per series.")
+          .Register(rt.registry())
+          .Add({});
   auto& state_writes_failed = prometheus::BuildCounter()
                                   .Name("vigil_evaluator_state_writes_failed_total")
                                   .Help("Failed writes of the alert state file.")
@@ -308,6 +314,7 @@ int RunEvaluator(const service::CommonFlags& flags, EvaluatorOptions options,
     // memory_bytes() walks every series: not on every batch.
     if (auto now = std::chrono::steady_clock::now(); now >= next_head_bytes) {
       head_bytes.Set(static_cast<double>(core.head().memory_bytes()));
+      grouping_cache_bytes.Set(static_cast<double>(core.grouping_cache().memory_bytes()));
       next_head_bytes = now + std::chrono::seconds(5);
     }
   }
