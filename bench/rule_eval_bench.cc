@@ -30,6 +30,7 @@
 
 #include "bench/rollout_shape.h"
 #include "lib/promql/engine.h"
+#include "lib/promql/query_cache.h"
 #include "lib/rules/group.h"
 #include "lib/rules/rule_file.h"
 #include "lib/tsdb/head.h"
@@ -80,6 +81,10 @@ class Counting : public vigil::promql::Queryable {
                     vigil::TimestampMs maxt, bool with_resets, const WindowFn& fn) const override {
     return windows_ && q_.VisitWindows(m, range, maxt, with_resets, fn);
   }
+  vigil::promql::SelectionId Identify(const std::vector<vigil::labels::Matcher>& m) const override {
+    return windows_ ? q_.Identify(m) : vigil::promql::SelectionId{};
+  }
+  uint64_t generation() const override { return q_.generation(); }
 
  private:
   const vigil::promql::Queryable& q_;
@@ -103,7 +108,7 @@ double Seconds(std::chrono::steady_clock::time_point a, std::chrono::steady_cloc
 int main(int argc, char** argv) {
   int total = 100000, per_target = 500, window_s = 600, evals = 5, retention_s = 360, step_s = 5;
   std::string rules_file = "bench/rollout_rules.yml";
-  bool hints = true, windows = true, xor_only = false, grouping_cache = true;
+  bool hints = true, windows = true, xor_only = false, grouping_cache = true, window_memo = true;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--series")) total = std::atoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--per-target")) per_target = std::atoi(argv[i + 1]);
@@ -116,6 +121,7 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--windows")) windows = std::atoi(argv[i + 1]) != 0;
     if (!std::strcmp(argv[i], "--xor_only")) xor_only = std::atoi(argv[i + 1]) != 0;
     if (!std::strcmp(argv[i], "--grouping-cache")) grouping_cache = std::atoi(argv[i + 1]) != 0;
+    if (!std::strcmp(argv[i], "--window-memo")) window_memo = std::atoi(argv[i + 1]) != 0;
   }
   auto specs = vigil::rules::LoadRuleFile(rules_file);
   if (!specs.ok()) {
@@ -168,11 +174,14 @@ int main(int argc, char** argv) {
 
   vigil::rules::Group group((*specs)[0], absl::Seconds(5), Labels());
   // promql::EvalInstant, with the hints optionally dropped; the grouping cache kept across
-  // evaluations as the evaluator keeps it, unless --grouping-cache 0.
+  // evaluations and the window memo within one, as the evaluator keeps them, unless
+  // --grouping-cache 0 / --window-memo 0.
   size_t samples = 0;
   vigil::promql::GroupingCache cache;
+  vigil::promql::WindowMemo memo;
   vigil::promql::QueryOptions opts;
   if (grouping_cache) opts.grouping_cache = &cache;
+  if (window_memo) opts.window_memo = &memo;
   vigil::rules::QueryFunc query =
       [&](const vigil::promql::Expr& e,
           vigil::TimestampMs at) -> absl::StatusOr<vigil::promql::Vector> {
@@ -196,9 +205,11 @@ int main(int argc, char** argv) {
     double cpu0 = CpuSeconds();
     auto c = std::chrono::steady_clock::now();
     vigil::rules::GroupResult r =
-        group.Eval(now, query, {}, [&head](const vigil::rules::RecordedSample& rs) {
-          head.Append(rs.labels, rs.t, rs.value);
+        group.Eval(now, query, {}, [&](const vigil::rules::RecordedSample& rs) {
+          if (head.Append(rs.labels, rs.t, rs.value))
+            memo.Appended(rs.labels, head.generation() - 1);
         });
+    memo.Clear();
     auto d = std::chrono::steady_clock::now();
     durations.push_back(Seconds(c, d));
     cpu.push_back(CpuSeconds() - cpu0);
@@ -222,12 +233,13 @@ int main(int argc, char** argv) {
   std::sort(cpu.begin(), cpu.end());
   std::printf("head after: %.1f MB (%.0f B/series)\n", head.memory_bytes() / 1e6,
               static_cast<double>(head.memory_bytes()) / static_cast<double>(head.num_series()));
-  std::printf("grouping cache: %zu entries, %.1f MB\n", cache.num_entries(),
-              cache.memory_bytes() / 1e6);
+  std::printf("grouping cache: %zu entries, %.1f MB; window memo: %llu hits\n", cache.num_entries(),
+              cache.memory_bytes() / 1e6, static_cast<unsigned long long>(memo.hits()));
   std::printf(
-      "group evaluation (hints %s, windows %s, grouping cache %s): median %.3f s (CPU %.3f s), min "
-      "%.3f s, max %.3f s\n",
+      "group evaluation (hints %s, windows %s, grouping cache %s, window memo %s): median %.3f s "
+      "(CPU %.3f s), min %.3f s, max %.3f s\n",
       hints ? "on" : "off", windows ? "on" : "off", grouping_cache ? "on" : "off",
-      durations[durations.size() / 2], cpu[cpu.size() / 2], durations.front(), durations.back());
+      window_memo ? "on" : "off", durations[durations.size() / 2], cpu[cpu.size() / 2],
+      durations.front(), durations.back());
   return 0;
 }

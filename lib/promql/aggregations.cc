@@ -13,6 +13,7 @@
 #include "lib/promql/evaluator.h"
 #include "lib/promql/functions.h"
 #include "lib/promql/parser.h"
+#include "lib/promql/query_cache.h"
 
 namespace vigil::promql::internal {
 namespace {
@@ -183,33 +184,25 @@ Value Evaluator::EvalAggregate(const Expr& e, int64_t t) {
     start_group(Filter(metric, group_by), metric, v);
   };
   // Fused with a window function, a series' group is found through the grouping cache
-  // when there is one: its key is built and looked up only the first time the cache sees
-  // the series in this selection.
-  GroupingCache::Entry* cached = nullptr;
+  // when there is one: its key is built only the first time the cache sees the series in
+  // this selection. Decided at the first series: one visit has one SelectionId.
+  GroupingCache::Groups* cached = nullptr;
+  bool decided = false;
   std::vector<uint32_t> group_of_slot;  // the group's index + 1 by cache slot; 0: none yet
   auto add_visited = [&](const VisitedSeries& s, double v) {
-    if (opts_.grouping_cache == nullptr || s.selection.version == 0 ||
-        s.index >= s.selection.size) {
-      return add(s.labels, v);
+    if (!decided) {
+      decided = true;
+      if (opts_.grouping_cache != nullptr && s.selection.version != 0)
+        cached = &opts_.grouping_cache->Lookup(s.selection, e.without, grouping);
     }
-    if (cached == nullptr) {
-      std::string text = e.without ? "without" : "by";
-      for (const std::string& name : grouping) text += StrCat("\xff", name);
-      cached = &opts_.grouping_cache->Lookup(s.selection, text);
-    }
-    uint32_t& slot = cached->slot_of_series[s.index];
-    if (slot == GroupingCache::kUnknown) {
-      key.clear();
-      AppendKey(s.labels, group_by, &key);
-      auto [it, inserted] = cached->slot_of_key.try_emplace(key, cached->group_labels.size());
-      if (inserted) cached->group_labels.push_back(Filter(s.labels, group_by));
-      slot = it->second;
-    }
-    if (slot >= group_of_slot.size()) group_of_slot.resize(cached->group_labels.size(), 0);
+    if (cached == nullptr) return add(s.labels, v);
+    if (s.index >= s.selection.size) Fail("internal error: a series outside its selection");
+    const uint32_t slot = cached->SlotOf(s.index, s.labels);
+    if (slot >= group_of_slot.size()) group_of_slot.resize(cached->num_slots(), 0);
     uint32_t& g = group_of_slot[slot];
     if (g != 0) return fold(groups[g - 1], s.labels, v);
     g = static_cast<uint32_t>(groups.size() + 1);
-    start_group(cached->group_labels[slot], s.labels, v);
+    start_group(cached->labels(slot), s.labels, v);
   };
   if (fused_call == nullptr ||
       !EvalWindowCall(fused_call->func->name, *Unparen(fused_call->args[0].get()), t,

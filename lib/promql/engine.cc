@@ -185,10 +185,8 @@ absl::StatusOr<Matrix> QueryRange(const Expr& expr, const Queryable& q, Timestam
 }
 
 absl::StatusOr<Vector> EvalInstant(const Expr& expr, TimestampMs t, const tsdb::Head& head,
-                                   GroupingCache* grouping_cache) {
+                                   const QueryOptions& opts) {
   HeadQueryable q(head);
-  QueryOptions opts;
-  opts.grouping_cache = grouping_cache;
   absl::StatusOr<Value> v = Query(expr, q, t, opts);
   if (!v.ok()) return v.status();
   switch (v->type) {

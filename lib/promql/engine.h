@@ -62,8 +62,10 @@ struct SeriesView {
 };
 
 // The list of series one VisitWindows call visits, named so that results kept per series
-// can be used again: within one `key`, equal versions mean the same series in the same
-// order. Version 0: the storage cannot say.
+// can be used again (query_cache.h): `key` names the selection (its matchers), `version`
+// its list of series, unique across keys and time: equal versions mean the same series in
+// the same order. Version 0: the storage cannot say. Every series of one VisitWindows call
+// carries the same SelectionId, and its index is below `size`.
 struct SelectionId {
   std::string_view key;
   uint64_t version = 0;
@@ -89,6 +91,11 @@ class Queryable {
                             TimestampMs maxt, bool with_resets, const WindowFn& fn) const {
     return false;
   }
+  // The SelectionId VisitWindows(matchers, ...) would give its series, without visiting.
+  virtual SelectionId Identify(const std::vector<labels::Matcher>& matchers) const { return {}; }
+  // A number that changes whenever what the series hold may have (tsdb::Head::generation);
+  // 0 when the storage cannot say.
+  virtual uint64_t generation() const { return 0; }
   virtual std::vector<SeriesView> Select(const SelectHints& hints,
                                          const std::vector<labels::Matcher>& matchers) const = 0;
   // Every sample of every matching series.
@@ -112,6 +119,8 @@ class HeadQueryable : public Queryable {
   // From the series' incremental window states (tsdb::MemSeries::Window).
   bool VisitWindows(const std::vector<labels::Matcher>& matchers, int64_t range, TimestampMs maxt,
                     bool with_resets, const WindowFn& fn) const override;
+  SelectionId Identify(const std::vector<labels::Matcher>& matchers) const override;
+  uint64_t generation() const override { return head_.generation(); }
 
  private:
   struct Key {
@@ -131,40 +140,8 @@ class HeadQueryable : public Queryable {
 // [t - 5m, t] (closed on both ends in Prometheus 2.42), unless it is a staleness marker.
 inline constexpr int64_t kLookbackDeltaMs = 5 * 60 * 1000;
 
-namespace internal {
-class Evaluator;
-}
-
-// Which group of an aggregation each series of a selection falls in, kept across queries:
-// `sum by (service) (rate(x[1m]))` finds the group of every series of x at each
-// evaluation, and the answer depends only on the series' labels, which a selection's
-// version pins (SelectionId). Kept per (selection, grouping) for aggregations the engine
-// fuses with a window function; an entry is made again when its selection's version
-// changes. Owned by whoever runs the same queries again (the evaluator's rules); the
-// entries of queries no longer run stay until Clear() or until there are kMaxEntries.
-// Not thread-safe.
-class GroupingCache {
- public:
-  static constexpr size_t kMaxEntries = 4096;
-  void Clear() { entries_.clear(); }
-  size_t num_entries() const { return entries_.size(); }
-  // Heap bytes held, roughly (for a gauge).
-  size_t memory_bytes() const;
-
- private:
-  friend class internal::Evaluator;
-  static constexpr uint32_t kUnknown = std::numeric_limits<uint32_t>::max();
-  struct Entry {
-    uint64_t version = 0;
-    std::vector<uint32_t> slot_of_series;  // by index in the selection; kUnknown: not seen
-    std::unordered_map<std::string, uint32_t> slot_of_key;  // the grouping key's slot
-    std::vector<labels::Labels> group_labels;               // by slot
-  };
-  // The entry for `grouping` (a canonical text of it) over `sel`, emptied when made for
-  // another version of it.
-  Entry& Lookup(const SelectionId& sel, std::string_view grouping);
-  std::unordered_map<std::string, Entry> entries_;
-};
+class GroupingCache;
+class WindowMemo;
 
 struct QueryOptions {
   int64_t lookback_ms = kLookbackDeltaMs;
@@ -175,8 +152,10 @@ struct QueryOptions {
   // a query touches (Prometheus counts those held at once), so a runaway query such as
   // `x[100y:1ms]` fails instead of running for hours.
   int64_t max_samples = 50'000'000;
-  // Where aggregations keep their groups across queries, if anywhere.
+  // What the queries of rule evaluations keep for the next ones (query_cache.h), if
+  // anything: aggregations' groups per series, and window functions' values at one time.
   GroupingCache* grouping_cache = nullptr;
+  WindowMemo* window_memo = nullptr;
 };
 
 // How far before the evaluation time `expr` reads samples: the longest range + offset
@@ -199,6 +178,6 @@ absl::StatusOr<Matrix> QueryRange(const Expr& expr, const Queryable& q, Timestam
 // scalar result becomes a one-sample vector with no labels. Results are in no particular
 // order.
 absl::StatusOr<Vector> EvalInstant(const Expr& expr, TimestampMs t, const tsdb::Head& head,
-                                   GroupingCache* grouping_cache = nullptr);
+                                   const QueryOptions& opts = {});
 
 }  // namespace vigil::promql

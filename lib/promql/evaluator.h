@@ -17,8 +17,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "lib/base/format.h"
 #include "lib/promql/engine.h"
 #include "lib/promql/engine_internal.h"
+#include "lib/promql/query_cache.h"
 
 namespace vigil::promql::internal {
 
@@ -125,9 +127,33 @@ bool Evaluator::EvalWindowCall(std::string_view name, const Expr& matrix, int64_
   const int64_t range = matrix.range_ms;
   const int64_t range_end = AtTime(sel, t) - sel.offset_ms;
   const int64_t range_start = range_end - range;
+  // The same call over the same series at the same time gives the same values: from the
+  // memo when an earlier query kept them (WindowMemo), else computed and kept.
+  WindowMemo* memo = opts_.window_memo;
+  SelectionId id;
+  std::string call;
+  if (memo != nullptr) id = q_.Identify(sel.selector.matchers);
+  if (id.version != 0) {
+    call = StrCat("\xff", name, "\xff", range, "\xff", range_end);
+    if (const WindowMemo::Values* kept = memo->Find(call, id, q_.generation())) {
+      Charge(kept->samples);
+      for (size_t i = 0; i < kept->labels.size(); ++i) {
+        if (kept->labels[i] != nullptr)
+          sink(VisitedSeries{*kept->labels[i], id, i}, kept->values[i]);
+      }
+      return true;
+    }
+  }
+  WindowMemo::Values keep;
+  bool keepable = id.version != 0;  // and every series visited is of the selection named
+  if (keepable) {
+    keep.labels.assign(id.size, nullptr);
+    keep.values.assign(id.size, 0);
+  }
   bool with_resets = name == "rate" || name == "increase" || name == "resets";
   auto visit = [&](const VisitedSeries& series, const tsdb::WindowSummary& s) {
     Charge(s.count);
+    keep.samples += s.count;
     if (s.count == 0) return;
     std::optional<double> r;
     if (name == "rate" || name == "increase" || name == "delta") {
@@ -153,9 +179,21 @@ bool Evaluator::EvalWindowCall(std::string_view name, const Expr& matrix, int64_
     } else {  // present_over_time
       r = 1;
     }
-    if (r) sink(series, *r);
+    if (!r) return;
+    if (series.selection.version != id.version || series.index >= keep.labels.size()) {
+      keepable = false;
+    } else if (keepable) {
+      keep.labels[series.index] = &series.labels;
+      keep.values[series.index] = *r;
+    }
+    sink(series, *r);
   };
-  return q_.VisitWindows(sel.selector.matchers, range, range_end, with_resets, visit);
+  if (!q_.VisitWindows(sel.selector.matchers, range, range_end, with_resets, visit)) return false;
+  if (keepable) {
+    keep.matchers = sel.selector.matchers;
+    memo->Keep(call, id, q_.generation(), std::move(keep));
+  }
+  return true;
 }
 
 }  // namespace vigil::promql::internal

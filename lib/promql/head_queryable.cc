@@ -33,4 +33,9 @@ bool HeadQueryable::VisitWindows(const std::vector<labels::Matcher>& matchers, i
   return true;
 }
 
+SelectionId HeadQueryable::Identify(const std::vector<labels::Matcher>& matchers) const {
+  const tsdb::Head::Selection& sel = head_.SelectSorted(matchers);
+  return SelectionId{sel.key, sel.version, sel.series.size()};
+}
+
 }  // namespace vigil::promql

@@ -38,6 +38,7 @@ bool Head::Append(const labels::Labels& series, TimestampMs t, double v) {
   });
   if (!(*it)->Append(t, v)) return false;
   ++num_samples_;
+  ++generation_;
   return true;
 }
 
@@ -66,6 +67,7 @@ size_t Head::InsertOlder(const labels::Labels& series, std::span<const Point> po
   NoteChange(merged.get(), true);
   series_.insert(std::move(merged));
   num_samples_ += added;
+  ++generation_;
   return added;
 }
 
@@ -151,6 +153,7 @@ void Head::Truncate(TimestampMs min_t) {
 void Head::Truncate(TimestampMs min_t, TimestampMs short_min_t,
                     absl::FunctionRef<bool(const MemSeries&)> short_retention,
                     absl::FunctionRef<void(const MemSeries&)> dropped) {
+  ++generation_;
   for (auto it = series_.begin(); it != series_.end();) {
     TimestampMs cut = min_t;
     if (short_min_t > min_t && short_retention(**it)) {

@@ -280,15 +280,23 @@ void Evaluator::Evaluate(size_t i, TimestampMs t, Trigger trigger,
                          codec::SampleBatchBuilder& recorded, TickOutput& out) {
   rules::Group& g = *groups_[i];
   Schedule& s = schedules_[i];
-  rules::QueryFunc query = [this](const promql::Expr& expr, TimestampMs at) {
-    return promql::EvalInstant(expr, at, head_, &grouping_cache_);
+  promql::QueryOptions query_opts;
+  query_opts.grouping_cache = &grouping_cache_;
+  query_opts.window_memo = &window_memo_;
+  rules::QueryFunc query = [&](const promql::Expr& expr, TimestampMs at) {
+    return promql::EvalInstant(expr, at, head_, query_opts);
   };
   int64_t interval = absl::ToInt64Milliseconds(g.interval());
   rules::GroupEvalOptions opts{options_.resend_delay};
   opts.hold_absent_alerts = t - data_since_ < s.reach_ms + interval;
   rules::GroupResult r = g.Eval(t, query, opts, [&](const rules::RecordedSample& rs) {
-    if (head_.Append(rs.labels, rs.t, rs.value)) NoteSample(rs.labels, rs.t, rs.value, i);
+    if (head_.Append(rs.labels, rs.t, rs.value)) {
+      window_memo_.Appended(rs.labels, head_.generation() - 1);
+      NoteSample(rs.labels, rs.t, rs.value, i);
+    }
   });
+  // Its values hold at most until the next scrape: not worth their memory until then.
+  window_memo_.Clear();
   for (const auto& [rule, fp] : r.alerts) {
     *out.alerts.add_alerts() = ToEvent(g, rule, g.alerting(rule)->active().at(fp), t);
   }

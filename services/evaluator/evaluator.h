@@ -15,6 +15,7 @@
 #include "absl/time/time.h"
 #include "lib/codec/samples.h"
 #include "lib/promconfig/promconfig.h"
+#include "lib/promql/query_cache.h"
 #include "lib/rules/group.h"
 #include "lib/tsdb/head.h"
 #include "vigil/v1/alerts.pb.h"
@@ -217,9 +218,11 @@ class Evaluator {
   EvaluationHook evaluation_hook_;
   labels::Labels external_labels_;
   tsdb::Head head_;
-  // The rules' aggregations' groups per series, kept across evaluations; cleared when the
-  // rules are loaded again.
+  // What rule queries keep for the next ones (lib/promql/query_cache.h): aggregations'
+  // groups per series, across evaluations (cleared when the rules are loaded again), and
+  // window functions' values within one evaluation (emptied after it).
   promql::GroupingCache grouping_cache_;
+  promql::WindowMemo window_memo_;
   std::vector<std::unique_ptr<rules::Group>> groups_;
   std::vector<Schedule> schedules_;
   // Which groups read a series (by a hash of its labels), as an index into reader_lists_: most
