@@ -94,7 +94,8 @@ class Queryable {
   // The SelectionId VisitWindows(matchers, ...) would give its series, without visiting.
   virtual SelectionId Identify(const std::vector<labels::Matcher>& matchers) const { return {}; }
   // A number that changes whenever what the series hold may have (tsdb::Head::generation);
-  // 0 when the storage cannot say.
+  // 0 when the storage cannot say. While it stays the same, the labels VisitWindows handed
+  // over stay valid (the engine keeps pointers to them: WindowMemo).
   virtual uint64_t generation() const { return 0; }
   virtual std::vector<SeriesView> Select(const SelectHints& hints,
                                          const std::vector<labels::Matcher>& matchers) const = 0;

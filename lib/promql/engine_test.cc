@@ -195,7 +195,8 @@ void ExpectSameVector(const Vector& got, const Vector& want, const std::string& 
 // what computing them again gives, while samples are appended between the queries as an
 // evaluation's recording rules append them: to series the kept selections hold (at the
 // evaluation time, so the windows change) and to others, told to the memo; and once in a
-// while appended without telling it, which must empty it.
+// while the head changes without telling it (an append, a truncation into the windows,
+// history inserted), which must empty it.
 TEST(EngineTest, TheWindowMemoChangesNoAnswer) {
   std::mt19937 rng(9);
   tsdb::Head h;
@@ -209,6 +210,10 @@ TEST(EngineTest, TheWindowMemoChangesNoAnswer) {
       "max by (m) (rate(c[1m]))",     "sum(rate(c[1m]))",
       "sum by (m) (increase(c[2m]))", "count_over_time(c[1m])",
       "sum(rate(c[1m] offset 10s))",  "sum by (i) (irate(c{m=\"1\"}[1m]))",
+      "last_over_time(c[1m])",        "sum(delta(c[1m]))",
+      "idelta(c[1m])",                "sum(resets(c[2m]))",
+      "present_over_time(c[1m])",     "sum(rate(c[1m] @ 1100000))",
+      "sum(rate(c[1m] offset 1s))",
   };
   std::vector<double> value(8, 0);
   TimestampMs t = 1'000'000;
@@ -220,6 +225,9 @@ TEST(EngineTest, TheWindowMemoChangesNoAnswer) {
                                {"m", std::to_string(i % 2)}}),
                t, value[i]);
     }
+    // A series first scraped now, which history may reach back for later in the step.
+    const labels::Labels late({{"__name__", "c"}, {"i", StrCat("late", step)}, {"m", "0"}});
+    h.Append(late, t, 5);
     for (int round = 0; round < 3; ++round) {
       for (const char* q : exprs) {
         auto e = ParseExpr(q);
@@ -232,21 +240,48 @@ TEST(EngineTest, TheWindowMemoChangesNoAnswer) {
         // What a recording rule appends at the evaluation time: a series the selections
         // hold (`c` with m="1": only some of them), one they do not, or (rarely) one the
         // memo is not told of.
-        const int kind = static_cast<int>(rng() % 12);
+        const int kind = static_cast<int>(rng() % 16);
+        if (kind == 14) {  // hides samples the [1m] windows read
+          h.Truncate(t - 20'000);
+          continue;
+        }
+        if (kind == 15) {  // history inside the windows for this step's new series
+          std::vector<tsdb::Point> history{{t - 50'000, 1}, {t - 40'000, 3}};
+          h.InsertOlder(late, history);
+          continue;
+        }
         labels::Labels series =
             kind < 4   ? labels::Labels({{"__name__", "c"}, {"i", "rec"}, {"m", "1"}})
-            : kind < 11 ? labels::Labels({{"__name__", "other"}, {"i", std::to_string(kind)}})
+            : kind < 13 ? labels::Labels({{"__name__", "other"}, {"i", std::to_string(kind)}})
                         : labels::Labels({{"__name__", "c"}, {"i", "untold"}, {"m", "0"}});
         // One sample per series and timestamp: later ones at the same time are refused.
         recorded += 1;
         const uint64_t before = h.generation();
-        if (h.Append(series, t, recorded) && kind < 11) memo.Appended(series, before);
+        if (h.Append(series, t, recorded) && kind < 13) memo.Appended(series, before);
       }
     }
     t += 1000;
     if (step % 10 == 0) h.Truncate(t - 200'000);
   }
   EXPECT_GT(memo.hits(), 1000u);
+
+  // A hit charges the samples the call read, as computing it does.
+  QueryOptions tight = opts;
+  tight.max_samples = 8;
+  auto e = ParseExpr("sum(rate(c[1m]))");
+  memo.Clear();
+  EXPECT_FALSE(EvalInstant(**e, t, h, tight).ok());
+  tight.max_samples = 1'000'000;
+  ASSERT_TRUE(EvalInstant(**e, t, h, tight).ok());
+  const uint64_t hits = memo.hits();
+  tight.max_samples = 8;
+  EXPECT_FALSE(EvalInstant(**e, t, h, tight).ok());
+  EXPECT_EQ(memo.hits(), hits + 1);
+
+  // A subquery's steps are not kept.
+  memo.Clear();
+  ASSERT_TRUE(EvalInstant(**ParseExpr("max_over_time(rate(c[1m])[30s:5s])"), t, h, opts).ok());
+  EXPECT_EQ(memo.num_entries(), 0u);
 }
 
 TEST(EngineTest, LookbackAndStaleness) {

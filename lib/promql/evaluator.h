@@ -117,6 +117,8 @@ class Evaluator {
   int64_t start_, end_;
   QueryOptions opts_;
   int64_t samples_ = 0;
+  // Subqueries being evaluated (EvalMatrix): their steps' window calls are not memoized.
+  int subquery_depth_ = 0;
   std::unordered_map<const Expr*, SelectHints> hints_;
   std::unordered_map<const Expr*, std::vector<SeriesView>> cache_;
 };
@@ -132,7 +134,9 @@ bool Evaluator::EvalWindowCall(std::string_view name, const Expr& matrix, int64_
   WindowMemo* memo = opts_.window_memo;
   SelectionId id;
   std::string call;
-  if (memo != nullptr) id = q_.Identify(sel.selector.matchers);
+  if (memo != nullptr && subquery_depth_ == 0 && q_.generation() != 0) {
+    id = q_.Identify(sel.selector.matchers);
+  }
   if (id.version != 0) {
     call = StrCat("\xff", name, "\xff", range, "\xff", range_end);
     if (const WindowMemo::Values* kept = memo->Find(call, id, q_.generation())) {
@@ -154,6 +158,9 @@ bool Evaluator::EvalWindowCall(std::string_view name, const Expr& matrix, int64_
   auto visit = [&](const VisitedSeries& series, const tsdb::WindowSummary& s) {
     Charge(s.count);
     keep.samples += s.count;
+    if (series.selection.version != id.version || series.index >= keep.labels.size()) {
+      keepable = false;
+    }
     if (s.count == 0) return;
     std::optional<double> r;
     if (name == "rate" || name == "increase" || name == "delta") {
@@ -180,9 +187,7 @@ bool Evaluator::EvalWindowCall(std::string_view name, const Expr& matrix, int64_
       r = 1;
     }
     if (!r) return;
-    if (series.selection.version != id.version || series.index >= keep.labels.size()) {
-      keepable = false;
-    } else if (keepable) {
+    if (keepable) {
       keep.labels[series.index] = &series.labels;
       keep.values[series.index] = *r;
     }

@@ -64,14 +64,17 @@ std::string WindowMemo::Key(std::string_view call, const SelectionId& sel) {
 
 void WindowMemo::Sync(uint64_t generation) {
   if (generation == generation_) return;
-  entries_.clear();
+  Clear();
   generation_ = generation;
 }
 
 void WindowMemo::Appended(const labels::Labels& series, uint64_t generation_before) {
   Sync(generation_before);
-  std::erase_if(entries_,
-                [&](const auto& e) { return labels::MatchesAll(e.second.matchers, series); });
+  std::erase_if(entries_, [&](const auto& e) {
+    if (!labels::MatchesAll(e.second.matchers, series)) return false;
+    num_values_ -= e.second.values.size();
+    return true;
+  });
   generation_ = generation_before + 1;
 }
 
@@ -87,8 +90,12 @@ const WindowMemo::Values* WindowMemo::Find(std::string_view call, const Selectio
 void WindowMemo::Keep(std::string_view call, const SelectionId& sel, uint64_t generation,
                       Values v) {
   Sync(generation);
+  if (num_values_ + v.values.size() > kMaxValues) return;
   v.version = sel.version;
-  entries_.insert_or_assign(Key(call, sel), std::move(v));
+  num_values_ += v.values.size();
+  auto [it, inserted] = entries_.try_emplace(Key(call, sel));
+  if (!inserted) num_values_ -= it->second.values.size();
+  it->second = std::move(v);
 }
 
 }  // namespace vigil::promql

@@ -72,6 +72,8 @@ class GroupingCache {
 // truncation, an append it was not told of) empties it at the next lookup.
 class WindowMemo {
  public:
+  // Values kept at most, over all entries (16 bytes each): past it, nothing more is kept.
+  static constexpr size_t kMaxValues = size_t{1} << 22;
   // One call's values, by index in the selection; null labels: no value for that series.
   struct Values {
     uint64_t version = 0;  // the selection's
@@ -90,7 +92,10 @@ class WindowMemo {
   // Keeps `v` as the values of `call` over `sel` at `generation`.
   void Keep(std::string_view call, const SelectionId& sel, uint64_t generation, Values v);
 
-  void Clear() { entries_.clear(); }
+  void Clear() {
+    entries_.clear();
+    num_values_ = 0;
+  }
   size_t num_entries() const { return entries_.size(); }
   // Lookups answered from the memo, since it was made.
   uint64_t hits() const { return hits_; }
@@ -101,6 +106,7 @@ class WindowMemo {
   void Sync(uint64_t generation);
   uint64_t generation_ = 0;
   uint64_t hits_ = 0;
+  size_t num_values_ = 0;  // over entries_
   std::unordered_map<std::string, Values> entries_;
 };
 

@@ -75,6 +75,12 @@ Matrix Evaluator::EvalMatrix(const Expr& e, int64_t t) {
     int64_t end = at - e.offset_ms;
     Matrix out;
     std::unordered_map<std::string, size_t> index;
+    // Its steps' window calls are at times no rule asks for again: not for the memo.
+    ++subquery_depth_;
+    struct Leave {
+      int& depth;
+      ~Leave() { --depth; }
+    } leave{subquery_depth_};
     for (int64_t ts = start; ts <= end; ts += step) {
       Charge(1);
       Value v = Eval(*e.lhs, ts);

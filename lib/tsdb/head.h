@@ -86,8 +86,9 @@ class Head {
                 absl::FunctionRef<void(const MemSeries&)> dropped);
 
   // Changes whenever what a reader may see changes: a sample appended or inserted, a
-  // truncation. Readers that keep what they computed from the head (promql::WindowMemo)
-  // hold it only while this stays the same.
+  // truncation; never 0. Readers that keep what they computed from the head
+  // (promql::WindowMemo) hold it only while this stays the same: series are freed only
+  // by changes that move it.
   uint64_t generation() const { return generation_; }
   size_t num_series() const { return num_series_; }
   // Visible samples.
@@ -124,7 +125,7 @@ class Head {
   absl::flat_hash_set<std::unique_ptr<MemSeries>, SeriesHash, SeriesEq> series_;
   size_t num_series_ = 0;
   size_t num_samples_ = 0;
-  uint64_t generation_ = 0;
+  uint64_t generation_ = 1;
   // Bumped whenever a series is created or dropped: selections made before are stale.
   uint64_t epoch_ = 0;
   // The creations and drops behind the last changes_.size() bumps of epoch_, oldest first

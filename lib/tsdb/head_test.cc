@@ -322,6 +322,28 @@ TEST(HeadTest, RememberedSelectionsAtTheEdgeOfTheLog) {
   }
 }
 
+// The head's generation moves with every change a reader may see, and only then.
+TEST(HeadTest, GenerationMovesWithWhatReadersSee) {
+  Head h;
+  labels::Labels a({{"__name__", "a"}});
+  uint64_t g = h.generation();
+  EXPECT_NE(g, 0u);
+  ASSERT_TRUE(h.Append(a, 1000, 1));
+  EXPECT_NE(h.generation(), g);
+  g = h.generation();
+  EXPECT_FALSE(h.Append(a, 1000, 2));  // refused: a duplicate timestamp
+  EXPECT_EQ(h.generation(), g);
+  std::vector<Point> none{{5000, 1}};  // not older than what the series holds
+  EXPECT_EQ(h.InsertOlder(a, none), 0u);
+  EXPECT_EQ(h.generation(), g);
+  std::vector<Point> older{{500, 1}};
+  EXPECT_EQ(h.InsertOlder(a, older), 1u);
+  EXPECT_NE(h.generation(), g);
+  g = h.generation();
+  h.Truncate(800);
+  EXPECT_NE(h.generation(), g);
+}
+
 TEST(HeadTest, TruncateFreesWholeChunksAndEmptySeries) {
   Head h;
   labels::Labels a({{"__name__", "c"}});
