@@ -26,7 +26,7 @@ Group::Group(GroupSpec spec, absl::Duration default_interval, labels::Labels ext
 }
 
 TimestampMs Group::NextEvaluation(TimestampMs t) const {
-  int64_t interval = std::max<int64_t>(1, absl::ToInt64Milliseconds(interval_));
+  const int64_t interval = interval_ms();
   uint64_t h = labels::Labels({{"file", spec_.file}, {"group", spec_.name}}).Fingerprint();
   int64_t offset = static_cast<int64_t>(h % static_cast<uint64_t>(interval));
   TimestampMs next = t - (t % interval) + offset;

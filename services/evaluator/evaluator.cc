@@ -383,8 +383,7 @@ TickOutput Evaluator::Tick(TimestampMs now) {
       // a data evaluation is off the group's grid: a grid slot that has come since is
       // later, and is the one evaluated.
       const TimestampMs due = schedules_[i].next_timer;
-      const int64_t interval =
-          std::max<int64_t>(1, absl::ToInt64Milliseconds(groups_[i]->interval()));
+      const int64_t interval = groups_[i]->interval_ms();
       const TimestampMs latest_slot = std::max(due + (now - due) / interval * interval,
                                                groups_[i]->NextEvaluation(now) - interval);
       if (const int64_t missed = (latest_slot - due) / interval; missed > 0) {
