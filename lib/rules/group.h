@@ -1,7 +1,6 @@
 #pragma once
 
 #include <algorithm>
-
 #include <functional>
 #include <memory>
 #include <string>
@@ -55,9 +54,7 @@ class Group {
   const GroupSpec& spec() const { return spec_; }
   absl::Duration interval() const { return interval_; }
   // The interval in milliseconds, at least 1: what schedules step by.
-  int64_t interval_ms() const {
-    return std::max<int64_t>(1, absl::ToInt64Milliseconds(interval_));
-  }
+  int64_t interval_ms() const { return std::max<int64_t>(1, absl::ToInt64Milliseconds(interval_)); }
   // The next aligned evaluation time strictly after `t` (offset by a hash of the group,
   // as Prometheus spreads groups over their interval).
   TimestampMs NextEvaluation(TimestampMs t) const;

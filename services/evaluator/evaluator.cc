@@ -363,6 +363,12 @@ void Evaluator::RunEvaluation(size_t i, TimestampMs t, Trigger trigger,
 }
 
 TickOutput Evaluator::Tick(TimestampMs now) {
+  TickOutput out = EvaluateDue(now);
+  TruncateIfDue(now);
+  return out;
+}
+
+TickOutput Evaluator::EvaluateDue(TimestampMs now) {
   TickOutput out;
   codec::SampleBatchBuilder recorded;
   for (const labels::Labels& ls : stale_on_next_tick_) {
@@ -399,6 +405,10 @@ TickOutput Evaluator::Tick(TimestampMs now) {
     }
   }
   out.recorded = recorded.Take();
+  return out;
+}
+
+void Evaluator::TruncateIfDue(TimestampMs now) {
   if (now - last_truncate_ >= kTruncateEveryMs || now < last_truncate_) {
     // Of the series no rule reads, only --storage.min-retention (at least kRetentionSlackMs,
     // so that an API query whose time was taken a little before this Tick, or sent a little
@@ -412,7 +422,6 @@ TickOutput Evaluator::Tick(TimestampMs now) {
         [this](const tsdb::MemSeries& s) { readers_.erase(ReadersKey(s.labels())); });
     last_truncate_ = now;
   }
-  return out;
 }
 
 std::optional<TimestampMs> Evaluator::NextDeadline() const {

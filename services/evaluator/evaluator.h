@@ -109,8 +109,13 @@ class Evaluator {
   absl::StatusOr<size_t> OnSampleBatch(const v1::SampleBatch& batch);
 
   // Evaluates every group due at `now` (timer or fresh data) and drops samples older than
-  // the window.
+  // the window: EvaluateDue(now), then TruncateIfDue(now).
   TickOutput Tick(TimestampMs now);
+  // The two halves of Tick: the process publishes what the first gives before the second
+  // walks every series (tens of milliseconds at 100k series, every kTruncateEveryMs), so
+  // no alert waits for it.
+  TickOutput EvaluateDue(TimestampMs now);
+  void TruncateIfDue(TimestampMs now);
 
   // When the next Tick has something to do: a timer evaluation, a complete round (due now),
   // or an early evaluation (now, or once the budget holds its cost).

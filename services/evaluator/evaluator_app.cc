@@ -281,7 +281,8 @@ int RunEvaluator(const service::CommonFlags& flags, EvaluatorOptions options,
       arrival = received;
       appended.Increment(static_cast<double>(*n));
     }
-    TickOutput out = core.Tick(clock.NowMs());
+    const TimestampMs now_ms = clock.NowMs();
+    TickOutput out = core.EvaluateDue(now_ms);
     if (out.alerts.alerts_size() > 0) {
       publisher.Publish(bus::kTopicAlerts, out.alerts);
       events.Increment(out.alerts.alerts_size());
@@ -310,6 +311,7 @@ int RunEvaluator(const service::CommonFlags& flags, EvaluatorOptions options,
         spdlog::error("evaluator: {}", std::string(s.message()));
       }
     }
+    core.TruncateIfDue(now_ms);  // after publishing: no alert waits for it
     head_series.Set(static_cast<double>(core.head().num_series()));
     // memory_bytes() walks every series: not on every batch.
     if (auto now = std::chrono::steady_clock::now(); now >= next_head_bytes) {

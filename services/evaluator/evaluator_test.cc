@@ -105,6 +105,20 @@ TEST_F(EvaluatorTest, RetentionCoversTheLongestWindowARuleReads) {
   EXPECT_EQ(e.head().num_samples(), 1u);
 }
 
+// Tick is EvaluateDue then TruncateIfDue; the process publishes in between, so evaluating
+// never truncates (an alert does not wait for the walk over every series).
+TEST_F(EvaluatorTest, EvaluatingLeavesTruncationToItsOwnStep) {
+  Evaluator e(EvaluatorOptions{});
+  ASSERT_TRUE(e.LoadRules(Config(), 0).ok());
+  labels::Labels up({{"__name__", "up"}, {"job", "genesis"}});
+  e.OnSamples({codec::DecodedSeries{up, {{1000, 1}}}});
+  e.OnSamples({codec::DecodedSeries{up, {{3'600'000, 1}}}});
+  e.EvaluateDue(3'600'000);
+  EXPECT_EQ(e.head().num_samples(), 2u);
+  e.TruncateIfDue(3'600'000);
+  EXPECT_EQ(e.head().num_samples(), 1u);
+}
+
 // The window is of what the rules read: a series no rule reads (here the recording
 // job:up:copy, and `other`) keeps only --storage.min-retention and its newest sample before
 // that, which an instant query at now still finds.
