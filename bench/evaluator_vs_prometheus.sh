@@ -12,6 +12,8 @@
 #   SEQUENTIAL=1 bench/evaluator_vs_prometheus.sh ...   (Prometheus alone first, then the vigil
 #                                    mesh alone, on the same targets in the same run: at 100k
 #                                    series both at once overload a 2-core machine)
+#   SEQUENTIAL=vigil bench/evaluator_vs_prometheus.sh ...   (the vigil mesh alone, for
+#                                    comparing vigil builds; no Prometheus figures)
 #
 # Measures over SECONDS after WARMUP (the [1m] rates need a minute of data):
 # - group evaluation duration: every new value of Prometheus's
@@ -127,7 +129,11 @@ except Exception:
 c = collections.Counter(x["labels"]["alertname"] for x in a if x["state"] == "firing")
 print(" ".join(f"{k}:{v}" for k, v in sorted(c.items())) or "none")'
 }
-if [ "${SEQUENTIAL:-0}" = 1 ]; then
+if [ "${SEQUENTIAL:-0}" = vigil ]; then
+  start_vigil
+  sleep "$WARMUP"; check_alive $COLL_PID $EVAL_PID
+  measure 0 1
+elif [ "${SEQUENTIAL:-0}" = 1 ]; then
   # One stack at a time on the same targets: at 100k series both at once overload 2 cores.
   start_prometheus
   sleep "$WARMUP"; check_alive $PROM_PID
@@ -172,7 +178,10 @@ def hq(p):  # the bucket upper bound holding the p-quantile (Prometheus would in
     return "n/a"
 pd, vd = durations("prom_durations"), durations("vigil_durations")
 import os
-together = "one after the other (SEQUENTIAL=1)" if os.environ.get("SEQUENTIAL") == "1" else "at once"
+together = {"1": "one after the other (SEQUENTIAL=1)", "vigil": "vigil alone (SEQUENTIAL=vigil)"}.get(
+    os.environ.get("SEQUENTIAL", ""), "at once")
+def per(a, b):
+    return f"{a / b:.0f}" if b else "n/a"
 print(f"mode {os.environ.get('MODE', 'event')}: {int(targets)} targets x {series} series (+1 target down) scraped at 1s by both, {together}; "
       f"{secs}s measured after {warm}s warm-up")
 print()
@@ -184,7 +193,7 @@ print(f"| group evaluation, p99 (max) | {q(pd, .99):.3f} s | {q(vd, .99):.3f} s 
 print(f"| CPU-seconds in the window | {p1 - p0:.1f} | {c1 - c0:.1f} + {e1 - e0:.1f} |")
 print(f"| active series (head) | {ps:.0f} | {vs:.0f} |")
 print(f"| RSS | {prss / 1e6:.0f} MB | {crss / 1e6:.0f} + {erss / 1e6:.0f} MB |")
-print(f"| RSS per active series | {prss / ps:.0f} B | {(crss + erss) / vs:.0f} B (evaluator alone {erss / vs:.0f} B) |")
+print(f"| RSS per active series | {per(prss, ps)} B | {per(crss + erss, vs)} B (evaluator alone {per(erss, vs)} B) |")
 print(f"| firing alerts at the end | {pf.replace(',', ' ')} | {vf.replace(',', ' ')} |")
 print()
 print(f"vigil sample -> alert-event latency ({total:.0f} observations in the window): "
