@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The vigil half of bench/evaluator_vs_prometheus.sh (collector -> bus -> evaluator over
 # bench_static_targets --shape rollout at 1 s, no Prometheus), for the evaluator's memory:
-# prints its RSS, head series, head bytes and evaluations every 10 s, then smaps_rollup.
+# prints its RSS, head series, head bytes and evaluations every 10 s, then the head's bytes
+# by part and smaps_rollup.
 #
 #   bench/evaluator_memory.sh [TARGETS] [SERIES_PER_TARGET] [SECONDS]   (defaults 40 500 90)
 #   HEAPTRACK=1 bench/evaluator_memory.sh ...   (the evaluator under heaptrack; the work
@@ -34,5 +35,7 @@ for ((s=0; s<SECS; s+=10)); do
   rss=$(awk '/^VmRSS/ {print $2}' /proc/$EPID/status)
   echo "t=$((s+10)) rss_kb=$rss series=$(vig vigil_evaluator_head_series) head_bytes=$(vig vigil_evaluator_head_bytes) evals=$(vig 'vigil_evaluator_rule_group_evaluations_total{trigger="data"}')/$(vig 'vigil_evaluator_rule_group_evaluations_total{trigger="early"}')/$(vig 'vigil_evaluator_rule_group_evaluations_total{trigger="timer"}') last_eval_s=$({ curl -s --max-time 5 "127.0.0.1:$EVAL_HTTP/metrics" || true; } | awk '/^vigil_evaluator_rule_group_last_duration_seconds/ {print $2}') gaps=$(vig vigil_bus_gaps_total)"
 done
+# The head's bytes by part (MemSeries::Bytes, the index, the selections) at the end.
+{ curl -s --max-time 5 "127.0.0.1:$EVAL_HTTP/metrics" || true; } | grep '^vigil_evaluator_head_part_bytes' || true
 grep -E '^(Rss|Anonymous|Private_Dirty)' /proc/$EPID/smaps_rollup || true
 kill -INT $EPID; sleep 3

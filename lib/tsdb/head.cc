@@ -172,17 +172,19 @@ void Head::Truncate(TimestampMs min_t, TimestampMs short_min_t,
   }
 }
 
-size_t Head::memory_bytes() const {
+Head::Bytes Head::memory_parts() const {
+  Bytes b;
   // flat_hash_set: one slot (a pointer) and one control byte per bucket, plus a group of
   // sentinels.
-  size_t n = HeapBytes(series_.capacity() * (sizeof(void*) + 1) + 16);
-  for (const std::unique_ptr<MemSeries>& s : series_) n += s->MemoryBytes();
-  n += HeapBytes(changes_.capacity() * sizeof(Change));
+  b.index = HeapBytes(series_.capacity() * (sizeof(void*) + 1) + 16);
+  for (const std::unique_ptr<MemSeries>& s : series_) b.series += s->MemoryParts();
+  b.selections = HeapBytes(changes_.capacity() * sizeof(Change));
   for (const auto& [key, r] : selections_) {
-    n += HeapBytes(sizeof(std::pair<const std::string, Remembered>)) +
-         HeapBytes(key.capacity() + 1) + HeapBytes(r.selection.series.capacity() * sizeof(void*));
+    b.selections += HeapBytes(sizeof(std::pair<const std::string, Remembered>)) +
+                    HeapBytes(key.capacity() + 1) +
+                    HeapBytes(r.selection.series.capacity() * sizeof(void*));
   }
-  return n;
+  return b;
 }
 
 }  // namespace vigil::tsdb

@@ -95,7 +95,16 @@ class Head {
   size_t num_samples() const { return num_samples_; }
   // An estimate of the heap the head holds: chunks, label sets, series objects and the
   // index, with malloc's per-allocation overhead. O(series): meant for metrics.
-  size_t memory_bytes() const;
+  size_t memory_bytes() const { return memory_parts().total(); }
+  // The same, by part: the series' own (MemSeries::Bytes), the index, and the remembered
+  // selections with the log of series changes they replay.
+  struct Bytes {
+    MemSeries::Bytes series;
+    size_t index = 0;
+    size_t selections = 0;
+    size_t total() const { return series.total() + index + selections; }
+  };
+  Bytes memory_parts() const;
 
  private:
   // The index hashes a series by index_key_ and compares label sets, so it can be looked

@@ -464,4 +464,31 @@ TEST(HeadTest, HiddenSamplesOfTheFirstChunkAreFreed) {
 }
 
 }  // namespace
+// The head's bytes by part: each part moves when what it counts moves, and the parts add
+// up to memory_bytes().
+TEST(HeadTest, MemoryPartsFollowWhatTheyCount) {
+  Head head;
+  labels::Labels a({{"__name__", "requests_total"}, {"instance", "a:9100"}});
+  const Head::Bytes empty = head.memory_parts();
+  EXPECT_EQ(empty.series.total(), 0u);
+  for (int i = 0; i < 60; ++i) ASSERT_TRUE(head.Append(a, i * 1000, i * 3));
+  const Head::Bytes open = head.memory_parts();
+  EXPECT_GT(open.series.object, 0u);
+  EXPECT_GT(open.series.labels, 0u);
+  EXPECT_GT(open.series.open_chunk, 0u);
+  EXPECT_EQ(open.series.closed_chunks, 0u);
+  EXPECT_EQ(open.series.windows, 0u);
+  EXPECT_GT(open.index, 0u);
+  for (int i = 60; i < 200; ++i) ASSERT_TRUE(head.Append(a, i * 1000, i * 3));
+  const Head::Bytes closed = head.memory_parts();
+  EXPECT_GT(closed.series.closed_chunks, 0u);  // 120 samples closed a chunk
+  EXPECT_EQ(closed.series.windows, 0u);
+  head.Select({})[0]->Window(60'000, 199'000);
+  const Head::Bytes windowed = head.memory_parts();
+  EXPECT_GT(windowed.series.windows, 0u);
+  EXPECT_EQ(windowed.series.closed_chunks, closed.series.closed_chunks);
+  EXPECT_EQ(windowed.total(), head.memory_bytes());
+  EXPECT_EQ(windowed.total(), windowed.series.total() + windowed.index + windowed.selections);
+}
+
 }  // namespace vigil::tsdb

@@ -188,19 +188,22 @@ void MemSeries::Decode(TimestampMs mint, TimestampMs maxt, std::vector<Point>* o
   }
 }
 
-size_t MemSeries::MemoryBytes() const {
-  size_t n = HeapBytes(sizeof(MemSeries)) + LabelsHeapBytes(labels_) +
-             HeapBytes(closed_.allocated_bytes()) + HeapBytes(head_.capacity_bytes());
+MemSeries::Bytes MemSeries::MemoryParts() const {
+  Bytes b;
+  b.object = HeapBytes(sizeof(MemSeries));
+  b.labels = LabelsHeapBytes(labels_);
+  b.closed_chunks = HeapBytes(closed_.allocated_bytes());
+  b.open_chunk = HeapBytes(head_.capacity_bytes());
   if (windows_.bytes() > 0) {
-    n += HeapBytes(windows_.bytes());
+    b.windows = HeapBytes(windows_.bytes());
     for (const WindowState& w : windows_.states()) {
       if (w.resets == nullptr) continue;
-      n += HeapBytes(sizeof(WindowState::Resets)) +
-           HeapBytes(w.resets->times.capacity() * sizeof(TimestampMs)) +
-           HeapBytes(w.resets->values.capacity() * sizeof(double));
+      b.windows += HeapBytes(sizeof(WindowState::Resets)) +
+                   HeapBytes(w.resets->times.capacity() * sizeof(TimestampMs)) +
+                   HeapBytes(w.resets->values.capacity() * sizeof(double));
     }
   }
-  return n;
+  return b;
 }
 
 }  // namespace vigil::tsdb

@@ -77,7 +77,25 @@ class MemSeries {
 
   // Estimated heap bytes this series holds (chunks, labels, itself), allocator overhead
   // included.
-  size_t MemoryBytes() const;
+  size_t MemoryBytes() const { return MemoryParts().total(); }
+  // The same, by part.
+  struct Bytes {
+    size_t object = 0;         // the MemSeries itself
+    size_t labels = 0;         // the label set's heap
+    size_t closed_chunks = 0;  // the closed chunks' allocation
+    size_t open_chunk = 0;     // the open chunk's bytes, spare capacity included
+    size_t windows = 0;        // Window()'s states, counter drops included
+    size_t total() const { return object + labels + closed_chunks + open_chunk + windows; }
+    Bytes& operator+=(const Bytes& o) {
+      object += o.object;
+      labels += o.labels;
+      closed_chunks += o.closed_chunks;
+      open_chunk += o.open_chunk;
+      windows += o.windows;
+      return *this;
+    }
+  };
+  Bytes MemoryParts() const;
 
  private:
   friend class SeriesReader;

@@ -176,6 +176,27 @@ int RunEvaluator(const service::CommonFlags& flags, EvaluatorOptions options,
                          .Help("Estimated memory held by the in-memory window.")
                          .Register(rt.registry())
                          .Add({});
+  // The same by part, to see where a series' bytes go (docs/PERFORMANCE.md).
+  auto& head_part_bytes_family =
+      prometheus::BuildGauge()
+          .Name("vigil_evaluator_head_part_bytes")
+          .Help("Estimated memory held by the in-memory window, by part.")
+          .Register(rt.registry());
+  struct HeadPartGauges {
+    prometheus::Gauge& object;
+    prometheus::Gauge& labels;
+    prometheus::Gauge& closed_chunks;
+    prometheus::Gauge& open_chunks;
+    prometheus::Gauge& windows;
+    prometheus::Gauge& index;
+    prometheus::Gauge& selections;
+  } head_parts{head_part_bytes_family.Add({{"part", "series_objects"}}),
+               head_part_bytes_family.Add({{"part", "labels"}}),
+               head_part_bytes_family.Add({{"part", "closed_chunks"}}),
+               head_part_bytes_family.Add({{"part", "open_chunks"}}),
+               head_part_bytes_family.Add({{"part", "window_states"}}),
+               head_part_bytes_family.Add({{"part", "index"}}),
+               head_part_bytes_family.Add({{"part", "selections"}})};
   auto& grouping_cache_bytes =
       prometheus::BuildGauge()
           .Name("vigil_evaluator_grouping_cache_bytes")
@@ -315,7 +336,15 @@ int RunEvaluator(const service::CommonFlags& flags, EvaluatorOptions options,
     head_series.Set(static_cast<double>(core.head().num_series()));
     // memory_bytes() walks every series: not on every batch.
     if (auto now = std::chrono::steady_clock::now(); now >= next_head_bytes) {
-      head_bytes.Set(static_cast<double>(core.head().memory_bytes()));
+      const tsdb::Head::Bytes parts = core.head().memory_parts();
+      head_bytes.Set(static_cast<double>(parts.total()));
+      head_parts.object.Set(static_cast<double>(parts.series.object));
+      head_parts.labels.Set(static_cast<double>(parts.series.labels));
+      head_parts.closed_chunks.Set(static_cast<double>(parts.series.closed_chunks));
+      head_parts.open_chunks.Set(static_cast<double>(parts.series.open_chunk));
+      head_parts.windows.Set(static_cast<double>(parts.series.windows));
+      head_parts.index.Set(static_cast<double>(parts.index));
+      head_parts.selections.Set(static_cast<double>(parts.selections));
       grouping_cache_bytes.Set(static_cast<double>(core.grouping_cache().memory_bytes()));
       next_head_bytes = now + std::chrono::seconds(5);
     }
