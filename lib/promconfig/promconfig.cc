@@ -58,6 +58,18 @@ absl::StatusOr<StaticConfig> ReadTargetGroup(const std::string& file, const YAML
   return out;
 }
 
+// Reads an optional duration that Prometheus 2.42 treats as unset when it is 0 (its
+// GlobalConfig.UnmarshalYAML and ScrapeConfig.Validate fill in the defaults for 0s): `*out`
+// keeps its default unless a non-zero value is given; `*set` says whether one was.
+absl::Status ReadNonZeroDuration(const std::string& file, const YAML::Node& n, const char* key,
+                                 absl::Duration* out, bool* set = nullptr) {
+  absl::Duration d = absl::ZeroDuration();
+  if (auto s = config::ReadDuration(file, n, key, &d); !s.ok()) return s;
+  if (set != nullptr) *set = d != absl::ZeroDuration();
+  if (d != absl::ZeroDuration()) *out = d;
+  return absl::OkStatus();
+}
+
 absl::Status ParseGlobal(const std::string& file, const YAML::Node& n, GlobalConfig* g) {
   if (!n || n.IsNull()) return absl::OkStatus();
   if (auto s = config::ExpectMap(file, n, "global"); !s.ok()) return s;
@@ -68,12 +80,13 @@ absl::Status ParseGlobal(const std::string& file, const YAML::Node& n, GlobalCon
       !s.ok()) {
     return s;
   }
-  bool timeout_set = n["scrape_timeout"].IsDefined();
-  if (auto s = config::ReadDuration(file, n, "scrape_interval", &g->scrape_interval); !s.ok())
+  bool timeout_set = false;
+  if (auto s = ReadNonZeroDuration(file, n, "scrape_interval", &g->scrape_interval); !s.ok())
     return s;
-  if (auto s = config::ReadDuration(file, n, "scrape_timeout", &g->scrape_timeout); !s.ok())
+  if (auto s = ReadNonZeroDuration(file, n, "scrape_timeout", &g->scrape_timeout, &timeout_set);
+      !s.ok())
     return s;
-  if (auto s = config::ReadDuration(file, n, "evaluation_interval", &g->evaluation_interval);
+  if (auto s = ReadNonZeroDuration(file, n, "evaluation_interval", &g->evaluation_interval);
       !s.ok())
     return s;
   // Prometheus: without an explicit timeout, a short interval caps the default timeout.
@@ -116,16 +129,14 @@ absl::Status ParseScrapeConfig(const std::string& file, const YAML::Node& n, con
   if (sc->job_name.empty()) return ErrorAt(file, n, "job_name is empty");
   sc->scrape_interval = g.scrape_interval;
   sc->scrape_timeout = g.scrape_timeout;
-  bool timeout_set = n["scrape_timeout"].IsDefined();
-  if (auto s = config::ReadDuration(file, n, "scrape_interval", &sc->scrape_interval); !s.ok())
+  bool timeout_set = false;
+  if (auto s = ReadNonZeroDuration(file, n, "scrape_interval", &sc->scrape_interval); !s.ok())
     return s;
-  if (auto s = config::ReadDuration(file, n, "scrape_timeout", &sc->scrape_timeout); !s.ok())
+  if (auto s = ReadNonZeroDuration(file, n, "scrape_timeout", &sc->scrape_timeout, &timeout_set);
+      !s.ok())
     return s;
   if (!timeout_set && sc->scrape_timeout > sc->scrape_interval)
     sc->scrape_timeout = sc->scrape_interval;
-  if (sc->scrape_interval <= absl::ZeroDuration()) {
-    return ErrorAt(file, n["scrape_interval"], "scrape interval must be positive");
-  }
   if (sc->scrape_timeout > sc->scrape_interval) {
     return ErrorAt(
         file, n["scrape_timeout"],

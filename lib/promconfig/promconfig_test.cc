@@ -38,6 +38,45 @@ rule_files: ["rules/*.yml"]
   EXPECT_EQ(cfg->rule_files, std::vector<std::string>{"rules/*.yml"});
 }
 
+// Prometheus 2.42 reads an explicit 0s as unset: the global durations take their defaults
+// and a job's the global ones (checked against `prometheus --config.file` and its
+// /api/v1/status/config). A 0s interval must never mean "as often as possible".
+TEST(PromConfigTest, ZeroDurationsMeanTheDefaults) {
+  auto cfg = ParsePrometheusConfig("p.yml", R"(
+global:
+  scrape_interval: 0s
+  scrape_timeout: 0s
+  evaluation_interval: 0s
+scrape_configs:
+  - job_name: a
+    scrape_interval: 0s
+    scrape_timeout: 0s
+  - job_name: b
+)");
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_EQ(cfg->global.scrape_interval, absl::Minutes(1));
+  EXPECT_EQ(cfg->global.scrape_timeout, absl::Seconds(10));
+  EXPECT_EQ(cfg->global.evaluation_interval, absl::Minutes(1));
+  for (const ScrapeConfig& sc : cfg->scrape_configs) {
+    EXPECT_EQ(sc.scrape_interval, absl::Minutes(1)) << sc.job_name;
+    EXPECT_EQ(sc.scrape_timeout, absl::Seconds(10)) << sc.job_name;
+  }
+
+  // A job's 0s takes the global values, and a 0s timeout the global one capped by the
+  // job's interval, as when it is absent.
+  cfg = ParsePrometheusConfig("p.yml", R"(
+global: {scrape_interval: 15s, scrape_timeout: 12s}
+scrape_configs:
+  - {job_name: a, scrape_interval: 0s}
+  - {job_name: b, scrape_interval: 5s, scrape_timeout: 0s}
+)");
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_EQ(cfg->scrape_configs[0].scrape_interval, absl::Seconds(15));
+  EXPECT_EQ(cfg->scrape_configs[0].scrape_timeout, absl::Seconds(12));
+  EXPECT_EQ(cfg->scrape_configs[1].scrape_interval, absl::Seconds(5));
+  EXPECT_EQ(cfg->scrape_configs[1].scrape_timeout, absl::Seconds(5));
+}
+
 TEST(PromConfigTest, RelabelConfigsAndParams) {
   auto cfg = ParsePrometheusConfig("p.yml", R"(
 scrape_configs:

@@ -76,7 +76,7 @@ absl::Status Evaluator::LoadRules(const promconfig::PrometheusConfig& cfg, Times
   no_lookback.lookback_ms = 0;
   for (size_t i = 0; i < groups.size(); ++i) {
     const rules::Group& g = *groups[i];
-    longest_interval = std::max(longest_interval, absl::ToInt64Milliseconds(g.interval()));
+    longest_interval = std::max(longest_interval, g.interval_ms());
     for (size_t r = 0; r < g.size(); ++r) {
       const promql::Expr& expr = *g.rule(r).expr;
       longest = std::max(longest, promql::MaxLookbehindMs(expr));
@@ -286,7 +286,7 @@ void Evaluator::Evaluate(size_t i, TimestampMs t, Trigger trigger,
   rules::QueryFunc query = [&](const promql::Expr& expr, TimestampMs at) {
     return promql::EvalInstant(expr, at, head_, query_opts);
   };
-  int64_t interval = absl::ToInt64Milliseconds(g.interval());
+  int64_t interval = g.interval_ms();
   rules::GroupEvalOptions opts{options_.resend_delay};
   opts.hold_absent_alerts = t - data_since_ < s.reach_ms + interval;
   rules::GroupResult r = g.Eval(t, query, opts, [&](const rules::RecordedSample& rs) {
