@@ -124,15 +124,6 @@ nlohmann::json PromQuery(int port, const std::string& path) {
   return nlohmann::json::parse(body, nullptr, false);
 }
 
-std::string UrlEncode(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.') out.push_back(static_cast<char>(c));
-    else out += fmt::format("%{:02X}", c);
-  }
-  return out;
-}
-
 // Series of a job stored by Prometheus, in exposition form.
 std::set<std::string> PromSeries(int port, const std::string& job) {
   std::set<std::string> out;

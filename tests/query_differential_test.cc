@@ -231,18 +231,6 @@ std::string ToOpenMetrics(const std::vector<TestSeries>& data) {
   return out + "# EOF\n";
 }
 
-std::string UrlEncode(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += fmt::format("%{:02X}", c);
-    }
-  }
-  return out;
-}
-
 std::string Seconds(int64_t ms) { return fmt::format("{}.{:03d}", ms / 1000, ms % 1000); }
 
 // The response with its result put in a canonical order: matrices and (unless the query

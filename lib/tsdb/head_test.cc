@@ -463,7 +463,6 @@ TEST(HeadTest, HiddenSamplesOfTheFirstChunkAreFreed) {
   EXPECT_EQ(Points(s).front().t, 150'000);
 }
 
-}  // namespace
 // The head's bytes by part: each part moves when what it counts moves, and the parts add
 // up to memory_bytes().
 TEST(HeadTest, MemoryPartsFollowWhatTheyCount) {
@@ -491,4 +490,5 @@ TEST(HeadTest, MemoryPartsFollowWhatTheyCount) {
   EXPECT_EQ(windowed.total(), windowed.series.total() + windowed.index + windowed.selections);
 }
 
+}  // namespace
 }  // namespace vigil::tsdb

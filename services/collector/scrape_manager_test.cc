@@ -286,6 +286,35 @@ scrape_configs:
   EXPECT_EQ(plain.interval, absl::Seconds(30));
 }
 
+TEST(ScrapeManagerTest, RelabelledIntervalsOfZeroOrTimeoutsAboveTheIntervalDropTheTarget) {
+  // Prometheus 2.42 PopulateLabels: "scrape interval cannot be 0", "scrape timeout cannot
+  // be 0", "scrape timeout cannot be greater than scrape interval": no target.
+  ScrapeManager m;
+  m.ApplyConfig(Config(R"(
+scrape_configs:
+  - job_name: app
+    scrape_interval: 10s
+    relabel_configs:
+      - source_labels: [__address__]
+        regex: "zero-timeout:.*"
+        target_label: __scrape_timeout__
+        replacement: 0s
+      - source_labels: [__address__]
+        regex: "zero-interval:.*"
+        target_label: __scrape_interval__
+        replacement: 0s
+      - source_labels: [__address__]
+        regex: "long-timeout:.*"
+        target_label: __scrape_timeout__
+        replacement: 11s
+    static_configs:
+      - targets: ["zero-timeout:1", "zero-interval:1", "long-timeout:1", "kept:1"]
+)"),
+                0);
+  ASSERT_EQ(m.targets().size(), 1u);
+  EXPECT_EQ(m.targets()[0].url, "http://kept:1/metrics");
+}
+
 TEST(ScrapeManagerTest, MetricRelabelConfigsApplyToScrapedSamples) {
   ScrapeManager m;
   m.ApplyConfig(Config(R"(

@@ -56,7 +56,11 @@ std::vector<Target> TargetsFromConfig(const promconfig::ScrapeConfig& sc) {
       if (addr.empty()) continue;  // Prometheus: "no address"
       auto iv = config::ParseDuration(ls.Get("__scrape_interval__"));
       auto to = config::ParseDuration(ls.Get("__scrape_timeout__"));
-      if (!iv.ok() || !to.ok() || *iv <= absl::ZeroDuration() || *to > *iv) continue;
+      // Prometheus 2.42 PopulateLabels: an interval or timeout of 0 drops the target, as
+      // does a timeout greater than the interval.
+      if (!iv.ok() || !to.ok() || *iv <= absl::ZeroDuration() || *to <= absl::ZeroDuration() ||
+          *to > *iv)
+        continue;
       if (!ls.Has("instance")) ls = ls.With("instance", addr);
 
       std::map<std::string, std::vector<std::string>> params = sc.params;

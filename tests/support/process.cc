@@ -8,13 +8,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <random>
 #include <set>
-#include <utility>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 namespace vigil::testing {
 
@@ -174,6 +175,33 @@ std::pair<int, std::string> HttpGet(int port, const std::string& path) {
   auto res = c.Get(path.c_str());
   if (!res) return {0, ""};
   return {res->status, res->body};
+}
+
+std::string UrlEncode(const std::string& s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+double MetricSum(int port, const std::string& name) {
+  double sum = 0;
+  std::istringstream in(HttpGet(port, "/metrics").second);
+  for (std::string line; std::getline(in, line);) {
+    if (line.size() > name.size() && line.compare(0, name.size(), name) == 0 &&
+        (line[name.size()] == ' ' || line[name.size()] == '{')) {
+      sum += std::stod(line.substr(line.rfind(' ') + 1));
+    }
+  }
+  return sum;
 }
 
 std::pair<int, std::string> HttpPost(int port, const std::string& path, const std::string& body) {

@@ -52,12 +52,19 @@ class Process {
 };
 
 // Runs a command to completion: (exit code, stdout+stderr).
-std::pair<int, std::string> RunCommand(std::vector<std::string> argv,
-                                       std::chrono::milliseconds timeout = std::chrono::seconds(30));
+std::pair<int, std::string> RunCommand(
+    std::vector<std::string> argv, std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
 // Simple HTTP to 127.0.0.1:port: status code (0 when unreachable) and body.
 std::pair<int, std::string> HttpGet(int port, const std::string& path);
 std::pair<int, std::string> HttpPost(int port, const std::string& path,
                                      const std::string& body = "");
+
+// Percent-encodes all but RFC 3986's unreserved characters (a query parameter's value).
+std::string UrlEncode(const std::string& s);
+
+// The sum of a metric's samples over all its label sets in the /metrics of 127.0.0.1:port
+// (0 when it has none or the port does not answer).
+double MetricSum(int port, const std::string& name);
 
 }  // namespace vigil::testing
