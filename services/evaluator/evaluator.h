@@ -56,9 +56,11 @@ struct TickOutput {
   // Alert events in `alerts` that came from evaluations triggered by arriving data (not by
   // the timer): their latency from sample arrival is what event-driven evaluation buys.
   int data_triggered_alerts = 0;
-  // How long after their data arrived the evaluations behind data_triggered_alerts ran, at
-  // most (in Tick time; 0 when in the Tick right after the arrival, more when an early
-  // evaluation waited for the budget).
+  // How long after the first of their data arrived the evaluations behind
+  // data_triggered_alerts ran, at most (in Tick time): from the first Tick with a fresh
+  // sample for the group, so a round evaluation counts the wait for the round's other
+  // targets (scraped at other phases of the interval) and an early one the wait for the
+  // budget; 0 when the group ran in that first Tick.
   int64_t data_wait_ms = 0;
   // Evaluations: on data, of complete rounds and early ones (see early_evaluation_budget);
   // by the timer.
