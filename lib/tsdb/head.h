@@ -103,6 +103,17 @@ class Head {
     size_t index = 0;
     size_t selections = 0;
     size_t total() const { return series.total() + index + selections; }
+    // fn(name, bytes) for each part, in a fixed order (the names label metrics).
+    template <typename Fn>
+    void ForEachPart(Fn fn) const {
+      fn("series_objects", series.object);
+      fn("labels", series.labels);
+      fn("closed_chunks", series.closed_chunks);
+      fn("open_chunks", series.open_chunk);
+      fn("window_states", series.windows);
+      fn("index", index);
+      fn("selections", selections);
+    }
   };
   Bytes memory_parts() const;
 

@@ -488,6 +488,13 @@ TEST(HeadTest, MemoryPartsFollowWhatTheyCount) {
   EXPECT_EQ(windowed.series.closed_chunks, closed.series.closed_chunks);
   EXPECT_EQ(windowed.total(), head.memory_bytes());
   EXPECT_EQ(windowed.total(), windowed.series.total() + windowed.index + windowed.selections);
+  size_t named = 0, parts = 0;
+  windowed.ForEachPart([&](const char*, size_t bytes) {
+    named += bytes;
+    ++parts;
+  });
+  EXPECT_EQ(named, windowed.total());
+  EXPECT_EQ(parts, 7u);
 }
 
 }  // namespace

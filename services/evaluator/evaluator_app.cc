@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <optional>
+#include <vector>
 #include <zmq.hpp>
 
 #include "lib/base/format.h"
@@ -186,21 +187,10 @@ int RunEvaluator(const service::CommonFlags& flags, EvaluatorOptions options,
           .Name("vigil_evaluator_head_part_bytes")
           .Help("Estimated memory held by the in-memory window, by part.")
           .Register(rt.registry());
-  struct HeadPartGauges {
-    prometheus::Gauge& object;
-    prometheus::Gauge& labels;
-    prometheus::Gauge& closed_chunks;
-    prometheus::Gauge& open_chunks;
-    prometheus::Gauge& windows;
-    prometheus::Gauge& index;
-    prometheus::Gauge& selections;
-  } head_parts{head_part_bytes_family.Add({{"part", "series_objects"}}),
-               head_part_bytes_family.Add({{"part", "labels"}}),
-               head_part_bytes_family.Add({{"part", "closed_chunks"}}),
-               head_part_bytes_family.Add({{"part", "open_chunks"}}),
-               head_part_bytes_family.Add({{"part", "window_states"}}),
-               head_part_bytes_family.Add({{"part", "index"}}),
-               head_part_bytes_family.Add({{"part", "selections"}})};
+  std::vector<prometheus::Gauge*> head_part_bytes;  // in ForEachPart's order
+  tsdb::Head::Bytes{}.ForEachPart([&](const char* part, size_t) {
+    head_part_bytes.push_back(&head_part_bytes_family.Add({{"part", part}}));
+  });
   auto& grouping_cache_bytes =
       prometheus::BuildGauge()
           .Name("vigil_evaluator_grouping_cache_bytes")
@@ -342,13 +332,10 @@ int RunEvaluator(const service::CommonFlags& flags, EvaluatorOptions options,
     if (auto now = std::chrono::steady_clock::now(); now >= next_head_bytes) {
       const tsdb::Head::Bytes parts = core.head().memory_parts();
       head_bytes.Set(static_cast<double>(parts.total()));
-      head_parts.object.Set(static_cast<double>(parts.series.object));
-      head_parts.labels.Set(static_cast<double>(parts.series.labels));
-      head_parts.closed_chunks.Set(static_cast<double>(parts.series.closed_chunks));
-      head_parts.open_chunks.Set(static_cast<double>(parts.series.open_chunk));
-      head_parts.windows.Set(static_cast<double>(parts.series.windows));
-      head_parts.index.Set(static_cast<double>(parts.index));
-      head_parts.selections.Set(static_cast<double>(parts.selections));
+      size_t i = 0;
+      parts.ForEachPart([&](const char*, size_t bytes) {
+        head_part_bytes[i++]->Set(static_cast<double>(bytes));
+      });
       grouping_cache_bytes.Set(static_cast<double>(core.grouping_cache().memory_bytes()));
       next_head_bytes = now + std::chrono::seconds(5);
     }
