@@ -1,9 +1,11 @@
 #pragma once
 
+#include <algorithm>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 #include <span>
 #include <utility>
@@ -110,6 +112,36 @@ class BitReader {
       n -= take;
     }
     *out = v;
+    return true;
+  }
+  // Reads the '1' bits before the first '0' and that '0', or `max` (0..56) '1' bits and
+  // nothing after them; `*ones` is how many '1' bits there were. One load and a count
+  // instead of a read per bit (prefix codes: most prefixes are short, some are not).
+  bool ReadOnes(int max, int* ones) {
+    const size_t size_bits = bytes_.size() * 8;
+    if (max < 0 || max > 56 || pos_ > size_bits) return false;
+    const size_t byte = pos_ >> 3;
+    const size_t n = std::min<size_t>(8, bytes_.size() - byte);
+    uint64_t w = 0;
+    if (n == 8) {
+      std::memcpy(&w, bytes_.data() + byte, 8);
+      if constexpr (std::endian::native == std::endian::little) w = __builtin_bswap64(w);
+    } else {
+      for (size_t i = 0; i < n; ++i) w |= uint64_t{bytes_[byte + i]} << (56 - 8 * i);
+    }
+    const int skip = static_cast<int>(pos_ & 7);
+    w <<= skip;
+    const int valid = static_cast<int>(n) * 8 - skip;  // >= 57 unless near the end
+    int count = std::countl_one(w);
+    if (count >= max) {
+      if (max > valid) return false;
+      pos_ += static_cast<size_t>(max);
+      *ones = max;
+      return true;
+    }
+    if (count >= valid) return false;  // the '0' would be past the end
+    pos_ += static_cast<size_t>(count) + 1;
+    *ones = count;
     return true;
   }
   bool ReadBit(bool* out) {

@@ -51,16 +51,6 @@ bool BitRange(int64_t x, int nbits) {
   return -((int64_t{1} << (nbits - 1)) - 1) <= x && x <= (int64_t{1} << (nbits - 1));
 }
 
-// Reads the '1' bits before the first '0', at most `max` of them.
-bool ReadPrefix(BitReader& r, int max, int* prefix) {
-  *prefix = 0;
-  for (bool bit = true; *prefix < max; ++*prefix) {
-    if (!r.ReadBit(&bit)) return false;
-    if (!bit) break;
-  }
-  return true;
-}
-
 // Reads an `nbits` delta-of-delta written by WriteBucket (negative values come back as
 // large unsigned ones: docs/bstream.md in Prometheus).
 bool ReadBucket(BitReader& r, int nbits, uint64_t* dod) {
@@ -73,7 +63,7 @@ bool ReadBucket(BitReader& r, int nbits, uint64_t* dod) {
 
 // Writes `dod` in the first of `buckets` it fits: bucket i is i '1' bits, a '0' unless i
 // is `max_ones`, then buckets[i] bits of `dod` (bucket 0: '0' alone, for 0). The last
-// bucket (64 bits) takes anything. ReadPrefix(max_ones) reads the prefix back.
+// bucket (64 bits) takes anything. BitReader::ReadOnes(max_ones) reads the prefix back.
 template <size_t N>
 void WriteBucket(BitWriter& w, int64_t dod, const int (&buckets)[N], int max_ones) {
   for (size_t i = 0; i < N; ++i) {
@@ -107,6 +97,44 @@ bool ToDecimal(double v, int scale, int64_t* m) {
   }
   *m = candidate;
   return true;
+}
+
+// The decimal coding's steps (chunk.h), shared by the appender and the iterator so that
+// both move their state alike. Unsigned throughout: corrupt input may overflow the
+// decoder's; the signed shifts are arithmetic (C++20), so the mean rounds the same for
+// negative steps.
+uint64_t ZigZag(uint64_t x) {
+  return x << 1 ^ static_cast<uint64_t>(static_cast<int64_t>(x) >> 63);
+}
+uint64_t UnZigZag(uint64_t z) { return z >> 1 ^ (0 - (z & 1)); }
+// The step the mean of the earlier ones predicts (the mean rounded to nearest).
+uint64_t PredictedStep(uint64_t mean) {
+  return static_cast<uint64_t>(static_cast<int64_t>(mean + kStepMeanSamples / 2) >> kStepMeanShift);
+}
+// The Rice parameter's bound in quarters: 56 bits hold any residual's zig-zag but the
+// largest (below 2^56 * kRiceMaxQuotient they all have a quotient under the limit).
+constexpr int kMaxRiceQuarters = 56 * 4;
+// After step `d` coded with quotient `q` (kRiceMaxQuotient: the long form). A zero
+// quotient says the parameter may be a quarter bit too wide, a quotient above one that it
+// is too narrow by about log2(q), a long step that it is 2 bits too narrow. A long step
+// is an outlier (a counter reset, a sawtooth gauge's wrap) and leaves the mean alone,
+// unless the step before it was long too (`last_long`): then the series has a new rate,
+// and the mean restarts at `d`.
+void AfterStep(uint64_t q, uint64_t d, uint8_t* rice, uint64_t* mean, uint8_t* last_long) {
+  if (q >= static_cast<uint64_t>(kRiceMaxQuotient)) {
+    *rice = static_cast<uint8_t>(std::min(kMaxRiceQuarters, *rice + 8));
+    if (*last_long) *mean = d << kStepMeanShift;
+    *last_long = 1;
+    return;
+  }
+  *last_long = 0;
+  if (q == 0) {
+    if (*rice > 0) --*rice;
+  } else if (q > 1) {
+    *rice = static_cast<uint8_t>(
+        std::min<uint64_t>(kMaxRiceQuarters, *rice + std::min<uint64_t>(q, 8)));
+  }
+  *mean += d - static_cast<uint64_t>(static_cast<int64_t>(*mean) >> kStepMeanShift);
 }
 
 }  // namespace
@@ -187,10 +215,10 @@ void Chunk::WriteDecimalValue(double v, uint64_t v_bits) {
   int64_t m;
   if (!ToDecimal(v, coding_.scale(), &m)) {
     Probe(v);  // a finer scale to take next time, or none
-    if (num_ == 0) {
+    if (num_ <= 1) {
       w_.WriteBit(true);
     } else {
-      w_.WriteBits(0b111, 3);
+      w_.WriteBits((uint64_t{1} << (kRiceMaxQuotient + 1)) - 1, kRiceMaxQuotient + 1);
     }
     w_.WriteBits(v_bits, 64);
     return;
@@ -204,50 +232,35 @@ void Chunk::WriteDecimalValue(double v, uint64_t v_bits) {
     // probed value did (probes see one value in 16; the chunks would flip otherwise).
     if (m % 10 != 0) finest_scale_ = std::max(finest_scale_, static_cast<uint8_t>(coding_.scale()));
   }
-  if (num_ == 0) {
+  // |m| < 2^53, so the step (and the mean, and the residual) fit with room to spare.
+  const uint64_t step = static_cast<uint64_t>(m) - v_state_;
+  v_state_ = static_cast<uint64_t>(m);
+  if (num_ <= 1) {
     w_.WriteBit(false);
-    WriteVarint(w_, m);
-    v_state_ = static_cast<uint64_t>(m);
-    m_delta_ = 0;
+    WriteVarint(w_, num_ == 0 ? m : static_cast<int64_t>(step));
+    m_step_mean_ = num_ == 0 ? 0 : step << kStepMeanShift;
+    rice_ = 0;
+    trailing_ = 0;
     return;
   }
-  // |m| < 2^53, so neither difference overflows.
-  int64_t delta = m - static_cast<int64_t>(v_state_);
-  WriteMantissaDod(delta - m_delta_);
-  v_state_ = static_cast<uint64_t>(m);
-  m_delta_ = delta;
+  WriteMantissaStep(static_cast<int64_t>(step));
 }
 
-void Chunk::WriteMantissaDod(int64_t dod) {
-  if (dod == 0) {
-    w_.WriteBit(false);
-    return;
+void Chunk::WriteMantissaStep(int64_t d) {
+  const uint64_t step = static_cast<uint64_t>(d);
+  const uint64_t z = ZigZag(step - PredictedStep(m_step_mean_));
+  const int r = rice_ >> 2;
+  const uint64_t q = z >> r;
+  if (q < static_cast<uint64_t>(kRiceMaxQuotient)) {
+    w_.WriteBits(((uint64_t{1} << q) - 1) << 1, static_cast<int>(q) + 1);
+    w_.WriteBits(z & ((uint64_t{1} << r) - 1), r);
+  } else {
+    const int width = std::bit_width(z);  // >= 1: z >= 2^r * kRiceMaxQuotient
+    w_.WriteBits(((uint64_t{1} << kRiceMaxQuotient) - 1) << 1, kRiceMaxQuotient + 1);
+    w_.WriteBits(static_cast<uint64_t>(width - 1), 6);
+    w_.WriteBits(z, width);
   }
-  uint64_t zigzag = static_cast<uint64_t>(dod) << 1 ^ static_cast<uint64_t>(dod >> 63);
-  uint8_t needed = static_cast<uint8_t>(std::bit_width(zigzag));
-  if (needed <= width_) {
-    // Narrow the window once a run of values has needed 3 bits less than it has: reopening
-    // costs 9 bits, so one outlier must not keep every later value wide.
-    if (needed + 2 < width_) {
-      ++narrow_run_;
-      narrow_max_ = std::max(narrow_max_, needed);
-    } else {
-      narrow_run_ = 0;
-      narrow_max_ = 0;
-    }
-    if (narrow_run_ <= kNarrowRunToShrink) {
-      w_.WriteBits(0b10, 2);
-      w_.WriteBits(zigzag, width_);
-      return;
-    }
-    needed = narrow_max_;
-  }
-  width_ = needed;
-  narrow_run_ = 0;
-  narrow_max_ = 0;
-  w_.WriteBits(0b110, 3);
-  w_.WriteBits(width_ - 1u, 6);
-  w_.WriteBits(zigzag, width_);
+  AfterStep(q, step, &rice_, &m_step_mean_, &trailing_);
 }
 
 void Chunk::Probe(double v) {
@@ -300,7 +313,7 @@ bool ChunkIterator::ReadTimestamp() {
   }
   int prefix;
   uint64_t dod;
-  if (!ReadPrefix(r_, kTimeMaxOnes, &prefix) || !ReadBucket(r_, kTimeBucketBits[prefix], &dod))
+  if (!r_.ReadOnes(kTimeMaxOnes, &prefix) || !ReadBucket(r_, kTimeBucketBits[prefix], &dod))
     return false;
   c_.t_delta += dod;
   c_.t = static_cast<int64_t>(static_cast<uint64_t>(c_.t) + c_.t_delta);
@@ -339,31 +352,39 @@ bool ChunkIterator::ReadXorValue() {
 }
 
 bool ChunkIterator::ReadDecimalValue() {
-  if (c_.num_read == 0) {
+  if (c_.num_read <= 1) {
     bool escape;
     if (!r_.ReadBit(&escape)) return false;
     if (escape) return r_.ReadBits(64, &v_bits_);
-    int64_t m;
-    if (!ReadVarint(r_, &m)) return false;
-    c_.v_state = static_cast<uint64_t>(m);
-    c_.m_delta = 0;
+    int64_t x;
+    if (!ReadVarint(r_, &x)) return false;
+    const uint64_t ux = static_cast<uint64_t>(x);
+    if (c_.num_read == 0) {
+      c_.v_state = ux;
+      c_.m_step_mean = 0;
+    } else {
+      c_.v_state += ux;
+      c_.m_step_mean = ux << kStepMeanShift;
+    }
+    c_.leading = 0;
+    c_.trailing = 0;
   } else {
-    int prefix;
-    if (!ReadPrefix(r_, 3, &prefix)) return false;
-    if (prefix == 3) return r_.ReadBits(64, &v_bits_);  // an escape
-    uint64_t zigzag = 0;
-    if (prefix == 2) {
+    int q;
+    if (!r_.ReadOnes(kRiceMaxQuotient + 1, &q)) return false;
+    if (q > kRiceMaxQuotient) return r_.ReadBits(64, &v_bits_);  // an escape
+    uint64_t z;
+    if (q < kRiceMaxQuotient) {
+      const int r = c_.leading >> 2;
+      uint64_t low;
+      if (r > 56 || !r_.ReadBits(r, &low)) return false;  // no encoder goes past 56
+      z = static_cast<uint64_t>(q) << r | low;
+    } else {
       uint64_t width;
-      if (!r_.ReadBits(6, &width)) return false;
-      c_.leading = static_cast<uint8_t>(width + 1);
+      if (!r_.ReadBits(6, &width) || !r_.ReadBits(static_cast<int>(width) + 1, &z)) return false;
     }
-    if (prefix > 0) {
-      if (c_.leading == 0 || !r_.ReadBits(c_.leading, &zigzag)) return false;
-    }
-    uint64_t dod = zigzag >> 1 ^ (0 - (zigzag & 1));
-    // Unsigned: corrupt input may overflow; what it decodes to then does not matter.
-    c_.m_delta = static_cast<int64_t>(static_cast<uint64_t>(c_.m_delta) + dod);
-    c_.v_state += static_cast<uint64_t>(c_.m_delta);
+    const uint64_t step = PredictedStep(c_.m_step_mean) + UnZigZag(z);
+    c_.v_state += step;
+    AfterStep(static_cast<uint64_t>(q), step, &c_.leading, &c_.m_step_mean, &c_.trailing);
   }
   v_bits_ = std::bit_cast<uint64_t>(FromDecimal(static_cast<int64_t>(c_.v_state), coding_.scale()));
   return true;

@@ -24,17 +24,31 @@ namespace vigil::tsdb {
 // - Decimal with scale k (0..kMaxDecimalScale): a value v that is exactly m / 10^k for an
 //   integer |m| < 2^53 (a float64 division is correctly rounded, so that holds for every
 //   value parsed from a decimal with at most k fraction digits, e.g. "1234.56" at k = 2,
-//   and every integer at k = 0) is stored as m: the first as '0' + a zig-zag varint, later
-//   ones as the delta-of-delta of m, zig-zag encoded, in a window of bits that adapts to
-//   the series' noise: '0' (the same step as before), '10' + the window's width in bits,
-//   '110' + 6 bits (new width - 1) + that many bits. Any other value is an escape: '1' + 64
-//   raw bits for the first sample, '111' + 64 raw bits later, leaving m and its step as
-//   they were. A counter that grows steadily costs 2 bits a sample, one that grows by
-//   0-200 at random about 12. This is how VictoriaMetrics stores values (decimal
-//   mantissas, delta-encoded), restricted to the values it gives back exactly.
+//   and every integer at k = 0) is stored as m: the first as '0' + a zig-zag varint, the
+//   second's step (its m minus the one before) as '0' + a zig-zag varint, every later
+//   step as its difference from the mean of the steps before it (a moving average over
+//   about kStepMeanSamples), zig-zag encoded (z) and Rice coded with a parameter r that
+//   adapts to the series' noise: q = z >> r as q '1' bits and a '0', then the low r bits
+//   of z, when q < kRiceMaxQuotient; otherwise the long form, '1' x kRiceMaxQuotient + '0'
+//   + 6 bits (width - 1) + that many bits of z. A long step is an outlier: it leaves the
+//   mean alone, unless the step before it was long too (then the mean restarts at it).
+//   Any other value is an escape: '1' + 64 raw bits for the first two samples, '1' x
+//   (kRiceMaxQuotient + 1) + 64 raw bits later, leaving m, the mean and r as they were.
+//   A counter that grows by the same step costs 1 bit a sample, one that grows by 0-199
+//   at random about 8.6 (the entropy of such a step is 7.6). This is how VictoriaMetrics
+//   stores values (decimal mantissas, delta-encoded), restricted to the values it gives
+//   back exactly, with the residual coding of lossless audio (FLAC, Shorten): the mean of
+//   recent steps predicts a counter's next step better than the last step does (by
+//   ≈ 0.5 bit for request counts, whose increments are independent), and a Rice code
+//   costs about half a bit over a value's width where a window of bits and its prefix
+//   cost two (docs/PERFORMANCE.md, "Decimal steps Rice-coded").
 inline constexpr size_t kChunkHeaderBytes = 2;
 inline constexpr uint16_t kChunkMaxSamples = 0xffff;
 inline constexpr int kMaxDecimalScale = 15;
+// The decimal coding's steps: the mean's reach, and the longest Rice quotient.
+inline constexpr int kStepMeanShift = 3;  // the mean moves by 1/8 of each step's distance
+inline constexpr int kStepMeanSamples = 1 << kStepMeanShift;
+inline constexpr int kRiceMaxQuotient = 12;
 
 class ValueCoding {
  public:
@@ -89,16 +103,18 @@ class Chunk {
  private:
   void WriteXorValue(uint64_t v_bits);
   void WriteDecimalValue(double v, uint64_t v_bits);
-  void WriteMantissaDod(int64_t dod);
+  // Codes step `d` of the mantissa (sample 2 on) and moves the mean and the parameter.
+  void WriteMantissaStep(int64_t d);
   void Probe(double v);
-  static constexpr uint8_t kNarrowRunToShrink = 8;
 
   BitWriter w_;
   TimestampMs t_ = 0;
   uint64_t t_delta_ = 0;
-  // XOR: the last value's bits. Decimal: the last mantissa (escapes leave it) and step.
+  // XOR: the last value's bits. Decimal: the last mantissa (escapes leave it) and the
+  // mean of its steps times kStepMeanSamples (unsigned: the decoder's wraps on corrupt
+  // input, and both must compute alike).
   uint64_t v_state_ = 0;
-  int64_t m_delta_ = 0;
+  uint64_t m_step_mean_ = 0;
   uint16_t num_ = 0;
   // Of the values probed (see NextCoding), how many had no decimal scale, and the finest
   // scale the others needed.
@@ -107,12 +123,10 @@ class Chunk {
   uint8_t finest_scale_ = 0;
   ValueCoding coding_;
   uint8_t leading_ = 0xff;  // XOR: 0xff until the first window
-  uint8_t trailing_ = 0;
-  // Decimal: the mantissa window's width (0 until the first), and how long values have
-  // needed 3 bits less than it (and at most how many).
-  uint8_t width_ = 0;
-  uint8_t narrow_run_ = 0;
-  uint8_t narrow_max_ = 0;
+  uint8_t trailing_ = 0;    // decimal: 1 after a step in the long form
+  // Decimal: the Rice parameter in quarters (r = rice_ / 4), so that it moves by less than
+  // a bit per sample.
+  uint8_t rice_ = 0;
 };
 
 // Where decoding stands after some samples: all the decoder carries between samples.
@@ -120,14 +134,14 @@ class Chunk {
 struct ChunkCursor {
   uint32_t bit_pos = kChunkHeaderBytes * 8;
   uint16_t num_read = 0;
-  uint8_t leading = 0;  // XOR: the window's leading zeros; decimal: the window's width
-  uint8_t trailing = 0;
+  uint8_t leading = 0;   // XOR: the window's leading zeros; decimal: the Rice parameter x 4
+  uint8_t trailing = 0;  // decimal: 1 after a step in the long form
   int64_t t = 0;
   uint64_t t_delta = 0;
   // XOR: the last value's bits. Decimal: the last mantissa (an escape leaves it), as
   // unsigned to wrap on corrupt input.
   uint64_t v_state = 0;
-  int64_t m_delta = 0;  // decimal: the last mantissa step
+  uint64_t m_step_mean = 0;  // decimal: the mean of the mantissa's steps x kStepMeanSamples
 };
 
 // Decodes a chunk (Prometheus's xorIterator). Never reads outside `chunk`: corrupt or

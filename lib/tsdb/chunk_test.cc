@@ -250,24 +250,26 @@ TEST(DecimalScaleTest, FindsTheFewestFractionDigitsThatGiveTheValueBack) {
   EXPECT_EQ(DecimalScaleOf(std::numeric_limits<double>::quiet_NaN()), -1);
 }
 
-TEST(DecimalChunkTest, ValueDeltaOfDeltaBucketEdges) {
-  // Each dod of the mantissas on either side of powers of two (where the bit window must
-  // widen or may narrow), up to 2^30, at scale 0 and 3.
-  std::vector<int64_t> dods = {0,      1,      -1,      63,      64,      65,        -63,
-                               -64,    4095,   4096,    4097,    -4095,   -4096,     524287,
-                               524288, 524289, -524287, -524288, 1 << 30, -(1 << 30)};
+TEST(DecimalChunkTest, StepResidualEdges) {
+  // A steady step, then one step off by `off` (the Rice parameter is 0 by then: a residual
+  // whose zig-zag is 11 is the longest quotient, 12 the shortest long form), then steady
+  // again, at scale 0 and 3; offsets on either side of powers of two up to 2^52 too.
+  std::vector<int64_t> offs = {0, 1, -1, 5, 6, -6, -7};
+  for (int bits : {6, 12, 19, 30, 52}) {
+    const int64_t p = int64_t{1} << bits;
+    for (int64_t off : {p - 1, p, p + 1, 1 - p, -p}) offs.push_back(off);
+  }
   for (int scale : {0, 3}) {
-    for (int64_t dod : dods) {
+    for (int64_t off : offs) {
       std::vector<Sample> in;
-      int64_t m = 1000, delta = 5;
-      for (int i = 0; i < 6; ++i) {
+      int64_t m = 1000;
+      for (int i = 0; i < 12; ++i) {
         double v = static_cast<double>(m);
         for (int k = 0; k < scale; ++k) v /= 10;  // not exact: the escapes run too
         in.push_back({i * 1000, Bits(scale == 0 ? static_cast<double>(m) : v)});
-        delta += i == 3 ? dod : 0;
-        m += delta;
+        m += 5 + (i == 3 ? off : 0);
       }
-      SCOPED_TRACE(testing::Message() << "scale " << scale << " dod " << dod);
+      SCOPED_TRACE(testing::Message() << "scale " << scale << " off " << off);
       ExpectRoundTrip(in, ValueCoding::Decimal(scale));
     }
   }
@@ -322,11 +324,38 @@ TEST(DecimalChunkTest, IntegerAndDecimalSeriesTakeFewerBytesThanXor) {
     size_t xor_bytes = ExpectRoundTrip(in, ValueCoding::Xor());
     size_t decimal_bytes = ExpectRoundTrip(in, ValueCoding::Decimal(two_decimals ? 2 : 0));
     SCOPED_TRACE(two_decimals);
-    // Steps of 0..199: a dod's zig-zag fits 9 bits, '10' before it, one bit of time:
-    // 12 bits a sample, plus the first sample and a window or two.
-    EXPECT_LE(decimal_bytes, 120 * 12 / 8 + 16);
+    // Steps of 0..199 around their mean: residuals within +-100, a zig-zag under 2^8,
+    // Rice coded at 7 bits (+ 1.5 on average for the quotient), one bit of time: 9.5 bits
+    // a sample, plus the first sample and the parameter's first steps up.
+    EXPECT_LE(decimal_bytes, 120 * 10 / 8 + 16);
     EXPECT_LT(decimal_bytes, xor_bytes);
   }
+}
+
+TEST(DecimalChunkTest, ASteadyCounterCostsABitOfValueASample) {
+  std::vector<Sample> in;
+  for (int i = 0; i < 120; ++i) in.push_back({i * 1000, Bits(1e6 + 17.0 * i)});
+  // One bit of time and one of value a sample, the first two samples' varints besides.
+  EXPECT_LE(ExpectRoundTrip(in, ValueCoding::Decimal(0)), 120 * 2 / 8 + 12u);
+}
+
+TEST(DecimalChunkTest, ACounterResetCostsAFewStepsNotTheRestOfTheChunk) {
+  std::vector<Sample> in = NoisyCounter(120, false);
+  const size_t plain = ExpectRoundTrip(in, ValueCoding::Decimal(0));
+  // The process restarts at sample 60: the counter starts again from 0.
+  const double at_reset = std::bit_cast<double>(in[59].v_bits);
+  for (int i = 60; i < 120; ++i) {
+    in[i].v_bits = Bits(std::bit_cast<double>(in[i].v_bits) - at_reset + 50);
+  }
+  const size_t reset = ExpectRoundTrip(in, ValueCoding::Decimal(0));
+  // The reset's step is an outlier (a long form of ~50 bits) that leaves the mean of the
+  // steps alone; the parameter it widened by 2 bits narrows again within a few steps.
+  EXPECT_LE(reset, plain + 12) << plain;
+  // A sawtooth gauge (a queue filled by 7 a sample and emptied every 14th) pays about
+  // that once per tooth.
+  std::vector<Sample> saw;
+  for (int i = 0; i < 120; ++i) saw.push_back({i * 1000, Bits(static_cast<double>(i * 7 % 98))});
+  EXPECT_LE(ExpectRoundTrip(saw, ValueCoding::Decimal(0)), 120 * 2 / 8 + 9 * 6u) << "9 teeth";
 }
 
 TEST(DecimalChunkTest, NextCodingFollowsTheValues) {
