@@ -115,8 +115,9 @@ uint64_t PredictedStep(uint64_t mean) {
 // largest (below 2^56 * kRiceMaxQuotient they all have a quotient under the limit).
 constexpr int kMaxRiceQuarters = 56 * 4;
 // After step `d` coded with quotient `q` (kRiceMaxQuotient: the long form). A zero
-// quotient says the parameter may be a quarter bit too wide, a quotient above one that it
-// is too narrow by about log2(q), a long step that it is 2 bits too narrow. A long step
+// quotient says the parameter may be a quarter bit too wide, a quotient q above one that
+// it is too narrow (it widens by q/4 bits, at most 2), a long step that it is 2 bits too
+// narrow. A long step
 // is an outlier (a counter reset, a sawtooth gauge's wrap) and leaves the mean alone,
 // unless the step before it was long too (`last_long`): then the series has a new rate,
 // and the mean restarts at `d`.
@@ -148,8 +149,11 @@ int DecimalScaleOf(double v) {
   return -1;
 }
 
-Chunk::Chunk(ValueCoding coding)
-    : w_(kChunkHeaderBytes), coding_(coding) {}
+#if defined(__GLIBCXX__) && defined(__x86_64__)
+static_assert(sizeof(Chunk) == 56);
+#endif
+
+Chunk::Chunk(ValueCoding coding) : w_(kChunkHeaderBytes), coding_(coding) {}
 
 absl::Status Chunk::Append(TimestampMs t, double v) {
   uint16_t num = num_;

@@ -25,12 +25,13 @@ namespace vigil::tsdb {
 //   integer |m| < 2^53 (a float64 division is correctly rounded, so that holds for every
 //   value parsed from a decimal with at most k fraction digits, e.g. "1234.56" at k = 2,
 //   and every integer at k = 0) is stored as m: the first as '0' + a zig-zag varint, the
-//   second's step (its m minus the one before) as '0' + a zig-zag varint, every later
+//   second's step (its m minus the one before, or minus 0 when the first value was an
+//   escape) as '0' + a zig-zag varint, every later
 //   step as its difference from the mean of the steps before it (a moving average over
 //   about kStepMeanSamples), zig-zag encoded (z) and Rice coded with a parameter r that
 //   adapts to the series' noise: q = z >> r as q '1' bits and a '0', then the low r bits
 //   of z, when q < kRiceMaxQuotient; otherwise the long form, '1' x kRiceMaxQuotient + '0'
-//   + 6 bits (width - 1) + that many bits of z. A long step is an outlier: it leaves the
+//   + 6 bits of (z's width - 1) + z in its width. A long step is an outlier: it leaves the
 //   mean alone, unless the step before it was long too (then the mean restarts at it).
 //   Any other value is an escape: '1' + 64 raw bits for the first two samples, '1' x
 //   (kRiceMaxQuotient + 1) + 64 raw bits later, leaving m, the mean and r as they were.
@@ -107,7 +108,12 @@ class Chunk {
   void WriteMantissaStep(int64_t d);
   void Probe(double v);
 
-  BitWriter w_;
+  // Every series has an open chunk: the one-byte fields take the writer's tail padding
+  // (no_unique_address), so the chunk is 56 bytes and not 64.
+  [[no_unique_address]] BitWriter w_;
+  ValueCoding coding_;
+  uint8_t leading_ = 0xff;  // XOR: 0xff until the first window
+  uint8_t trailing_ = 0;    // XOR: the window's; decimal: 1 after a step in the long form
   TimestampMs t_ = 0;
   uint64_t t_delta_ = 0;
   // XOR: the last value's bits. Decimal: the last mantissa (escapes leave it) and the
@@ -121,9 +127,6 @@ class Chunk {
   uint16_t probed_ = 0;
   uint16_t unscaled_ = 0;
   uint8_t finest_scale_ = 0;
-  ValueCoding coding_;
-  uint8_t leading_ = 0xff;  // XOR: 0xff until the first window
-  uint8_t trailing_ = 0;    // decimal: 1 after a step in the long form
   // Decimal: the Rice parameter in quarters (r = rice_ / 4), so that it moves by less than
   // a bit per sample.
   uint8_t rice_ = 0;
@@ -135,7 +138,7 @@ struct ChunkCursor {
   uint32_t bit_pos = kChunkHeaderBytes * 8;
   uint16_t num_read = 0;
   uint8_t leading = 0;   // XOR: the window's leading zeros; decimal: the Rice parameter x 4
-  uint8_t trailing = 0;  // decimal: 1 after a step in the long form
+  uint8_t trailing = 0;  // XOR: the window's trailing zeros; decimal: 1 after a long step
   int64_t t = 0;
   uint64_t t_delta = 0;
   // XOR: the last value's bits. Decimal: the last mantissa (an escape leaves it), as

@@ -289,7 +289,7 @@ TEST(DecimalChunkTest, ExtremeMantissasRoundTrip) {
       ValueCoding::Decimal(15));
 }
 
-TEST(DecimalChunkTest, EscapesKeepTheMantissaStepForTheValuesAfterThem) {
+TEST(DecimalChunkTest, EscapesKeepTheStepStateForTheValuesAfterThem) {
   const uint64_t kStaleNaN = 0x7ff0000000000002;
   std::vector<Sample> in;
   for (int i = 0; i < 120; ++i) {
@@ -355,7 +355,37 @@ TEST(DecimalChunkTest, ACounterResetCostsAFewStepsNotTheRestOfTheChunk) {
   // that once per tooth.
   std::vector<Sample> saw;
   for (int i = 0; i < 120; ++i) saw.push_back({i * 1000, Bits(static_cast<double>(i * 7 % 98))});
-  EXPECT_LE(ExpectRoundTrip(saw, ValueCoding::Decimal(0)), 120 * 2 / 8 + 9 * 6u) << "9 teeth";
+  EXPECT_LE(ExpectRoundTrip(saw, ValueCoding::Decimal(0)), 120 * 2 / 8 + 9 * 5u) << "9 teeth";
+}
+
+TEST(DecimalChunkTest, TwoLongStepsInARowRestartTheMean) {
+  // A counter whose rate jumps from 100 to 100,000 a sample: the first long step is taken
+  // for an outlier, the second restarts the mean at the new rate, and the steps after it
+  // are short again: 51 B (kept at the old mean until the parameter has widened enough
+  // for the new steps: 159 B).
+  std::vector<Sample> in;
+  int64_t m = 0;
+  for (int i = 0; i < 120; ++i) {
+    in.push_back({i * 1000, Bits(static_cast<double>(m))});
+    m += i < 60 ? 100 : 100'000;
+  }
+  EXPECT_LE(ExpectRoundTrip(in, ValueCoding::Decimal(0)), 120 * 2 / 8 + 80u);
+}
+
+TEST(DecimalChunkTest, AnEscapeCostsItsOwnBitsAndNothingAfterIt) {
+  // Staleness markers (escapes) inside a noisy counter: each costs the 13-bit escape
+  // prefix and its 64 bits, and the steps after it are coded as if it were not there
+  // (an escape that reset the mean or the parameter would cost its neighbours too).
+  std::vector<Sample> in = NoisyCounter(120, false);
+  const size_t plain = ExpectRoundTrip(in, ValueCoding::Decimal(0));
+  std::vector<Sample> stale;
+  for (size_t i = 0; i < in.size(); ++i) {
+    stale.push_back(in[i]);
+    if (i % 20 == 10) stale.push_back({in[i].t + 500, 0x7ff0000000000002});
+  }
+  // 6 markers of 77 bits of value, and of time one bit each and two delta-of-deltas of
+  // 16 bits around each (an escape that reset the mean and the parameter: 272 B).
+  EXPECT_LE(ExpectRoundTrip(stale, ValueCoding::Decimal(0)), plain + (6 * (77 + 33) + 7) / 8);
 }
 
 TEST(DecimalChunkTest, NextCodingFollowsTheValues) {

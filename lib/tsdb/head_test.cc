@@ -463,6 +463,49 @@ TEST(HeadTest, HiddenSamplesOfTheFirstChunkAreFreed) {
   EXPECT_EQ(Points(s).front().t, 150'000);
 }
 
+// A series scraped slowly keeps its retention in its open chunk: the samples truncation
+// hides there are freed too (the chunk re-encoded, later samples appended to it), and an
+// older min_t never shows hidden samples again.
+TEST(HeadTest, HiddenSamplesOfAnOpenFirstChunkAreFreedAndStayHidden) {
+  std::mt19937_64 rng(5);
+  MemSeries s(labels::Labels({{"__name__", "x"}}));
+  std::vector<Point> all;
+  double v = 0;
+  auto append = [&](int i) {
+    v += static_cast<double>(rng() % 1000) / 7;
+    ASSERT_TRUE(s.Append(i * 15'000, v));
+    all.push_back({i * 15'000, v});
+  };
+  for (int i = 0; i < 100; ++i) append(i);  // one open chunk
+  const WindowSummary before = s.Window(600'000, 99 * 15'000);
+  const size_t bytes = s.MemoryBytes();
+  s.Truncate(40 * 15'000);  // 40 hidden: compacted
+  EXPECT_LT(s.MemoryBytes() + 40 * 5, bytes) << s.MemoryBytes() << " vs " << bytes;
+  EXPECT_EQ(s.num_samples(), 60u);
+  s.Truncate(10 * 15'000);
+  EXPECT_EQ(s.num_samples(), 60u);
+  EXPECT_EQ(Points(s).front().t, 40 * 15'000);
+  // The window state moved with the chunk's bytes.
+  const WindowSummary after = s.Window(600'000, 99 * 15'000);
+  EXPECT_EQ(after.count, before.count);
+  EXPECT_EQ(after.first.t, before.first.t);
+  EXPECT_EQ(std::bit_cast<uint64_t>(after.last.v), std::bit_cast<uint64_t>(before.last.v));
+  // Appending goes on in the re-encoded chunk, and it closes at kSamplesPerChunk.
+  for (int i = 100; i < 300; ++i) append(i);
+  s.Truncate(120 * 15'000);
+  auto rest = Points(s);
+  ASSERT_EQ(rest.size(), all.size() - 120);
+  for (size_t i = 0; i < rest.size(); ++i) {
+    ASSERT_EQ(rest[i].t, all[i + 120].t);
+    ASSERT_EQ(std::bit_cast<uint64_t>(rest[i].v), std::bit_cast<uint64_t>(all[i + 120].v));
+  }
+  const WindowSummary later = s.Window(600'000, 299 * 15'000);
+  std::vector<Point> want;
+  s.Decode(299 * 15'000 - 600'000, 299 * 15'000, &want);
+  ASSERT_EQ(later.count, want.size());
+  EXPECT_EQ(later.first.t, want.front().t);
+}
+
 // The head's bytes by part: each part moves when what it counts moves, and the parts add
 // up to memory_bytes().
 TEST(HeadTest, MemoryPartsFollowWhatTheyCount) {

@@ -9,10 +9,10 @@
 
 namespace vigil::tsdb {
 
-// Every series has one: 168 bytes are malloc's 176-byte block (with libstdc++'s 32-byte
+// Every series has one: 120 bytes are malloc's 128-byte block (with libstdc++'s 32-byte
 // std::string in Labels).
 #if defined(__GLIBCXX__) && defined(__x86_64__)
-static_assert(sizeof(MemSeries) <= 168);
+static_assert(sizeof(MemSeries) <= 120);
 #endif
 
 size_t HeapBytes(size_t n) {
@@ -46,10 +46,6 @@ void MemSeries::CloseHeadChunk() {
   head_ = Chunk(xor_only_ ? ValueCoding::Xor() : head_.NextCoding());
 }
 
-uint16_t MemSeries::FirstChunkSamples() const {
-  return closed_.empty() ? head_.num_samples() : closed_.num_samples(0);
-}
-
 ChunkIterator MemSeries::ChunkAt(uint64_t seq, const ChunkCursor& at) const {
   size_t i = seq - dropped_chunks_;
   if (i < closed_.size()) {
@@ -59,7 +55,11 @@ ChunkIterator MemSeries::ChunkAt(uint64_t seq, const ChunkCursor& at) const {
 }
 
 ChunkCursor MemSeries::ChunkStart(uint64_t seq) const {
-  return seq == dropped_chunks_ ? first_visible_ : ChunkCursor{};
+  if (seq != dropped_chunks_ || hidden_ == 0) return ChunkCursor{};
+  ChunkIterator it = ChunkAt(seq, ChunkCursor{});
+  while (it.cursor().num_read < hidden_ && it.Next()) {
+  }
+  return it.cursor();
 }
 
 ChunkPos MemSeries::PositionBefore(TimestampMs t) const {
@@ -91,7 +91,7 @@ void MemSeries::DropFirstChunks(size_t k) {
     closed_.PopFront(k);
     num_closed_ -= static_cast<uint32_t>(k);
   }
-  first_visible_ = ChunkCursor{};
+  hidden_ = 0;
   dropped_chunks_ += static_cast<uint32_t>(k);
 }
 
@@ -108,12 +108,14 @@ size_t MemSeries::Truncate(TimestampMs min_t) {
     KeepWindows([&](WindowState& w) { return ends[w.end].maxt >= min_t; });
   }
   if (!empty()) {
-    // Hide the first chunk's samples older than min_t; the first visible one stays.
-    ChunkIterator it = ChunkAt(first_seq(), first_visible_);
-    while (it.Next() && it.t() < min_t) first_visible_ = it.cursor();
-    if (!closed_.empty() && first_visible_.num_read >= kHiddenSamplesToCompact) {
-      CompactFirstChunk();
+    // Hide the first chunk's samples older than min_t (those hidden already stay hidden);
+    // a sample at or after min_t is left in it (else it would have been dropped above).
+    const uint16_t was_hidden = hidden_;
+    for (ChunkIterator it = ChunkAt(first_seq(), ChunkCursor{}); it.Next();) {
+      if (it.cursor().num_read > was_hidden && it.t() >= min_t) break;
+      hidden_ = it.cursor().num_read;
     }
+    if (hidden_ >= kHiddenSamplesToCompact) CompactFirstChunk();
   }
   return before - num_samples();
 }
@@ -144,13 +146,18 @@ void MemSeries::KeepWindows(absl::FunctionRef<bool(WindowState&)> keep) const {
 }
 
 void MemSeries::CompactFirstChunk() {
-  const uint16_t hidden = first_visible_.num_read;
-  Chunk rest(closed_.coding(0));
-  for (ChunkIterator it = ChunkAt(first_seq(), first_visible_); it.Next();) {
+  const uint16_t hidden = hidden_;
+  const bool open = closed_.empty();
+  Chunk rest(open ? head_.coding() : closed_.coding(0));
+  for (ChunkIterator it = ChunkAt(first_seq(), ChunkStart(first_seq())); it.Next();) {
     (void)rest.Append(it.t(), it.v());  // bit for bit: same coding, same values
   }
-  closed_.ReplaceFront(rest);  // the same last sample, so the same max_t
-  first_visible_ = ChunkCursor{};
+  if (open) {
+    head_ = std::move(rest);  // appended to from here on, as the old one would have been
+  } else {
+    closed_.ReplaceFront(rest);  // the same last sample, so the same max_t
+  }
+  hidden_ = 0;
   // A position after k samples of the old chunk is after k - hidden of the new one.
   auto move = [&](ChunkPos& p) {
     if (p.seq != first_seq()) return true;

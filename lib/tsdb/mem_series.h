@@ -52,9 +52,7 @@ class MemSeries {
   // The time of the newest visible sample older than `t` (staleness markers included), if
   // there is one.
   std::optional<TimestampMs> NewestTimeBefore(TimestampMs t) const;
-  size_t num_samples() const {
-    return closed_.num_samples() + head_.num_samples() - first_visible_.num_read;
-  }
+  size_t num_samples() const { return closed_.num_samples() + head_.num_samples() - hidden_; }
 
   // Appends the visible samples, oldest first, to `out`.
   void Decode(std::vector<Point>* out) const;
@@ -104,15 +102,15 @@ class MemSeries {
   uint64_t last_seq() const { return uint64_t{dropped_chunks_} + num_closed_; }
   // An iterator over chunk `seq` from `at`.
   ChunkIterator ChunkAt(uint64_t seq, const ChunkCursor& at) const;
-  // The decoder state before the first visible sample of chunk `seq`.
+  // The decoder state before the first visible sample of chunk `seq` (for the first
+  // chunk, decoded past its hidden samples: at most about kHiddenSamplesToCompact).
   ChunkCursor ChunkStart(uint64_t seq) const;
   // The position before the first visible sample that may be >= t.
   ChunkPos PositionBefore(TimestampMs t) const;
-  uint16_t FirstChunkSamples() const;
   // Drops the `k` oldest chunks (the open one only when it is the only one, k == 1).
   void DropFirstChunks(size_t k);
-  // Re-encodes the first closed chunk's visible samples alone and moves the window
-  // states' positions in it accordingly (those inside the hidden part are dropped).
+  // Re-encodes the first chunk's visible samples alone (closed or open) and moves the
+  // window states' positions in it accordingly (those inside the hidden part are dropped).
   void CompactFirstChunk();
   // Keeps the window states `keep` returns true for (it may update them), in order, and
   // the ends they use.
@@ -125,9 +123,6 @@ class MemSeries {
   // 16 bytes more are 16 bytes more of malloc's per series.
   labels::Labels labels_;
   Chunk head_;
-  // Decoder state just before the first visible sample of the first chunk (closed_[0], or
-  // head_ when there is no closed chunk).
-  ChunkCursor first_visible_;
   ClosedChunks closed_;
   // Window() states, one per range length asked for (rarely more than two), and their
   // ends, one per maxt they were last asked for (usually one). The next fields may take
@@ -140,6 +135,11 @@ class MemSeries {
   // number at every call, and reading it there cost a cache miss per series and range
   // read (≈ 10 % more CPU per evaluation at 100,000 series).
   uint32_t num_closed_ = 0;
+  // Samples of the first chunk (closed_[0], or head_ when there is no closed chunk) that
+  // truncation hid. A count and not the decoder's state after them (40 bytes): the few
+  // readers that start at the first chunk's beginning decode them again, and compaction
+  // keeps them under kHiddenSamplesToCompact + the samples one truncation hides.
+  uint16_t hidden_ = 0;
   bool xor_only_;
 };
 

@@ -132,10 +132,9 @@ WindowSummary MemSeries::Window(int64_t range, TimestampMs maxt, bool with_reset
   // The state can move forward unless it is new, its end is past maxt (the window went
   // back in time, or another range's window moved the shared end on), it lacks the
   // counter drops now asked for, or truncation took samples from under its start.
-  const bool valid =
-      !fresh && windows_.ends()[w->end].maxt <= maxt && (w->tracks_resets || !with_resets) &&
-      w->start.seq >= first_seq() &&
-      (w->start.seq > first_seq() || w->start.cursor.num_read >= first_visible_.num_read);
+  const bool valid = !fresh && windows_.ends()[w->end].maxt <= maxt &&
+                     (w->tracks_resets || !with_resets) && w->start.seq >= first_seq() &&
+                     (w->start.seq > first_seq() || w->start.cursor.num_read >= hidden_);
   if (!valid) {
     // Rebuilt on an end of its own; merged below into an identical one if there is one.
     const bool tracks_resets = with_resets || (!fresh && w->tracks_resets);
