@@ -3,7 +3,8 @@
 //  - as chunk bytes: decoding arbitrary bytes ends cleanly (no read outside the input), and
 //    resuming from any cursor yields the same samples as decoding straight through;
 //  - as a script of samples: whatever is appended decodes back bit for bit (every NaN
-//    payload included), negative deltas are rejected, and the encoding is deterministic.
+//    payload included), negative deltas and gaps over kMaxChunkTimeDelta are rejected,
+//    and the encoding is deterministic.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -133,10 +134,13 @@ void RoundTrip(std::span<const uint8_t> in, ValueCoding coding) {
         break;
     }
     bool older = !want.empty() && next_t < t;
+    bool too_far =
+        !want.empty() && !older &&
+        static_cast<uint64_t>(next_t) - static_cast<uint64_t>(t) > vigil::tsdb::kMaxChunkTimeDelta;
     double d;
     std::memcpy(&d, &next_v, sizeof d);
     absl::Status st = c.Append(next_t, d);
-    Check(st.ok() != older);
+    Check(st.ok() == !(older || too_far));
     if (!st.ok()) continue;
     t = next_t;
     v = next_v;

@@ -151,6 +151,7 @@ int DecimalScaleOf(double v) {
 
 #if defined(__GLIBCXX__) && defined(__x86_64__)
 static_assert(sizeof(Chunk) == 56);
+static_assert(sizeof(ChunkCursor) == 40);
 #endif
 
 Chunk::Chunk(ValueCoding coding) : w_(kChunkHeaderBytes), coding_(coding) {}
@@ -159,6 +160,9 @@ absl::Status Chunk::Append(TimestampMs t, double v) {
   uint16_t num = num_;
   if (num == kChunkMaxSamples) return absl::ResourceExhaustedError("chunk full");
   if (num > 0 && t < t_) return absl::InvalidArgumentError("out of order sample");
+  if (num > 0 && static_cast<uint64_t>(t) - static_cast<uint64_t>(t_) > kMaxChunkTimeDelta) {
+    return absl::OutOfRangeError("gap too long for one chunk");
+  }
   uint64_t v_bits = std::bit_cast<uint64_t>(v);
   // Unsigned arithmetic wraps as Go's does, so even gaps beyond int64 round-trip.
   uint64_t t_delta = static_cast<uint64_t>(t) - static_cast<uint64_t>(t_);
@@ -311,7 +315,9 @@ bool ChunkIterator::Next() {
 bool ChunkIterator::ReadTimestamp() {
   if (c_.num_read == 0) return ReadVarint(r_, &c_.t);
   if (c_.num_read == 1) {
-    if (!ReadUvarint(r_, &c_.t_delta)) return false;
+    uint64_t delta;
+    if (!ReadUvarint(r_, &delta) || delta > kMaxChunkTimeDelta) return false;
+    c_.t_delta = static_cast<uint32_t>(delta);
     c_.t = static_cast<int64_t>(static_cast<uint64_t>(c_.t) + c_.t_delta);
     return true;
   }
@@ -319,7 +325,9 @@ bool ChunkIterator::ReadTimestamp() {
   uint64_t dod;
   if (!r_.ReadOnes(kTimeMaxOnes, &prefix) || !ReadBucket(r_, kTimeBucketBits[prefix], &dod))
     return false;
-  c_.t_delta += dod;
+  const uint64_t delta = c_.t_delta + dod;       // wraps below 0 on corrupt input
+  if (delta > kMaxChunkTimeDelta) return false;  // no encoder writes this
+  c_.t_delta = static_cast<uint32_t>(delta);
   c_.t = static_cast<int64_t>(static_cast<uint64_t>(c_.t) + c_.t_delta);
   return true;
 }

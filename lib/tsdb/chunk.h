@@ -50,6 +50,10 @@ inline constexpr int kMaxDecimalScale = 15;
 inline constexpr int kStepMeanShift = 3;  // the mean moves by 1/8 of each step's distance
 inline constexpr int kStepMeanSamples = 1 << kStepMeanShift;
 inline constexpr int kRiceMaxQuotient = 12;
+// The longest gap between two samples of one chunk (about 49.7 days): decoders keep the
+// last gap in 32 bits (ChunkCursor, 40 bytes instead of 48). A series cuts its chunk
+// before a longer one.
+inline constexpr uint64_t kMaxChunkTimeDelta = 0xffffffff;
 
 class ValueCoding {
  public:
@@ -81,7 +85,8 @@ class Chunk {
 
   // InvalidArgument when `t` is older than the last sample (a negative delta; an equal
   // timestamp is encodable and accepted: duplicate rejection is the head's business),
-  // ResourceExhausted when the 16-bit sample count is full.
+  // OutOfRange when it is more than kMaxChunkTimeDelta newer, ResourceExhausted when the
+  // 16-bit sample count is full.
   absl::Status Append(TimestampMs t, double v);
 
   ValueCoding coding() const { return coding_; }
@@ -136,15 +141,16 @@ class Chunk {
 // Saved and handed back to resume without decoding the samples before it again.
 struct ChunkCursor {
   uint32_t bit_pos = kChunkHeaderBytes * 8;
-  uint16_t num_read = 0;
-  uint8_t leading = 0;   // XOR: the window's leading zeros; decimal: the Rice parameter x 4
-  uint8_t trailing = 0;  // XOR: the window's trailing zeros; decimal: 1 after a long step
+  uint32_t t_delta = 0;  // the last gap between timestamps (<= kMaxChunkTimeDelta)
   int64_t t = 0;
-  uint64_t t_delta = 0;
   // XOR: the last value's bits. Decimal: the last mantissa (an escape leaves it), as
   // unsigned to wrap on corrupt input.
   uint64_t v_state = 0;
   uint64_t m_step_mean = 0;  // decimal: the mean of the mantissa's steps x kStepMeanSamples
+  uint16_t num_read = 0;
+  uint8_t leading = 0;   // XOR: the window's leading zeros; decimal: the Rice parameter x 4
+  uint8_t trailing = 0;  // XOR: the window's trailing zeros; decimal: 1 after a long step
+  // 36 bytes of fields: ChunkPos keeps its chunk number in the 4 bytes of tail padding.
 };
 
 // Decodes a chunk (Prometheus's xorIterator). Never reads outside `chunk`: corrupt or

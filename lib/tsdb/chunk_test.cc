@@ -148,12 +148,28 @@ TEST_P(ChunkTest, EqualDeltasHugeGapsAndEqualTimestamps) {
   std::vector<Sample> in;
   for (int i = 0; i < 200; ++i) in.push_back({1'700'000'000'000 + i * 1000, Bits(i / 7)});
   ExpectRoundTrip(in, GetParam());
+  // The longest gaps a chunk holds, at both ends of time.
   constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
   constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
-  ExpectRoundTrip({{kMin, Bits(1)}, {0, Bits(2)}, {kMax, Bits(3)}}, GetParam());
-  ExpectRoundTrip({{kMin, Bits(1)}, {kMax, Bits(2)}, {kMax, Bits(3)}}, GetParam());
+  constexpr int64_t kGap = static_cast<int64_t>(kMaxChunkTimeDelta);
+  ExpectRoundTrip({{kMin, Bits(1)}, {kMin + kGap, Bits(2)}, {kMin + kGap + 1, Bits(3)}},
+                  GetParam());
+  ExpectRoundTrip({{kMax - 2 * kGap, Bits(1)}, {kMax - kGap, Bits(2)}, {kMax, Bits(3)}},
+                  GetParam());
   // Encodable, as in Prometheus.
   ExpectRoundTrip({{5, Bits(1)}, {5, Bits(2)}, {5, Bits(3)}}, GetParam());
+}
+
+TEST_P(ChunkTest, RefusesAGapLongerThanAChunkHolds) {
+  Chunk c(GetParam());
+  ASSERT_TRUE(c.Append(1000, 1).ok());
+  ASSERT_TRUE(c.Append(1000 + static_cast<int64_t>(kMaxChunkTimeDelta), 2).ok());
+  EXPECT_EQ(c.Append(2000 + 2 * static_cast<int64_t>(kMaxChunkTimeDelta), 3).code(),
+            absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(c.num_samples(), 2u);
+  EXPECT_EQ(DecodeAll(c.bytes(), GetParam()).size(), 2u);
+  ASSERT_TRUE(c.Append(1000 + 2 * static_cast<int64_t>(kMaxChunkTimeDelta), 3).ok());
+  EXPECT_EQ(DecodeAll(c.bytes(), GetParam()).size(), 3u);
 }
 
 TEST(XorChunkTest, RejectsNegativeDeltasAndOverflow) {
@@ -187,7 +203,8 @@ TEST_P(ChunkTest, RandomRoundTrip) {
           v = rng();
           break;
       }
-      uint64_t gap = rng() % 3 == 0 ? rng() >> (rng() % 64) : 15000;
+      // Any gap a chunk holds (RefusesAGapLongerThanAChunkHolds: the longer ones).
+      uint64_t gap = rng() % 3 == 0 ? (rng() >> (rng() % 64)) % (kMaxChunkTimeDelta + 1) : 15000;
       if (static_cast<uint64_t>(std::numeric_limits<int64_t>::max() - t) < gap) break;
       t += static_cast<int64_t>(gap);
       in.push_back({t, v});

@@ -506,6 +506,24 @@ TEST(HeadTest, HiddenSamplesOfAnOpenFirstChunkAreFreedAndStayHidden) {
   EXPECT_EQ(later.first.t, want.front().t);
 }
 
+// A gap longer than a chunk holds (about 49.7 days) starts a new chunk; the samples on
+// both sides read back, by decoding and through a window state.
+TEST(HeadTest, AGapLongerThanAChunkHoldsStartsANewChunk) {
+  MemSeries s(labels::Labels({{"__name__", "x"}}));
+  const int64_t later = 60 * 86'400'000LL;  // 60 days
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(s.Append(i * 1000, i));
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(s.Append(later + i * 1000, 100 + i));
+  auto all = Points(s);
+  ASSERT_EQ(all.size(), 20u);
+  EXPECT_EQ(all[9].t, 9000);
+  EXPECT_EQ(all[10].t, later);
+  EXPECT_EQ(all[19].v, 109);
+  const WindowSummary w = s.Window(later + 9000, later + 9000);
+  EXPECT_EQ(w.count, 20u);
+  EXPECT_EQ(w.first.t, 0);
+  EXPECT_EQ(w.last.v, 109);
+}
+
 // The head's bytes by part: each part moves when what it counts moves, and the parts add
 // up to memory_bytes().
 TEST(HeadTest, MemoryPartsFollowWhatTheyCount) {

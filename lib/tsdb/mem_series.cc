@@ -13,6 +13,10 @@ namespace vigil::tsdb {
 // std::string in Labels).
 #if defined(__GLIBCXX__) && defined(__x86_64__)
 static_assert(sizeof(MemSeries) <= 120);
+// A window end and a state: 88 and 80 bytes, so the usual one end and two states are
+// malloc's 256-byte block.
+static_assert(sizeof(ChunkPos) == 40);
+static_assert(sizeof(WindowEnd) == 88 && sizeof(WindowState) == 80);
 #endif
 
 size_t HeapBytes(size_t n) {
@@ -34,7 +38,13 @@ bool MemSeries::Append(TimestampMs t, double v) {
     int scale = DecimalScaleOf(v);
     head_ = Chunk(scale < 0 ? ValueCoding::Xor() : ValueCoding::Decimal(scale));
   }
-  // Cannot fail: the timestamp is newer and the chunk is closed long before it is full.
+  // A gap too long for one chunk starts a new one.
+  if (head_.num_samples() > 0 &&
+      static_cast<uint64_t>(t) - static_cast<uint64_t>(head_.last_t()) > kMaxChunkTimeDelta) {
+    CloseHeadChunk();
+  }
+  // Cannot fail: the timestamp is newer, the gap fits, and the chunk is closed long before
+  // it is full.
   (void)head_.Append(t, v);
   if (head_.num_samples() >= kSamplesPerChunk) CloseHeadChunk();
   return true;
@@ -67,7 +77,7 @@ ChunkPos MemSeries::PositionBefore(TimestampMs t) const {
   size_t i = 0;
   while (i < closed_.size() && closed_.max_t(i) < t) ++i;
   uint64_t seq = dropped_chunks_ + i;
-  return ChunkPos{seq, ChunkStart(seq)};
+  return ChunkPos{.cursor = ChunkStart(seq), .seq = static_cast<uint32_t>(seq)};
 }
 
 std::optional<TimestampMs> MemSeries::NewestTimeBefore(TimestampMs t) const {

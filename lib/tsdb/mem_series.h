@@ -161,7 +161,9 @@ class SeriesReader {
     *p = Point{it_.t(), it_.v()};
     return true;
   }
-  ChunkPos pos() const { return ChunkPos{seq_, it_.cursor()}; }
+  ChunkPos pos() const {
+    return ChunkPos{.cursor = it_.cursor(), .seq = static_cast<uint32_t>(seq_)};
+  }
 
  private:
   const MemSeries& s_;

@@ -39,8 +39,10 @@ struct WindowSummary {
 // Where a reader of a series stands: a chunk (numbered from the series' first chunk ever,
 // so the number survives truncation) and the decoder state inside it.
 struct ChunkPos {
-  uint64_t seq = 0;
-  ChunkCursor cursor;
+  // The cursor's tail padding holds `seq`: a position is 40 bytes, and a series read at
+  // two ranges keeps three of them (WindowEnd, WindowState).
+  [[no_unique_address]] ChunkCursor cursor;
+  uint32_t seq = 0;  // MemSeries numbers chunks in 32 bits
 };
 
 // Where the windows of a series that end at one maxt end, and the newest samples there:
