@@ -132,9 +132,9 @@ class BitReader {
     const int skip = static_cast<int>(pos_ & 7);
     w <<= skip;
     const int valid = static_cast<int>(n) * 8 - skip;  // >= 57 unless near the end
-    int count = std::countl_one(w);
+    // The bits past the input are 0, so count <= valid: `max` ones are all inside it.
+    const int count = std::countl_one(w);
     if (count >= max) {
-      if (max > valid) return false;
       pos_ += static_cast<size_t>(max);
       *ones = max;
       return true;

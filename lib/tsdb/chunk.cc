@@ -7,6 +7,13 @@
 namespace vigil::tsdb {
 namespace {
 
+// Zig-zag: 0, -1, 1, -2... as 0, 1, 2, 3... (Go's varints, and the decimal coding's
+// residuals). On uint64_t: the decoder's arithmetic wraps on corrupt input.
+uint64_t ZigZag(uint64_t x) {
+  return x << 1 ^ static_cast<uint64_t>(static_cast<int64_t>(x) >> 63);
+}
+uint64_t UnZigZag(uint64_t z) { return z >> 1 ^ (0 - (z & 1)); }
+
 // Go's binary.PutUvarint / PutVarint (zig-zag).
 void WriteUvarint(BitWriter& w, uint64_t x) {
   while (x >= 0x80) {
@@ -15,11 +22,7 @@ void WriteUvarint(BitWriter& w, uint64_t x) {
   }
   w.WriteByte(static_cast<uint8_t>(x));
 }
-void WriteVarint(BitWriter& w, int64_t x) {
-  uint64_t ux = static_cast<uint64_t>(x) << 1;
-  if (x < 0) ux = ~ux;
-  WriteUvarint(w, ux);
-}
+void WriteVarint(BitWriter& w, int64_t x) { WriteUvarint(w, ZigZag(static_cast<uint64_t>(x))); }
 
 // Go's binary.ReadUvarint / ReadVarint, overflow checks included.
 bool ReadUvarint(BitReader& r, uint64_t* out) {
@@ -39,9 +42,7 @@ bool ReadUvarint(BitReader& r, uint64_t* out) {
 bool ReadVarint(BitReader& r, int64_t* out) {
   uint64_t ux;
   if (!ReadUvarint(r, &ux)) return false;
-  int64_t x = static_cast<int64_t>(ux >> 1);
-  if (ux & 1) x = ~x;
-  *out = x;
+  *out = static_cast<int64_t>(UnZigZag(ux));
   return true;
 }
 
@@ -103,10 +104,6 @@ bool ToDecimal(double v, int scale, int64_t* m) {
 // both move their state alike. Unsigned throughout: corrupt input may overflow the
 // decoder's; the signed shifts are arithmetic (C++20), so the mean rounds the same for
 // negative steps.
-uint64_t ZigZag(uint64_t x) {
-  return x << 1 ^ static_cast<uint64_t>(static_cast<int64_t>(x) >> 63);
-}
-uint64_t UnZigZag(uint64_t z) { return z >> 1 ^ (0 - (z & 1)); }
 // The step the mean of the earlier ones predicts (the mean rounded to nearest).
 uint64_t PredictedStep(uint64_t mean) {
   return static_cast<uint64_t>(static_cast<int64_t>(mean + kStepMeanSamples / 2) >> kStepMeanShift);
@@ -117,10 +114,9 @@ constexpr int kMaxRiceQuarters = 56 * 4;
 // After step `d` coded with quotient `q` (kRiceMaxQuotient: the long form). A zero
 // quotient says the parameter may be a quarter bit too wide, a quotient q above one that
 // it is too narrow (it widens by q/4 bits, at most 2), a long step that it is 2 bits too
-// narrow. A long step
-// is an outlier (a counter reset, a sawtooth gauge's wrap) and leaves the mean alone,
-// unless the step before it was long too (`last_long`): then the series has a new rate,
-// and the mean restarts at `d`.
+// narrow. A long step is an outlier (a counter reset, a sawtooth gauge's wrap) and leaves
+// the mean alone, unless the step before it was long too (`last_long`): then the series
+// has a new rate, and the mean restarts at `d`.
 void AfterStep(uint64_t q, uint64_t d, uint8_t* rice, uint64_t* mean, uint8_t* last_long) {
   if (q >= static_cast<uint64_t>(kRiceMaxQuotient)) {
     *rice = static_cast<uint8_t>(std::min(kMaxRiceQuarters, *rice + 8));

@@ -26,11 +26,11 @@ namespace vigil::tsdb {
 //   value parsed from a decimal with at most k fraction digits, e.g. "1234.56" at k = 2,
 //   and every integer at k = 0) is stored as m: the first as '0' + a zig-zag varint, the
 //   second's step (its m minus the one before, or minus 0 when the first value was an
-//   escape) as '0' + a zig-zag varint, every later
-//   step as its difference from the mean of the steps before it (a moving average over
-//   about kStepMeanSamples), zig-zag encoded (z) and Rice coded with a parameter r that
-//   adapts to the series' noise: q = z >> r as q '1' bits and a '0', then the low r bits
-//   of z, when q < kRiceMaxQuotient; otherwise the long form, '1' x kRiceMaxQuotient + '0'
+//   escape) as '0' + a zig-zag varint, every later step as its difference from the mean
+//   of the steps before it (a moving average over about kStepMeanSamples), zig-zag
+//   encoded (z) and Rice coded with a parameter r that adapts to the series' noise:
+//   q = z >> r as q '1' bits and a '0', then the low r bits of z, when
+//   q < kRiceMaxQuotient; otherwise the long form, '1' x kRiceMaxQuotient + '0'
 //   + 6 bits of (z's width - 1) + z in its width. A long step is an outlier: it leaves the
 //   mean alone, unless the step before it was long too (then the mean restarts at it).
 //   Any other value is an escape: '1' + 64 raw bits for the first two samples, '1' x

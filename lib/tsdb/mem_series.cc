@@ -38,14 +38,12 @@ bool MemSeries::Append(TimestampMs t, double v) {
     int scale = DecimalScaleOf(v);
     head_ = Chunk(scale < 0 ? ValueCoding::Xor() : ValueCoding::Decimal(scale));
   }
-  // A gap too long for one chunk starts a new one.
-  if (head_.num_samples() > 0 &&
-      static_cast<uint64_t>(t) - static_cast<uint64_t>(head_.last_t()) > kMaxChunkTimeDelta) {
+  // Fails only on a gap too long for one chunk (the timestamp is newer, and the chunk is
+  // closed long before it is full): a new chunk takes the sample.
+  if (!head_.Append(t, v).ok()) {
     CloseHeadChunk();
+    (void)head_.Append(t, v);
   }
-  // Cannot fail: the timestamp is newer, the gap fits, and the chunk is closed long before
-  // it is full.
-  (void)head_.Append(t, v);
   if (head_.num_samples() >= kSamplesPerChunk) CloseHeadChunk();
   return true;
 }
