@@ -1,11 +1,15 @@
 #include "lib/sqlite/database.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sqlite3.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <string>
+
+#include "lib/sqlite/frame_vfs.h"
 
 namespace vigil::sqlite {
 namespace {
@@ -155,6 +159,61 @@ TEST_F(DatabaseTest, TheWalHookHearsOfEachCommitAndACheckpointEmptiesTheWal) {
   ASSERT_TRUE(Insert("a", 1).ok());
   EXPECT_GT(last_pages, 0);
   EXPECT_TRUE(db_->Checkpoint().ok());
+}
+
+// What a plain SQLite (its default VFS) reads in the file at `path`: the rows of t and
+// the integrity check's verdict.
+std::pair<int64_t, std::string> ReadWithPlainSqlite(const std::string& path) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, "unix"), SQLITE_OK);
+  std::pair<int64_t, std::string> out{-1, ""};
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM t", -1, &st, nullptr) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW) {
+    out.first = sqlite3_column_int64(st, 0);
+  }
+  sqlite3_finalize(st);
+  if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, nullptr) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW) {
+    out.second = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return out;
+}
+
+TEST_F(DatabaseTest, AWalFrameIsOneWriteAndTheFileIsSqlitesOwn) {
+  const uint64_t joined_before = FrameVfsJoinedWrites();
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(Insert("k" + std::to_string(i), i).ok());
+  // Each commit writes at least one frame: its header went out with its page.
+  EXPECT_GE(FrameVfsJoinedWrites() - joined_before, 100u);
+  // Read while the rows are still in the WAL, then after a checkpoint moved them.
+  EXPECT_EQ(ReadWithPlainSqlite(path_), std::make_pair(int64_t{100}, std::string("ok")));
+  ASSERT_TRUE(db_->Checkpoint().ok());
+  EXPECT_EQ(ReadWithPlainSqlite(path_), std::make_pair(int64_t{100}, std::string("ok")));
+}
+
+// A process killed after its commits: each one is in the WAL whole (no write the VFS held
+// back is lost), and SQLite recovers all of them on opening.
+TEST_F(DatabaseTest, EveryCommitSurvivesTheProcessBeingKilled) {
+  const std::string killed = (dir_ / "killed.db").string();
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto db = Database::Open(killed, kWalPragmas);
+    if (!db.ok() || !(*db)->Exec("CREATE TABLE t(k TEXT PRIMARY KEY, v INTEGER)").ok()) _exit(2);
+    for (int i = 0; i < 300; ++i) {
+      const std::string sql =
+          "INSERT INTO t VALUES('k" + std::to_string(i) + "', " + std::to_string(i) + ")";
+      if (!(*db)->Exec(sql.c_str()).ok()) _exit(3);
+    }
+    kill(getpid(), SIGKILL);  // no close, no checkpoint
+    _exit(4);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+  EXPECT_EQ(ReadWithPlainSqlite(killed), std::make_pair(int64_t{300}, std::string("ok")));
 }
 
 }  // namespace

@@ -83,10 +83,13 @@ void PlainHttpMulti::Begin(Transfer* t, bool may_reuse) {
     Connection* c = it->second;
     idle_.erase(it);
     // A kept connection the server has closed meanwhile reads as ready (EOF); its event
-    // may not have been polled yet.
+    // may not have been polled yet. A request with an idempotency key skips that look (a
+    // system call per request): if the server closed the connection, the request fails
+    // without an answer and is replayed on a new connection (Failed), as Go's client
+    // replays such a request.
     char byte;
-    const ssize_t n = ::recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+    if (t->keyed || (::recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) < 0 &&
+                     (errno == EAGAIN || errno == EWOULDBLOCK))) {
       c->transfer = t;
       t->connection = c;
       t->reused = true;

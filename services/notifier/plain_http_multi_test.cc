@@ -52,6 +52,15 @@ class GateServer {
     std::lock_guard<std::mutex> lock(mu_);
     return static_cast<int>(fds_.size());
   }
+  int requests() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return arrived_;
+  }
+  // With close_after: blocks until the server has closed `n` connections.
+  void AwaitClosed(int n) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return closed_ >= n; });
+  }
 
  private:
   void Accept() {
@@ -77,6 +86,9 @@ class GateServer {
       EXPECT_EQ(write(fd, kOk, sizeof(kOk) - 1), static_cast<ssize_t>(sizeof(kOk) - 1));
       if (close_after_) {
         shutdown(fd, SHUT_RDWR);
+        lock.lock();
+        ++closed_;
+        cv_.notify_all();
         return;
       }
     }
@@ -91,6 +103,7 @@ class GateServer {
   std::vector<int> fds_;
   std::vector<std::thread> handlers_;
   int arrived_ = 0;
+  int closed_ = 0;
   bool stopping_ = false;
 };
 
@@ -175,6 +188,28 @@ TEST(PlainHttpMultiTest, AnIdleConnectionTheServerClosesIsDropped) {
   finished = AwaitFinished(*multi, 1);
   ASSERT_TRUE(finished[0].response.ok()) << finished[0].response.status();
   EXPECT_EQ(server.connections(), 2);
+}
+
+// The server has closed the kept connection, and the client has not polled that yet. A
+// request with an idempotency key goes out on it without looking (no system call), fails
+// unanswered and is replayed on a new connection; one without is not sent on it at all
+// (the look finds the close). Either way it is answered, and the server sees it once.
+TEST(PlainHttpMultiTest, AKeptConnectionClosedUnnoticedCostsNoRequest) {
+  const std::vector<std::string> unkeyed = {"Content-Type: application/json"};
+  for (const std::vector<std::string>* headers : {&kHeaders, &unkeyed}) {
+    GateServer server(1, /*close_after=*/true);
+    auto multi = NewMulti();
+    multi->Start(1, server.Target(), *headers, "{}", absl::Seconds(30));
+    std::vector<PlainHttpMulti::Finished> finished = AwaitFinished(*multi, 1);
+    ASSERT_TRUE(finished[0].response.ok()) << finished[0].response.status();
+    server.AwaitClosed(1);
+    ASSERT_EQ(multi->idle_connections(), 1u);  // not polled since
+    multi->Start(2, server.Target(), *headers, "{}", absl::Seconds(30));
+    finished = AwaitFinished(*multi, 1);
+    ASSERT_TRUE(finished[0].response.ok()) << finished[0].response.status();
+    EXPECT_EQ(server.connections(), 2);
+    EXPECT_EQ(server.requests(), 2);
+  }
 }
 
 TEST(PlainHttpMultiTest, RequestsThatCannotStartFinishInTheNextPoll) {
