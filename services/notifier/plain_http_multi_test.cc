@@ -6,6 +6,7 @@
 #include "services/notifier/plain_http_multi.h"
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -210,6 +211,43 @@ TEST(PlainHttpMultiTest, AKeptConnectionClosedUnnoticedCostsNoRequest) {
     EXPECT_EQ(server.connections(), 2);
     EXPECT_EQ(server.requests(), 2);
   }
+}
+
+// The server's accept queue is full when the request starts, so its connect is still
+// under way (the kernel drops the handshake until the client sends it again, ≈ 1 s later):
+// the request waits for the connection and goes then, answered once.
+TEST(PlainHttpMultiTest, ARequestWaitsForAConnectionStillBeingMade) {
+  LoopbackListener listener(/*backlog=*/0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(listener.port());
+  std::vector<int> fillers;  // connections nobody takes yet: they fill the queue
+  for (int i = 0; i < 3; ++i) {
+    fillers.push_back(socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    connect(fillers.back(), reinterpret_cast<sockaddr*>(&address), sizeof(address));
+  }
+  auto multi = NewMulti();
+  const PlainHttpTarget target =
+      *ParsePlainHttpUrl(StrCat("http://127.0.0.1:", listener.port(), "/hook"));
+  multi->Start(1, target, kHeaders, "{}", absl::Seconds(30));
+  for (int fd : fillers) close(fd);
+  int requests = 0;
+  std::thread server([&] {
+    for (int fd; (fd = listener.Accept()) >= 0; close(fd)) {
+      std::string buf;
+      std::string request;
+      if (!ReadHttpRequest(fd, &buf, &request)) continue;  // a filler
+      ++requests;
+      EXPECT_EQ(write(fd, kOk, sizeof(kOk) - 1), static_cast<ssize_t>(sizeof(kOk) - 1));
+    }
+  });
+  std::vector<PlainHttpMulti::Finished> finished = AwaitFinished(*multi, 1);
+  listener.Shutdown();
+  server.join();
+  ASSERT_TRUE(finished[0].response.ok()) << finished[0].response.status();
+  EXPECT_EQ(finished[0].response->body, "ok");
+  EXPECT_EQ(requests, 1);
 }
 
 TEST(PlainHttpMultiTest, RequestsThatCannotStartFinishInTheNextPoll) {
