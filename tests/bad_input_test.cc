@@ -14,6 +14,7 @@
 #include "lib/base/format.h"
 #include "lib/bus/publisher.h"
 #include "lib/bus/topics.h"
+#include "lib/bus/wire.h"
 #include "lib/clock/clock.h"
 #include "lib/codec/samples.h"
 #include "prometheus/registry.h"
@@ -146,8 +147,7 @@ TEST_F(BadInputTest, MalformedBusMessagesAreCountedAndTheOnesAfterThemArrive) {
     header.set_sequence(++raw_sequence);
     header.set_payload_type(std::string(payload_type));
     raw.send(zmq::buffer(bus::kTopicSamples), zmq::send_flags::sndmore);
-    raw.send(zmq::buffer(header.SerializeAsString()), zmq::send_flags::sndmore);
-    raw.send(zmq::buffer(payload), zmq::send_flags::none);
+    raw.send(zmq::buffer(bus::EncodeBody(header, payload)), zmq::send_flags::none);
   };
 
   const int port = FreePort();
@@ -189,8 +189,12 @@ TEST_F(BadInputTest, MalformedBusMessagesAreCountedAndTheOnesAfterThemArrive) {
   const double invalid_before = MetricSum(port, "vigil_evaluator_batches_invalid_total");
   const double malformed_before = MetricSum(port, "vigil_bus_malformed_total");
 
-  // Two frames, not three: not a bus message.
+  // A body whose header length runs past its end: not a bus message.
   raw.send(zmq::buffer(bus::kTopicSamples), zmq::send_flags::sndmore);
+  raw.send(zmq::str_buffer("x"), zmq::send_flags::none);
+  // Three frames (topic, header, payload), not two: not one either.
+  raw.send(zmq::buffer(bus::kTopicSamples), zmq::send_flags::sndmore);
+  raw.send(zmq::str_buffer("\x08\x01"), zmq::send_flags::sndmore);
   raw.send(zmq::str_buffer("x"), zmq::send_flags::none);
   // A payload of another type on the samples topic.
   v1::BusHeader other;
@@ -234,7 +238,7 @@ TEST_F(BadInputTest, MalformedBusMessagesAreCountedAndTheOnesAfterThemArrive) {
             std::string::npos)
       << value_of("sum(big)");
   EXPECT_EQ(MetricSum(port, "vigil_evaluator_batches_invalid_total") - invalid_before, 3);
-  EXPECT_EQ(MetricSum(port, "vigil_bus_malformed_total") - malformed_before, 1);
+  EXPECT_EQ(MetricSum(port, "vigil_bus_malformed_total") - malformed_before, 2);
   EXPECT_NE(value_of("broken").find("\"result\":[]"), std::string::npos) << value_of("broken");
   EXPECT_TRUE(evaluator.Running()) << evaluator.Log();
 }

@@ -1,11 +1,12 @@
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "lib/bus/publisher.h"
 #include "lib/bus/subscriber.h"
 #include "lib/bus/topics.h"
+#include "lib/bus/wire.h"
 #include "vigil/v1/samples.pb.h"
 
 namespace vigil::bus {
@@ -102,10 +103,8 @@ TEST_F(BusTest, CountsGapsAndRestartsAndMalformed) {
     h.set_incarnation(incarnation);
     h.set_sequence(seq);
     h.set_payload_type("vigil.v1.SampleBatch");
-    std::string hb = h.SerializeAsString();
     raw.send(zmq::buffer(std::string_view("alerts")), zmq::send_flags::sndmore);
-    raw.send(zmq::buffer(hb), zmq::send_flags::sndmore);
-    raw.send(zmq::buffer(std::string_view("")), zmq::send_flags::none);
+    raw.send(zmq::buffer(EncodeBody(h, std::string_view())), zmq::send_flags::none);
   };
   // Slow joiner: repeat sequence 1 until it arrives (a repeat is not a gap).
   std::optional<Message> first;
@@ -138,6 +137,34 @@ TEST_F(BusTest, CountsGapsAndRestartsAndMalformed) {
   m = Await(sub);  // the garbage is skipped, the next good message arrives
   ASSERT_TRUE(m.has_value());
   EXPECT_EQ(m->header.sequence(), 2u);
+}
+
+TEST(WireTest, ABodyIsItsHeaderThenItsPayload) {
+  v1::BusHeader h;
+  h.set_publisher("collector");
+  h.set_incarnation(0xfedcba9876543210);
+  h.set_sequence(300);
+  h.set_payload_type("vigil.v1.SampleBatch");
+  const std::string payload(70000, 'p');  // a header length of one byte, a long payload
+  const std::string body = EncodeBody(h, payload);
+  v1::BusHeader got;
+  std::string_view got_payload;
+  ASSERT_TRUE(DecodeBody(body, &got, &got_payload));
+  EXPECT_EQ(got.SerializeAsString(), h.SerializeAsString());
+  EXPECT_EQ(got_payload, payload);
+  // An empty payload, and a message payload, the same way.
+  ASSERT_TRUE(DecodeBody(EncodeBody(h, std::string_view()), &got, &got_payload));
+  EXPECT_TRUE(got_payload.empty());
+  ASSERT_TRUE(DecodeBody(EncodeBody(h, h), &got, &got_payload));
+  EXPECT_EQ(got_payload, h.SerializeAsString());
+  // Not bodies: nothing, a header cut short, a length past the end, a length that never
+  // ends, a header that does not parse (field 1 with wire type 7).
+  const std::string_view header_part(body.data(), body.size() - payload.size());
+  for (std::string_view bad : {std::string_view(), header_part.substr(0, header_part.size() - 1),
+                               std::string_view("\x05ab"), std::string_view("\xff\xff\xff\xff"),
+                               std::string_view("\x02\x0f\xff")}) {
+    EXPECT_FALSE(DecodeBody(bad, &got, &got_payload)) << bad.size();
+  }
 }
 
 }  // namespace

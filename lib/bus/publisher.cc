@@ -4,6 +4,7 @@
 
 #include "absl/status/status.h"
 #include "lib/base/format.h"
+#include "lib/bus/wire.h"
 #include "vigil/v1/bus.pb.h"
 
 namespace vigil::bus {
@@ -55,12 +56,10 @@ void Publisher::Publish(std::string_view topic, const google::protobuf::Message&
   header.set_sequence(seq);
   header.set_sent_at_ms(clock_.NowMs());
   header.set_payload_type(payload.GetTypeName());
-  std::string header_bytes = header.SerializeAsString();
-  std::string payload_bytes = payload.SerializeAsString();
+  const std::string body = EncodeBody(header, payload);
   try {
     socket_.send(zmq::buffer(topic), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
-    socket_.send(zmq::buffer(header_bytes), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
-    socket_.send(zmq::buffer(payload_bytes), zmq::send_flags::dontwait);
+    socket_.send(zmq::buffer(body), zmq::send_flags::dontwait);
   } catch (const zmq::error_t&) {
     return;  // context terminating; the sequence gap tells subscribers
   }

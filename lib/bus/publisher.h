@@ -16,8 +16,9 @@
 
 namespace vigil::bus {
 
-// Publishes protobuf messages on a bound ZeroMQ PUB socket as three frames: topic,
-// vigil.v1.BusHeader (publisher, incarnation, per-topic sequence), payload.
+// Publishes protobuf messages on a bound ZeroMQ PUB socket as two frames: the topic, and
+// the vigil.v1.BusHeader (publisher, incarnation, per-topic sequence) with the payload
+// (wire.h).
 // Not thread-safe: owned and used by one loop thread, as ZeroMQ sockets must be.
 class Publisher {
  public:

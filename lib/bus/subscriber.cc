@@ -1,6 +1,7 @@
 #include "lib/bus/subscriber.h"
 
 #include "lib/base/format.h"
+#include "lib/bus/wire.h"
 
 namespace vigil::bus {
 
@@ -52,14 +53,14 @@ std::optional<Message> Subscriber::Receive() {
       if (!more) break;
     }
     Message msg;
-    if (frames.size() != 3 || !msg.header.ParseFromArray(frames[1].data(),
-                                                         static_cast<int>(frames[1].size())) ||
+    std::string_view payload;
+    if (frames.size() != 2 || !DecodeBody(frames[1].to_string_view(), &msg.header, &payload) ||
         msg.header.sequence() == 0 || msg.header.publisher().empty()) {
       malformed_.Increment();
       continue;
     }
     msg.topic = frames[0].to_string();
-    msg.payload = frames[2].to_string();
+    msg.payload = std::string(payload);
 
     std::string key = StrCat(msg.header.publisher(), std::string_view("\0", 1), msg.topic);
     auto [it, inserted] = streams_.try_emplace(key);

@@ -1,0 +1,55 @@
+#include "lib/bus/wire.h"
+
+#include <cstdint>
+
+namespace vigil::bus {
+
+namespace {
+
+// A header is tens of bytes; a length past this is not one.
+constexpr uint64_t kMaxHeaderSize = 1 << 16;
+
+std::string HeaderPrefix(const v1::BusHeader& header) {
+  const std::string bytes = header.SerializeAsString();
+  std::string out;
+  for (uint64_t n = bytes.size();; n >>= 7) {
+    if (n < 0x80) {
+      out.push_back(static_cast<char>(n));
+      break;
+    }
+    out.push_back(static_cast<char>((n & 0x7f) | 0x80));
+  }
+  out += bytes;
+  return out;
+}
+
+}  // namespace
+
+std::string EncodeBody(const v1::BusHeader& header, const google::protobuf::MessageLite& payload) {
+  std::string body = HeaderPrefix(header);
+  payload.AppendToString(&body);
+  return body;
+}
+
+std::string EncodeBody(const v1::BusHeader& header, std::string_view payload) {
+  std::string body = HeaderPrefix(header);
+  body.append(payload);
+  return body;
+}
+
+bool DecodeBody(std::string_view body, v1::BusHeader* header, std::string_view* payload) {
+  uint64_t size = 0;
+  size_t at = 0;
+  for (int shift = 0;; shift += 7) {
+    if (at == body.size() || shift > 14) return false;
+    const auto byte = static_cast<uint8_t>(body[at++]);
+    size |= static_cast<uint64_t>(byte & 0x7f) << shift;
+    if ((byte & 0x80) == 0) break;
+  }
+  if (size > kMaxHeaderSize || size > body.size() - at) return false;
+  if (!header->ParseFromArray(body.data() + at, static_cast<int>(size))) return false;
+  *payload = body.substr(at + size);
+  return true;
+}
+
+}  // namespace vigil::bus
