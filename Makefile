@@ -6,7 +6,7 @@ CTEST_ARGS ?=
 
 FUZZ_DIR ?= build-fuzz
 FUZZERS = fuzz_text_parser fuzz_openmetrics_parser fuzz_promql_parser fuzz_rule_file fuzz_chunk fuzz_template \
-  fuzz_postable_alerts fuzz_http_response
+  fuzz_postable_alerts fuzz_http_response fuzz_bus_body
 FUZZ_SECONDS ?= 60
 
 .PHONY: all deps configure build test run clean fuzz fuzz-build fuzz-smoke
