@@ -191,6 +191,12 @@ TEST_F(DatabaseTest, AWalFrameIsOneWriteAndTheFileIsSqlitesOwn) {
   EXPECT_EQ(ReadWithPlainSqlite(path_), std::make_pair(int64_t{100}, std::string("ok")));
   ASSERT_TRUE(db_->Checkpoint().ok());
   EXPECT_EQ(ReadWithPlainSqlite(path_), std::make_pair(int64_t{100}, std::string("ok")));
+  // After the checkpoint the next commit starts the WAL over from its beginning: frames
+  // written over old ones are joined as well.
+  const uint64_t joined_after_checkpoint = FrameVfsJoinedWrites();
+  for (int i = 100; i < 200; ++i) ASSERT_TRUE(Insert("k" + std::to_string(i), i).ok());
+  EXPECT_GE(FrameVfsJoinedWrites() - joined_after_checkpoint, 100u);
+  EXPECT_EQ(ReadWithPlainSqlite(path_), std::make_pair(int64_t{200}, std::string("ok")));
 }
 
 // A process killed after its commits: each one is in the WAL whole (no write the VFS held
@@ -214,6 +220,36 @@ TEST_F(DatabaseTest, EveryCommitSurvivesTheProcessBeingKilled) {
   ASSERT_EQ(waitpid(child, &status, 0), child);
   ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
   EXPECT_EQ(ReadWithPlainSqlite(killed), std::make_pair(int64_t{300}, std::string("ok")));
+}
+
+// A transaction larger than the page cache spills pages into the WAL before it commits;
+// changing such a page again rewrites its frame in place, and the commit then rewrites the
+// checksums of the frames after it, the commit frame's header last. That header is not
+// followed by its page: a VFS that held it back would lose the transaction to a kill.
+TEST_F(DatabaseTest, ATransactionThatSpilledItsCacheSurvivesTheProcessBeingKilled) {
+  const std::string killed = (dir_ / "spilled.db").string();
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto db = Database::Open(killed, kWalPragmas);
+    if (!db.ok() || !(*db)->Exec("PRAGMA cache_size=10; CREATE TABLE t(k TEXT, v BLOB)").ok()) {
+      _exit(2);
+    }
+    if (!(*db)->Exec("BEGIN").ok()) _exit(3);
+    for (int i = 0; i < 400; ++i) {
+      const std::string sql = "INSERT INTO t VALUES('k" + std::to_string(i) + "', zeroblob(900))";
+      if (!(*db)->Exec(sql.c_str()).ok()) _exit(4);
+    }
+    // The first rows' pages went to the WAL when the cache spilled: change them again.
+    if (!(*db)->Exec("UPDATE t SET v = zeroblob(800) WHERE rowid <= 20").ok()) _exit(5);
+    if (!(*db)->Exec("COMMIT").ok()) _exit(6);
+    kill(getpid(), SIGKILL);  // no close, no checkpoint
+    _exit(7);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+  EXPECT_EQ(ReadWithPlainSqlite(killed), std::make_pair(int64_t{400}, std::string("ok")));
 }
 
 }  // namespace

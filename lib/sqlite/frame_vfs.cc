@@ -20,6 +20,9 @@ struct FrameFile {
   sqlite3_file base;  // first: SQLite hands us this pointer
   sqlite3_file* real;
   bool wal;
+  // Where SQLite's next frame goes: the end of what it wrote since it last started the
+  // WAL over (its header, at offset 0); -1 until then. Only a write there is held.
+  sqlite3_int64 wal_end;
   int held_size;
   sqlite3_int64 held_offset;
   unsigned char held[kMaxHeld];
@@ -53,6 +56,12 @@ int Close(sqlite3_file* f) {
 
 int Write(sqlite3_file* f, const void* data, int size, sqlite3_int64 offset) {
   FrameFile* p = Of(f);
+  // A frame is appended as its header and then its page. Other small writes do happen:
+  // a commit whose transaction rewrote a frame in place rewrites the headers after it,
+  // the commit frame's last, with nothing after them. Only an append is held.
+  if (p->wal && offset == 0) p->wal_end = 0;
+  const bool appends = p->wal_end >= 0 && offset == p->wal_end;
+  if (p->wal_end >= 0 && offset + size > p->wal_end) p->wal_end = offset + size;
   if (p->held_size > 0) {
     if (offset == p->held_offset + p->held_size) {
       const int total = p->held_size + size;
@@ -76,7 +85,7 @@ int Write(sqlite3_file* f, const void* data, int size, sqlite3_int64 offset) {
     }
     if (const int rc = Flush(p); rc != SQLITE_OK) return rc;
   }
-  if (p->wal && size <= kMaxHeld) {
+  if (appends && size <= kMaxHeld) {
     std::memcpy(p->held, data, size);
     p->held_size = size;
     p->held_offset = offset;
@@ -92,6 +101,10 @@ int FlushThen(sqlite3_file* f, Args... args) {
   if (const int flushed = Flush(Of(f)); flushed != SQLITE_OK) return flushed;
   sqlite3_file* real = RealOf(f);
   return (real->pMethods->*kMethod)(real, args...);
+}
+int Truncate(sqlite3_file* f, sqlite3_int64 size) {
+  Of(f)->wal_end = -1;  // until SQLite starts the WAL over
+  return FlushThen<&sqlite3_io_methods::xTruncate>(f, size);
 }
 void ShmBarrier(sqlite3_file* f) {
   Flush(Of(f));  // nothing to report an error to; a later call reports the file's state
@@ -111,7 +124,7 @@ const sqlite3_io_methods* MethodsOfVersion(int version) {
             Close,
             FlushThen<&M::xRead>,
             Write,
-            FlushThen<&M::xTruncate>,
+            Truncate,
             FlushThen<&M::xSync>,
             FlushThen<&M::xFileSize>,
             FlushThen<&M::xLock>,
@@ -146,6 +159,7 @@ int Open(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* f, int flags, in
   p->base.pMethods = nullptr;
   p->real = reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(f) + kRealOffset);
   p->wal = (flags & SQLITE_OPEN_WAL) != 0;
+  p->wal_end = -1;
   p->held_size = 0;
   p->held_offset = 0;
   p->joined = nullptr;

@@ -144,7 +144,9 @@ void PlainHttpMulti::ConnectNext(Transfer* t) {
     Connection* c = Open(fd, t->server, /*writing=*/!connected);
     if (c == nullptr) {
       t->connect_error = Errno("epoll_ctl");
-      t->written = 0;
+      // What went out already must not go to another address too: the caller's retry
+      // (with the same idempotency key) decides.
+      if (t->written > 0) break;
       continue;
     }
     c->transfer = t;
