@@ -8,7 +8,9 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
+#include "lib/base/format.h"
 #include "lib/sqlite/frame_vfs.h"
 
 namespace vigil::sqlite {
@@ -199,26 +201,36 @@ TEST_F(DatabaseTest, AWalFrameIsOneWriteAndTheFileIsSqlitesOwn) {
   EXPECT_EQ(ReadWithPlainSqlite(path_), std::make_pair(int64_t{200}, std::string("ok")));
 }
 
-// A process killed after its commits: each one is in the WAL whole (no write the VFS held
-// back is lost), and SQLite recovers all of them on opening.
-TEST_F(DatabaseTest, EveryCommitSurvivesTheProcessBeingKilled) {
-  const std::string killed = (dir_ / "killed.db").string();
+// Runs `statements` on a connection to the database at `path` in a child process, which
+// is then killed (no close, no checkpoint); fails if a statement failed or the child was
+// not killed.
+void RunThenKill(const std::string& path, const std::vector<std::string>& statements) {
   const pid_t child = fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
-    auto db = Database::Open(killed, kWalPragmas);
-    if (!db.ok() || !(*db)->Exec("CREATE TABLE t(k TEXT PRIMARY KEY, v INTEGER)").ok()) _exit(2);
-    for (int i = 0; i < 300; ++i) {
-      const std::string sql =
-          "INSERT INTO t VALUES('k" + std::to_string(i) + "', " + std::to_string(i) + ")";
-      if (!(*db)->Exec(sql.c_str()).ok()) _exit(3);
+    auto db = Database::Open(path, kWalPragmas);
+    if (!db.ok()) _exit(1);
+    for (const std::string& sql : statements) {
+      if (!(*db)->Exec(sql.c_str()).ok()) _exit(2);
     }
-    kill(getpid(), SIGKILL);  // no close, no checkpoint
-    _exit(4);
+    kill(getpid(), SIGKILL);
+    _exit(3);
   }
   int status = 0;
   ASSERT_EQ(waitpid(child, &status, 0), child);
   ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+}
+
+// A process killed after its commits: each one is in the WAL whole (no write the VFS held
+// back is lost), and SQLite recovers all of them on opening.
+TEST_F(DatabaseTest, EveryCommitSurvivesTheProcessBeingKilled) {
+  const std::string killed = (dir_ / "killed.db").string();
+  std::vector<std::string> statements = {"CREATE TABLE t(k TEXT PRIMARY KEY, v INTEGER)"};
+  for (int i = 0; i < 300; ++i) {
+    statements.push_back(
+        StrCat("INSERT INTO t VALUES('k", i, "', ", i, ")"));  // each its own commit
+  }
+  RunThenKill(killed, statements);
   EXPECT_EQ(ReadWithPlainSqlite(killed), std::make_pair(int64_t{300}, std::string("ok")));
 }
 
@@ -228,27 +240,15 @@ TEST_F(DatabaseTest, EveryCommitSurvivesTheProcessBeingKilled) {
 // followed by its page: a VFS that held it back would lose the transaction to a kill.
 TEST_F(DatabaseTest, ATransactionThatSpilledItsCacheSurvivesTheProcessBeingKilled) {
   const std::string killed = (dir_ / "spilled.db").string();
-  const pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    auto db = Database::Open(killed, kWalPragmas);
-    if (!db.ok() || !(*db)->Exec("PRAGMA cache_size=10; CREATE TABLE t(k TEXT, v BLOB)").ok()) {
-      _exit(2);
-    }
-    if (!(*db)->Exec("BEGIN").ok()) _exit(3);
-    for (int i = 0; i < 400; ++i) {
-      const std::string sql = "INSERT INTO t VALUES('k" + std::to_string(i) + "', zeroblob(900))";
-      if (!(*db)->Exec(sql.c_str()).ok()) _exit(4);
-    }
-    // The first rows' pages went to the WAL when the cache spilled: change them again.
-    if (!(*db)->Exec("UPDATE t SET v = zeroblob(800) WHERE rowid <= 20").ok()) _exit(5);
-    if (!(*db)->Exec("COMMIT").ok()) _exit(6);
-    kill(getpid(), SIGKILL);  // no close, no checkpoint
-    _exit(7);
+  std::vector<std::string> statements = {"PRAGMA cache_size=10", "CREATE TABLE t(k TEXT, v BLOB)",
+                                         "BEGIN"};
+  for (int i = 0; i < 400; ++i) {
+    statements.push_back(StrCat("INSERT INTO t VALUES('k", i, "', zeroblob(900))"));
   }
-  int status = 0;
-  ASSERT_EQ(waitpid(child, &status, 0), child);
-  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+  // The first rows' pages went to the WAL when the cache spilled: change them again.
+  statements.push_back("UPDATE t SET v = zeroblob(800) WHERE rowid <= 20");
+  statements.push_back("COMMIT");
+  RunThenKill(killed, statements);
   EXPECT_EQ(ReadWithPlainSqlite(killed), std::make_pair(int64_t{400}, std::string("ok")));
 }
 
