@@ -156,12 +156,12 @@ absl::Status Chunk::Append(TimestampMs t, double v) {
   uint16_t num = num_;
   if (num == kChunkMaxSamples) return absl::ResourceExhaustedError("chunk full");
   if (num > 0 && t < t_) return absl::InvalidArgumentError("out of order sample");
-  if (num > 0 && static_cast<uint64_t>(t) - static_cast<uint64_t>(t_) > kMaxChunkTimeDelta) {
+  // Unsigned: the gap between the two ends of int64 does not overflow.
+  uint64_t t_delta = static_cast<uint64_t>(t) - static_cast<uint64_t>(t_);
+  if (num > 0 && t_delta > kMaxChunkTimeDelta) {
     return absl::OutOfRangeError("gap too long for one chunk");
   }
   uint64_t v_bits = std::bit_cast<uint64_t>(v);
-  // Unsigned arithmetic wraps as Go's does, so even gaps beyond int64 round-trip.
-  uint64_t t_delta = static_cast<uint64_t>(t) - static_cast<uint64_t>(t_);
   if (num == 0) {
     t_delta = 0;
     WriteVarint(w_, t);
