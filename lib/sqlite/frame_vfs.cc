@@ -65,11 +65,6 @@ int Write(sqlite3_file* f, const void* data, int size, sqlite3_int64 offset) {
   if (p->held_size > 0) {
     if (offset == p->held_offset + p->held_size) {
       const int total = p->held_size + size;
-      if (total <= kMaxHeld) {  // a WAL header and the first frame's header
-        std::memcpy(p->held + p->held_size, data, size);
-        p->held_size = total;
-        return SQLITE_OK;
-      }
       if (total > p->joined_capacity) {
         void* grown = sqlite3_realloc(p->joined, total);
         if (grown == nullptr) return SQLITE_IOERR_NOMEM;
@@ -107,7 +102,9 @@ int Truncate(sqlite3_file* f, sqlite3_int64 size) {
   return FlushThen<&sqlite3_io_methods::xTruncate>(f, size);
 }
 void ShmBarrier(sqlite3_file* f) {
-  Flush(Of(f));  // nothing to report an error to; a later call reports the file's state
+  // Shared memory is the database file's, which holds nothing (only a WAL does); flushed
+  // as every other method is, with no error to report.
+  Flush(Of(f));
   RealOf(f)->pMethods->xShmBarrier(RealOf(f));
 }
 int SectorSize(sqlite3_file* f) { return RealOf(f)->pMethods->xSectorSize(RealOf(f)); }
