@@ -2,6 +2,8 @@
 
 #include <cstdint>
 
+#include "google/protobuf/io/coded_stream.h"
+
 namespace vigil::bus {
 
 namespace {
@@ -11,14 +13,10 @@ constexpr uint64_t kMaxHeaderSize = 1 << 16;
 
 std::string HeaderPrefix(const v1::BusHeader& header) {
   const std::string bytes = header.SerializeAsString();
-  std::string out;
-  for (uint64_t n = bytes.size();; n >>= 7) {
-    if (n < 0x80) {
-      out.push_back(static_cast<char>(n));
-      break;
-    }
-    out.push_back(static_cast<char>((n & 0x7f) | 0x80));
-  }
+  uint8_t size[5];  // a 32-bit varint's most
+  const uint8_t* size_end = google::protobuf::io::CodedOutputStream::WriteVarint32ToArray(
+      static_cast<uint32_t>(bytes.size()), size);
+  std::string out(reinterpret_cast<const char*>(size), size_end - size);
   out += bytes;
   return out;
 }
