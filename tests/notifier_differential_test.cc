@@ -364,6 +364,40 @@ TEST_F(NotifierBytesTest, WebhookBodiesAreAlertmanagersByteForByte) {
   EXPECT_EQ(WithoutExternalUrl(vigil_.hook.bodies()[0]), WithoutExternalUrl(am_.hook.bodies()[0]));
 }
 
+// The group key byte for byte: a route whose matchers come as one string of several
+// (Alertmanager sorts them by name, then value, then type: `a=~"x.*"` before `a="x1"`) and group
+// labels one of whose names extends another's (Alertmanager sorts the `name="value"` texts: `foo2=`
+// first).
+class NotifierGroupKeyBytesTest : public NotifierBytesTest {
+ protected:
+  std::string ConfigFor(const System& s) override {
+    return StrCat(
+        "route:\n"
+        "  receiver: r\n"
+        "  group_wait: 0s\n"
+        "  routes:\n"
+        "    - receiver: r\n"
+        "      group_by: [foo, foo2]\n"
+        "      matchers: ['{a=~\"x.*\", a=\"x1\"}', 'b!=\"q\"']\n"
+        "receivers:\n"
+        "  - name: r\n"
+        "    webhook_configs: [{url: '",
+        s.hook.url(), "/x'}]\n");
+  }
+};
+
+TEST_F(NotifierGroupKeyBytesTest, GroupKeysAreAlertmanagers) {
+  const json a = Alert({{"alertname", "K"}, {"a", "x1"}, {"foo", "1"}, {"foo2", "2"}},
+                       std::chrono::system_clock::now());
+  ASSERT_NO_FATAL_FAILURE(PostAlerts(json::array({a})));
+  ASSERT_NO_FATAL_FAILURE(ExpectPhase("one group", 1));
+  ASSERT_EQ(am_.hook.bodies().size(), 1u);
+  ASSERT_EQ(vigil_.hook.bodies().size(), 1u);
+  EXPECT_EQ(json::parse(am_.hook.bodies()[0])["groupKey"],
+            R"({}/{a=~"x.*",a="x1",b!="q"}:{foo2="2", foo="1"})");
+  EXPECT_EQ(WithoutExternalUrl(vigil_.hook.bodies()[0]), WithoutExternalUrl(am_.hook.bodies()[0]));
+}
+
 // The API v2 answers (GET /api/v2/alerts, /alerts/groups, /silence/{id}, /silences,
 // /receivers) byte for byte as Alertmanager's for strings Go's encoder escapes, times and
 // ids set aside (each system sets its own). An invalid UTF-8 byte posted becomes U+FFFD

@@ -1,8 +1,31 @@
 #include "services/notifier/aggregation_group.h"
 
 #include <algorithm>
+#include <string>
+#include <vector>
 
 namespace vigil::notifier {
+
+namespace {
+
+// Alertmanager's text of a group's labels in its key (model.LabelSet.String): the
+// `name="value"` items (Go's %q) sorted as strings, not by name, so `foo2="…"` comes
+// before `foo="…"` ('2' < '=').
+std::string GroupLabelsString(const labels::Labels& ls) {
+  std::vector<std::string> items;
+  for (const labels::LabelView& l : ls) {
+    items.push_back(std::string(l.name) + "=" + labels::GoQuote(l.value));
+  }
+  std::sort(items.begin(), items.end());
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += ", ";
+    out += items[i];
+  }
+  return out + "}";
+}
+
+}  // namespace
 
 bool AlertLess(const Alert& a, const Alert& b) {
   for (std::string_view key : {"job", "instance"}) {
@@ -20,7 +43,7 @@ AggregationGroup::AggregationGroup(std::string id, const Route& route, labels::L
     : id_(std::move(id)),
       route_(route),
       group_labels_(std::move(group_labels)),
-      key_(route.key() + ":" + group_labels_.ToString()),
+      key_(route.key() + ":" + GroupLabelsString(group_labels_)),
       next_flush_ms_(now + absl::ToInt64Milliseconds(route.options().group_wait)) {}
 
 void AggregationGroup::Insert(const Alert& alert, TimestampMs now) {

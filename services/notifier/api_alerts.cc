@@ -8,6 +8,7 @@
 #include "lib/labels/labels.h"
 #include "services/notifier/config.h"
 #include "services/notifier/go_json.h"
+#include "services/notifier/matchers.h"
 #include "services/notifier/rfc3339.h"
 
 namespace vigil::notifier {

@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "lib/base/format.h"
 #include "lib/config/yaml.h"
+#include "services/notifier/matchers.h"
 
 namespace vigil::notifier {
 
@@ -423,9 +424,10 @@ class Parser {
       }
       for (const YAML::Node& item : matchers) {
         if (!item.IsScalar()) return ErrorAt(file_, item, "matchers entries must be strings");
-        auto m = ParseMatcher(item.Scalar());
-        if (!m.ok()) return ErrorAt(file_, item, ToStd(m.status().message()));
-        out->push_back(std::move(*m));
+        auto ms = notifier::ParseMatchers(item.Scalar());
+        if (!ms.ok()) return ErrorAt(file_, item, ToStd(ms.status().message()));
+        out->insert(out->end(), std::make_move_iterator(ms->begin()),
+                    std::make_move_iterator(ms->end()));
       }
     }
     return absl::OkStatus();
@@ -514,55 +516,6 @@ const Receiver* Config::FindReceiver(std::string_view name) const {
     if (r.name == name) return &r;
   }
   return nullptr;
-}
-
-absl::StatusOr<labels::Matcher> ParseMatcher(std::string_view text) {
-  std::string_view s = ToStd(absl::StripAsciiWhitespace(ToAbsl(text)));
-  size_t i = 0;
-  while (i < s.size() && (std::isalnum(static_cast<unsigned char>(s[i])) || s[i] == '_')) ++i;
-  std::string name(s.substr(0, i));
-  if (!labels::IsValidLabelName(name)) {
-    return absl::InvalidArgumentError(StrCat("bad matcher format: ", s));
-  }
-  while (i < s.size() && s[i] == ' ') ++i;
-  labels::MatchType type;
-  std::string_view rest = s.substr(i);
-  if (rest.rfind("=~", 0) == 0) {
-    type = labels::MatchType::kRegex;
-    i += 2;
-  } else if (rest.rfind("!~", 0) == 0) {
-    type = labels::MatchType::kNotRegex;
-    i += 2;
-  } else if (rest.rfind("!=", 0) == 0) {
-    type = labels::MatchType::kNotEqual;
-    i += 2;
-  } else if (rest.rfind("=", 0) == 0) {
-    type = labels::MatchType::kEqual;
-    i += 1;
-  } else {
-    return absl::InvalidArgumentError(StrCat("bad matcher format: ", s));
-  }
-  std::string_view raw = ToStd(absl::StripAsciiWhitespace(ToAbsl(s.substr(i))));
-  std::string value;
-  if (!raw.empty() && raw.front() == '"') {
-    if (raw.size() < 2 || raw.back() != '"') {
-      return absl::InvalidArgumentError(StrCat("unterminated quoted value in matcher: ", s));
-    }
-    for (size_t j = 1; j + 1 < raw.size(); ++j) {
-      char c = raw[j];
-      if (c == '\\' && j + 2 < raw.size()) {
-        char n = raw[++j];
-        value.push_back(n == 'n' ? '\n' : n == 't' ? '\t' : n);
-      } else if (c == '"') {
-        return absl::InvalidArgumentError(StrCat("unescaped quote in matcher value: ", s));
-      } else {
-        value.push_back(c);
-      }
-    }
-  } else {
-    value = std::string(raw);
-  }
-  return labels::Matcher::Create(type, std::move(name), std::move(value));
 }
 
 absl::StatusOr<Config> ParseConfig(std::string_view file, const std::string& text) {

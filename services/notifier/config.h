@@ -48,8 +48,4 @@ absl::StatusOr<Config> ParseConfig(std::string_view file, const std::string& tex
 // "template: x.tmpl:3: unexpected EOF". A bad glob pattern is "syntax error in pattern".
 absl::Status CheckTemplates(const std::vector<std::string>& globs);
 
-// Parses one Alertmanager matcher string such as `severity="P0"`, `alertname=~"Foo.*"`,
-// `env!=prod` (unquoted values are trimmed).
-absl::StatusOr<labels::Matcher> ParseMatcher(std::string_view text);
-
 }  // namespace vigil::notifier

@@ -165,25 +165,29 @@ TEST(ConfigTest, AcceptsThePhase5Example) {
   EXPECT_EQ(cfg->route->routes().front()->options().receiver, "on-call");
 }
 
-TEST(ConfigTest, ParsesMatcherStrings) {
-  auto m = ParseMatcher(R"(severity="P0")");
-  ASSERT_TRUE(m.ok());
-  EXPECT_EQ(m->ToString(), R"(severity="P0")");
-  m = ParseMatcher(R"( alertname =~ "Foo.*" )");
-  ASSERT_TRUE(m.ok());
-  EXPECT_EQ(m->type(), labels::MatchType::kRegex);
-  EXPECT_TRUE(m->MatchesValue("FooBar"));
-  EXPECT_FALSE(m->MatchesValue("xFoo"));
-  m = ParseMatcher("env!=prod");
-  ASSERT_TRUE(m.ok());
-  EXPECT_EQ(m->type(), labels::MatchType::kNotEqual);
-  EXPECT_EQ(m->value(), "prod");
-  m = ParseMatcher(R"(msg="say \"hi\"")");
-  ASSERT_TRUE(m.ok());
-  EXPECT_EQ(m->value(), "say \"hi\"");
-  EXPECT_FALSE(ParseMatcher("=x").ok());
-  EXPECT_FALSE(ParseMatcher("x").ok());
-  EXPECT_FALSE(ParseMatcher(R"(x="open)").ok());
+// A `matchers:` entry may hold several matchers, as Alertmanager's (one of its config's
+// forms is `['{a="1", b=~"x.*"}']`); a route's matchers are kept in Alertmanager's order.
+TEST(ConfigTest, MatcherEntriesMayHoldSeveral) {
+  auto cfg = ParseConfig("am.yml",
+                         "route:\n"
+                         "  receiver: a\n"
+                         "  routes:\n"
+                         "    - receiver: a\n"
+                         "      matchers: ['{c=~\"x.*\", b!=\"y\"}', 'a=\"0\"']\n"
+                         "inhibit_rules:\n"
+                         "  - source_matchers: ['s=\"1\",t=\"2\"']\n"
+                         "    target_matchers: ['u=\"3\"']\n"
+                         "receivers:\n"
+                         "  - name: a\n");
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_EQ(cfg->route->routes().front()->key(), R"({}/{a="0",b!="y",c=~"x.*"})");
+  ASSERT_EQ(cfg->inhibit_rules.size(), 1u);
+  EXPECT_EQ(cfg->inhibit_rules.front().source_matchers.size(), 2u);
+  auto bad = ParseConfig("am.yml",
+                         "route:\n  receiver: a\n  routes:\n    - receiver: a\n"
+                         "      matchers: ['a=1,,b=2']\nreceivers:\n  - name: a\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("am.yml:5:18: bad matcher format"));
 }
 
 }  // namespace

@@ -1,9 +1,8 @@
 #include "services/notifier/notifier_app.h"
 
-#include <poll.h>
-
 #include <grpcpp/grpcpp.h>
 #include <httplib.h>
+#include <poll.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -32,6 +31,7 @@
 #include "services/notifier/delivery.h"
 #include "services/notifier/dispatcher.h"
 #include "services/notifier/go_json.h"
+#include "services/notifier/matchers.h"
 #include "services/notifier/postable_alerts.h"
 #include "services/notifier/resync.h"
 #include "services/notifier/silences.h"

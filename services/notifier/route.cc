@@ -1,7 +1,8 @@
 #include "services/notifier/route.h"
 
 #include <algorithm>
-#include <tuple>
+
+#include "services/notifier/matchers.h"
 
 namespace vigil::notifier {
 
@@ -24,11 +25,7 @@ Route::Route(const Route* parent, RouteOptions options, std::vector<labels::Matc
       options_(std::move(options)),
       matchers_(std::move(matchers)),
       continue_(continue_matching) {
-  std::sort(matchers_.begin(), matchers_.end(),
-            [](const labels::Matcher& a, const labels::Matcher& b) {
-              return std::make_tuple(a.name(), a.type(), a.value()) <
-                     std::make_tuple(b.name(), b.type(), b.value());
-            });
+  std::sort(matchers_.begin(), matchers_.end(), MatcherLess);
   key_ = parent_ ? parent_->key() + "/" + MatchersString(matchers_) : MatchersString(matchers_);
 }
 

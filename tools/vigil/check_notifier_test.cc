@@ -157,5 +157,44 @@ TEST_F(CheckNotifierTest, AgreesWithAmtoolOnHttpConfigAndTemplates) {
   }
 }
 
+// Matcher strings, one or several to an entry (Alertmanager's labels.ParseMatchers): for
+// each file vigil and amtool give the same verdict, and for valid files the same output.
+TEST_F(CheckNotifierTest, AgreesWithAmtoolOnMatcherStrings) {
+  if (access("/usr/bin/amtool", X_OK) != 0) GTEST_SKIP() << "amtool not installed";
+  const std::vector<std::string> entries = {R"('a="1",b="2"')",
+                                            R"('{c=~"x.*", d!="y"}')",
+                                            R"('foo:bar="1"')",
+                                            R"('e=1,f=2, ')",
+                                            R"('{foo=bar}}')",
+                                            R"('trickier==\\=\=\"')",
+                                            R"('x="a\tb\nc"')",
+                                            R"('job=')",
+                                            R"('z="b,c", y="q"', 'a=0')",
+                                            R"('a=1,,b=2')",
+                                            R"('a="x')",
+                                            R"('a=x"')",
+                                            R"('a-b=1')",
+                                            R"('{a=~"["}')",
+                                            R"(' , a=1')",
+                                            R"('a="1"x"')",
+                                            R"('{a="1"')",
+                                            R"m('a!~"x,y", b=~"(a|b)"')m"};
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const std::string text =
+        "route:\n  receiver: a\n  routes:\n    - receiver: a\n"
+        "      matchers: [" +
+        entries[i] +
+        "]\n"
+        "inhibit_rules:\n  - source_matchers: [" +
+        entries[i] +
+        "]\n"
+        "receivers:\n  - name: a\n";
+    const std::string file = Write("m" + std::to_string(i) + ".yml", text);
+    auto [rc, amtool_out] = RunAmtool(file);
+    EXPECT_EQ(Check({file}), rc) << text << "amtool: " << amtool_out << "vigil: " << out_.str();
+    if (rc == 0) EXPECT_EQ(out_.str(), amtool_out) << text;
+  }
+}
+
 }  // namespace
 }  // namespace vigil::cli
