@@ -93,7 +93,10 @@ std::string Config(const std::string& url) {
       "    equal: [cluster]\n");
 }
 
-// One webhook notification with the timestamps and URLs stripped: what must be equal.
+// Both systems are told they are reached under this URL (payloads' externalURL).
+constexpr char kExternalUrl[] = "http://alerts.example:9093/";
+
+// One webhook notification with the timestamps and alerts' URLs stripped: what must be equal.
 json Normalize(const std::string& body) {
   json j = json::parse(body, nullptr, false);
   if (j.is_discarded()) return json{{"unparsable", body}};
@@ -110,6 +113,7 @@ json Normalize(const std::string& body) {
               {"commonLabels", j["commonLabels"]},
               {"truncatedAlerts", j.value("truncatedAlerts", 0)},
               {"version", j.value("version", "")},
+              {"externalURL", j.value("externalURL", "")},
               {"alerts", alerts}};
 }
 
@@ -153,7 +157,8 @@ class NotifierDifferentialTest : public ::testing::Test {
         std::vector<std::string>{kAlertmanager, "--config.file=" + dir_ + "/am.yml",
                                  "--storage.path=" + dir_ + "/am-data",
                                  "--web.listen-address=127.0.0.1:" + std::to_string(am_.port),
-                                 "--cluster.listen-address=", "--log.level=warn"},
+                                 "--cluster.listen-address=", "--log.level=warn",
+                                 std::string("--web.external-url=") + kExternalUrl},
         dir_, dir_ + "/alertmanager.log");
     vigil_.process = std::make_unique<Process>(
         std::vector<std::string>{
@@ -161,7 +166,8 @@ class NotifierDifferentialTest : public ::testing::Test {
             "--storage.path=" + dir_ + "/vigil-data",
             "--web.listen-address=127.0.0.1:" + std::to_string(vigil_.port),
             "--grpc.listen-address=127.0.0.1:" + std::to_string(FreePort()),
-            "--bus.publish-address=tcp://127.0.0.1:0", "--evaluator.grpc-address=none"},
+            "--bus.publish-address=tcp://127.0.0.1:0", "--evaluator.grpc-address=none",
+            std::string("--web.external-url=") + kExternalUrl},
         dir_, dir_ + "/notifier.log");
     for (System* s : {&am_, &vigil_}) {
       ASSERT_TRUE(WaitFor([&] { return HttpGet(s->port, "/-/ready").first == 200; }))
@@ -332,8 +338,9 @@ TEST_F(NotifierRepeatTest, RepeatsAfterRepeatInterval) {
 
 // Byte for byte: the webhook body vigil sends is Alertmanager's, for a receiver name
 // that regexp.QuoteMeta changes and values Go's JSON encoder escapes (<, >, &, U+2028,
-// control bytes) or keeps (DEL, UTF-8); only the external URL (each server's own address)
-// is set aside.
+// control bytes) or keeps (DEL, UTF-8), the external URL (--web.external-url, its
+// trailing slash dropped) included. (With a path in it Alertmanager would serve its API
+// under that path; vigil serves at / whatever the URL: docs/DIFFERENCES.md.)
 class NotifierBytesTest : public NotifierDifferentialTest {
  protected:
   std::string ConfigFor(const System& s) override {
@@ -347,10 +354,6 @@ class NotifierBytesTest : public NotifierDifferentialTest {
         "    webhook_configs: [{url: '",
         s.hook.url(), "/x'}]\n");
   }
-  static std::string WithoutExternalUrl(const std::string& body) {
-    static const std::regex url(R"("externalURL":"[^"]*")");
-    return std::regex_replace(body, url, R"("externalURL":"")");
-  }
 };
 
 TEST_F(NotifierBytesTest, WebhookBodiesAreAlertmanagersByteForByte) {
@@ -361,7 +364,7 @@ TEST_F(NotifierBytesTest, WebhookBodiesAreAlertmanagersByteForByte) {
   ASSERT_NO_FATAL_FAILURE(ExpectPhase("tricky values", 1));
   ASSERT_EQ(am_.hook.bodies().size(), 1u);
   ASSERT_EQ(vigil_.hook.bodies().size(), 1u);
-  EXPECT_EQ(WithoutExternalUrl(vigil_.hook.bodies()[0]), WithoutExternalUrl(am_.hook.bodies()[0]));
+  EXPECT_EQ(vigil_.hook.bodies()[0], am_.hook.bodies()[0]);
 }
 
 // The group key byte for byte: a route whose matchers come as one string of several
@@ -395,7 +398,7 @@ TEST_F(NotifierGroupKeyBytesTest, GroupKeysAreAlertmanagers) {
   ASSERT_EQ(vigil_.hook.bodies().size(), 1u);
   EXPECT_EQ(json::parse(am_.hook.bodies()[0])["groupKey"],
             R"({}/{a=~"x.*",a="x1",b!="q"}:{foo2="2", foo="1"})");
-  EXPECT_EQ(WithoutExternalUrl(vigil_.hook.bodies()[0]), WithoutExternalUrl(am_.hook.bodies()[0]));
+  EXPECT_EQ(vigil_.hook.bodies()[0], am_.hook.bodies()[0]);
 }
 
 // The API v2 answers (GET /api/v2/alerts, /alerts/groups, /silence/{id}, /silences,

@@ -283,6 +283,19 @@ absl::StatusOr<PrometheusConfig> ParsePrometheusConfig(const std::string& path,
     return s;
   }
   if (auto s = ParseGlobal(path, (*root)["global"], &cfg.global); !s.ok()) return s;
+  if (const YAML::Node alerting = (*root)["alerting"]; alerting && !alerting.IsNull()) {
+    // `alertmanagers` (where Prometheus sends alerts) is read and unused: vigil's alerts go
+    // over the bus to the notifier.
+    if (auto s = config::ExpectMap(path, alerting, "alerting"); !s.ok()) return s;
+    if (auto s = config::CheckKeys(path, alerting, {"alert_relabel_configs", "alertmanagers"},
+                                   "alerting config");
+        !s.ok()) {
+      return s;
+    }
+    auto relabels = relabel::ParseConfigs(path, alerting["alert_relabel_configs"]);
+    if (!relabels.ok()) return relabels.status();
+    cfg.alert_relabel_configs = std::move(*relabels);
+  }
   const YAML::Node scs = (*root)["scrape_configs"];
   if (scs && !scs.IsNull()) {
     if (!scs.IsSequence()) return ErrorAt(path, scs, "scrape_configs must be a list");

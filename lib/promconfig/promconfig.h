@@ -75,6 +75,9 @@ struct PrometheusConfig {
   // As written, and resolved against the config file's directory (globs expanded).
   std::vector<std::string> rule_files;
   std::vector<std::string> resolved_rule_files;
+  // alerting.alert_relabel_configs: applied to every alert the evaluator sends, after the
+  // external labels (Prometheus's notifier); an alert they drop is not sent.
+  std::vector<relabel::Config> alert_relabel_configs;
 };
 
 // Loads and validates a prometheus.yml. Errors read "file:line:col: what". Sections vigil

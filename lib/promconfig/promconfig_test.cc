@@ -128,6 +128,10 @@ TEST(PromConfigTest, ErrorsNamePositions) {
                 "      - action: hashmod\n        target_label: x\n"),
             "p.yml:4:9: relabel configuration for hashmod requires non-zero modulus");
   EXPECT_NE(bad("global: [1\n").find("p.yml:"), std::string::npos);
+  EXPECT_EQ(bad("alerting:\n  bogus: 1\n"), "p.yml:2:3: field bogus not found in alerting config");
+  EXPECT_EQ(bad("alerting:\n  alert_relabel_configs:\n    - action: hashmod\n"
+                "      target_label: x\n"),
+            "p.yml:3:7: relabel configuration for hashmod requires non-zero modulus");
 }
 
 }  // namespace

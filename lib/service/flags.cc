@@ -1,5 +1,8 @@
 #include "lib/service/flags.h"
 
+#include <unistd.h>
+
+#include "absl/strings/ascii.h"
 #include "lib/base/format.h"
 
 namespace vigil::service {
@@ -50,10 +53,41 @@ void AddCommonFlags(CLI::App& app, const ServiceDefaults& d, CommonFlags* f) {
   app.add_option("--bus.connect", f->bus_connect,
                  "ZeroMQ endpoint to subscribe to (repeatable).")
       ->capture_default_str();
+  app.add_option("--web.external-url", f->web_external_url,
+                 "The URL this service is reached under (alerts' generatorURL, payloads' "
+                 "externalURL). Default: http://<hostname>:<listen port>.");
   if (!d.storage_path.empty()) {
     app.add_option("--storage.path", f->storage_path, "Directory for durable state.")
         ->capture_default_str();
   }
+}
+
+absl::StatusOr<std::string> ExternalUrl(std::string_view flag, std::string_view listen_address) {
+  std::string url(flag);
+  if (url.empty()) {
+    char host[256] = {};
+    if (gethostname(host, sizeof(host) - 1) != 0) {
+      return absl::InternalError("cannot read the host name for the external URL");
+    }
+    const size_t colon = listen_address.rfind(':');
+    const std::string_view port =
+        colon == std::string_view::npos ? std::string_view() : listen_address.substr(colon + 1);
+    url = StrCat("http://", host, ":", port, "/");
+  }
+  const size_t sep = url.find("://");
+  const std::string scheme =
+      sep == std::string::npos ? "" : absl::AsciiStrToLower(url.substr(0, sep));
+  if (scheme != "http" && scheme != "https") {
+    return absl::InvalidArgumentError(StrCat("\"", url, "\": invalid \"", scheme,
+                                             "\" scheme, only 'http' and 'https' are supported"));
+  }
+  const size_t authority = sep + 3;
+  const size_t path = std::min(url.find_first_of("/?#", authority), url.size());
+  const size_t rest = std::min(url.find_first_of("?#", path), url.size());
+  size_t path_end = rest;
+  while (path_end > path && url[path_end - 1] == '/') --path_end;
+  return StrCat(scheme, "://", url.substr(authority, path - authority),
+                url.substr(path, path_end - path), url.substr(rest));
 }
 
 int ParseFlags(CLI::App& app, int argc, char** argv) {

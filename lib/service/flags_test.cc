@@ -1,6 +1,9 @@
 #include "lib/service/flags.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "lib/base/format.h"
 
 namespace vigil::service {
 namespace {
@@ -37,6 +40,26 @@ TEST(FlagsTest, BadFlagExitsNonZero) {
   AddCommonFlags(app, CollectorDefaults(), &f);
   const char* argv[] = {"vigil-collector", "--log.level", "loud"};
   EXPECT_NE(ParseFlags(app, 3, const_cast<char**>(argv)), 0);
+}
+
+}  // namespace
+}  // namespace vigil::service
+
+namespace vigil::service {
+namespace {
+
+TEST(ExternalUrlTest, AsPrometheusAndAlertmanagerComputeIt) {
+  EXPECT_EQ(*ExternalUrl("http://h:9093/", "0.0.0.0:9093"), "http://h:9093");
+  EXPECT_EQ(*ExternalUrl("https://proxy.example/am//", ""), "https://proxy.example/am");
+  EXPECT_EQ(*ExternalUrl("HTTP://h/p/?x=1#f", ""), "http://h/p?x=1#f");
+  char host[256] = {};
+  ASSERT_EQ(gethostname(host, sizeof(host) - 1), 0);
+  EXPECT_EQ(*ExternalUrl("", "127.0.0.1:9402"), StrCat("http://", host, ":9402"));
+  auto bad = ExternalUrl("ftp://h/", "");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(),
+            "\"ftp://h/\": invalid \"ftp\" scheme, only 'http' and 'https' are supported");
+  EXPECT_FALSE(ExternalUrl("h:9093", "").ok());
 }
 
 }  // namespace

@@ -131,6 +131,7 @@ absl::Status Evaluator::LoadRules(const promconfig::PrometheusConfig& cfg, Times
   reader_lists_.clear();
   reader_list_index_.clear();
   external_labels_ = cfg.global.external_labels;
+  alert_relabel_configs_ = cfg.alert_relabel_configs;
   return absl::OkStatus();
 }
 
@@ -252,11 +253,20 @@ void Evaluator::RefillEarlyBudget(TimestampMs now) {
   early_refilled_at_ = now;
 }
 
-v1::AlertEvent Evaluator::ToEvent(const rules::Group& g, size_t rule, const rules::Alert& a,
-                                  TimestampMs now) const {
+std::optional<v1::AlertEvent> Evaluator::ToEvent(const rules::Group& g, size_t rule,
+                                                 const rules::Alert& a, TimestampMs now) const {
+  // What leaves the evaluator carries the external labels an alert's own labels lack, then
+  // goes through alert_relabel_configs, as Prometheus's notifier treats what it sends
+  // Alertmanager (the ALERTS series and the evaluator's own APIs keep the rule's labels).
+  labels::Labels with_external = a.labels;
+  for (const labels::LabelView& l : external_labels_) {
+    if (!with_external.Has(l.name)) with_external = with_external.With(l.name, l.value);
+  }
+  std::optional<labels::Labels> sent = relabel::Process(with_external, alert_relabel_configs_);
+  if (!sent || sent->empty()) return std::nullopt;
   v1::AlertEvent e;
-  e.set_fingerprint(a.labels.FingerprintHex());
-  codec::ToProto(a.labels, e.mutable_labels());
+  e.set_fingerprint(sent->FingerprintHex());
+  codec::ToProto(*sent, e.mutable_labels());
   for (const auto& [k, v] : a.annotations) {
     v1::Label* l = e.add_annotations();
     l->set_name(k);
@@ -298,7 +308,8 @@ void Evaluator::Evaluate(size_t i, TimestampMs t, Trigger trigger,
   // Its values hold at most until the next scrape: not worth their memory until then.
   window_memo_.Clear();
   for (const auto& [rule, fp] : r.alerts) {
-    *out.alerts.add_alerts() = ToEvent(g, rule, g.alerting(rule)->active().at(fp), t);
+    auto e = ToEvent(g, rule, g.alerting(rule)->active().at(fp), t);
+    if (e) *out.alerts.add_alerts() = *std::move(e);
   }
   for (const rules::RecordedSample& rs : r.recorded) recorded.Add(rs.labels, rs.t, rs.value);
   const bool by_data = trigger != Trigger::kTimer;
@@ -445,7 +456,9 @@ std::vector<v1::AlertEvent> Evaluator::ActiveAlerts(TimestampMs now) const {
   for (const auto& g : groups_) {
     for (size_t i = 0; i < g->size(); ++i) {
       if (const rules::AlertingRule* r = g->alerting(i)) {
-        for (const auto& [fp, a] : r->active()) out.push_back(ToEvent(*g, i, a, now));
+        for (const auto& [fp, a] : r->active()) {
+          if (auto e = ToEvent(*g, i, a, now)) out.push_back(*std::move(e));
+        }
       }
     }
   }

@@ -217,13 +217,15 @@ class Evaluator {
   // Evaluate, through the evaluation hook when there is one.
   void RunEvaluation(size_t i, TimestampMs t, Trigger trigger, codec::SampleBatchBuilder& recorded,
                      TickOutput& out);
-  v1::AlertEvent ToEvent(const rules::Group& g, size_t rule, const rules::Alert& a,
-                         TimestampMs now) const;
+  // The event sent for an alert: nullopt when alert_relabel_configs drop it.
+  std::optional<v1::AlertEvent> ToEvent(const rules::Group& g, size_t rule, const rules::Alert& a,
+                                        TimestampMs now) const;
   std::string AlertDigest() const;
 
   EvaluatorOptions options_;
   EvaluationHook evaluation_hook_;
   labels::Labels external_labels_;
+  std::vector<relabel::Config> alert_relabel_configs_;
   tsdb::Head head_;
   // What rule queries keep for the next ones (lib/promql/query_cache.h): aggregations'
   // groups per series, across evaluations (cleared when the rules are loaded again), and

@@ -102,7 +102,13 @@ void BackfillAfterReload(const std::string& address, Evaluator& core, TimestampM
 int RunEvaluator(const service::CommonFlags& flags, EvaluatorOptions options,
                  const std::string& reporter_grpc_address) {
   const Clock& clock = SystemClock();
-  options.external_url = StrCat("http://", flags.web_listen_address);
+  auto external_url = service::ExternalUrl(flags.web_external_url, flags.web_listen_address);
+  if (!external_url.ok()) {
+    std::fprintf(stderr, "error: --web.external-url: %s\n",
+                 std::string(external_url.status().message()).c_str());
+    return 1;
+  }
+  options.external_url = *std::move(external_url);
   Evaluator core(std::move(options));
   if (auto s = LoadAll(flags.config_file, core, clock.NowMs()); !s.ok()) {
     std::fprintf(stderr, "error: %s\n", std::string(s.message()).c_str());

@@ -7,7 +7,7 @@ namespace vigil::evaluator {
 
 // The evaluator's I/O shell: subscribes to samples, evaluates the rule files named by
 // prometheus.yml, publishes alert events and recorded samples. Returns the exit code.
-// `options.external_url` is filled in from the web listen address. With a
+// `options.external_url` is --web.external-url (or http://<hostname>:<port>). With a
 // `reporter_grpc_address`, the window is backfilled from the reporter before the evaluator
 // reports ready.
 int RunEvaluator(const service::CommonFlags& flags, EvaluatorOptions options,

@@ -88,6 +88,64 @@ TEST_F(EvaluatorTest, FiresAfterForAndResolves) {
   EXPECT_GT(events[0].resolved_at_ms(), 0);
 }
 
+// Alert events carry the external labels the alert lacks, as what Prometheus sends
+// Alertmanager; a label of the alert's own wins; the fingerprint is of what is sent.
+TEST_F(EvaluatorTest, AlertEventsCarryTheExternalLabels) {
+  Write("prometheus.yml",
+        "global: {evaluation_interval: 10s, external_labels: {cluster: eu1, severity: P3}}\n"
+        "rule_files: [rules.yml]\n");
+  Evaluator e(EvaluatorOptions{absl::Minutes(1), "http://ev"});
+  ASSERT_TRUE(e.LoadRules(Config(), 0).ok());
+  auto events = Run(e, 0, 60'000, 0);
+  ASSERT_FALSE(events.empty());
+  const labels::Labels sent = codec::FromProto(events[0].labels());
+  EXPECT_EQ(sent.Get("cluster"), "eu1");
+  EXPECT_EQ(sent.Get("severity"), "P1");  // the rule's own label
+  EXPECT_EQ(events[0].fingerprint(), sent.FingerprintHex());
+  // The ALERTS series is the rule's labels only, as Prometheus's.
+  auto alerts = promql::EvalInstant(**promql::ParseExpr("ALERTS"), 60'000, e.head());
+  ASSERT_TRUE(alerts.ok()) << alerts.status();
+  ASSERT_FALSE(alerts->empty());
+  for (const auto& s : *alerts) EXPECT_FALSE(s.metric.Has("cluster"));
+}
+
+// alerting.alert_relabel_configs apply to what is sent, after the external labels: here
+// one label dropped and, in a second configuration, every P1 alert dropped (not sent, not
+// listed for a resync).
+TEST_F(EvaluatorTest, AlertRelabelConfigsApplyToWhatIsSent) {
+  Write("prometheus.yml",
+        "global: {evaluation_interval: 10s, external_labels: {cluster: eu1}}\n"
+        "alerting:\n"
+        "  alertmanagers: [{static_configs: [{targets: ['am:9093']}]}]\n"
+        "  alert_relabel_configs:\n"
+        "    - {action: labeldrop, regex: instance}\n"
+        "    - {source_labels: [cluster], target_label: region, replacement: 'r-$1'}\n"
+        "rule_files: [rules.yml]\n");
+  Evaluator e(EvaluatorOptions{absl::Minutes(1), "http://ev"});
+  ASSERT_TRUE(e.LoadRules(Config(), 0).ok());
+  auto events = Run(e, 0, 60'000, 0);
+  ASSERT_FALSE(events.empty());
+  const labels::Labels sent = codec::FromProto(events[0].labels());
+  EXPECT_FALSE(sent.Has("instance"));
+  EXPECT_EQ(sent.Get("region"), "r-eu1");
+  EXPECT_EQ(events[0].fingerprint(), sent.FingerprintHex());
+
+  Write("prometheus.yml",
+        "global: {evaluation_interval: 10s}\n"
+        "alerting:\n"
+        "  alert_relabel_configs: [{source_labels: [severity], regex: P1, action: drop}]\n"
+        "rule_files: [rules.yml]\n");
+  Evaluator dropping(EvaluatorOptions{absl::Minutes(1), "http://ev"});
+  ASSERT_TRUE(dropping.LoadRules(Config(), 0).ok());
+  EXPECT_TRUE(Run(dropping, 0, 60'000, 0).empty());
+  EXPECT_TRUE(dropping.ActiveAlerts(60'000).empty());
+  // The rule still fires: the ALERTS series has it.
+  auto alerts = promql::EvalInstant(**promql::ParseExpr("ALERTS{alertstate=\"firing\"}"), 60'000,
+                                    dropping.head());
+  ASSERT_TRUE(alerts.ok()) << alerts.status();
+  EXPECT_EQ(alerts->size(), 1u);
+}
+
 TEST_F(EvaluatorTest, RetentionCoversTheLongestWindowARuleReads) {
   Evaluator e(EvaluatorOptions{});
   ASSERT_TRUE(e.LoadRules(Config(), 0).ok());

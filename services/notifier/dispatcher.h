@@ -167,7 +167,7 @@ class Dispatcher {
   // One sentence per receiver integration whose last delivery attempt failed.
   std::vector<std::string> Problems() const;
   const Config& config() const { return *config_; }
-  // Alertmanager's externalURL in payloads; known once the HTTP server is bound.
+  // Alertmanager's externalURL in payloads (--web.external-url).
   void set_external_url(std::string url) { external_url_ = std::move(url); }
 
  private:

@@ -595,8 +595,12 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
                    10s));
   });
 
+  auto external_url = service::ExternalUrl(flags.web_external_url, flags.web_listen_address);
+  if (!external_url.ok()) {
+    return Fail(StrCat("--web.external-url: ", external_url.status().message()));
+  }
+  dispatcher.set_external_url(*std::move(external_url));
   if (auto s = rt.Start(); !s.ok()) return Fail(std::string(s.message()));
-  dispatcher.set_external_url(StrCat("http://", rt.http_address()));
 
   auto bound = publisher.Bind(flags.bus_publish_address);
   if (!bound.ok()) {
