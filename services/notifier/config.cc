@@ -160,7 +160,8 @@ class Parser {
     if (!node.IsSequence()) return ErrorAt(file_, node, "webhook_configs must be a list");
     for (const YAML::Node& item : node) {
       if (auto s = config::ExpectMap(file_, item, "webhook config"); !s.ok()) return s;
-      if (auto s = CheckKeys(file_, item, {"url", "send_resolved", "max_alerts", "http_config"},
+      if (auto s = CheckKeys(file_, item,
+                             {"url", "send_resolved", "max_alerts", "http_config", "timeout"},
                              "webhook config");
           !s.ok()) {
         return s;
@@ -171,6 +172,7 @@ class Parser {
         return s;
       }
       if (auto s = config::ReadInt(file_, item, "max_alerts", &w.max_alerts); !s.ok()) return s;
+      if (auto s = config::ReadDuration(file_, item, "timeout", &w.timeout); !s.ok()) return s;
       if (w.url.empty()) return ErrorAt(file_, item, "one of url or url_file must be configured");
       if (auto s = ParseUrl(item, w.url); !s.ok()) return s;
       if (auto s = ParseHttp(item, cfg.global_http, &w.http); !s.ok()) return s;

@@ -165,6 +165,25 @@ TEST(ConfigTest, AcceptsThePhase5Example) {
   EXPECT_EQ(cfg->route->routes().front()->options().receiver, "on-call");
 }
 
+// A webhook's `timeout` (Alertmanager 0.28's key) reaches its integration.
+TEST(ConfigTest, WebhookTimeout) {
+  auto cfg =
+      ParseConfig("am.yml",
+                  "route: {receiver: a}\n"
+                  "receivers:\n"
+                  "  - name: a\n"
+                  "    webhook_configs: [{url: 'http://x/', timeout: 3s}, {url: 'http://y/'}]\n");
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  const auto& integrations = cfg->receivers.front().Integrations();
+  ASSERT_EQ(integrations.size(), 2u);
+  EXPECT_EQ(integrations[0].timeout, absl::Seconds(3));
+  EXPECT_EQ(integrations[1].timeout, absl::ZeroDuration());
+  EXPECT_FALSE(ParseConfig("am.yml",
+                           "route: {receiver: a}\nreceivers:\n  - name: a\n"
+                           "    webhook_configs: [{url: 'http://x/', timeout: soon}]\n")
+                   .ok());
+}
+
 // A `matchers:` entry may hold several matchers, as Alertmanager's (one of its config's
 // forms is `['{a="1", b=~"x.*"}']`); a route's matchers are kept in Alertmanager's order.
 TEST(ConfigTest, MatcherEntriesMayHoldSeveral) {

@@ -208,10 +208,15 @@ void Deliverer::Run(Lane* lane) {
     }
     ++job.attempts;
     const absl::Time start = absl::Now();
-    SendResult result = send(job.notification, options_.request_timeout);
+    SendResult result = send(job.notification, TimeoutOf(job.notification));
     DeliveryResult report = Settle(lane, job, result, absl::Now() - start);
     Report(job.notification, report);
   }
+}
+
+absl::Duration Deliverer::TimeoutOf(const Notification& n) const {
+  return n.integration.timeout > absl::ZeroDuration() ? n.integration.timeout
+                                                      : options_.request_timeout;
 }
 
 bool Deliverer::PlainHttpLane(const Notification& n) const {
@@ -275,7 +280,7 @@ void Deliverer::RunPlainHttp(Lane* lane) {
         // Refused already. (`plain` is set: PlainHttpLane admitted the notification through
         // PlainHttpTargetFor, the test PreparePost makes; were it not, sent as a worker would.)
         settle(a, post && a.post.failed ? *a.post.failed
-                                        : Send(a.job.notification, options_.request_timeout));
+                                        : Send(a.job.notification, TimeoutOf(a.job.notification)));
         continue;
       }
       const uint64_t id = a.job.notification.id;
@@ -283,7 +288,7 @@ void Deliverer::RunPlainHttp(Lane* lane) {
       a.http = post->http;
       Attempt& stored = running.emplace(id, std::move(a)).first->second;
       multi->Start(id, *stored.post.plain, stored.post.plain_lines, stored.body,
-                   options_.request_timeout);
+                   TimeoutOf(stored.job.notification));
     }
     // Settled attempts may have queued retries or freed streams: look again at once.
     multi->Poll(reports.empty() ? next_due : absl::InfinitePast(), &finished);
@@ -298,8 +303,8 @@ void Deliverer::RunPlainHttp(Lane* lane) {
       if (!result) {
         // A redirect to follow: libcurl follows it as Go's client would, in the time left
         // (blocking this lane meanwhile; webhooks rarely redirect).
-        const absl::Duration left = std::max(a.start + options_.request_timeout - absl::Now(),
-                                             absl::Milliseconds(1));
+        const absl::Duration left =
+            std::max(a.start + TimeoutOf(a.job.notification) - absl::Now(), absl::Milliseconds(1));
         result = CurlPost(a.post, a.body, *a.http, left);
       }
       settle(a, *result);

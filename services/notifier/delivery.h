@@ -108,6 +108,8 @@ class Deliverer {
 
   // Whether `n`'s lane runs on one thread with a PlainHttpMulti.
   bool PlainHttpLane(const Notification& n) const;
+  // The integration's own timeout, else options_.request_timeout.
+  absl::Duration TimeoutOf(const Notification& n) const;
   void Run(Lane* lane);
   void RunPlainHttp(Lane* lane);
   // The earliest due job whose stream has no attempt in flight, now marked in flight;

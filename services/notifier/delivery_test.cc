@@ -380,6 +380,26 @@ TEST_P(HttpDeliveryTest, AHangingReceiverDoesNotDelayAnother) {
   EXPECT_EQ(deliverer.QueueLength(), 0u);
 }
 
+// A webhook's own `timeout` bounds each request: a receiver that hangs is tried again
+// after it, though the notifier's default (here 60 s) is far longer.
+TEST_P(HttpDeliveryTest, AWebhooksOwnTimeoutEndsAHangingRequest) {
+  HangingServer slow;
+  prometheus::Registry registry;
+  Results results;
+  DeliveryOptions options = Fast();
+  options.request_timeout = absl::Seconds(60);
+  Deliverer deliverer(registry, results.Fn(), options);
+  Notification n = Webhook(1, slow.url(), 1);
+  n.integration.timeout = absl::Milliseconds(200);
+  deliverer.Submit(n);
+  ASSERT_EQ(slow.AwaitBodies(2).size(), 2u);  // the first attempt timed out: a retry
+  slow.Release();
+  std::optional<DeliveryResult> final = results.AwaitFinal(1);
+  ASSERT_TRUE(final.has_value());
+  EXPECT_TRUE(final->delivered);
+  EXPECT_GE(final->attempts, 2u);
+}
+
 // Like Alertmanager's goroutine per group: a receiver that hangs on one group's attempt
 // is attempted for another group at the same time; the first group's next notification
 // waits for its attempt in flight, so a group's notifications stay in order.

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "services/notifier/http_config.h"
 
 namespace vigil::notifier {
@@ -16,6 +17,9 @@ struct WebhookConfig {
   int64_t max_alerts = 0;  // 0: no limit
   // Its own http_config, else global.http_config, else defaults. Never null once parsed.
   std::shared_ptr<const HttpClientConfig> http;
+  // How long one request may take before it fails and is retried (Alertmanager 0.28's
+  // key, listed by the issue; 0.25 has none). Zero: the notifier's default, 10 s.
+  absl::Duration timeout = absl::ZeroDuration();
 };
 
 // vigil's `alertmanager_configs` entry: forwards each notification's alerts to a real
@@ -42,6 +46,7 @@ struct Integration {
   bool send_resolved = true;
   int64_t max_alerts = 0;
   std::shared_ptr<const HttpClientConfig> http;  // webhook and alertmanager; may be null
+  absl::Duration timeout = absl::ZeroDuration();  // per request; zero: the default
 
   // "webhook[0]", "file[1]", "alertmanager[0]": names the integration in logs and the
   // notification log.
@@ -66,7 +71,7 @@ struct Receiver {
     for (size_t i = 0; i < webhook_configs.size(); ++i) {
       const WebhookConfig& w = webhook_configs[i];
       integrations_.push_back({Integration::Kind::kWebhook, static_cast<int>(i), w.url,
-                               w.send_resolved, w.max_alerts, w.http});
+                               w.send_resolved, w.max_alerts, w.http, w.timeout});
     }
     for (size_t i = 0; i < file_configs.size(); ++i) {
       const FileConfig& f = file_configs[i];
