@@ -66,7 +66,7 @@ TEST_F(BadInputTest, MalformedConfigsNameFileLineColumn) {
             "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up ==\n");
   std::tie(code, out) = RunService("evaluator", dir_ + "/prom-rules.yml");
   EXPECT_EQ(code, 1);
-  EXPECT_NE(out.find(dir_ + "/rules.yml:5:15: group \"g\", rule 1, \"A\": could not parse"),
+  EXPECT_NE(out.find(dir_ + "/rules.yml: 5:15: group \"g\", rule 1, \"A\": could not parse"),
             std::string::npos)
       << out;
 

@@ -31,6 +31,20 @@ int GoUtf8Length(const unsigned char* p, size_t left) {
   return 0;
 }
 
+bool GoValidUtf8(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  for (size_t i = 0; i < s.size();) {
+    if (p[i] < 0x80) {
+      ++i;
+      continue;
+    }
+    const int n = GoUtf8Length(p + i, s.size() - i);
+    if (n == 0) return false;
+    i += static_cast<size_t>(n);
+  }
+  return true;
+}
+
 void AppendGoJsonString(std::string_view s, std::string* out, bool escape_html) {
   out->push_back('"');
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());

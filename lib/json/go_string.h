@@ -11,6 +11,9 @@ namespace vigil::json {
 // the bytes there are not one (ASCII included).
 int GoUtf8Length(const unsigned char* p, size_t left);
 
+// Go's utf8.ValidString: every byte belongs to a valid sequence by those rules.
+bool GoValidUtf8(std::string_view s);
+
 // Appends `s` as a JSON string exactly as Go's encoding/json writes it by default
 // (json.Marshal, json.Encoder with HTML escaping on; Go 1.19, which Prometheus 2.42 and
 // Alertmanager 0.25 are built with): `"` and `\` backslashed; \n, \r, \t short; other

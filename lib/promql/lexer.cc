@@ -2,9 +2,12 @@
 
 #include "lib/promql/lexer.h"
 
+#include <algorithm>
 #include <cctype>
+#include <cstdio>
 
 #include "lib/base/format.h"
+#include "lib/json/go_string.h"
 
 namespace vigil::promql::internal {
 
@@ -15,6 +18,101 @@ std::string Lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
+}
+
+namespace {
+
+// The length of the valid UTF-8 sequence at s[i] (1 for ASCII), 0 when invalid.
+size_t Utf8Length(std::string_view s, size_t i) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data() + i);
+  if (*p < 0x80) return 1;
+  return static_cast<size_t>(json::GoUtf8Length(p, s.size() - i));
+}
+
+// Go's %#U of one character of `s` at i (its UTF-8 bytes, `len` of them): "U+0071 'q'",
+// or "U+000A" alone when it is not printable (ASCII controls and DEL, C1 controls).
+std::string GoRuneU(std::string_view s, size_t i, size_t len) {
+  uint32_t r = static_cast<unsigned char>(s[i]);
+  if (len > 1) {
+    r &= 0xFF >> (len + 1);
+    for (size_t k = 1; k < len; ++k) r = (r << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+  }
+  char hex[16];
+  std::snprintf(hex, sizeof(hex), "U+%04X", r);
+  const bool printable = (r >= 0x20 && r < 0x7F) || r >= 0xA0;
+  return printable ? StrCat(hex, " '", s.substr(i, len), "'") : std::string(hex);
+}
+
+}  // namespace
+
+// Prometheus's lexString / lexRawString / lexEscape (promql/parser/lex.go): the checks it
+// makes while scanning, each reported at the string's start.
+absl::StatusOr<size_t> ScanString(std::string_view in, size_t start) {
+  const char quote = in[start];
+  const bool raw = quote == '`';
+  size_t j = start + 1;
+  // Go's next() yields utf8.RuneError for an invalid byte and for U+FFFD itself.
+  auto rune_error = [&](size_t at, size_t len) {
+    return len == 0 || (len == 3 && in.substr(at, 3) == "\xEF\xBF\xBD");
+  };
+  while (true) {
+    if (j >= in.size()) {
+      return absl::InvalidArgumentError(raw ? "unterminated raw string"
+                                            : "unterminated quoted string");
+    }
+    const char c = in[j];
+    const size_t len = Utf8Length(in, j);
+    if (rune_error(j, len)) return absl::InvalidArgumentError("invalid UTF-8 rune");
+    if (c == quote) return j + 1;
+    if (raw) {
+      j += len;
+      continue;
+    }
+    if (c == '\n') return absl::InvalidArgumentError("unterminated quoted string");
+    if (c != '\\') {
+      j += len;
+      continue;
+    }
+    // An escape: lexEscape.
+    ++j;
+    if (j >= in.size()) return absl::InvalidArgumentError("escape sequence not terminated");
+    const char e = in[j];
+    int digits = 0;
+    uint32_t base = 0, max = 0;
+    if (std::string_view("abfnrtv\\").find(e) != std::string_view::npos || e == quote) {
+      ++j;
+      continue;
+    } else if (e >= '0' && e <= '7') {
+      digits = 3, base = 8, max = 255;
+    } else if (e == 'x') {
+      digits = 2, base = 16, max = 255, ++j;
+    } else if (e == 'u') {
+      digits = 4, base = 16, max = 0x10FFFF, ++j;
+    } else if (e == 'U') {
+      digits = 8, base = 16, max = 0x10FFFF, ++j;
+    } else {
+      const size_t elen = std::max<size_t>(Utf8Length(in, j), 1);
+      return absl::InvalidArgumentError(StrCat("unknown escape sequence ", GoRuneU(in, j, elen)));
+    }
+    uint32_t x = 0;
+    for (; digits > 0; --digits, ++j) {
+      if (j >= in.size()) return absl::InvalidArgumentError("escape sequence not terminated");
+      const char d = in[j];
+      uint32_t v = 16;
+      if (d >= '0' && d <= '9') v = static_cast<uint32_t>(d - '0');
+      if (d >= 'a' && d <= 'f') v = static_cast<uint32_t>(d - 'a' + 10);
+      if (d >= 'A' && d <= 'F') v = static_cast<uint32_t>(d - 'A' + 10);
+      if (v >= base) {
+        const size_t dlen = std::max<size_t>(Utf8Length(in, j), 1);
+        return absl::InvalidArgumentError(
+            StrCat("illegal character ", GoRuneU(in, j, dlen), " in escape sequence"));
+      }
+      x = x * base + v;
+    }
+    if (x > max || (x >= 0xD800 && x < 0xE000)) {
+      return absl::InvalidArgumentError("escape sequence is an invalid Unicode code point");
+    }
+  }
 }
 
 bool Lexer::Run(std::vector<Token>* out, ParseError* err) {
@@ -42,18 +140,12 @@ bool Lexer::Run(std::vector<Token>* out, ParseError* err) {
     };
     auto next = [&](size_t k) { return start + k < in_.size() ? in_[start + k] : '\0'; };
     if (c == '"' || c == '\'' || c == '`') {
-      size_t j = i + 1;
-      while (j < in_.size() && in_[j] != c) {
-        if (c != '`' && in_[j] == '\\') j++;
-        if (c != '`' && j < in_.size() && in_[j] == '\n') break;
-        j++;
-      }
-      if (j >= in_.size() || in_[j] != c) {
-        *err = {static_cast<int>(start), "unterminated quoted string"};
-        if (c == '`') err->msg = "unterminated raw string";
+      auto end = ScanString(in_, start);
+      if (!end.ok()) {
+        *err = {static_cast<int>(start), std::string(end.status().message())};
         return false;
       }
-      emit(Tok::kString, j - i + 1);
+      emit(Tok::kString, *end - start);
       continue;
     }
     if (std::isdigit(static_cast<unsigned char>(c)) ||

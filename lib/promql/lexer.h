@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "lib/promql/ast.h"
 
 namespace vigil::promql::internal {
@@ -54,6 +55,11 @@ struct Token {
 };
 
 // A lexing or parsing error at byte offset `pos` of the input (PosError formats it).
+// Scans the string literal starting at in[start] (its quote: ", ' or `) as Prometheus's
+// lexer does; the offset just past its closing quote, or what Prometheus's lexer reports
+// ("unterminated quoted string", "unknown escape sequence U+0071 'q'", ...).
+absl::StatusOr<size_t> ScanString(std::string_view in, size_t start);
+
 struct ParseError {
   int pos;
   std::string msg;

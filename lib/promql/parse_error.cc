@@ -39,6 +39,8 @@ std::string Describe(const Token& t) {
       return GoQuote(t.text);
     case Tok::kAt:
       return "\"<Item 57385>\" <op:@>";
+    case Tok::kAssign:  // EQL is not among Prometheus's operators: quoted, not <op:=>
+      return GoQuote(t.text);
     default:
       return StrCat("<op:", t.text, ">");
   }

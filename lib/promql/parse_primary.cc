@@ -90,13 +90,15 @@ ExprPtr Parser::ParseSelector(int pos, std::string_view name) {
   }
   if (Peek().type == Tok::kLBrace) {
     Next();
+    const std::string_view in_context = label_set_ ? "in label set" : "in label matching";
     while (Peek().type != Tok::kRBrace) {
       const Token& l = Peek();
       if (l.type == Tok::kEOF) Fail(l.pos, "unexpected end of input inside braces");
-      if (l.type != Tok::kIdent) Unexpected(l, "in label matching, expected label");
+      if (l.type != Tok::kIdent)
+        Unexpected(l, StrCat(in_context, ", expected identifier or \"}\""));
       Next();
       const Token& op = Peek();
-      labels::MatchType mt;
+      labels::MatchType mt = labels::MatchType::kEqual;
       switch (op.type) {
         case Tok::kAssign:
           mt = labels::MatchType::kEqual;
@@ -113,34 +115,35 @@ ExprPtr Parser::ParseSelector(int pos, std::string_view name) {
         case Tok::kEOF:
           Fail(op.pos, "unexpected end of input inside braces");
         default:
-          Fail(op.pos, "expected label matching operator");
+          Unexpected(op, StrCat(in_context, label_set_ ? ", expected \"=\""
+                                                       : ", expected label matching operator"));
+      }
+      if (label_set_ && mt != labels::MatchType::kEqual) {
+        Unexpected(op, StrCat(in_context, ", expected \"=\""));
       }
       Next();
       const Token& v = Peek();
       if (v.type == Tok::kEOF) Fail(v.pos, "unexpected end of input inside braces");
-      if (v.type != Tok::kString) Unexpected(v, "in label matching, expected string");
+      if (v.type != Tok::kString) Unexpected(v, StrCat(in_context, ", expected string"));
       Next();
       auto val = Unquote(v.text);
       if (!val.ok()) Fail(v.pos, std::string(val.status().message()));
-      if (mt == labels::MatchType::kRegex || mt == labels::MatchType::kNotRegex) {
-        if (std::string re_err = GoRegexpError(*val); !re_err.empty()) Fail(l.pos, re_err);
+      if (label_set_) {
+        metric_labels_.push_back({std::string(l.text), *val});
+      } else {
+        ms.push_back(MakeMatcher(name, l, mt, *val));
       }
-      auto m = labels::Matcher::Create(mt, std::string(l.text), *val);
-      if (!m.ok()) Fail(l.pos, std::string(m.status().message()));
-      if (l.text == labels::kMetricName && !name.empty()) {
-        Fail(l.pos, StrCat("metric name must not be set twice: \"", name, "\" or \"", *val, "\""));
-      }
-      ms.push_back(std::move(*m));
       if (Peek().type == Tok::kComma) {
         Next();
       } else if (Peek().type == Tok::kEOF) {
         Fail(Peek().pos, "unexpected end of input inside braces");
       } else if (Peek().type != Tok::kRBrace) {
-        Unexpected(Peek(), "in label matching, expected \",\" or \"}\"");
+        Unexpected(Peek(), StrCat(in_context, ", expected \",\" or \"}\""));
       }
     }
     Next();
   }
+  if (label_set_) return e;
   bool non_empty = false;
   for (const auto& m : ms) {
     if (!m.MatchesValue("")) non_empty = true;
@@ -148,6 +151,35 @@ ExprPtr Parser::ParseSelector(int pos, std::string_view name) {
   if (!non_empty) Fail(pos, "vector selector must contain at least one non-empty matcher");
   e->selector.matchers = std::move(ms);
   return e;
+}
+
+labels::Matcher Parser::MakeMatcher(std::string_view name, const Token& l, labels::MatchType mt,
+                                    const std::string& val) {
+  if (mt == labels::MatchType::kRegex || mt == labels::MatchType::kNotRegex) {
+    if (std::string re_err = GoRegexpError(val); !re_err.empty()) Fail(l.pos, re_err);
+  }
+  auto m = labels::Matcher::Create(mt, std::string(l.text), val);
+  if (!m.ok()) Fail(l.pos, std::string(m.status().message()));
+  if (l.text == labels::kMetricName && !name.empty()) {
+    Fail(l.pos, StrCat("metric name must not be set twice: \"", name, "\" or \"", val, "\""));
+  }
+  return *std::move(m);
+}
+
+std::vector<labels::Label> Parser::ParseMetricTop() {
+  label_set_ = true;
+  std::vector<labels::Label> out;
+  const Token& t = Peek();
+  if (t.type == Tok::kIdent) {
+    out.push_back({std::string(labels::kMetricName), std::string(t.text)});
+    Next();
+  }
+  if (Peek().type == Tok::kLBrace) {
+    ParseSelector(t.pos, "");
+    for (labels::Label& l : metric_labels_) out.push_back(std::move(l));
+  }
+  if (Peek().type != Tok::kEOF) Unexpected(Peek());
+  return out;
 }
 
 ExprPtr Parser::ParseAggregate(AggOp op) {

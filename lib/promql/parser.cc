@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 #include "lib/base/format.h"
 #include "lib/promql/parser_internal.h"
@@ -260,18 +261,43 @@ using internal::Parser;
 using internal::PosError;
 using internal::Token;
 
-absl::StatusOr<ExprPtr> ParseExpr(std::string_view input) {
+// Lexes `input` and runs `parse` on a parser over its tokens; a lexer or parser error
+// reads as Prometheus's ("1:5: parse error: ...").
+template <typename T, typename Fn>
+absl::StatusOr<T> RunParser(std::string_view input, Fn parse) {
   std::vector<Token> toks;
   ParseError err;
   Lexer lexer(input);
   if (!lexer.Run(&toks, &err)) return PosError(input, err.pos, err.msg);
-  if (toks.size() == 1) return PosError(input, 0, "no expression found in input");
+  if (toks.size() == 1 && std::is_same_v<T, ExprPtr>) {
+    return PosError(input, 0, "no expression found in input");
+  }
   try {
     Parser p(input, std::move(toks));
-    return p.ParseTop();
+    return parse(p);
   } catch (const ParseError& e) {
     return PosError(input, e.pos, e.msg);
   }
+}
+
+absl::StatusOr<ExprPtr> ParseExpr(std::string_view input) {
+  return RunParser<ExprPtr>(input, [](Parser& p) { return p.ParseTop(); });
+}
+
+absl::StatusOr<labels::Labels> ParseMetric(std::string_view input) {
+  auto parsed =
+      RunParser<std::vector<labels::Label>>(input, [](Parser& p) { return p.ParseMetricTop(); });
+  if (!parsed.ok()) return parsed.status();
+  std::vector<labels::Label>& ls = *parsed;
+  std::sort(ls.begin(), ls.end(),
+            [](const labels::Label& a, const labels::Label& b) { return a.name < b.name; });
+  for (size_t i = 1; i < ls.size(); ++i) {
+    if (ls[i].name == ls[i - 1].name) {
+      return absl::InvalidArgumentError(
+          StrCat("label name \"", ls[i].name, "\" is not unique: invalid sample"));
+    }
+  }
+  return labels::Labels(std::move(ls));
 }
 
 }  // namespace vigil::promql

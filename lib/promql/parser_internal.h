@@ -23,6 +23,9 @@ class Parser {
   Parser(std::string_view input, std::vector<Token> toks) : input_(input), toks_(std::move(toks)) {}
 
   ExprPtr ParseTop();
+  // Prometheus's ParseMetric (START_METRIC): `name`, `name{a="b",...}` or `{...}`, only `=`,
+  // errors "in label set". The labels as written: a name may repeat.
+  std::vector<labels::Label> ParseMetricTop();
 
  private:
   const Token& Peek(int k = 0) const { return toks_[std::min(i_ + k, toks_.size() - 1)]; }
@@ -79,6 +82,13 @@ class Parser {
   ExprPtr ParsePrimary();
   std::vector<std::string> ParseLabelList();
   ExprPtr ParseSelector(int pos, std::string_view name);
+  // What a label matcher's errors say it is in: "label matching" in a selector, "label
+  // set" in a series description (ParseMetricTop), where `=` is the only operator.
+  bool label_set_ = false;
+  std::vector<labels::Label> metric_labels_;  // what a label set held (label_set_ only)
+  // A selector's matcher `l mt val` after `name`, or the error Prometheus gives for it.
+  labels::Matcher MakeMatcher(std::string_view name, const Token& l, labels::MatchType mt,
+                              const std::string& val);
   ExprPtr ParseAggregate(AggOp op);
   std::vector<ExprPtr> ParseArgs(std::string_view context);
   ExprPtr ParseCall();

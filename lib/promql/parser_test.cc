@@ -123,6 +123,16 @@ TEST(ParserTest, ErrorsMatchPromtool242) {
   const std::pair<std::string_view, std::string_view> kCases[] = {
       {"up{job=\"a\"", "1:11: parse error: unexpected end of input inside braces"},
       {"up{job~\"a\"}", "1:7: parse error: unexpected character inside braces: '~'"},
+      // String escapes, checked by the lexer at the string's start (lexEscape).
+      {R"(up{job="a\q"})", "1:8: parse error: unknown escape sequence U+0071 'q'"},
+      {R"(up{job="a\'"})", "1:8: parse error: unknown escape sequence U+0027 '''"},
+      {R"(up{job="\x4g"})", "1:8: parse error: illegal character U+0067 'g' in escape sequence"},
+      {R"(up{job="\u00e"})",
+       R"(1:8: parse error: illegal character U+0022 '"' in escape sequence)"},
+      {R"(up{job="\uD800"})", "1:8: parse error: escape sequence is an invalid Unicode code point"},
+      {R"(up{job="\777"})", "1:8: parse error: escape sequence is an invalid Unicode code point"},
+      {"up{job=`a", "1:8: parse error: unterminated raw string"},
+      {"up{job=\"a\xff\"}", "1:8: parse error: invalid UTF-8 rune"},
       {"{job=\"\"}",
        "1:1: parse error: vector selector must contain at least one non-empty matcher"},
       {"1 > 2", "1:3: parse error: comparisons between scalars must use BOOL modifier"},

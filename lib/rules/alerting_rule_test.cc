@@ -88,6 +88,15 @@ TEST(AlertingRuleTest, ResolvedIsSentAndKeptFifteenMinutes) {
   EXPECT_EQ(a.state, AlertState::kInactive);
   EXPECT_EQ(a.resolved_at, 10'000);
   EXPECT_EQ(rule.TakeAlertsToSend(10'000, absl::Minutes(1), absl::Seconds(10)).size(), 1u);
+  // Re-sent, still resolved, once the resend delay has passed since it was last sent
+  // (Prometheus's needsSending: strictly after), for as long as it is kept.
+  ASSERT_TRUE(rule.Eval(70'000, q.Func()).ok());
+  EXPECT_TRUE(rule.TakeAlertsToSend(70'000, absl::Minutes(1), absl::Seconds(10)).empty());
+  ASSERT_TRUE(rule.Eval(80'000, q.Func()).ok());
+  auto resent = rule.TakeAlertsToSend(80'000, absl::Minutes(1), absl::Seconds(10));
+  ASSERT_EQ(resent.size(), 1u);
+  EXPECT_EQ(rule.active().at(resent[0]).state, AlertState::kInactive);
+  EXPECT_EQ(rule.active().at(resent[0]).resolved_at, 10'000);
   ASSERT_TRUE(rule.Eval(10'000 + kResolvedRetentionMs, q.Func()).ok());
   EXPECT_EQ(rule.active().size(), 1u);
   ASSERT_TRUE(rule.Eval(10'001 + kResolvedRetentionMs, q.Func()).ok());

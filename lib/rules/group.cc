@@ -16,6 +16,7 @@ Group::Group(GroupSpec spec, absl::Duration default_interval, labels::Labels ext
       if (!r.labels.Has(l.name)) r.labels = r.labels.With(l.name, l.value);
     }
   }
+  rule_durations_.resize(spec_.rules.size());
   for (const RuleSpec& r : spec_.rules) {
     alerting_.push_back(r.alert.empty() ? nullptr
                                         : std::make_unique<AlertingRule>(r, external_labels,
@@ -89,8 +90,11 @@ GroupResult Group::Eval(TimestampMs t, const QueryFunc& query, const GroupEvalOp
                         const AppendFunc& append) {
   GroupResult out;
   last_evaluation_ = t;
+  const absl::Time group_start = options.clock ? options.clock() : absl::UnixEpoch();
   for (size_t i = 0; i < spec_.rules.size(); ++i) {
+    const absl::Time rule_start = options.clock ? options.clock() : absl::UnixEpoch();
     auto written = EvalRule(i, t, query, options, out);
+    if (options.clock) rule_durations_[i] = options.clock() - rule_start;
     if (!written.ok()) {
       // Prometheus writes nothing for a failed rule, stale markers included.
       errors_[i] = std::string(written.status().message());
@@ -113,6 +117,7 @@ GroupResult Group::Eval(TimestampMs t, const QueryFunc& query, const GroupEvalOp
     }
     previous_[i] = std::move(series);
   }
+  if (options.clock) last_duration_ = options.clock() - group_start;
   return out;
 }
 

@@ -35,6 +35,9 @@ struct GroupEvalOptions {
   // While true, alerts restored after a restart are not resolved or dropped when their
   // expression does not return them (the window may not hold enough data yet).
   bool hold_absent_alerts = false;
+  // A monotonic clock to time the evaluation and each rule with (Prometheus's
+  // evaluationTime in /api/v1/rules); none: durations stay zero. Tests leave it out.
+  std::function<absl::Time()> clock;
 };
 
 // A rule group (Prometheus rules.Group): its rules run in order; each rule's output is
@@ -78,6 +81,9 @@ class Group {
   AlertingRule* mutable_alerting(size_t i) { return alerting_[i].get(); }
   const std::string& rule_error(size_t i) const { return errors_[i]; }
   TimestampMs last_evaluation() const { return last_evaluation_; }
+  // How long the last evaluation took, in all and per rule (with GroupEvalOptions::clock).
+  absl::Duration last_duration() const { return last_duration_; }
+  absl::Duration rule_duration(size_t i) const { return rule_durations_[i]; }
 
   // A key naming a rule across reloads and restarts: its name and labels.
   static std::string RuleKey(const RuleSpec& r);
@@ -97,6 +103,8 @@ class Group {
   // staleness markers, written in that order too).
   std::vector<std::vector<labels::Labels>> previous_;
   TimestampMs last_evaluation_ = 0;
+  absl::Duration last_duration_;
+  std::vector<absl::Duration> rule_durations_;
 };
 
 }  // namespace vigil::rules

@@ -1,11 +1,13 @@
 #include "lib/rules/rule_file.h"
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <sstream>
 
 #include "lib/base/format.h"
 #include "lib/config/yaml.h"
+#include "lib/json/go_string.h"
 #include "lib/promql/parser.h"
 #include "lib/rules/template.h"
 
@@ -57,23 +59,41 @@ absl::Status ParseRule(const std::string& file, const std::string& group, int in
     return ErrorAt(file, expr, StrCat(where, ": could not parse expression: ", parsed.status().message()));
   }
   r->expr = std::shared_ptr<const promql::Expr>(std::move(*parsed));
-  if (!r->record.empty()) {
-    for (const char* k : {"for", "keep_firing_for", "annotations"}) {
-      if (n[k]) return ErrorAt(file, n[k], StrCat(where, ": invalid field '", k, "' in recording rule"));
-    }
-  }
   if (auto s = config::ReadDuration(file, n, "for", &r->for_duration); !s.ok()) return s;
   if (auto s = config::ReadDuration(file, n, "keep_firing_for", &r->keep_firing_for); !s.ok()) return s;
   auto ls = ReadStringMap(file, n["labels"], "labels");
   if (!ls.ok()) return ls.status();
+  auto ann = ReadStringMap(file, n["annotations"], "annotations");
+  if (!ann.ok()) return ann.status();
+  // rulefmt's Validate: a recording rule may name these fields only with their zero value
+  // (`for: 0s`, `annotations: {}` pass, as in promtool).
+  if (!r->record.empty()) {
+    const bool set[] = {r->for_duration != absl::ZeroDuration(),
+                        r->keep_firing_for != absl::ZeroDuration(), !ann->empty()};
+    const char* keys[] = {"for", "keep_firing_for", "annotations"};
+    for (int i = 0; i < 3; ++i) {
+      if (set[i]) {
+        return ErrorAt(file, n[keys[i]],
+                       StrCat(where, ": invalid field '", keys[i], "' in recording rule"));
+      }
+    }
+  }
   std::vector<labels::Label> lv;
   for (auto& [k, v] : *ls) {
-    if (k == "__name__") return ErrorAt(file, n["labels"], StrCat(where, ": invalid label name: __name__"));
+    if (!labels::IsValidLabelName(k) || k == labels::kMetricName) {
+      return ErrorAt(file, n["labels"], StrCat(where, ": invalid label name: ", k));
+    }
+    if (!json::GoValidUtf8(v)) {
+      return ErrorAt(file, n["labels"], StrCat(where, ": invalid label value: ", v));
+    }
     lv.push_back(labels::Label{k, v});
   }
   r->labels = labels::Labels(std::move(lv));
-  auto ann = ReadStringMap(file, n["annotations"], "annotations");
-  if (!ann.ok()) return ann.status();
+  for (const auto& [k, v] : *ann) {
+    if (!labels::IsValidLabelName(k)) {
+      return ErrorAt(file, n["annotations"], StrCat(where, ": invalid annotation name: ", k));
+    }
+  }
   r->annotations = std::move(*ann);
   // Prometheus's rulefmt parses an alert's templates when it loads the file.
   if (!r->alert.empty()) {
@@ -92,10 +112,19 @@ absl::Status ParseRule(const std::string& file, const std::string& group, int in
   return absl::OkStatus();
 }
 
-}  // namespace
+// promtool writes a rule file's positioned errors as "file: line:col: what" (rulefmt's
+// WrappedError behind the file name); the YAML helpers write "file:line:col: what".
+absl::Status AsPromtoolWrites(const std::string& path, absl::Status s) {
+  const std::string_view msg = ToStd(s.message());
+  if (s.ok() || !msg.starts_with(path) || msg.size() <= path.size() + 1 ||
+      msg[path.size()] != ':' || !std::isdigit(static_cast<unsigned char>(msg[path.size() + 1]))) {
+    return s;
+  }
+  return absl::Status(s.code(), StrCat(path, ": ", msg.substr(path.size() + 1)));
+}
 
-absl::StatusOr<std::vector<GroupSpec>> ParseRuleFile(const std::string& path,
-                                                      const std::string& text) {
+absl::StatusOr<std::vector<GroupSpec>> ParseRuleFileAt(const std::string& path,
+                                                       const std::string& text) {
   auto root = config::ParseYaml(path, text);
   if (!root.ok()) return root.status();
   std::vector<GroupSpec> out;
@@ -141,6 +170,15 @@ absl::StatusOr<std::vector<GroupSpec>> ParseRuleFile(const std::string& path,
     out.push_back(std::move(spec));
   }
   return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<GroupSpec>> ParseRuleFile(const std::string& path,
+                                                     const std::string& text) {
+  auto groups = ParseRuleFileAt(path, text);
+  if (!groups.ok()) return AsPromtoolWrites(path, groups.status());
+  return groups;
 }
 
 absl::StatusOr<std::vector<GroupSpec>> LoadRuleFile(const std::string& path) {

@@ -33,8 +33,8 @@ struct GroupSpec {
   std::vector<RuleSpec> rules;
 };
 
-// Loads a Prometheus rule file (`groups:`). Errors read "file:line:col: what", and an
-// expression error names the group and rule as promtool does.
+// Loads a Prometheus rule file (`groups:`). Errors read as promtool's: "file: line:col:
+// what" (file, then the position in it), and an expression error names the group and rule.
 absl::StatusOr<std::vector<GroupSpec>> LoadRuleFile(const std::string& path);
 absl::StatusOr<std::vector<GroupSpec>> ParseRuleFile(const std::string& path,
                                                       const std::string& text);

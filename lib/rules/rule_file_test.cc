@@ -39,18 +39,19 @@ TEST(RuleFileTest, ErrorsNameFileLineColumnAndRule) {
     return std::string(r.status().message());
   };
   EXPECT_EQ(err("groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up ==\n"),
-            "r.yml:5:15: group \"g\", rule 1, \"A\": could not parse expression: 1:6: parse "
+            "r.yml: 5:15: group \"g\", rule 1, \"A\": could not parse expression: 1:6: parse "
             "error: unexpected end of input");
-  EXPECT_EQ(err("groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up\n        for: 5q\n"),
-            "r.yml:6:14: \"for\": not a valid duration string: \"5q\"");
+  EXPECT_EQ(err("groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up\n        "
+                "for: 5q\n"),
+            "r.yml: 6:14: \"for\": not a valid duration string: \"5q\"");
   EXPECT_EQ(err("groups:\n  - name: g\n    rules:\n      - expr: up\n"),
-            "r.yml:4:9: group \"g\", rule 1: one of 'record' or 'alert' must be set");
+            "r.yml: 4:9: group \"g\", rule 1: one of 'record' or 'alert' must be set");
   EXPECT_EQ(err("groups:\n  - name: g\n    bogus: 1\n"),
-            "r.yml:3:5: field bogus not found in rule group");
+            "r.yml: 3:5: field bogus not found in rule group");
   EXPECT_EQ(err("groups:\n  - name: g\n  - name: g\n"),
-            "r.yml:3:11: groupname: \"g\" is repeated in the same file");
+            "r.yml: 3:11: groupname: \"g\" is repeated in the same file");
   EXPECT_EQ(err("groups:\n  - name: g\n    rules:\n      - record: a b\n        expr: up\n"),
-            "r.yml:4:17: group \"g\", rule 1, \"a b\": invalid recording rule name: a b");
+            "r.yml: 4:17: group \"g\", rule 1, \"a b\": invalid recording rule name: a b");
 }
 
 }  // namespace

@@ -185,7 +185,8 @@ std::string RuleJson(const rules::Group& g, size_t i) {
   std::string query = spec.expr ? promql::String(*spec.expr) : spec.expr_text;
   std::string tail = StrCat(",\"health\":\"", health, "\"");
   if (!err.empty()) tail += StrCat(",\"lastError\":", JsonString(err));
-  tail += StrCat(",\"evaluationTime\":0,\"lastEvaluation\":", JsonTime(g.last_evaluation()));
+  tail += StrCat(",\"evaluationTime\":", Seconds(g.rule_duration(i)),
+                 ",\"lastEvaluation\":", JsonTime(g.last_evaluation()));
   if (const rules::AlertingRule* a = g.alerting(i)) {
     rules::AlertState state = rules::AlertState::kInactive;
     for (const auto& [fp, alert] : a->active()) state = std::max(state, alert.state);
@@ -259,8 +260,8 @@ std::string ApiV1::RulesJson(const Evaluator& core, const std::string& type) {
     groups +=
         StrCat("{\"name\":", JsonString(g->name()), ",\"file\":", JsonString(CleanPath(g->file())),
                ",\"rules\":", rules, ",\"interval\":", Seconds(g->interval()),
-               ",\"limit\":", g->spec().limit,
-               ",\"evaluationTime\":0,\"lastEvaluation\":", JsonTime(g->last_evaluation()), "}");
+               ",\"limit\":", g->spec().limit, ",\"evaluationTime\":", Seconds(g->last_duration()),
+               ",\"lastEvaluation\":", JsonTime(g->last_evaluation()), "}");
   }
   return StrCat("{\"groups\":", groups, "]}");
 }

@@ -298,6 +298,7 @@ void Evaluator::Evaluate(size_t i, TimestampMs t, Trigger trigger,
   };
   int64_t interval = g.interval_ms();
   rules::GroupEvalOptions opts{options_.resend_delay};
+  opts.clock = options_.clock;
   opts.hold_absent_alerts = t - data_since_ < s.reach_ms + interval;
   rules::GroupResult r = g.Eval(t, query, opts, [&](const rules::RecordedSample& rs) {
     if (head_.Append(rs.labels, rs.t, rs.value)) {
@@ -406,7 +407,11 @@ TickOutput Evaluator::EvaluateDue(TimestampMs now) {
       if (const int64_t missed = (latest_slot - due) / interval; missed > 0) {
         out.missed_iterations.emplace_back(groups_[i].get(), missed);
       }
-      RunEvaluation(i, latest_slot, Trigger::kTimer, recorded, out);
+      // A round completed by data at the slot's very time is an evaluation on data, and
+      // the timer goes back to being the fallback, as after any other.
+      const Trigger trigger =
+          latest_slot == now && DueByData(i) ? Trigger::kRound : Trigger::kTimer;
+      RunEvaluation(i, latest_slot, trigger, recorded, out);
     } else if (now > groups_[i]->last_evaluation()) {
       if (DueByData(i)) {
         RunEvaluation(i, now, Trigger::kRound, recorded, out);

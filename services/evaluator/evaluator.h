@@ -47,6 +47,9 @@ struct EvaluatorOptions {
   // kXorOnly: every chunk in Prometheus's XOR coding, none in the decimal one
   // (--storage.head.value-coding=xor; for comparing memory).
   tsdb::ValueCodings value_codings = tsdb::ValueCodings::kXorOrDecimal;
+  // Times each group's evaluation and its rules (the /api/v1/rules evaluationTime); none:
+  // they read 0. The app passes a monotonic clock; tests that check them pass their own.
+  std::function<absl::Time()> clock;
 };
 
 // What one Tick produced, ready to publish.

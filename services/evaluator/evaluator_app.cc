@@ -109,6 +109,10 @@ int RunEvaluator(const service::CommonFlags& flags, EvaluatorOptions options,
     return 1;
   }
   options.external_url = *std::move(external_url);
+  options.clock = [] {
+    return absl::UnixEpoch() +
+           absl::FromChrono(std::chrono::steady_clock::now().time_since_epoch());
+  };
   Evaluator core(std::move(options));
   if (auto s = LoadAll(flags.config_file, core, clock.NowMs()); !s.ok()) {
     std::fprintf(stderr, "error: %s\n", std::string(s.message()).c_str());

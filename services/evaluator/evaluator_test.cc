@@ -515,7 +515,7 @@ TEST_F(EvaluatorTest, BadRuleFileKeepsOldRules) {
   Write("rules.yml", "groups:\n  - name: x\n    rules:\n      - alert: A\n        expr: up ==\n");
   absl::Status s = e.LoadRules(Config(), 0);
   EXPECT_FALSE(s.ok());
-  EXPECT_NE(std::string(s.message()).find("rules.yml:5:15:"), std::string::npos) << s;
+  EXPECT_NE(std::string(s.message()).find("rules.yml: 5:15:"), std::string::npos) << s;
   EXPECT_EQ(e.rule_count(), 2u);
 }
 
@@ -864,6 +864,7 @@ groups:
   TimestampMs slot = *interval.NextDeadline();
   double errors = 0;
   std::vector<std::string> got[2];
+  int by_data[2] = {0, 0}, by_timer[2] = {0, 0};
   for (int round = 0; round < 60; ++round) {
     TimestampMs t = slot + round * 10'000;
     errors += round >= 10 && round < 30 ? 10 : 1;  // a burst of errors, then calm
@@ -876,10 +877,18 @@ groups:
     for (int m = 0; m < 2; ++m) {
       both[m]->OnSamples(batch);
       TickOutput out = both[m]->Tick(t);
+      by_data[m] += out.round_evaluations + out.early_evaluations;
+      by_timer[m] += out.timer_evaluations;
       for (std::string& line : Lines(out.alerts)) got[m].push_back(std::move(line));
       for (std::string& line : Lines(out.recorded)) got[m].push_back(std::move(line));
     }
   }
+  // Each mode evaluated as it says: the interval one on its timer only, the event-driven
+  // one on every round's data (none left to its fallback timer).
+  EXPECT_EQ(by_data[0], 0);
+  EXPECT_EQ(by_timer[0], 60);
+  EXPECT_EQ(by_data[1], 60);
+  EXPECT_EQ(by_timer[1], 0);
   ASSERT_EQ(got[0].size(), got[1].size());
   for (size_t i = 0; i < got[0].size(); ++i) ASSERT_EQ(got[0][i], got[1][i]) << "at " << i;
   auto count = [&](const char* what) {
@@ -912,6 +921,7 @@ groups:
   struct Seen {
     std::vector<std::pair<v1::AlertState, std::string>> states;
     TimestampMs fired = 0;
+    int by_data = 0;
   } seen[2];
   Evaluator* both[2] = {&interval, &event};
   for (TimestampMs t = 0; t <= 600'000; t += 100) {
@@ -920,6 +930,7 @@ groups:
         both[m]->OnSamples({UpOf("x:1", t - 3, t >= 100'000 && t < 400'000 ? 0 : 1)});
       }
       TickOutput out = both[m]->Tick(t);
+      seen[m].by_data += out.round_evaluations + out.early_evaluations;
       for (const auto& a : out.alerts.alerts()) {
         if (!seen[m].states.empty() && seen[m].states.back().first == a.state()) continue;
         seen[m].states.emplace_back(a.state(), a.annotations(0).value());
@@ -929,7 +940,12 @@ groups:
   }
   ASSERT_EQ(seen[0].states.size(), 3u);  // pending, firing, resolved
   EXPECT_EQ(seen[0].states, seen[1].states);
-  EXPECT_LE(seen[1].fired, seen[0].fired);
+  // Event-driven: evaluated on each scrape's arrival (120 in 600 s), so it fires at the
+  // first scrape a minute after the first `up == 0`, before the 30 s timer gets there.
+  EXPECT_EQ(seen[0].by_data, 0);
+  EXPECT_EQ(seen[1].by_data, 120);
+  EXPECT_EQ(seen[1].fired, 161'700);
+  EXPECT_LT(seen[1].fired, seen[0].fired);
 }
 
 // --- restart safety ------------------------------------------------------------------------
@@ -959,6 +975,39 @@ TEST_F(EvaluatorTest, RestoredPendingAlertKeepsItsForProgress) {
   // At the first evaluation (each scrape, every 5 s) once `for` has passed.
   EXPECT_GE(events[0].fired_at_ms(), active_at + 30'000);
   EXPECT_LT(events[0].fired_at_ms(), active_at + 30'000 + 5'000);
+}
+
+// keep_firing_for's progress survives a restart: an alert kept firing since 50 s resolves
+// 10 minutes after that, not 10 minutes after the restart.
+TEST_F(EvaluatorTest, RestoredAlertKeepsItsKeepFiringForProgress) {
+  Write("rules.yml", R"(
+groups:
+  - name: g
+    interval: 5s
+    rules:
+      - alert: MemoryStoreServiceDown
+        expr: up{job="memory_store"} == 0
+        keep_firing_for: 10m
+)");
+  Evaluator before(EvaluatorOptions{});
+  ASSERT_TRUE(before.LoadRules(Config(), 0).ok());
+  Run(before, 0, 45'000, 0);       // down: firing
+  Run(before, 50'000, 70'000, 1);  // up again since 50 s: kept firing
+  const v1::AlertStateSnapshot snap = before.SnapshotAlerts(70'000);
+  ASSERT_EQ(snap.alerts_size(), 1);
+  const int64_t since = snap.alerts(0).keep_firing_since_ms();
+  ASSERT_GE(since, 50'000);
+  ASSERT_LT(since, 55'000);
+
+  Evaluator after(EvaluatorOptions{});
+  ASSERT_TRUE(after.LoadRules(Config(), 75'000).ok());
+  ASSERT_EQ(after.RestoreAlerts(snap, 75'000), 1u);
+  TimestampMs resolved = 0;
+  for (const v1::AlertEvent& e : Run(after, 75'000, 1'200'000, 1)) {
+    if (e.state() == v1::ALERT_STATE_INACTIVE && resolved == 0) resolved = e.resolved_at_ms();
+  }
+  EXPECT_GE(resolved, since + 600'000);
+  EXPECT_LT(resolved, since + 600'000 + 5'000);  // at the first evaluation after it
 }
 
 TEST_F(EvaluatorTest, RestoredFiringAlertIsHeldWhileTheWindowRefills) {

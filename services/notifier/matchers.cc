@@ -17,20 +17,6 @@ bool IsNameStart(char c) {
 }
 bool IsNameChar(char c) { return IsNameStart(c) || (c >= '0' && c <= '9'); }
 
-bool IsValidUtf8(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    const auto* p = reinterpret_cast<const unsigned char*>(s.data() + i);
-    if (*p < 0x80) {
-      ++i;
-      continue;
-    }
-    const int n = json::GoUtf8Length(p, s.size() - i);
-    if (n == 0) return false;
-    i += static_cast<size_t>(n);
-  }
-  return true;
-}
-
 // The length of the Unicode space (Go's unicode.IsSpace) that `s` starts with (front) or
 // ends with (back), 0 when none.
 size_t GoSpaceAt(std::string_view s, bool back) {
@@ -88,7 +74,7 @@ absl::StatusOr<labels::Matcher> ParseMatcher(std::string_view s) {
     raw.remove_prefix(1);
     expect_trailing_quote = true;
   }
-  if (!IsValidUtf8(raw)) {
+  if (!json::GoValidUtf8(raw)) {
     return absl::InvalidArgumentError(StrCat("matcher value not valid UTF-8: ", quoted));
   }
   const auto unescaped_quote = [&] {

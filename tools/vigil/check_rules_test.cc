@@ -40,10 +40,10 @@ TEST(CheckRulesTest, BadExpressionFailsWithPosition) {
   EXPECT_EQ(CheckRuleFiles({ok, bad}, out, err), 1);
   EXPECT_NE(out.str().find("Checking " + ok + "\n  SUCCESS: 1 rules found\n"), std::string::npos);
   EXPECT_NE(out.str().find("Checking " + bad + "\n"), std::string::npos);
-  EXPECT_EQ(
-      err.str().rfind(
-          "  FAILED:\n" + bad + ":5:11: group \"g\", rule 1, \"A\": could not parse expression", 0),
-      0u)
+  EXPECT_EQ(err.str().rfind("  FAILED:\n" + bad +
+                                ": 5:11: group \"g\", rule 1, \"A\": could not parse expression",
+                            0),
+            0u)
       << err.str();
 }
 

@@ -131,24 +131,7 @@ std::string SamplesString(const std::vector<ParsedSample>& v) {
 
 // Prometheus parser.ParseMetric: `name{a="b"}`, `{a="b"}` or `{}`.
 absl::StatusOr<labels::Labels> ParseSeriesLabels(const std::string& text) {
-  std::string t(text);
-  t.erase(0, t.find_first_not_of(" \t\n"));
-  while (!t.empty() && std::isspace(static_cast<unsigned char>(t.back()))) t.pop_back();
-  if (t == "{}" || t.empty()) return labels::Labels();
-  auto e = promql::ParseExpr(t);
-  if (!e.ok()) return e.status();
-  if ((*e)->kind != promql::Expr::Kind::kVectorSelector || (*e)->offset_ms != 0 ||
-      (*e)->at != promql::AtKind::kNone) {
-    return absl::InvalidArgumentError(StrCat("not a series: ", t));
-  }
-  std::vector<labels::Label> ls;
-  for (const labels::Matcher& m : (*e)->selector.matchers) {
-    if (m.type() != labels::MatchType::kEqual) {
-      return absl::InvalidArgumentError(StrCat("not a series: ", t));
-    }
-    ls.push_back({m.name(), m.value()});
-  }
-  return labels::Labels(std::move(ls));
+  return promql::ParseMetric(text);
 }
 
 // Expanding notation of promql/test.go: `1 2 3`, `_`, `_xN`, `stale`, `AxN`, `A+BxN`, `A-BxN`.
