@@ -42,6 +42,15 @@ TEST(EndToEndTest, ServiceDownPagesThenResolvesAndReporterStoresBoth) {
   std::string reporter = mesh.grpc_address("reporter");
   EXPECT_TRUE(WaitFor([&] { return HasStoredState(reporter, kAlert, "firing"); })) << mesh.Logs();
   EXPECT_TRUE(WaitFor([&] { return HasStoredState(reporter, kAlert, "inactive"); })) << mesh.Logs();
+  // The recording rule's series went out on the bus: the reporter stored them.
+  EXPECT_TRUE(WaitFor([&] { return StoredSamples(reporter, "job:up:sum") > 0; })) << mesh.Logs();
+  // The evaluator observed arrival -> alert event latencies of its evaluations on data.
+  auto [code, metrics] = HttpGet(mesh.http_port("evaluator"), "/metrics");
+  ASSERT_EQ(code, 200);
+  const std::string count = "vigil_evaluator_sample_to_alert_event_seconds_count ";
+  const size_t at = metrics.find(count);
+  ASSERT_NE(at, std::string::npos) << metrics;
+  EXPECT_GT(std::stod(metrics.substr(at + count.size())), 0) << metrics.substr(at, 80);
 }
 
 }  // namespace

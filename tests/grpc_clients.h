@@ -4,6 +4,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -86,6 +87,25 @@ inline std::optional<double> QueryFirstValue(const std::string& address, const s
   if (resp.result_type() == "scalar") return resp.scalar();
   if (resp.series_size() == 0 || resp.series(0).points_size() == 0) return std::nullopt;
   return resp.series(0).points(0).value();
+}
+
+// How many samples the reporter holds of the series named `name` (ReadSamples, all time).
+inline size_t StoredSamples(const std::string& address, const std::string& name) {
+  auto stub = v1::Reporter::NewStub(Channel(address));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+  v1::ReadSamplesRequest req;
+  req.set_start_ms(0);
+  req.set_end_ms(std::numeric_limits<int64_t>::max());
+  v1::LabelMatcher* m = req.add_selectors()->add_matchers();
+  m->set_name("__name__");
+  m->set_value(name);
+  auto reader = stub->ReadSamples(&ctx, req);
+  size_t n = 0;
+  for (v1::SampleBatch batch; reader->Read(&batch);) {
+    for (const auto& series : batch.series()) n += static_cast<size_t>(series.samples_size());
+  }
+  return reader->Finish().ok() ? n : 0;
 }
 
 inline bool HasStoredState(const std::string& address, const std::string& alertname,

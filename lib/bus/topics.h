@@ -9,6 +9,9 @@ namespace vigil::bus {
 inline constexpr std::string_view kTopicSamples = "samples";
 inline constexpr std::string_view kTopicRecordedSamples = "samples.recorded";
 inline constexpr std::string_view kTopicAlerts = "alerts";
+// Acknowledgements made at a notifier (who is handling an alert or group), for the
+// reporter's record of the rollout.
+inline constexpr std::string_view kTopicAcknowledgements = "acknowledgements";
 // Reserved for the notifier's shared notification log and the reporter's rollout decisions.
 inline constexpr std::string_view kTopicNotifications = "notifications";
 inline constexpr std::string_view kTopicDecisions = "decisions";

@@ -290,6 +290,28 @@ TEST_F(ApiV1ServerTest, TimeoutParameter) {
   EXPECT_EQ(Get("/api/v1/query?query=1&time=1&timeout=1m").first, 200);
 }
 
+// gRPC ListRules: every rule of every group, its health and its pending or firing alerts.
+TEST_F(ApiV1ServerTest, ListRulesOverGrpc) {
+  auto stub = v1::Evaluator::NewStub(
+      grpc::CreateChannel(rt_->grpc_address(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  v1::ListRulesResponse resp;
+  ASSERT_TRUE(stub->ListRules(&ctx, v1::ListRulesRequest(), &resp).ok());
+  ASSERT_EQ(resp.rules_size(), 2);
+  const v1::RuleStatus& high = resp.rules(0);
+  EXPECT_EQ(high.group(), "g");
+  EXPECT_EQ(high.name(), "High");
+  EXPECT_EQ(high.type(), "alerting");
+  EXPECT_EQ(high.query(), "foo > 1");
+  EXPECT_EQ(high.health(), "ok");
+  EXPECT_EQ(high.active_alerts(), 1u);  // foo{a="x"} is 3; foo{a="y"} never went over 1
+  EXPECT_EQ(high.last_evaluation_ms(), resp.rules(1).last_evaluation_ms());
+  EXPECT_GT(high.last_evaluation_ms(), 0);
+  EXPECT_EQ(resp.rules(1).name(), "foo:sum");
+  EXPECT_EQ(resp.rules(1).type(), "recording");
+  EXPECT_EQ(resp.rules(1).active_alerts(), 0u);
+}
+
 TEST_F(ApiV1ServerTest, QueriesOverGrpc) {
   auto channel = grpc::CreateChannel(rt_->grpc_address(), grpc::InsecureChannelCredentials());
   auto stub = v1::Evaluator::NewStub(channel);

@@ -159,8 +159,9 @@ int RunEvaluator(const service::CommonFlags& flags, EvaluatorOptions options,
   auto& by_data = evaluations.Add({{"trigger", "data"}});
   auto& early = evaluations.Add({{"trigger", "early"}});
   auto& by_timer = evaluations.Add({{"trigger", "timer"}});
-  // From the arrival of the sample batch that completed a group's data to the publication
-  // of the alert events that evaluation produced.
+  // From the arrival of the samples behind an evaluation on data to the publication of the
+  // alert events it produced. The loop reads up to 1000 batches before it evaluates; the
+  // clock starts at the first of them, so a sample is never counted as younger than it is.
   auto& latency =
       prometheus::BuildHistogram()
           .Name("vigil_evaluator_sample_to_alert_event_seconds")
@@ -283,7 +284,7 @@ int RunEvaluator(const service::CommonFlags& flags, EvaluatorOptions options,
                                {nullptr, rt.tasks().fd(), ZMQ_POLLIN, 0}};
     zmq::poll(items, 2, std::chrono::milliseconds(timeout_ms));
     rt.tasks().RunAll();
-    auto arrival = std::chrono::steady_clock::now();
+    std::optional<std::chrono::steady_clock::time_point> arrival;  // of this pass's first batch
     for (int i = 0; i < 1000; ++i) {  // bounded, so timers and tasks are not starved
       auto m = subscriber.Receive();
       if (!m) break;
@@ -303,7 +304,7 @@ int RunEvaluator(const service::CommonFlags& flags, EvaluatorOptions options,
         invalid.Increment();
         continue;
       }
-      arrival = received;
+      if (!arrival) arrival = received;
       appended.Increment(static_cast<double>(*n));
     }
     const TimestampMs now_ms = clock.NowMs();
@@ -312,9 +313,11 @@ int RunEvaluator(const service::CommonFlags& flags, EvaluatorOptions options,
       publisher.Publish(bus::kTopicAlerts, out.alerts);
       events.Increment(out.alerts.alerts_size());
       if (out.data_triggered_alerts > 0) {
-        // Plus what an early evaluation waited for the budget after its data's Tick.
+        // Plus how long before this pass the group's first fresh data came (a round's
+        // wait for its last member, an early evaluation's wait for the budget).
+        const auto since = arrival.value_or(std::chrono::steady_clock::now());
         latency.Observe(
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - arrival).count() +
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count() +
             static_cast<double>(out.data_wait_ms) / 1000);
       }
     }

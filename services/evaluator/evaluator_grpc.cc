@@ -68,8 +68,13 @@ grpc::Status EvaluatorService::ListRules(grpc::ServerContext*, const v1::ListRul
             s->set_health(g->last_evaluation() == 0 ? "unknown" : err.empty() ? "ok" : "err");
             s->set_last_error(err);
             s->set_last_evaluation_ms(g->last_evaluation());
+            s->set_evaluation_seconds(absl::ToDoubleSeconds(g->rule_duration(i)));
             if (const rules::AlertingRule* a = g->alerting(i)) {
-              s->set_active_alerts(static_cast<uint32_t>(a->active().size()));
+              uint32_t active = 0;
+              for (const auto& [fp, alert] : a->active()) {
+                active += alert.state != rules::AlertState::kInactive;
+              }
+              s->set_active_alerts(active);
             }
           }
         }

@@ -56,6 +56,9 @@ class ClusterNode {
   bool AsksForSnapshot() const { return !cluster_.synced() || resync_wanted_; }
   // The "cluster_*" status stats.
   void AddStats(google::protobuf::Map<std::string, double>* stats, TimestampMs now) const;
+  // An acknowledgement made through this replica's API, to the peers (the node hooks it to
+  // the dispatcher; an app that also publishes it elsewhere calls it from its own hook).
+  void PublishAck(const v1::Acknowledgement& ack);
 
  private:
   // A peer's nflog stream as received here, and its reports of ours.
@@ -83,7 +86,6 @@ class ClusterNode {
   // Silences and acknowledgements made through this replica's API (and in snapshots), so
   // that a silence set on either replica mutes on both and each lists every acknowledgement.
   void PublishSilence(const Silence& s);
-  void PublishAck(const v1::Acknowledgement& ack);
   // Answers a peer's request: a snapshot of the log, the deliveries under way, silences and
   // acknowledgements, then SYNCED. Not when one is being sent to it, or when
   // the request was sent before the last SYNCED to it arrived. To a peer of a version before

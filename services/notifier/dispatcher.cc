@@ -310,6 +310,7 @@ void Dispatcher::Flush(AggregationGroup& group, const Inhibitor& inhibitor, Time
   const Receiver* receiver = config_->FindReceiver(opts.receiver);
   FingerprintSet firing, resolved;
   for (const Alert& a : alerts) (a.Resolved(now) ? resolved : firing).insert(a.fingerprint);
+  std::vector<uint64_t> handed;  // this flush's notifications
 
   for (const Integration& integration : receiver->Integrations()) {
     const std::string log_key =
@@ -359,10 +360,40 @@ void Dispatcher::Flush(AggregationGroup& group, const Inhibitor& inhibitor, Time
       store_->Write([row = n, entry](Store& s) { return s.PutOutbox(row, entry); });
     }
     in_flight_[n.id] = InFlight{log_key, std::move(entry)};
+    handed.push_back(n.id);
     Record(n);
     out->push_back(std::move(n));
   }
-  group.DeleteResolved(flushed, now);
+  std::vector<Alert> resolved_flushed;
+  for (const Alert& a : flushed) {
+    if (a.Resolved(now)) resolved_flushed.push_back(a);
+  }
+  if (handed.empty() || resolved_flushed.empty()) {
+    group.DeleteResolved(flushed, now);
+    return;
+  }
+  // Deleted once delivered (SettleFlush), not now.
+  const uint64_t flush = next_flush_++;
+  for (uint64_t id : handed) in_flight_[id].flush = flush;
+  pending_flushes_[flush] = PendingFlush{.group_id = group.id(),
+                                         .resolved = std::move(resolved_flushed),
+                                         .at = now,
+                                         .outstanding = static_cast<int>(handed.size())};
+}
+
+void Dispatcher::SettleFlush(uint64_t flush, bool delivered) {
+  auto it = pending_flushes_.find(flush);
+  if (it == pending_flushes_.end()) return;
+  PendingFlush& f = it->second;
+  if (!delivered) f.keep = true;
+  if (--f.outstanding > 0) return;
+  if (!f.keep) {
+    // The group may be gone (a new configuration); then so are its alerts.
+    if (auto g = groups_.find(f.group_id); g != groups_.end()) {
+      g->second->DeleteResolved(f.resolved, f.at);
+    }
+  }
+  pending_flushes_.erase(it);
 }
 
 void Dispatcher::Record(const Notification& n) {
@@ -391,6 +422,7 @@ void Dispatcher::OnDeliveryResult(const DeliveryResult& result) {
     if (it != in_flight_.end()) {
       InFlight done = std::move(it->second);
       in_flight_.erase(it);
+      if (done.flush != 0) SettleFlush(done.flush, result.delivered);
       // What the store learns: the log's new entry, if any, and that the notification is
       // no longer owed (a superseded one's row was already replaced by the newer one's).
       // One write, so that both or neither are stored.
@@ -478,6 +510,7 @@ void Dispatcher::OnPeerLog(const std::string& stream_key, const LogEntry& entry,
     if (v1::Notification* record = FindHistory(it->first)) {
       record->set_last_error("delivered by a peer replica");
     }
+    if (f.flush != 0) SettleFlush(f.flush, true);
     in_flight_.erase(it++);
   }
 }

@@ -211,8 +211,24 @@ class Dispatcher {
   struct InFlight {
     std::string stream_key;
     LogEntry entry;
+    uint64_t flush = 0;  // its flush in pending_flushes_, if that flush had resolved alerts
   };
+  // A flush's resolved alerts, kept in their group until every notification of the flush
+  // is delivered, as Alertmanager deletes them only after a successful notify: one that
+  // failed for good (or was superseded by a later flush's) leaves them for the next flush.
+  struct PendingFlush {
+    std::string group_id;
+    std::vector<Alert> resolved;
+    TimestampMs at = 0;
+    int outstanding = 0;  // notifications not finished
+    bool keep = false;    // one of them was not delivered
+  };
+  // One of flush `flush`'s notifications finished; deletes its resolved alerts from their
+  // group when it was the last and all were delivered.
+  void SettleFlush(uint64_t flush, bool delivered);
 
+  absl::flat_hash_map<uint64_t, PendingFlush> pending_flushes_;
+  uint64_t next_flush_ = 1;
   std::shared_ptr<const Config> config_;
   std::string external_url_;
   AlertsByFingerprint alerts_;  // by fingerprint

@@ -196,6 +196,31 @@ TEST(NotifierAppTest, BusAlertToWebhookWithRetryThenStatusReloadAndStop) {
     EXPECT_EQ(status.stats().at("notifications_sent"), 2);
     EXPECT_EQ(status.stats().at("notifications_failed"), 0);
   }
+  // An acknowledgement goes on the bus for the reporter's record.
+  reporter.Subscribe(std::string(bus::kTopicAcknowledgements));
+  std::optional<v1::Acknowledgement> ack_published;
+  deadline = Clock::now() + std::chrono::seconds(15);
+  for (int attempt = 0; !ack_published && Clock::now() < deadline; ++attempt) {
+    // Made again until one is seen: a subscription just made may miss the first.
+    grpc::ClientContext ctx;
+    v1::AcknowledgeRequest req;
+    req.set_fingerprint(alert.FingerprintHex());
+    req.set_who("ana");
+    req.set_comment("on it " + std::to_string(attempt));
+    v1::Acknowledgement made;
+    ASSERT_TRUE(notifier->Acknowledge(&ctx, req, &made).ok());
+    zmq::pollitem_t items[] = {{reporter.socket().handle(), 0, ZMQ_POLLIN, 0}};
+    zmq::poll(items, 1, std::chrono::milliseconds(200));
+    while (auto msg = reporter.Receive()) {
+      v1::Acknowledgement a;
+      if (msg->topic == bus::kTopicAcknowledgements && msg->ParseAs(&a)) ack_published = a;
+    }
+  }
+  ASSERT_TRUE(ack_published) << ReadFile(log);
+  EXPECT_EQ(ack_published->who(), "ana");
+  EXPECT_EQ(ack_published->fingerprint(), alert.FingerprintHex());
+  EXPECT_GT(ack_published->at_ms(), 0);
+
   // A bad config is refused with its position; the old one keeps running.
   WriteFile(config, "route:\n  receiver: page\nreceivers: [{name: pager}]\n");
   {

@@ -808,6 +808,31 @@ TEST_F(StoreTest, NotificationFailedForGoodIsRetriedAtTheNextFlush) {
   EXPECT_GT(again[0].sequence, sent[0].sequence);
 }
 
+// As Alertmanager keeps a flush's resolved alerts until its notify succeeded: a resolved
+// notification that fails for good (4xx) goes again at the group's next flush, and once
+// delivered, the group is gone.
+TEST_F(StoreTest, ResolvedNotificationFailedForGoodIsRetriedAtTheNextFlush) {
+  Restart(kT0);
+  dispatcher_->OnAlerts(Event(a_, true, kT0, kT0), kT0);
+  auto sent = dispatcher_->Tick(kT0 + 30 * kS);
+  ASSERT_THAT(sent, SizeIs(1));
+  Deliver(sent[0]);
+  dispatcher_->OnAlerts(Event(a_, false, kT0, kT0 + 40 * kS), kT0 + 40 * kS);
+  auto resolved = dispatcher_->Tick(kT0 + 90 * kS);  // the group's next flush
+  ASSERT_THAT(resolved, SizeIs(1));
+  EXPECT_EQ(resolved[0].status, "resolved");
+  dispatcher_->OnDeliveryResult(
+      {.id = resolved[0].id, .final = true, .attempts = 1, .error = "HTTP 400"});
+  auto again = dispatcher_->Tick(kT0 + 150 * kS);
+  ASSERT_THAT(again, SizeIs(1));
+  EXPECT_EQ(again[0].status, "resolved");
+  EXPECT_GT(again[0].sequence, resolved[0].sequence);
+  Deliver(again[0]);
+  EXPECT_THAT(dispatcher_->Tick(kT0 + 210 * kS), IsEmpty());
+  EXPECT_THAT(dispatcher_->Tick(kT0 + 270 * kS), IsEmpty());
+  EXPECT_EQ(dispatcher_->Groups(), 0u);
+}
+
 // Prometheus re-sends every active alert with a later end; the row is rewritten only when
 // it would otherwise end within half of the new validity.
 TEST_F(StoreTest, ReSentAlertIsRewrittenOnlyWhenItsRowNearsItsEnd) {

@@ -59,6 +59,15 @@ absl::Status Reporter::OnNotification(const v1::Notification& n, TimestampMs now
   return store_->AddNotification(n, now).status();
 }
 
+absl::Status Reporter::OnAcknowledgement(const v1::Acknowledgement& ack, TimestampMs now) {
+  if (ack.who().empty()) return absl::InvalidArgumentError("acknowledgement without who");
+  if (ack.fingerprint().empty() == ack.group_key().empty()) {
+    return absl::InvalidArgumentError(
+        "acknowledgement needs exactly one of fingerprint and group_key");
+  }
+  return store_->AddAcknowledgement(ack, now).status();
+}
+
 absl::Status Reporter::Dispatch(const bus::Message& m, TimestampMs now) {
   // "samples" also matches "samples.recorded" (prefix subscription): both carry batches.
   if (m.topic.starts_with(bus::kTopicSamples)) {
@@ -75,6 +84,11 @@ absl::Status Reporter::Dispatch(const bus::Message& m, TimestampMs now) {
     v1::Notification n;
     if (!m.ParseAs(&n)) return absl::InvalidArgumentError("bad Notification");
     return OnNotification(n, now);
+  }
+  if (m.topic == bus::kTopicAcknowledgements) {
+    v1::Acknowledgement ack;
+    if (!m.ParseAs(&ack)) return absl::InvalidArgumentError("bad Acknowledgement");
+    return OnAcknowledgement(ack, now);
   }
   return absl::InvalidArgumentError(StrCat("unexpected topic ", m.topic));
 }
@@ -116,12 +130,22 @@ absl::StatusOr<v1::ListAlertEventsResponse> Reporter::ListAlertEvents(
   return resp;
 }
 
+absl::StatusOr<v1::ListAcknowledgementsResponse> Reporter::ListAcknowledgements(
+    const v1::ListAcknowledgementsRequest& req) {
+  auto acks = store_->ListAcknowledgements(req.limit());
+  if (!acks.ok()) return acks.status();
+  v1::ListAcknowledgementsResponse resp;
+  for (v1::Acknowledgement& a : *acks) *resp.add_acknowledgements() = std::move(a);
+  return resp;
+}
+
 void Reporter::FillStatus(v1::ServiceStatus* status) const {
   auto& stats = *status->mutable_stats();
   stats["samples_stored"] = static_cast<double>(store_->sample_count());
   stats["series"] = static_cast<double>(store_->series_count());
   stats["alert_events_stored"] = static_cast<double>(store_->alert_event_count());
   stats["notifications_stored"] = static_cast<double>(store_->notification_count());
+  stats["acknowledgements_stored"] = static_cast<double>(store_->acknowledgement_count());
   stats["malformed_messages"] = static_cast<double>(malformed_);
   stats["store_errors"] = static_cast<double>(store_errors_);
   if (!last_store_error_.empty()) {

@@ -40,6 +40,8 @@ class Reporter {
   absl::Status OnSamples(const v1::SampleBatch& batch, TimestampMs now);
   absl::Status OnAlerts(const v1::AlertBatch& batch, TimestampMs now);
   absl::Status OnNotification(const v1::Notification& n, TimestampMs now);
+  // Needs `who` and exactly one of fingerprint and group_key, as the notifier's API does.
+  absl::Status OnAcknowledgement(const v1::Acknowledgement& ack, TimestampMs now);
 
   // Timers; nothing yet (checkpoints and retention come later).
   void Tick(TimestampMs now) {}
@@ -49,8 +51,10 @@ class Reporter {
 
   absl::StatusOr<v1::ListAlertEventsResponse> ListAlertEvents(
       const v1::ListAlertEventsRequest& req);
+  absl::StatusOr<v1::ListAcknowledgementsResponse> ListAcknowledgements(
+      const v1::ListAcknowledgementsRequest& req);
   // Fills stats (samples_stored, series, alert_events_stored, notifications_stored,
-  // malformed_messages) and problems.
+  // acknowledgements_stored, malformed_messages) and problems.
   void FillStatus(v1::ServiceStatus* status) const;
 
   Store& store() { return *store_; }

@@ -48,6 +48,19 @@ class ReporterServiceImpl final : public v1::Reporter::Service {
     return grpc::Status::OK;
   }
 
+  grpc::Status ListAcknowledgements(grpc::ServerContext*,
+                                    const v1::ListAcknowledgementsRequest* req,
+                                    v1::ListAcknowledgementsResponse* resp) override {
+    auto result = rt_.tasks().Call(
+        [core = &core_, req = *req] { return core->ListAcknowledgements(req); }, 10s);
+    if (!result) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "reporter loop busy");
+    if (!result->ok()) {
+      return grpc::Status(grpc::StatusCode::INTERNAL, std::string(result->status().message()));
+    }
+    *resp = std::move(**result);
+    return grpc::Status::OK;
+  }
+
   // Streams batches read one bounded step at a time on the loop thread, so a large
   // answer never holds the loop (and the bus) for long.
   grpc::Status ReadSamples(grpc::ServerContext* ctx, const v1::ReadSamplesRequest* req,
@@ -154,7 +167,8 @@ absl::Status ReporterApp::Start() {
 
   s.subscriber = std::make_unique<bus::Subscriber>(s.ctx, s.rt.registry());
   for (const std::string& endpoint : s.flags.bus_connect) s.subscriber->Connect(endpoint);
-  for (std::string_view topic : {bus::kTopicSamples, bus::kTopicAlerts, bus::kTopicNotifications}) {
+  for (std::string_view topic : {bus::kTopicSamples, bus::kTopicAlerts, bus::kTopicNotifications,
+                                 bus::kTopicAcknowledgements}) {
     s.subscriber->Subscribe(std::string(topic));
   }
   spdlog::info("reporter: rollout \"{}\", storage {}, subscribed to {} publisher(s)",

@@ -122,11 +122,31 @@ TEST_F(ReporterAppTest, StoresBusMessagesAndAnswersOverGrpc) {
   n.set_status("firing");
   publisher_.Publish(bus::kTopicNotifications, n);
   publisher_.Publish(bus::kTopicAlerts, v1::Notification());  // wrong type for the topic
+  v1::Acknowledgement ack;
+  ack.set_fingerprint("0123456789abcdef");
+  ack.set_who("ana");
+  ack.set_comment("rolling back");
+  ack.set_at_ms(t + 400000);
+  publisher_.Publish(bus::kTopicAcknowledgements, ack);
+  publisher_.Publish(bus::kTopicAcknowledgements, ack);  // again, as an HA peer would
+  v1::Acknowledgement anonymous = ack;
+  anonymous.clear_who();
+  publisher_.Publish(bus::kTopicAcknowledgements, anonymous);  // refused: no who
 
   ASSERT_TRUE(WaitFor([&] {
     auto st = status();
-    return st.stats().at("notifications_stored") == 1 && st.stats().at("malformed_messages") == 1;
+    return st.stats().at("notifications_stored") == 1 &&
+           st.stats().at("acknowledgements_stored") == 1 &&
+           st.stats().at("malformed_messages") == 2;
   }));
+  {
+    grpc::ClientContext ctx;
+    v1::ListAcknowledgementsResponse resp;
+    ASSERT_TRUE(reporter->ListAcknowledgements(&ctx, {}, &resp).ok());
+    ASSERT_EQ(resp.acknowledgements_size(), 1);
+    EXPECT_EQ(resp.acknowledgements(0).who(), "ana");
+    EXPECT_EQ(resp.acknowledgements(0).comment(), "rolling back");
+  }
   v1::ServiceStatus st = status();
   EXPECT_EQ(st.service(), "reporter");
   EXPECT_TRUE(st.ready());

@@ -55,6 +55,16 @@ CREATE TABLE IF NOT EXISTS notifications(
   last_error TEXT NOT NULL,
   received_at_ms INTEGER NOT NULL,
   UNIQUE(receiver, group_key, status, sent_at_ms, attempts, delivered));
+CREATE TABLE IF NOT EXISTS acknowledgements(
+  id INTEGER PRIMARY KEY,
+  fingerprint TEXT NOT NULL,
+  group_key TEXT NOT NULL,
+  labels_json TEXT NOT NULL,
+  who TEXT NOT NULL,
+  comment TEXT NOT NULL,
+  at_ms INTEGER NOT NULL,
+  received_at_ms INTEGER NOT NULL,
+  UNIQUE(at_ms, who, comment, fingerprint, group_key));
 )sql";
 
 std::string_view StateName(v1::AlertState s) {
@@ -164,7 +174,8 @@ absl::Status Store::Resync() {
   for (auto [sql, count] : {std::pair{"SELECT COUNT(*) FROM series", &series_count_},
                             {"SELECT COUNT(*) FROM samples", &sample_count_},
                             {"SELECT COUNT(*) FROM alert_events", &alert_event_count_},
-                            {"SELECT COUNT(*) FROM notifications", &notification_count_}}) {
+                            {"SELECT COUNT(*) FROM notifications", &notification_count_},
+                            {"SELECT COUNT(*) FROM acknowledgements", &acknowledgement_count_}}) {
     auto n = CountRows(sql);
     if (!n.ok()) return n.status();
     *count = *n;
@@ -263,6 +274,43 @@ absl::StatusOr<bool> Store::AddNotification(const v1::Notification& n, Timestamp
   BindText(*st, 8, n.last_error());
   sqlite3_bind_int64(*st, 9, received_at_ms);
   return InsertCounted(*st, "inserting a notification", notification_count_);
+}
+
+absl::StatusOr<bool> Store::AddAcknowledgement(const v1::Acknowledgement& ack,
+                                               TimestampMs received_at_ms) {
+  auto st = db_->Stmt(
+      "INSERT OR IGNORE INTO acknowledgements(fingerprint, group_key, labels_json, who, "
+      "comment, at_ms, received_at_ms) VALUES(?, ?, ?, ?, ?, ?, ?)");
+  if (!st.ok()) return st.status();
+  BindText(*st, 1, ack.fingerprint());
+  BindText(*st, 2, ack.group_key());
+  BindText(*st, 3, LabelsJson(ack.labels()));
+  BindText(*st, 4, ack.who());
+  BindText(*st, 5, ack.comment());
+  sqlite3_bind_int64(*st, 6, ack.at_ms());
+  sqlite3_bind_int64(*st, 7, received_at_ms);
+  return InsertCounted(*st, "inserting an acknowledgement", acknowledgement_count_);
+}
+
+absl::StatusOr<std::vector<v1::Acknowledgement>> Store::ListAcknowledgements(uint32_t limit) {
+  auto st = db_->Stmt(
+      "SELECT id, fingerprint, group_key, labels_json, who, comment, at_ms "
+      "FROM acknowledgements ORDER BY at_ms DESC, id DESC LIMIT ?1");
+  if (!st.ok()) return st.status();
+  sqlite3_bind_int64(*st, 1, limit == 0 ? -1 : static_cast<int64_t>(limit));
+  std::vector<v1::Acknowledgement> out;
+  absl::Status read = db_->ForEachRow(*st, "listing acknowledgements", [&] {
+    v1::Acknowledgement& a = out.emplace_back();
+    a.set_id(sqlite3_column_int64(*st, 0));
+    a.set_fingerprint(ColumnText(*st, 1));
+    a.set_group_key(ColumnText(*st, 2));
+    JsonToLabels(sqlite3_column_text(*st, 3), a.mutable_labels());
+    a.set_who(ColumnText(*st, 4));
+    a.set_comment(ColumnText(*st, 5));
+    a.set_at_ms(sqlite3_column_int64(*st, 6));
+  });
+  if (!read.ok()) return read;
+  return out;
 }
 
 absl::StatusOr<std::vector<Store::SeriesRow>> Store::ListSeries() {

@@ -61,6 +61,12 @@ class Store {
   absl::StatusOr<bool> AddAlertEvent(const v1::AlertEvent& event, TimestampMs received_at_ms);
   // Stores a notification; false (and OK) when stored before.
   absl::StatusOr<bool> AddNotification(const v1::Notification& n, TimestampMs received_at_ms);
+  // Stores an acknowledgement; false (and OK) when one saying the same (time, who,
+  // comment, alert or group) was stored before, from this notifier or an HA peer.
+  absl::StatusOr<bool> AddAcknowledgement(const v1::Acknowledgement& ack,
+                                          TimestampMs received_at_ms);
+  // Newest first (the newest `limit`; 0: all), with the store's ids.
+  absl::StatusOr<std::vector<v1::Acknowledgement>> ListAcknowledgements(uint32_t limit);
 
   struct SeriesRow {
     int64_t id;
@@ -97,6 +103,7 @@ class Store {
   int64_t sample_count() const { return sample_count_; }
   int64_t alert_event_count() const { return alert_event_count_; }
   int64_t notification_count() const { return notification_count_; }
+  int64_t acknowledgement_count() const { return acknowledgement_count_; }
 
  private:
   explicit Store(std::unique_ptr<sqlite::Database> db) : db_(std::move(db)) {}
@@ -113,6 +120,7 @@ class Store {
   int64_t sample_count_ = 0;
   int64_t alert_event_count_ = 0;
   int64_t notification_count_ = 0;
+  int64_t acknowledgement_count_ = 0;
 };
 
 }  // namespace vigil::reporter

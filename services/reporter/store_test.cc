@@ -152,6 +152,40 @@ TEST_F(StoreTest, AlertEventsKeepOneRowPerStateNewestLast) {
   EXPECT_EQ(e.annotations(0).value(), "p95 \"high\"");
 }
 
+// Acknowledgements: one row per thing said (HA replicas may both send it), newest first.
+TEST_F(StoreTest, AcknowledgementsOncePerThingSaidNewestFirst) {
+  auto store = OpenStore();
+  v1::Acknowledgement alert;
+  alert.set_fingerprint("0123456789abcdef");
+  codec::ToProto(labels::Labels{{"alertname", "Down"}}, alert.mutable_labels());
+  alert.set_who("ana");
+  alert.set_comment("looking");
+  alert.set_at_ms(1000);
+  v1::Acknowledgement group;
+  group.set_group_key(R"({}:{alertname="Down"})");
+  group.set_who("bo");
+  group.set_at_ms(2000);
+  {
+    Store::Transaction txn(*store);
+    EXPECT_TRUE(*store->AddAcknowledgement(alert, 1001));
+    EXPECT_FALSE(*store->AddAcknowledgement(alert, 1002));  // from the other replica
+    EXPECT_TRUE(*store->AddAcknowledgement(group, 2001));
+    ASSERT_TRUE(txn.Commit().ok());
+  }
+  EXPECT_EQ(store->acknowledgement_count(), 2);
+  auto all = store->ListAcknowledgements(0);
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].who(), "bo");
+  EXPECT_EQ((*all)[0].group_key(), R"({}:{alertname="Down"})");
+  EXPECT_EQ((*all)[1].fingerprint(), "0123456789abcdef");
+  EXPECT_EQ((*all)[1].comment(), "looking");
+  EXPECT_EQ((*all)[1].at_ms(), 1000);
+  ASSERT_EQ((*all)[1].labels_size(), 1);
+  EXPECT_EQ((*all)[1].labels(0).value(), "Down");
+  EXPECT_EQ(store->ListAcknowledgements(1)->size(), 1u);
+}
+
 TEST_F(StoreTest, ReopenedFileHasEverything) {
   labels::Labels up{{"__name__", "up"}, {"job", "demo"}};
   {

@@ -72,13 +72,15 @@ TestMesh::TestMesh(MeshOptions options) : options_(std::move(options)) {
                    "']}]\n",
                    "  - job_name: memory_store\n    metrics_path: /deps/memory_store/metrics\n",
                    "    static_configs: [{targets: ['127.0.0.1:", exporter, "']}]\n"));
-  WriteFile(dir_ + "/rules.yml",
-            StrCat("groups:\n  - name: availability\n    rules:\n",
-                   "      - alert: MemoryStoreServiceDown\n",
-                   "        expr: up{job=\"memory_store\"} == 0\n",
-                   "        for: ", options_.alert_for, "\n",
-                   "        labels: {severity: P1}\n",
-                   "        annotations: {summary: \"Memory store {{ $labels.instance }} is down\"}\n"));
+  WriteFile(
+      dir_ + "/rules.yml",
+      StrCat("groups:\n  - name: availability\n    rules:\n",
+             "      - alert: MemoryStoreServiceDown\n",
+             "        expr: up{job=\"memory_store\"} == 0\n", "        for: ", options_.alert_for,
+             "\n", "        labels: {severity: P1}\n",
+             "        annotations: {summary: \"Memory store {{ $labels.instance }} is down\"}\n",
+             "      - record: job:up:sum\n",
+             "        expr: sum by (job) (up{job=\"memory_store\"})\n"));
   std::string receivers = "receivers:\n  - name: page\n    file_configs: [{path: pages.jsonl}]\n";
   if (!options_.webhook_url.empty()) {
     receivers += StrCat("    webhook_configs: [{url: '", options_.webhook_url, "'}]\n");
