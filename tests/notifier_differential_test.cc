@@ -196,15 +196,26 @@ class NotifierDifferentialTest : public ::testing::Test {
     }
   }
 
+  using Steady = std::chrono::steady_clock;
+
   // Waits until both systems have sent `want` notifications in total, then compares the
-  // ones sent since the previous phase.
-  void ExpectPhase(const std::string& phase, size_t want) {
+  // ones sent since the previous phase. With `not_before`, each of them must also have
+  // arrived no earlier than that (a timer that fired early is a difference the bodies do
+  // not show).
+  void ExpectPhase(const std::string& phase, size_t want, Steady::time_point not_before = {}) {
     for (System* s : {&am_, &vigil_}) {
       EXPECT_TRUE(WaitFor([&] { return s->hook.bodies().size() >= want; },
                           std::chrono::seconds(10)))
           << phase << ": " << s->name << " sent " << s->hook.bodies().size() << " of " << want
           << " notifications:\n"
           << Join(Slice(s->hook.bodies(), 0, 1000)) << s->process->Log();
+      const auto times = s->hook.times();
+      for (size_t i = seen_; i < want && i < times.size(); ++i) {
+        EXPECT_GE(times[i], not_before)
+            << phase << ": " << s->name << "'s notification " << i << " came "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(not_before - times[i]).count()
+            << " ms early";
+      }
     }
     auto am = Slice(am_.hook.bodies(), seen_, want);
     auto vigil = Slice(vigil_.hook.bodies(), seen_, want);
@@ -269,12 +280,21 @@ TEST_F(NotifierDifferentialTest, SameNotificationsAsAlertmanager) {
   // Phase 1 (t0): every group is new; all flush after group_wait (1s). HighLatency in
   // cluster c is inhibited by ClusterDown, Noisy is silenced: neither is sent. DBDown
   // goes to db and (continue) to pager; DBSlow only to db.
+  // Timers are checked from below: a group's flush cannot come before it is due, so a
+  // notification that arrives earlier than its timer (less a few ms of clock rounding and
+  // of delivery of the phase before) was sent early.
+  constexpr auto kSlack = std::chrono::milliseconds(100);
   const auto start = Clock::now();
+  const auto posted1 = Steady::now();
   ASSERT_NO_FATAL_FAILURE(PostAlerts(json::array(
       {Alert(hl_a1, start), Alert(hl_a2, start), Alert(hl_b1, start), Alert(hl_c1, start),
        Alert(db_slow, start), Alert(db_down, start), Alert(cluster_down, start),
        Alert(noisy, start)})));
-  ASSERT_NO_FATAL_FAILURE(ExpectPhase("phase 1: group_wait", 6));
+  ASSERT_NO_FATAL_FAILURE(
+      ExpectPhase("phase 1: group_wait", 6, posted1 + std::chrono::seconds(1) - kSlack));
+  // The groups' next flushes: group_interval (2s) after their first, which was at the
+  // earliest just before the first of their notifications arrived.
+  const auto flushed1 = std::min(am_.hook.times()[0], vigil_.hook.times()[0]);
 
   // Phase 2 (t0+~1s): a new alert joins a flushed group, and three alerts resolve; all
   // wait for the groups' next group_interval tick (t0+3s). Resolving ClusterDown lifts
@@ -283,7 +303,8 @@ TEST_F(NotifierDifferentialTest, SameNotificationsAsAlertmanager) {
   ASSERT_NO_FATAL_FAILURE(PostAlerts(json::array(
       {Alert(hl_a3, now2), Alert(hl_b1, start, now2), Alert(cluster_down, start, now2),
        Alert(db_slow, start, now2)})));
-  ASSERT_NO_FATAL_FAILURE(ExpectPhase("phase 2: group_interval", 10));
+  ASSERT_NO_FATAL_FAILURE(
+      ExpectPhase("phase 2: group_interval", 10, flushed1 + std::chrono::seconds(2) - kSlack));
 
   // Phase 3 (t0+~3s): the silence expires and cluster a's latency alerts resolve; both
   // are sent at the next tick (t0+5s).
@@ -298,7 +319,8 @@ TEST_F(NotifierDifferentialTest, SameNotificationsAsAlertmanager) {
   const auto now3 = Clock::now();
   ASSERT_NO_FATAL_FAILURE(PostAlerts(json::array(
       {Alert(hl_a1, start, now3), Alert(hl_a2, start, now3), Alert(hl_a3, now2, now3)})));
-  ASSERT_NO_FATAL_FAILURE(ExpectPhase("phase 3: silence expired, resolve", 12));
+  ASSERT_NO_FATAL_FAILURE(ExpectPhase("phase 3: silence expired, resolve", 12,
+                                      flushed1 + std::chrono::seconds(4) - kSlack));
   EXPECT_LT(Clock::now() - t0, std::chrono::seconds(30));
   EXPECT_EQ(am_.hook.bodies().size(), 12u);
   EXPECT_EQ(vigil_.hook.bodies().size(), 12u);
@@ -329,9 +351,12 @@ TEST_F(NotifierRepeatTest, RepeatsAfterRepeatInterval) {
   const json b = {{"alertname", "Sticky"}, {"instance", "2"}};
   ASSERT_NO_FATAL_FAILURE(PostAlerts(json::array({Alert(a, start), Alert(b, start)})));
   ASSERT_NO_FATAL_FAILURE(ExpectPhase("first notification", 1));
-  // Nothing changes; the alerts are re-posted only to keep them from timing out.
+  // Nothing changes; the alerts are re-posted only to keep them from timing out. The
+  // repeat comes once repeat_interval (3s) has passed, not at a group_interval (1s) before.
   ASSERT_NO_FATAL_FAILURE(PostAlerts(json::array({Alert(a, start), Alert(b, start)})));
-  ASSERT_NO_FATAL_FAILURE(ExpectPhase("repeat", 2));
+  const auto first = std::min(am_.hook.times()[0], vigil_.hook.times()[0]);
+  ASSERT_NO_FATAL_FAILURE(
+      ExpectPhase("repeat", 2, first + std::chrono::seconds(3) - std::chrono::milliseconds(100)));
   EXPECT_EQ(Normalize(am_.hook.bodies()[0]), Normalize(am_.hook.bodies()[1]));
   EXPECT_EQ(Normalize(vigil_.hook.bodies()[0]), Normalize(vigil_.hook.bodies()[1]));
 }

@@ -18,6 +18,7 @@ WebhookReceiver::WebhookReceiver() : server_(std::make_unique<httplib::Server>()
       return;
     }
     bodies_.push_back(req.body);
+    times_.push_back(std::chrono::steady_clock::now());
   });
   port_ = server_->bind_to_any_port("127.0.0.1");
   thread_ = std::thread([this] { server_->listen_after_bind(); });
@@ -33,6 +34,11 @@ std::string WebhookReceiver::url() const { return StrCat("http://127.0.0.1:", po
 std::vector<std::string> WebhookReceiver::bodies() {
   std::lock_guard<std::mutex> lock(mu_);
   return bodies_;
+}
+
+std::vector<std::chrono::steady_clock::time_point> WebhookReceiver::times() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return times_;
 }
 
 void WebhookReceiver::FailNext(int n) {

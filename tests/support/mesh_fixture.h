@@ -3,6 +3,7 @@
 // A whole vigil mesh for cross-process tests: the five real binaries on free loopback
 // ports, with configs written into a temp dir, and a webhook receiver to page.
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -26,6 +27,8 @@ class WebhookReceiver {
   int port() const { return port_; }
   std::string url() const;
   std::vector<std::string> bodies();
+  // When each body arrived, in the same order.
+  std::vector<std::chrono::steady_clock::time_point> times();
   // Bodies whose JSON has "status" == status and an alert named `alertname`.
   int Count(const std::string& status, const std::string& alertname);
   // Answer 500 to the next `n` requests (to exercise retries).
@@ -37,6 +40,7 @@ class WebhookReceiver {
   int port_ = 0;
   std::mutex mu_;
   std::vector<std::string> bodies_;
+  std::vector<std::chrono::steady_clock::time_point> times_;
   int fail_next_ = 0;
 };
 
