@@ -121,9 +121,15 @@ int RunEvaluator(const service::CommonFlags& flags, EvaluatorOptions options,
   const std::string state_path =
       flags.storage_path.empty() ? "" : StrCat(flags.storage_path, "/alerts.state");
   if (!state_path.empty()) RestoreState(state_path, core, clock.NowMs());
-  if (!reporter_grpc_address.empty()) BackfillWindow(reporter_grpc_address, core, clock.NowMs());
   zmq::context_t ctx;
   service::Runtime rt("evaluator", flags, clock);
+  // Subscribed before the backfill: what the collector publishes while the reporter is
+  // read waits in the socket, instead of falling between the two (a sample in both is
+  // appended once: the window takes no timestamp twice).
+  bus::Subscriber subscriber(ctx, rt.registry());
+  for (const std::string& c : flags.bus_connect) subscriber.Connect(c);
+  subscriber.Subscribe(std::string(bus::kTopicSamples));
+  if (!reporter_grpc_address.empty()) BackfillWindow(reporter_grpc_address, core, clock.NowMs());
   EvaluatorService grpc_service(rt, core);
   rt.AddGrpcService(&grpc_service);
   ApiV1 api_v1(rt, core);  // Prometheus /api/v1/*
@@ -221,9 +227,6 @@ int RunEvaluator(const service::CommonFlags& flags, EvaluatorOptions options,
     return 1;
   }
   rt.AddEndpoint("bus", *ep);
-  bus::Subscriber subscriber(ctx, rt.registry());
-  for (const std::string& c : flags.bus_connect) subscriber.Connect(c);
-  subscriber.Subscribe(std::string(bus::kTopicSamples));
 
   rt.SetHooks({
       .reload =
