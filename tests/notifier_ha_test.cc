@@ -194,6 +194,37 @@ class NotifierHaTest : public ::testing::Test {
 
   // Nothing left to deliver on replica i: nothing held for a peer, nothing queued, and
   // every group flushed again since (so a notification still coming would be seen).
+  // Replica `i` comes back on its storage, which may know nothing of what the other sent:
+  // the other's snapshot of the log keeps it from sending those again. Its storage may
+  // lack the alerts too (a bus alert is written after it is taken, never waited for, and
+  // the kill can come first); the evaluator sends them again at its next evaluation, and
+  // so does the test, once the snapshot is in. Their group_wait is long over, so every
+  // group flushes at once, recovered or not; nothing more reaches the webhook.
+  void RejoinSendingNothingAgain(int i) {
+    ASSERT_NO_FATAL_FAILURE(Start(i));
+    for (int j = 0; j < 2; ++j) ASSERT_NO_FATAL_FAILURE(WaitJoined(j));
+    ASSERT_NO_FATAL_FAILURE(FireAll());
+    ASSERT_EQ(Stat(i, "groups"), kGroups);
+    const double flushes = Stat(i, "group_flushes") + 2 * kGroups;
+    ASSERT_TRUE(WaitFor([&] { return Quiet(i, flushes); })) << QuietState() << Logs();
+    EXPECT_EQ(webhook_.requests().size(), static_cast<size_t>(kGroups));
+  }
+
+  // Both live: each resolution is sent once, and every notification of the test was
+  // accepted once. Resolved groups end, so nothing can follow.
+  void ResolveAllOnce() {
+    ASSERT_NO_FATAL_FAILURE(ResolveAll());
+    ASSERT_TRUE(WaitFor([&] {
+      return Stat(0, "groups") == 0 && Stat(1, "groups") == 0 && Quiet(0, 0) && Quiet(1, 0);
+    })) << Logs();
+    for (int i = 0; i < kGroups; ++i) {
+      EXPECT_EQ(webhook_.Accepted("firing", AlertName(i)), 1);
+      EXPECT_EQ(webhook_.Accepted("resolved", AlertName(i)), 1);
+    }
+    EXPECT_EQ(webhook_.requests().size(), static_cast<size_t>(2 * kGroups));
+    for (const auto& [key, n] : webhook_.AcceptedByKey()) EXPECT_EQ(n, 1) << key;
+  }
+
   bool Quiet(int i, double flushes) {
     return Stat(i, "cluster_held") == 0 && Stat(i, "queue_length") == 0 &&
            Stat(i, "group_flushes") >= flushes;
@@ -264,31 +295,28 @@ TEST_F(NotifierHaTest, PrimaryKilledWhileGroupsPendingSurvivorDeliversEachOnceTh
   for (int i = 0; i < kGroups; ++i) EXPECT_EQ(webhook_.Accepted("firing", AlertName(i)), 1);
   EXPECT_EQ(Stat(1, "notifications_sent"), kGroups);
 
-  // The primary comes back on its storage, which knows nothing of what the survivor sent:
-  // the survivor's snapshot of the log keeps it from sending those again. Its storage may
-  // lack the alerts too: a bus alert is written after it is taken, never waited for, and
-  // the kill can come first (on a loaded machine it did). The evaluator sends them again
-  // at its next evaluation; so does the test, once the primary has the snapshot. Their
-  // group_wait is long over, so every group flushes at once, recovered or not.
-  ASSERT_NO_FATAL_FAILURE(Start(0));
-  for (int i = 0; i < 2; ++i) ASSERT_NO_FATAL_FAILURE(WaitJoined(i));
-  ASSERT_NO_FATAL_FAILURE(FireAll());
-  ASSERT_EQ(Stat(0, "groups"), kGroups);
-  const double flushes = Stat(0, "group_flushes") + 2 * kGroups;
-  ASSERT_TRUE(WaitFor([&] { return Quiet(0, flushes); })) << QuietState() << Logs();
-  EXPECT_EQ(webhook_.requests().size(), static_cast<size_t>(kGroups));
+  // The primary comes back and sends nothing the survivor sent.
+  ASSERT_NO_FATAL_FAILURE(RejoinSendingNothingAgain(0));
+  ASSERT_NO_FATAL_FAILURE(ResolveAllOnce());
+}
 
-  // Both live again: each resolution once. Resolved groups end, so nothing can follow.
-  ASSERT_NO_FATAL_FAILURE(ResolveAll());
-  ASSERT_TRUE(WaitFor([&] {
-    return Stat(0, "groups") == 0 && Stat(1, "groups") == 0 && Quiet(0, 0) && Quiet(1, 0);
-  })) << Logs();
-  for (int i = 0; i < kGroups; ++i) {
-    EXPECT_EQ(webhook_.Accepted("firing", AlertName(i)), 1);
-    EXPECT_EQ(webhook_.Accepted("resolved", AlertName(i)), 1);
-  }
-  EXPECT_EQ(webhook_.requests().size(), static_cast<size_t>(2 * kGroups));
-  for (const auto& [key, n] : webhook_.AcceptedByKey()) EXPECT_EQ(n, 1) << key;
+// The other way round: the secondary dies while groups are pending. The primary delivers
+// each once without it; the secondary comes back on its storage, learns from the
+// primary's snapshot what was sent, and sends none of it again.
+TEST_F(NotifierHaTest, SecondaryKilledWhileGroupsPendingPrimaryDeliversEachOnceThenRejoins) {
+  ASSERT_NO_FATAL_FAILURE(StartBoth("8s"));
+  ASSERT_NO_FATAL_FAILURE(FireAll());
+  ASSERT_NO_FATAL_FAILURE(Kill9(1));
+  ASSERT_TRUE(webhook_.requests().empty()) << "group_wait ended before the kill";
+
+  ASSERT_TRUE(WaitFor([&] { return webhook_.AcceptedByKey().size() == kGroups; })) << Logs();
+  ASSERT_TRUE(WaitFor([&] { return Quiet(0, 3 * kGroups); })) << Logs();
+  EXPECT_EQ(webhook_.requests().size(), static_cast<size_t>(kGroups));
+  for (int i = 0; i < kGroups; ++i) EXPECT_EQ(webhook_.Accepted("firing", AlertName(i)), 1);
+  EXPECT_EQ(Stat(0, "notifications_sent"), kGroups);
+
+  ASSERT_NO_FATAL_FAILURE(RejoinSendingNothingAgain(1));
+  ASSERT_NO_FATAL_FAILURE(ResolveAllOnce());
 }
 
 TEST_F(NotifierHaTest, PrimaryKilledWhileWebhookFailsSurvivorDeliversWithTheSameKeysAndRejoins) {
