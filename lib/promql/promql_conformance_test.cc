@@ -431,14 +431,15 @@ class ScriptRunner {
   size_t variant_runs_ = 0;
 };
 
-// Runs every *.test file of `dir`; asserts that exactly the cases in `known` fail.
-void RunCorpus(const std::string& dir, const std::map<std::string, std::string>& known) {
+// Runs every *.test file of `dir`; asserts that exactly the cases in `known` fail. Returns
+// how many cases ran.
+int RunCorpus(const std::string& dir, const std::map<std::string, std::string>& known) {
   std::vector<fs::path> files;
   for (const auto& entry : fs::directory_iterator(dir)) {
     if (entry.path().extension() == ".test") files.push_back(entry.path());
   }
   std::sort(files.begin(), files.end());
-  ASSERT_FALSE(files.empty()) << "no .test files in " << dir;
+  EXPECT_FALSE(files.empty()) << "no .test files in " << dir;
   int total = 0, passed = 0;
   size_t at_variants = 0;
   std::set<std::string> failed;
@@ -469,6 +470,7 @@ void RunCorpus(const std::string& dir, const std::map<std::string, std::string>&
   printf(
       "[conformance] %s: %d/%d cases pass (%zu known failures); %zu extra @-modifier evaluations\n",
       dir.c_str(), passed, total, failed.size(), at_variants);
+  return total;
 }
 
 // VIGIL_PROMQL_TEST_DIR=<dir> runs another folder of promqltest scripts instead; then
@@ -488,7 +490,9 @@ TEST(PromqlConformanceTest, Prometheus242EngineTests) {
       known[l.substr(0, tab)] = tab == std::string::npos ? "" : l.substr(tab + 1);
     }
   }
-  RunCorpus(dir, known);
+  const int cases = RunCorpus(dir, known);
+  // Prometheus 2.42's engine tests hold 566 `eval` cases: none may go unread.
+  if (override_dir == nullptr) EXPECT_EQ(cases, 566);
 }
 
 // lib/promql/testdata/promtool_oracle/*.test: expectations printed by Debian's promtool

@@ -368,6 +368,32 @@ TEST(DispatcherPeerTest, PeerSilencesPastTheRetentionAreNotTaken) {
   EXPECT_EQ(b.silences().Get(s.id), nullptr);
 }
 
+// What an acknowledgement must name: who, and exactly one of an alert it holds (by
+// fingerprint) or a group it holds (by key).
+TEST(DispatcherTest, AcknowledgementsAreChecked) {
+  Dispatcher d(TestConfig());
+  d.OnAlerts(Batch({Firing(kA, kT0, kT0)}), kT0);
+  auto ack = [&](std::string fingerprint, std::string group_key, std::string who) {
+    v1::AcknowledgeRequest req;
+    req.set_fingerprint(std::move(fingerprint));
+    req.set_group_key(std::move(group_key));
+    req.set_who(std::move(who));
+    return d.Acknowledge(req, kT0 + kS).status();
+  };
+  const std::string fp = kA.FingerprintHex();
+  EXPECT_EQ(ack(fp, "", ""), absl::InvalidArgumentError("who is required"));
+  EXPECT_EQ(ack("", "", "ana"),
+            absl::InvalidArgumentError("give exactly one of fingerprint and group_key"));
+  EXPECT_EQ(ack(fp, "{}:{}", "ana"),
+            absl::InvalidArgumentError("give exactly one of fingerprint and group_key"));
+  EXPECT_EQ(ack("ffffffffffffffff", "", "ana").code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(ack("not hex", "", "ana").code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(ack("", "{}:{alertname=\"Nope\"}", "ana").code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(ack(fp, "", "ana").ok());
+  ASSERT_EQ(d.Acknowledgements(0).size(), 1u);  // no store: recorded at once
+  EXPECT_EQ(d.Acknowledgements(0)[0].who(), "ana");
+}
+
 // A peer's acknowledgement is recorded once, with an id of ours, whatever its id was there.
 TEST(DispatcherPeerTest, PeerAcknowledgementsAreRecordedOnce) {
   Dispatcher a(TestConfig()), b(TestConfig());
