@@ -122,6 +122,18 @@ absl::Status Database::Checkpoint() {
   return absl::OkStatus();
 }
 
+absl::StatusOr<Database::CheckpointProgress> Database::CheckpointPassive() {
+  CheckpointProgress p;
+  const int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &p.wal_frames,
+                                           &p.copied_frames);
+  if (rc == SQLITE_BUSY) {
+    p.busy = true;
+    return p;
+  }
+  if (rc != SQLITE_OK) return Error("checkpointing the WAL");
+  return p;
+}
+
 Transaction::Transaction(Database* db) : db_(db) {
   if (db_ == nullptr) return;
   status_ = db_->Exec("BEGIN");

@@ -335,7 +335,9 @@ void Store::SetWalHook(std::function<void(int wal_pages)> hook) {
   db_->SetWalHook(std::move(hook));
 }
 
-absl::Status Store::Checkpoint() { return db_->Checkpoint(); }
+absl::StatusOr<sqlite::Database::CheckpointProgress> Store::Checkpoint() {
+  return db_->CheckpointPassive();
+}
 
 absl::Status Store::PutAlert(const Alert& a) {
   if (auto s = IndexRowsIfRolledBack(); !s.ok()) return s;

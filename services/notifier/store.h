@@ -130,7 +130,8 @@ class Store {
   void SetWalHook(std::function<void(int wal_pages)> hook);
   // Copies what it can from the WAL into the database without waiting for readers or
   // writers (SQLite's PASSIVE checkpoint); may run on another connection to the file.
-  absl::Status Checkpoint();
+  // `busy` when another connection was checkpointing.
+  absl::StatusOr<sqlite::Database::CheckpointProgress> Checkpoint();
   const std::string& path() const { return db_->path(); }
 
   // Appends an acknowledgement under ack.id (the next free id when 0); returns its id.

@@ -1,6 +1,8 @@
 #include "services/notifier/store_writer.h"
 
+#include <algorithm>
 #include <cstdlib>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -31,17 +33,21 @@ StoreWriter::~StoreWriter() {
 }
 
 void StoreWriter::OnWal(int pages) {
-  if (pages >= kForceCheckpointPages) {
-    // The checkpointer cannot keep up (or a reader holds old frames): as SQLite would.
-    if (absl::Status s = store_->Checkpoint(); !s.ok()) {
-      absl::MutexLock lock(&mu_);
-      RecordErrors(1, s);
-    }
-    return;
+  uint64_t cycle = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    const auto action = wal_.OnCommit(pages, checkpoint_wanted_ || checkpoint_running_);
+    if (action == WalCheckpoints::Action::kAskCheckpointer) checkpoint_wanted_ = true;
+    if (action != WalCheckpoints::Action::kCopyHere) return;
+    cycle = wal_.cycle();
   }
-  if (pages < kCheckpointPages) return;
+  auto copied = store_->Checkpoint();
   absl::MutexLock lock(&mu_);
-  checkpoint_wanted_ = true;
+  if (!copied.ok()) {
+    RecordErrors(1, copied.status());
+  } else if (!copied->busy) {  // busy: the checkpointer is at it; the next commit looks again
+    wal_.OnCopied(cycle, copied->copied_frames);
+  }
 }
 
 void StoreWriter::RunCheckpointer() {
@@ -49,6 +55,7 @@ void StoreWriter::RunCheckpointer() {
   // a bare connection: it only checkpoints (Store::Open would migrate and index rows).
   std::unique_ptr<sqlite::Database> own;
   while (true) {
+    uint64_t cycle = 0;
     {
       absl::MutexLock lock(&mu_);
       auto wanted = [this]()
@@ -56,6 +63,8 @@ void StoreWriter::RunCheckpointer() {
       mu_.Await(absl::Condition(&wanted));
       if (stop_) return;
       checkpoint_wanted_ = false;
+      checkpoint_running_ = true;
+      cycle = wal_.cycle();
     }
     absl::Status s;
     if (own == nullptr) {
@@ -66,10 +75,22 @@ void StoreWriter::RunCheckpointer() {
         s = opened.status();
       }
     }
-    if (own != nullptr) s = own->Checkpoint();
+    std::optional<sqlite::Database::CheckpointProgress> progress;
+    if (own != nullptr) {
+      auto p = own->CheckpointPassive();
+      if (p.ok()) {
+        progress = *p;
+      } else {
+        s = p.status();
+      }
+    }
     absl::MutexLock lock(&mu_);
+    checkpoint_running_ = false;
     ++checkpoints_;
     if (!s.ok()) RecordErrors(1, s);
+    // A pass that met the writer's own checkpoint did nothing; one from a cycle now over
+    // says nothing of the new one.
+    if (progress && !progress->busy) wal_.OnCopied(cycle, progress->copied_frames);
   }
 }
 

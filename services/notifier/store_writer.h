@@ -15,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "services/notifier/store.h"
+#include "services/notifier/wal_checkpoints.h"
 
 namespace vigil::notifier {
 
@@ -24,15 +25,17 @@ namespace vigil::notifier {
 // committed (group commit). In WAL mode with synchronous=NORMAL a commit is a write() and
 // no fsync; the fsyncs are in checkpoints, which SQLite would run inside the commit that
 // fills the WAL, delaying whoever waits for it. So a checkpointer thread with its own
-// connection checkpoints once the WAL holds kCheckpointPages; the writer checkpoints
-// itself only if that falls far behind (kForceCheckpointPages).
+// connection copies the WAL into the database, as WalCheckpoints decides: once per WAL
+// cycle of kCheckpointPages, the writer itself copying a rest of at most kFinishPages
+// between its transactions so that the WAL starts over, and everything at
+// kForceCheckpointPages.
 //
 // Each write gets a ticket (1, 2, ...); a ticket is "done" once the transaction holding it
 // has committed (or failed: a failed write or commit is counted in errors() and the
 // notifier keeps working, as it did with synchronous writes). Each write is all or nothing
 // (a savepoint): a failed one leaves no row of its own in the transaction; an error on
-// which SQLite rolled back the whole transaction itself fails every write of it. Whoever must not go on
-// before a write is durable waits on that write's ticket: the loop with WhenDurable (a
+// which SQLite rolled back the whole transaction itself fails every write of it. Whoever must not
+// go on before a write is durable waits on that write's ticket: the loop with WhenDurable (a
 // callback, never blocking it), an API handler thread with WaitStored on a Claim, which
 // also says whether the writes it waited for were stored (an API must not answer OK for a
 // silence or acknowledgement a crash would lose). A write may also name what to do once
@@ -54,6 +57,7 @@ class StoreWriter {
   // rewritten by many commits (a B-tree's tail) 4 times as often: ≈ 6 % more CPU per
   // notification under load (docs/PERFORMANCE.md).
   static constexpr int kCheckpointPages = 4000;
+  static constexpr int kFinishPages = 256;
   static constexpr int kForceCheckpointPages = 20000;
 
   // A request's claim on the outcome of the writes its work queues: begun (Begin) before
@@ -172,7 +176,9 @@ class StoreWriter {
   uint64_t commits_ ABSL_GUARDED_BY(mu_) = 0;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   bool checkpoint_wanted_ ABSL_GUARDED_BY(mu_) = false;
+  bool checkpoint_running_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t checkpoints_ ABSL_GUARDED_BY(mu_) = 0;
+  WalCheckpoints wal_ ABSL_GUARDED_BY(mu_){kCheckpointPages, kFinishPages, kForceCheckpointPages};
   std::thread thread_;
   std::thread checkpointer_;
 };
