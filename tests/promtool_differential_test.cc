@@ -115,6 +115,16 @@ std::vector<std::string> CorpusFiles(std::string_view suffix = "_test.yml") {
   return out;
 }
 
+// What `file` printed through both tools is the same (SameOutput), stdout and stderr.
+void ExpectSameOutput(const std::string& file, const ToolRun& promtool, const ToolRun& vigil) {
+  EXPECT_TRUE(SameOutput(promtool.out, vigil.out)) << file << " stdout, promtool:\n"
+                                                   << promtool.out << "vigil:\n"
+                                                   << vigil.out;
+  EXPECT_TRUE(SameOutput(promtool.err, vigil.err)) << file << " stderr, promtool:\n"
+                                                   << promtool.err << "vigil:\n"
+                                                   << vigil.err;
+}
+
 TEST(PromtoolDifferentialTest, SameVerdictForEveryCorpusFile) {
   if (access(kPromtool, X_OK) != 0) GTEST_SKIP() << kPromtool << " not installed";
   std::string vigil = VigilBinary();
@@ -132,12 +142,7 @@ TEST(PromtoolDifferentialTest, SameVerdictForEveryCorpusFile) {
         << "file's name says (the corpus is wrong, not vigil)";
     EXPECT_EQ(got.code, want.code)
         << f << ": vigil test rules exits " << got.code << ", promtool " << want.code;
-    EXPECT_TRUE(SameOutput(want.out, got.out)) << f << " stdout, promtool:\n"
-                                               << want.out << "vigil:\n"
-                                               << got.out;
-    EXPECT_TRUE(SameOutput(want.err, got.err)) << f << " stderr, promtool:\n"
-                                               << want.err << "vigil:\n"
-                                               << got.err;
+    ExpectSameOutput(f, want, got);
   }
   EXPECT_GT(failing, 0) << "the corpus needs deliberately failing files";
 }
@@ -152,12 +157,7 @@ TEST(PromtoolDifferentialTest, CheckRulesSameVerdictForEveryRuleFile) {
     const ToolRun want = RunRules(kPromtool, "check", f);
     const ToolRun got = RunRules(vigil, "check", f);
     EXPECT_EQ(got.code, want.code) << f;
-    EXPECT_TRUE(SameOutput(want.out, got.out)) << f << " stdout, promtool:\n"
-                                               << want.out << "vigil:\n"
-                                               << got.out;
-    EXPECT_TRUE(SameOutput(want.err, got.err)) << f << " stderr, promtool:\n"
-                                               << want.err << "vigil:\n"
-                                               << got.err;
+    ExpectSameOutput(f, want, got);
   }
 }
 

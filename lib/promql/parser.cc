@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <type_traits>
 
 #include "lib/base/format.h"
 #include "lib/promql/parser_internal.h"
@@ -14,6 +13,7 @@
 namespace vigil::promql::internal {
 
 ExprPtr Parser::ParseTop() {
+  if (Peek().type == Tok::kEOF) Fail(0, "no expression found in input");
   ExprPtr e = ParseBinary(0);
   if (Peek().type != Tok::kEOF) Unexpected(Peek());
   return e;
@@ -269,9 +269,6 @@ absl::StatusOr<T> RunParser(std::string_view input, Fn parse) {
   ParseError err;
   Lexer lexer(input);
   if (!lexer.Run(&toks, &err)) return PosError(input, err.pos, err.msg);
-  if (toks.size() == 1 && std::is_same_v<T, ExprPtr>) {
-    return PosError(input, 0, "no expression found in input");
-  }
   try {
     Parser p(input, std::move(toks));
     return parse(p);

@@ -123,6 +123,7 @@ TEST(ParserTest, ErrorsMatchPromtool242) {
   const std::pair<std::string_view, std::string_view> kCases[] = {
       {"up{job=\"a\"", "1:11: parse error: unexpected end of input inside braces"},
       {"up{job~\"a\"}", "1:7: parse error: unexpected character inside braces: '~'"},
+      {"  # only a comment", "1:1: parse error: no expression found in input"},
       // String escapes, checked by the lexer at the string's start (lexEscape).
       {R"(up{job="a\q"})", "1:8: parse error: unknown escape sequence U+0071 'q'"},
       {R"(up{job="a\'"})", "1:8: parse error: unknown escape sequence U+0027 '''"},

@@ -114,14 +114,6 @@ void Database::SetWalHook(std::function<void(int wal_pages)> hook) {
       this);
 }
 
-absl::Status Database::Checkpoint() {
-  if (sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr) !=
-      SQLITE_OK) {
-    return Error("checkpointing the WAL");
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<Database::CheckpointProgress> Database::CheckpointPassive() {
   CheckpointProgress p;
   const int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &p.wal_frames,

@@ -64,11 +64,9 @@ class Database {
   // in the WAL.
   void SetWalHook(std::function<void(int wal_pages)> hook);
   // Copies what it can from the WAL into the database without waiting for readers or
-  // writers (SQLite's PASSIVE checkpoint).
-  absl::Status Checkpoint();
-  // The same, telling how far it got: the frames in the WAL and how many of them are now
-  // in the database. `busy`: another connection was checkpointing, so this one did nothing
-  // (not an error).
+  // writers (SQLite's PASSIVE checkpoint), telling how far it got: the frames in the WAL
+  // and how many of them are now in the database. `busy`: another connection was
+  // checkpointing, so this one did nothing (not an error).
   struct CheckpointProgress {
     int wal_frames = 0;
     int copied_frames = 0;

@@ -160,7 +160,7 @@ TEST_F(DatabaseTest, TheWalHookHearsOfEachCommitAndACheckpointEmptiesTheWal) {
   db_->SetWalHook([&](int pages) { last_pages = pages; });
   ASSERT_TRUE(Insert("a", 1).ok());
   EXPECT_GT(last_pages, 0);
-  EXPECT_TRUE(db_->Checkpoint().ok());
+  EXPECT_TRUE(db_->CheckpointPassive().ok());
 }
 
 // What a plain SQLite (its default VFS) reads in the file at `path`: the rows of t and
@@ -191,7 +191,7 @@ TEST_F(DatabaseTest, AWalFrameIsOneWriteAndTheFileIsSqlitesOwn) {
   EXPECT_GE(FrameVfsJoinedWrites() - joined_before, 100u);
   // Read while the rows are still in the WAL, then after a checkpoint moved them.
   EXPECT_EQ(ReadWithPlainSqlite(path_), std::make_pair(int64_t{100}, std::string("ok")));
-  ASSERT_TRUE(db_->Checkpoint().ok());
+  ASSERT_TRUE(db_->CheckpointPassive().ok());
   EXPECT_EQ(ReadWithPlainSqlite(path_), std::make_pair(int64_t{100}, std::string("ok")));
   // After the checkpoint the next commit starts the WAL over from its beginning: frames
   // written over old ones are joined as well.

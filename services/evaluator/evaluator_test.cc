@@ -63,6 +63,19 @@ groups:
     return events;
   }
 
+  // Loads `prometheus_yml` into `e` and runs a minute with memory_store down: the labels
+  // of the first alert event, whose fingerprint must be theirs (empty after a failure).
+  labels::Labels FirstSentLabels(Evaluator& e, const std::string& prometheus_yml) {
+    Write("prometheus.yml", prometheus_yml);
+    EXPECT_TRUE(e.LoadRules(Config(), 0).ok());
+    auto events = Run(e, 0, 60'000, 0);
+    EXPECT_FALSE(events.empty());
+    if (events.empty()) return labels::Labels();
+    labels::Labels sent = codec::FromProto(events[0].labels());
+    EXPECT_EQ(events[0].fingerprint(), sent.FingerprintHex());
+    return sent;
+  }
+
   std::string dir_;
 };
 
@@ -91,17 +104,13 @@ TEST_F(EvaluatorTest, FiresAfterForAndResolves) {
 // Alert events carry the external labels the alert lacks, as what Prometheus sends
 // Alertmanager; a label of the alert's own wins; the fingerprint is of what is sent.
 TEST_F(EvaluatorTest, AlertEventsCarryTheExternalLabels) {
-  Write("prometheus.yml",
-        "global: {evaluation_interval: 10s, external_labels: {cluster: eu1, severity: P3}}\n"
-        "rule_files: [rules.yml]\n");
   Evaluator e(EvaluatorOptions{absl::Minutes(1), "http://ev"});
-  ASSERT_TRUE(e.LoadRules(Config(), 0).ok());
-  auto events = Run(e, 0, 60'000, 0);
-  ASSERT_FALSE(events.empty());
-  const labels::Labels sent = codec::FromProto(events[0].labels());
+  const labels::Labels sent = FirstSentLabels(
+      e,
+      "global: {evaluation_interval: 10s, external_labels: {cluster: eu1, severity: P3}}\n"
+      "rule_files: [rules.yml]\n");
   EXPECT_EQ(sent.Get("cluster"), "eu1");
   EXPECT_EQ(sent.Get("severity"), "P1");  // the rule's own label
-  EXPECT_EQ(events[0].fingerprint(), sent.FingerprintHex());
   // The ALERTS series is the rule's labels only, as Prometheus's.
   auto alerts = promql::EvalInstant(**promql::ParseExpr("ALERTS"), 60'000, e.head());
   ASSERT_TRUE(alerts.ok()) << alerts.status();
@@ -113,22 +122,18 @@ TEST_F(EvaluatorTest, AlertEventsCarryTheExternalLabels) {
 // one label dropped and, in a second configuration, every P1 alert dropped (not sent, not
 // listed for a resync).
 TEST_F(EvaluatorTest, AlertRelabelConfigsApplyToWhatIsSent) {
-  Write("prometheus.yml",
-        "global: {evaluation_interval: 10s, external_labels: {cluster: eu1}}\n"
-        "alerting:\n"
-        "  alertmanagers: [{static_configs: [{targets: ['am:9093']}]}]\n"
-        "  alert_relabel_configs:\n"
-        "    - {action: labeldrop, regex: instance}\n"
-        "    - {source_labels: [cluster], target_label: region, replacement: 'r-$1'}\n"
-        "rule_files: [rules.yml]\n");
   Evaluator e(EvaluatorOptions{absl::Minutes(1), "http://ev"});
-  ASSERT_TRUE(e.LoadRules(Config(), 0).ok());
-  auto events = Run(e, 0, 60'000, 0);
-  ASSERT_FALSE(events.empty());
-  const labels::Labels sent = codec::FromProto(events[0].labels());
+  const labels::Labels sent = FirstSentLabels(
+      e,
+      "global: {evaluation_interval: 10s, external_labels: {cluster: eu1}}\n"
+      "alerting:\n"
+      "  alertmanagers: [{static_configs: [{targets: ['am:9093']}]}]\n"
+      "  alert_relabel_configs:\n"
+      "    - {action: labeldrop, regex: instance}\n"
+      "    - {source_labels: [cluster], target_label: region, replacement: 'r-$1'}\n"
+      "rule_files: [rules.yml]\n");
   EXPECT_FALSE(sent.Has("instance"));
   EXPECT_EQ(sent.Get("region"), "r-eu1");
-  EXPECT_EQ(events[0].fingerprint(), sent.FingerprintHex());
 
   Write("prometheus.yml",
         "global: {evaluation_interval: 10s}\n"

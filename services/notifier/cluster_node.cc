@@ -23,13 +23,9 @@ ClusterNode::ClusterNode(int position, absl::Duration peer_timeout, Dispatcher& 
       heartbeat_ms_(std::max<TimestampMs>(10, timeout_ms_ / 5)),
       request_backoff_ms_(heartbeat_ms_) {
   dispatcher_.set_on_local_silence([this](const Silence& s) { PublishSilence(s); });
-  dispatcher_.set_on_local_ack([this](const v1::Acknowledgement& a) { PublishAck(a); });
 }
 
-ClusterNode::~ClusterNode() {
-  dispatcher_.set_on_local_silence(nullptr);
-  dispatcher_.set_on_local_ack(nullptr);
-}
+ClusterNode::~ClusterNode() { dispatcher_.set_on_local_silence(nullptr); }
 
 void ClusterNode::PublishSilence(const Silence& s) {
   publisher_.Publish(bus::kTopicNotificationLog, SilenceEvent(cluster_.position(), s));

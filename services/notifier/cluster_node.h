@@ -56,8 +56,9 @@ class ClusterNode {
   bool AsksForSnapshot() const { return !cluster_.synced() || resync_wanted_; }
   // The "cluster_*" status stats.
   void AddStats(google::protobuf::Map<std::string, double>* stats, TimestampMs now) const;
-  // An acknowledgement made through this replica's API, to the peers (the node hooks it to
-  // the dispatcher; an app that also publishes it elsewhere calls it from its own hook).
+  // An acknowledgement made through this replica's API, to the peers: the owner of the
+  // dispatcher's on_local_ack hook calls it (the app, which also publishes it for the
+  // reporter).
   void PublishAck(const v1::Acknowledgement& ack);
 
  private:

@@ -141,7 +141,8 @@ class Dispatcher {
   void set_loop(Post post) { post_ = std::move(post); }
 
   // Called with each silence and acknowledgement changed through this replica's API (not
-  // with merged ones): HA replicas publish them to their peers.
+  // with merged ones): HA replicas publish them to their peers, and the app publishes
+  // acknowledgements for the reporter too.
   void set_on_local_silence(std::function<void(const Silence&)> fn) {
     on_local_silence_ = std::move(fn);
   }

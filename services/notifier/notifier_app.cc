@@ -298,9 +298,8 @@ int RunNotifier(const service::CommonFlags& flags, const NotifierOptions& option
     cluster = std::make_unique<ClusterNode>(options.cluster_position, options.cluster_peer_timeout,
                                             dispatcher, deliverer, publisher);
   }
-  // An acknowledgement made here goes to the reporter's record (and, with peers, to them:
-  // this replaces the hook the cluster node set). One merged from a peer was published by
-  // the replica it was made at.
+  // An acknowledgement made here goes to the reporter's record, and to the peers. One
+  // merged from a peer was published by the replica it was made at.
   dispatcher.set_on_local_ack([&](const v1::Acknowledgement& ack) {
     publisher.Publish(bus::kTopicAcknowledgements, ack);
     if (cluster) cluster->PublishAck(ack);

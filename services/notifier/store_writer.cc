@@ -1,6 +1,5 @@
 #include "services/notifier/store_writer.h"
 
-#include <algorithm>
 #include <cstdlib>
 #include <optional>
 #include <utility>
